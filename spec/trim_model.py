@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Produce Stratus's trimmed copies of AWS service models from botocore's published models.
+
+Keeps metadata, operations (name, http, input, output, errors) and shapes; strips documentation
+and examples. Applies spec/patches.json (JSON merge patches per service) afterwards. Also
+extracts, from the stripped documentation, the filter names each Describe operation documents
+(spec/<service>/filters.json) so resources can declare and check their filters against AWS's list.
+
+Usage: python3 spec/trim_model.py            # rewrites spec/<service>/service-2.json
+       python3 spec/trim_model.py --check    # exits 1 if the checked-in copies differ
+"""
+import argparse
+import gzip
+import json
+import os
+import re
+import sys
+
+import botocore
+
+SERVICES = {"ec2": "2016-11-15"}
+DROP_KEYS = {"documentation", "documentationUrl", "examples", "deprecatedMessage", "deprecatedSince"}
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load_botocore(service, version):
+    base = os.path.join(os.path.dirname(botocore.__file__), "data", service, version, "service-2.json")
+    if os.path.exists(base):
+        with open(base, encoding="utf-8") as f:
+            return json.load(f)
+    with gzip.open(base + ".gz", "rt", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def strip(node):
+    if isinstance(node, dict):
+        return {k: strip(v) for k, v in node.items() if k not in DROP_KEYS}
+    if isinstance(node, list):
+        return [strip(v) for v in node]
+    return node
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    if not isinstance(target, dict):
+        target = {}
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = merge_patch(target.get(key), value)
+    return target
+
+
+FILTER_RE = re.compile(r"<code>([a-z0-9:.\-_*]+)</code>\s*(?:</p>)?\s*-")
+
+
+def extract_filters(model):
+    """Filter names documented on each operation's Filters member."""
+    result = {}
+    for name, op in sorted(model["operations"].items()):
+        shape = model["shapes"].get(op.get("input", {}).get("shape", ""), {})
+        for member_name, member in shape.get("members", {}).items():
+            if member_name not in ("Filters", "Filter"):
+                continue
+            doc = member.get("documentation", "")
+            names = sorted(set(FILTER_RE.findall(doc)))
+            if names:
+                result[name] = names
+    return result
+
+
+def build(service, version, patches):
+    original = load_botocore(service, version)
+    filters = extract_filters(original)
+    model = strip({k: original[k] for k in ("version", "metadata", "operations", "shapes") if k in original})
+    model = merge_patch(model, patches.get(service, {}))
+    model["metadata"]["stratusSource"] = f"botocore {botocore.__version__} data/{service}/{version}/service-2.json"
+    return model, filters
+
+
+def dump(obj):
+    return json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    with open(os.path.join(HERE, "patches.json"), encoding="utf-8") as f:
+        patches = json.load(f)
+    patches.pop("//", None)
+    stale = False
+    for service, version in SERVICES.items():
+        model, filters = build(service, version, patches)
+        out_dir = os.path.join(HERE, service)
+        os.makedirs(out_dir, exist_ok=True)
+        for file_name, content in (("service-2.json", dump(model)), ("filters.json", dump(filters))):
+            path = os.path.join(out_dir, file_name)
+            if args.check:
+                with open(path, encoding="utf-8") as f:
+                    if f.read() != content:
+                        print(f"{path} is stale; run spec/trim_model.py", file=sys.stderr)
+                        stale = True
+            else:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(content)
+                print(f"wrote {path}")
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
