@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Text.Json;
+using Stratus.Domain.Accounts;
+using Stratus.Server;
+using Stratus.Store.Sqlite;
+
+var defaults = new ServerOptions();
+
+var dataDir = new Option<string>("--data-dir")
+{
+    Description = $"Directory holding Stratus's state (SQLite database). Default: {defaults.DataDirectory}",
+    DefaultValueFactory = _ => defaults.DataDirectory,
+};
+var urls = new Option<string>("--urls")
+{
+    Description = $"URL(s) to listen on, ';'-separated. Default: {defaults.Urls}",
+    DefaultValueFactory = _ => defaults.Urls,
+};
+var noAuth = new Option<bool>("--no-auth") { Description = "Accept unsigned requests and act as the first account (signatures are verified by default)." };
+var noProfile = new Option<bool>("--no-profile") { Description = "Do not write the AWS CLI profile into $HOME/.aws." };
+var profile = new Option<string>("--profile")
+{
+    Description = $"Name of the AWS CLI profile to write. Default: {defaults.ProfileName}",
+    DefaultValueFactory = _ => defaults.ProfileName,
+};
+var region = new Option<string>("--region")
+{
+    Description = $"Region written into the profile. Default: {defaults.DefaultRegion}",
+    DefaultValueFactory = _ => defaults.DefaultRegion,
+};
+var logFormat = new Option<string>("--log-format")
+{
+    Description = "Log format: text or json.",
+    DefaultValueFactory = _ => "text",
+};
+logFormat.AcceptOnlyFromAmong("text", "json");
+
+var serve = new Command("serve", "Run the EC2 API server (control plane and host in one process, state in SQLite).")
+{
+    urls, dataDir, noAuth, noProfile, profile, region, logFormat,
+};
+serve.SetAction(async (parse, ct) =>
+{
+    var options = defaults with
+    {
+        Urls = parse.GetValue(urls)!,
+        DataDirectory = Path.GetFullPath(parse.GetValue(dataDir)!),
+        RequireSignatures = !parse.GetValue(noAuth),
+        AwsConfigDirectory = parse.GetValue(noProfile) ? null : defaults.AwsConfigDirectory,
+        ProfileName = parse.GetValue(profile)!,
+        DefaultRegion = parse.GetValue(region)!,
+        LogFormat = parse.GetValue(logFormat)!,
+    };
+    if (options.Validate() is { Count: > 0 } errors)
+    {
+        foreach (var error in errors)
+        {
+            await Console.Error.WriteLineAsync($"stratus serve: {error}");
+        }
+        return 2;
+    }
+    Directory.CreateDirectory(options.DataDirectory);
+    await using var store = SqliteStateStore.Open(new SqliteStoreOptions(options.DatabasePath));
+    var app = await StratusHost.CreateAsync(options, store, Console.Out, ct);
+    await app.RunAsync(ct);
+    return 0;
+});
+
+var accountName = new Option<string>("--name") { Description = "A name for the account.", DefaultValueFactory = _ => "account" };
+var accountCreate = new Command("create", "Create an account with a root access key and print its credentials as JSON.") { dataDir, accountName };
+accountCreate.SetAction(async (parse, ct) =>
+{
+    await using var store = await OpenStoreAsync(parse.GetValue(dataDir)!, ct);
+    var created = await new AccountService(store, TimeProvider.System).CreateAsync(parse.GetValue(accountName)!, ct);
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        created.Account.AccountId,
+        created.Account.Name,
+        created.AccessKey.AccessKeyId,
+        created.AccessKey.SecretAccessKey,
+    }, new JsonSerializerOptions { WriteIndented = true }));
+    return 0;
+});
+var accountList = new Command("list", "List accounts.") { dataDir };
+accountList.SetAction(async (parse, ct) =>
+{
+    await using var store = await OpenStoreAsync(parse.GetValue(dataDir)!, ct);
+    foreach (var account in await new AccountService(store, TimeProvider.System).ListAsync(ct))
+    {
+        Console.WriteLine($"{account.AccountId}  {account.Name}  created {account.CreatedAt:u}");
+    }
+    return 0;
+});
+
+var root = new RootCommand(
+    "Stratus: Amazon EC2 as self-hostable software. Point the aws CLI, boto3 or any AWS SDK at it with --endpoint-url " +
+    "(or the 'stratus' AWS CLI profile that 'serve' writes) and get EC2's API backed by durable state.")
+{
+    serve,
+    new Command("account", "Manage accounts and their access keys (works while the server runs).") { accountCreate, accountList },
+};
+return await root.Parse(args).InvokeAsync();
+
+static async Task<Stratus.Domain.Store.IStateStore> OpenStoreAsync(string dataDirectory, CancellationToken ct)
+{
+    Directory.CreateDirectory(dataDirectory);
+    var store = SqliteStateStore.Open(new SqliteStoreOptions(Path.Combine(Path.GetFullPath(dataDirectory), "stratus.db")));
+    await store.InitializeAsync(ct);
+    return store;
+}

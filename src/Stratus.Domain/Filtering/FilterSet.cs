@@ -1,0 +1,141 @@
+using Stratus.Domain.Resources;
+using Stratus.Protocol;
+
+namespace Stratus.Domain.Filtering;
+
+/// <summary>One <c>Filter.N</c> of a Describe request: a name and the values any of which may match.</summary>
+public sealed record FilterCriterion(string Name, IReadOnlyList<string> Values);
+
+/// <summary>
+/// The filters a resource type answers to, declared once per type. Semantics are EC2's: different
+/// filters must all match (AND), the values of one filter are alternatives (OR), values may use the
+/// wildcards <c>*</c> and <c>?</c> (a backslash escapes them), matching is case-sensitive, and a
+/// filter name the type does not declare is refused. Types with tags also answer
+/// <c>tag:&lt;key&gt;</c>, <c>tag-key</c> and <c>tag-value</c>.
+/// </summary>
+public sealed class FilterSet<T>
+{
+    private readonly Dictionary<string, Func<T, IEnumerable<string?>>> _filters = new(StringComparer.Ordinal);
+    private Func<T, IEnumerable<Tag>>? _tags;
+
+    public IReadOnlyCollection<string> Names => _filters.Keys;
+
+    /// <summary>A filter on a single-valued property.</summary>
+    public FilterSet<T> Add(string name, Func<T, string?> value)
+    {
+        _filters.Add(name, item => [value(item)]);
+        return this;
+    }
+
+    /// <summary>A filter on a boolean property, matched as "true" or "false".</summary>
+    public FilterSet<T> Add(string name, Func<T, bool> value)
+    {
+        _filters.Add(name, item => [value(item) ? "true" : "false"]);
+        return this;
+    }
+
+    /// <summary>A filter on a multi-valued property: it matches when any value matches.</summary>
+    public FilterSet<T> AddMany(string name, Func<T, IEnumerable<string?>> values)
+    {
+        _filters.Add(name, values);
+        return this;
+    }
+
+    public FilterSet<T> WithTags(Func<T, IEnumerable<Tag>> tags)
+    {
+        _tags = tags;
+        return this;
+    }
+
+    /// <summary>Checks every filter name, then returns the items that match all filters.</summary>
+    public IEnumerable<T> Apply(IEnumerable<T> items, IReadOnlyList<FilterCriterion>? filters)
+    {
+        if (filters is null || filters.Count == 0)
+        {
+            return items;
+        }
+        var predicates = filters.Select(Compile).ToList();
+        return items.Where(item => predicates.TrueForAll(p => p(item)));
+    }
+
+    private Func<T, bool> Compile(FilterCriterion filter)
+    {
+        var patterns = filter.Values.Select(v => new WildcardPattern(v)).ToList();
+        bool AnyMatches(IEnumerable<string?> values) => values.Any(v => v is not null && patterns.Exists(p => p.IsMatch(v)));
+
+        if (_filters.TryGetValue(filter.Name, out var getter))
+        {
+            return item => AnyMatches(getter(item));
+        }
+        if (_tags is { } tags)
+        {
+            if (filter.Name.StartsWith("tag:", StringComparison.Ordinal) && filter.Name.Length > 4)
+            {
+                var key = filter.Name[4..];
+                return item => AnyMatches(tags(item).Where(t => t.Key == key).Select(t => t.Value));
+            }
+            if (filter.Name == "tag-key")
+            {
+                return item => AnyMatches(tags(item).Select(t => t.Key));
+            }
+            if (filter.Name == "tag-value")
+            {
+                return item => AnyMatches(tags(item).Select(t => t.Value));
+            }
+        }
+        throw AwsErrors.InvalidParameterValue($"The filter '{filter.Name}' is invalid");
+    }
+}
+
+/// <summary>An EC2 filter value: literal text with <c>*</c> (any run) and <c>?</c> (any one character); <c>\</c> escapes.</summary>
+public sealed class WildcardPattern
+{
+    private readonly string _pattern;
+    private readonly bool _literal;
+    private readonly string _literalText;
+
+    public WildcardPattern(string pattern)
+    {
+        _pattern = pattern;
+        _literal = pattern.IndexOfAny(['*', '?', '\\']) < 0;
+        _literalText = pattern;
+    }
+
+    public bool IsMatch(string value) => _literal ? value == _literalText : Match(_pattern, 0, value, 0);
+
+    private static bool Match(string p, int pi, string s, int si)
+    {
+        int starP = -1, starS = -1;
+        while (si < s.Length)
+        {
+            if (pi < p.Length && p[pi] == '*')
+            {
+                starP = ++pi;
+                starS = si;
+                continue;
+            }
+            if (pi < p.Length)
+            {
+                var escaped = p[pi] == '\\' && pi + 1 < p.Length;
+                var pc = escaped ? p[pi + 1] : p[pi];
+                if ((!escaped && pc == '?') || pc == s[si])
+                {
+                    pi += escaped ? 2 : 1;
+                    si++;
+                    continue;
+                }
+            }
+            if (starP < 0)
+            {
+                return false;
+            }
+            pi = starP;
+            si = ++starS;
+        }
+        while (pi < p.Length && p[pi] == '*')
+        {
+            pi++;
+        }
+        return pi == p.Length;
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text;
+using Stratus.Protocol;
+
+namespace Stratus.Domain.Filtering;
+
+/// <summary>A page of results and the token for the next one (null on the last page).</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextToken);
+
+/// <summary>
+/// MaxResults/NextToken paging over results in a stable order. The token is opaque to clients:
+/// it names the last key returned, so a page stays correct when items before it are deleted.
+/// Without MaxResults everything is returned, as EC2 does for its older Describe operations.
+/// </summary>
+public static class Paginator
+{
+    private const string Prefix = "stratus1:";
+
+    public static Page<T> Paginate<T>(IEnumerable<T> ordered, Func<T, string> key, int? maxResults, string? nextToken)
+    {
+        var items = ordered;
+        if (!string.IsNullOrEmpty(nextToken))
+        {
+            var after = DecodeToken(nextToken);
+            items = items.Where(i => string.CompareOrdinal(key(i), after) > 0);
+        }
+        if (maxResults is not { } max)
+        {
+            return new Page<T>(items.ToList(), null);
+        }
+        var page = items.Take(max + 1).ToList();
+        if (page.Count <= max)
+        {
+            return new Page<T>(page, null);
+        }
+        page.RemoveAt(page.Count - 1);
+        return new Page<T>(page, EncodeToken(key(page[^1])));
+    }
+
+    /// <summary>EC2 refuses explicit ids together with MaxResults on most Describe operations.</summary>
+    public static void RejectIdsWithMaxResults(IReadOnlyCollection<string>? ids, int? maxResults, string idsParameter)
+    {
+        if (ids is { Count: > 0 } && maxResults is not null)
+        {
+            throw AwsErrors.InvalidParameterCombination($"The parameter {idsParameter} cannot be used with the parameter maxResults");
+        }
+    }
+
+    private static string EncodeToken(string lastKey) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(Prefix + lastKey));
+
+    private static string DecodeToken(string token)
+    {
+        try
+        {
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(token));
+            if (text.StartsWith(Prefix, StringComparison.Ordinal))
+            {
+                return text[Prefix.Length..];
+            }
+        }
+        catch (FormatException)
+        {
+        }
+        throw AwsErrors.InvalidPaginationToken(token);
+    }
+}

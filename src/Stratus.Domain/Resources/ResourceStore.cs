@@ -1,0 +1,53 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Stratus.Domain.Store;
+
+namespace Stratus.Domain.Resources;
+
+/// <summary>Where a resource lives: an account and a region.</summary>
+public readonly record struct Scope(string AccountId, string Region);
+
+/// <summary>
+/// A resource type: its store name, id prefix, the stem of EC2's error codes for its ids
+/// (<c>InvalidVpcID</c> → <c>InvalidVpcID.NotFound</c>, <c>.Malformed</c>) and the noun EC2's
+/// not-found message uses ("The vpc ID 'vpc-1' does not exist").
+/// </summary>
+public sealed record ResourceType(string Name, string IdPrefix, string ErrorStem, string Noun)
+{
+    public Stratus.Protocol.AwsException NotFound(string id) => new($"{ErrorStem}.NotFound", $"The {Noun} '{id}' does not exist");
+
+    public Stratus.Protocol.AwsException Malformed(string id) => new($"{ErrorStem}.Malformed", $"Invalid id: \"{id}\" (expecting \"{IdPrefix}-...\")");
+
+    /// <summary>Refuses an id that cannot be one of this type's.</summary>
+    public string CheckId(string id) => ResourceIds.IsWellFormed(IdPrefix, id) ? id : throw Malformed(id);
+}
+
+/// <summary>Typed access to resource documents kept in the store as JSON.</summary>
+public static class ResourceStore
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = false,
+    };
+
+    public static async Task<T?> GetAsync<T>(this IStoreSession session, Scope scope, ResourceType type, string id, CancellationToken ct = default)
+        where T : class
+    {
+        var stored = await session.GetAsync(new ResourceKey(scope.AccountId, scope.Region, type.Name, id), ct).ConfigureAwait(false);
+        return stored is null ? null : JsonSerializer.Deserialize<T>(stored.Document, Json);
+    }
+
+    public static async Task<List<T>> ListAsync<T>(this IStoreSession session, Scope scope, ResourceType type, CancellationToken ct = default)
+    {
+        var stored = await session.ListAsync(scope.AccountId, scope.Region, type.Name, ct).ConfigureAwait(false);
+        return stored.Select(s => JsonSerializer.Deserialize<T>(s.Document, Json)!).ToList();
+    }
+
+    public static Task PutAsync<T>(this IStoreTransaction tx, Scope scope, ResourceType type, string id, T resource, DateTime createdAt, CancellationToken ct = default) =>
+        tx.PutAsync(new StoredResource(new ResourceKey(scope.AccountId, scope.Region, type.Name, id), JsonSerializer.Serialize(resource, Json), createdAt), ct);
+
+    public static Task<bool> DeleteAsync(this IStoreTransaction tx, Scope scope, ResourceType type, string id, CancellationToken ct = default) =>
+        tx.DeleteAsync(new ResourceKey(scope.AccountId, scope.Region, type.Name, id), ct);
+}

@@ -1,0 +1,148 @@
+using Stratus.Domain.Resources;
+
+namespace Stratus.Domain.Vpc;
+
+public sealed class VpcResource : ITaggable
+{
+    public required string Id { get; init; }
+    public required string OwnerId { get; init; }
+    public required string CidrBlock { get; init; }
+    public required string CidrBlockAssociationId { get; init; }
+    public string State { get; set; } = "available";
+    public required string DhcpOptionsId { get; set; }
+    public string InstanceTenancy { get; init; } = "default";
+    public bool IsDefault { get; init; }
+    public bool EnableDnsSupport { get; set; } = true;
+    public bool EnableDnsHostnames { get; set; }
+    public List<Tag> Tags { get; init; } = [];
+}
+
+public sealed class SubnetResource : ITaggable
+{
+    public required string Id { get; init; }
+    public required string OwnerId { get; init; }
+    public required string VpcId { get; init; }
+    public required string CidrBlock { get; init; }
+    public required string AvailabilityZone { get; init; }
+    public required string AvailabilityZoneId { get; init; }
+    public string State { get; set; } = "available";
+    public bool DefaultForAz { get; init; }
+    public bool MapPublicIpOnLaunch { get; set; }
+    public int AvailableIpAddressCount { get; set; }
+    public List<Tag> Tags { get; init; } = [];
+}
+
+public sealed class GroupRule
+{
+    public required string RuleId { get; init; }
+    public required string IpProtocol { get; init; }
+    public int? FromPort { get; init; }
+    public int? ToPort { get; init; }
+    public string? CidrIpv4 { get; init; }
+    public string? CidrIpv6 { get; init; }
+    public string? PrefixListId { get; init; }
+    public string? ReferencedGroupId { get; init; }
+    public string? Description { get; set; }
+}
+
+public sealed class SecurityGroupResource : ITaggable
+{
+    public required string Id { get; init; }
+    public required string OwnerId { get; init; }
+    public required string GroupName { get; init; }
+    public required string Description { get; init; }
+    public required string VpcId { get; init; }
+    public List<GroupRule> Ingress { get; init; } = [];
+    public List<GroupRule> Egress { get; init; } = [];
+    public List<Tag> Tags { get; init; } = [];
+}
+
+public sealed class GatewayAttachment
+{
+    public required string VpcId { get; init; }
+    public string State { get; set; } = "available";
+}
+
+public sealed class InternetGatewayResource : ITaggable
+{
+    public required string Id { get; init; }
+    public required string OwnerId { get; init; }
+    public List<GatewayAttachment> Attachments { get; init; } = [];
+    public List<Tag> Tags { get; init; } = [];
+}
+
+public sealed class RouteEntry
+{
+    public required string DestinationCidrBlock { get; init; }
+    public required string GatewayId { get; init; }
+    public string State { get; set; } = "active";
+    public string Origin { get; init; } = "CreateRoute";
+}
+
+public sealed class RouteTableLink
+{
+    public required string Id { get; init; }
+    public bool Main { get; init; }
+    public string? SubnetId { get; init; }
+    public string State { get; set; } = "associated";
+}
+
+public sealed class RouteTableResource : ITaggable
+{
+    public required string Id { get; init; }
+    public required string OwnerId { get; init; }
+    public required string VpcId { get; init; }
+    public List<RouteEntry> Routes { get; init; } = [];
+    public List<RouteTableLink> Associations { get; init; } = [];
+    public List<Tag> Tags { get; init; } = [];
+}
+
+public sealed class AclEntry
+{
+    public required int RuleNumber { get; init; }
+    public required string Protocol { get; init; }
+    public required string RuleAction { get; init; }
+    public required bool Egress { get; init; }
+    public string? CidrBlock { get; init; }
+    public string? Ipv6CidrBlock { get; init; }
+    public int? FromPort { get; init; }
+    public int? ToPort { get; init; }
+}
+
+public sealed class AclLink
+{
+    public required string Id { get; init; }
+    public required string SubnetId { get; init; }
+}
+
+public sealed class NetworkAclResource : ITaggable
+{
+    public required string Id { get; init; }
+    public required string OwnerId { get; init; }
+    public required string VpcId { get; init; }
+    public bool IsDefault { get; init; }
+    public List<AclEntry> Entries { get; init; } = [];
+    public List<AclLink> Associations { get; init; } = [];
+    public List<Tag> Tags { get; init; } = [];
+}
+
+public sealed class DhcpSetting
+{
+    public required string Key { get; init; }
+    public required List<string> Values { get; init; }
+}
+
+public sealed class DhcpOptionsResource : ITaggable
+{
+    public required string Id { get; init; }
+    public required string OwnerId { get; init; }
+    public List<DhcpSetting> Configurations { get; init; } = [];
+    public List<Tag> Tags { get; init; } = [];
+}
+
+/// <summary>Bookkeeping for one account in one region.</summary>
+public sealed class RegionSetup
+{
+    public required string DefaultVpcId { get; init; }
+    public DateTime CreatedAt { get; init; }
+}

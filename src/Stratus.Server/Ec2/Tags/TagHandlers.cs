@@ -1,0 +1,154 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Stratus.Domain.Filtering;
+using Stratus.Domain.Resources;
+using Stratus.Domain.Store;
+using Stratus.Ec2.Model;
+using Stratus.Protocol;
+using DomainTag = Stratus.Domain.Resources.Tag;
+
+namespace Stratus.Server.Ec2;
+
+/// <summary>
+/// Tags on every taggable resource, with AWS's limits: at most 50 tags per resource, keys of
+/// 1–128 and values of 0–256 characters, and no keys starting with <c>aws:</c>.
+/// </summary>
+internal sealed partial class Ec2Service
+{
+    private const int MaxTagsPerResource = 50;
+
+    private static readonly FilterSet<TagDescription> TagFilters = new FilterSet<TagDescription>()
+        .Add("key", t => t.Key)
+        .Add("resource-id", t => t.ResourceId)
+        .Add("resource-type", t => t.ResourceType)
+        .Add("value", t => t.Value)
+        .WithTags(t => [new DomainTag(t.Key!, t.Value!)]);
+
+    public override async Task CreateTagsAsync(RequestContext context, CreateTagsRequest request)
+    {
+        var tags = request.Tags ?? throw AwsErrors.MissingParameter("Tag");
+        foreach (var tag in tags)
+        {
+            CheckTag(tag.Key, tag.Value);
+        }
+        foreach (var id in request.Resources!)
+        {
+            await UpdateTagsAsync(context, id, existing =>
+            {
+                foreach (var tag in tags)
+                {
+                    existing.RemoveAll(t => t.Key == tag.Key);
+                    existing.Add(new DomainTag(tag.Key!, tag.Value ?? ""));
+                }
+            }).ConfigureAwait(false);
+        }
+    }
+
+    public override async Task DeleteTagsAsync(RequestContext context, DeleteTagsRequest request)
+    {
+        foreach (var id in request.Resources!)
+        {
+            await UpdateTagsAsync(context, id, existing =>
+            {
+                if (request.Tags is not { Count: > 0 } tags)
+                {
+                    existing.Clear();
+                    return;
+                }
+                foreach (var tag in tags)
+                {
+                    // A value given must match; without one the key goes whatever its value.
+                    existing.RemoveAll(t => t.Key == tag.Key && (tag.Value is null || t.Value == tag.Value));
+                }
+            }).ConfigureAwait(false);
+        }
+    }
+
+    public override async Task<DescribeTagsResult> DescribeTagsAsync(RequestContext context, DescribeTagsRequest request)
+    {
+        var all = await context.Store.ListAllAsync(context.AccountId, context.Region, context.Cancellation).ConfigureAwait(false);
+        var descriptions = new List<TagDescription>();
+        foreach (var stored in all)
+        {
+            if (!ResourceTypes.Taggable.Any(t => t.Name == stored.Key.Type))
+            {
+                continue;
+            }
+            foreach (var tag in ReadTags(JsonNode.Parse(stored.Document)!))
+            {
+                descriptions.Add(new TagDescription { ResourceId = stored.Id, ResourceType = stored.Key.Type, Key = tag.Key, Value = tag.Value });
+            }
+        }
+        var ordered = descriptions.OrderBy(d => d.ResourceId, StringComparer.Ordinal).ThenBy(d => d.Key, StringComparer.Ordinal);
+        var page = Paginator.Paginate(TagFilters.Apply(ordered, ToCriteria(request.Filters)), d => d.ResourceId + "\u0001" + d.Key, request.MaxResults, request.NextToken);
+        return new DescribeTagsResult { Tags = page.Items.ToList(), NextToken = page.NextToken };
+    }
+
+    /// <summary>Tags requested through TagSpecifications for a resource being created.</summary>
+    private static List<DomainTag> TagsOnCreate(List<TagSpecification>? specifications, string resourceType)
+    {
+        var tags = new List<DomainTag>();
+        foreach (var spec in specifications ?? [])
+        {
+            if (spec.ResourceType != resourceType)
+            {
+                throw AwsErrors.InvalidParameterValue($"'{spec.ResourceType}' is not a valid taggable resource type for this operation.");
+            }
+            foreach (var tag in spec.Tags ?? [])
+            {
+                CheckTag(tag.Key, tag.Value);
+                if (tags.Exists(t => t.Key == tag.Key))
+                {
+                    throw AwsErrors.InvalidParameterValue($"Duplicate tag key '{tag.Key}' specified.");
+                }
+                tags.Add(new DomainTag(tag.Key!, tag.Value ?? ""));
+            }
+        }
+        if (tags.Count > MaxTagsPerResource)
+        {
+            throw new AwsException("TagLimitExceeded", $"The maximum number of tags ({MaxTagsPerResource}) for a resource has been exceeded.");
+        }
+        return tags;
+    }
+
+    private static void CheckTag(string? key, string? value)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            throw AwsErrors.InvalidParameterValue("Tag keys must not be empty.");
+        }
+        if (key.Length > 128)
+        {
+            throw AwsErrors.InvalidParameterValue($"Tag key exceeds the maximum length of 128 characters: {key}");
+        }
+        if (value?.Length > 256)
+        {
+            throw AwsErrors.InvalidParameterValue($"Tag value exceeds the maximum length of 256 characters for key {key}");
+        }
+        if (key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase))
+        {
+            throw AwsErrors.InvalidParameterValue("Tag keys starting with 'aws:' are reserved for internal use");
+        }
+    }
+
+    /// <summary>Edits the tags of any taggable resource in its stored document.</summary>
+    private static async Task UpdateTagsAsync(RequestContext context, string id, Action<List<DomainTag>> edit)
+    {
+        var type = ResourceTypes.FromId(id) ?? throw new AwsException("InvalidID", $"The ID '{id}' is not valid");
+        type.CheckId(id);
+        var key = new ResourceKey(context.AccountId, context.Region, type.Name, id);
+        var stored = await context.Store.GetAsync(key, context.Cancellation).ConfigureAwait(false) ?? throw type.NotFound(id);
+        var document = JsonNode.Parse(stored.Document)!.AsObject();
+        var tags = ReadTags(document);
+        edit(tags);
+        if (tags.Count > MaxTagsPerResource)
+        {
+            throw new AwsException("TagLimitExceeded", $"The maximum number of tags ({MaxTagsPerResource}) for resource '{id}' has been exceeded.");
+        }
+        document["tags"] = JsonSerializer.SerializeToNode(tags, ResourceStore.Json);
+        await context.Transaction.PutAsync(stored with { Document = document.ToJsonString() }, context.Cancellation).ConfigureAwait(false);
+    }
+
+    private static List<DomainTag> ReadTags(JsonNode document) =>
+        document["tags"]?.Deserialize<List<DomainTag>>(ResourceStore.Json) ?? [];
+}

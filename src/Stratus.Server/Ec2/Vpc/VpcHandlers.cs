@@ -1,0 +1,339 @@
+using Stratus.Domain.Filtering;
+using Stratus.Domain.Resources;
+using Stratus.Domain.Vpc;
+using Stratus.Ec2.Model;
+using Stratus.Protocol;
+
+namespace Stratus.Server.Ec2;
+
+/// <summary>VPCs, subnets, security groups, gateways, route tables, network ACLs and DHCP options.</summary>
+internal sealed partial class Ec2Service
+{
+    private static readonly FilterSet<VpcResource> VpcFilters = new FilterSet<VpcResource>()
+        .Add("cidr", v => v.CidrBlock)
+        .Add("cidr-block-association.cidr-block", v => v.CidrBlock)
+        .Add("cidr-block-association.association-id", v => v.CidrBlockAssociationId)
+        .Add("cidr-block-association.state", _ => "associated")
+        .Add("dhcp-options-id", v => v.DhcpOptionsId)
+        .Add("is-default", v => v.IsDefault)
+        .Add("owner-id", v => v.OwnerId)
+        .Add("state", v => v.State)
+        .Add("vpc-id", v => v.Id)
+        .AddMany("ipv6-cidr-block-association.ipv6-cidr-block", _ => [])
+        .AddMany("ipv6-cidr-block-association.ipv6-pool", _ => [])
+        .AddMany("ipv6-cidr-block-association.association-id", _ => [])
+        .AddMany("ipv6-cidr-block-association.state", _ => [])
+        .WithTags(v => v.Tags);
+
+    private static readonly FilterSet<SubnetResource> SubnetFilters = new FilterSet<SubnetResource>()
+        .Add("availability-zone", s => s.AvailabilityZone)
+        .Add("availability-zone-id", s => s.AvailabilityZoneId)
+        .Add("available-ip-address-count", s => s.AvailableIpAddressCount.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .Add("cidr-block", s => s.CidrBlock)
+        .Add("default-for-az", s => s.DefaultForAz)
+        .Add("map-public-ip-on-launch", s => s.MapPublicIpOnLaunch)
+        .Add("owner-id", s => s.OwnerId)
+        .Add("state", s => s.State)
+        .Add("subnet-id", s => s.Id)
+        .Add("subnet-arn", s => SubnetArn(s))
+        .Add("vpc-id", s => s.VpcId)
+        .WithTags(s => s.Tags);
+
+    private static readonly FilterSet<SecurityGroupResource> SecurityGroupFilters = new FilterSet<SecurityGroupResource>()
+        .Add("description", g => g.Description)
+        .Add("group-id", g => g.Id)
+        .Add("group-name", g => g.GroupName)
+        .Add("owner-id", g => g.OwnerId)
+        .Add("vpc-id", g => g.VpcId)
+        .AddMany("ip-permission.cidr", g => g.Ingress.Select(r => r.CidrIpv4))
+        .AddMany("ip-permission.from-port", g => g.Ingress.Select(r => r.FromPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        .AddMany("ip-permission.to-port", g => g.Ingress.Select(r => r.ToPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        .AddMany("ip-permission.protocol", g => g.Ingress.Select(r => r.IpProtocol))
+        .AddMany("ip-permission.group-id", g => g.Ingress.Select(r => r.ReferencedGroupId))
+        .AddMany("ip-permission.ipv6-cidr", g => g.Ingress.Select(r => r.CidrIpv6))
+        .AddMany("ip-permission.prefix-list-id", g => g.Ingress.Select(r => r.PrefixListId))
+        .AddMany("egress.ip-permission.cidr", g => g.Egress.Select(r => r.CidrIpv4))
+        .AddMany("egress.ip-permission.from-port", g => g.Egress.Select(r => r.FromPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        .AddMany("egress.ip-permission.to-port", g => g.Egress.Select(r => r.ToPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        .AddMany("egress.ip-permission.protocol", g => g.Egress.Select(r => r.IpProtocol))
+        .AddMany("egress.ip-permission.group-id", g => g.Egress.Select(r => r.ReferencedGroupId))
+        .AddMany("egress.ip-permission.ipv6-cidr", g => g.Egress.Select(r => r.CidrIpv6))
+        .AddMany("egress.ip-permission.prefix-list-id", g => g.Egress.Select(r => r.PrefixListId))
+        .WithTags(g => g.Tags);
+
+    private static readonly FilterSet<InternetGatewayResource> InternetGatewayFilters = new FilterSet<InternetGatewayResource>()
+        .Add("internet-gateway-id", g => g.Id)
+        .Add("owner-id", g => g.OwnerId)
+        .AddMany("attachment.state", g => g.Attachments.Select(a => a.State))
+        .AddMany("attachment.vpc-id", g => g.Attachments.Select(a => a.VpcId))
+        .WithTags(g => g.Tags);
+
+    private static readonly FilterSet<RouteTableResource> RouteTableFilters = new FilterSet<RouteTableResource>()
+        .Add("route-table-id", t => t.Id)
+        .Add("owner-id", t => t.OwnerId)
+        .Add("vpc-id", t => t.VpcId)
+        .AddMany("association.main", t => t.Associations.Select(a => a.Main ? "true" : "false"))
+        .AddMany("association.route-table-association-id", t => t.Associations.Select(a => a.Id))
+        .AddMany("association.route-table-id", t => t.Associations.Select(_ => t.Id))
+        .AddMany("association.subnet-id", t => t.Associations.Select(a => a.SubnetId))
+        .AddMany("route.destination-cidr-block", t => t.Routes.Select(r => r.DestinationCidrBlock))
+        .AddMany("route.gateway-id", t => t.Routes.Select(r => r.GatewayId))
+        .AddMany("route.origin", t => t.Routes.Select(r => r.Origin))
+        .AddMany("route.state", t => t.Routes.Select(r => r.State))
+        .WithTags(t => t.Tags);
+
+    private static readonly FilterSet<NetworkAclResource> NetworkAclFilters = new FilterSet<NetworkAclResource>()
+        .Add("default", a => a.IsDefault)
+        .Add("network-acl-id", a => a.Id)
+        .Add("owner-id", a => a.OwnerId)
+        .Add("vpc-id", a => a.VpcId)
+        .AddMany("association.association-id", a => a.Associations.Select(x => x.Id))
+        .AddMany("association.network-acl-id", a => a.Associations.Select(_ => a.Id))
+        .AddMany("association.subnet-id", a => a.Associations.Select(x => x.SubnetId))
+        .AddMany("entry.cidr", a => a.Entries.Select(e => e.CidrBlock))
+        .AddMany("entry.egress", a => a.Entries.Select(e => e.Egress ? "true" : "false"))
+        .AddMany("entry.protocol", a => a.Entries.Select(e => e.Protocol))
+        .AddMany("entry.rule-action", a => a.Entries.Select(e => e.RuleAction))
+        .AddMany("entry.rule-number", a => a.Entries.Select(e => e.RuleNumber.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        .WithTags(a => a.Tags);
+
+    private static readonly FilterSet<DhcpOptionsResource> DhcpOptionsFilters = new FilterSet<DhcpOptionsResource>()
+        .Add("dhcp-options-id", d => d.Id)
+        .Add("owner-id", d => d.OwnerId)
+        .AddMany("key", d => d.Configurations.Select(c => c.Key))
+        .AddMany("value", d => d.Configurations.SelectMany(c => c.Values))
+        .WithTags(d => d.Tags);
+
+    public override async Task<DescribeVpcsResult> DescribeVpcsAsync(RequestContext context, DescribeVpcsRequest request)
+    {
+        var page = await SelectAsync(context, ResourceTypes.Vpc, VpcFilters, request.VpcIds, request.Filters, request.MaxResults, request.NextToken, "vpcIds").ConfigureAwait(false);
+        return new DescribeVpcsResult
+        {
+            Vpcs = page.Items.Select(v => new Stratus.Ec2.Model.Vpc
+            {
+                VpcId = v.Id,
+                OwnerId = v.OwnerId,
+                CidrBlock = v.CidrBlock,
+                State = v.State,
+                DhcpOptionsId = v.DhcpOptionsId,
+                InstanceTenancy = v.InstanceTenancy,
+                IsDefault = v.IsDefault,
+                CidrBlockAssociationSet =
+                [
+                    new VpcCidrBlockAssociation { AssociationId = v.CidrBlockAssociationId, CidrBlock = v.CidrBlock, CidrBlockState = new VpcCidrBlockState { State = "associated" } },
+                ],
+                Tags = v.Tags.Count > 0 ? ToShape(v.Tags) : null,
+            }).ToList(),
+            NextToken = page.NextToken,
+        };
+    }
+
+    public override async Task<DescribeSubnetsResult> DescribeSubnetsAsync(RequestContext context, DescribeSubnetsRequest request)
+    {
+        var page = await SelectAsync(context, ResourceTypes.Subnet, SubnetFilters, request.SubnetIds, request.Filters, request.MaxResults, request.NextToken, "subnetIds").ConfigureAwait(false);
+        return new DescribeSubnetsResult
+        {
+            Subnets = page.Items.Select(s => new Subnet
+            {
+                SubnetId = s.Id,
+                SubnetArn = SubnetArn(s),
+                OwnerId = s.OwnerId,
+                VpcId = s.VpcId,
+                CidrBlock = s.CidrBlock,
+                AvailabilityZone = s.AvailabilityZone,
+                AvailabilityZoneId = s.AvailabilityZoneId,
+                AvailableIpAddressCount = s.AvailableIpAddressCount,
+                DefaultForAz = s.DefaultForAz,
+                MapPublicIpOnLaunch = s.MapPublicIpOnLaunch,
+                MapCustomerOwnedIpOnLaunch = false,
+                AssignIpv6AddressOnCreation = false,
+                Ipv6CidrBlockAssociationSet = [],
+                EnableDns64 = false,
+                Ipv6Native = false,
+                PrivateDnsNameOptionsOnLaunch = new PrivateDnsNameOptionsOnLaunch
+                {
+                    HostnameType = "ip-name",
+                    EnableResourceNameDnsARecord = false,
+                    EnableResourceNameDnsAAAARecord = false,
+                },
+                State = s.State,
+                Tags = s.Tags.Count > 0 ? ToShape(s.Tags) : null,
+            }).ToList(),
+            NextToken = page.NextToken,
+        };
+    }
+
+    public override async Task<DescribeSecurityGroupsResult> DescribeSecurityGroupsAsync(RequestContext context, DescribeSecurityGroupsRequest request)
+    {
+        var filters = request.Filters ?? [];
+        if (request.GroupNames is { Count: > 0 } names)
+        {
+            var defaultVpc = await DefaultVpcProvisioner.FindDefaultVpcIdAsync(context.Store, context.Scope, context.Cancellation).ConfigureAwait(false);
+            var groups = await context.Store.ListAsync<SecurityGroupResource>(context.Scope, ResourceTypes.SecurityGroup, context.Cancellation).ConfigureAwait(false);
+            foreach (var name in names.Where(n => !groups.Exists(g => g.GroupName == n && g.VpcId == defaultVpc)))
+            {
+                throw new AwsException("InvalidGroup.NotFound", $"The security group '{name}' does not exist in default VPC '{defaultVpc ?? "none"}'");
+            }
+            filters = [.. filters, new Filter { Name = "group-name", Values = names }, new Filter { Name = "vpc-id", Values = [defaultVpc ?? ""] }];
+        }
+        var page = await SelectAsync(context, ResourceTypes.SecurityGroup, SecurityGroupFilters, request.GroupIds, filters, request.MaxResults, request.NextToken, "groupIds").ConfigureAwait(false);
+        return new DescribeSecurityGroupsResult
+        {
+            SecurityGroups = page.Items.Select(g => new SecurityGroup
+            {
+                GroupId = g.Id,
+                GroupName = g.GroupName,
+                Description = g.Description,
+                OwnerId = g.OwnerId,
+                VpcId = g.VpcId,
+                SecurityGroupArn = $"arn:aws:ec2:{context.Region}:{g.OwnerId}:security-group/{g.Id}",
+                IpPermissions = ToPermissions(g.Ingress, g.OwnerId),
+                IpPermissionsEgress = ToPermissions(g.Egress, g.OwnerId),
+                Tags = g.Tags.Count > 0 ? ToShape(g.Tags) : null,
+            }).ToList(),
+            NextToken = page.NextToken,
+        };
+    }
+
+    public override async Task<DescribeInternetGatewaysResult> DescribeInternetGatewaysAsync(RequestContext context, DescribeInternetGatewaysRequest request)
+    {
+        var page = await SelectAsync(context, ResourceTypes.InternetGateway, InternetGatewayFilters, request.InternetGatewayIds, request.Filters, request.MaxResults, request.NextToken, "internetGatewayIds").ConfigureAwait(false);
+        return new DescribeInternetGatewaysResult
+        {
+            InternetGateways = page.Items.Select(g => new InternetGateway
+            {
+                InternetGatewayId = g.Id,
+                OwnerId = g.OwnerId,
+                Attachments = g.Attachments.Select(a => new InternetGatewayAttachment { VpcId = a.VpcId, State = a.State }).ToList(),
+                Tags = ToShape(g.Tags),
+            }).ToList(),
+            NextToken = page.NextToken,
+        };
+    }
+
+    public override async Task<DescribeRouteTablesResult> DescribeRouteTablesAsync(RequestContext context, DescribeRouteTablesRequest request)
+    {
+        var page = await SelectAsync(context, ResourceTypes.RouteTable, RouteTableFilters, request.RouteTableIds, request.Filters, request.MaxResults, request.NextToken, "routeTableIds").ConfigureAwait(false);
+        return new DescribeRouteTablesResult
+        {
+            RouteTables = page.Items.Select(ToShape).ToList(),
+            NextToken = page.NextToken,
+        };
+    }
+
+    public override async Task<DescribeNetworkAclsResult> DescribeNetworkAclsAsync(RequestContext context, DescribeNetworkAclsRequest request)
+    {
+        var page = await SelectAsync(context, ResourceTypes.NetworkAcl, NetworkAclFilters, request.NetworkAclIds, request.Filters, request.MaxResults, request.NextToken, "networkAclIds").ConfigureAwait(false);
+        return new DescribeNetworkAclsResult
+        {
+            NetworkAcls = page.Items.Select(a => new NetworkAcl
+            {
+                NetworkAclId = a.Id,
+                OwnerId = a.OwnerId,
+                VpcId = a.VpcId,
+                IsDefault = a.IsDefault,
+                Entries = a.Entries.Select(e => new NetworkAclEntry
+                {
+                    RuleNumber = e.RuleNumber,
+                    Protocol = e.Protocol,
+                    RuleAction = e.RuleAction,
+                    Egress = e.Egress,
+                    CidrBlock = e.CidrBlock,
+                    Ipv6CidrBlock = e.Ipv6CidrBlock,
+                    PortRange = e.FromPort is null ? null : new PortRange { From = e.FromPort, To = e.ToPort },
+                }).ToList(),
+                Associations = a.Associations.Select(x => new NetworkAclAssociation { NetworkAclAssociationId = x.Id, NetworkAclId = a.Id, SubnetId = x.SubnetId }).ToList(),
+                Tags = ToShape(a.Tags),
+            }).ToList(),
+            NextToken = page.NextToken,
+        };
+    }
+
+    public override async Task<DescribeDhcpOptionsResult> DescribeDhcpOptionsAsync(RequestContext context, DescribeDhcpOptionsRequest request)
+    {
+        var page = await SelectAsync(context, ResourceTypes.DhcpOptions, DhcpOptionsFilters, request.DhcpOptionsIds, request.Filters, request.MaxResults, request.NextToken, "dhcpOptionsIds").ConfigureAwait(false);
+        return new DescribeDhcpOptionsResult
+        {
+            DhcpOptions = page.Items.Select(d => new DhcpOptions
+            {
+                DhcpOptionsId = d.Id,
+                OwnerId = d.OwnerId,
+                DhcpConfigurations = d.Configurations.Select(c => new DhcpConfiguration
+                {
+                    Key = c.Key,
+                    Values = c.Values.Select(v => new AttributeValue { Value = v }).ToList(),
+                }).ToList(),
+                Tags = ToShape(d.Tags),
+            }).ToList(),
+            NextToken = page.NextToken,
+        };
+    }
+
+    public override async Task<CreateRouteTableResult> CreateRouteTableAsync(RequestContext context, CreateRouteTableRequest request)
+    {
+        var vpcId = ResourceTypes.Vpc.CheckId(request.VpcId!);
+        var vpc = await context.Store.GetAsync<VpcResource>(context.Scope, ResourceTypes.Vpc, vpcId, context.Cancellation).ConfigureAwait(false)
+            ?? throw ResourceTypes.Vpc.NotFound(vpcId);
+        var table = new RouteTableResource
+        {
+            Id = ResourceIds.New(ResourceTypes.RouteTable.IdPrefix),
+            OwnerId = context.AccountId,
+            VpcId = vpc.Id,
+            Routes = [new RouteEntry { DestinationCidrBlock = vpc.CidrBlock, GatewayId = "local", Origin = "CreateRouteTable" }],
+            Tags = TagsOnCreate(request.TagSpecifications, "route-table"),
+        };
+        await context.Transaction.PutAsync(context.Scope, ResourceTypes.RouteTable, table.Id, table, context.Now, context.Cancellation).ConfigureAwait(false);
+        return new CreateRouteTableResult { RouteTable = ToShape(table), ClientToken = request.ClientToken };
+    }
+
+    public override async Task DeleteRouteTableAsync(RequestContext context, DeleteRouteTableRequest request)
+    {
+        var id = ResourceTypes.RouteTable.CheckId(request.RouteTableId!);
+        var table = await context.Store.GetAsync<RouteTableResource>(context.Scope, ResourceTypes.RouteTable, id, context.Cancellation).ConfigureAwait(false)
+            ?? throw ResourceTypes.RouteTable.NotFound(id);
+        if (table.Associations.Count > 0)
+        {
+            throw new AwsException("DependencyViolation", $"The routeTable '{id}' has dependencies and cannot be deleted.");
+        }
+        await context.Transaction.DeleteAsync(context.Scope, ResourceTypes.RouteTable, id, context.Cancellation).ConfigureAwait(false);
+    }
+
+    private static RouteTable ToShape(RouteTableResource t) => new()
+    {
+        RouteTableId = t.Id,
+        OwnerId = t.OwnerId,
+        VpcId = t.VpcId,
+        Routes = t.Routes.Select(r => new Route
+        {
+            DestinationCidrBlock = r.DestinationCidrBlock,
+            GatewayId = r.GatewayId,
+            State = r.State,
+            Origin = r.Origin,
+        }).ToList(),
+        Associations = t.Associations.Select(a => new RouteTableAssociation
+        {
+            RouteTableAssociationId = a.Id,
+            RouteTableId = t.Id,
+            Main = a.Main,
+            SubnetId = a.SubnetId,
+            AssociationState = new RouteTableAssociationState { State = a.State },
+        }).ToList(),
+        PropagatingVgws = [],
+        Tags = ToShape(t.Tags),
+    };
+
+    private static List<IpPermission> ToPermissions(List<GroupRule> rules, string ownerId) =>
+        rules.GroupBy(r => (r.IpProtocol, r.FromPort, r.ToPort)).Select(g => new IpPermission
+        {
+            IpProtocol = g.Key.IpProtocol,
+            FromPort = g.Key.FromPort,
+            ToPort = g.Key.ToPort,
+            IpRanges = g.Where(r => r.CidrIpv4 is not null).Select(r => new IpRange { CidrIp = r.CidrIpv4, Description = r.Description }).ToList(),
+            Ipv6Ranges = g.Where(r => r.CidrIpv6 is not null).Select(r => new Ipv6Range { CidrIpv6 = r.CidrIpv6, Description = r.Description }).ToList(),
+            PrefixListIds = g.Where(r => r.PrefixListId is not null).Select(r => new PrefixListId { PrefixListIdValue = r.PrefixListId, Description = r.Description }).ToList(),
+            UserIdGroupPairs = g.Where(r => r.ReferencedGroupId is not null).Select(r => new UserIdGroupPair { GroupId = r.ReferencedGroupId, UserId = ownerId, Description = r.Description }).ToList(),
+        }).ToList();
+
+    private static string SubnetArn(SubnetResource s) =>
+        $"arn:aws:ec2:{s.AvailabilityZone[..^1]}:{s.OwnerId}:subnet/{s.Id}";
+}

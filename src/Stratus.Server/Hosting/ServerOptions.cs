@@ -1,0 +1,95 @@
+using Stratus.Domain.Regions;
+
+namespace Stratus.Server;
+
+/// <summary>
+/// Settings of a Stratus server. Every value has a documented default; <see cref="Validate"/>
+/// lists what is wrong before anything starts.
+/// </summary>
+public sealed record ServerOptions
+{
+    /// <summary>Where Kestrel listens. Default <c>http://127.0.0.1:4566</c>, the port local AWS emulators use.</summary>
+    public string Urls { get; init; } = "http://127.0.0.1:4566";
+
+    /// <summary>Directory of the SQLite database and other state. Default <c>$HOME/.local/share/stratus</c>.</summary>
+    public string DataDirectory { get; init; } = DefaultDataDirectory();
+
+    /// <summary>Verify AWS Signature Version 4 on every request (default on). Off: every request acts as the first account.</summary>
+    public bool RequireSignatures { get; init; } = true;
+
+    /// <summary>Largest clock difference accepted between a request's signing time and the server (AWS: 15 minutes).</summary>
+    public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Directory of the AWS CLI's <c>config</c> and <c>credentials</c> files to write the profile into; null writes none. Default <c>$HOME/.aws</c>.</summary>
+    public string? AwsConfigDirectory { get; init; } = DefaultAwsConfigDirectory();
+
+    /// <summary>Name of the AWS CLI profile written on start. Default <c>stratus</c>.</summary>
+    public string ProfileName { get; init; } = "stratus";
+
+    /// <summary>Region written into the profile. Default <c>us-east-1</c>.</summary>
+    public string DefaultRegion { get; init; } = RegionCatalog.DefaultRegion;
+
+    /// <summary>Log format: <c>text</c> (default) or <c>json</c> (one JSON object per line).</summary>
+    public string LogFormat { get; init; } = "text";
+
+    public string DatabasePath => Path.Combine(DataDirectory, "stratus.db");
+
+    /// <summary>The first URL clients should use (the first of <see cref="Urls"/>, with a wildcard host made loopback).</summary>
+    public string PublicEndpoint
+    {
+        get
+        {
+            var first = Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "http://127.0.0.1:4566";
+            return first.Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal)
+                .Replace("://*", "://127.0.0.1", StringComparison.Ordinal)
+                .Replace("://+", "://127.0.0.1", StringComparison.Ordinal)
+                .Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal)
+                .TrimEnd('/');
+        }
+    }
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        foreach (var url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var normalized = url.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal);
+            if (!Uri.TryCreate(normalized, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                errors.Add($"--urls: '{url}' is not an http(s) URL");
+            }
+        }
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            errors.Add("--data-dir must not be empty");
+        }
+        if (RegionCatalog.Find(DefaultRegion) is null)
+        {
+            errors.Add($"--region: unknown region '{DefaultRegion}'; known: {string.Join(", ", RegionCatalog.Names)}");
+        }
+        if (LogFormat is not ("text" or "json"))
+        {
+            errors.Add($"--log-format: '{LogFormat}' must be text or json");
+        }
+        if (MaxClockSkew <= TimeSpan.Zero)
+        {
+            errors.Add("the allowed clock skew must be positive");
+        }
+        if (string.IsNullOrWhiteSpace(ProfileName) || ProfileName.Any(c => char.IsWhiteSpace(c) || c is '[' or ']'))
+        {
+            errors.Add($"--profile: '{ProfileName}' is not a valid profile name");
+        }
+        return errors;
+    }
+
+    private static string Home() => Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } home
+        ? home
+        : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+
+    private static string DefaultDataDirectory() =>
+        Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg
+            ? Path.Combine(xdg, "stratus")
+            : Path.Combine(Home(), ".local", "share", "stratus");
+
+    private static string DefaultAwsConfigDirectory() => Path.Combine(Home(), ".aws");
+}

@@ -1,0 +1,90 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Stratus.Domain.Accounts;
+using Stratus.Domain.Store;
+using Stratus.Domain.Vpc;
+using Stratus.Server.Ec2;
+using Stratus.Server.Hosting;
+
+namespace Stratus.Server;
+
+/// <summary>
+/// Wires a Stratus server: the store, the account bootstrap (first account, root key, AWS CLI
+/// profile), the EC2 endpoint on Kestrel and logging. Nothing here holds logic of its own.
+/// </summary>
+public static class StratusHost
+{
+    public static async Task<WebApplication> CreateAsync(ServerOptions options, IStateStore store, TextWriter console, CancellationToken ct = default)
+    {
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(options));
+        }
+        await store.InitializeAsync(ct).ConfigureAwait(false);
+        var clock = TimeProvider.System;
+        var accounts = new AccountService(store, clock);
+        var (credentials, created) = await accounts.BootstrapAsync(ct).ConfigureAwait(false);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "stratus" });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.Logging.ClearProviders();
+        if (options.LogFormat == "json")
+        {
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton<TimeProvider>(clock);
+        services.AddSingleton(store);
+        services.AddSingleton(accounts);
+        services.AddSingleton<DefaultVpcProvisioner>();
+        services.AddSingleton<RequestAuthenticator>();
+        services.AddSingleton<Ec2Service>();
+        services.AddSingleton<Ec2Endpoint>();
+
+        var app = builder.Build();
+        var endpoint = app.Services.GetRequiredService<Ec2Endpoint>();
+        app.MapGet("/_stratus/health", () => Results.Text("ok\n"));
+        app.MapPost("/", endpoint.HandleAsync);
+        app.MapGet("/", endpoint.HandleAsync);
+
+        if (options.AwsConfigDirectory is { } awsDir)
+        {
+            AwsProfileWriter.Write(awsDir, options.ProfileName, credentials.AccessKey.AccessKeyId, credentials.AccessKey.SecretAccessKey,
+                options.DefaultRegion, options.PublicEndpoint);
+        }
+        await console.WriteLineAsync($"Stratus EC2 API on {options.PublicEndpoint}  (data: {options.DataDirectory})").ConfigureAwait(false);
+        await console.WriteLineAsync($"  account {credentials.Account.AccountId}{(created ? " (created)" : "")}, access key {credentials.AccessKey.AccessKeyId}").ConfigureAwait(false);
+        if (options.AwsConfigDirectory is not null)
+        {
+            await console.WriteLineAsync($"  AWS CLI profile '{options.ProfileName}' written to {options.AwsConfigDirectory}: aws --profile {options.ProfileName} ec2 describe-regions").ConfigureAwait(false);
+        }
+        if (!options.RequireSignatures)
+        {
+            await console.WriteLineAsync("  signatures are NOT verified (--no-auth): every request acts as this account").ConfigureAwait(false);
+        }
+        return app;
+    }
+}
