@@ -1,0 +1,70 @@
+namespace Stratus.Store.Sqlite;
+
+/// <summary>One schema step: statements applied together, in one transaction, in order.</summary>
+internal sealed record Migration(int Version, string Description, IReadOnlyList<string> Statements);
+
+/// <summary>
+/// The schema as an ordered list of migrations. A database records in <c>schema_version</c>
+/// every version applied to it; start-up applies the missing ones. Never edit a released
+/// migration: append a new one. Every statement is written in SQL that PostgreSQL accepts too
+/// (TEXT/INTEGER columns, composite primary keys, no SQLite-only functions or rowid use).
+/// </summary>
+internal static class Schema
+{
+    public const string CreateVersionTable =
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)";
+
+    public const string SelectVersion = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+
+    public const string InsertVersion =
+        "INSERT INTO schema_version (version, description, applied_at) VALUES (@version, @description, @applied_at)";
+
+    public static IReadOnlyList<Migration> Migrations { get; } =
+    [
+        new Migration(1, "initial schema",
+        [
+            """
+            CREATE TABLE accounts (
+                account_id TEXT NOT NULL PRIMARY KEY,
+                name TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE access_keys (
+                access_key_id TEXT NOT NULL PRIMARY KEY,
+                secret_access_key TEXT NOT NULL,
+                account_id TEXT NOT NULL REFERENCES accounts (account_id) DEFERRABLE INITIALLY DEFERRED,
+                created_at TEXT NOT NULL,
+                active INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX ix_access_keys_account ON access_keys (account_id, access_key_id)",
+            """
+            CREATE TABLE resources (
+                account_id TEXT NOT NULL,
+                region TEXT NOT NULL,
+                type TEXT NOT NULL,
+                id TEXT NOT NULL,
+                document TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (account_id, region, type, id)
+            )
+            """,
+            """
+            CREATE TABLE idempotency_records (
+                account_id TEXT NOT NULL,
+                region TEXT NOT NULL,
+                operation TEXT NOT NULL,
+                client_token TEXT NOT NULL,
+                request_hash TEXT NOT NULL,
+                response TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (account_id, region, operation, client_token)
+            )
+            """,
+        ]),
+    ];
+
+    public static int LatestVersion => Migrations[^1].Version;
+}

@@ -1,0 +1,331 @@
+using Stratus.Domain.Store;
+
+namespace Stratus.Store.Sqlite;
+
+/// <summary>The read operations, shared by read sessions and the write transaction.</summary>
+internal abstract class SqliteSession : IStoreSession
+{
+    private protected SqliteSession(StoreConnection connection) => Connection = connection;
+
+    private protected StoreConnection Connection { get; }
+
+    /// <summary>Throws when the session can no longer be used.</summary>
+    private protected abstract void EnsureOpen();
+
+    private protected Microsoft.Data.Sqlite.SqliteCommand Command(string sql)
+    {
+        EnsureOpen();
+        return Connection.Command(sql);
+    }
+
+    public async Task<StoredResource?> GetAsync(ResourceKey key, CancellationToken cancellationToken = default)
+    {
+        var command = Command(Sql.GetResource)
+            .With("@account_id", key.AccountId)
+            .With("@region", key.Region)
+            .With("@type", key.Type)
+            .With("@id", key.Id);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            return new StoredResource(key, reader.GetString(0), Timestamps.FromText(reader.GetString(1)));
+        }
+    }
+
+    public async Task<IReadOnlyList<StoredResource>> ListAsync(string accountId, string region, string type, CancellationToken cancellationToken = default)
+    {
+        var command = Command(Sql.ListResources)
+            .With("@account_id", accountId)
+            .With("@region", region)
+            .With("@type", type);
+        var results = new List<StoredResource>();
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                results.Add(new StoredResource(
+                    new ResourceKey(accountId, region, type, reader.GetString(0)),
+                    reader.GetString(1),
+                    Timestamps.FromText(reader.GetString(2))));
+            }
+        }
+
+        return results;
+    }
+
+    public async Task<IReadOnlyList<StoredResource>> ListAllAsync(string accountId, string region, CancellationToken cancellationToken = default)
+    {
+        var command = Command(Sql.ListAllResources)
+            .With("@account_id", accountId)
+            .With("@region", region);
+        var results = new List<StoredResource>();
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                results.Add(new StoredResource(
+                    new ResourceKey(accountId, region, reader.GetString(0), reader.GetString(1)),
+                    reader.GetString(2),
+                    Timestamps.FromText(reader.GetString(3))));
+            }
+        }
+
+        return results;
+    }
+
+    public async Task<Account?> FindAccountAsync(string accountId, CancellationToken cancellationToken = default)
+    {
+        var command = Command(Sql.FindAccount).With("@account_id", accountId);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            return new Account(accountId, reader.GetString(0), Timestamps.FromText(reader.GetString(1)));
+        }
+    }
+
+    public async Task<IReadOnlyList<Account>> ListAccountsAsync(CancellationToken cancellationToken = default)
+    {
+        var command = Command(Sql.ListAccounts);
+        var results = new List<Account>();
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                results.Add(new Account(reader.GetString(0), reader.GetString(1), Timestamps.FromText(reader.GetString(2))));
+            }
+        }
+
+        return results;
+    }
+
+    public async Task<AccessKey?> FindAccessKeyAsync(string accessKeyId, CancellationToken cancellationToken = default)
+    {
+        var command = Command(Sql.FindAccessKey).With("@access_key_id", accessKeyId);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            return new AccessKey(
+                accessKeyId,
+                reader.GetString(0),
+                reader.GetString(1),
+                Timestamps.FromText(reader.GetString(2)),
+                reader.GetInt64(3) != 0);
+        }
+    }
+
+    public async Task<IReadOnlyList<AccessKey>> ListAccessKeysAsync(string accountId, CancellationToken cancellationToken = default)
+    {
+        var command = Command(Sql.ListAccessKeys).With("@account_id", accountId);
+        var results = new List<AccessKey>();
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                results.Add(new AccessKey(
+                    reader.GetString(0),
+                    reader.GetString(1),
+                    accountId,
+                    Timestamps.FromText(reader.GetString(2)),
+                    reader.GetInt64(3) != 0));
+            }
+        }
+
+        return results;
+    }
+
+    public async Task<IdempotencyRecord?> FindIdempotencyRecordAsync(IdempotencyKey key, CancellationToken cancellationToken = default)
+    {
+        var command = Command(Sql.FindIdempotencyRecord)
+            .With("@account_id", key.AccountId)
+            .With("@region", key.Region)
+            .With("@operation", key.Operation)
+            .With("@client_token", key.ClientToken);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            return new IdempotencyRecord(key, reader.GetString(0), reader.GetString(1), Timestamps.FromText(reader.GetString(2)));
+        }
+    }
+
+    public abstract ValueTask DisposeAsync();
+}
+
+/// <summary>
+/// A read-only snapshot: a deferred transaction on a pooled read connection, opened (and its
+/// snapshot taken) by <see cref="SqliteStore.OpenReadAsync"/> and ended on dispose.
+/// </summary>
+internal sealed class SqliteReadSession : SqliteSession
+{
+    private readonly SqliteStore _store;
+    private bool _disposed;
+
+    public SqliteReadSession(SqliteStore store, StoreConnection connection)
+        : base(connection) => _store = store;
+
+    private protected override void EnsureOpen() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    public override ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _disposed = true;
+        var healthy = true;
+        try
+        {
+            Connection.Execute("ROLLBACK");
+        }
+        catch
+        {
+            // Closing the connection ends the transaction anyway; just do not reuse it.
+            healthy = false;
+        }
+
+        _store.ReturnReader(Connection, healthy);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>
+/// The write transaction: <c>BEGIN IMMEDIATE</c> on the store's write connection, holding the
+/// store's write lock until it is committed or disposed.
+/// </summary>
+internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
+{
+    private readonly SqliteStore _store;
+    private bool _finished;
+
+    public SqliteWriteTransaction(SqliteStore store, StoreConnection connection)
+        : base(connection) => _store = store;
+
+    private protected override void EnsureOpen()
+    {
+        if (_finished)
+        {
+            throw new ObjectDisposedException(nameof(IStoreTransaction), "The write transaction has already been committed or disposed.");
+        }
+    }
+
+    public async Task PutAsync(StoredResource resource, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        await Command(Sql.PutResource)
+            .With("@account_id", resource.Key.AccountId)
+            .With("@region", resource.Key.Region)
+            .With("@type", resource.Key.Type)
+            .With("@id", resource.Key.Id)
+            .With("@document", resource.Document)
+            .With("@created_at", Timestamps.ToText(resource.CreatedAt))
+            .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> DeleteAsync(ResourceKey key, CancellationToken cancellationToken = default)
+    {
+        var deleted = await Command(Sql.DeleteResource)
+            .With("@account_id", key.AccountId)
+            .With("@region", key.Region)
+            .With("@type", key.Type)
+            .With("@id", key.Id)
+            .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return deleted > 0;
+    }
+
+    public async Task PutAccountAsync(Account account, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        await Command(Sql.PutAccount)
+            .With("@account_id", account.AccountId)
+            .With("@name", account.Name)
+            .With("@created_at", Timestamps.ToText(account.CreatedAt))
+            .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task PutAccessKeyAsync(AccessKey accessKey, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accessKey);
+        await Command(Sql.PutAccessKey)
+            .With("@access_key_id", accessKey.AccessKeyId)
+            .With("@secret_access_key", accessKey.SecretAccessKey)
+            .With("@account_id", accessKey.AccountId)
+            .With("@created_at", Timestamps.ToText(accessKey.CreatedAt))
+            .With("@active", accessKey.Active ? 1 : 0)
+            .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task PutIdempotencyRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await Command(Sql.PutIdempotencyRecord)
+            .With("@account_id", record.Key.AccountId)
+            .With("@region", record.Key.Region)
+            .With("@operation", record.Key.Operation)
+            .With("@client_token", record.Key.ClientToken)
+            .With("@request_hash", record.RequestHash)
+            .With("@response", record.Response)
+            .With("@created_at", Timestamps.ToText(record.CreatedAt))
+            .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        EnsureOpen();
+        cancellationToken.ThrowIfCancellationRequested();
+        // With synchronous=FULL in WAL mode, COMMIT returns after the log is fsync'd. When it
+        // fails (a deferred foreign key, an I/O error) the transaction stays open and
+        // DisposeAsync rolls it back. Not cancellable once started.
+        await Connection.ExecuteAsync("COMMIT", CancellationToken.None).ConfigureAwait(false);
+        _finished = true;
+        _store.ReleaseWriter(Connection, healthy: true);
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        if (_finished)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _finished = true;
+        var healthy = true;
+        try
+        {
+            Connection.Execute("ROLLBACK");
+        }
+        catch
+        {
+            healthy = false;
+        }
+        finally
+        {
+            _store.ReleaseWriter(Connection, healthy);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

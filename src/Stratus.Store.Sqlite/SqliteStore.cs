@@ -1,0 +1,286 @@
+using Microsoft.Data.Sqlite;
+using Stratus.Domain.Store;
+
+namespace Stratus.Store.Sqlite;
+
+/// <summary>
+/// The SQLite <see cref="IStateStore"/>: a dedicated write connection guarded by an async
+/// lock, and a small pool of read connections.
+/// </summary>
+internal sealed class SqliteStore : IStateStore
+{
+    private readonly string _databasePath;
+    private readonly string _connectionString;
+    private readonly TimeSpan _busyTimeout;
+    private readonly int _maxIdleReaders;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Lock _poolLock = new();
+    private readonly Stack<StoreConnection> _idleReaders = new();
+    private StoreConnection? _writer;
+    private volatile bool _initialized;
+    private volatile bool _disposed;
+
+    public SqliteStore(SqliteStoreOptions options)
+    {
+        _databasePath = Path.GetFullPath(options.DatabasePath);
+        _busyTimeout = options.BusyTimeout;
+        _maxIdleReaders = options.MaxIdleReadConnections;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = _databasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            // The store keeps its own connections open; the provider's pool would only keep
+            // file handles alive after DisposeAsync.
+            Pooling = false,
+            // The provider also retries SQLITE_BUSY until this many seconds have passed since
+            // the statement started (0 would mean forever); SQLite's busy_timeout (set per
+            // connection) does the actual waiting, so together they wait about BusyTimeout.
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(Math.Min(_busyTimeout.TotalSeconds, int.MaxValue))),
+        }.ToString();
+    }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var directory = Path.GetDirectoryName(_databasePath);
+            if (!string.IsNullOrEmpty(directory))
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            var writer = _writer ??= StoreConnection.OpenWriter(_connectionString, _busyTimeout);
+            try
+            {
+                await MigrateAsync(writer, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Closing the connection rolls back whatever the migration left open.
+                _writer = null;
+                writer.Dispose();
+                throw;
+            }
+
+            _initialized = true;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private static async Task MigrateAsync(StoreConnection writer, CancellationToken cancellationToken)
+    {
+        // BEGIN IMMEDIATE serializes concurrent start-ups (server and CLI) across processes.
+        await writer.ExecuteAsync("BEGIN IMMEDIATE", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await writer.ExecuteAsync(Schema.CreateVersionTable, cancellationToken).ConfigureAwait(false);
+            var current = Convert.ToInt32(
+                await writer.Command(Schema.SelectVersion).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false),
+                System.Globalization.CultureInfo.InvariantCulture);
+            if (current > Schema.LatestVersion)
+            {
+                throw new InvalidOperationException(
+                    $"The database schema is at version {current}, newer than the {Schema.LatestVersion} this build knows; upgrade Stratus.");
+            }
+
+            foreach (var migration in Schema.Migrations)
+            {
+                if (migration.Version <= current)
+                {
+                    continue;
+                }
+
+                foreach (var statement in migration.Statements)
+                {
+                    await writer.ExecuteAsync(statement, cancellationToken).ConfigureAwait(false);
+                }
+
+                await writer.Command(Schema.InsertVersion)
+                    .With("@version", migration.Version)
+                    .With("@description", migration.Description)
+                    .With("@applied_at", Timestamps.ToText(DateTime.UtcNow))
+                    .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await writer.ExecuteAsync("COMMIT", CancellationToken.None).ConfigureAwait(false);
+        }
+        catch
+        {
+            TryRollback(writer);
+            throw;
+        }
+    }
+
+    private static void TryRollback(StoreConnection connection)
+    {
+        try
+        {
+            connection.Execute("ROLLBACK");
+        }
+        catch
+        {
+            // The caller closes the connection, which rolls back.
+        }
+    }
+
+    public async Task<IStoreSession> OpenReadAsync(CancellationToken cancellationToken = default)
+    {
+        EnsureReady();
+        cancellationToken.ThrowIfCancellationRequested();
+        var connection = RentReader();
+        try
+        {
+            // A deferred transaction takes its snapshot at the first read: read now, so the
+            // session sees the database as of its opening, not of its first query.
+            await connection.ExecuteAsync("BEGIN", cancellationToken).ConfigureAwait(false);
+            await connection.Command(Sql.PinSnapshot).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return new SqliteReadSession(this, connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<IStoreTransaction> BeginWriteAsync(CancellationToken cancellationToken = default)
+    {
+        EnsureReady();
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var writer = _writer ??= StoreConnection.OpenWriter(_connectionString, _busyTimeout);
+            // IMMEDIATE takes the database's write lock now, waiting (busy_timeout) for a
+            // writer in another process, so the transaction can never fail later to upgrade.
+            await writer.ExecuteAsync("BEGIN IMMEDIATE", cancellationToken).ConfigureAwait(false);
+            return new SqliteWriteTransaction(this, writer);
+        }
+        catch
+        {
+            _writeLock.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Ends the current write transaction's hold on the write connection and lock.</summary>
+    internal void ReleaseWriter(StoreConnection writer, bool healthy)
+    {
+        if (!healthy && ReferenceEquals(writer, _writer))
+        {
+            // The connection's state is unknown (a failed ROLLBACK): closing it rolls back
+            // whatever is left, and the next writer opens a fresh one.
+            _writer = null;
+            writer.Dispose();
+        }
+
+        _writeLock.Release();
+    }
+
+    /// <summary>The write connection's settings, for tests: pragma name to value.</summary>
+    internal async Task<IReadOnlyDictionary<string, string>> ReadWriterSettingsAsync()
+    {
+        EnsureReady();
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var writer = _writer ??= StoreConnection.OpenWriter(_connectionString, _busyTimeout);
+            var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pragma in (string[])["journal_mode", "synchronous", "foreign_keys", "busy_timeout", "query_only"])
+            {
+                var value = await writer.Command("PRAGMA " + pragma).ExecuteScalarAsync().ConfigureAwait(false);
+                settings[pragma] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+            }
+
+            return settings;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private StoreConnection RentReader()
+    {
+        lock (_poolLock)
+        {
+            if (_idleReaders.TryPop(out var idle))
+            {
+                return idle;
+            }
+        }
+
+        return StoreConnection.OpenReader(_connectionString, _busyTimeout);
+    }
+
+    /// <summary>Takes back a read session's connection, keeping it for reuse when sensible.</summary>
+    internal void ReturnReader(StoreConnection connection, bool healthy)
+    {
+        lock (_poolLock)
+        {
+            if (healthy && !_disposed && _idleReaders.Count < _maxIdleReaders)
+            {
+                _idleReaders.Push(connection);
+                return;
+            }
+        }
+
+        connection.Dispose();
+    }
+
+    private void EnsureReady()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_initialized)
+        {
+            throw new InvalidOperationException("The state store is not initialized: call InitializeAsync first.");
+        }
+    }
+
+    /// <summary>
+    /// Waits for a write transaction in progress to end, then closes every connection. Read
+    /// sessions still open keep their connection until they are disposed.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_poolLock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _writer?.Dispose();
+            _writer = null;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        List<StoreConnection> idle;
+        lock (_poolLock)
+        {
+            idle = [.. _idleReaders];
+            _idleReaders.Clear();
+        }
+
+        foreach (var connection in idle)
+        {
+            connection.Dispose();
+        }
+    }
+}

@@ -1,0 +1,25 @@
+namespace Stratus.Store.Sqlite;
+
+/// <summary>
+/// Settings of an embedded SQLite state store.
+/// </summary>
+/// <param name="DatabasePath">
+/// Path of the database file. It is created (with its parent directory) when missing. The
+/// store also uses the <c>-wal</c> and <c>-shm</c> files beside it, so the directory must be
+/// writable and on a local file system (SQLite's WAL mode needs shared memory).
+/// </param>
+public sealed record SqliteStoreOptions(string DatabasePath)
+{
+    /// <summary>
+    /// How long a statement waits for a lock held by another connection or process (for
+    /// example the <c>stratus</c> CLI writing while the server runs) before failing with
+    /// <c>SQLITE_BUSY</c>. Defaults to 30 seconds.
+    /// </summary>
+    public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many idle read connections are kept open for reuse by later read sessions.
+    /// Defaults to 8; 0 closes every read connection when its session ends.
+    /// </summary>
+    public int MaxIdleReadConnections { get; init; } = 8;
+}

@@ -1,0 +1,146 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Stratus.Store.Sqlite;
+
+/// <summary>
+/// One open SQLite connection with its per-connection settings applied and a cache of
+/// commands, so each statement is prepared once per connection and reused with new parameter
+/// values. Transactions are driven with plain <c>BEGIN</c>/<c>COMMIT</c>/<c>ROLLBACK</c>
+/// statements so their kind (deferred or immediate) is explicit. Not thread-safe.
+/// </summary>
+internal sealed class StoreConnection : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
+    private StoreConnection(SqliteConnection connection) => _connection = connection;
+
+    /// <summary>Opens the connection that runs write transactions (and migrations).</summary>
+    public static StoreConnection OpenWriter(string connectionString, TimeSpan busyTimeout)
+    {
+        var store = Open(connectionString, busyTimeout);
+        try
+        {
+            // WAL is a property of the database file; asking again is harmless. It can fail to
+            // switch (for example on a file system without shared memory): refuse to run then,
+            // since the concurrency guarantees depend on it.
+            var mode = Convert.ToString(store.Command("PRAGMA journal_mode = WAL").ExecuteScalar(), CultureInfo.InvariantCulture);
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"SQLite could not switch the database to WAL mode (journal_mode is '{mode}').");
+            }
+
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a connection for read sessions; it refuses writes.</summary>
+    public static StoreConnection OpenReader(string connectionString, TimeSpan busyTimeout)
+    {
+        var store = Open(connectionString, busyTimeout);
+        try
+        {
+            store.Execute("PRAGMA query_only = ON");
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    private static StoreConnection Open(string connectionString, TimeSpan busyTimeout)
+    {
+        var connection = new SqliteConnection(connectionString);
+        var store = new StoreConnection(connection);
+        try
+        {
+            connection.Open();
+            var milliseconds = (long)Math.Min(busyTimeout.TotalMilliseconds, int.MaxValue);
+            // Per-connection settings. synchronous=FULL makes every commit fsync the WAL before
+            // it returns; busy_timeout makes SQLite itself wait for another process's lock.
+            store.Execute("PRAGMA busy_timeout = " + milliseconds.ToString(CultureInfo.InvariantCulture));
+            store.Execute("PRAGMA synchronous = FULL");
+            store.Execute("PRAGMA foreign_keys = ON");
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Returns the cached command for <paramref name="sql"/>, creating it once.</summary>
+    public SqliteCommand Command(string sql)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = _connection.CreateCommand();
+#pragma warning disable CA2100 // Every caller passes one of the store's constant statements; values are parameters.
+            command.CommandText = sql;
+#pragma warning restore CA2100
+            _commands.Add(sql, command);
+        }
+
+        return command;
+    }
+
+    /// <summary>Runs a statement that takes no parameters and returns no rows.</summary>
+    public void Execute(string sql) => Command(sql).ExecuteNonQuery();
+
+    /// <summary>Runs a statement that takes no parameters and returns no rows.</summary>
+    public async Task ExecuteAsync(string sql, CancellationToken cancellationToken) =>
+        await Command(sql).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+    public void Dispose()
+    {
+        foreach (var command in _commands.Values)
+        {
+            command.Dispose();
+        }
+
+        _commands.Clear();
+        _connection.Dispose();
+    }
+}
+
+/// <summary>Parameter binding for the cached commands.</summary>
+internal static class SqliteCommandExtensions
+{
+    /// <summary>Sets (or adds, on the command's first use) a parameter's value.</summary>
+    public static SqliteCommand With(this SqliteCommand command, string name, string? value)
+    {
+        if (value is null)
+        {
+            throw new ArgumentException($"Store value '{name.TrimStart('@')}' must not be null.", name.TrimStart('@'));
+        }
+
+        return command.WithValue(name, value);
+    }
+
+    /// <summary>Sets (or adds, on the command's first use) a parameter's value.</summary>
+    public static SqliteCommand With(this SqliteCommand command, string name, long value) => command.WithValue(name, value);
+
+    private static SqliteCommand WithValue(this SqliteCommand command, string name, object value)
+    {
+        var index = command.Parameters.IndexOf(name);
+        if (index < 0)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        else
+        {
+            command.Parameters[index].Value = value;
+        }
+
+        return command;
+    }
+}

@@ -1,0 +1,341 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using Microsoft.Data.Sqlite;
+using Stratus.Domain.Store;
+using Stratus.Store.Sqlite;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Stratus.Store.Tests;
+
+/// <summary>The contract on the SQLite store, plus what only SQLite has: the file, its
+/// settings, crash safety and a second process writing to the same file.</summary>
+public sealed class SqliteStateStoreTests(ITestOutputHelper output) : StateStoreContractTests
+{
+    private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(120);
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "stratus-store-tests", Guid.NewGuid().ToString("N"));
+
+    private string DatabasePath => Path.Combine(_directory, "state.db");
+
+    protected override Task CreateEmptyStorageAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        return Task.CompletedTask;
+    }
+
+    protected override IStateStore OpenStore() => SqliteStateStore.Open(new SqliteStoreOptions(DatabasePath));
+
+    protected override Task DeleteStorageAsync()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A connection straight to the file, outside the store.</summary>
+    private SqliteConnection OpenRaw()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    private static string? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToString(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    // ---- settings and schema --------------------------------------------------------------
+
+    [Fact]
+    public async Task WriteConnection_UsesWalFullSyncForeignKeysAndABusyTimeout()
+    {
+        var settings = await ((SqliteStore)Store).ReadWriterSettingsAsync();
+
+        Assert.Equal("wal", settings["journal_mode"]);
+        Assert.Equal("2", settings["synchronous"]); // FULL
+        Assert.Equal("1", settings["foreign_keys"]);
+        Assert.Equal("30000", settings["busy_timeout"]);
+        Assert.Equal("0", settings["query_only"]);
+    }
+
+    [Fact]
+    public void Database_IsInWalMode_ForEveryConnection()
+    {
+        using var raw = OpenRaw();
+
+        Assert.Equal("wal", Scalar(raw, "PRAGMA journal_mode"));
+    }
+
+    [Fact]
+    public void Schema_RecordsEveryMigration()
+    {
+        using var raw = OpenRaw();
+        using var command = raw.CreateCommand();
+        command.CommandText = "SELECT version, description, applied_at FROM schema_version ORDER BY version";
+        using var reader = command.ExecuteReader();
+        var versions = new List<int>();
+        while (reader.Read())
+        {
+            versions.Add(reader.GetInt32(0));
+            Assert.False(string.IsNullOrWhiteSpace(reader.GetString(1)));
+            Assert.Equal(DateTimeKind.Utc, Timestamps.FromText(reader.GetString(2)).Kind);
+        }
+
+        Assert.Equal(Schema.Migrations.Select(m => m.Version), versions);
+        Assert.Equal(Enumerable.Range(1, Schema.LatestVersion), Schema.Migrations.Select(m => m.Version));
+    }
+
+    [Fact]
+    public async Task NewerSchema_IsRefused()
+    {
+        await Store.DisposeAsync();
+        using (var raw = OpenRaw())
+        {
+            using var command = raw.CreateCommand();
+            command.CommandText = "INSERT INTO schema_version (version, description, applied_at) VALUES (999, 'future', '2030-01-01T00:00:00.0000000Z')";
+            command.ExecuteNonQuery();
+        }
+
+        await using var store = OpenStore();
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync());
+        Assert.Contains("999", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Statements_UseOnlyPortableSql()
+    {
+        var statements = Schema.Migrations.SelectMany(m => m.Statements)
+            .Concat([Schema.CreateVersionTable, Schema.SelectVersion, Schema.InsertVersion])
+            .Concat(typeof(Sql).GetFields(BindingFlags.Public | BindingFlags.Static)
+                .Where(f => f.IsLiteral)
+                .Select(f => (string)f.GetRawConstantValue()!))
+            .ToList();
+        string[] sqliteOnly = ["OR REPLACE", "OR IGNORE", "ROWID", "AUTOINCREMENT", "WITHOUT", "PRAGMA", "DATETIME(", "STRFTIME(", "JULIANDAY(", "IFNULL(", "GLOB", "COLLATE", "?"];
+
+        Assert.True(statements.Count > 15);
+        foreach (var statement in statements)
+        {
+            foreach (var token in sqliteOnly)
+            {
+                Assert.DoesNotContain(token, statement.ToUpperInvariant(), StringComparison.Ordinal);
+            }
+        }
+
+        Assert.All(statements.Where(s => s.StartsWith("INSERT INTO", StringComparison.Ordinal) && !s.Contains("schema_version", StringComparison.Ordinal)),
+            s => Assert.Contains("ON CONFLICT (", s, StringComparison.Ordinal));
+    }
+
+    // ---- lifetime ---------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Sessions_RequireInitialize()
+    {
+        await using var store = OpenStore();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => store.OpenReadAsync());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => store.BeginWriteAsync());
+    }
+
+    [Fact]
+    public async Task DisposedStore_RefusesWork()
+    {
+        await Store.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Store.OpenReadAsync());
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Store.BeginWriteAsync());
+        await Store.DisposeAsync();
+    }
+
+    [Fact]
+    public void Open_ValidatesOptions()
+    {
+        Assert.Throws<ArgumentNullException>(() => SqliteStateStore.Open(null!));
+        Assert.Throws<ArgumentException>(() => SqliteStateStore.Open(new SqliteStoreOptions(" ")));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SqliteStateStore.Open(new SqliteStoreOptions(DatabasePath) { BusyTimeout = TimeSpan.FromSeconds(-1) }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SqliteStateStore.Open(new SqliteStoreOptions(DatabasePath) { MaxIdleReadConnections = -1 }));
+    }
+
+    [Fact]
+    public async Task Initialize_CreatesAMissingDirectory()
+    {
+        var nested = Path.Combine(_directory, "a", "b", "nested.db");
+        await using (var store = SqliteStateStore.Open(new SqliteStoreOptions(nested)))
+        {
+            await store.InitializeAsync();
+            await using var tx = await store.BeginWriteAsync();
+            await tx.PutAsync(Resource("i-1"));
+            await tx.CommitAsync();
+        }
+
+        Assert.True(File.Exists(nested));
+    }
+
+    [Fact]
+    public async Task Dispose_ClosesEveryConnection_SoTheFileCanBeDeleted()
+    {
+        await WriteAsync(tx => tx.PutAsync(Resource("i-1")));
+        for (var i = 0; i < 3; i++)
+        {
+            // Leave a few read connections idle in the pool.
+            await using var a = await Store.OpenReadAsync();
+            await using var b = await Store.OpenReadAsync();
+            Assert.NotNull(await b.GetAsync(Key("i-1")));
+        }
+
+        await Store.DisposeAsync();
+
+        // SQLite removes the -wal and -shm files when the last connection to the file closes.
+        Assert.False(File.Exists(DatabasePath + "-wal"), "the -wal file is left: a connection is still open");
+        Assert.False(File.Exists(DatabasePath + "-shm"), "the -shm file is left: a connection is still open");
+        File.Delete(DatabasePath);
+        Assert.False(File.Exists(DatabasePath));
+    }
+
+    [Fact]
+    public async Task ReadSessionOutlivingTheStore_StillWorksAndClosesOnDispose()
+    {
+        await WriteAsync(tx => tx.PutAsync(Resource("i-1")));
+        var session = await Store.OpenReadAsync();
+
+        await Store.DisposeAsync();
+        Assert.NotNull(await session.GetAsync(Key("i-1")));
+        await session.DisposeAsync();
+
+        Assert.False(File.Exists(DatabasePath + "-wal"));
+    }
+
+    // ---- crash safety and other processes -------------------------------------------------
+
+    [Fact]
+    public async Task KilledWriter_LosesNoCommittedTransaction()
+    {
+        // Nothing of this test's store may be open while the children write.
+        await Store.DisposeAsync();
+        var printed = new List<string>();
+
+        for (var round = 0; round < 3; round++)
+        {
+            using var timeout = new CancellationTokenSource(ChildTimeout);
+            using var child = Program.StartChild(Program.CommitLoop, DatabasePath, $"r{round}-", "1000000");
+            var stderr = child.StandardError.ReadToEndAsync(timeout.Token);
+            var target = 20 + (round * 25);
+            var seen = new List<string>();
+            try
+            {
+                while (seen.Count < target)
+                {
+                    var line = await child.StandardOutput.ReadLineAsync(timeout.Token);
+                    if (line is null)
+                    {
+                        Assert.Fail($"the writer exited early: {await stderr}");
+                    }
+
+                    seen.Add(line);
+                }
+            }
+            finally
+            {
+                // SIGKILL: no finalizers, no disposal, no chance to checkpoint or close the file.
+                child.Kill();
+                await child.WaitForExitAsync(timeout.Token);
+            }
+
+            // Ids already in the pipe were printed after their commit returned: they count too.
+            var rest = await child.StandardOutput.ReadToEndAsync(timeout.Token);
+            var lines = rest.Split('\n');
+            seen.AddRange(lines.Take(lines.Length - 1)); // the last piece is empty or a torn line
+            Assert.NotEqual(0, child.ExitCode);
+            output.WriteLine($"round {round}: killed the writer after {seen.Count} printed commits (exit code {child.ExitCode})");
+            printed.AddRange(seen);
+        }
+
+        await using (var store = OpenStore())
+        {
+            await store.InitializeAsync();
+            await using var session = await store.OpenReadAsync();
+            foreach (var id in printed)
+            {
+                var stored = await session.GetAsync(Program.Key("instance", id));
+                Assert.True(stored is not null, $"committed resource {id} is missing after the crash");
+                Assert.Equal(Program.Document(id), stored.Document);
+            }
+
+            var listed = await session.ListAsync(Program.Account, Program.Region, "instance");
+            Assert.True(listed.Count >= printed.Count);
+        }
+
+        using var raw = OpenRaw();
+        Assert.Equal("ok", Scalar(raw, "PRAGMA integrity_check"));
+    }
+
+    [Fact]
+    public async Task AnotherProcess_WritingToTheSameFile_IsSerializedWithThisOne()
+    {
+        const int Each = 100;
+        await using var snapshot = await Store.OpenReadAsync();
+        using var timeout = new CancellationTokenSource(ChildTimeout);
+        using var child = Program.StartChild(Program.Increment, DatabasePath, "child-", Each.ToString(CultureInfo.InvariantCulture));
+        var stderr = child.StandardError.ReadToEndAsync(timeout.Token);
+        var first = await child.StandardOutput.ReadLineAsync(timeout.Token);
+        Assert.True(first is not null, $"the other process failed: {await stderr}");
+
+        // Both processes now do read-modify-write increments of one counter at the same time.
+        // The first one holds the write lock for a while, so the other process has to wait
+        // for it (BEGIN IMMEDIATE + busy timeout) rather than fail or lose an update.
+        for (var i = 0; i < Each; i++)
+        {
+            await Program.IncrementAsync(Store, Program.Id("parent-", i), i == 0 ? TimeSpan.FromMilliseconds(500) : default);
+        }
+
+        var childOutput = await child.StandardOutput.ReadToEndAsync(timeout.Token);
+        await child.WaitForExitAsync(timeout.Token);
+        Assert.True(child.ExitCode == 0, $"the other process failed ({child.ExitCode}): {await stderr}");
+        output.WriteLine($"the other process printed {1 + childOutput.Count(c => c == '\n')} commits");
+
+        await using var session = await Store.OpenReadAsync();
+        Assert.Equal((2 * Each).ToString(CultureInfo.InvariantCulture), (await session.GetAsync(Program.Key(Program.CounterType, Program.CounterId)))?.Document);
+        Assert.Equal(2 * Each, (await session.ListAsync(Program.Account, Program.Region, "marker")).Count);
+        Assert.Null(await snapshot.GetAsync(Program.Key(Program.CounterType, Program.CounterId)));
+    }
+
+    // ---- performance --------------------------------------------------------------------------
+
+    [Fact]
+    public async Task CommitLatency_IsReported()
+    {
+        const int Warmup = 20;
+        const int Measured = 300;
+        var samples = new List<double>(Measured);
+        for (var i = 0; i < Warmup + Measured; i++)
+        {
+            var id = Program.Id("lat-", i);
+            var started = Stopwatch.GetTimestamp();
+            await using (var tx = await Store.BeginWriteAsync())
+            {
+                await tx.PutAsync(new StoredResource(Key(id), Program.Document(id), DateTime.UtcNow));
+                await tx.CommitAsync();
+            }
+
+            if (i >= Warmup)
+            {
+                samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+
+        samples.Sort();
+        double Percentile(double p) => samples[(int)Math.Min(samples.Count - 1, Math.Round(p * (samples.Count - 1)))];
+        output.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"write transaction (put one {Program.Document("x").Length}-byte document + fsync'd commit), {Measured} samples: " +
+            $"p50 {Percentile(0.5):F2} ms, p90 {Percentile(0.9):F2} ms, p99 {Percentile(0.99):F2} ms, max {samples[^1]:F2} ms"));
+        Assert.Equal(Warmup + Measured, (await ReadAsync(s => s.ListAsync(AccountA, Region, "instance"))).Count);
+    }
+}
