@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.Hosting;
 using Stratus.Domain.Accounts;
 using Stratus.Server;
 using Stratus.Store.Sqlite;
@@ -62,7 +63,8 @@ serve.SetAction(async (parse, ct) =>
     Directory.CreateDirectory(options.DataDirectory);
     await using var store = SqliteStateStore.Open(new SqliteStoreOptions(options.DatabasePath));
     var app = await StratusHost.CreateAsync(options, store, Console.Out, ct);
-    await app.RunAsync(ct);
+    await app.StartAsync(ct);
+    await app.WaitForShutdownAsync(ct);
     return 0;
 });
 

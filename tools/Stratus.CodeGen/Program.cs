@@ -226,6 +226,7 @@ internal sealed class Generator(ServiceTarget target, JsonElement model)
             {
                 sb.Append("        Init").Append(i).Append("();\n");
             }
+            sb.Append("        Service = CreateService();\n");
             sb.Append("    }\n");
         }
         sb.Append("}\n");
@@ -263,7 +264,10 @@ internal sealed class Generator(ServiceTarget target, JsonElement model)
 
         sb.Append("public static partial class ").Append(ModelClass).Append("\n{\n");
         sb.Append("    /// <summary>Operations indexed by <see cref=\"").Append(target.Prefix).Append("Action\"/>.</summary>\n");
-        sb.Append("    public static readonly ServiceInfo Service = new ServiceInfo(")
+        sb.Append("    public static ServiceInfo Service { get; }\n\n");
+        sb.Append("    // Created by the static constructor once every shape is wired: field initializers of\n");
+        sb.Append("    // partial files run in no defined order.\n");
+        sb.Append("    private static ServiceInfo CreateService() => new ServiceInfo(")
           .Append(Literal(meta.GetProperty("serviceId").GetString()!)).Append(", ")
           .Append(Literal(meta.GetProperty("apiVersion").GetString()!)).Append(", ")
           .Append(Literal(meta.TryGetProperty("xmlNamespace", out var ns) ? ns.GetString()! : "")).Append(", ")

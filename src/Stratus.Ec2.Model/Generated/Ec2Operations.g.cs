@@ -780,7 +780,11 @@ public enum Ec2Action
 public static partial class Ec2Shapes
 {
     /// <summary>Operations indexed by <see cref="Ec2Action"/>.</summary>
-    public static readonly ServiceInfo Service = new ServiceInfo("EC2", "2016-11-15", "http://ec2.amazonaws.com/doc/2016-11-15", "ec2",
+    public static ServiceInfo Service { get; }
+
+    // Created by the static constructor once every shape is wired: field initializers of
+    // partial files run in no defined order.
+    private static ServiceInfo CreateService() => new ServiceInfo("EC2", "2016-11-15", "http://ec2.amazonaws.com/doc/2016-11-15", "ec2",
     [
         new OperationInfo("AcceptAddressTransfer", SAcceptAddressTransferRequest, SAcceptAddressTransferResult),
         new OperationInfo("AcceptCapacityReservationBillingOwnership", SAcceptCapacityReservationBillingOwnershipRequest, SAcceptCapacityReservationBillingOwnershipResult),

@@ -1496,5 +1496,6 @@ public static partial class Ec2Shapes
         Init8();
         Init9();
         Init10();
+        Service = CreateService();
     }
 }

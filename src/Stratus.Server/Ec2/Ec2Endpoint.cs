@@ -39,7 +39,7 @@ internal sealed class Ec2Endpoint(
         string? accountId = null;
         var status = 200;
         string? errorCode = null;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId });
+        using var scope = logger.BeginScope(new KeyValuePair<string, object>[] { new("RequestId", requestId) });
         string body;
         try
         {
@@ -73,8 +73,11 @@ internal sealed class Ec2Endpoint(
         http.Response.ContentType = "text/xml;charset=UTF-8";
         http.Response.Headers["x-amzn-RequestId"] = requestId;
         await http.Response.WriteAsync(body, Encoding.UTF8).ConfigureAwait(false);
-        logger.LogInformation("EC2 {Action} {Status} {ErrorCode} account={AccountId} in {ElapsedMs:F1} ms",
-            action.Length == 0 ? "-" : action, status, errorCode ?? "-", accountId ?? "-", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            logger.LogInformation("{RequestId} EC2 {Action} {Status} {ErrorCode} account={AccountId} in {ElapsedMs:F1} ms",
+                requestId, action.Length == 0 ? "-" : action, status, errorCode ?? "-", accountId ?? "-", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
     }
 
     private async Task<string> ExecuteAsync(CallerIdentity identity, string actionName, List<KeyValuePair<string, string>> parameters, string requestId, CancellationToken ct)

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Stratus.Domain.Accounts;
 using Stratus.Domain.Regions;
 using Stratus.Protocol;
@@ -41,17 +42,15 @@ internal sealed class RequestAuthenticator
             return await AnonymousAsync(request).ConfigureAwait(false);
         }
         var sigRequest = ToSigV4Request(request, body);
-        var accessKeyId = SigV4Verifier.FindAccessKeyId(sigRequest) ?? throw AwsErrors.MissingAuthenticationToken();
-        var key = await _accounts.FindAccessKeyAsync(accessKeyId).ConfigureAwait(false);
+        var accessKeyId = CredentialPart(request, 0);
+        var key = accessKeyId is null ? null : await _accounts.FindAccessKeyAsync(accessKeyId).ConfigureAwait(false);
         var identity = _verifier.Verify(sigRequest, id => id == key?.AccessKeyId ? key.SecretAccessKey : null, now);
         return new CallerIdentity(key!.AccountId, identity.Region, key.AccessKeyId);
     }
 
     private async Task<CallerIdentity> AnonymousAsync(HttpRequest request)
     {
-        var region = SigV4Verifier.FindAccessKeyId(ToSigV4Request(request, [])) is not null
-            ? ScopeRegion(request) ?? _options.DefaultRegion
-            : _options.DefaultRegion;
+        var region = CredentialPart(request, 2) ?? _options.DefaultRegion;
         if (RegionCatalog.Find(region) is null)
         {
             throw AwsErrors.AuthFailure($"Credential should be scoped to a valid region, not '{region}'.");
@@ -60,13 +59,25 @@ internal sealed class RequestAuthenticator
         return _anonymous with { Region = region };
     }
 
-    private static string? ScopeRegion(HttpRequest request)
+    /// <summary>
+    /// A part of the signing credential (0: access key id, 2: region) from the Authorization header
+    /// or a presigned URL, read before verification so the key's secret can be looked up.
+    /// </summary>
+    private static string? CredentialPart(HttpRequest request, int index)
     {
-        var credential = request.Headers.Authorization.ToString() is { Length: > 0 } auth && auth.IndexOf("Credential=", StringComparison.Ordinal) is var i and >= 0
-            ? auth[(i + "Credential=".Length)..]
-            : request.Query["X-Amz-Credential"].ToString();
-        var parts = credential.Split('/', ',');
-        return parts.Length >= 3 ? parts[2] : null;
+        string credential;
+        var auth = request.Headers.Authorization.ToString();
+        var at = auth.IndexOf("Credential=", StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            credential = auth[(at + "Credential=".Length)..];
+        }
+        else
+        {
+            credential = request.Query["X-Amz-Credential"].ToString();
+        }
+        var parts = credential.Split('/', ',', ' ');
+        return parts.Length > index && parts[index].Length > 0 ? parts[index] : null;
     }
 
     private static SigV4Request ToSigV4Request(HttpRequest request, byte[] body)
@@ -79,7 +90,10 @@ internal sealed class RequestAuthenticator
                 headers.Add(new(name, value ?? ""));
             }
         }
-        var rawQuery = request.QueryString.HasValue ? request.QueryString.Value![1..] : "";
-        return new SigV4Request(request.Method, request.Path.HasValue ? request.Path.Value! : "/", rawQuery, headers, body);
+        var rawTarget = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "/";
+        var question = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        var rawPath = question < 0 ? rawTarget : rawTarget[..question];
+        var rawQuery = question < 0 ? "" : rawTarget[(question + 1)..];
+        return new SigV4Request(request.Method, rawPath.Length == 0 ? "/" : rawPath, rawQuery, headers, body);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -45,7 +46,7 @@ public static class StratusHost
         {
             builder.Logging.AddSimpleConsole(o =>
             {
-                o.IncludeScopes = true;
+                o.IncludeScopes = false;
                 o.SingleLine = true;
                 o.TimestampFormat = "HH:mm:ss.fff ";
                 o.UseUtcTimestamp = true;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Stratus needs, from Debian's packages and the npm
+# registry only. Idempotent: checks before installing. Run as root (or with sudo available).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+have() { command -v "$1" >/dev/null 2>&1; }
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! have dotnet; then
+  echo "error: the .NET 10 SDK (dotnet) is required and is not on PATH" >&2
+  exit 1
+fi
+if [ "${1:-}" = "--runtime-only" ]; then
+  exit 0
+fi
+have python3 || need_apt+=(python3)
+python3 -c 'import boto3' 2>/dev/null || need_apt+=(python3-boto3)
+have aws || need_apt+=(awscli)
+python3 -c 'import pytest' 2>/dev/null || [ -d /usr/lib/python3/dist-packages/pytest ] || need_apt+=(python3-pytest)
+have node || need_apt+=(nodejs)
+have npm || need_apt+=(npm)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing from Debian: ${need_apt[*]}"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -d tests/roundtrip/js/node_modules ] && [ -f tests/roundtrip/js/package-lock.json ]; then
+  echo "installing the AWS SDK for JavaScript (npm ci)"
+  npm ci --prefix tests/roundtrip/js --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every check and test of Stratus: the spec and generated code are current, formatting,
+# build (warnings are errors), the .NET test projects (unit, protocol round trips with botocore
+# and the AWS SDK for JavaScript, store, server) and the end-to-end suite that drives a live
+# `stratus serve` with boto3 and the aws CLI.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh || exit 1
+
+failed=0
+step() { echo; echo "== $*"; }
+
+step "spec and generated code are current"
+python3 spec/trim_model.py --check || failed=1
+dotnet run --project tools/Stratus.CodeGen -c Release -- --check || failed=1
+
+step "build"
+dotnet build Stratus.slnx -c Release -nologo -clp:ErrorsOnly || exit 1
+
+step "format"
+dotnet format Stratus.slnx --verify-no-changes --no-restore --exclude src/Stratus.Ec2.Model/Generated || failed=1
+
+step ".NET tests"
+rm -rf artifacts/test-results && mkdir -p artifacts/test-results
+dotnet test Stratus.slnx -c Release --no-build -nologo --logger "trx" --results-directory artifacts/test-results 2>&1 | tee artifacts/test-results/dotnet.log
+dotnet_rc=${PIPESTATUS[0]}
+[ "$dotnet_rc" -eq 0 ] || failed=1
+
+step "end-to-end (boto3, aws CLI)"
+STRATUS_BIN="$PWD/src/Stratus.Cli/bin/Release/net10.0/stratus" python3 scripts/pytest.py tests/e2e -q -p no:cacheprovider --junitxml=artifacts/test-results/e2e.xml
+[ $? -eq 0 ] || failed=1
+
+python3 scripts/summarize_tests.py artifacts/test-results
+exit $failed
