@@ -1,0 +1,492 @@
+"""Fixtures of the Stratus end-to-end suite.
+
+Every test here drives a real `stratus serve` process, started on a free loopback port with a
+temporary data directory and a temporary HOME (the server writes its `stratus` AWS CLI profile
+into $HOME/.aws), with real clients: boto3/botocore and the aws CLI.
+
+Nothing is skipped: a missing binary, boto3 or aws CLI fails the tests that need them.
+Traffic only ever goes to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import atexit
+import configparser
+import datetime as _dt
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from unittest import mock
+
+import pytest
+
+# boto3/botocore are hard prerequisites: an ImportError here fails the whole suite (no skip).
+import boto3
+import botocore.auth
+import botocore.session
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DEFAULT_BIN = os.path.join(REPO_ROOT, "src", "Stratus.Cli", "bin", "Release", "net10.0", "stratus")
+API_VERSION = "2016-11-15"
+PROFILE = "stratus"
+REGIONS = [
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    "eu-west-1", "eu-central-1", "ap-northeast-1", "ap-southeast-2",
+]
+HEALTH_TIMEOUT = 60.0
+
+# Keep the test process itself away from any real AWS configuration, metadata service or proxy.
+for _k in [k for k in os.environ if k.startswith("AWS_")]:
+    del os.environ[_k]
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+_NOWHERE = os.path.join(tempfile.gettempdir(), "stratus-e2e-no-such-aws-file")
+os.environ["AWS_CONFIG_FILE"] = _NOWHERE
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = _NOWHERE
+
+# A urllib opener that never uses a proxy: raw requests go straight to 127.0.0.1.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+_ALL_PIDS: set[int] = set()  # every server pid this suite started and has not reaped yet
+_ACTIVE: list["StratusServer"] = []  # servers currently up (their log tail is shown on failure)
+
+
+def _kill_leftovers():
+    for pid in list(_ALL_PIDS):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+atexit.register(_kill_leftovers)
+
+
+def stratus_bin() -> str:
+    path = os.environ.get("STRATUS_BIN") or DEFAULT_BIN
+    if not os.path.isabs(path):
+        path = os.path.join(REPO_ROOT, path)
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail(
+            f"stratus binary not found or not executable at {path}.\n"
+            "Build it first:  dotnet build src/Stratus.Cli -c Release\n"
+            "(or point STRATUS_BIN at it).",
+            pytrace=False,
+        )
+    return path
+
+
+def aws_cli() -> str:
+    path = shutil.which("aws")
+    if not path:
+        pytest.fail("the aws CLI is not on PATH (it is a prerequisite of the e2e suite)", pytrace=False)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------------------------
+# Raw HTTP (for what SDKs will not send: unsigned, tampered, expired, unknown parameters ...)
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class RawResponse:
+    status: int
+    body: str
+    headers: dict
+
+    @property
+    def xml(self) -> ET.Element:
+        return ET.fromstring(self.body)
+
+    @property
+    def code(self) -> str | None:
+        try:
+            el = self.xml.find("./Errors/Error/Code")
+        except ET.ParseError:
+            return None
+        return el.text if el is not None else None
+
+    @property
+    def message(self) -> str | None:
+        try:
+            el = self.xml.find("./Errors/Error/Message")
+        except ET.ParseError:
+            return None
+        return el.text if el is not None else None
+
+    def __repr__(self):
+        return f"RawResponse(status={self.status}, body={self.body[:600]!r})"
+
+
+def http_send(method: str, url: str, body: bytes | None = None, headers: dict | None = None,
+              timeout: float = 30) -> RawResponse:
+    assert urllib.parse.urlsplit(url).hostname in ("127.0.0.1", "localhost"), url
+    req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
+    try:
+        with _OPENER.open(req, timeout=timeout) as resp:
+            return RawResponse(resp.status, resp.read().decode("utf-8", "replace"), dict(resp.headers))
+    except urllib.error.HTTPError as e:
+        return RawResponse(e.code, e.read().decode("utf-8", "replace"), dict(e.headers))
+
+
+def strip_ns(root: ET.Element) -> ET.Element:
+    """Drop XML namespaces in place so ElementTree paths stay readable."""
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag.startswith("{"):
+            el.tag = el.tag.split("}", 1)[1]
+    return root
+
+
+# --------------------------------------------------------------------------------------------
+# The server under test
+# --------------------------------------------------------------------------------------------
+
+class StratusServer:
+    """One `stratus serve` process (and the restarts of it) on its own data dir and HOME."""
+
+    def __init__(self, binary: str, root: str, name: str = "stratus", extra_args=()):
+        self.binary = binary
+        self.root = root
+        self.name = name
+        self.data_dir = os.path.join(root, "data")
+        self.home = os.path.join(root, "home")
+        self.log_path = os.path.join(root, "server.log")
+        os.makedirs(self.home, exist_ok=True)
+        self.extra_args = list(extra_args)
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+        self.starts = 0
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def env(self) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env["HOME"] = self.home
+        env["AWS_EC2_METADATA_DISABLED"] = "true"
+        return env
+
+    def start(self):
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        self._log = open(self.log_path, "ab")
+        self._log.write(f"\n===== start #{self.starts + 1} on port {self.port} =====\n".encode())
+        self._log.flush()
+        args = [self.binary, "serve", "--urls", self.endpoint, "--data-dir", self.data_dir, *self.extra_args]
+        self.proc = subprocess.Popen(
+            args, env=self.env(), cwd=self.root, stdin=subprocess.DEVNULL,
+            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        _ALL_PIDS.add(self.proc.pid)
+        self.starts += 1
+        if self not in _ACTIVE:
+            _ACTIVE.append(self)
+        self.wait_healthy()
+        return self
+
+    def wait_healthy(self, timeout: float = HEALTH_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"stratus serve exited with code {self.proc.returncode} before becoming healthy.\n"
+                            f"--- server log tail ---\n{self.log_tail()}", pytrace=False)
+            try:
+                r = http_send("GET", self.endpoint + "/_stratus/health", timeout=2)
+                if r.status == 200:
+                    assert r.body.strip() == "ok", f"health answered {r!r}"
+                    return
+                last = r
+            except (urllib.error.URLError, ConnectionError, socket.timeout, OSError) as e:
+                last = e
+            time.sleep(0.1)
+        pytest.fail(f"stratus serve did not become healthy within {timeout}s (last: {last!r}).\n"
+                    f"--- server log tail ---\n{self.log_tail()}", pytrace=False)
+
+    def _reap(self, timeout: float) -> int | None:
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        _ALL_PIDS.discard(self.proc.pid)
+        if self._log:
+            self._log.close()
+            self._log = None
+        return rc
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """Graceful stop (SIGTERM); SIGKILL if it does not exit in time. Returns the exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            if self.proc is not None:
+                self._reap(0.1)
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self._reap(timeout)
+        if rc is None:
+            self.proc.kill()
+            self._reap(10)
+            raise AssertionError(f"stratus serve (pid {self.proc.pid}) ignored SIGTERM for {timeout}s")
+        return rc
+
+    def kill9(self):
+        """SIGKILL the server process (only the pid this fixture started)."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self._reap(10)
+
+    def restart(self, graceful: bool = True):
+        if graceful:
+            self.stop()
+        else:
+            self.kill9()
+        self.start()
+        return self
+
+    def close(self):
+        try:
+            if self.proc is not None and self.proc.poll() is None:
+                try:
+                    self.stop(timeout=10)
+                except AssertionError:
+                    pass
+        finally:
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.kill()
+                self._reap(10)
+            if self in _ACTIVE:
+                _ACTIVE.remove(self)
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return "(no server log)"
+        return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
+
+    # ---- the profile the server wrote ---------------------------------------------------
+
+    @property
+    def config_file(self) -> str:
+        return os.path.join(self.home, ".aws", "config")
+
+    @property
+    def credentials_file(self) -> str:
+        return os.path.join(self.home, ".aws", "credentials")
+
+    def profile_config(self) -> dict:
+        cp = configparser.RawConfigParser()
+        assert cp.read(self.config_file), f"{self.config_file} was not written"
+        section = f"profile {PROFILE}"
+        assert cp.has_section(section), f"[{section}] missing from {self.config_file}"
+        return dict(cp.items(section))
+
+    @property
+    def credentials(self) -> Credentials:
+        cp = configparser.RawConfigParser()
+        assert cp.read(self.credentials_file), f"{self.credentials_file} was not written"
+        assert cp.has_section(PROFILE), f"[{PROFILE}] missing from {self.credentials_file}"
+        return Credentials(cp.get(PROFILE, "aws_access_key_id"), cp.get(PROFILE, "aws_secret_access_key"))
+
+    # ---- clients ------------------------------------------------------------------------
+
+    def ec2(self, region: str | None = None, *, credentials: Credentials | dict | None = None,
+            config: Config | None = None, **kw):
+        """A boto3 EC2 client.
+
+        Without `credentials` it is built only from the `stratus` profile the server wrote
+        (endpoint_url, region and keys all come from $HOME/.aws of the server's HOME).
+        With `credentials` (a Credentials or the JSON of `stratus account create`) it uses those
+        keys and the server's endpoint explicitly.
+        """
+        cfg = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60)
+        if config is not None:
+            cfg = cfg.merge(config)
+        bs = botocore.session.Session()
+        if credentials is None:
+            bs.set_config_variable("config_file", self.config_file)
+            bs.set_config_variable("credentials_file", self.credentials_file)
+            sess = boto3.Session(botocore_session=bs, profile_name=PROFILE)
+            return sess.client("ec2", region_name=region, config=cfg, **kw)
+        if isinstance(credentials, dict):
+            credentials = Credentials(credentials["AccessKeyId"], credentials["SecretAccessKey"])
+        bs.set_config_variable("config_file", _NOWHERE)
+        bs.set_config_variable("credentials_file", _NOWHERE)
+        sess = boto3.Session(botocore_session=bs)
+        return sess.client(
+            "ec2", region_name=region or "us-east-1", endpoint_url=self.endpoint, config=cfg,
+            aws_access_key_id=credentials.access_key, aws_secret_access_key=credentials.secret_key, **kw)
+
+    def cli(self, *args: str, check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run `aws ARGS...` exactly as a user would, with HOME set to the server's HOME."""
+        cmd = [aws_cli(), *args]
+        p = subprocess.run(cmd, env=self.env(), cwd=self.root, capture_output=True, text=True,
+                           timeout=timeout, stdin=subprocess.DEVNULL)
+        if check and p.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
+        return p
+
+    def cli_json(self, *args: str):
+        p = self.cli(*args, "--output", "json", check=True)
+        return json.loads(p.stdout) if p.stdout.strip() else None
+
+    def create_account(self, name: str) -> dict:
+        p = subprocess.run([self.binary, "account", "create", "--data-dir", self.data_dir, "--name", name],
+                           env=self.env(), cwd=self.root, capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        assert p.returncode == 0, f"stratus account create exited {p.returncode}: {p.stderr}\n{p.stdout}"
+        out = json.loads(p.stdout)
+        for k in ("AccountId", "Name", "AccessKeyId", "SecretAccessKey"):
+            assert k in out, f"`stratus account create` output lacks {k}: {p.stdout}"
+        return out
+
+    # ---- raw signed requests ------------------------------------------------------------
+
+    def raw(self, params: dict | None, *, region: str = "us-east-1", credentials: Credentials | None = None,
+            method: str = "POST", sign: bool = True, when: _dt.datetime | None = None,
+            tamper=None, version: str | None = API_VERSION) -> RawResponse:
+        """Send an EC2 Query request by hand, SigV4-signed with botocore's signer.
+
+        `when` signs as of that (UTC) time; `tamper(prepared_body) -> body` changes the body
+        after signing.
+        """
+        params = dict(params or {})
+        if version is not None:
+            params.setdefault("Version", version)
+        qs = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+        headers = {}
+        if method == "GET":
+            url, data = self.endpoint + "/?" + qs, None
+        else:
+            url, data = self.endpoint + "/", qs.encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+        req = AWSRequest(method=method, url=url, data=data, headers=headers)
+        if sign:
+            signer = botocore.auth.SigV4Auth(credentials or self.credentials, "ec2", region)
+            if when is not None:
+                when_naive = when.astimezone(_dt.timezone.utc).replace(tzinfo=None) if when.tzinfo else when
+                with mock.patch("botocore.auth.get_current_datetime", return_value=when_naive):
+                    signer.add_auth(req)
+            else:
+                signer.add_auth(req)
+        prepared = req.prepare()
+        body = prepared.body
+        if isinstance(body, str):
+            body = body.encode()
+        if tamper is not None:
+            body = tamper(body)
+        return http_send(method, prepared.url, body, dict(prepared.headers))
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def stratus_binary() -> str:
+    return stratus_bin()
+
+
+@pytest.fixture(scope="session")
+def aws_cli_path() -> str:
+    return aws_cli()
+
+
+class ServerFactory:
+    def __init__(self, binary: str, tmp_root: str):
+        self.binary = binary
+        self.tmp_root = tmp_root
+        self.servers: list[StratusServer] = []
+
+    def __call__(self, name: str = "stratus", extra_args=(), start: bool = True) -> StratusServer:
+        root = tempfile.mkdtemp(prefix=f"{name}-", dir=self.tmp_root)
+        srv = StratusServer(self.binary, root, name, extra_args)
+        self.servers.append(srv)
+        if start:
+            srv.start()
+        return srv
+
+    def close(self):
+        for srv in self.servers:
+            srv.close()
+
+
+@pytest.fixture
+def server_factory(stratus_binary, tmp_path):
+    """Start extra, test-private servers (restart/kill tests); all are stopped at teardown."""
+    factory = ServerFactory(stratus_binary, str(tmp_path))
+    try:
+        yield factory
+    finally:
+        factory.close()
+
+
+@pytest.fixture(scope="module")
+def server(stratus_binary, tmp_path_factory, request):
+    """One server per test module."""
+    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp(request.module.__name__.split(".")[-1])))
+    try:
+        yield factory()
+    finally:
+        factory.close()
+
+
+@pytest.fixture(scope="module")
+def ec2(server):
+    return server.ec2()
+
+
+# Show the tail of each running server's log when a test fails.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and _ACTIVE:
+        for srv in _ACTIVE:
+            rep.sections.append((f"stratus server log tail ({srv.name}, pid {srv.pid}, {srv.log_path})",
+                                 srv.log_tail(40)))
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers shared by the test modules
+# --------------------------------------------------------------------------------------------
+
+def error_of(excinfo) -> tuple[str, str, int]:
+    """(code, message, http status) of a botocore ClientError."""
+    r = excinfo.value.response
+    return r["Error"]["Code"], r["Error"].get("Message", ""), r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def default_vpc(client) -> dict:
+    vpcs = client.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    assert len(vpcs) == 1, vpcs
+    return vpcs[0]
+
+
+def tags_dict(resource: dict) -> dict:
+    return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
