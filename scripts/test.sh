@@ -27,7 +27,7 @@ dotnet_rc=${PIPESTATUS[0]}
 [ "$dotnet_rc" -eq 0 ] || failed=1
 
 step "end-to-end (boto3, aws CLI)"
-STRATUS_BIN="$PWD/src/Stratus.Cli/bin/Release/net10.0/stratus" python3 scripts/pytest.py tests/e2e -q -p no:cacheprovider --junitxml=artifacts/test-results/e2e.xml
+STRATUS_BIN="$PWD/src/Stratus.Cli/bin/Release/net10.0/stratus" python3 scripts/run_pytest.py tests/e2e -q -p no:cacheprovider --junitxml=artifacts/test-results/e2e.xml
 [ $? -eq 0 ] || failed=1
 
 python3 scripts/summarize_tests.py artifacts/test-results

@@ -1,5 +1,12 @@
 using BenchmarkDotNet.Running;
+using Stratus.Benchmarks;
 
-// dotnet run -c Release --project bench/Stratus.Benchmarks -- --filter '*' [--job short]
-// Results (JSON and markdown) land in BenchmarkDotNet.Artifacts/results; docs/benchmarks.md keeps the latest.
-BenchmarkSwitcher.FromAssembly(typeof(Stratus.Benchmarks.ProtocolBenchmarks).Assembly).Run(args);
+// Micro-benchmarks: dotnet run -c Release --project bench/Stratus.Benchmarks -- --filter '*' [--job short]
+//   (results, JSON and markdown, in BenchmarkDotNet.Artifacts/results; docs/benchmarks.md keeps the latest)
+// API load:         bench/run-load.sh (starts a server, then runs `load`, see LoadGenerator)
+if (args.Length > 0 && args[0] == "load")
+{
+    return await LoadGenerator.RunAsync(args[1..]);
+}
+BenchmarkSwitcher.FromAssembly(typeof(ProtocolBenchmarks).Assembly).Run(args);
+return 0;

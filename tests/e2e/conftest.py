@@ -75,6 +75,20 @@ def _kill_leftovers():
 atexit.register(_kill_leftovers)
 
 
+_PLAIN_SESSION = None
+
+
+def _plain_session():
+    """A boto3 session that reads no AWS config files (keys and endpoint are passed explicitly)."""
+    global _PLAIN_SESSION
+    if _PLAIN_SESSION is None:
+        bs = botocore.session.Session()
+        bs.set_config_variable("config_file", _NOWHERE)
+        bs.set_config_variable("credentials_file", _NOWHERE)
+        _PLAIN_SESSION = boto3.Session(botocore_session=bs)
+    return _PLAIN_SESSION
+
+
 def stratus_bin() -> str:
     path = os.environ.get("STRATUS_BIN") or DEFAULT_BIN
     if not os.path.isabs(path):
@@ -175,6 +189,7 @@ class StratusServer:
         self.proc: subprocess.Popen | None = None
         self._log = None
         self.starts = 0
+        self._profile_session = None
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -194,6 +209,7 @@ class StratusServer:
 
     def start(self):
         assert self.proc is None or self.proc.poll() is not None, "already running"
+        self._profile_session = None
         self._log = open(self.log_path, "ab")
         self._log.write(f"\n===== start #{self.starts + 1} on port {self.port} =====\n".encode())
         self._log.flush()
@@ -327,18 +343,18 @@ class StratusServer:
         cfg = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60)
         if config is not None:
             cfg = cfg.merge(config)
-        bs = botocore.session.Session()
         if credentials is None:
-            bs.set_config_variable("config_file", self.config_file)
-            bs.set_config_variable("credentials_file", self.credentials_file)
-            sess = boto3.Session(botocore_session=bs, profile_name=PROFILE)
-            return sess.client("ec2", region_name=region, config=cfg, **kw)
+            if self._profile_session is None:
+                # One session (its parsed profile and loaded service model) per server start;
+                # restart() drops it so the files are read again.
+                bs = botocore.session.Session()
+                bs.set_config_variable("config_file", self.config_file)
+                bs.set_config_variable("credentials_file", self.credentials_file)
+                self._profile_session = boto3.Session(botocore_session=bs, profile_name=PROFILE)
+            return self._profile_session.client("ec2", region_name=region, config=cfg, **kw)
         if isinstance(credentials, dict):
             credentials = Credentials(credentials["AccessKeyId"], credentials["SecretAccessKey"])
-        bs.set_config_variable("config_file", _NOWHERE)
-        bs.set_config_variable("credentials_file", _NOWHERE)
-        sess = boto3.Session(botocore_session=bs)
-        return sess.client(
+        return _plain_session().client(
             "ec2", region_name=region or "us-east-1", endpoint_url=self.endpoint, config=cfg,
             aws_access_key_id=credentials.access_key, aws_secret_access_key=credentials.secret_key, **kw)
 

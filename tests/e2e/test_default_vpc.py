@@ -182,11 +182,17 @@ def test_is_default_filter(server, east):
     assert client.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["false"]}])["Vpcs"] == []
     by_id = client.describe_vpcs(VpcIds=[east["vpc"]["VpcId"]])["Vpcs"]
     assert [v["VpcId"] for v in by_id] == [east["vpc"]["VpcId"]]
-    got = client.describe_vpcs(Filters=[{"Name": "cidr-block", "Values": ["172.31.0.0/16"]},
+    got = client.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["172.31.0.0/16"]},
                                         {"Name": "state", "Values": ["available"]}])["Vpcs"]
     assert [v["VpcId"] for v in got] == [east["vpc"]["VpcId"]]
-    got = client.describe_vpcs(Filters=[{"Name": "cidr-block", "Values": ["10.0.0.0/16"]}])["Vpcs"]
+    got = client.describe_vpcs(Filters=[{"Name": "cidr-block-association.cidr-block", "Values": ["172.31.*"]}])["Vpcs"]
+    assert [v["VpcId"] for v in got] == [east["vpc"]["VpcId"]]
+    got = client.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.0.0.0/16"]}])["Vpcs"]
     assert got == []
+    # DescribeVpcs has no 'cidr-block' filter (that one is DescribeSubnets')
+    with pytest.raises(ClientError) as ei:
+        client.describe_vpcs(Filters=[{"Name": "cidr-block", "Values": ["172.31.0.0/16"]}])
+    assert error_of(ei)[0] == "InvalidParameterValue"
 
 
 def test_subnet_filters(server, east):

@@ -141,9 +141,12 @@ def test_create_route_table_result(ec2, vpc_id):
         assert rt["OwnerId"] == default_vpc(ec2)["OwnerId"]
         got = ec2.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": ["made-by-e2e"]}])["RouteTables"]
         assert [r["RouteTableId"] for r in got] == [rt["RouteTableId"]]
+        got = ec2.describe_route_tables(Filters=[{"Name": "route-table-id", "Values": [rt["RouteTableId"]]}])
+        assert [r["RouteTableId"] for r in got["RouteTables"]] == [rt["RouteTableId"]]
+        # AWS: "association.main ... Route tables that do not have an association ID are not returned"
         got = ec2.describe_route_tables(Filters=[{"Name": "association.main", "Values": ["false"]},
                                                  {"Name": "route-table-id", "Values": [rt["RouteTableId"]]}])
-        assert [r["RouteTableId"] for r in got["RouteTables"]] == [rt["RouteTableId"]]
+        assert got["RouteTables"] == []
     finally:
         ec2.delete_route_table(RouteTableId=rt["RouteTableId"])
     with pytest.raises(ClientError) as ei:
@@ -219,10 +222,10 @@ def test_manual_pagination(many_route_tables):
 
 
 def test_pagination_with_filter(many_route_tables):
-    client, vpc, all_ids, _ = many_route_tables
+    client, vpc, all_ids, created = many_route_tables
     seen, token = [], None
     while True:
-        kw = {"MaxResults": 5, "Filters": [{"Name": "association.main", "Values": ["false"]}]}
+        kw = {"MaxResults": 5, "Filters": [{"Name": "route-table-id", "Values": created}]}
         if token:
             kw["NextToken"] = token
         page = client.describe_route_tables(**kw)
@@ -230,7 +233,7 @@ def test_pagination_with_filter(many_route_tables):
         token = page.get("NextToken")
         if not token:
             break
-    assert len(seen) == 12 and set(seen) < all_ids
+    assert len(seen) == 12 and set(seen) == set(created)
 
 
 def test_boto3_paginator(many_route_tables):
@@ -268,19 +271,30 @@ def test_bad_next_token(many_route_tables):
     assert error_of(ei)[0::2] == ("InvalidPaginationToken", 400)
 
 
-def test_next_token_from_another_operation_or_region(server, many_route_tables):
-    client, *_ = many_route_tables
-    token = client.describe_route_tables(MaxResults=5)["NextToken"]
-    with pytest.raises(ClientError) as ei:
-        client.describe_vpcs(MaxResults=5, NextToken=token)
-    assert error_of(ei)[0] == "InvalidPaginationToken"
-
-
 def test_max_results_with_ids(many_route_tables):
     client, _, all_ids, _ = many_route_tables
     with pytest.raises(ClientError) as ei:
         client.describe_route_tables(MaxResults=5, RouteTableIds=sorted(all_ids)[:2])
     assert error_of(ei)[0::2] == ("InvalidParameterCombination", 400)
+
+
+def test_max_results_with_ids_other_operations(server, many_route_tables):
+    client, vpc, *_ = many_route_tables
+    with pytest.raises(ClientError) as ei:
+        client.describe_vpcs(MaxResults=5, VpcIds=[vpc])
+    assert error_of(ei)[0::2] == ("InvalidParameterCombination", 400)
+    subnet = client.describe_subnets()["Subnets"][0]["SubnetId"]
+    with pytest.raises(ClientError) as ei:
+        client.describe_subnets(MaxResults=5, SubnetIds=[subnet])
+    assert error_of(ei)[0::2] == ("InvalidParameterCombination", 400)
+
+
+def test_describe_tags_max_results_below_range(server):
+    # EC2 API reference, DescribeTags: "This value can be between 5 and 1000."
+    client = server.ec2(PAGE_REGION, config=Config(parameter_validation=False))
+    with pytest.raises(ClientError) as ei:
+        client.describe_tags(MaxResults=3)
+    assert error_of(ei)[0::2] == ("InvalidParameterValue", 400)
 
 
 @pytest.mark.parametrize("op,value", [("describe_route_tables", 2), ("describe_route_tables", 101),
@@ -442,6 +456,45 @@ def test_tag_limit(server):
         assert client.describe_tags(Filters=[{"Name": "resource-id", "Values": [rtb]}])["Tags"] == []
     finally:
         client.delete_route_table(RouteTableId=rtb)
+
+
+def test_tags_of_a_deleted_resource_are_gone(ec2, vpc_id):
+    rtb = ec2.create_route_table(VpcId=vpc_id, TagSpecifications=[
+        {"ResourceType": "route-table", "Tags": [{"Key": "Name", "Value": "short-lived"}]}])["RouteTable"]["RouteTableId"]
+    tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [rtb]}])["Tags"]
+    assert [(t["Key"], t["Value"], t["ResourceType"]) for t in tags] == [("Name", "short-lived", "route-table")]
+    ec2.delete_route_table(RouteTableId=rtb)
+    assert ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [rtb]}])["Tags"] == []
+    assert ec2.describe_tags(Filters=[{"Name": "value", "Values": ["short-lived"]}])["Tags"] == []
+    with pytest.raises(ClientError) as ei:
+        ec2.create_tags(Resources=[rtb], Tags=[{"Key": "k", "Value": "v"}])
+    assert error_of(ei)[0] == "InvalidRouteTableID.NotFound"
+    with pytest.raises(ClientError) as ei:
+        ec2.delete_route_table(RouteTableId=rtb)
+    assert error_of(ei)[0] == "InvalidRouteTableID.NotFound"
+
+
+def test_create_tags_in_another_region_is_not_found(server):
+    west_vpc = default_vpc(server.ec2("us-west-2"))["VpcId"]
+    with pytest.raises(ClientError) as ei:
+        server.ec2("us-east-1").create_tags(Resources=[west_vpc], Tags=[{"Key": "k", "Value": "v"}])
+    assert error_of(ei)[0] == "InvalidVpcID.NotFound"
+
+
+def test_create_tags_validation(ec2, vpc_id):
+    for tags in ([{"Key": "k" * 129, "Value": "v"}], [{"Key": "k", "Value": "v" * 257}], [{"Key": "", "Value": "v"}]):
+        with pytest.raises(ClientError) as ei:
+            ec2.create_tags(Resources=[vpc_id], Tags=tags)
+        assert error_of(ei)[0::2] == ("InvalidParameterValue", 400), tags
+    with pytest.raises(ClientError) as ei:
+        ec2.create_tags(Resources=["not-an-id"], Tags=[{"Key": "k", "Value": "v"}])
+    assert error_of(ei)[0] == "InvalidID"
+    with pytest.raises(ClientError) as ei:
+        ec2.create_route_table(VpcId=vpc_id, TagSpecifications=[
+            {"ResourceType": "vpc", "Tags": [{"Key": "k", "Value": "v"}]}])
+    assert error_of(ei)[0] == "InvalidParameterValue"
+    ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "k" * 128, "Value": "v" * 256}])
+    ec2.delete_tags(Resources=[vpc_id], Tags=[{"Key": "k" * 128}])
 
 
 def test_create_tags_unknown_resource(ec2):

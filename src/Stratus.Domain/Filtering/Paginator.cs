@@ -15,8 +15,16 @@ public static class Paginator
 {
     private const string Prefix = "stratus1:";
 
-    public static Page<T> Paginate<T>(IEnumerable<T> ordered, Func<T, string> key, int? maxResults, string? nextToken)
+    /// <remarks>
+    /// Many operations declare MaxResults as a plain integer in the model and document its range
+    /// only in prose (5 to 1000 for most Describe operations), so the range is checked here too.
+    /// </remarks>
+    public static Page<T> Paginate<T>(IEnumerable<T> ordered, Func<T, string> key, int? maxResults, string? nextToken, int minResults = 5, int maxAllowed = 1000)
     {
+        if (maxResults is { } requested && (requested < minResults || requested > maxAllowed))
+        {
+            throw AwsErrors.InvalidParameterValue($"Value ( {requested} ) for parameter maxResults is invalid. Expecting a value between {minResults} and {maxAllowed}.");
+        }
         var items = ordered;
         if (!string.IsNullOrEmpty(nextToken))
         {

@@ -8,15 +8,17 @@ namespace Stratus.Domain.Resources;
 public readonly record struct Scope(string AccountId, string Region);
 
 /// <summary>
-/// A resource type: its store name, id prefix, the stem of EC2's error codes for its ids
-/// (<c>InvalidVpcID</c> → <c>InvalidVpcID.NotFound</c>, <c>.Malformed</c>) and the noun EC2's
-/// not-found message uses ("The vpc ID 'vpc-1' does not exist").
+/// A resource type: its store name, id prefix, EC2's error codes for an unknown and for a
+/// malformed id, and the noun of EC2's not-found message ("The vpc ID 'vpc-1' does not exist").
+/// AWS spells the codes inconsistently (<c>InvalidRouteTableID.NotFound</c> but
+/// <c>InvalidRouteTableId.Malformed</c>) and clients match them exactly, so each is given verbatim
+/// from the EC2 API reference's error list.
 /// </summary>
-public sealed record ResourceType(string Name, string IdPrefix, string ErrorStem, string Noun)
+public sealed record ResourceType(string Name, string IdPrefix, string NotFoundCode, string MalformedCode, string Noun)
 {
-    public Stratus.Protocol.AwsException NotFound(string id) => new($"{ErrorStem}.NotFound", $"The {Noun} '{id}' does not exist");
+    public Stratus.Protocol.AwsException NotFound(string id) => new(NotFoundCode, $"The {Noun} '{id}' does not exist");
 
-    public Stratus.Protocol.AwsException Malformed(string id) => new($"{ErrorStem}.Malformed", $"Invalid id: \"{id}\" (expecting \"{IdPrefix}-...\")");
+    public Stratus.Protocol.AwsException Malformed(string id) => new(MalformedCode, $"Invalid id: \"{id}\" (expecting \"{IdPrefix}-...\")");
 
     /// <summary>Refuses an id that cannot be one of this type's.</summary>
     public string CheckId(string id) => ResourceIds.IsWellFormed(IdPrefix, id) ? id : throw Malformed(id);

@@ -76,15 +76,35 @@ public static class StratusHost
             AwsProfileWriter.Write(awsDir, options.ProfileName, credentials.AccessKey.AccessKeyId, credentials.AccessKey.SecretAccessKey,
                 options.DefaultRegion, options.PublicEndpoint);
         }
-        await console.WriteLineAsync($"Stratus EC2 API on {options.PublicEndpoint}  (data: {options.DataDirectory})").ConfigureAwait(false);
-        await console.WriteLineAsync($"  account {credentials.Account.AccountId}{(created ? " (created)" : "")}, access key {credentials.AccessKey.AccessKeyId}").ConfigureAwait(false);
+        var banner = new List<string>
+        {
+            $"Stratus EC2 API on {options.PublicEndpoint}  (data: {options.DataDirectory})",
+            $"  account {credentials.Account.AccountId}{(created ? " (created)" : "")}, access key {credentials.AccessKey.AccessKeyId}",
+        };
         if (options.AwsConfigDirectory is not null)
         {
-            await console.WriteLineAsync($"  AWS CLI profile '{options.ProfileName}' written to {options.AwsConfigDirectory}: aws --profile {options.ProfileName} ec2 describe-regions").ConfigureAwait(false);
+            banner.Add($"  AWS CLI profile '{options.ProfileName}' written to {options.AwsConfigDirectory}: aws --profile {options.ProfileName} ec2 describe-regions");
         }
         if (!options.RequireSignatures)
         {
-            await console.WriteLineAsync("  signatures are NOT verified (--no-auth): every request acts as this account").ConfigureAwait(false);
+            banner.Add("  signatures are NOT verified (--no-auth): every request acts as this account");
+        }
+        if (options.LogFormat == "json")
+        {
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Stratus");
+            foreach (var line in banner)
+            {
+#pragma warning disable CA1848, CA2254, CA1873 // start-up lines, once
+                logger.LogInformation(line.Trim());
+#pragma warning restore CA1848, CA2254, CA1873
+            }
+        }
+        else
+        {
+            foreach (var line in banner)
+            {
+                await console.WriteLineAsync(line).ConfigureAwait(false);
+            }
         }
         return app;
     }

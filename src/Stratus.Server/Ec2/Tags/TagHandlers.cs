@@ -127,7 +127,7 @@ internal sealed partial class Ec2Service
         }
         if (key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase))
         {
-            throw AwsErrors.InvalidParameterValue("Tag keys starting with 'aws:' are reserved for internal use");
+            throw AwsErrors.InvalidParameterValue($"Value ( {key} ) for parameter key is invalid. Tag keys starting with 'aws:' are reserved for internal use");
         }
     }
 
