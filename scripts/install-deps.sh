@@ -3,6 +3,8 @@
 # registry only. Idempotent: checks before installing. Run as root (or with sudo available).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Prefer the python that ships boto3 and the aws CLI on these machines (pyenv), when present.
+if [ -d "${HOME:-/root}/.pyenv/shims" ]; then export PATH="${HOME:-/root}/.pyenv/shims:$PATH"; fi
 
 need_apt=()
 have() { command -v "$1" >/dev/null 2>&1; }

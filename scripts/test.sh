@@ -5,6 +5,8 @@
 # `stratus serve` with boto3 and the aws CLI.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Prefer the python that ships boto3 and the aws CLI on these machines (pyenv), when present.
+if [ -d "${HOME:-/root}/.pyenv/shims" ]; then export PATH="${HOME:-/root}/.pyenv/shims:$PATH"; fi
 scripts/install-deps.sh || exit 1
 
 failed=0
