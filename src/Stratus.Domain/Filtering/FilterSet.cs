@@ -20,6 +20,9 @@ public sealed class FilterSet<T>
 
     public IReadOnlyCollection<string> Names => _filters.Keys;
 
+    /// <summary>True when the type also answers <c>tag:&lt;key&gt;</c>, <c>tag-key</c> and <c>tag-value</c>.</summary>
+    public bool HasTags => _tags is not null;
+
     /// <summary>A filter on a single-valued property.</summary>
     public FilterSet<T> Add(string name, Func<T, string?> value)
     {

@@ -121,7 +121,7 @@ public sealed class DefaultVpcProvisioner(IStateStore store, TimeProvider clock)
             GroupName = "default",
             Description = "default VPC security group",
             VpcId = vpc.Id,
-            Ingress = [new GroupRule { RuleId = ResourceIds.New("sgr"), IpProtocol = "-1", ReferencedGroupId = sgId }],
+            Ingress = [new GroupRule { RuleId = ResourceIds.New("sgr"), IpProtocol = "-1", ReferencedGroupId = sgId, ReferencedGroupName = "default", ReferencedUserId = owner }],
             Egress = [new GroupRule { RuleId = ResourceIds.New("sgr"), IpProtocol = "-1", CidrIpv4 = "0.0.0.0/0" }],
         };
 

@@ -42,6 +42,8 @@ public sealed class GroupRule
     public string? CidrIpv6 { get; init; }
     public string? PrefixListId { get; init; }
     public string? ReferencedGroupId { get; init; }
+    public string? ReferencedGroupName { get; init; }
+    public string? ReferencedUserId { get; init; }
     public string? Description { get; set; }
 }
 
@@ -71,10 +73,18 @@ public sealed class InternetGatewayResource : ITaggable
     public List<Tag> Tags { get; init; } = [];
 }
 
+/// <summary>A route: one destination and one target.</summary>
 public sealed class RouteEntry
 {
-    public required string DestinationCidrBlock { get; init; }
-    public required string GatewayId { get; init; }
+    public string? DestinationCidrBlock { get; init; }
+    public string? DestinationIpv6CidrBlock { get; init; }
+    public string? DestinationPrefixListId { get; init; }
+    public string? GatewayId { get; init; }
+    public string? EgressOnlyInternetGatewayId { get; init; }
+    public string? InstanceId { get; init; }
+    public string? NatGatewayId { get; init; }
+    public string? TransitGatewayId { get; init; }
+    public string? VpcPeeringConnectionId { get; init; }
     public string State { get; set; } = "active";
     public string Origin { get; init; } = "CreateRoute";
 }
@@ -84,6 +94,7 @@ public sealed class RouteTableLink
     public required string Id { get; init; }
     public bool Main { get; init; }
     public string? SubnetId { get; init; }
+    public string? GatewayId { get; init; }
     public string State { get; set; } = "associated";
 }
 
@@ -107,6 +118,8 @@ public sealed class AclEntry
     public string? Ipv6CidrBlock { get; init; }
     public int? FromPort { get; init; }
     public int? ToPort { get; init; }
+    public int? IcmpType { get; init; }
+    public int? IcmpCode { get; init; }
 }
 
 public sealed class AclLink

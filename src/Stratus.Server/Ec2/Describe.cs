@@ -7,6 +7,21 @@ namespace Stratus.Server.Ec2;
 /// <summary>The one way Describe operations select resources: ids, filters, then pages.</summary>
 internal sealed partial class Ec2Service
 {
+    /// <summary>The filters each implemented Describe operation declares (checked against AWS's documented lists in tests).</summary>
+    internal static IReadOnlyDictionary<string, (IReadOnlyCollection<string> Names, bool Tags)> DeclaredFilters => new Dictionary<string, (IReadOnlyCollection<string>, bool)>
+    {
+        ["DescribeRegions"] = (RegionFilters.Names, RegionFilters.HasTags),
+        ["DescribeAvailabilityZones"] = (ZoneFilters.Names, ZoneFilters.HasTags),
+        ["DescribeTags"] = (TagFilters.Names, TagFilters.HasTags),
+        ["DescribeVpcs"] = (VpcFilters.Names, VpcFilters.HasTags),
+        ["DescribeSubnets"] = (SubnetFilters.Names, SubnetFilters.HasTags),
+        ["DescribeSecurityGroups"] = (SecurityGroupFilters.Names, SecurityGroupFilters.HasTags),
+        ["DescribeInternetGateways"] = (InternetGatewayFilters.Names, InternetGatewayFilters.HasTags),
+        ["DescribeRouteTables"] = (RouteTableFilters.Names, RouteTableFilters.HasTags),
+        ["DescribeNetworkAcls"] = (NetworkAclFilters.Names, NetworkAclFilters.HasTags),
+        ["DescribeDhcpOptions"] = (DhcpOptionsFilters.Names, DhcpOptionsFilters.HasTags),
+    };
+
     /// <summary>
     /// Loads the resources of <paramref name="type"/> in the caller's scope, keeps those named by
     /// <paramref name="ids"/> (each must be well-formed and exist, as EC2 requires), applies the

@@ -21,8 +21,7 @@ internal sealed partial class Ec2Service
         .Add("key", t => t.Key)
         .Add("resource-id", t => t.ResourceId)
         .Add("resource-type", t => t.ResourceType)
-        .Add("value", t => t.Value)
-        .WithTags(t => [new DomainTag(t.Key!, t.Value!)]);
+        .Add("value", t => t.Value);
 
     public override async Task CreateTagsAsync(RequestContext context, CreateTagsRequest request)
     {

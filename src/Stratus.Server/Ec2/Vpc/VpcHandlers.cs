@@ -37,6 +37,18 @@ internal sealed partial class Ec2Service
         .Add("subnet-id", s => s.Id)
         .Add("subnet-arn", s => SubnetArn(s))
         .Add("vpc-id", s => s.VpcId)
+        .Add("customer-owned-ipv4-pool", _ => null)
+        .Add("enable-dns64", _ => false)
+        .Add("enable-lni-at-device-index", _ => null)
+        .AddMany("ipv6-cidr-block-association.association-id", _ => [])
+        .AddMany("ipv6-cidr-block-association.ipv6-cidr-block", _ => [])
+        .AddMany("ipv6-cidr-block-association.state", _ => [])
+        .Add("ipv6-native", _ => false)
+        .Add("map-customer-owned-ip-on-launch", _ => false)
+        .Add("outpost-arn", _ => null)
+        .Add("private-dns-name-options-on-launch.enable-resource-name-dns-a-record", _ => false)
+        .Add("private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record", _ => false)
+        .Add("private-dns-name-options-on-launch.hostname-type", _ => "ip-name")
         .WithTags(s => s.Tags);
 
     private static readonly FilterSet<SecurityGroupResource> SecurityGroupFilters = new FilterSet<SecurityGroupResource>()
@@ -52,6 +64,8 @@ internal sealed partial class Ec2Service
         .AddMany("ip-permission.group-id", g => g.Ingress.Select(r => r.ReferencedGroupId))
         .AddMany("ip-permission.ipv6-cidr", g => g.Ingress.Select(r => r.CidrIpv6))
         .AddMany("ip-permission.prefix-list-id", g => g.Ingress.Select(r => r.PrefixListId))
+        .AddMany("ip-permission.group-name", g => g.Ingress.Select(r => r.ReferencedGroupName))
+        .AddMany("ip-permission.user-id", g => g.Ingress.Select(r => r.ReferencedUserId))
         .AddMany("egress.ip-permission.cidr", g => g.Egress.Select(r => r.CidrIpv4))
         .AddMany("egress.ip-permission.from-port", g => g.Egress.Select(r => r.FromPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
         .AddMany("egress.ip-permission.to-port", g => g.Egress.Select(r => r.ToPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
@@ -59,6 +73,8 @@ internal sealed partial class Ec2Service
         .AddMany("egress.ip-permission.group-id", g => g.Egress.Select(r => r.ReferencedGroupId))
         .AddMany("egress.ip-permission.ipv6-cidr", g => g.Egress.Select(r => r.CidrIpv6))
         .AddMany("egress.ip-permission.prefix-list-id", g => g.Egress.Select(r => r.PrefixListId))
+        .AddMany("egress.ip-permission.group-name", g => g.Egress.Select(r => r.ReferencedGroupName))
+        .AddMany("egress.ip-permission.user-id", g => g.Egress.Select(r => r.ReferencedUserId))
         .WithTags(g => g.Tags);
 
     private static readonly FilterSet<InternetGatewayResource> InternetGatewayFilters = new FilterSet<InternetGatewayResource>()
@@ -76,8 +92,16 @@ internal sealed partial class Ec2Service
         .AddMany("association.route-table-association-id", t => t.Associations.Select(a => a.Id))
         .AddMany("association.route-table-id", t => t.Associations.Select(_ => t.Id))
         .AddMany("association.subnet-id", t => t.Associations.Select(a => a.SubnetId))
+        .AddMany("association.gateway-id", t => t.Associations.Select(a => a.GatewayId))
         .AddMany("route.destination-cidr-block", t => t.Routes.Select(r => r.DestinationCidrBlock))
+        .AddMany("route.destination-ipv6-cidr-block", t => t.Routes.Select(r => r.DestinationIpv6CidrBlock))
+        .AddMany("route.destination-prefix-list-id", t => t.Routes.Select(r => r.DestinationPrefixListId))
         .AddMany("route.gateway-id", t => t.Routes.Select(r => r.GatewayId))
+        .AddMany("route.egress-only-internet-gateway-id", t => t.Routes.Select(r => r.EgressOnlyInternetGatewayId))
+        .AddMany("route.instance-id", t => t.Routes.Select(r => r.InstanceId))
+        .AddMany("route.nat-gateway-id", t => t.Routes.Select(r => r.NatGatewayId))
+        .AddMany("route.transit-gateway-id", t => t.Routes.Select(r => r.TransitGatewayId))
+        .AddMany("route.vpc-peering-connection-id", t => t.Routes.Select(r => r.VpcPeeringConnectionId))
         .AddMany("route.origin", t => t.Routes.Select(r => r.Origin))
         .AddMany("route.state", t => t.Routes.Select(r => r.State))
         .WithTags(t => t.Tags);
@@ -91,6 +115,11 @@ internal sealed partial class Ec2Service
         .AddMany("association.network-acl-id", a => a.Associations.Select(_ => a.Id))
         .AddMany("association.subnet-id", a => a.Associations.Select(x => x.SubnetId))
         .AddMany("entry.cidr", a => a.Entries.Select(e => e.CidrBlock))
+        .AddMany("entry.ipv6-cidr", a => a.Entries.Select(e => e.Ipv6CidrBlock))
+        .AddMany("entry.icmp.code", a => a.Entries.Select(e => e.IcmpCode?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        .AddMany("entry.icmp.type", a => a.Entries.Select(e => e.IcmpType?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        .AddMany("entry.port-range.from", a => a.Entries.Select(e => e.FromPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        .AddMany("entry.port-range.to", a => a.Entries.Select(e => e.ToPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
         .AddMany("entry.egress", a => a.Entries.Select(e => e.Egress ? "true" : "false"))
         .AddMany("entry.protocol", a => a.Entries.Select(e => e.Protocol))
         .AddMany("entry.rule-action", a => a.Entries.Select(e => e.RuleAction))
@@ -241,6 +270,7 @@ internal sealed partial class Ec2Service
                     CidrBlock = e.CidrBlock,
                     Ipv6CidrBlock = e.Ipv6CidrBlock,
                     PortRange = e.FromPort is null ? null : new PortRange { From = e.FromPort, To = e.ToPort },
+                    IcmpTypeCode = e.IcmpType is null ? null : new IcmpTypeCode { Type = e.IcmpType, Code = e.IcmpCode },
                 }).ToList(),
                 Associations = a.Associations.Select(x => new NetworkAclAssociation { NetworkAclAssociationId = x.Id, NetworkAclId = a.Id, SubnetId = x.SubnetId }).ToList(),
                 Tags = ToShape(a.Tags),
@@ -306,7 +336,14 @@ internal sealed partial class Ec2Service
         Routes = t.Routes.Select(r => new Route
         {
             DestinationCidrBlock = r.DestinationCidrBlock,
+            DestinationIpv6CidrBlock = r.DestinationIpv6CidrBlock,
+            DestinationPrefixListId = r.DestinationPrefixListId,
             GatewayId = r.GatewayId,
+            EgressOnlyInternetGatewayId = r.EgressOnlyInternetGatewayId,
+            InstanceId = r.InstanceId,
+            NatGatewayId = r.NatGatewayId,
+            TransitGatewayId = r.TransitGatewayId,
+            VpcPeeringConnectionId = r.VpcPeeringConnectionId,
             State = r.State,
             Origin = r.Origin,
         }).ToList(),
@@ -316,6 +353,7 @@ internal sealed partial class Ec2Service
             RouteTableId = t.Id,
             Main = a.Main,
             SubnetId = a.SubnetId,
+            GatewayId = a.GatewayId,
             AssociationState = new RouteTableAssociationState { State = a.State },
         }).ToList(),
         PropagatingVgws = [],
@@ -331,7 +369,7 @@ internal sealed partial class Ec2Service
             IpRanges = g.Where(r => r.CidrIpv4 is not null).Select(r => new IpRange { CidrIp = r.CidrIpv4, Description = r.Description }).ToList(),
             Ipv6Ranges = g.Where(r => r.CidrIpv6 is not null).Select(r => new Ipv6Range { CidrIpv6 = r.CidrIpv6, Description = r.Description }).ToList(),
             PrefixListIds = g.Where(r => r.PrefixListId is not null).Select(r => new PrefixListId { PrefixListIdValue = r.PrefixListId, Description = r.Description }).ToList(),
-            UserIdGroupPairs = g.Where(r => r.ReferencedGroupId is not null).Select(r => new UserIdGroupPair { GroupId = r.ReferencedGroupId, UserId = ownerId, Description = r.Description }).ToList(),
+            UserIdGroupPairs = g.Where(r => r.ReferencedGroupId is not null).Select(r => new UserIdGroupPair { GroupId = r.ReferencedGroupId, UserId = r.ReferencedUserId ?? ownerId, Description = r.Description }).ToList(),
         }).ToList();
 
     private static string SubnetArn(SubnetResource s) =>
