@@ -13,7 +13,7 @@ public sealed record FilterCriterion(string Name, IReadOnlyList<string> Values);
 /// filter name the type does not declare is refused. Types with tags also answer
 /// <c>tag:&lt;key&gt;</c>, <c>tag-key</c> and <c>tag-value</c>.
 /// </summary>
-public sealed class FilterSet<T>
+public sealed class FilterSet<T> : IFilterSet
 {
     private readonly Dictionary<string, Func<T, IEnumerable<string?>>> _filters = new(StringComparer.Ordinal);
     private Func<T, IEnumerable<Tag>>? _tags;
@@ -88,6 +88,14 @@ public sealed class FilterSet<T>
         }
         throw AwsErrors.InvalidParameterValue($"The filter '{filter.Name}' is invalid");
     }
+}
+
+/// <summary>What a filter set declares, whatever the type it filters.</summary>
+public interface IFilterSet
+{
+    IReadOnlyCollection<string> Names { get; }
+
+    bool HasTags { get; }
 }
 
 /// <summary>An EC2 filter value: literal text with <c>*</c> (any run) and <c>?</c> (any one character); <c>\</c> escapes.</summary>

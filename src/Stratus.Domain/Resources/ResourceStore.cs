@@ -8,15 +8,17 @@ namespace Stratus.Domain.Resources;
 public readonly record struct Scope(string AccountId, string Region);
 
 /// <summary>
-/// A resource type: its store name, id prefix, EC2's error codes for an unknown and for a
-/// malformed id, and the noun of EC2's not-found message ("The vpc ID 'vpc-1' does not exist").
-/// AWS spells the codes inconsistently (<c>InvalidRouteTableID.NotFound</c> but
-/// <c>InvalidRouteTableId.Malformed</c>) and clients match them exactly, so each is given verbatim
-/// from the EC2 API reference's error list.
+/// A resource type: its name (EC2's resource-type string, as in TagSpecifications and
+/// DescribeTags, and the store's type key), id prefix, and EC2's error codes and not-found message
+/// for an unknown and for a malformed id. AWS spells the codes inconsistently
+/// (<c>InvalidRouteTableID.NotFound</c> but <c>InvalidRouteTableId.Malformed</c>) and clients
+/// match them exactly, so each is given verbatim from the EC2 API reference's error list.
 /// </summary>
-public sealed record ResourceType(string Name, string IdPrefix, string NotFoundCode, string MalformedCode, string Noun)
+/// <param name="NotFoundMessage">The not-found message with <c>{0}</c> for the id.</param>
+public sealed record ResourceType(string Name, string IdPrefix, string NotFoundCode, string MalformedCode, string NotFoundMessage)
 {
-    public Stratus.Protocol.AwsException NotFound(string id) => new(NotFoundCode, $"The {Noun} '{id}' does not exist");
+    public Stratus.Protocol.AwsException NotFound(string id) =>
+        new(NotFoundCode, string.Format(System.Globalization.CultureInfo.InvariantCulture, NotFoundMessage, id));
 
     public Stratus.Protocol.AwsException Malformed(string id) => new(MalformedCode, $"Invalid id: \"{id}\" (expecting \"{IdPrefix}-...\")");
 

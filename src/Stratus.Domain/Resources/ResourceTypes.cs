@@ -1,25 +1,42 @@
 namespace Stratus.Domain.Resources;
 
 /// <summary>
-/// The resource types Stratus stores, with their id prefixes and EC2 error codes. EC2 publishes no
-/// malformed-id code for network ACLs; a malformed one answers the not-found code.
+/// The resource types Stratus stores, with their id prefixes and EC2 error codes. Where EC2
+/// publishes no malformed-id code (network ACLs, key pairs, addresses, placement groups) a
+/// malformed id answers the not-found code.
 /// </summary>
 public static class ResourceTypes
 {
-    public static readonly ResourceType Vpc = new("vpc", "vpc", "InvalidVpcID.NotFound", "InvalidVpcID.Malformed", "vpc ID");
-    public static readonly ResourceType Subnet = new("subnet", "subnet", "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed", "subnet ID");
-    public static readonly ResourceType SecurityGroup = new("security-group", "sg", "InvalidGroup.NotFound", "InvalidGroupId.Malformed", "security group");
-    public static readonly ResourceType InternetGateway = new("internet-gateway", "igw", "InvalidInternetGatewayID.NotFound", "InvalidInternetGatewayId.Malformed", "internetGateway ID");
-    public static readonly ResourceType RouteTable = new("route-table", "rtb", "InvalidRouteTableID.NotFound", "InvalidRouteTableId.Malformed", "routeTable ID");
-    public static readonly ResourceType NetworkAcl = new("network-acl", "acl", "InvalidNetworkAclID.NotFound", "InvalidNetworkAclID.NotFound", "networkAcl ID");
-    public static readonly ResourceType DhcpOptions = new("dhcp-options", "dopt", "InvalidDhcpOptionID.NotFound", "InvalidDhcpOptionsId.Malformed", "dhcpOption ID");
+    public static readonly ResourceType Vpc = new("vpc", "vpc", "InvalidVpcID.NotFound", "InvalidVpcID.Malformed", "The vpc ID '{0}' does not exist");
+    public static readonly ResourceType Subnet = new("subnet", "subnet", "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed", "The subnet ID '{0}' does not exist");
+    public static readonly ResourceType SecurityGroup = new("security-group", "sg", "InvalidGroup.NotFound", "InvalidGroupId.Malformed", "The security group '{0}' does not exist");
+    public static readonly ResourceType SecurityGroupRule = new("security-group-rule", "sgr", "InvalidSecurityGroupRuleId.NotFound", "InvalidSecurityGroupRuleId.Malformed", "The security group rule ID '{0}' does not exist");
+    public static readonly ResourceType InternetGateway = new("internet-gateway", "igw", "InvalidInternetGatewayID.NotFound", "InvalidInternetGatewayId.Malformed", "The internetGateway ID '{0}' does not exist");
+    public static readonly ResourceType RouteTable = new("route-table", "rtb", "InvalidRouteTableID.NotFound", "InvalidRouteTableId.Malformed", "The routeTable ID '{0}' does not exist");
+    public static readonly ResourceType NetworkAcl = new("network-acl", "acl", "InvalidNetworkAclID.NotFound", "InvalidNetworkAclID.NotFound", "The networkAcl ID '{0}' does not exist");
+    public static readonly ResourceType DhcpOptions = new("dhcp-options", "dopt", "InvalidDhcpOptionID.NotFound", "InvalidDhcpOptionsId.Malformed", "The dhcpOption ID '{0}' does not exist");
+    public static readonly ResourceType NetworkInterface = new("network-interface", "eni", "InvalidNetworkInterfaceID.NotFound", "InvalidNetworkInterfaceId.Malformed", "The networkInterface ID '{0}' does not exist");
+    public static readonly ResourceType Instance = new("instance", "i", "InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed", "The instance ID '{0}' does not exist");
+    public static readonly ResourceType Reservation = new("reservation", "r", "InvalidReservationID.NotFound", "InvalidReservationID.Malformed", "The reservation ID '{0}' does not exist");
+    public static readonly ResourceType Image = new("image", "ami", "InvalidAMIID.NotFound", "InvalidAMIID.Malformed", "The image id '[{0}]' does not exist");
+    public static readonly ResourceType Volume = new("volume", "vol", "InvalidVolume.NotFound", "InvalidVolumeID.Malformed", "The volume '{0}' does not exist.");
+    public static readonly ResourceType Snapshot = new("snapshot", "snap", "InvalidSnapshot.NotFound", "InvalidSnapshotID.Malformed", "The snapshot '{0}' does not exist.");
+    public static readonly ResourceType KeyPair = new("key-pair", "key", "InvalidKeyPair.NotFound", "InvalidKeyPair.NotFound", "The key pair '{0}' does not exist");
+    public static readonly ResourceType ElasticIp = new("elastic-ip", "eipalloc", "InvalidAllocationID.NotFound", "InvalidAllocationID.NotFound", "The allocation ID '{0}' does not exist");
+    public static readonly ResourceType PlacementGroup = new("placement-group", "pg", "InvalidPlacementGroup.Unknown", "InvalidPlacementGroup.Unknown", "The Placement Group '{0}' is unknown.");
+    public static readonly ResourceType LaunchTemplate = new("launch-template", "lt", "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateId.Malformed", "The specified launch template, with template ID {0}, does not exist.");
 
     /// <summary>Per account and region bookkeeping (for example that the default VPC was created).</summary>
-    public static readonly ResourceType RegionSetup = new("region-setup", "setup", "InvalidParameterValue", "InvalidParameterValue", "setup");
+    public static readonly ResourceType RegionSetup = new("region-setup", "setup", "InvalidParameterValue", "InvalidParameterValue", "{0}");
 
-    public static IReadOnlyList<ResourceType> Taggable { get; } = [Vpc, Subnet, SecurityGroup, InternetGateway, RouteTable, NetworkAcl, DhcpOptions];
+    /// <summary>Types whose documents carry tags (the <c>tags</c> array) and whose ids CreateTags accepts.</summary>
+    public static IReadOnlyList<ResourceType> Taggable { get; } =
+    [
+        Vpc, Subnet, SecurityGroup, SecurityGroupRule, InternetGateway, RouteTable, NetworkAcl, DhcpOptions, NetworkInterface,
+        Instance, Image, Volume, Snapshot, KeyPair, ElasticIp, PlacementGroup, LaunchTemplate,
+    ];
 
-    /// <summary>The type whose ids start with the prefix of <paramref name="id"/>.</summary>
+    /// <summary>The taggable type whose ids start with the prefix of <paramref name="id"/>.</summary>
     public static ResourceType? FromId(string id)
     {
         var dash = id.IndexOf('-', StringComparison.Ordinal);

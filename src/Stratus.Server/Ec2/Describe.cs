@@ -4,23 +4,28 @@ using Stratus.Ec2.Model;
 
 namespace Stratus.Server.Ec2;
 
+/// <summary>Marks a filter set as the filters of one or more Describe operations.</summary>
+[AttributeUsage(AttributeTargets.Field)]
+internal sealed class FiltersForAttribute(params string[] operations) : Attribute
+{
+    public IReadOnlyList<string> Operations { get; } = operations;
+}
+
 /// <summary>The one way Describe operations select resources: ids, filters, then pages.</summary>
 internal sealed partial class Ec2Service
 {
-    /// <summary>The filters each implemented Describe operation declares (checked against AWS's documented lists in tests).</summary>
-    internal static IReadOnlyDictionary<string, (IReadOnlyCollection<string> Names, bool Tags)> DeclaredFilters => new Dictionary<string, (IReadOnlyCollection<string>, bool)>
-    {
-        ["DescribeRegions"] = (RegionFilters.Names, RegionFilters.HasTags),
-        ["DescribeAvailabilityZones"] = (ZoneFilters.Names, ZoneFilters.HasTags),
-        ["DescribeTags"] = (TagFilters.Names, TagFilters.HasTags),
-        ["DescribeVpcs"] = (VpcFilters.Names, VpcFilters.HasTags),
-        ["DescribeSubnets"] = (SubnetFilters.Names, SubnetFilters.HasTags),
-        ["DescribeSecurityGroups"] = (SecurityGroupFilters.Names, SecurityGroupFilters.HasTags),
-        ["DescribeInternetGateways"] = (InternetGatewayFilters.Names, InternetGatewayFilters.HasTags),
-        ["DescribeRouteTables"] = (RouteTableFilters.Names, RouteTableFilters.HasTags),
-        ["DescribeNetworkAcls"] = (NetworkAclFilters.Names, NetworkAclFilters.HasTags),
-        ["DescribeDhcpOptions"] = (DhcpOptionsFilters.Names, DhcpOptionsFilters.HasTags),
-    };
+    /// <summary>
+    /// The filters each implemented Describe operation declares: every static <see cref="FilterSet{T}"/>
+    /// field marked <see cref="FiltersForAttribute"/>. Tests check them against AWS's documented lists.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, IFilterSet> DeclaredFilters => DeclaredFiltersLazy.Value;
+
+    // Lazy: static fields of the other partial files are initialised in no defined order.
+    private static readonly Lazy<IReadOnlyDictionary<string, IFilterSet>> DeclaredFiltersLazy = new(() => typeof(Ec2Service)
+        .GetFields(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)
+        .SelectMany(f => (f.GetCustomAttributes(typeof(FiltersForAttribute), false).Cast<FiltersForAttribute>().FirstOrDefault()?.Operations ?? [])
+            .Select(op => (op, set: (IFilterSet)f.GetValue(null)!)))
+        .ToDictionary(x => x.op, x => x.set, StringComparer.Ordinal));
 
     /// <summary>
     /// Loads the resources of <paramref name="type"/> in the caller's scope, keeps those named by

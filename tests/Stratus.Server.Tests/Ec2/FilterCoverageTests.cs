@@ -20,7 +20,8 @@ public sealed class FilterCoverageTests
     public void DeclaredFiltersMatchTheDocumentedOnes(string operation)
     {
         Assert.Contains(operation, Ec2Service.ImplementedOperations);
-        var (names, tags) = Ec2Service.DeclaredFilters[operation];
+        var declared = Ec2Service.DeclaredFilters[operation];
+        var (names, tags) = (declared.Names, declared.HasTags);
         var documented = Documented[operation].ToHashSet(StringComparer.Ordinal);
         var documentedTags = documented.Remove("tag") | documented.Contains("tag-key");
         documented.Remove("tag-key");

@@ -11,11 +11,13 @@ namespace Stratus.Server.Ec2;
 /// <summary>Regions, availability zones and account attributes.</summary>
 internal sealed partial class Ec2Service
 {
+    [FiltersFor("DescribeRegions")]
     private static readonly FilterSet<Region> RegionFilters = new FilterSet<Region>()
         .Add("endpoint", r => r.Endpoint)
         .Add("region-name", r => r.RegionName)
         .Add("opt-in-status", r => r.OptInStatus);
 
+    [FiltersFor("DescribeAvailabilityZones")]
     private static readonly FilterSet<AvailabilityZone> ZoneFilters = new FilterSet<AvailabilityZone>()
         .Add("group-long-name", z => z.GroupLongName)
         .Add("group-name", z => z.GroupName)

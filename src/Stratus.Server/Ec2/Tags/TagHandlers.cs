@@ -17,6 +17,7 @@ internal sealed partial class Ec2Service
 {
     private const int MaxTagsPerResource = 50;
 
+    [FiltersFor("DescribeTags")]
     private static readonly FilterSet<TagDescription> TagFilters = new FilterSet<TagDescription>()
         .Add("key", t => t.Key)
         .Add("resource-id", t => t.ResourceId)

@@ -9,6 +9,7 @@ namespace Stratus.Server.Ec2;
 /// <summary>VPCs, subnets, security groups, gateways, route tables, network ACLs and DHCP options.</summary>
 internal sealed partial class Ec2Service
 {
+    [FiltersFor("DescribeVpcs")]
     private static readonly FilterSet<VpcResource> VpcFilters = new FilterSet<VpcResource>()
         .Add("cidr", v => v.CidrBlock)
         .Add("cidr-block-association.cidr-block", v => v.CidrBlock)
@@ -25,6 +26,7 @@ internal sealed partial class Ec2Service
         .AddMany("ipv6-cidr-block-association.state", _ => [])
         .WithTags(v => v.Tags);
 
+    [FiltersFor("DescribeSubnets")]
     private static readonly FilterSet<SubnetResource> SubnetFilters = new FilterSet<SubnetResource>()
         .Add("availability-zone", s => s.AvailabilityZone)
         .Add("availability-zone-id", s => s.AvailabilityZoneId)
@@ -51,6 +53,7 @@ internal sealed partial class Ec2Service
         .Add("private-dns-name-options-on-launch.hostname-type", _ => "ip-name")
         .WithTags(s => s.Tags);
 
+    [FiltersFor("DescribeSecurityGroups")]
     private static readonly FilterSet<SecurityGroupResource> SecurityGroupFilters = new FilterSet<SecurityGroupResource>()
         .Add("description", g => g.Description)
         .Add("group-id", g => g.Id)
@@ -77,6 +80,7 @@ internal sealed partial class Ec2Service
         .AddMany("egress.ip-permission.user-id", g => g.Egress.Select(r => r.ReferencedUserId))
         .WithTags(g => g.Tags);
 
+    [FiltersFor("DescribeInternetGateways")]
     private static readonly FilterSet<InternetGatewayResource> InternetGatewayFilters = new FilterSet<InternetGatewayResource>()
         .Add("internet-gateway-id", g => g.Id)
         .Add("owner-id", g => g.OwnerId)
@@ -84,6 +88,7 @@ internal sealed partial class Ec2Service
         .AddMany("attachment.vpc-id", g => g.Attachments.Select(a => a.VpcId))
         .WithTags(g => g.Tags);
 
+    [FiltersFor("DescribeRouteTables")]
     private static readonly FilterSet<RouteTableResource> RouteTableFilters = new FilterSet<RouteTableResource>()
         .Add("route-table-id", t => t.Id)
         .Add("owner-id", t => t.OwnerId)
@@ -106,6 +111,7 @@ internal sealed partial class Ec2Service
         .AddMany("route.state", t => t.Routes.Select(r => r.State))
         .WithTags(t => t.Tags);
 
+    [FiltersFor("DescribeNetworkAcls")]
     private static readonly FilterSet<NetworkAclResource> NetworkAclFilters = new FilterSet<NetworkAclResource>()
         .Add("default", a => a.IsDefault)
         .Add("network-acl-id", a => a.Id)
@@ -126,6 +132,7 @@ internal sealed partial class Ec2Service
         .AddMany("entry.rule-number", a => a.Entries.Select(e => e.RuleNumber.ToString(System.Globalization.CultureInfo.InvariantCulture)))
         .WithTags(a => a.Tags);
 
+    [FiltersFor("DescribeDhcpOptions")]
     private static readonly FilterSet<DhcpOptionsResource> DhcpOptionsFilters = new FilterSet<DhcpOptionsResource>()
         .Add("dhcp-options-id", d => d.Id)
         .Add("owner-id", d => d.OwnerId)
