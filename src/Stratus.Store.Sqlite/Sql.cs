@@ -17,6 +17,9 @@ internal static class Sql
     public const string ListAllResources =
         "SELECT type, id, document, created_at FROM resources WHERE account_id = @account_id AND region = @region ORDER BY type, id";
 
+    public const string ListResourcesOfEveryAccount =
+        "SELECT account_id, id, document, created_at FROM resources WHERE region = @region AND type = @type ORDER BY account_id, id";
+
     public const string PutResource =
         """
         INSERT INTO resources (account_id, region, type, id, document, created_at)

@@ -59,6 +59,27 @@ internal abstract class SqliteSession : IStoreSession
         return results;
     }
 
+    public async Task<IReadOnlyList<StoredResource>> ListEveryAccountAsync(string region, string type, CancellationToken cancellationToken = default)
+    {
+        var command = Command(Sql.ListResourcesOfEveryAccount)
+            .With("@region", region)
+            .With("@type", type);
+        var results = new List<StoredResource>();
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                results.Add(new StoredResource(
+                    new ResourceKey(reader.GetString(0), region, type, reader.GetString(1)),
+                    reader.GetString(2),
+                    Timestamps.FromText(reader.GetString(3))));
+            }
+        }
+
+        return results;
+    }
+
     public async Task<IReadOnlyList<StoredResource>> ListAllAsync(string accountId, string region, CancellationToken cancellationToken = default)
     {
         var command = Command(Sql.ListAllResources)

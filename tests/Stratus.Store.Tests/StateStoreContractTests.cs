@@ -283,6 +283,26 @@ public abstract class StateStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListEveryAccount_ReturnsOneTypeInOneRegionAcrossAccounts()
+    {
+        await WriteAsync(async tx =>
+        {
+            await tx.PutAsync(Resource("ami-2", type: "image"));
+            await tx.PutAsync(Resource("ami-1", type: "image", account: AccountB));
+            await tx.PutAsync(Resource("ami-0", type: "image"));
+            await tx.PutAsync(Resource("vpc-1", type: "vpc"));
+            await tx.PutAsync(Resource("ami-eu", type: "image", region: "eu-west-1"));
+        });
+
+        var listed = await ReadAsync(s => s.ListEveryAccountAsync(Region, "image"));
+
+        Assert.Equal(
+            [$"{AccountA}/ami-0", $"{AccountA}/ami-2", $"{AccountB}/ami-1"],
+            listed.Select(r => $"{r.Key.AccountId}/{r.Id}").Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal(listed.Select(r => (r.Key.AccountId, r.Id)).ToList(), listed.OrderBy(r => r.Key.AccountId, StringComparer.Ordinal).ThenBy(r => r.Id, StringComparer.Ordinal).Select(r => (r.Key.AccountId, r.Id)).ToList());
+    }
+
+    [Fact]
     public async Task LargeUnicodeDocument_RoundTripsExactly()
     {
         var builder = new StringBuilder("{\"items\":[");

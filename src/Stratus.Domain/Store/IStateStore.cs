@@ -31,6 +31,12 @@ public interface IStoreSession : IAsyncDisposable
     /// <summary>All resources of every type in an account and region, ordered by type then id.</summary>
     Task<IReadOnlyList<StoredResource>> ListAllAsync(string accountId, string region, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Resources of one type in a region across every account, ordered by account then id: for
+    /// what accounts share (public and shared images, say). Callers filter by what the caller may see.
+    /// </summary>
+    Task<IReadOnlyList<StoredResource>> ListEveryAccountAsync(string region, string type, CancellationToken cancellationToken = default);
+
     Task<Account?> FindAccountAsync(string accountId, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<Account>> ListAccountsAsync(CancellationToken cancellationToken = default);
