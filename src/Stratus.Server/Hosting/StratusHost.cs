@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.Accounts;
+using Stratus.Domain.Images;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
 using Stratus.Server.Ec2;
@@ -26,6 +27,7 @@ public static class StratusHost
         }
         await store.InitializeAsync(ct).ConfigureAwait(false);
         var clock = TimeProvider.System;
+        await ImageCatalog.EnsureAsync(store, clock.GetUtcNow().UtcDateTime, ct).ConfigureAwait(false);
         var accounts = new AccountService(store, clock);
         var (credentials, created) = await accounts.BootstrapAsync(ct).ConfigureAwait(false);
 
