@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Stratus.Domain.Accounts;
+using Stratus.Runtime;
 using Stratus.Server;
 using Stratus.Store.Sqlite;
 
@@ -62,7 +63,7 @@ serve.SetAction(async (parse, ct) =>
     }
     Directory.CreateDirectory(options.DataDirectory);
     await using var store = SqliteStateStore.Open(new SqliteStoreOptions(options.DatabasePath));
-    var app = await StratusHost.CreateAsync(options, store, Console.Out, ct);
+    var app = await StratusHost.CreateAsync(options, store, InstanceRuntimes.Mock(), Console.Out, ct);
     await app.StartAsync(ct);
     await app.WaitForShutdownAsync(ct);
     return 0;

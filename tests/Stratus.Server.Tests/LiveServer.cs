@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Stratus.Domain.Accounts;
 using Stratus.Domain.Store;
+using Stratus.Runtime;
 using Stratus.Store.Sqlite;
 
 namespace Stratus.Server.Tests;
@@ -29,7 +30,7 @@ public sealed class LiveServer : IAsyncLifetime
             AwsConfigDirectory = null,
         };
         _store = SqliteStateStore.Open(new SqliteStoreOptions(options.DatabasePath));
-        _app = await StratusHost.CreateAsync(options, _store, TextWriter.Null);
+        _app = await StratusHost.CreateAsync(options, _store, InstanceRuntimes.Mock(), TextWriter.Null);
         await _app.StartAsync();
         Endpoint = new Uri(_app.Urls.First() + "/");
         Accounts = new AccountService(_store, TimeProvider.System);

@@ -1,5 +1,4 @@
-using Stratus.Domain.Accounts;
-using Stratus.Domain.Vpc;
+using Stratus.Server.Instances;
 using Stratus.Ec2.Model;
 
 namespace Stratus.Server.Ec2;
@@ -10,12 +9,11 @@ namespace Stratus.Server.Ec2;
 /// <see cref="Ec2ServiceBase{TContext}.DispatchAsync"/> is the one dispatch. Handlers translate
 /// between the wire shapes and the domain; state lives in the store.
 /// </summary>
-internal sealed partial class Ec2Service(AccountService accounts, DefaultVpcProvisioner defaultVpcs, ServerOptions options)
+internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycle lifecycle)
     : Ec2ServiceBase<RequestContext>
 {
-    private readonly AccountService _accounts = accounts;
-    private readonly DefaultVpcProvisioner _defaultVpcs = defaultVpcs;
     private readonly ServerOptions _options = options;
+    private readonly InstanceLifecycle _lifecycle = lifecycle;
 
     protected override Exception NotImplemented(RequestContext context, string operation) => RequestContext.NotImplemented(operation);
 

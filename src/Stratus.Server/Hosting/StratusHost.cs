@@ -5,10 +5,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.Accounts;
 using Stratus.Domain.Images;
+using Stratus.Domain.Instances;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
 using Stratus.Server.Ec2;
 using Stratus.Server.Hosting;
+using Stratus.Server.Instances;
 
 namespace Stratus.Server;
 
@@ -18,7 +20,7 @@ namespace Stratus.Server;
 /// </summary>
 public static class StratusHost
 {
-    public static async Task<WebApplication> CreateAsync(ServerOptions options, IStateStore store, TextWriter console, CancellationToken ct = default)
+    public static async Task<WebApplication> CreateAsync(ServerOptions options, IStateStore store, IInstanceRuntime runtime, TextWriter console, CancellationToken ct = default)
     {
         var errors = options.Validate();
         if (errors.Count > 0)
@@ -64,6 +66,10 @@ public static class StratusHost
         services.AddSingleton(accounts);
         services.AddSingleton<DefaultVpcProvisioner>();
         services.AddSingleton<RequestAuthenticator>();
+        services.AddSingleton(runtime);
+        services.AddSingleton<InstanceTeardown>();
+        services.AddSingleton<InstanceLifecycle>();
+        services.AddHostedService(sp => sp.GetRequiredService<InstanceLifecycle>());
         services.AddSingleton<Ec2Service>();
         services.AddSingleton<Ec2Endpoint>();
 
@@ -81,6 +87,7 @@ public static class StratusHost
         var banner = new List<string>
         {
             $"Stratus EC2 API on {options.PublicEndpoint}  (data: {options.DataDirectory})",
+            $"  instance runtime: {runtime.Name}",
             $"  account {credentials.Account.AccountId}{(created ? " (created)" : "")}, access key {credentials.AccessKey.AccessKeyId}",
         };
         if (options.AwsConfigDirectory is not null)

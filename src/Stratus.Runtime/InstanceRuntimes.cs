@@ -1,0 +1,25 @@
+using Stratus.Domain.Instances;
+
+namespace Stratus.Runtime;
+
+/// <summary>Settings of the mock runtime.</summary>
+public sealed record MockRuntimeOptions
+{
+    /// <summary>How long a boot takes (pending → running). Default 1 s.</summary>
+    public TimeSpan BootTime { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a clean shutdown takes (stopping → stopped, shutting-down → terminated). Default 1 s.</summary>
+    public TimeSpan ShutdownTime { get; init; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>The instance runtimes a host can offer.</summary>
+public static class InstanceRuntimes
+{
+    /// <summary>
+    /// The API-only runtime: instances go through EC2's whole state machine with realistic
+    /// timings and a console log, but no guest runs. For CI of infrastructure code and hosts
+    /// without virtualisation.
+    /// </summary>
+    public static IInstanceRuntime Mock(MockRuntimeOptions? options = null, TimeProvider? clock = null) =>
+        new MockRuntime(options ?? new MockRuntimeOptions(), clock ?? TimeProvider.System);
+}

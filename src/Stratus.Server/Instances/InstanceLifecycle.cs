@@ -1,0 +1,248 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Stratus.Domain.Instances;
+using Stratus.Domain.Regions;
+using Stratus.Domain.Resources;
+using Stratus.Domain.Store;
+
+namespace Stratus.Server.Instances;
+
+/// <summary>What the lifecycle controller is asked to carry out for an instance.</summary>
+internal enum LifecycleAction
+{
+    /// <summary>pending → running (first launch or start after stop).</summary>
+    Boot,
+
+    /// <summary>stopping → stopped.</summary>
+    Stop,
+
+    /// <summary>stopping → stopped without a clean shutdown.</summary>
+    ForceStop,
+
+    /// <summary>running stays running; the guest restarts.</summary>
+    Reboot,
+
+    /// <summary>shutting-down → terminated.</summary>
+    Terminate,
+
+    /// <summary>A running instance found after a restart of Stratus: the runtime takes it up again.</summary>
+    Resume,
+}
+
+internal sealed record LifecycleCommand(Scope Scope, string InstanceId, LifecycleAction Action);
+
+/// <summary>
+/// Carries instances through their transitional states. Handlers commit the API-visible change
+/// (pending, stopping, shutting-down) and enqueue a command after the commit; this controller
+/// calls the runtime outside any transaction and then commits the resulting state (running,
+/// stopped, terminated) if the instance is still where it expected. One instance's commands run
+/// one at a time. After a restart of Stratus, instances found in a transitional state are driven
+/// on, running ones are resumed, and terminated ones are removed an hour after termination.
+/// </summary>
+internal sealed class InstanceLifecycle(
+    IStateStore store,
+    IInstanceRuntime runtime,
+    InstanceTeardown teardown,
+    TimeProvider clock,
+    ILogger<InstanceLifecycle> logger) : BackgroundService
+{
+    public static readonly TimeSpan TerminatedVisibleFor = TimeSpan.FromHours(1);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Task, bool> _running = new();
+    private CancellationToken _stopping;
+
+    public IInstanceRuntime Runtime => runtime;
+
+    public void Enqueue(LifecycleCommand command)
+    {
+        var task = Task.Run(() => RunAsync(command), CancellationToken.None);
+        _running[task] = true;
+        task.ContinueWith(t => _running.TryRemove(t, out _), TaskScheduler.Default);
+    }
+
+    /// <summary>Waits until every queued command has finished (for orderly shutdown and tests).</summary>
+    public Task DrainAsync() => Task.WhenAll(_running.Keys);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        await ReconcileAsync(stoppingToken).ConfigureAwait(false);
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await SweepTerminatedAsync(stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ReconcileAsync(CancellationToken ct)
+    {
+        foreach (var (scope, instance) in await ListAllAsync(ct).ConfigureAwait(false))
+        {
+            var action = instance.State switch
+            {
+                InstanceStates.Pending => LifecycleAction.Boot,
+                InstanceStates.Stopping => LifecycleAction.Stop,
+                InstanceStates.ShuttingDown => LifecycleAction.Terminate,
+                InstanceStates.Running => LifecycleAction.Resume,
+                _ => (LifecycleAction?)null,
+            };
+            if (action is { } a)
+            {
+                Enqueue(new LifecycleCommand(scope, instance.Id, a));
+            }
+        }
+        await SweepTerminatedAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task<List<(Scope Scope, InstanceResource Instance)>> ListAllAsync(CancellationToken ct)
+    {
+        var result = new List<(Scope, InstanceResource)>();
+        await using var read = await store.OpenReadAsync(ct).ConfigureAwait(false);
+        foreach (var region in RegionCatalog.All)
+        {
+            foreach (var stored in await read.ListEveryAccountAsync(region.Name, ResourceTypes.Instance.Name, ct).ConfigureAwait(false))
+            {
+                var instance = System.Text.Json.JsonSerializer.Deserialize<InstanceResource>(stored.Document, ResourceStore.Json)!;
+                result.Add((new Scope(stored.Key.AccountId, region.Name), instance));
+            }
+        }
+        return result;
+    }
+
+    private async Task SweepTerminatedAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var expired = (await ListAllAsync(ct).ConfigureAwait(false))
+            .Where(x => x.Instance.State == InstanceStates.Terminated && x.Instance.TerminatedAt is { } at && now - at > TerminatedVisibleFor)
+            .ToList();
+        if (expired.Count == 0)
+        {
+            return;
+        }
+        await using var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false);
+        foreach (var (scope, instance) in expired)
+        {
+            await tx.DeleteAsync(scope, ResourceTypes.Instance, instance.Id, ct).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync(LifecycleCommand command)
+    {
+        var gate = _locks.GetOrAdd(command.InstanceId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await ExecuteAsync(command).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stratus is shutting down; the transition resumes after the restart.
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "{Action} of {InstanceId} failed", command.Action, command.InstanceId);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task ExecuteAsync(LifecycleCommand command)
+    {
+        var ct = _stopping;
+        var instance = await LoadAsync(command, ct).ConfigureAwait(false);
+        if (instance is null)
+        {
+            return;
+        }
+        switch (command.Action)
+        {
+            case LifecycleAction.Boot when instance.State == InstanceStates.Pending:
+                try
+                {
+                    await runtime.StartAsync(Boot(command.Scope, instance), ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "runtime {Runtime} could not boot {InstanceId}", runtime.Name, instance.Id);
+                    await FinishAsync(command, InstanceStates.Pending, i => i.Transition(
+                        i.EverRan ? InstanceStates.Stopped : InstanceStates.Terminated,
+                        Now, "Server.InternalError", "Server.InternalError: Internal error on launch"), ct).ConfigureAwait(false);
+                    return;
+                }
+                await FinishAsync(command, InstanceStates.Pending, i => i.Transition(InstanceStates.Running, Now), ct).ConfigureAwait(false);
+                break;
+            case LifecycleAction.Resume when instance.State == InstanceStates.Running:
+                await runtime.StartAsync(Boot(command.Scope, instance), ct).ConfigureAwait(false);
+                break;
+            case LifecycleAction.Stop or LifecycleAction.ForceStop when instance.State == InstanceStates.Stopping:
+                await runtime.StopAsync(instance.Id, command.Action == LifecycleAction.ForceStop, ct).ConfigureAwait(false);
+                await FinishAsync(command, InstanceStates.Stopping, i =>
+                {
+                    i.Transition(InstanceStates.Stopped, Now, "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown");
+                }, ct).ConfigureAwait(false);
+                break;
+            case LifecycleAction.Reboot when instance.State == InstanceStates.Running:
+                await runtime.RebootAsync(instance.Id, ct).ConfigureAwait(false);
+                break;
+            case LifecycleAction.Terminate when instance.State == InstanceStates.ShuttingDown:
+                await runtime.TerminateAsync(instance.Id, ct).ConfigureAwait(false);
+                await FinishAsync(command, InstanceStates.ShuttingDown, null, ct, terminate: true).ConfigureAwait(false);
+                break;
+            default:
+                if (logger.IsEnabled(LogLevel.Debug))
+                {
+                    logger.LogDebug("{Action} of {InstanceId} skipped in state {State}", command.Action, instance.Id, instance.State);
+                }
+                break;
+        }
+    }
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    private static InstanceBoot Boot(Scope scope, InstanceResource instance) => new(
+        scope.AccountId, scope.Region, instance.Id, instance.InstanceType, instance.VCpus, instance.MemoryMiB, instance.RuntimeImage,
+        instance.PrivateIpAddress, instance.PublicIpAddress, instance.SubnetId, instance.VpcId,
+        instance.BlockDevices.Select(b => b.VolumeId).ToList());
+
+    private async Task<InstanceResource?> LoadAsync(LifecycleCommand command, CancellationToken ct)
+    {
+        await using var read = await store.OpenReadAsync(ct).ConfigureAwait(false);
+        return await read.GetAsync<InstanceResource>(command.Scope, ResourceTypes.Instance, command.InstanceId, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Commits the end of a transition if the instance is still in <paramref name="expected"/>.</summary>
+    private async Task FinishAsync(LifecycleCommand command, string expected, Action<InstanceResource>? change, CancellationToken ct, bool terminate = false)
+    {
+        await using var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false);
+        var instance = await tx.GetAsync<InstanceResource>(command.Scope, ResourceTypes.Instance, command.InstanceId, ct).ConfigureAwait(false);
+        if (instance is null || instance.State != expected)
+        {
+            return;
+        }
+        if (terminate)
+        {
+            instance.Transition(InstanceStates.Terminated, Now, "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown");
+            await teardown.ReleaseAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            change!(instance);
+            if (instance.State is InstanceStates.Stopped or InstanceStates.Terminated)
+            {
+                await teardown.ReleasePublicAddressAsync(tx, command.Scope, instance, ct).ConfigureAwait(false);
+            }
+        }
+        await tx.PutAsync(command.Scope, ResourceTypes.Instance, instance.Id, instance, instance.LaunchTime, ct).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+    }
+}
