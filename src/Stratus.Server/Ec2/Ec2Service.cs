@@ -1,5 +1,5 @@
-using Stratus.Server.Instances;
 using Stratus.Ec2.Model;
+using Stratus.Server.Instances;
 
 namespace Stratus.Server.Ec2;
 
