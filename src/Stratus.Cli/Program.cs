@@ -37,9 +37,21 @@ var logFormat = new Option<string>("--log-format")
 };
 logFormat.AcceptOnlyFromAmong("text", "json");
 
+var runtimeName = new Option<string>("--runtime")
+{
+    Description = "Instance runtime: mock (API only: instances go through EC2's states, no guest runs).",
+    DefaultValueFactory = _ => "mock",
+};
+runtimeName.AcceptOnlyFromAmong("mock");
+var mockBoot = new Option<double>("--mock-boot-seconds")
+{
+    Description = "How long the mock runtime takes to boot or shut down an instance. Default: 1.",
+    DefaultValueFactory = _ => 1.0,
+};
+
 var serve = new Command("serve", "Run the EC2 API server (control plane and host in one process, state in SQLite).")
 {
-    urls, dataDir, noAuth, noProfile, profile, region, logFormat,
+    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot,
 };
 serve.SetAction(async (parse, ct) =>
 {
@@ -63,7 +75,18 @@ serve.SetAction(async (parse, ct) =>
     }
     Directory.CreateDirectory(options.DataDirectory);
     await using var store = SqliteStateStore.Open(new SqliteStoreOptions(options.DatabasePath));
-    var app = await StratusHost.CreateAsync(options, store, InstanceRuntimes.Mock(), Console.Out, ct);
+    var bootSeconds = parse.GetValue(mockBoot);
+    if (bootSeconds is < 0 or > 600)
+    {
+        await Console.Error.WriteLineAsync("stratus serve: --mock-boot-seconds must be between 0 and 600");
+        return 2;
+    }
+    var runtime = InstanceRuntimes.Mock(new MockRuntimeOptions
+    {
+        BootTime = TimeSpan.FromSeconds(bootSeconds),
+        ShutdownTime = TimeSpan.FromSeconds(bootSeconds),
+    });
+    var app = await StratusHost.CreateAsync(options, store, runtime, Console.Out, ct);
     await app.StartAsync(ct);
     await app.WaitForShutdownAsync(ct);
     return 0;
