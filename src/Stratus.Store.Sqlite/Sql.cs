@@ -12,13 +12,13 @@ internal static class Sql
         "SELECT document, created_at FROM resources WHERE account_id = @account_id AND region = @region AND type = @type AND id = @id";
 
     public const string ListResources =
-        "SELECT id, document, created_at FROM resources WHERE account_id = @account_id AND region = @region AND type = @type ORDER BY id";
+        "SELECT account_id, region, type, id, document, created_at FROM resources WHERE account_id = @account_id AND region = @region AND type = @type ORDER BY id";
 
     public const string ListAllResources =
-        "SELECT type, id, document, created_at FROM resources WHERE account_id = @account_id AND region = @region ORDER BY type, id";
+        "SELECT account_id, region, type, id, document, created_at FROM resources WHERE account_id = @account_id AND region = @region ORDER BY type, id";
 
     public const string ListResourcesOfEveryAccount =
-        "SELECT account_id, id, document, created_at FROM resources WHERE region = @region AND type = @type ORDER BY account_id, id";
+        "SELECT account_id, region, type, id, document, created_at FROM resources WHERE region = @region AND type = @type ORDER BY account_id, id";
 
     public const string PutResource =
         """

@@ -37,12 +37,20 @@ internal abstract class SqliteSession : IStoreSession
         }
     }
 
-    public async Task<IReadOnlyList<StoredResource>> ListAsync(string accountId, string region, string type, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<StoredResource>> ListAsync(string accountId, string region, string type, CancellationToken cancellationToken = default) =>
+        ReadResourcesAsync(
+            Command(Sql.ListResources).With("@account_id", accountId).With("@region", region).With("@type", type),
+            cancellationToken);
+
+    public Task<IReadOnlyList<StoredResource>> ListEveryAccountAsync(string region, string type, CancellationToken cancellationToken = default) =>
+        ReadResourcesAsync(Command(Sql.ListResourcesOfEveryAccount).With("@region", region).With("@type", type), cancellationToken);
+
+    public Task<IReadOnlyList<StoredResource>> ListAllAsync(string accountId, string region, CancellationToken cancellationToken = default) =>
+        ReadResourcesAsync(Command(Sql.ListAllResources).With("@account_id", accountId).With("@region", region), cancellationToken);
+
+    /// <summary>Reads rows of (account_id, region, type, id, document, created_at).</summary>
+    private static async Task<IReadOnlyList<StoredResource>> ReadResourcesAsync(Microsoft.Data.Sqlite.SqliteCommand command, CancellationToken cancellationToken)
     {
-        var command = Command(Sql.ListResources)
-            .With("@account_id", accountId)
-            .With("@region", region)
-            .With("@type", type);
         var results = new List<StoredResource>();
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
@@ -50,51 +58,9 @@ internal abstract class SqliteSession : IStoreSession
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 results.Add(new StoredResource(
-                    new ResourceKey(accountId, region, type, reader.GetString(0)),
-                    reader.GetString(1),
-                    Timestamps.FromText(reader.GetString(2))));
-            }
-        }
-
-        return results;
-    }
-
-    public async Task<IReadOnlyList<StoredResource>> ListEveryAccountAsync(string region, string type, CancellationToken cancellationToken = default)
-    {
-        var command = Command(Sql.ListResourcesOfEveryAccount)
-            .With("@region", region)
-            .With("@type", type);
-        var results = new List<StoredResource>();
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                results.Add(new StoredResource(
-                    new ResourceKey(reader.GetString(0), region, type, reader.GetString(1)),
-                    reader.GetString(2),
-                    Timestamps.FromText(reader.GetString(3))));
-            }
-        }
-
-        return results;
-    }
-
-    public async Task<IReadOnlyList<StoredResource>> ListAllAsync(string accountId, string region, CancellationToken cancellationToken = default)
-    {
-        var command = Command(Sql.ListAllResources)
-            .With("@account_id", accountId)
-            .With("@region", region);
-        var results = new List<StoredResource>();
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                results.Add(new StoredResource(
-                    new ResourceKey(accountId, region, reader.GetString(0), reader.GetString(1)),
-                    reader.GetString(2),
-                    Timestamps.FromText(reader.GetString(3))));
+                    new ResourceKey(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)),
+                    reader.GetString(4),
+                    Timestamps.FromText(reader.GetString(5))));
             }
         }
 
