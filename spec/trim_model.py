@@ -54,7 +54,8 @@ def merge_patch(target, patch):
     return target
 
 
-FILTER_RE = re.compile(r"<code>([a-z0-9:.\-_*]+)</code>\s*(?:</p>)?\s*-")
+# A filter is documented as "<code>name</code> - ..."; tag filters as "<code>tag</code>:&lt;key&gt; - ...".
+FILTER_RE = re.compile(r"<code>([a-z0-9:.\-_*]+)</code>(?::&lt;key&gt;)?\s*(?:</p>)?\s*-")
 
 
 def extract_filters(model):

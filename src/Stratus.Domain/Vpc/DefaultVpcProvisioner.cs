@@ -113,18 +113,6 @@ public sealed class DefaultVpcProvisioner(IStateStore store, TimeProvider clock)
             ],
             Associations = subnets.Select(s => new AclLink { Id = ResourceIds.New("aclassoc"), SubnetId = s.Id }).ToList(),
         };
-        var sgId = ResourceIds.New(ResourceTypes.SecurityGroup.IdPrefix);
-        var securityGroup = new SecurityGroupResource
-        {
-            Id = sgId,
-            OwnerId = owner,
-            GroupName = "default",
-            Description = "default VPC security group",
-            VpcId = vpc.Id,
-            Ingress = [new GroupRule { RuleId = ResourceIds.New("sgr"), IpProtocol = "-1", ReferencedGroupId = sgId, ReferencedGroupName = "default", ReferencedUserId = owner }],
-            Egress = [new GroupRule { RuleId = ResourceIds.New("sgr"), IpProtocol = "-1", CidrIpv4 = "0.0.0.0/0" }],
-        };
-
         await tx.PutAsync(scope, ResourceTypes.DhcpOptions, dhcp.Id, dhcp, now, ct).ConfigureAwait(false);
         await tx.PutAsync(scope, ResourceTypes.Vpc, vpc.Id, vpc, now, ct).ConfigureAwait(false);
         await tx.PutAsync(scope, ResourceTypes.InternetGateway, igw.Id, igw, now, ct).ConfigureAwait(false);
@@ -134,7 +122,7 @@ public sealed class DefaultVpcProvisioner(IStateStore store, TimeProvider clock)
         }
         await tx.PutAsync(scope, ResourceTypes.RouteTable, routeTable.Id, routeTable, now, ct).ConfigureAwait(false);
         await tx.PutAsync(scope, ResourceTypes.NetworkAcl, acl.Id, acl, now, ct).ConfigureAwait(false);
-        await tx.PutAsync(scope, ResourceTypes.SecurityGroup, securityGroup.Id, securityGroup, now, ct).ConfigureAwait(false);
+        await SecurityGroups.SecurityGroups.CreateDefaultAsync(tx, scope, vpc.Id, now, ct).ConfigureAwait(false);
         await tx.PutAsync(scope, ResourceTypes.RegionSetup, SetupId, new RegionSetup { DefaultVpcId = vpc.Id, CreatedAt = now }, now, ct).ConfigureAwait(false);
     }
 

@@ -32,33 +32,6 @@ public sealed class SubnetResource : ITaggable
     public List<Tag> Tags { get; init; } = [];
 }
 
-public sealed class GroupRule
-{
-    public required string RuleId { get; init; }
-    public required string IpProtocol { get; init; }
-    public int? FromPort { get; init; }
-    public int? ToPort { get; init; }
-    public string? CidrIpv4 { get; init; }
-    public string? CidrIpv6 { get; init; }
-    public string? PrefixListId { get; init; }
-    public string? ReferencedGroupId { get; init; }
-    public string? ReferencedGroupName { get; init; }
-    public string? ReferencedUserId { get; init; }
-    public string? Description { get; set; }
-}
-
-public sealed class SecurityGroupResource : ITaggable
-{
-    public required string Id { get; init; }
-    public required string OwnerId { get; init; }
-    public required string GroupName { get; init; }
-    public required string Description { get; init; }
-    public required string VpcId { get; init; }
-    public List<GroupRule> Ingress { get; init; } = [];
-    public List<GroupRule> Egress { get; init; } = [];
-    public List<Tag> Tags { get; init; } = [];
-}
-
 public sealed class GatewayAttachment
 {
     public required string VpcId { get; init; }

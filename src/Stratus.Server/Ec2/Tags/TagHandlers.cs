@@ -17,12 +17,16 @@ internal sealed partial class Ec2Service
 {
     private const int MaxTagsPerResource = 50;
 
+    /// <summary>One tag of one resource, with all of that resource's tags (for the tag:&lt;key&gt; filter).</summary>
+    private sealed record TagRow(TagDescription Tag, List<DomainTag> ResourceTags);
+
     [FiltersFor("DescribeTags")]
-    private static readonly FilterSet<TagDescription> TagFilters = new FilterSet<TagDescription>()
-        .Add("key", t => t.Key)
-        .Add("resource-id", t => t.ResourceId)
-        .Add("resource-type", t => t.ResourceType)
-        .Add("value", t => t.Value);
+    private static readonly FilterSet<TagRow> TagFilters = new FilterSet<TagRow>()
+        .Add("key", t => t.Tag.Key)
+        .Add("resource-id", t => t.Tag.ResourceId)
+        .Add("resource-type", t => t.Tag.ResourceType)
+        .Add("value", t => t.Tag.Value)
+        .WithTags(t => t.ResourceTags);
 
     public override async Task CreateTagsAsync(RequestContext context, CreateTagsRequest request)
     {
@@ -67,21 +71,22 @@ internal sealed partial class Ec2Service
     public override async Task<DescribeTagsResult> DescribeTagsAsync(RequestContext context, DescribeTagsRequest request)
     {
         var all = await context.Store.ListAllAsync(context.AccountId, context.Region, context.Cancellation).ConfigureAwait(false);
-        var descriptions = new List<TagDescription>();
+        var rows = new List<TagRow>();
         foreach (var stored in all)
         {
             if (!ResourceTypes.Taggable.Any(t => t.Name == stored.Key.Type))
             {
                 continue;
             }
-            foreach (var tag in ReadTags(JsonNode.Parse(stored.Document)!))
+            var tags = ReadTags(JsonNode.Parse(stored.Document)!);
+            foreach (var tag in tags)
             {
-                descriptions.Add(new TagDescription { ResourceId = stored.Id, ResourceType = stored.Key.Type, Key = tag.Key, Value = tag.Value });
+                rows.Add(new TagRow(new TagDescription { ResourceId = stored.Id, ResourceType = stored.Key.Type, Key = tag.Key, Value = tag.Value }, tags));
             }
         }
-        var ordered = descriptions.OrderBy(d => d.ResourceId, StringComparer.Ordinal).ThenBy(d => d.Key, StringComparer.Ordinal);
-        var page = Paginator.Paginate(TagFilters.Apply(ordered, ToCriteria(request.Filters)), d => d.ResourceId + "\u0001" + d.Key, request.MaxResults, request.NextToken);
-        return new DescribeTagsResult { Tags = page.Items.ToList(), NextToken = page.NextToken };
+        var ordered = rows.OrderBy(d => d.Tag.ResourceId, StringComparer.Ordinal).ThenBy(d => d.Tag.Key, StringComparer.Ordinal);
+        var page = Paginator.Paginate(TagFilters.Apply(ordered, ToCriteria(request.Filters)), d => d.Tag.ResourceId + "\u0001" + d.Tag.Key, request.MaxResults, request.NextToken);
+        return new DescribeTagsResult { Tags = page.Items.Select(r => r.Tag).ToList(), NextToken = page.NextToken };
     }
 
     /// <summary>Tags requested through TagSpecifications for a resource being created.</summary>

@@ -6,7 +6,7 @@ using Stratus.Protocol;
 
 namespace Stratus.Server.Ec2;
 
-/// <summary>VPCs, subnets, security groups, gateways, route tables, network ACLs and DHCP options.</summary>
+/// <summary>VPCs, subnets, gateways, route tables, network ACLs and DHCP options.</summary>
 internal sealed partial class Ec2Service
 {
     [FiltersFor("DescribeVpcs")]
@@ -52,33 +52,6 @@ internal sealed partial class Ec2Service
         .Add("private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record", _ => false)
         .Add("private-dns-name-options-on-launch.hostname-type", _ => "ip-name")
         .WithTags(s => s.Tags);
-
-    [FiltersFor("DescribeSecurityGroups")]
-    private static readonly FilterSet<SecurityGroupResource> SecurityGroupFilters = new FilterSet<SecurityGroupResource>()
-        .Add("description", g => g.Description)
-        .Add("group-id", g => g.Id)
-        .Add("group-name", g => g.GroupName)
-        .Add("owner-id", g => g.OwnerId)
-        .Add("vpc-id", g => g.VpcId)
-        .AddMany("ip-permission.cidr", g => g.Ingress.Select(r => r.CidrIpv4))
-        .AddMany("ip-permission.from-port", g => g.Ingress.Select(r => r.FromPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-        .AddMany("ip-permission.to-port", g => g.Ingress.Select(r => r.ToPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-        .AddMany("ip-permission.protocol", g => g.Ingress.Select(r => r.IpProtocol))
-        .AddMany("ip-permission.group-id", g => g.Ingress.Select(r => r.ReferencedGroupId))
-        .AddMany("ip-permission.ipv6-cidr", g => g.Ingress.Select(r => r.CidrIpv6))
-        .AddMany("ip-permission.prefix-list-id", g => g.Ingress.Select(r => r.PrefixListId))
-        .AddMany("ip-permission.group-name", g => g.Ingress.Select(r => r.ReferencedGroupName))
-        .AddMany("ip-permission.user-id", g => g.Ingress.Select(r => r.ReferencedUserId))
-        .AddMany("egress.ip-permission.cidr", g => g.Egress.Select(r => r.CidrIpv4))
-        .AddMany("egress.ip-permission.from-port", g => g.Egress.Select(r => r.FromPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-        .AddMany("egress.ip-permission.to-port", g => g.Egress.Select(r => r.ToPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-        .AddMany("egress.ip-permission.protocol", g => g.Egress.Select(r => r.IpProtocol))
-        .AddMany("egress.ip-permission.group-id", g => g.Egress.Select(r => r.ReferencedGroupId))
-        .AddMany("egress.ip-permission.ipv6-cidr", g => g.Egress.Select(r => r.CidrIpv6))
-        .AddMany("egress.ip-permission.prefix-list-id", g => g.Egress.Select(r => r.PrefixListId))
-        .AddMany("egress.ip-permission.group-name", g => g.Egress.Select(r => r.ReferencedGroupName))
-        .AddMany("egress.ip-permission.user-id", g => g.Egress.Select(r => r.ReferencedUserId))
-        .WithTags(g => g.Tags);
 
     [FiltersFor("DescribeInternetGateways")]
     private static readonly FilterSet<InternetGatewayResource> InternetGatewayFilters = new FilterSet<InternetGatewayResource>()
@@ -194,38 +167,6 @@ internal sealed partial class Ec2Service
                 },
                 State = s.State,
                 Tags = s.Tags.Count > 0 ? ToShape(s.Tags) : null,
-            }).ToList(),
-            NextToken = page.NextToken,
-        };
-    }
-
-    public override async Task<DescribeSecurityGroupsResult> DescribeSecurityGroupsAsync(RequestContext context, DescribeSecurityGroupsRequest request)
-    {
-        var filters = request.Filters ?? [];
-        if (request.GroupNames is { Count: > 0 } names)
-        {
-            var defaultVpc = await DefaultVpcProvisioner.FindDefaultVpcIdAsync(context.Store, context.Scope, context.Cancellation).ConfigureAwait(false);
-            var groups = await context.Store.ListAsync<SecurityGroupResource>(context.Scope, ResourceTypes.SecurityGroup, context.Cancellation).ConfigureAwait(false);
-            foreach (var name in names.Where(n => !groups.Exists(g => g.GroupName == n && g.VpcId == defaultVpc)))
-            {
-                throw new AwsException("InvalidGroup.NotFound", $"The security group '{name}' does not exist in default VPC '{defaultVpc ?? "none"}'");
-            }
-            filters = [.. filters, new Filter { Name = "group-name", Values = names }, new Filter { Name = "vpc-id", Values = [defaultVpc ?? ""] }];
-        }
-        var page = await SelectAsync(context, ResourceTypes.SecurityGroup, SecurityGroupFilters, request.GroupIds, filters, request.MaxResults, request.NextToken, "groupIds").ConfigureAwait(false);
-        return new DescribeSecurityGroupsResult
-        {
-            SecurityGroups = page.Items.Select(g => new SecurityGroup
-            {
-                GroupId = g.Id,
-                GroupName = g.GroupName,
-                Description = g.Description,
-                OwnerId = g.OwnerId,
-                VpcId = g.VpcId,
-                SecurityGroupArn = $"arn:aws:ec2:{context.Region}:{g.OwnerId}:security-group/{g.Id}",
-                IpPermissions = ToPermissions(g.Ingress, g.OwnerId),
-                IpPermissionsEgress = ToPermissions(g.Egress, g.OwnerId),
-                Tags = g.Tags.Count > 0 ? ToShape(g.Tags) : null,
             }).ToList(),
             NextToken = page.NextToken,
         };
@@ -366,18 +307,6 @@ internal sealed partial class Ec2Service
         PropagatingVgws = [],
         Tags = ToShape(t.Tags),
     };
-
-    private static List<IpPermission> ToPermissions(List<GroupRule> rules, string ownerId) =>
-        rules.GroupBy(r => (r.IpProtocol, r.FromPort, r.ToPort)).Select(g => new IpPermission
-        {
-            IpProtocol = g.Key.IpProtocol,
-            FromPort = g.Key.FromPort,
-            ToPort = g.Key.ToPort,
-            IpRanges = g.Where(r => r.CidrIpv4 is not null).Select(r => new IpRange { CidrIp = r.CidrIpv4, Description = r.Description }).ToList(),
-            Ipv6Ranges = g.Where(r => r.CidrIpv6 is not null).Select(r => new Ipv6Range { CidrIpv6 = r.CidrIpv6, Description = r.Description }).ToList(),
-            PrefixListIds = g.Where(r => r.PrefixListId is not null).Select(r => new PrefixListId { PrefixListIdValue = r.PrefixListId, Description = r.Description }).ToList(),
-            UserIdGroupPairs = g.Where(r => r.ReferencedGroupId is not null).Select(r => new UserIdGroupPair { GroupId = r.ReferencedGroupId, UserId = r.ReferencedUserId ?? ownerId, Description = r.Description }).ToList(),
-        }).ToList();
 
     private static string SubnetArn(SubnetResource s) =>
         $"arn:aws:ec2:{s.AvailabilityZone[..^1]}:{s.OwnerId}:subnet/{s.Id}";
