@@ -51,24 +51,24 @@ public static class KeyMaterial
         switch (keyType)
         {
             case Rsa:
-            {
-                using var rsa = RSA.Create(CreatedRsaBits);
-                var p = rsa.ExportParameters(includePrivateParameters: true);
-                var blob = RsaBlob(p.Exponent!, p.Modulus!);
-                var privateKey = keyFormat == Ppk
-                    ? PuttyKeyFile.Write(SshRsa, blob, new SshWriter().MPInt(p.D).MPInt(p.P).MPInt(p.Q).MPInt(p.InverseQ).ToArray(), comment)
-                    : rsa.ExportRSAPrivateKeyPem();
-                return new GeneratedKey(Rsa, privateKey, OpenSshLine(SshRsa, blob, comment), ColonHex(SHA1.HashData(rsa.ExportPkcs8PrivateKey())));
-            }
+                {
+                    using var rsa = RSA.Create(CreatedRsaBits);
+                    var p = rsa.ExportParameters(includePrivateParameters: true);
+                    var blob = RsaBlob(p.Exponent!, p.Modulus!);
+                    var privateKey = keyFormat == Ppk
+                        ? PuttyKeyFile.Write(SshRsa, blob, new SshWriter().MPInt(p.D).MPInt(p.P).MPInt(p.Q).MPInt(p.InverseQ).ToArray(), comment)
+                        : rsa.ExportRSAPrivateKeyPem();
+                    return new GeneratedKey(Rsa, privateKey, OpenSshLine(SshRsa, blob, comment), ColonHex(SHA1.HashData(rsa.ExportPkcs8PrivateKey())));
+                }
             case Ed25519Type:
-            {
-                var (seed, publicKey) = Ed25519.Generate();
-                var blob = Ed25519Blob(publicKey);
-                var privateKey = keyFormat == Ppk
-                    ? PuttyKeyFile.Write(SshEd25519, blob, new SshWriter().String(seed).ToArray(), comment)
-                    : OpenSshEd25519PrivateKey(seed, publicKey, blob, comment);
-                return new GeneratedKey(Ed25519Type, privateKey, OpenSshLine(SshEd25519, blob, comment), Ed25519Fingerprint(blob));
-            }
+                {
+                    var (seed, publicKey) = Ed25519.Generate();
+                    var blob = Ed25519Blob(publicKey);
+                    var privateKey = keyFormat == Ppk
+                        ? PuttyKeyFile.Write(SshEd25519, blob, new SshWriter().String(seed).ToArray(), comment)
+                        : OpenSshEd25519PrivateKey(seed, publicKey, blob, comment);
+                    return new GeneratedKey(Ed25519Type, privateKey, OpenSshLine(SshEd25519, blob, comment), Ed25519Fingerprint(blob));
+                }
             default:
                 throw AwsErrors.InvalidParameterValue($"Value ({keyType}) for parameter keyType is invalid. Valid values are rsa and ed25519.");
         }
@@ -153,24 +153,24 @@ public static class KeyMaterial
         switch (algorithm)
         {
             case SshRsa:
-            {
-                var e = reader.MPInt();
-                var n = reader.MPInt();
-                if (!reader.AtEnd)
                 {
-                    throw InvalidFormat();
+                    var e = reader.MPInt();
+                    var n = reader.MPInt();
+                    if (!reader.AtEnd)
+                    {
+                        throw InvalidFormat();
+                    }
+                    return FromRsa(new RSAParameters { Exponent = e, Modulus = n }, comment);
                 }
-                return FromRsa(new RSAParameters { Exponent = e, Modulus = n }, comment);
-            }
             case SshEd25519:
-            {
-                var publicKey = reader.String();
-                if (!reader.AtEnd || publicKey.Length != Ed25519.KeySize)
                 {
-                    throw InvalidFormat();
+                    var publicKey = reader.String();
+                    if (!reader.AtEnd || publicKey.Length != Ed25519.KeySize)
+                    {
+                        throw InvalidFormat();
+                    }
+                    return FromEd25519(publicKey, comment);
                 }
-                return FromEd25519(publicKey, comment);
-            }
             default:
                 throw InvalidFormat();
         }
