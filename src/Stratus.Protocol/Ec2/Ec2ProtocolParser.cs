@@ -105,12 +105,19 @@ public static class Ec2ProtocolParser
         return list;
     }
 
+    /// <summary>
+    /// Enumerations EC2 checks per operation rather than at the protocol: instance type names are
+    /// looked up in the catalog (DescribeInstanceTypes answers <c>InvalidInstanceType</c> for a name
+    /// it does not know, whether or not the model lists it).
+    /// </summary>
+    private static bool IsOpenEnum(ShapeInfo shape) => shape.Name == "InstanceType";
+
     private static object ReadScalar(ShapeInfo shape, string text, string path)
     {
         switch (shape.Kind)
         {
             case ShapeKind.String:
-                if (shape.Enum is { } allowed && !allowed.Contains(text))
+                if (shape.Enum is { } allowed && !allowed.Contains(text) && !IsOpenEnum(shape))
                 {
                     throw AwsErrors.InvalidParameterValue($"Value ({text}) for parameter {path} is invalid. Valid values: {string.Join(", ", allowed.Take(20))}{(allowed.Count > 20 ? ", ..." : "")}");
                 }
