@@ -45,26 +45,28 @@ public sealed class DefaultVpcProvisioner(IStateStore store, TimeProvider clock)
     private async Task CreateAsync(IStoreTransaction tx, Scope scope, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
+        var dhcp = NewDefaultDhcpOptions(scope);
+        await tx.PutAsync(scope, ResourceTypes.DhcpOptions, dhcp.Id, dhcp, now, ct).ConfigureAwait(false);
+        var vpc = await CreateDefaultVpcAsync(tx, scope, dhcp.Id, now, ct).ConfigureAwait(false);
+        await tx.PutAsync(scope, ResourceTypes.RegionSetup, SetupId, new RegionSetup { DefaultVpcId = vpc.Id, DefaultDhcpOptionsId = dhcp.Id, CreatedAt = now }, now, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Creates a default VPC (CreateDefaultVpc and the first use of a region): 172.31.0.0/16 with
+    /// DNS hostnames on, a /20 default subnet per zone mapping public IPs, an attached internet
+    /// gateway and 0.0.0.0/0 routed to it in the main route table.
+    /// </summary>
+    public static async Task<VpcResource> CreateDefaultVpcAsync(IStoreTransaction tx, Scope scope, string dhcpOptionsId, DateTime now, CancellationToken ct)
+    {
         var owner = scope.AccountId;
         var region = RegionCatalog.Get(scope.Region);
-
-        var dhcp = new DhcpOptionsResource
-        {
-            Id = ResourceIds.New(ResourceTypes.DhcpOptions.IdPrefix),
-            OwnerId = owner,
-            Configurations =
-            [
-                new DhcpSetting { Key = "domain-name", Values = [scope.Region == "us-east-1" ? "ec2.internal" : $"{scope.Region}.compute.internal"] },
-                new DhcpSetting { Key = "domain-name-servers", Values = ["AmazonProvidedDNS"] },
-            ],
-        };
         var vpc = new VpcResource
         {
             Id = ResourceIds.New(ResourceTypes.Vpc.IdPrefix),
             OwnerId = owner,
             CidrBlock = DefaultVpcCidr,
             CidrBlockAssociationId = ResourceIds.New("vpc-cidr-assoc"),
-            DhcpOptionsId = dhcp.Id,
+            DhcpOptionsId = dhcpOptionsId,
             IsDefault = true,
             EnableDnsHostnames = true,
         };
@@ -86,34 +88,11 @@ public sealed class DefaultVpcProvisioner(IStateStore store, TimeProvider clock)
             MapPublicIpOnLaunch = true,
             AvailableIpAddressCount = 4096 - 5,
         }).ToList();
-        var routeTable = new RouteTableResource
-        {
-            Id = ResourceIds.New(ResourceTypes.RouteTable.IdPrefix),
-            OwnerId = owner,
-            VpcId = vpc.Id,
-            Routes =
-            [
-                new RouteEntry { DestinationCidrBlock = DefaultVpcCidr, GatewayId = "local", Origin = "CreateRouteTable" },
-                new RouteEntry { DestinationCidrBlock = "0.0.0.0/0", GatewayId = igw.Id, Origin = "CreateRoute" },
-            ],
-            Associations = [new RouteTableLink { Id = ResourceIds.New("rtbassoc"), Main = true }],
-        };
-        var acl = new NetworkAclResource
-        {
-            Id = ResourceIds.New(ResourceTypes.NetworkAcl.IdPrefix),
-            OwnerId = owner,
-            VpcId = vpc.Id,
-            IsDefault = true,
-            Entries =
-            [
-                new AclEntry { RuleNumber = 100, Protocol = "-1", RuleAction = "allow", Egress = false, CidrBlock = "0.0.0.0/0" },
-                new AclEntry { RuleNumber = 32767, Protocol = "-1", RuleAction = "deny", Egress = false, CidrBlock = "0.0.0.0/0" },
-                new AclEntry { RuleNumber = 100, Protocol = "-1", RuleAction = "allow", Egress = true, CidrBlock = "0.0.0.0/0" },
-                new AclEntry { RuleNumber = 32767, Protocol = "-1", RuleAction = "deny", Egress = true, CidrBlock = "0.0.0.0/0" },
-            ],
-            Associations = subnets.Select(s => new AclLink { Id = ResourceIds.New("aclassoc"), SubnetId = s.Id }).ToList(),
-        };
-        await tx.PutAsync(scope, ResourceTypes.DhcpOptions, dhcp.Id, dhcp, now, ct).ConfigureAwait(false);
+        var routeTable = NewMainRouteTable(owner, vpc);
+        routeTable.Routes.Add(new RouteEntry { DestinationCidrBlock = "0.0.0.0/0", GatewayId = igw.Id, Origin = "CreateRoute" });
+        var acl = NewDefaultNetworkAcl(owner, vpc.Id);
+        acl.Associations.AddRange(subnets.Select(s => new AclLink { Id = ResourceIds.New("aclassoc"), SubnetId = s.Id }));
+
         await tx.PutAsync(scope, ResourceTypes.Vpc, vpc.Id, vpc, now, ct).ConfigureAwait(false);
         await tx.PutAsync(scope, ResourceTypes.InternetGateway, igw.Id, igw, now, ct).ConfigureAwait(false);
         foreach (var subnet in subnets)
@@ -123,7 +102,78 @@ public sealed class DefaultVpcProvisioner(IStateStore store, TimeProvider clock)
         await tx.PutAsync(scope, ResourceTypes.RouteTable, routeTable.Id, routeTable, now, ct).ConfigureAwait(false);
         await tx.PutAsync(scope, ResourceTypes.NetworkAcl, acl.Id, acl, now, ct).ConfigureAwait(false);
         await SecurityGroups.SecurityGroups.CreateDefaultAsync(tx, scope, vpc.Id, now, ct).ConfigureAwait(false);
-        await tx.PutAsync(scope, ResourceTypes.RegionSetup, SetupId, new RegionSetup { DefaultVpcId = vpc.Id, CreatedAt = now }, now, ct).ConfigureAwait(false);
+        return vpc;
+    }
+
+    /// <summary>The DHCP options AWS gives a region: its internal domain name and Amazon's DNS.</summary>
+    public static DhcpOptionsResource NewDefaultDhcpOptions(Scope scope) => new()
+    {
+        Id = ResourceIds.New(ResourceTypes.DhcpOptions.IdPrefix),
+        OwnerId = scope.AccountId,
+        Configurations =
+        [
+            new DhcpSetting { Key = "domain-name", Values = [scope.Region == "us-east-1" ? "ec2.internal" : $"{scope.Region}.compute.internal"] },
+            new DhcpSetting { Key = "domain-name-servers", Values = ["AmazonProvidedDNS"] },
+        ],
+    };
+
+    /// <summary>A VPC's main route table: the local route for the VPC's CIDR block and the main association.</summary>
+    public static RouteTableResource NewMainRouteTable(string ownerId, VpcResource vpc) => new()
+    {
+        Id = ResourceIds.New(ResourceTypes.RouteTable.IdPrefix),
+        OwnerId = ownerId,
+        VpcId = vpc.Id,
+        Routes = [new RouteEntry { DestinationCidrBlock = vpc.CidrBlock, GatewayId = "local", Origin = "CreateRouteTable" }],
+        Associations = [new RouteTableLink { Id = ResourceIds.New("rtbassoc"), Main = true }],
+    };
+
+    /// <summary>A VPC's default network ACL: allow all (rule 100) then deny all, both directions.</summary>
+    public static NetworkAclResource NewDefaultNetworkAcl(string ownerId, string vpcId) => new()
+    {
+        Id = ResourceIds.New(ResourceTypes.NetworkAcl.IdPrefix),
+        OwnerId = ownerId,
+        VpcId = vpcId,
+        IsDefault = true,
+        Entries =
+        [
+            new AclEntry { RuleNumber = 100, Protocol = "-1", RuleAction = "allow", Egress = false, CidrBlock = "0.0.0.0/0" },
+            new AclEntry { RuleNumber = 32767, Protocol = "-1", RuleAction = "deny", Egress = false, CidrBlock = "0.0.0.0/0" },
+            new AclEntry { RuleNumber = 100, Protocol = "-1", RuleAction = "allow", Egress = true, CidrBlock = "0.0.0.0/0" },
+            new AclEntry { RuleNumber = 32767, Protocol = "-1", RuleAction = "deny", Egress = true, CidrBlock = "0.0.0.0/0" },
+        ],
+    };
+
+    /// <summary>Records <paramref name="vpcId"/> as the region's default VPC (after CreateDefaultVpc).</summary>
+    public static async Task SetDefaultVpcAsync(IStoreTransaction tx, Scope scope, string vpcId, DateTime now, CancellationToken ct)
+    {
+        var setup = await tx.GetAsync<RegionSetup>(scope, ResourceTypes.RegionSetup, SetupId, ct).ConfigureAwait(false);
+        var updated = new RegionSetup { DefaultVpcId = vpcId, DefaultDhcpOptionsId = setup?.DefaultDhcpOptionsId, CreatedAt = setup?.CreatedAt ?? now };
+        await tx.PutAsync(scope, ResourceTypes.RegionSetup, SetupId, updated, setup?.CreatedAt ?? now, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The region's default DHCP options (which new VPCs get), created again when it was deleted.
+    /// </summary>
+    public static async Task<string> DefaultDhcpOptionsIdAsync(IStoreTransaction tx, Scope scope, DateTime now, CancellationToken ct)
+    {
+        var setup = await tx.GetAsync<RegionSetup>(scope, ResourceTypes.RegionSetup, SetupId, ct).ConfigureAwait(false);
+        var id = setup?.DefaultDhcpOptionsId;
+        if (id is null && setup is not null)
+        {
+            id = (await tx.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, setup.DefaultVpcId, ct).ConfigureAwait(false))?.DhcpOptionsId;
+        }
+        if (id is not null && await tx.GetAsync<DhcpOptionsResource>(scope, ResourceTypes.DhcpOptions, id, ct).ConfigureAwait(false) is not null)
+        {
+            return id;
+        }
+        var dhcp = NewDefaultDhcpOptions(scope);
+        await tx.PutAsync(scope, ResourceTypes.DhcpOptions, dhcp.Id, dhcp, now, ct).ConfigureAwait(false);
+        if (setup is not null)
+        {
+            var updated = new RegionSetup { DefaultVpcId = setup.DefaultVpcId, DefaultDhcpOptionsId = dhcp.Id, CreatedAt = setup.CreatedAt };
+            await tx.PutAsync(scope, ResourceTypes.RegionSetup, SetupId, updated, setup.CreatedAt, ct).ConfigureAwait(false);
+        }
+        return dhcp.Id;
     }
 
     /// <summary>The default VPC id of an account in a region, once provisioned; null if it was never created.</summary>

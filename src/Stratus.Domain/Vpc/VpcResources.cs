@@ -14,6 +14,7 @@ public sealed class VpcResource : ITaggable
     public bool IsDefault { get; init; }
     public bool EnableDnsSupport { get; set; } = true;
     public bool EnableDnsHostnames { get; set; }
+    public bool EnableNetworkAddressUsageMetrics { get; set; }
     public List<Tag> Tags { get; init; } = [];
 }
 
@@ -55,6 +56,8 @@ public sealed class RouteEntry
     public string? GatewayId { get; init; }
     public string? EgressOnlyInternetGatewayId { get; init; }
     public string? InstanceId { get; init; }
+    public string? InstanceOwnerId { get; init; }
+    public string? NetworkInterfaceId { get; init; }
     public string? NatGatewayId { get; init; }
     public string? TransitGatewayId { get; init; }
     public string? VpcPeeringConnectionId { get; init; }
@@ -130,5 +133,8 @@ public sealed class DhcpOptionsResource : ITaggable
 public sealed class RegionSetup
 {
     public required string DefaultVpcId { get; init; }
+
+    /// <summary>The region's default DHCP options, which new VPCs use.</summary>
+    public string? DefaultDhcpOptionsId { get; init; }
     public DateTime CreatedAt { get; init; }
 }

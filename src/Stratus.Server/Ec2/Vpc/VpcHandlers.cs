@@ -118,21 +118,7 @@ internal sealed partial class Ec2Service
         var page = await SelectAsync(context, ResourceTypes.Vpc, VpcFilters, request.VpcIds, request.Filters, request.MaxResults, request.NextToken, "vpcIds").ConfigureAwait(false);
         return new DescribeVpcsResult
         {
-            Vpcs = page.Items.Select(v => new Stratus.Ec2.Model.Vpc
-            {
-                VpcId = v.Id,
-                OwnerId = v.OwnerId,
-                CidrBlock = v.CidrBlock,
-                State = v.State,
-                DhcpOptionsId = v.DhcpOptionsId,
-                InstanceTenancy = v.InstanceTenancy,
-                IsDefault = v.IsDefault,
-                CidrBlockAssociationSet =
-                [
-                    new VpcCidrBlockAssociation { AssociationId = v.CidrBlockAssociationId, CidrBlock = v.CidrBlock, CidrBlockState = new VpcCidrBlockState { State = "associated" } },
-                ],
-                Tags = v.Tags.Count > 0 ? ToShape(v.Tags) : null,
-            }).ToList(),
+            Vpcs = page.Items.Select(ToShape).ToList(),
             NextToken = page.NextToken,
         };
     }
@@ -142,32 +128,7 @@ internal sealed partial class Ec2Service
         var page = await SelectAsync(context, ResourceTypes.Subnet, SubnetFilters, request.SubnetIds, request.Filters, request.MaxResults, request.NextToken, "subnetIds").ConfigureAwait(false);
         return new DescribeSubnetsResult
         {
-            Subnets = page.Items.Select(s => new Subnet
-            {
-                SubnetId = s.Id,
-                SubnetArn = SubnetArn(s),
-                OwnerId = s.OwnerId,
-                VpcId = s.VpcId,
-                CidrBlock = s.CidrBlock,
-                AvailabilityZone = s.AvailabilityZone,
-                AvailabilityZoneId = s.AvailabilityZoneId,
-                AvailableIpAddressCount = s.AvailableIpAddressCount,
-                DefaultForAz = s.DefaultForAz,
-                MapPublicIpOnLaunch = s.MapPublicIpOnLaunch,
-                MapCustomerOwnedIpOnLaunch = false,
-                AssignIpv6AddressOnCreation = false,
-                Ipv6CidrBlockAssociationSet = [],
-                EnableDns64 = false,
-                Ipv6Native = false,
-                PrivateDnsNameOptionsOnLaunch = new PrivateDnsNameOptionsOnLaunch
-                {
-                    HostnameType = "ip-name",
-                    EnableResourceNameDnsARecord = false,
-                    EnableResourceNameDnsAAAARecord = false,
-                },
-                State = s.State,
-                Tags = s.Tags.Count > 0 ? ToShape(s.Tags) : null,
-            }).ToList(),
+            Subnets = page.Items.Select(ToShape).ToList(),
             NextToken = page.NextToken,
         };
     }
@@ -177,13 +138,7 @@ internal sealed partial class Ec2Service
         var page = await SelectAsync(context, ResourceTypes.InternetGateway, InternetGatewayFilters, request.InternetGatewayIds, request.Filters, request.MaxResults, request.NextToken, "internetGatewayIds").ConfigureAwait(false);
         return new DescribeInternetGatewaysResult
         {
-            InternetGateways = page.Items.Select(g => new InternetGateway
-            {
-                InternetGatewayId = g.Id,
-                OwnerId = g.OwnerId,
-                Attachments = g.Attachments.Select(a => new InternetGatewayAttachment { VpcId = a.VpcId, State = a.State }).ToList(),
-                Tags = ToShape(g.Tags),
-            }).ToList(),
+            InternetGateways = page.Items.Select(ToShape).ToList(),
             NextToken = page.NextToken,
         };
     }
@@ -203,26 +158,7 @@ internal sealed partial class Ec2Service
         var page = await SelectAsync(context, ResourceTypes.NetworkAcl, NetworkAclFilters, request.NetworkAclIds, request.Filters, request.MaxResults, request.NextToken, "networkAclIds").ConfigureAwait(false);
         return new DescribeNetworkAclsResult
         {
-            NetworkAcls = page.Items.Select(a => new NetworkAcl
-            {
-                NetworkAclId = a.Id,
-                OwnerId = a.OwnerId,
-                VpcId = a.VpcId,
-                IsDefault = a.IsDefault,
-                Entries = a.Entries.Select(e => new NetworkAclEntry
-                {
-                    RuleNumber = e.RuleNumber,
-                    Protocol = e.Protocol,
-                    RuleAction = e.RuleAction,
-                    Egress = e.Egress,
-                    CidrBlock = e.CidrBlock,
-                    Ipv6CidrBlock = e.Ipv6CidrBlock,
-                    PortRange = e.FromPort is null ? null : new PortRange { From = e.FromPort, To = e.ToPort },
-                    IcmpTypeCode = e.IcmpType is null ? null : new IcmpTypeCode { Type = e.IcmpType, Code = e.IcmpCode },
-                }).ToList(),
-                Associations = a.Associations.Select(x => new NetworkAclAssociation { NetworkAclAssociationId = x.Id, NetworkAclId = a.Id, SubnetId = x.SubnetId }).ToList(),
-                Tags = ToShape(a.Tags),
-            }).ToList(),
+            NetworkAcls = page.Items.Select(ToShape).ToList(),
             NextToken = page.NextToken,
         };
     }
@@ -232,49 +168,94 @@ internal sealed partial class Ec2Service
         var page = await SelectAsync(context, ResourceTypes.DhcpOptions, DhcpOptionsFilters, request.DhcpOptionsIds, request.Filters, request.MaxResults, request.NextToken, "dhcpOptionsIds").ConfigureAwait(false);
         return new DescribeDhcpOptionsResult
         {
-            DhcpOptions = page.Items.Select(d => new DhcpOptions
-            {
-                DhcpOptionsId = d.Id,
-                OwnerId = d.OwnerId,
-                DhcpConfigurations = d.Configurations.Select(c => new DhcpConfiguration
-                {
-                    Key = c.Key,
-                    Values = c.Values.Select(v => new AttributeValue { Value = v }).ToList(),
-                }).ToList(),
-                Tags = ToShape(d.Tags),
-            }).ToList(),
+            DhcpOptions = page.Items.Select(ToShape).ToList(),
             NextToken = page.NextToken,
         };
     }
 
-    public override async Task<CreateRouteTableResult> CreateRouteTableAsync(RequestContext context, CreateRouteTableRequest request)
+    private static Stratus.Ec2.Model.Vpc ToShape(VpcResource v) => new()
     {
-        var vpcId = ResourceTypes.Vpc.CheckId(request.VpcId!);
-        var vpc = await context.Store.GetAsync<VpcResource>(context.Scope, ResourceTypes.Vpc, vpcId, context.Cancellation).ConfigureAwait(false)
-            ?? throw ResourceTypes.Vpc.NotFound(vpcId);
-        var table = new RouteTableResource
-        {
-            Id = ResourceIds.New(ResourceTypes.RouteTable.IdPrefix),
-            OwnerId = context.AccountId,
-            VpcId = vpc.Id,
-            Routes = [new RouteEntry { DestinationCidrBlock = vpc.CidrBlock, GatewayId = "local", Origin = "CreateRouteTable" }],
-            Tags = TagsOnCreate(request.TagSpecifications, "route-table"),
-        };
-        await context.Transaction.PutAsync(context.Scope, ResourceTypes.RouteTable, table.Id, table, context.Now, context.Cancellation).ConfigureAwait(false);
-        return new CreateRouteTableResult { RouteTable = ToShape(table), ClientToken = request.ClientToken };
-    }
+        VpcId = v.Id,
+        OwnerId = v.OwnerId,
+        CidrBlock = v.CidrBlock,
+        State = v.State,
+        DhcpOptionsId = v.DhcpOptionsId,
+        InstanceTenancy = v.InstanceTenancy,
+        IsDefault = v.IsDefault,
+        CidrBlockAssociationSet =
+            [
+                new VpcCidrBlockAssociation { AssociationId = v.CidrBlockAssociationId, CidrBlock = v.CidrBlock, CidrBlockState = new VpcCidrBlockState { State = "associated" } },
+            ],
+        Tags = v.Tags.Count > 0 ? ToShape(v.Tags) : null,
+    };
 
-    public override async Task DeleteRouteTableAsync(RequestContext context, DeleteRouteTableRequest request)
+    private static Subnet ToShape(SubnetResource s) => new()
     {
-        var id = ResourceTypes.RouteTable.CheckId(request.RouteTableId!);
-        var table = await context.Store.GetAsync<RouteTableResource>(context.Scope, ResourceTypes.RouteTable, id, context.Cancellation).ConfigureAwait(false)
-            ?? throw ResourceTypes.RouteTable.NotFound(id);
-        if (table.Associations.Count > 0)
+        SubnetId = s.Id,
+        SubnetArn = SubnetArn(s),
+        OwnerId = s.OwnerId,
+        VpcId = s.VpcId,
+        CidrBlock = s.CidrBlock,
+        AvailabilityZone = s.AvailabilityZone,
+        AvailabilityZoneId = s.AvailabilityZoneId,
+        AvailableIpAddressCount = s.AvailableIpAddressCount,
+        DefaultForAz = s.DefaultForAz,
+        MapPublicIpOnLaunch = s.MapPublicIpOnLaunch,
+        MapCustomerOwnedIpOnLaunch = false,
+        AssignIpv6AddressOnCreation = false,
+        Ipv6CidrBlockAssociationSet = [],
+        EnableDns64 = false,
+        Ipv6Native = false,
+        PrivateDnsNameOptionsOnLaunch = new PrivateDnsNameOptionsOnLaunch
         {
-            throw new AwsException("DependencyViolation", $"The routeTable '{id}' has dependencies and cannot be deleted.");
-        }
-        await context.Transaction.DeleteAsync(context.Scope, ResourceTypes.RouteTable, id, context.Cancellation).ConfigureAwait(false);
-    }
+            HostnameType = "ip-name",
+            EnableResourceNameDnsARecord = false,
+            EnableResourceNameDnsAAAARecord = false,
+        },
+        State = s.State,
+        Tags = s.Tags.Count > 0 ? ToShape(s.Tags) : null,
+    };
+
+    private static InternetGateway ToShape(InternetGatewayResource g) => new()
+    {
+        InternetGatewayId = g.Id,
+        OwnerId = g.OwnerId,
+        Attachments = g.Attachments.Select(a => new InternetGatewayAttachment { VpcId = a.VpcId, State = a.State }).ToList(),
+        Tags = ToShape(g.Tags),
+    };
+
+    private static NetworkAcl ToShape(NetworkAclResource a) => new()
+    {
+        NetworkAclId = a.Id,
+        OwnerId = a.OwnerId,
+        VpcId = a.VpcId,
+        IsDefault = a.IsDefault,
+        Entries = a.Entries.Select(e => new NetworkAclEntry
+        {
+            RuleNumber = e.RuleNumber,
+            Protocol = e.Protocol,
+            RuleAction = e.RuleAction,
+            Egress = e.Egress,
+            CidrBlock = e.CidrBlock,
+            Ipv6CidrBlock = e.Ipv6CidrBlock,
+            PortRange = e.FromPort is null ? null : new PortRange { From = e.FromPort, To = e.ToPort },
+            IcmpTypeCode = e.IcmpType is null ? null : new IcmpTypeCode { Type = e.IcmpType, Code = e.IcmpCode },
+        }).ToList(),
+        Associations = a.Associations.Select(x => new NetworkAclAssociation { NetworkAclAssociationId = x.Id, NetworkAclId = a.Id, SubnetId = x.SubnetId }).ToList(),
+        Tags = ToShape(a.Tags),
+    };
+
+    private static DhcpOptions ToShape(DhcpOptionsResource d) => new()
+    {
+        DhcpOptionsId = d.Id,
+        OwnerId = d.OwnerId,
+        DhcpConfigurations = d.Configurations.Select(c => new DhcpConfiguration
+        {
+            Key = c.Key,
+            Values = c.Values.Select(v => new AttributeValue { Value = v }).ToList(),
+        }).ToList(),
+        Tags = ToShape(d.Tags),
+    };
 
     private static RouteTable ToShape(RouteTableResource t) => new()
     {
@@ -289,6 +270,8 @@ internal sealed partial class Ec2Service
             GatewayId = r.GatewayId,
             EgressOnlyInternetGatewayId = r.EgressOnlyInternetGatewayId,
             InstanceId = r.InstanceId,
+            InstanceOwnerId = r.InstanceOwnerId,
+            NetworkInterfaceId = r.NetworkInterfaceId,
             NatGatewayId = r.NatGatewayId,
             TransitGatewayId = r.TransitGatewayId,
             VpcPeeringConnectionId = r.VpcPeeringConnectionId,
