@@ -95,16 +95,17 @@ public static class SecurityGroups
     }
 
     /// <summary>
-    /// What keeps a group from being deleted: the ids of resources using it. Today these are the
-    /// other groups with a rule referencing it. The network interface and instance areas extend
-    /// this method with the interfaces and instances the group is attached to, so
-    /// DeleteSecurityGroup refuses with <c>DependencyViolation</c> while any exists.
+    /// What keeps a group from being deleted: the ids of resources using it: other groups with a
+    /// rule referencing it, and the network interfaces (of instances or standalone) it is attached
+    /// to. DeleteSecurityGroup refuses with <c>DependencyViolation</c> while any exists.
     /// </summary>
     public static async Task<IReadOnlyList<string>> FindUsersAsync(IStoreSession session, Scope scope, string groupId, CancellationToken ct = default)
     {
         var rules = await ListRulesAsync(session, scope, ct).ConfigureAwait(false);
-        return rules.Where(r => r.ReferencedGroupId == groupId && r.GroupId != groupId)
-            .Select(r => r.GroupId).Distinct(StringComparer.Ordinal).ToList();
+        var interfaces = await session.ListAsync<Vpc.NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
+        return rules.Where(r => r.ReferencedGroupId == groupId && r.GroupId != groupId).Select(r => r.GroupId)
+            .Concat(interfaces.Where(i => i.SecurityGroupIds.Contains(groupId)).Select(i => i.Attachment?.InstanceId ?? i.Id))
+            .Distinct(StringComparer.Ordinal).ToList();
     }
 
     // ---- groups ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Stratus.Domain.Resources;
+using Stratus.Domain.SecurityGroups;
 using Stratus.Domain.Store;
 using Stratus.Protocol;
 

@@ -67,7 +67,6 @@ public static class StratusHost
         services.AddSingleton<DefaultVpcProvisioner>();
         services.AddSingleton<RequestAuthenticator>();
         services.AddSingleton(runtime);
-        services.AddSingleton<InstanceTeardown>();
         services.AddSingleton<InstanceLifecycle>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceLifecycle>());
         services.AddSingleton<Ec2Service>();

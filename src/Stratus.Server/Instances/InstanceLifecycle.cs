@@ -43,7 +43,6 @@ internal sealed record LifecycleCommand(Scope Scope, string InstanceId, Lifecycl
 internal sealed class InstanceLifecycle(
     IStateStore store,
     IInstanceRuntime runtime,
-    InstanceTeardown teardown,
     TimeProvider clock,
     ILogger<InstanceLifecycle> logger) : BackgroundService
 {
@@ -232,14 +231,14 @@ internal sealed class InstanceLifecycle(
         if (terminate)
         {
             instance.Transition(InstanceStates.Terminated, Now, "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown");
-            await teardown.ReleaseAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
+            await InstanceTeardown.ReleaseAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
         }
         else
         {
             change!(instance);
             if (instance.State is InstanceStates.Stopped or InstanceStates.Terminated)
             {
-                await teardown.ReleasePublicAddressAsync(tx, command.Scope, instance, ct).ConfigureAwait(false);
+                await InstanceTeardown.ReleasePublicAddressAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
             }
         }
         await tx.PutAsync(command.Scope, ResourceTypes.Instance, instance.Id, instance, instance.LaunchTime, ct).ConfigureAwait(false);

@@ -1,30 +1,66 @@
+using Stratus.Domain.Ebs;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
+using Stratus.Domain.Vpc;
 
 namespace Stratus.Server.Instances;
 
 /// <summary>What an instance gives back when it stops or terminates.</summary>
-internal sealed class InstanceTeardown(IStateStore store)
+internal static class InstanceTeardown
 {
-    /// <summary>The store whose documents teardown edits (through the caller's transaction).</summary>
-    public IStateStore Store { get; } = store;
-
     /// <summary>An auto-assigned public address is released on stop and terminate (an Elastic IP stays).</summary>
-    public Task ReleasePublicAddressAsync(IStoreTransaction tx, Scope scope, InstanceResource instance, CancellationToken ct)
+    public static async Task ReleasePublicAddressAsync(IStoreTransaction tx, Scope scope, InstanceResource instance, DateTime now, CancellationToken ct)
     {
-        _ = (tx, scope, ct, Store);
-        if (instance.AssignPublicIp)
+        if (!instance.AssignPublicIp || instance.PublicIpAddress is null)
         {
-            instance.PublicIpAddress = null;
-            instance.PublicDnsName = null;
+            return;
         }
-        return Task.CompletedTask;
+        foreach (var id in instance.NetworkInterfaceIds)
+        {
+            var eni = await tx.GetAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, id, ct).ConfigureAwait(false);
+            if (eni?.Association is { AllocationId: null })
+            {
+                eni.Association = null;
+                await tx.PutAsync(scope, ResourceTypes.NetworkInterface, eni.Id, eni, now, ct).ConfigureAwait(false);
+            }
+        }
+        instance.PublicIpAddress = null;
+        instance.PublicDnsName = null;
     }
 
-    /// <summary>On terminate: the public address, DeleteOnTermination volumes and network interfaces.</summary>
-    public async Task ReleaseAsync(IStoreTransaction tx, Scope scope, InstanceResource instance, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// On terminate: the public address; volumes are detached and those marked
+    /// DeleteOnTermination deleted; network interfaces are detached and those marked
+    /// DeleteOnTermination deleted (freeing their addresses).
+    /// </summary>
+    public static async Task ReleaseAsync(IStoreTransaction tx, Scope scope, InstanceResource instance, DateTime now, CancellationToken ct)
     {
-        await ReleasePublicAddressAsync(tx, scope, instance, ct).ConfigureAwait(false);
+        await ReleasePublicAddressAsync(tx, scope, instance, now, ct).ConfigureAwait(false);
+        foreach (var volume in await Volumes.ListAttachedAsync(tx, scope, instance.Id, ct).ConfigureAwait(false))
+        {
+            var attachment = volume.Attachments.Find(a => a.InstanceId == instance.Id)!;
+            volume.Attachments.Remove(attachment);
+            volume.State = volume.Attachments.Count == 0 ? VolumeStates.Available : volume.State;
+            if (attachment.DeleteOnTermination && volume.Attachments.Count == 0)
+            {
+                await tx.DeleteAsync(scope, ResourceTypes.Volume, volume.Id, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await Volumes.PutAsync(tx, scope, volume, ct).ConfigureAwait(false);
+            }
+        }
+        instance.BlockDevices.Clear();
+        var interfaces = await tx.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
+        foreach (var eni in interfaces.Where(n => n.Attachment?.InstanceId == instance.Id))
+        {
+            var delete = eni.Attachment!.DeleteOnTermination;
+            await NetworkInterfaces.DetachAsync(tx, scope, eni, now, ct, instanceGoing: true).ConfigureAwait(false);
+            if (delete)
+            {
+                await NetworkInterfaces.DeleteAsync(tx, scope, eni, now, ct).ConfigureAwait(false);
+            }
+        }
     }
 }

@@ -2,7 +2,6 @@ using Stratus.Domain.Filtering;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
-using Stratus.Protocol;
 
 namespace Stratus.Server.Ec2;
 

@@ -1,0 +1,272 @@
+using Stratus.Domain.Compute.InstanceTypes;
+using Stratus.Domain.Images;
+using Stratus.Domain.Instances;
+using Stratus.Domain.Resources;
+using Stratus.Ec2.Model;
+using Stratus.Protocol;
+
+namespace Stratus.Server.Ec2;
+
+/// <summary>Instance attributes, metadata options (per instance and account defaults) and maintenance options.</summary>
+internal sealed partial class Ec2Service
+{
+    private const string MetadataDefaultsId = "imds-defaults";
+
+    /// <summary>Account-level instance metadata defaults of a region.</summary>
+    internal sealed class MetadataDefaults
+    {
+        public string? HttpTokens { get; set; }
+        public int? HttpPutResponseHopLimit { get; set; }
+        public string? HttpEndpoint { get; set; }
+        public string? InstanceMetadataTags { get; set; }
+    }
+
+    /// <summary>Launch metadata options: the request's, else the account's defaults, else what the image asks (IMDSv2 only), else EC2's defaults.</summary>
+    private static async Task<InstanceMetadataOptions> LaunchMetadataOptionsAsync(RequestContext context, InstanceMetadataOptionsRequest? requested, ImageResource image)
+    {
+        var defaults = await context.Store.GetAsync<MetadataDefaults>(context.Scope, ResourceTypes.RegionSetup, MetadataDefaultsId, context.Cancellation).ConfigureAwait(false) ?? new MetadataDefaults();
+        var v2Image = image.ImdsSupport == "v2.0";
+        var options = new InstanceMetadataOptions
+        {
+            HttpTokens = requested?.HttpTokens ?? defaults.HttpTokens ?? (v2Image ? "required" : "optional"),
+            HttpPutResponseHopLimit = requested?.HttpPutResponseHopLimit ?? defaults.HttpPutResponseHopLimit ?? (v2Image ? 2 : 1),
+            HttpEndpoint = requested?.HttpEndpoint ?? defaults.HttpEndpoint ?? "enabled",
+            HttpProtocolIpv6 = requested?.HttpProtocolIpv6 ?? "disabled",
+            InstanceMetadataTags = requested?.InstanceMetadataTags ?? defaults.InstanceMetadataTags ?? "disabled",
+        };
+        CheckHopLimit(options.HttpPutResponseHopLimit);
+        return options;
+    }
+
+    private static void CheckHopLimit(int hopLimit)
+    {
+        if (hopLimit is < 1 or > 64)
+        {
+            throw AwsErrors.InvalidParameterValue($"Value ({hopLimit}) for parameter httpPutResponseHopLimit is invalid. Expecting a value between 1 and 64.");
+        }
+    }
+
+    public override async Task<ModifyInstanceMetadataOptionsResult> ModifyInstanceMetadataOptionsAsync(RequestContext context, ModifyInstanceMetadataOptionsRequest request)
+    {
+        var instance = (await LoadInstancesAsync(context, [request.InstanceId!]).ConfigureAwait(false))[0];
+        if (instance.State is InstanceStates.Terminated or InstanceStates.ShuttingDown)
+        {
+            throw new AwsException("IncorrectInstanceState", $"The instance '{instance.Id}' is not in a state from which its metadata options can be modified.");
+        }
+        var options = instance.MetadataOptions;
+        options.HttpTokens = request.HttpTokens ?? options.HttpTokens;
+        options.HttpPutResponseHopLimit = request.HttpPutResponseHopLimit ?? options.HttpPutResponseHopLimit;
+        options.HttpEndpoint = request.HttpEndpoint ?? options.HttpEndpoint;
+        options.HttpProtocolIpv6 = request.HttpProtocolIpv6 ?? options.HttpProtocolIpv6;
+        options.InstanceMetadataTags = request.InstanceMetadataTags ?? options.InstanceMetadataTags;
+        CheckHopLimit(options.HttpPutResponseHopLimit);
+        await SaveAsync(context, instance).ConfigureAwait(false);
+        return new ModifyInstanceMetadataOptionsResult
+        {
+            InstanceId = instance.Id,
+            InstanceMetadataOptions = new InstanceMetadataOptionsResponse
+            {
+                State = "pending",
+                HttpTokens = options.HttpTokens,
+                HttpPutResponseHopLimit = options.HttpPutResponseHopLimit,
+                HttpEndpoint = options.HttpEndpoint,
+                HttpProtocolIpv6 = options.HttpProtocolIpv6,
+                InstanceMetadataTags = options.InstanceMetadataTags,
+            },
+        };
+    }
+
+    public override async Task<GetInstanceMetadataDefaultsResult> GetInstanceMetadataDefaultsAsync(RequestContext context, GetInstanceMetadataDefaultsRequest request)
+    {
+        var defaults = await context.Store.GetAsync<MetadataDefaults>(context.Scope, ResourceTypes.RegionSetup, MetadataDefaultsId, context.Cancellation).ConfigureAwait(false) ?? new MetadataDefaults();
+        return new GetInstanceMetadataDefaultsResult
+        {
+            AccountLevel = new InstanceMetadataDefaultsResponse
+            {
+                HttpTokens = defaults.HttpTokens,
+                HttpPutResponseHopLimit = defaults.HttpPutResponseHopLimit,
+                HttpEndpoint = defaults.HttpEndpoint,
+                InstanceMetadataTags = defaults.InstanceMetadataTags,
+                ManagedBy = "account",
+            },
+        };
+    }
+
+    public override async Task<ModifyInstanceMetadataDefaultsResult> ModifyInstanceMetadataDefaultsAsync(RequestContext context, ModifyInstanceMetadataDefaultsRequest request)
+    {
+        var defaults = await context.Store.GetAsync<MetadataDefaults>(context.Scope, ResourceTypes.RegionSetup, MetadataDefaultsId, context.Cancellation).ConfigureAwait(false) ?? new MetadataDefaults();
+        if (request.HttpTokens is null && request.HttpPutResponseHopLimit is null && request.HttpEndpoint is null && request.InstanceMetadataTags is null)
+        {
+            throw AwsErrors.MissingParameter("HttpTokens, HttpPutResponseHopLimit, HttpEndpoint or InstanceMetadataTags");
+        }
+        static string? Preference(string? value, string? current) => value is null ? current : value == "no-preference" ? null : value;
+        defaults.HttpTokens = Preference(request.HttpTokens, defaults.HttpTokens);
+        defaults.HttpEndpoint = Preference(request.HttpEndpoint, defaults.HttpEndpoint);
+        defaults.InstanceMetadataTags = Preference(request.InstanceMetadataTags, defaults.InstanceMetadataTags);
+        if (request.HttpPutResponseHopLimit is { } hops)
+        {
+            if (hops == -1)
+            {
+                defaults.HttpPutResponseHopLimit = null;
+            }
+            else
+            {
+                CheckHopLimit(hops);
+                defaults.HttpPutResponseHopLimit = hops;
+            }
+        }
+        await context.Transaction.PutAsync(context.Scope, ResourceTypes.RegionSetup, MetadataDefaultsId, defaults, context.Now, context.Cancellation).ConfigureAwait(false);
+        return new ModifyInstanceMetadataDefaultsResult { Return = true };
+    }
+
+    public override async Task<ModifyInstanceMaintenanceOptionsResult> ModifyInstanceMaintenanceOptionsAsync(RequestContext context, ModifyInstanceMaintenanceOptionsRequest request)
+    {
+        var instance = (await LoadInstancesAsync(context, [request.InstanceId!]).ConfigureAwait(false))[0];
+        if (request.AutoRecovery is { } recovery)
+        {
+            instance.AutoRecovery = recovery;
+            await SaveAsync(context, instance).ConfigureAwait(false);
+        }
+        return new ModifyInstanceMaintenanceOptionsResult { InstanceId = instance.Id, AutoRecovery = instance.AutoRecovery, RebootMigration = "default" };
+    }
+
+    public override async Task<InstanceAttribute> DescribeInstanceAttributeAsync(RequestContext context, DescribeInstanceAttributeRequest request)
+    {
+        var instance = (await LoadInstancesAsync(context, [request.InstanceId!]).ConfigureAwait(false))[0];
+        var result = new InstanceAttribute { InstanceId = instance.Id };
+        switch (request.Attribute)
+        {
+            case "instanceType": result.InstanceType = new AttributeValue { Value = instance.InstanceType }; break;
+            case "kernel": result.KernelId = new AttributeValue(); break;
+            case "ramdisk": result.RamdiskId = new AttributeValue(); break;
+            case "userData": result.UserData = new AttributeValue { Value = instance.UserData }; break;
+            case "disableApiTermination": result.DisableApiTermination = new AttributeBooleanValue { Value = instance.DisableApiTermination }; break;
+            case "disableApiStop": result.DisableApiStop = new AttributeBooleanValue { Value = instance.DisableApiStop }; break;
+            case "instanceInitiatedShutdownBehavior": result.InstanceInitiatedShutdownBehavior = new AttributeValue { Value = instance.InstanceInitiatedShutdownBehavior }; break;
+            case "rootDeviceName": result.RootDeviceName = new AttributeValue { Value = instance.RootDeviceName }; break;
+            case "blockDeviceMapping":
+                result.BlockDeviceMappings = instance.BlockDevices.Select(b => new InstanceBlockDeviceMapping
+                {
+                    DeviceName = b.DeviceName,
+                    Ebs = new EbsInstanceBlockDevice { VolumeId = b.VolumeId, Status = b.Status, AttachTime = b.AttachTime, DeleteOnTermination = b.DeleteOnTermination },
+                }).ToList();
+                break;
+            case "productCodes": result.ProductCodes = []; break;
+            case "sourceDestCheck": result.SourceDestCheck = new AttributeBooleanValue { Value = instance.SourceDestCheck }; break;
+            case "groupSet": result.Groups = instance.SecurityGroups.Select(g => new GroupIdentifier { GroupId = g.GroupId, GroupName = g.GroupName }).ToList(); break;
+            case "ebsOptimized": result.EbsOptimized = new AttributeBooleanValue { Value = instance.EbsOptimized }; break;
+            case "sriovNetSupport": result.SriovNetSupport = new AttributeValue { Value = instance.SriovNetSupport }; break;
+            case "enaSupport": result.EnaSupport = new AttributeBooleanValue { Value = instance.EnaSupport }; break;
+            case "enclaveOptions": result.EnclaveOptions = new EnclaveOptions { Enabled = false }; break;
+            default: throw AwsErrors.MissingParameter("Attribute");
+        }
+        return result;
+    }
+
+    public override async Task ModifyInstanceAttributeAsync(RequestContext context, ModifyInstanceAttributeRequest request)
+    {
+        var instance = (await LoadInstancesAsync(context, [request.InstanceId!]).ConfigureAwait(false))[0];
+        if (instance.State is InstanceStates.Terminated or InstanceStates.ShuttingDown)
+        {
+            throw new AwsException("IncorrectInstanceState", $"The instance '{instance.Id}' is not in a state from which it can be modified.");
+        }
+        var attribute = request.Attribute;
+        var changes = new List<string>();
+        void RequireStopped(string name)
+        {
+            if (instance.State != InstanceStates.Stopped)
+            {
+                throw new AwsException("IncorrectInstanceState", $"The instance '{instance.Id}' is not in the 'stopped' state.");
+            }
+            changes.Add(name);
+        }
+        string Value(AttributeValue? typed, string name) =>
+            typed?.Value ?? (attribute == name ? request.Value : null) ?? throw AwsErrors.MissingParameter("Value");
+        bool Flag(AttributeBooleanValue? typed, string name) =>
+            typed?.Value ?? (attribute == name && bool.TryParse(request.Value, out var b) ? b : throw AwsErrors.InvalidParameterValue($"Value ({request.Value}) for parameter value is invalid. Expected true or false."));
+
+        if (request.InstanceType is not null || attribute == "instanceType")
+        {
+            RequireStopped("instanceType");
+            var name = Value(request.InstanceType, "instanceType");
+            var type = InstanceTypeCatalog.Find(name) ?? throw AwsErrors.InvalidParameterValue($"Invalid value '{name}' for InstanceType.");
+            if (!type.Architectures.Contains(instance.Architecture))
+            {
+                throw AwsErrors.InvalidParameterValue($"The instance type '{name}' does not support the architecture '{instance.Architecture}' of the instance.");
+            }
+            instance.InstanceType = type.Name;
+            instance.VCpus = type.DefaultVCpus;
+            instance.MemoryMiB = (int)type.MemoryMiB;
+        }
+        if (request.UserData is not null || attribute == "userData")
+        {
+            RequireStopped("userData");
+            var data = request.UserData?.Value is { } blob ? Convert.ToBase64String(blob) : Value(null, "userData");
+            CheckUserData(data);
+            instance.UserData = data;
+        }
+        if (request.EbsOptimized is not null || attribute == "ebsOptimized")
+        {
+            RequireStopped("ebsOptimized");
+            instance.EbsOptimized = Flag(request.EbsOptimized, "ebsOptimized");
+        }
+        if (request.EnaSupport is not null || attribute == "enaSupport")
+        {
+            RequireStopped("enaSupport");
+            instance.EnaSupport = Flag(request.EnaSupport, "enaSupport");
+        }
+        if (request.SriovNetSupport is not null || attribute == "sriovNetSupport")
+        {
+            RequireStopped("sriovNetSupport");
+            instance.SriovNetSupport = Value(request.SriovNetSupport, "sriovNetSupport");
+        }
+        if (request.DisableApiTermination is not null || attribute == "disableApiTermination")
+        {
+            changes.Add("disableApiTermination");
+            instance.DisableApiTermination = Flag(request.DisableApiTermination, "disableApiTermination");
+        }
+        if (request.DisableApiStop is not null || attribute == "disableApiStop")
+        {
+            changes.Add("disableApiStop");
+            instance.DisableApiStop = Flag(request.DisableApiStop, "disableApiStop");
+        }
+        if (request.SourceDestCheck is not null || attribute == "sourceDestCheck")
+        {
+            changes.Add("sourceDestCheck");
+            instance.SourceDestCheck = Flag(request.SourceDestCheck, "sourceDestCheck");
+        }
+        if (request.InstanceInitiatedShutdownBehavior is not null || attribute == "instanceInitiatedShutdownBehavior")
+        {
+            changes.Add("instanceInitiatedShutdownBehavior");
+            var behavior = Value(request.InstanceInitiatedShutdownBehavior, "instanceInitiatedShutdownBehavior");
+            instance.InstanceInitiatedShutdownBehavior = behavior is "stop" or "terminate" ? behavior : throw AwsErrors.InvalidParameterValue($"Value ({behavior}) for parameter instanceInitiatedShutdownBehavior is invalid.");
+        }
+        if (request.Groups is { Count: > 0 } || attribute == "groupSet")
+        {
+            changes.Add("groupSet");
+            instance.SecurityGroups = await ResolveLaunchGroupsAsync(context, instance.VpcId, request.Groups ?? [], null).ConfigureAwait(false);
+        }
+        if (request.BlockDeviceMappings is { Count: > 0 } mappings)
+        {
+            changes.Add("blockDeviceMapping");
+            foreach (var mapping in mappings)
+            {
+                var device = instance.BlockDevices.Find(b => b.DeviceName == mapping.DeviceName)
+                    ?? throw AwsErrors.InvalidParameterValue($"The device '{mapping.DeviceName}' is not attached to instance '{instance.Id}'.");
+                if (mapping.Ebs?.DeleteOnTermination is { } delete)
+                {
+                    device.DeleteOnTermination = delete;
+                }
+            }
+        }
+        if (changes.Count == 0)
+        {
+            throw AwsErrors.MissingParameter("an attribute to modify");
+        }
+        if (changes.Count > 1)
+        {
+            throw AwsErrors.InvalidParameterCombination("Only one attribute can be modified at a time.");
+        }
+        await SaveAsync(context, instance).ConfigureAwait(false);
+    }
+}

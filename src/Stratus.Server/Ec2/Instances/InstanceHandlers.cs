@@ -1,0 +1,455 @@
+using Stratus.Domain.Addressing;
+using Stratus.Domain.Ebs;
+using Stratus.Domain.Filtering;
+using Stratus.Domain.Instances;
+using Stratus.Domain.Resources;
+using Stratus.Domain.Vpc;
+using Stratus.Ec2.Model;
+using Stratus.Protocol;
+using Stratus.Server.Instances;
+using DomainTag = Stratus.Domain.Resources.Tag;
+
+namespace Stratus.Server.Ec2;
+
+/// <summary>Instances: Describe, the lifecycle operations, status and console output.</summary>
+internal sealed partial class Ec2Service
+{
+    [FiltersFor("DescribeInstances")]
+    private static readonly FilterSet<InstanceView> InstanceFilters = InstanceView.Filters;
+
+    [FiltersFor("DescribeInstanceStatus")]
+    private static readonly FilterSet<InstanceView> InstanceStatusFilters = new FilterSet<InstanceView>()
+        .AddMany("attached-ebs-status.status", _ => ["ok"])
+        .Add("availability-zone", v => v.Instance.AvailabilityZone)
+        .Add("availability-zone-id", v => v.Instance.AvailabilityZoneId)
+        .AddMany("event.code", _ => [])
+        .AddMany("event.description", _ => [])
+        .AddMany("event.instance-event-id", _ => [])
+        .AddMany("event.not-after", _ => [])
+        .AddMany("event.not-before", _ => [])
+        .AddMany("event.not-before-deadline", _ => [])
+        .Add("instance-state-code", v => InstanceStates.Code(v.Instance.State).ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .Add("instance-state-name", v => v.Instance.State)
+        .Add("instance-status.reachability", v => v.Instance.State == InstanceStates.Running ? "passed" : null)
+        .Add("instance-status.status", v => StatusOf(v.Instance))
+        .Add("operator.managed", _ => false)
+        .Add("operator.principal", _ => null)
+        .Add("system-status.reachability", v => v.Instance.State == InstanceStates.Running ? "passed" : null)
+        .Add("system-status.status", v => StatusOf(v.Instance));
+
+    private static string StatusOf(InstanceResource instance) => instance.State == InstanceStates.Running ? "ok" : "not-applicable";
+
+    public override async Task<DescribeInstancesResult> DescribeInstancesAsync(RequestContext context, DescribeInstancesRequest request)
+    {
+        var views = await SelectInstancesAsync(context, request.InstanceIds, request.Filters, InstanceFilters, includeAll: true).ConfigureAwait(false);
+        var page = Paginator.Paginate(views, v => v.Instance.Id, request.MaxResults, request.NextToken);
+        var reservations = new List<Reservation>();
+        foreach (var group in page.Items.GroupBy(v => v.Instance.ReservationId))
+        {
+            var instances = new List<Instance>();
+            foreach (var view in group)
+            {
+                instances.Add(ToShape(context, view));
+            }
+            reservations.Add(new Reservation { ReservationId = group.Key, OwnerId = context.AccountId, Groups = [], Instances = instances });
+        }
+        return new DescribeInstancesResult { Reservations = reservations, NextToken = page.NextToken };
+    }
+
+    public override async Task<DescribeInstanceStatusResult> DescribeInstanceStatusAsync(RequestContext context, DescribeInstanceStatusRequest request)
+    {
+        var views = await SelectInstancesAsync(context, request.InstanceIds, request.Filters, InstanceStatusFilters, includeAll: false).ConfigureAwait(false);
+        if (request.IncludeAllInstances != true)
+        {
+            views = views.Where(v => v.Instance.State == InstanceStates.Running).ToList();
+        }
+        var page = Paginator.Paginate(views, v => v.Instance.Id, request.MaxResults, request.NextToken);
+        return new DescribeInstanceStatusResult
+        {
+            InstanceStatuses = page.Items.Select(v =>
+            {
+                var running = v.Instance.State == InstanceStates.Running;
+                InstanceStatusSummary Summary() => new()
+                {
+                    Status = StatusOf(v.Instance),
+                    Details = running ? [new InstanceStatusDetails { Name = "reachability", Status = "passed" }] : null,
+                };
+                return new InstanceStatus
+                {
+                    InstanceId = v.Instance.Id,
+                    AvailabilityZone = v.Instance.AvailabilityZone,
+                    AvailabilityZoneId = v.Instance.AvailabilityZoneId,
+                    InstanceState = new InstanceState { Code = InstanceStates.Code(v.Instance.State), Name = v.Instance.State },
+                    InstanceStatusValue = Summary(),
+                    SystemStatus = Summary(),
+                    AttachedEbsStatus = new EbsStatusSummary { Status = running ? "ok" : "not-applicable" },
+                    Events = [],
+                };
+            }).ToList(),
+            NextToken = page.NextToken,
+        };
+    }
+
+    public override async Task<StartInstancesResult> StartInstancesAsync(RequestContext context, StartInstancesRequest request)
+    {
+        var instances = await LoadInstancesAsync(context, request.InstanceIds).ConfigureAwait(false);
+        var active = (await context.Store.ListAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, context.Cancellation).ConfigureAwait(false))
+            .Count(i => i.State is InstanceStates.Pending or InstanceStates.Running or InstanceStates.Stopping);
+        var changes = new List<InstanceStateChange>();
+        var starting = instances.Count(i => i.State == InstanceStates.Stopped);
+        if (active + starting > MaxInstancesPerRegion)
+        {
+            throw new AwsException("InstanceLimitExceeded", $"You have requested more instances ({active + starting}) than your current instance limit of {MaxInstancesPerRegion} allows.");
+        }
+        foreach (var instance in instances)
+        {
+            var previous = instance.State;
+            switch (instance.State)
+            {
+                case InstanceStates.Stopped:
+                    instance.Transition(InstanceStates.Pending, context.Now, transitionReason: "");
+                    if (instance.AssignPublicIp && instance.PublicIpAddress is null)
+                    {
+                        instance.PublicIpAddress = await PublicAddressPool.AllocateAsync(context.Store, context.Region, context.Cancellation).ConfigureAwait(false);
+                        instance.PublicDnsName = PublicAddressPool.DnsName(instance.PublicIpAddress, context.Region);
+                        var primary = await context.Store.GetAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, instance.NetworkInterfaceIds[0], context.Cancellation).ConfigureAwait(false);
+                        if (primary is not null && primary.Association is null)
+                        {
+                            primary.Association = new Domain.Vpc.NetworkInterfaceAssociation { PublicIp = instance.PublicIpAddress, PublicDnsName = instance.PublicDnsName, IpOwnerId = "amazon" };
+                            await context.Transaction.PutAsync(context.Scope, ResourceTypes.NetworkInterface, primary.Id, primary, context.Now, context.Cancellation).ConfigureAwait(false);
+                        }
+                    }
+                    await SaveAsync(context, instance).ConfigureAwait(false);
+                    Enqueue(context, instance, LifecycleAction.Boot);
+                    break;
+                case InstanceStates.Pending or InstanceStates.Running:
+                    break;
+                default:
+                    throw new AwsException("IncorrectInstanceState", $"The instance '{instance.Id}' is not in a state from which it can be started.");
+            }
+            changes.Add(StateChange(instance, previous));
+        }
+        return new StartInstancesResult { StartingInstances = changes };
+    }
+
+    public override async Task<StopInstancesResult> StopInstancesAsync(RequestContext context, StopInstancesRequest request)
+    {
+        var instances = await LoadInstancesAsync(context, request.InstanceIds).ConfigureAwait(false);
+        var changes = new List<InstanceStateChange>();
+        foreach (var instance in instances)
+        {
+            if (request.Hibernate == true)
+            {
+                throw new AwsException("UnsupportedHibernationConfiguration",
+                    $"For hibernating the instance '{instance.Id}', hibernation must be enabled when launching the instance. Stratus does not support hibernation.");
+            }
+            if (instance.DisableApiStop && instance.State is InstanceStates.Pending or InstanceStates.Running)
+            {
+                throw new AwsException("OperationNotPermitted", $"The instance '{instance.Id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.");
+            }
+            if (instance.InstanceLifecycle == "spot")
+            {
+                throw new AwsException("UnsupportedOperation", $"You can't stop the Spot Instance '{instance.Id}' because it is associated with a one-time Spot Instance request. You can only stop Spot Instances associated with persistent Spot Instance requests.");
+            }
+            var previous = instance.State;
+            switch (instance.State)
+            {
+                case InstanceStates.Pending or InstanceStates.Running:
+                    instance.Transition(InstanceStates.Stopping, context.Now, transitionReason: InstanceResource.UserInitiated(context.Now));
+                    await SaveAsync(context, instance).ConfigureAwait(false);
+                    Enqueue(context, instance, request.Force == true ? LifecycleAction.ForceStop : LifecycleAction.Stop);
+                    break;
+                case InstanceStates.Stopping when request.Force == true:
+                    Enqueue(context, instance, LifecycleAction.ForceStop);
+                    break;
+                case InstanceStates.Stopping or InstanceStates.Stopped:
+                    break;
+                default:
+                    throw new AwsException("IncorrectInstanceState", $"This instance '{instance.Id}' is not in a state from which it can be stopped.");
+            }
+            changes.Add(StateChange(instance, previous));
+        }
+        return new StopInstancesResult { StoppingInstances = changes };
+    }
+
+    public override async Task RebootInstancesAsync(RequestContext context, RebootInstancesRequest request)
+    {
+        var instances = await LoadInstancesAsync(context, request.InstanceIds).ConfigureAwait(false);
+        foreach (var instance in instances)
+        {
+            if (instance.State != InstanceStates.Running)
+            {
+                throw new AwsException("IncorrectInstanceState", $"The instance '{instance.Id}' is not in the 'running' state.");
+            }
+            Enqueue(context, instance, LifecycleAction.Reboot);
+        }
+    }
+
+    public override async Task<TerminateInstancesResult> TerminateInstancesAsync(RequestContext context, TerminateInstancesRequest request)
+    {
+        var instances = await LoadInstancesAsync(context, request.InstanceIds).ConfigureAwait(false);
+        foreach (var instance in instances.Where(i => i.DisableApiTermination && i.State != InstanceStates.Terminated))
+        {
+            throw new AwsException("OperationNotPermitted", $"The instance '{instance.Id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.");
+        }
+        var changes = new List<InstanceStateChange>();
+        foreach (var instance in instances)
+        {
+            var previous = instance.State;
+            if (instance.State is not (InstanceStates.Terminated or InstanceStates.ShuttingDown))
+            {
+                instance.Transition(InstanceStates.ShuttingDown, context.Now, transitionReason: InstanceResource.UserInitiated(context.Now));
+                await SaveAsync(context, instance).ConfigureAwait(false);
+                Enqueue(context, instance, LifecycleAction.Terminate);
+            }
+            changes.Add(StateChange(instance, previous));
+        }
+        return new TerminateInstancesResult { TerminatingInstances = changes };
+    }
+
+    public override async Task<GetConsoleOutputResult> GetConsoleOutputAsync(RequestContext context, GetConsoleOutputRequest request)
+    {
+        var instance = (await LoadInstancesAsync(context, [request.InstanceId!]).ConfigureAwait(false))[0];
+        var output = await _lifecycle.Runtime.GetConsoleOutputAsync(instance.Id, context.Cancellation).ConfigureAwait(false);
+        return new GetConsoleOutputResult
+        {
+            InstanceId = instance.Id,
+            Timestamp = context.Now,
+            Output = output.Length == 0 ? null : Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(output)),
+        };
+    }
+
+    private void Enqueue(RequestContext context, InstanceResource instance, LifecycleAction action)
+    {
+        var command = new LifecycleCommand(context.Scope, instance.Id, action);
+        context.AfterCommit(() =>
+        {
+            _lifecycle.Enqueue(command);
+            return Task.CompletedTask;
+        });
+    }
+
+    private static Task SaveAsync(RequestContext context, InstanceResource instance) =>
+        context.Transaction.PutAsync(context.Scope, ResourceTypes.Instance, instance.Id, instance, instance.LaunchTime, context.Cancellation);
+
+    private static InstanceStateChange StateChange(InstanceResource instance, string previous) => new()
+    {
+        InstanceId = instance.Id,
+        PreviousState = new InstanceState { Code = InstanceStates.Code(previous), Name = previous },
+        CurrentState = new InstanceState { Code = InstanceStates.Code(instance.State), Name = instance.State },
+    };
+
+    /// <summary>The named instances (each well-formed and existing), in request order.</summary>
+    private static async Task<List<InstanceResource>> LoadInstancesAsync(RequestContext context, List<string>? ids)
+    {
+        if (ids is not { Count: > 0 })
+        {
+            throw AwsErrors.MissingParameter("InstanceId");
+        }
+        foreach (var id in ids)
+        {
+            ResourceTypes.Instance.CheckId(id);
+        }
+        var result = new List<InstanceResource>();
+        var missing = new List<string>();
+        foreach (var id in ids.Distinct(StringComparer.Ordinal))
+        {
+            var instance = await context.Store.GetAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, id, context.Cancellation).ConfigureAwait(false);
+            if (instance is null)
+            {
+                missing.Add(id);
+            }
+            else
+            {
+                result.Add(instance);
+            }
+        }
+        if (missing.Count > 0)
+        {
+            throw new AwsException(ResourceTypes.Instance.NotFoundCode,
+                missing.Count == 1 ? $"The instance ID '{missing[0]}' does not exist" : $"The instance IDs '{string.Join(", ", missing)}' do not exist");
+        }
+        return result;
+    }
+
+    /// <summary>Instances with their interfaces, after ids and filters; terminated ones only while still visible.</summary>
+    private static async Task<List<InstanceView>> SelectInstancesAsync(RequestContext context, List<string>? ids, List<Filter>? filters, FilterSet<InstanceView> filterSet, bool includeAll)
+    {
+        _ = includeAll;
+        var cutoff = context.Now - InstanceLifecycle.TerminatedVisibleFor;
+        var instances = (await context.Store.ListAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, context.Cancellation).ConfigureAwait(false))
+            .Where(i => i.TerminatedAt is not { } at || at > cutoff)
+            .ToList();
+        if (ids is { Count: > 0 })
+        {
+            foreach (var id in ids)
+            {
+                ResourceTypes.Instance.CheckId(id);
+            }
+            var missing = ids.Where(id => !instances.Exists(i => i.Id == id)).Distinct().ToList();
+            if (missing.Count > 0)
+            {
+                throw new AwsException(ResourceTypes.Instance.NotFoundCode,
+                    missing.Count == 1 ? $"The instance ID '{missing[0]}' does not exist" : $"The instance IDs '{string.Join(", ", missing)}' do not exist");
+            }
+            instances = instances.Where(i => ids.Contains(i.Id)).ToList();
+        }
+        var interfaces = (await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false))
+            .Where(n => n.Attachment?.InstanceId is not null)
+            .ToLookup(n => n.Attachment!.InstanceId!);
+        var views = instances.Select(i => new InstanceView(i, interfaces[i.Id].OrderBy(n => n.Attachment!.DeviceIndex).ToList()));
+        return filterSet.Apply(views, ToCriteria(filters)).ToList();
+    }
+
+    private static Instance ToShape(RequestContext context, InstanceView view)
+    {
+        var i = view.Instance;
+        return new Instance
+        {
+            InstanceId = i.Id,
+            ImageId = i.ImageId,
+            InstanceType = i.InstanceType,
+            KeyName = i.KeyName,
+            State = new InstanceState { Code = InstanceStates.Code(i.State), Name = i.State },
+            StateTransitionReason = i.StateTransitionReason,
+            StateReason = i.StateReasonCode is null ? null : new StateReason { Code = i.StateReasonCode, Message = i.StateReasonMessage },
+            LaunchTime = i.LaunchTime,
+            AmiLaunchIndex = i.AmiLaunchIndex,
+            Placement = new Placement
+            {
+                AvailabilityZone = i.AvailabilityZone,
+                AvailabilityZoneId = i.AvailabilityZoneId,
+                GroupName = i.PlacementGroupName ?? "",
+                PartitionNumber = i.PartitionNumber,
+                Tenancy = i.Tenancy,
+            },
+            SubnetId = i.State == InstanceStates.Terminated ? null : i.SubnetId,
+            VpcId = i.State == InstanceStates.Terminated ? null : i.VpcId,
+            PrivateIpAddress = i.State == InstanceStates.Terminated ? null : i.PrivateIpAddress,
+            PrivateDnsName = i.State == InstanceStates.Terminated ? "" : i.PrivateDnsName,
+            PublicIpAddress = i.PublicIpAddress,
+            PublicDnsName = i.PublicDnsName ?? "",
+            Architecture = i.Architecture,
+            RootDeviceName = i.RootDeviceName,
+            RootDeviceType = i.RootDeviceType,
+            VirtualizationType = i.VirtualizationType,
+            Hypervisor = i.Hypervisor,
+            BootMode = i.BootMode,
+            CurrentInstanceBootMode = i.BootMode == "uefi" ? "uefi" : "legacy-bios",
+            BlockDeviceMappings = i.BlockDevices.Select(b => new InstanceBlockDeviceMapping
+            {
+                DeviceName = b.DeviceName,
+                Ebs = new EbsInstanceBlockDevice { VolumeId = b.VolumeId, Status = b.Status, AttachTime = b.AttachTime, DeleteOnTermination = b.DeleteOnTermination },
+            }).ToList(),
+            SecurityGroups = i.State == InstanceStates.Terminated ? [] : i.SecurityGroups.Select(g => new GroupIdentifier { GroupId = g.GroupId, GroupName = g.GroupName }).ToList(),
+            NetworkInterfaces = view.Interfaces.Select(n => new InstanceNetworkInterface
+            {
+                NetworkInterfaceId = n.Id,
+                SubnetId = n.SubnetId,
+                VpcId = n.VpcId,
+                Description = n.Description,
+                OwnerId = n.OwnerId,
+                Status = n.Status,
+                MacAddress = n.MacAddress,
+                PrivateIpAddress = n.PrivateIpAddress,
+                PrivateDnsName = NetworkInterfaces.PrivateDnsName(context.Region, n.PrivateIpAddress),
+                SourceDestCheck = n.SourceDestCheck,
+                InterfaceType = n.InterfaceType,
+                Groups = n.SecurityGroupIds.Select(id => new GroupIdentifier { GroupId = id, GroupName = i.SecurityGroups.Find(g => g.GroupId == id)?.GroupName }).ToList(),
+                Attachment = n.Attachment is { } a ? new InstanceNetworkInterfaceAttachment
+                {
+                    AttachmentId = a.AttachmentId,
+                    AttachTime = a.AttachTime,
+                    DeleteOnTermination = a.DeleteOnTermination,
+                    DeviceIndex = a.DeviceIndex,
+                    NetworkCardIndex = 0,
+                    Status = a.Status,
+                } : null,
+                Association = n.Association is { } assoc ? new InstanceNetworkInterfaceAssociation { PublicIp = assoc.PublicIp, PublicDnsName = assoc.PublicDnsName, IpOwnerId = assoc.IpOwnerId } : null,
+                PrivateIpAddresses = n.SecondaryPrivateIpAddresses.Select(ip => new InstancePrivateIpAddress { PrivateIpAddress = ip, Primary = false, PrivateDnsName = NetworkInterfaces.PrivateDnsName(context.Region, ip) })
+                    .Prepend(new InstancePrivateIpAddress
+                    {
+                        PrivateIpAddress = n.PrivateIpAddress,
+                        Primary = true,
+                        PrivateDnsName = NetworkInterfaces.PrivateDnsName(context.Region, n.PrivateIpAddress),
+                        Association = n.Association is { } pa ? new InstanceNetworkInterfaceAssociation { PublicIp = pa.PublicIp, PublicDnsName = pa.PublicDnsName, IpOwnerId = pa.IpOwnerId } : null,
+                    }).ToList(),
+                Ipv6Addresses = [],
+            }).ToList(),
+            MetadataOptions = new InstanceMetadataOptionsResponse
+            {
+                State = "applied",
+                HttpTokens = i.MetadataOptions.HttpTokens,
+                HttpPutResponseHopLimit = i.MetadataOptions.HttpPutResponseHopLimit,
+                HttpEndpoint = i.MetadataOptions.HttpEndpoint,
+                HttpProtocolIpv6 = i.MetadataOptions.HttpProtocolIpv6,
+                InstanceMetadataTags = i.MetadataOptions.InstanceMetadataTags,
+            },
+            Monitoring = new Monitoring { State = i.MonitoringEnabled ? "enabled" : "disabled" },
+            EbsOptimized = i.EbsOptimized,
+            EnaSupport = i.EnaSupport,
+            SriovNetSupport = i.SriovNetSupport,
+            SourceDestCheck = i.SourceDestCheck,
+            IamInstanceProfile = i.IamInstanceProfileArn is null ? null : new IamInstanceProfile { Arn = i.IamInstanceProfileArn, Id = i.IamInstanceProfileId },
+            InstanceLifecycle = i.InstanceLifecycle,
+            SpotInstanceRequestId = i.SpotInstanceRequestId,
+            ClientToken = i.ClientToken ?? "",
+            CpuOptions = new CpuOptions { CoreCount = i.CoreCount, ThreadsPerCore = i.ThreadsPerCore },
+            CapacityReservationSpecification = new CapacityReservationSpecificationResponse { CapacityReservationPreference = "open" },
+            HibernationOptions = new HibernationOptions { Configured = false },
+            EnclaveOptions = new EnclaveOptions { Enabled = false },
+            MaintenanceOptions = new InstanceMaintenanceOptions { AutoRecovery = i.AutoRecovery },
+            PrivateDnsNameOptions = new PrivateDnsNameOptionsResponse { HostnameType = "ip-name", EnableResourceNameDnsARecord = false, EnableResourceNameDnsAAAARecord = false },
+            PlatformDetails = "Linux/UNIX",
+            UsageOperation = "RunInstances",
+            UsageOperationUpdateTime = i.LaunchTime,
+            ProductCodes = [],
+            Tags = i.Tags.Count > 0 ? ToShape(i.Tags) : null,
+        };
+    }
+
+    /// <summary>The new instance's Instance shape, as RunInstances answers it.</summary>
+    private static async Task<Instance> ToShapeAsync(RequestContext context, InstanceResource instance)
+    {
+        var interfaces = new List<NetworkInterfaceResource>();
+        foreach (var id in instance.NetworkInterfaceIds)
+        {
+            if (await context.Store.GetAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, id, context.Cancellation).ConfigureAwait(false) is { } nic)
+            {
+                interfaces.Add(nic);
+            }
+        }
+        return ToShape(context, new InstanceView(instance, interfaces));
+    }
+
+    /// <summary>Creates the launch's EBS volumes, attached to the instance from the start.</summary>
+    private static async Task<List<Domain.Instances.InstanceBlockDevice>> CreateLaunchVolumesAsync(RequestContext context, string instanceId, List<PlannedDevice> devices, string zone, IReadOnlyList<DomainTag> tags)
+    {
+        var result = new List<Domain.Instances.InstanceBlockDevice>();
+        foreach (var device in devices)
+        {
+            var volume = await Volumes.CreateAsync(context.Transaction, context.Scope, new VolumeSpec
+            {
+                AvailabilityZone = zone,
+                Size = device.Size,
+                VolumeType = device.VolumeType,
+                Iops = device.Iops,
+                Throughput = device.Throughput,
+                SnapshotId = device.SnapshotId,
+                SnapshotSize = device.SnapshotId is null ? null : device.Size,
+                Encrypted = device.Encrypted ? true : null,
+                KmsKeyId = device.KmsKeyId,
+                Tags = [.. tags],
+                Attachment = new VolumeAttachmentSpec(instanceId, device.DeviceName, device.DeleteOnTermination),
+            }, context.Now, context.Cancellation).ConfigureAwait(false);
+            result.Add(new Domain.Instances.InstanceBlockDevice
+            {
+                DeviceName = device.DeviceName,
+                VolumeId = volume.Id,
+                DeleteOnTermination = device.DeleteOnTermination,
+                AttachTime = context.Now,
+            });
+        }
+        return result;
+    }
+}
