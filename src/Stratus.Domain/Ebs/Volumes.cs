@@ -292,6 +292,29 @@ public static partial class Volumes
         await tx.DeleteAsync(scope, ResourceTypes.Volume, volumeId, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// For a terminating instance: detaches every volume attached to it and deletes those marked
+    /// DeleteOnTermination. Returns the ids of the deleted volumes.
+    /// </summary>
+    public static async Task<List<string>> ReleaseForTerminationAsync(IStoreTransaction tx, Scope scope, string instanceId, CancellationToken ct = default)
+    {
+        var deleted = new List<string>();
+        foreach (var volume in await ListAttachedAsync(tx, scope, instanceId, ct).ConfigureAwait(false))
+        {
+            var attachment = volume.Attachments.Find(a => a.InstanceId == instanceId)!;
+            volume.Attachments.Remove(attachment);
+            if (attachment.DeleteOnTermination && volume.Attachments.Count == 0)
+            {
+                await tx.DeleteAsync(scope, ResourceTypes.Volume, volume.Id, ct).ConfigureAwait(false);
+                deleted.Add(volume.Id);
+                continue;
+            }
+            volume.State = volume.Attachments.Count > 0 ? VolumeStates.InUse : VolumeStates.Available;
+            await PutAsync(tx, scope, volume, ct).ConfigureAwait(false);
+        }
+        return deleted;
+    }
+
     /// <summary>The account's volumes attached to <paramref name="instanceId"/>.</summary>
     public static async Task<List<VolumeResource>> ListAttachedAsync(IStoreSession session, Scope scope, string instanceId, CancellationToken ct = default)
     {
