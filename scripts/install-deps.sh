@@ -23,6 +23,10 @@ have aws || need_apt+=(awscli)
 python3 -c 'import pytest' 2>/dev/null || [ -d /usr/lib/python3/dist-packages/pytest ] || need_apt+=(python3-pytest)
 have node || need_apt+=(nodejs)
 have npm || need_apt+=(npm)
+# Key pair tests check the key material with OpenSSH, OpenSSL and PuTTYgen.
+have ssh-keygen || need_apt+=(openssh-client)
+have openssl || need_apt+=(openssl)
+have puttygen || need_apt+=(putty-tools)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing from Debian: ${need_apt[*]}"

@@ -26,8 +26,12 @@ def _tool(name: str, package: str) -> str:
     """The path of a command-line tool, installed from Debian's packages if missing (as root)."""
     path = shutil.which(name)
     if path is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-q", package], capture_output=True, timeout=600,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        # scripts/install-deps.sh installs these; this covers a run of this module on its own.
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "-q", package]
+        if subprocess.run(install, capture_output=True, timeout=600, env=env).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], capture_output=True, timeout=600, env=env)
+            subprocess.run(install, capture_output=True, timeout=600, env=env)
         path = shutil.which(name)
     if path is None:
         pytest.fail(f"{name} is needed to check key material (Debian package {package}); install it", pytrace=False)
