@@ -19,8 +19,9 @@ public static class PublicAddressPool
     private static readonly uint PoolBase = ToUInt(IPAddress.Parse("198.18.0.0"));
 
     /// <summary>
-    /// The lowest free address of the region's block, skipping the block's network and first
-    /// address; free means no instance and no Elastic IP document in the region holds it.
+    /// A free address of the region's block, chosen at random (so an instance started again gets
+    /// a different address, as on AWS), skipping the block's first two and last addresses; free
+    /// means no instance and no Elastic IP document in the region holds it.
     /// </summary>
     public static async Task<string> AllocateAsync(IStoreSession session, string region, CancellationToken ct = default)
     {
@@ -41,9 +42,11 @@ public static class PublicAddressPool
             }
         }
         var first = PoolBase + (uint)(RegionIndex(region) * BlockSize);
-        for (var offset = 2u; offset < BlockSize - 1; offset++)
+        const uint usable = BlockSize - 3;
+        var start = (uint)System.Security.Cryptography.RandomNumberGenerator.GetInt32((int)usable);
+        for (var i = 0u; i < usable; i++)
         {
-            var candidate = ToAddress(first + offset);
+            var candidate = ToAddress(first + 2 + ((start + i) % usable));
             if (!used.Contains(candidate))
             {
                 return candidate;

@@ -37,20 +37,7 @@ internal static class InstanceTeardown
     public static async Task ReleaseAsync(IStoreTransaction tx, Scope scope, InstanceResource instance, DateTime now, CancellationToken ct)
     {
         await ReleasePublicAddressAsync(tx, scope, instance, now, ct).ConfigureAwait(false);
-        foreach (var volume in await Volumes.ListAttachedAsync(tx, scope, instance.Id, ct).ConfigureAwait(false))
-        {
-            var attachment = volume.Attachments.Find(a => a.InstanceId == instance.Id)!;
-            volume.Attachments.Remove(attachment);
-            volume.State = volume.Attachments.Count == 0 ? VolumeStates.Available : volume.State;
-            if (attachment.DeleteOnTermination && volume.Attachments.Count == 0)
-            {
-                await tx.DeleteAsync(scope, ResourceTypes.Volume, volume.Id, ct).ConfigureAwait(false);
-            }
-            else
-            {
-                await Volumes.PutAsync(tx, scope, volume, ct).ConfigureAwait(false);
-            }
-        }
+        await Volumes.ReleaseForTerminationAsync(tx, scope, instance.Id, ct).ConfigureAwait(false);
         instance.BlockDevices.Clear();
         var interfaces = await tx.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
         foreach (var eni in interfaces.Where(n => n.Attachment?.InstanceId == instance.Id))

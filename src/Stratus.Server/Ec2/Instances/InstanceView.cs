@@ -9,6 +9,9 @@ namespace Stratus.Server.Ec2;
 /// <summary>An instance with the network interfaces attached to it, as Describe and its filters see it.</summary>
 internal sealed record InstanceView(InstanceResource Instance, IReadOnlyList<NetworkInterfaceResource> Interfaces)
 {
+    /// <summary>False once terminated: a terminated instance keeps no address, subnet or groups.</summary>
+    public bool Live => Instance.State != InstanceStates.Terminated;
+
     private static string? Text(int? value) => value?.ToString(CultureInfo.InvariantCulture);
 
     private static string Bool(bool value) => value ? "true" : "false";
@@ -53,8 +56,8 @@ internal sealed record InstanceView(InstanceResource Instance, IReadOnlyList<Net
             .Add("instance-state-code", v => Text(InstanceStates.Code(v.Instance.State)))
             .Add("instance-state-name", v => v.Instance.State)
             .Add("instance-type", v => v.Instance.InstanceType)
-            .AddMany("instance.group-id", v => v.Instance.SecurityGroups.Select(g => g.GroupId))
-            .AddMany("instance.group-name", v => v.Instance.SecurityGroups.Select(g => g.GroupName))
+            .AddMany("instance.group-id", v => v.Live ? v.Instance.SecurityGroups.Select(g => g.GroupId) : [])
+            .AddMany("instance.group-name", v => v.Live ? v.Instance.SecurityGroups.Select(g => g.GroupName) : [])
             .Add("ip-address", v => v.Instance.PublicIpAddress)
             .AddMany("ipv6-address", None)
             .Add("kernel-id", _ => null)
@@ -132,11 +135,11 @@ internal sealed record InstanceView(InstanceResource Instance, IReadOnlyList<Net
             .Add("placement-partition-number", v => Text(v.Instance.PartitionNumber))
             .Add("platform", _ => null)
             .Add("platform-details", _ => "Linux/UNIX")
-            .Add("private-dns-name", v => v.Instance.PrivateDnsName)
+            .Add("private-dns-name", v => v.Live ? v.Instance.PrivateDnsName : null)
             .Add("private-dns-name-options.enable-resource-name-dns-a-record", _ => false)
             .Add("private-dns-name-options.enable-resource-name-dns-aaaa-record", _ => false)
             .Add("private-dns-name-options.hostname-type", _ => "ip-name")
-            .Add("private-ip-address", v => v.Instance.PrivateIpAddress)
+            .Add("private-ip-address", v => v.Live ? v.Instance.PrivateIpAddress : null)
             .AddMany("product-code", None)
             .AddMany("product-code.type", None)
             .Add("ramdisk-id", _ => null)
@@ -149,13 +152,13 @@ internal sealed record InstanceView(InstanceResource Instance, IReadOnlyList<Net
             .Add("spot-instance-request-id", v => v.Instance.SpotInstanceRequestId)
             .Add("state-reason-code", v => v.Instance.StateReasonCode)
             .Add("state-reason-message", v => v.Instance.StateReasonMessage)
-            .Add("subnet-id", v => v.Instance.SubnetId)
+            .Add("subnet-id", v => v.Live ? v.Instance.SubnetId : null)
             .Add("tenancy", v => v.Instance.Tenancy)
             .Add("tpm-support", _ => null)
             .Add("usage-operation", _ => "RunInstances")
             .Add("usage-operation-update-time", v => Time(v.Instance.LaunchTime))
             .Add("virtualization-type", v => v.Instance.VirtualizationType)
-            .Add("vpc-id", v => v.Instance.VpcId)
+            .Add("vpc-id", v => v.Live ? v.Instance.VpcId : null)
             .WithTags(v => v.Instance.Tags);
         return f;
     }

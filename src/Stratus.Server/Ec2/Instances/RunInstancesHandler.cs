@@ -46,7 +46,9 @@ internal sealed partial class Ec2Service
         // Image and instance type.
         var imageId = request.ImageId ?? throw AwsErrors.MissingParameter("ImageId");
         var image = (await Images.GetLaunchableAsync(context.Store, scope, imageId, context.Now, ct).ConfigureAwait(false)).Image;
-        var typeName = request.InstanceType ?? "m1.small";
+        // EC2's default is m1.small, a previous-generation type Stratus does not list; t2.micro
+        // (the free-tier default of the console) stands in for it.
+        var typeName = request.InstanceType ?? (InstanceTypeCatalog.Find("m1.small") is null ? "t2.micro" : "m1.small");
         var type = InstanceTypeCatalog.Find(typeName)
             ?? throw AwsErrors.InvalidParameterValue($"Invalid value '{typeName}' for InstanceType.");
         if (!type.Architectures.Contains(image.Architecture))
