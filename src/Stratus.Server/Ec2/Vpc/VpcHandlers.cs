@@ -242,9 +242,9 @@ internal sealed partial class Ec2Service
         InstanceTenancy = v.InstanceTenancy,
         IsDefault = v.IsDefault,
         CidrBlockAssociationSet =
-            [
-                new VpcCidrBlockAssociation { AssociationId = v.CidrBlockAssociationId, CidrBlock = v.CidrBlock, CidrBlockState = new VpcCidrBlockState { State = "associated" } },
-            ],
+        [
+            new VpcCidrBlockAssociation { AssociationId = v.CidrBlockAssociationId, CidrBlock = v.CidrBlock, CidrBlockState = new VpcCidrBlockState { State = "associated" } },
+        ],
         Tags = v.Tags.Count > 0 ? ToShape(v.Tags) : null,
     };
 
