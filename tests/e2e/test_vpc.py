@@ -490,6 +490,38 @@ def test_create_default_vpc(server):
     assert code_of(ec2.create_default_vpc) == "DefaultVpcAlreadyExists"
 
 
+def test_secondary_cidr_blocks(ec2, build):
+    vid = build["vpc"]["VpcId"]
+    r = ec2.associate_vpc_cidr_block(VpcId=vid, CidrBlock="10.1.0.0/16")
+    assoc = r["CidrBlockAssociation"]
+    assert r["VpcId"] == vid and assoc["CidrBlock"] == "10.1.0.0/16" and assoc["AssociationId"].startswith("vpc-cidr-assoc-")
+    vpc = ec2.describe_vpcs(VpcIds=[vid])["Vpcs"][0]
+    assert [(a["CidrBlock"], a["CidrBlockState"]["State"]) for a in vpc["CidrBlockAssociationSet"]] == [
+        ("10.0.0.0/16", "associated"), ("10.1.0.0/16", "associated")]
+    assert vpc["CidrBlock"] == "10.0.0.0/16"
+    got = ec2.describe_vpcs(Filters=[{"Name": "cidr-block-association.cidr-block", "Values": ["10.1.0.0/16"]}])["Vpcs"]
+    assert [v["VpcId"] for v in got] == [vid]
+    for table in ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vid]}])["RouteTables"]:
+        assert {"DestinationCidrBlock": "10.1.0.0/16", "GatewayId": "local", "Origin": "CreateRouteTable", "State": "active"} in table["Routes"]
+    sid = ec2.create_subnet(VpcId=vid, CidrBlock="10.1.5.0/24")["Subnet"]["SubnetId"]
+    assert code_of(ec2.disassociate_vpc_cidr_block, AssociationId=assoc["AssociationId"]) == "DependencyViolation"
+    ec2.delete_subnet(SubnetId=sid)
+    assert code_of(ec2.associate_vpc_cidr_block, VpcId=vid, CidrBlock="10.1.128.0/17") == "InvalidVpc.Range"
+    assert code_of(ec2.associate_vpc_cidr_block, VpcId=vid, CidrBlock="192.168.0.0/16") == "InvalidVpc.Range"
+    assert code_of(ec2.associate_vpc_cidr_block, VpcId=vid, CidrBlock="10.2.0.0/29") == "InvalidVpc.Range"
+    assert code_of(ec2.disassociate_vpc_cidr_block, AssociationId=vpc["CidrBlockAssociationSet"][0]["AssociationId"]) == "OperationNotPermitted"
+    assert code_of(ec2.disassociate_vpc_cidr_block, AssociationId="vpc-cidr-assoc-00000000000000000") == "InvalidVpcCidrBlockAssociationID.NotFound"
+    extra = [ec2.associate_vpc_cidr_block(VpcId=vid, CidrBlock=f"10.{n}.0.0/16")["CidrBlockAssociation"]["AssociationId"] for n in (2, 3, 4)]
+    assert code_of(ec2.associate_vpc_cidr_block, VpcId=vid, CidrBlock="10.5.0.0/16") == "CidrLimitExceeded"
+    for a in [assoc["AssociationId"], *extra]:
+        r = ec2.disassociate_vpc_cidr_block(AssociationId=a)
+        assert r["CidrBlockAssociation"]["CidrBlockState"]["State"] == "disassociating"
+    vpc = ec2.describe_vpcs(VpcIds=[vid])["Vpcs"][0]
+    assert [a["CidrBlock"] for a in vpc["CidrBlockAssociationSet"]] == ["10.0.0.0/16"]
+    for table in ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vid]}])["RouteTables"]:
+        assert all(r.get("DestinationCidrBlock", "").startswith(("10.0.", "0.0.", "192.")) for r in table["Routes"]), table["Routes"]
+
+
 def test_teardown_in_dependency_order(ec2, build):
     """Runs last: each step is refused while something still depends on it."""
     vid = build["vpc"]["VpcId"]

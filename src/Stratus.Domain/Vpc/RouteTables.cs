@@ -247,7 +247,7 @@ public static class RouteTables
                     throw AwsErrors.InvalidParameterValue($"route table {table.Id} and network gateway {gw} belong to different networks");
                 }
                 var vpc = await tx.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, table.VpcId, ct).ConfigureAwait(false);
-                if (kind == "cidr-block" && vpc is not null && Ipv4Cidr.Parse(vpc.CidrBlock).Contains(Ipv4Cidr.Parse(destination)))
+                if (kind == "cidr-block" && vpc is not null && vpc.CidrBlocks.Any(c => Ipv4Cidr.Parse(c.CidrBlock).Contains(Ipv4Cidr.Parse(destination))))
                 {
                     throw AwsErrors.InvalidParameterValue($"The destination CIDR block {destination} is equal to or more specific than one of this VPC's CIDR blocks. This route can target only an interface or an instance.");
                 }

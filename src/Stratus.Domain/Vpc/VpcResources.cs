@@ -15,7 +15,21 @@ public sealed class VpcResource : ITaggable
     public bool EnableDnsSupport { get; set; } = true;
     public bool EnableDnsHostnames { get; set; }
     public bool EnableNetworkAddressUsageMetrics { get; set; }
+
+    /// <summary>IPv4 blocks added after the primary one (AssociateVpcCidrBlock).</summary>
+    public List<VpcCidrAssociation> AdditionalCidrBlocks { get; init; } = [];
     public List<Tag> Tags { get; init; } = [];
+
+    /// <summary>Every IPv4 block of the VPC, primary first.</summary>
+    public IEnumerable<VpcCidrAssociation> CidrBlocks =>
+        AdditionalCidrBlocks.Prepend(new VpcCidrAssociation { AssociationId = CidrBlockAssociationId, CidrBlock = CidrBlock });
+}
+
+public sealed class VpcCidrAssociation
+{
+    public required string AssociationId { get; init; }
+    public required string CidrBlock { get; init; }
+    public string State { get; set; } = "associated";
 }
 
 public sealed class SubnetResource : ITaggable

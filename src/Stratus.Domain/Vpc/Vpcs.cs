@@ -174,6 +174,91 @@ public static class Vpcs
         await tx.PutAsync(scope, ResourceTypes.Vpc, vpc.Id, vpc, now, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The most IPv4 blocks a VPC may have (AWS's default quota).</summary>
+    public const int MaxCidrBlocksPerVpc = 5;
+
+    private static readonly Ipv4Cidr[] PrivateRanges = [Ipv4Cidr.Parse("10.0.0.0/8"), Ipv4Cidr.Parse("172.16.0.0/12"), Ipv4Cidr.Parse("192.168.0.0/16")];
+
+    /// <summary>
+    /// AssociateVpcCidrBlock: another /16–/28 block that overlaps none of the VPC's blocks, from
+    /// the same RFC 1918 range as the primary block when that is private; at most five blocks.
+    /// Every route table of the VPC gets its local route.
+    /// </summary>
+    public static async Task<(VpcResource Vpc, VpcCidrAssociation Association)> AssociateCidrBlockAsync(IStoreTransaction tx, Scope scope, string? vpcId, string? cidrBlock, DateTime now, CancellationToken ct)
+    {
+        var vpc = await RequireAsync<VpcResource>(tx, scope, ResourceTypes.Vpc, vpcId, ct).ConfigureAwait(false);
+        if (cidrBlock is null)
+        {
+            throw AwsErrors.MissingParameter("cidrBlock");
+        }
+        var block = ParseCidr(cidrBlock, "cidrBlock", "InvalidVpc.Range");
+        if (vpc.AdditionalCidrBlocks.Count + 1 >= MaxCidrBlocksPerVpc)
+        {
+            throw new AwsException("CidrLimitExceeded", $"This network '{vpc.Id}' has met its maximum number of allowed CIDRs: {MaxCidrBlocksPerVpc}");
+        }
+        if (vpc.CidrBlocks.Any(c => Ipv4Cidr.Parse(c.CidrBlock).Overlaps(block)))
+        {
+            throw new AwsException("InvalidVpc.Range", $"The CIDR '{cidrBlock}' conflicts with another CIDR block of the VPC.");
+        }
+        var primary = Ipv4Cidr.Parse(vpc.CidrBlock);
+        var primaryRange = Array.FindIndex(PrivateRanges, r => r.Contains(primary));
+        var range = Array.FindIndex(PrivateRanges, r => r.Contains(block));
+        if (primaryRange >= 0 && range >= 0 && range != primaryRange)
+        {
+            throw new AwsException("InvalidVpc.Range", $"The CIDR '{cidrBlock}' is restricted. Use a CIDR from the same private address range as the primary CIDR block.");
+        }
+        var association = new VpcCidrAssociation { AssociationId = ResourceIds.New("vpc-cidr-assoc"), CidrBlock = block.ToString() };
+        vpc.AdditionalCidrBlocks.Add(association);
+        await tx.PutAsync(scope, ResourceTypes.Vpc, vpc.Id, vpc, now, ct).ConfigureAwait(false);
+        foreach (var table in (await tx.ListAsync<RouteTableResource>(scope, ResourceTypes.RouteTable, ct).ConfigureAwait(false)).Where(t => t.VpcId == vpc.Id))
+        {
+            table.Routes.Add(new RouteEntry { DestinationCidrBlock = association.CidrBlock, GatewayId = "local", Origin = "CreateRouteTable" });
+            await tx.PutAsync(scope, ResourceTypes.RouteTable, table.Id, table, now, ct).ConfigureAwait(false);
+        }
+        return (vpc, association);
+    }
+
+    /// <summary>
+    /// DisassociateVpcCidrBlock: an added block without subnets in it; the primary block stays.
+    /// Its local routes go.
+    /// </summary>
+    public static async Task<(VpcResource Vpc, VpcCidrAssociation Association)> DisassociateCidrBlockAsync(IStoreTransaction tx, Scope scope, string? associationId, DateTime now, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(associationId))
+        {
+            throw AwsErrors.MissingParameter("associationId");
+        }
+        var notFound = new AwsException("InvalidVpcCidrBlockAssociationID.NotFound", $"The vpc CIDR block association ID '{associationId}' does not exist");
+        if (!ResourceIds.IsWellFormed("vpc-cidr-assoc", associationId))
+        {
+            throw notFound;
+        }
+        var vpcs = await tx.ListAsync<VpcResource>(scope, ResourceTypes.Vpc, ct).ConfigureAwait(false);
+        var vpc = vpcs.Find(v => v.CidrBlocks.Any(c => c.AssociationId == associationId)) ?? throw notFound;
+        if (vpc.CidrBlockAssociationId == associationId)
+        {
+            throw new AwsException("OperationNotPermitted", $"The vpc {vpc.Id} primary CIDR block {vpc.CidrBlock} cannot be disassociated.");
+        }
+        var association = vpc.AdditionalCidrBlocks.Find(c => c.AssociationId == associationId)!;
+        var block = Ipv4Cidr.Parse(association.CidrBlock);
+        var subnets = await tx.ListAsync<SubnetResource>(scope, ResourceTypes.Subnet, ct).ConfigureAwait(false);
+        if (subnets.Exists(s => s.VpcId == vpc.Id && block.Contains(Ipv4Cidr.Parse(s.CidrBlock))))
+        {
+            throw new AwsException("DependencyViolation", $"The CIDR block {association.CidrBlock} of vpc {vpc.Id} has subnets and cannot be disassociated.");
+        }
+        vpc.AdditionalCidrBlocks.Remove(association);
+        await tx.PutAsync(scope, ResourceTypes.Vpc, vpc.Id, vpc, now, ct).ConfigureAwait(false);
+        foreach (var table in (await tx.ListAsync<RouteTableResource>(scope, ResourceTypes.RouteTable, ct).ConfigureAwait(false)).Where(t => t.VpcId == vpc.Id))
+        {
+            if (table.Routes.RemoveAll(r => r.GatewayId == "local" && r.DestinationCidrBlock == association.CidrBlock) > 0)
+            {
+                await tx.PutAsync(scope, ResourceTypes.RouteTable, table.Id, table, now, ct).ConfigureAwait(false);
+            }
+        }
+        association.State = "disassociated";
+        return (vpc, association);
+    }
+
     // ---- Subnets -----------------------------------------------------------------------------
 
     /// <summary>
@@ -192,7 +277,7 @@ public static class Vpcs
         {
             throw AwsErrors.InvalidParameterValue($"Value ({cidrBlock}) for parameter cidrBlock is invalid. This is not a valid CIDR block.");
         }
-        if (block.PrefixLength is < MinPrefix or > MaxPrefix || !Ipv4Cidr.Parse(vpc.CidrBlock).Contains(block))
+        if (block.PrefixLength is < MinPrefix or > MaxPrefix || !vpc.CidrBlocks.Any(c => Ipv4Cidr.Parse(c.CidrBlock).Contains(block)))
         {
             throw new AwsException("InvalidSubnet.Range", $"The CIDR '{cidrBlock}' is invalid.");
         }

@@ -11,9 +11,9 @@ internal sealed partial class Ec2Service
     [FiltersFor("DescribeVpcs")]
     private static readonly FilterSet<VpcResource> VpcFilters = new FilterSet<VpcResource>()
         .Add("cidr", v => v.CidrBlock)
-        .Add("cidr-block-association.cidr-block", v => v.CidrBlock)
-        .Add("cidr-block-association.association-id", v => v.CidrBlockAssociationId)
-        .Add("cidr-block-association.state", _ => "associated")
+        .AddMany("cidr-block-association.cidr-block", v => v.CidrBlocks.Select(c => c.CidrBlock))
+        .AddMany("cidr-block-association.association-id", v => v.CidrBlocks.Select(c => c.AssociationId))
+        .AddMany("cidr-block-association.state", v => v.CidrBlocks.Select(c => c.State))
         .Add("dhcp-options-id", v => v.DhcpOptionsId)
         .Add("is-default", v => v.IsDefault)
         .Add("owner-id", v => v.OwnerId)
@@ -181,10 +181,7 @@ internal sealed partial class Ec2Service
         DhcpOptionsId = v.DhcpOptionsId,
         InstanceTenancy = v.InstanceTenancy,
         IsDefault = v.IsDefault,
-        CidrBlockAssociationSet =
-            [
-                new VpcCidrBlockAssociation { AssociationId = v.CidrBlockAssociationId, CidrBlock = v.CidrBlock, CidrBlockState = new VpcCidrBlockState { State = "associated" } },
-            ],
+        CidrBlockAssociationSet = v.CidrBlocks.Select(c => ToShape(c)).ToList(),
         Tags = v.Tags.Count > 0 ? ToShape(v.Tags) : null,
     };
 

@@ -62,6 +62,30 @@ internal sealed partial class Ec2Service
             request.EnableNetworkAddressUsageMetrics is null ? null : request.EnableNetworkAddressUsageMetrics.Value ?? throw AwsErrors.MissingParameter("enableNetworkAddressUsageMetrics.value"),
             context.Now, context.Cancellation);
 
+    public override async Task<AssociateVpcCidrBlockResult> AssociateVpcCidrBlockAsync(RequestContext context, AssociateVpcCidrBlockRequest request)
+    {
+        if (request.AmazonProvidedIpv6CidrBlock == true || request.Ipv6CidrBlock is not null || request.Ipv6Pool is not null || request.Ipv6IpamPoolId is not null
+            || request.Ipv4IpamPoolId is not null || request.Ipv6CidrBlockNetworkBorderGroup is not null)
+        {
+            throw AwsErrors.InvalidParameterValue("IPv6 blocks and IPAM pools are not supported; specify cidrBlock.");
+        }
+        var (vpc, association) = await Vpcs.AssociateCidrBlockAsync(context.Transaction, context.Scope, request.VpcId, request.CidrBlock, context.Now, context.Cancellation).ConfigureAwait(false);
+        return new AssociateVpcCidrBlockResult { VpcId = vpc.Id, CidrBlockAssociation = ToShape(association, "associating") };
+    }
+
+    public override async Task<DisassociateVpcCidrBlockResult> DisassociateVpcCidrBlockAsync(RequestContext context, DisassociateVpcCidrBlockRequest request)
+    {
+        var (vpc, association) = await Vpcs.DisassociateCidrBlockAsync(context.Transaction, context.Scope, request.AssociationId, context.Now, context.Cancellation).ConfigureAwait(false);
+        return new DisassociateVpcCidrBlockResult { VpcId = vpc.Id, CidrBlockAssociation = ToShape(association, "disassociating") };
+    }
+
+    private static VpcCidrBlockAssociation ToShape(VpcCidrAssociation c, string? state = null) => new()
+    {
+        AssociationId = c.AssociationId,
+        CidrBlock = c.CidrBlock,
+        CidrBlockState = new VpcCidrBlockState { State = state ?? c.State },
+    };
+
     // ---- Subnets ---------------------------------------------------------------------------------
 
     public override async Task<CreateSubnetResult> CreateSubnetAsync(RequestContext context, CreateSubnetRequest request)
@@ -153,7 +177,7 @@ internal sealed partial class Ec2Service
             Id = ResourceIds.New(ResourceTypes.RouteTable.IdPrefix),
             OwnerId = context.AccountId,
             VpcId = vpc.Id,
-            Routes = [new RouteEntry { DestinationCidrBlock = vpc.CidrBlock, GatewayId = "local", Origin = "CreateRouteTable" }],
+            Routes = vpc.CidrBlocks.Select(c => new RouteEntry { DestinationCidrBlock = c.CidrBlock, GatewayId = "local", Origin = "CreateRouteTable" }).ToList(),
             Tags = TagsOnCreate(request.TagSpecifications, "route-table"),
         };
         await context.Transaction.PutAsync(context.Scope, ResourceTypes.RouteTable, table.Id, table, context.Now, context.Cancellation).ConfigureAwait(false);
