@@ -240,3 +240,49 @@ def test_seed_lab1_with_the_cli(server, ami):
     assert name == "WebServer-CLI"
     server.cli("--profile", "stratus", "ec2", "terminate-instances", "--instance-ids", instance_id, check=True)
     server.cli("--profile", "stratus", "ec2", "wait", "instance-terminated", "--instance-ids", instance_id, check=True, timeout=120)
+
+
+def test_seed_lab2_custom_ami_with_the_cli(server, ami):
+    """Lab 2 of the seed: stop, create an image, wait, launch from it, copy it to eu-west-1."""
+    cli = server.cli_json
+    instance_id = cli("--profile", "stratus", "ec2", "run-instances", "--image-id", ami, "--instance-type", "t3.micro",
+                      "--query", "Instances[0].InstanceId")
+    server.cli("--profile", "stratus", "ec2", "wait", "instance-running", "--instance-ids", instance_id, check=True, timeout=120)
+    server.cli("--profile", "stratus", "ec2", "stop-instances", "--instance-ids", instance_id, check=True)
+    server.cli("--profile", "stratus", "ec2", "wait", "instance-stopped", "--instance-ids", instance_id, check=True, timeout=120)
+    ami_id = cli("--profile", "stratus", "ec2", "create-image", "--instance-id", instance_id, "--name", "MyApp-Baseline-1",
+                 "--description", "MyApp baseline", "--query", "ImageId")
+    assert ami_id.startswith("ami-")
+    server.cli("--profile", "stratus", "ec2", "wait", "image-available", "--image-ids", ami_id, check=True, timeout=120)
+    image = cli("--profile", "stratus", "ec2", "describe-images", "--image-ids", ami_id, "--query", "Images[0]")
+    assert image["SourceInstanceId"] == instance_id and image["State"] == "available"
+    snapshot_id = image["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+    snapshot = cli("--profile", "stratus", "ec2", "describe-snapshots", "--snapshot-ids", snapshot_id, "--query", "Snapshots[0]")
+    assert ami_id in snapshot["Description"]
+    new_instance = cli("--profile", "stratus", "ec2", "run-instances", "--image-id", ami_id, "--instance-type", "t3.micro",
+                       "--tag-specifications", "ResourceType=instance,Tags=[{Key=Name,Value=MyApp-Instance}]",
+                       "--query", "Instances[0].InstanceId")
+    server.cli("--profile", "stratus", "ec2", "wait", "instance-running", "--instance-ids", new_instance, check=True, timeout=120)
+    copied = cli("--profile", "stratus", "ec2", "copy-image", "--source-region", "us-east-1", "--source-image-id", ami_id,
+                 "--name", "MyApp-Baseline-DR", "--description", "MyApp baseline - DR copy", "--region", "eu-west-1", "--query", "ImageId")
+    server.cli("--profile", "stratus", "--region", "eu-west-1", "ec2", "wait", "image-available", "--image-ids", copied, check=True, timeout=120)
+    dr = cli("--profile", "stratus", "--region", "eu-west-1", "ec2", "describe-images", "--image-ids", copied, "--query", "Images[0]")
+    assert dr["SourceImageId"] == ami_id and dr["SourceImageRegion"] == "us-east-1"
+    with pytest.raises(AssertionError):
+        server.cli("--profile", "stratus", "ec2", "create-image", "--instance-id", instance_id, "--name", "MyApp-Baseline-1", check=True)
+    server.cli("--profile", "stratus", "ec2", "terminate-instances", "--instance-ids", instance_id, new_instance, check=True)
+
+
+def test_copy_of_a_catalog_image(server):
+    west = server.ec2("us-west-2")
+    east_ami = server.ec2().describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["debian-12-*"]}])["Images"][0]["ImageId"]
+    copied = west.copy_image(SourceRegion="us-east-1", SourceImageId=east_ami, Name="debian-copy")["ImageId"]
+    west.get_waiter("image_available").wait(ImageIds=[copied], WaiterConfig=FAST)
+    image = west.describe_images(ImageIds=[copied])["Images"][0]
+    assert image["OwnerId"] != "000000000000" and image["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"] == 8
+    [inst] = run(west, copied)
+    west.get_waiter("instance_running").wait(InstanceIds=[inst["InstanceId"]], WaiterConfig=FAST)
+    west.terminate_instances(InstanceIds=[inst["InstanceId"]])
+    with pytest.raises(ClientError) as ei:
+        west.copy_image(SourceRegion="us-east-1", SourceImageId="ami-12345678901234567", Name="nope")
+    assert error_of(ei)[0] == "InvalidAMIID.NotFound"
