@@ -234,10 +234,29 @@ def test_attach_and_detach_errors(ec2):
     assert ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]["State"] == "available"
 
 
-@pytest.mark.skip(reason="volume_in_use needs a running instance to attach to; instances are not implemented yet "
-                         "(AttachVolume's instance lookup is covered by test_attach_and_detach_errors)")
-def test_volume_in_use_waiter(ec2):
-    pass
+def test_attach_to_an_instance_and_volume_in_use_waiter(ec2):
+    ami = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["stratus-minimal-*-x86_64"]}])["Images"][0]["ImageId"]
+    inst = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, Placement={"AvailabilityZone": "us-east-1a"})["Instances"][0]
+    iid = inst["InstanceId"]
+    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    v = available(ec2, Size=4, AvailabilityZone="us-east-1a")
+    vid = v["VolumeId"]
+    other_zone = available(ec2, Size=4, AvailabilityZone="us-east-1b")["VolumeId"]
+    assert err(ec2.attach_volume, VolumeId=other_zone, InstanceId=iid, Device="/dev/sdg")[0] == "InvalidVolume.ZoneMismatch"
+    ec2.attach_volume(VolumeId=vid, InstanceId=iid, Device="/dev/sdf")
+    ec2.get_waiter("volume_in_use").wait(VolumeIds=[vid], WaiterConfig={"Delay": 1, "MaxAttempts": 20})
+    devices = {b["DeviceName"]: b["Ebs"]["VolumeId"] for b in ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["BlockDeviceMappings"]}
+    assert devices["/dev/sdf"] == vid
+    root = devices["/dev/xvda"]
+    assert err(ec2.detach_volume, VolumeId=root)[0] == "OperationNotPermitted"
+    ec2.detach_volume(VolumeId=vid)
+    ec2.get_waiter("volume_available").wait(VolumeIds=[vid], WaiterConfig={"Delay": 1, "MaxAttempts": 20})
+    ec2.attach_volume(VolumeId=vid, InstanceId=iid, Device="/dev/sdf")
+    ec2.terminate_instances(InstanceIds=[iid])
+    ec2.get_waiter("instance_terminated").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    # The root volume was DeleteOnTermination; the attached data volume stays, detached.
+    assert err(ec2.describe_volumes, VolumeIds=[root])[0] == "InvalidVolume.NotFound"
+    assert ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]["State"] == "available"
 
 
 # ---- modify ------------------------------------------------------------------------------
