@@ -211,6 +211,7 @@ def test_partition_numbers(ec2, ami):
     assert [i["Placement"]["PartitionNumber"] for i in spread_out] == [1, 2, 3, 1]
     pinned = run(ec2, ami, None, GroupId=pg["GroupId"], PartitionNumber=3)
     assert pinned[0]["Placement"]["PartitionNumber"] == 3 and pinned[0]["Placement"]["GroupName"] == "db-part"
+    assert pinned[0]["Placement"]["GroupId"] == pg["GroupId"]
     nxt = run(ec2, ami, "db-part")
     assert nxt[0]["Placement"]["PartitionNumber"] == 2
     found = ec2.describe_instances(Filters=[{"Name": "placement-group-name", "Values": ["db-part"]},

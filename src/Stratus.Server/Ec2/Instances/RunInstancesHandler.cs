@@ -169,6 +169,7 @@ internal sealed partial class Ec2Service
                 AvailabilityZone = subnet.AvailabilityZone,
                 AvailabilityZoneId = subnet.AvailabilityZoneId,
                 PlacementGroupName = placement?.GroupName,
+                PlacementGroupId = placement?.GroupId,
                 PartitionNumber = placement?.PartitionOf(index),
                 Tenancy = request.Placement?.Tenancy ?? "default",
                 SubnetId = subnet.Id,
