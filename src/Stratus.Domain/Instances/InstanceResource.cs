@@ -75,6 +75,7 @@ public sealed class InstanceResource : ITaggable
     public required string AvailabilityZone { get; init; }
     public required string AvailabilityZoneId { get; init; }
     public string? PlacementGroupName { get; init; }
+    public string? PlacementGroupId { get; init; }
     public int? PartitionNumber { get; init; }
     public string Tenancy { get; init; } = "default";
     public required string SubnetId { get; init; }

@@ -320,6 +320,7 @@ internal sealed partial class Ec2Service
                 AvailabilityZone = i.AvailabilityZone,
                 AvailabilityZoneId = i.AvailabilityZoneId,
                 GroupName = i.PlacementGroupName ?? "",
+                GroupId = i.PlacementGroupId,
                 PartitionNumber = i.PartitionNumber,
                 Tenancy = i.Tenancy,
             },

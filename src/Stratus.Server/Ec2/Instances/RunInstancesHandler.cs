@@ -3,6 +3,7 @@ using Stratus.Domain.Compute.InstanceTypes;
 using Stratus.Domain.Images;
 using Stratus.Domain.Instances;
 using Stratus.Domain.KeyPairs;
+using Stratus.Domain.Placement;
 using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.SecurityGroups;
@@ -68,6 +69,8 @@ internal sealed partial class Ec2Service
             throw AwsErrors.NotImplemented("RunInstances with an existing NetworkInterfaceId");
         }
         var subnet = await ChooseSubnetAsync(context, nicSpec?.SubnetId ?? request.SubnetId, request.Placement?.AvailabilityZone).ConfigureAwait(false);
+        var placement = await PlacementGroups.PlaceAsync(context.Store, scope, request.Placement?.GroupName, request.Placement?.GroupId, request.Placement?.PartitionNumber,
+            subnet.AvailabilityZone, minCount, maxCount, ct).ConfigureAwait(false);
         if (!InstanceTypeCatalog.IsOffered(type.Name, subnet.AvailabilityZone))
         {
             throw new AwsException("Unsupported",
@@ -124,6 +127,7 @@ internal sealed partial class Ec2Service
             throw new AwsException("InsufficientFreeAddressesInSubnet", $"There are not enough free addresses in subnet '{subnet.Id}' to satisfy the requested number of instances.");
         }
         count = Math.Min(count, freeAddresses);
+        count = Math.Min(count, placement?.MaxInstances ?? count);
 
         var instanceTags = TagsOnCreate(request.TagSpecifications?.Where(s => s.ResourceType == "instance").ToList(), "instance");
         var volumeTags = TagsOnCreate(request.TagSpecifications?.Where(s => s.ResourceType == "volume").ToList(), "volume");
@@ -164,8 +168,9 @@ internal sealed partial class Ec2Service
                 AmiLaunchIndex = index,
                 AvailabilityZone = subnet.AvailabilityZone,
                 AvailabilityZoneId = subnet.AvailabilityZoneId,
-                PlacementGroupName = request.Placement?.GroupName,
-                PartitionNumber = request.Placement?.PartitionNumber,
+                PlacementGroupName = placement?.GroupName,
+                PlacementGroupId = placement?.GroupId,
+                PartitionNumber = placement?.PartitionOf(index),
                 Tenancy = request.Placement?.Tenancy ?? "default",
                 SubnetId = subnet.Id,
                 VpcId = subnet.VpcId,
