@@ -263,3 +263,48 @@ def test_run_instances_template_errors(ec2, ami):
         with pytest.raises(ClientError) as e:
             ec2.run_instances(LaunchTemplate=spec, MinCount=1, MaxCount=1)
         assert error_of(e)[0] == code, (spec, error_of(e))
+
+
+def test_template_network_devices_and_overrides(ec2, ami):
+    from conftest import default_vpc
+    vpc = default_vpc(ec2)
+    subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"], key=lambda s: s["AvailabilityZone"])
+    sg = ec2.create_security_group(GroupName="lt-web", Description="web", VpcId=vpc["VpcId"])["GroupId"]
+    tid = ec2.create_launch_template(LaunchTemplateName="net-lt", LaunchTemplateData={
+        "ImageId": ami, "InstanceType": "t3.micro",
+        "NetworkInterfaces": [{"DeviceIndex": 0, "SubnetId": subnets[1]["SubnetId"], "Groups": [sg], "AssociatePublicIpAddress": False}],
+        "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 12, "VolumeType": "gp3"}}],
+    })["LaunchTemplate"]["LaunchTemplateId"]
+    [v] = versions_of(ec2, tid)
+    assert v["LaunchTemplateData"]["NetworkInterfaces"][0]["Groups"] == [sg]
+    assert v["LaunchTemplateData"]["BlockDeviceMappings"][0]["Ebs"] == {"VolumeSize": 12, "VolumeType": "gp3"}
+
+    [inst] = ec2.run_instances(LaunchTemplate={"LaunchTemplateId": tid}, MinCount=1, MaxCount=1)["Instances"]
+    assert inst["SubnetId"] == subnets[1]["SubnetId"]
+    assert [g["GroupId"] for g in inst["SecurityGroups"]] == [sg]
+    assert not inst.get("PublicIpAddress")
+    [vol] = ec2.describe_volumes(VolumeIds=[inst["BlockDeviceMappings"][0]["Ebs"]["VolumeId"]])["Volumes"]
+    assert (vol["Size"], vol["VolumeType"]) == (12, "gp3")
+
+    # The request's subnet and groups go into the template's primary interface.
+    default_sg = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}, {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]
+    [inst2] = ec2.run_instances(LaunchTemplate={"LaunchTemplateId": tid}, SubnetId=subnets[0]["SubnetId"], SecurityGroupIds=[default_sg],
+                                MinCount=1, MaxCount=1)["Instances"]
+    assert inst2["SubnetId"] == subnets[0]["SubnetId"]
+    assert [g["GroupId"] for g in inst2["SecurityGroups"]] == [default_sg]
+
+    # GetLaunchTemplateData describes an instance as launch template data.
+    data = ec2.get_launch_template_data(InstanceId=inst["InstanceId"])["LaunchTemplateData"]
+    assert data["ImageId"] == ami and data["InstanceType"] == "t3.micro"
+    assert data["NetworkInterfaces"][0]["SubnetId"] == subnets[1]["SubnetId"]
+    assert data["NetworkInterfaces"][0]["Groups"] == [sg]
+    assert data["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"] == 12
+    assert data["Placement"]["AvailabilityZone"] == subnets[1]["AvailabilityZone"]
+    assert all(not t["Key"].startswith("aws:") for spec in data.get("TagSpecifications", []) for t in spec["Tags"])
+    copy = ec2.create_launch_template(LaunchTemplateName="copy-of-instance", LaunchTemplateData={
+        k: data[k] for k in ("ImageId", "InstanceType", "BlockDeviceMappings", "MetadataOptions", "Monitoring")})["LaunchTemplate"]
+    assert copy["LatestVersionNumber"] == 1
+    with pytest.raises(ClientError) as e:
+        ec2.get_launch_template_data(InstanceId="i-0123456789abcdef0")
+    assert error_of(e)[0] == "InvalidInstanceID.NotFound"
+    ec2.terminate_instances(InstanceIds=[inst["InstanceId"], inst2["InstanceId"]])
