@@ -39,10 +39,8 @@ internal sealed partial class Ec2Service
         {
             throw AwsErrors.InvalidParameterValue($"Value ({minCount}) for parameter minCount is invalid. minCount must be less than or equal to maxCount ({maxCount}).");
         }
-        if (request.LaunchTemplate is not null)
-        {
-            throw AwsErrors.NotImplemented("RunInstances with LaunchTemplate");
-        }
+        var fromTemplate = await ApplyLaunchTemplateAsync(context, request).ConfigureAwait(false);
+        request = fromTemplate.Request;
 
         // Image and instance type.
         var imageId = request.ImageId ?? throw AwsErrors.MissingParameter("ImageId");
@@ -210,7 +208,7 @@ internal sealed partial class Ec2Service
                 MemoryMiB = (int)type.MemoryMiB,
                 Runtime = _lifecycle.Runtime.Name,
                 RuntimeImage = image.RuntimeImage,
-                Tags = [.. instanceTags],
+                Tags = [.. instanceTags, .. fromTemplate.InstanceTags],
             };
             if (publicIp is not null)
             {
