@@ -113,11 +113,6 @@ def test_associate_with_running_instance_and_stop_start(ec2, ami):
         ec2.describe_addresses(Filters=[{"Name": "bogus", "Values": ["x"]}])
     assert error_of(e)[0] == "InvalidParameterValue"
 
-    # an associated address cannot be released
-    with pytest.raises(ClientError) as e:
-        ec2.release_address(AllocationId=aid)
-    assert error_of(e)[0] == "InvalidIPAddress.InUse"
-
     # stop/start keeps the Elastic IP
     ec2.stop_instances(InstanceIds=[iid])
     ec2.get_waiter("instance_stopped").wait(InstanceIds=[iid], WaiterConfig=FAST)
@@ -154,15 +149,17 @@ def test_stopped_instance_and_reassociation_rules(ec2, ami):
     first = ec2.allocate_address()["AllocationId"]
     second = ec2.allocate_address()["AllocationId"]
     assoc = ec2.associate_address(AllocationId=first, InstanceId=a)["AssociationId"]
-    # the address is associated: moving it needs AllowReassociation
-    with pytest.raises(ClientError) as e:
-        ec2.associate_address(AllocationId=first, InstanceId=b)
-    assert error_of(e)[0] == "Resource.AlreadyAssociated"
+    # associating again with the same target is idempotent
+    assert ec2.associate_address(AllocationId=first, InstanceId=a)["AssociationId"] == assoc
+    # reassociation is automatic unless AllowReassociation is false
     with pytest.raises(ClientError) as e:
         ec2.associate_address(AllocationId=first, InstanceId=b, AllowReassociation=False)
-    assert error_of(e)[0] == "Resource.AlreadyAssociated"
-    moved = ec2.associate_address(AllocationId=first, InstanceId=b, AllowReassociation=True)["AssociationId"]
+    code, message, _ = error_of(e)
+    assert code == "Resource.AlreadyAssociated" and assoc in message
+    assert address(ec2, first)["InstanceId"] == a
+    moved = ec2.associate_address(AllocationId=first, InstanceId=b)["AssociationId"]
     assert moved != assoc
+    assert ec2.associate_address(AllocationId=first, InstanceId=b, AllowReassociation=True)["AssociationId"] == moved
     assert address(ec2, first)["InstanceId"] == b
     assert describe(ec2, a)["PublicIpAddress"] != address(ec2, first)["PublicIp"]
     assert describe(ec2, a)["PublicIpAddress"], "a gets an auto-assigned address back"
@@ -307,10 +304,51 @@ def test_cli_allocate_and_associate(server, ec2, ami):
     assert ip == alloc["PublicIp"]
     again = server.cli("--profile", "stratus", "ec2", "associate-address", "--instance-id", iid, "--public-ip", alloc["PublicIp"], "--allow-reassociation")
     assert again.returncode == 0, again.stderr
+    other = launch(ec2, ami)
+    refused = server.cli("--profile", "stratus", "ec2", "associate-address", "--instance-id", other, "--allocation-id", alloc["AllocationId"], "--no-allow-reassociation")
+    assert refused.returncode != 0 and "Resource.AlreadyAssociated" in refused.stderr
     out = cli("--profile", "stratus", "ec2", "describe-addresses", "--filters", f"Name=instance-id,Values={iid}")
     assert [a["AllocationId"] for a in out["Addresses"]] == [alloc["AllocationId"]]
     server.cli("--profile", "stratus", "ec2", "disassociate-address", "--association-id", out["Addresses"][0]["AssociationId"], check=True)
     failed = server.cli("--profile", "stratus", "ec2", "release-address", "--public-ip", alloc["PublicIp"])
     assert failed.returncode != 0 and "InvalidParameterValue" in failed.stderr
     server.cli("--profile", "stratus", "ec2", "release-address", "--allocation-id", alloc["AllocationId"], check=True)
+    ec2.terminate_instances(InstanceIds=[iid, other])
+
+
+def test_release_in_default_and_other_vpcs(ec2, ami):
+    # in the default VPC, releasing an associated address disassociates it first
+    iid = launch(ec2, ami)
+    alloc = ec2.allocate_address()
+    ec2.associate_address(AllocationId=alloc["AllocationId"], InstanceId=iid)
+    ec2.release_address(AllocationId=alloc["AllocationId"])
+    after = describe(ec2, iid)
+    assert after["PublicIpAddress"] and after["PublicIpAddress"] != alloc["PublicIp"]
+    assert not ec2.describe_addresses(Filters=[{"Name": "instance-id", "Values": [iid]}])["Addresses"]
     ec2.terminate_instances(InstanceIds=[iid])
+
+    # another VPC: an interface there needs an internet gateway, and the address must be disassociated first
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.40.1.0/24")["Subnet"]["SubnetId"]
+    eni = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]
+    aid = ec2.allocate_address()["AllocationId"]
+    with pytest.raises(ClientError) as e:
+        ec2.associate_address(AllocationId=aid, NetworkInterfaceId=eni["NetworkInterfaceId"])
+    assert error_of(e)[0] == "Gateway.NotAttached"
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    assoc = ec2.associate_address(AllocationId=aid, NetworkInterfaceId=eni["NetworkInterfaceId"])["AssociationId"]
+    got = address(ec2, aid)
+    assert got["NetworkInterfaceId"] == eni["NetworkInterfaceId"] and got["PrivateIpAddress"] == eni["PrivateIpAddress"]
+    assert "InstanceId" not in got
+    n = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni["NetworkInterfaceId"]])["NetworkInterfaces"][0]
+    assert n["Association"]["AllocationId"] == aid and n["Association"]["PublicIp"] == got["PublicIp"]
+    with pytest.raises(ClientError) as e:
+        ec2.release_address(AllocationId=aid)
+    assert error_of(e)[0] == "InvalidIPAddress.InUse"
+    with pytest.raises(ClientError) as e:
+        ec2.release_address(AllocationId=aid, NetworkBorderGroup="us-west-2")
+    assert error_of(e)[0] == "InvalidAddress.NotFound"
+    ec2.disassociate_address(AssociationId=assoc)
+    assert "Association" not in ec2.describe_network_interfaces(NetworkInterfaceIds=[eni["NetworkInterfaceId"]])["NetworkInterfaces"][0]
+    ec2.release_address(AllocationId=aid)

@@ -107,19 +107,31 @@ public static class ElasticIps
 
     public static AwsException AddressNotFound(string publicIp) => new("InvalidAddress.NotFound", $"Address '{publicIp}' not found.");
 
-    public static async Task ReleaseAsync(IStoreTransaction tx, Scope scope, ElasticIpResource eip, CancellationToken ct)
+    /// <summary>
+    /// Releases an address. One associated in the default VPC is disassociated first; one
+    /// associated in any other VPC must be disassociated before.
+    /// </summary>
+    public static async Task ReleaseAsync(IStoreTransaction tx, Scope scope, ElasticIpResource eip, DateTime now, CancellationToken ct)
     {
         if (eip.Associated)
         {
-            throw new AwsException("InvalidIPAddress.InUse", $"Address {eip.PublicIp} is in use.");
+            var eni = eip.NetworkInterfaceId is { } eniId
+                ? await tx.GetAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, eniId, ct).ConfigureAwait(false)
+                : null;
+            var vpc = eni is null ? null : await tx.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, eni.VpcId, ct).ConfigureAwait(false);
+            if (eni is not null && vpc is not { IsDefault: true })
+            {
+                throw new AwsException("InvalidIPAddress.InUse", $"Address {eip.PublicIp} is in use.");
+            }
+            await DisassociateAsync(tx, scope, eip, now, ct).ConfigureAwait(false);
         }
         await tx.DeleteAsync(scope, ResourceTypes.ElasticIp, eip.Id, ct).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Associates <paramref name="eip"/> with <paramref name="eni"/>'s <paramref name="privateIp"/>
-    /// (its primary address when null). An address associated elsewhere moves only with
-    /// <paramref name="allowReassociation"/>; an Elastic IP already on the target is disassociated
+    /// (its primary address when null). An address associated elsewhere moves unless
+    /// <paramref name="allowReassociation"/> is false; an Elastic IP already on the target is disassociated
     /// (it stays allocated); an auto-assigned public address on the target is released.
     /// </summary>
     public static async Task<string> AssociateAsync(IStoreTransaction tx, Scope scope, ElasticIpResource eip, NetworkInterfaceResource eni, string? privateIp, bool allowReassociation, DateTime now, CancellationToken ct)

@@ -62,9 +62,9 @@ internal sealed partial class Ec2Service
         }
         if (request.NetworkBorderGroup is not null && request.NetworkBorderGroup != eip.NetworkBorderGroup)
         {
-            throw AwsErrors.InvalidParameterValue($"Value ({request.NetworkBorderGroup}) for parameter networkBorderGroup is invalid.");
+            throw ElasticIps.AddressNotFound(eip.PublicIp);
         }
-        await ElasticIps.ReleaseAsync(context.Transaction, context.Scope, eip, context.Cancellation).ConfigureAwait(false);
+        await ElasticIps.ReleaseAsync(context.Transaction, context.Scope, eip, context.Now, context.Cancellation).ConfigureAwait(false);
     }
 
     public override async Task<DescribeAddressesResult> DescribeAddressesAsync(RequestContext context, DescribeAddressesRequest request)
@@ -129,7 +129,7 @@ internal sealed partial class Ec2Service
             throw AwsErrors.MissingParameter("instanceId or networkInterfaceId");
         }
         var associationId = await ElasticIps.AssociateAsync(context.Transaction, context.Scope, eip, eni, request.PrivateIpAddress,
-            request.AllowReassociation == true, context.Now, context.Cancellation).ConfigureAwait(false);
+            request.AllowReassociation != false, context.Now, context.Cancellation).ConfigureAwait(false);
         return new AssociateAddressResult { AssociationId = associationId };
     }
 
