@@ -351,4 +351,8 @@ def test_release_in_default_and_other_vpcs(ec2, ami):
     assert error_of(e)[0] == "InvalidAddress.NotFound"
     ec2.disassociate_address(AssociationId=assoc)
     assert "Association" not in ec2.describe_network_interfaces(NetworkInterfaceIds=[eni["NetworkInterfaceId"]])["NetworkInterfaces"][0]
+    # an address whose interface is deleted is no longer associated
+    ec2.associate_address(AllocationId=aid, NetworkInterfaceId=eni["NetworkInterfaceId"])
+    ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
+    assert "AssociationId" not in address(ec2, aid)
     ec2.release_address(AllocationId=aid)

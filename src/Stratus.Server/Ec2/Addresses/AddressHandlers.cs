@@ -234,10 +234,21 @@ internal sealed partial class Ec2Service
         }
         var interfaces = (await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false))
             .ToDictionary(n => n.Id, StringComparer.Ordinal);
-        return selected
-            .OrderBy(a => a.Id, StringComparer.Ordinal)
-            .Select(a => new AddressView(a, a.NetworkInterfaceId is { } id && interfaces.TryGetValue(id, out var eni) ? eni.Attachment?.InstanceId : null))
-            .ToList();
+        var views = new List<AddressView>();
+        foreach (var a in selected.OrderBy(a => a.Id, StringComparer.Ordinal))
+        {
+            if (a.NetworkInterfaceId is { } id && !interfaces.ContainsKey(id))
+            {
+                // The interface was deleted: the address is no longer associated.
+                a.AssociationId = null;
+                a.NetworkInterfaceId = null;
+                a.NetworkInterfaceOwnerId = null;
+                a.PrivateIpAddress = null;
+            }
+            var instanceId = a.NetworkInterfaceId is { } eniId && interfaces.TryGetValue(eniId, out var eni) ? eni.Attachment?.InstanceId : null;
+            views.Add(new AddressView(a, instanceId));
+        }
+        return views;
     }
 
     private static Address ToShape(AddressView view) => new()
