@@ -1,3 +1,4 @@
+using Stratus.Domain.Addresses;
 using Stratus.Domain.Ebs;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
@@ -12,10 +13,11 @@ internal static class InstanceTeardown
     /// <summary>An auto-assigned public address is released on stop and terminate (an Elastic IP stays).</summary>
     public static async Task ReleasePublicAddressAsync(IStoreTransaction tx, Scope scope, InstanceResource instance, DateTime now, CancellationToken ct)
     {
-        if (!instance.AssignPublicIp || instance.PublicIpAddress is null)
+        if (instance.PublicIpAddress is null)
         {
             return;
         }
+        var elastic = false;
         foreach (var id in instance.NetworkInterfaceIds)
         {
             var eni = await tx.GetAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, id, ct).ConfigureAwait(false);
@@ -24,9 +26,16 @@ internal static class InstanceTeardown
                 eni.Association = null;
                 await tx.PutAsync(scope, ResourceTypes.NetworkInterface, eni.Id, eni, now, ct).ConfigureAwait(false);
             }
+            else if (eni?.Association is { AllocationId: not null } association && association.PublicIp == instance.PublicIpAddress)
+            {
+                elastic = true;
+            }
         }
-        instance.PublicIpAddress = null;
-        instance.PublicDnsName = null;
+        if (!elastic)
+        {
+            instance.PublicIpAddress = null;
+            instance.PublicDnsName = null;
+        }
     }
 
     /// <summary>
@@ -37,6 +46,9 @@ internal static class InstanceTeardown
     public static async Task ReleaseAsync(IStoreTransaction tx, Scope scope, InstanceResource instance, DateTime now, CancellationToken ct)
     {
         await ReleasePublicAddressAsync(tx, scope, instance, now, ct).ConfigureAwait(false);
+        await ElasticIps.ReleaseForTerminationAsync(tx, scope, instance, now, ct).ConfigureAwait(false);
+        instance.PublicIpAddress = null;
+        instance.PublicDnsName = null;
         await Volumes.ReleaseForTerminationAsync(tx, scope, instance.Id, ct).ConfigureAwait(false);
         instance.BlockDevices.Clear();
         var interfaces = await tx.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
