@@ -464,10 +464,12 @@ def server_factory(stratus_binary, tmp_path):
 
 @pytest.fixture(scope="module")
 def server(stratus_binary, tmp_path_factory, request):
-    """One server per test module."""
+    """One server per test module. A module that sets MOCK_BOOT_SECONDS gets a mock runtime that
+    boots and shuts instances down that fast (instance tests keep their waits short)."""
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp(request.module.__name__.split(".")[-1])))
+    boot = getattr(request.module, "MOCK_BOOT_SECONDS", None)
     try:
-        yield factory()
+        yield factory(extra_args=[] if boot is None else ["--mock-boot-seconds", str(boot)])
     finally:
         factory.close()
 
@@ -475,6 +477,22 @@ def server(stratus_binary, tmp_path_factory, request):
 @pytest.fixture(scope="module")
 def ec2(server):
     return server.ec2()
+
+
+@pytest.fixture(scope="module")
+def ami(ec2):
+    """The catalog's minimal x86_64 image in the client's region."""
+    return minimal_ami(ec2)
+
+
+# Waiter settings for the mock runtime's quick transitions.
+FAST = {"Delay": 1, "MaxAttempts": 30}
+
+
+def minimal_ami(client) -> str:
+    images = client.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["stratus-minimal-*-x86_64"]}])["Images"]
+    assert len(images) == 1, images
+    return images[0]["ImageId"]
 
 
 # Show the tail of each running server's log when a test fails.

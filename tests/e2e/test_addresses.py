@@ -5,29 +5,11 @@ the limit, errors, DryRun — and the aws CLI forms."""
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ServerFactory, error_of, tags_dict
-
-FAST = {"Delay": 1, "MaxAttempts": 30}
+from conftest import FAST, error_of, tags_dict
 
 
-@pytest.fixture(scope="module")
-def server(stratus_binary, tmp_path_factory):
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("addresses")))
-    try:
-        yield factory(extra_args=["--mock-boot-seconds", "0.3"])
-    finally:
-        factory.close()
 
-
-@pytest.fixture(scope="module")
-def ec2(server):
-    return server.ec2()
-
-
-@pytest.fixture(scope="module")
-def ami(ec2):
-    images = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["stratus-minimal-*-x86_64"]}])["Images"]
-    return images[0]["ImageId"]
+MOCK_BOOT_SECONDS = 0.3
 
 
 def launch(ec2, ami, wait=True, **kw):

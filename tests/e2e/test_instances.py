@@ -8,29 +8,11 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ServerFactory, default_vpc, error_of, tags_dict
-
-FAST = {"Delay": 1, "MaxAttempts": 30}
+from conftest import FAST, default_vpc, error_of, tags_dict
 
 
-@pytest.fixture(scope="module")
-def server(stratus_binary, tmp_path_factory):
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("instances")))
-    try:
-        yield factory(extra_args=["--mock-boot-seconds", "0.3"])
-    finally:
-        factory.close()
 
-
-@pytest.fixture(scope="module")
-def ec2(server):
-    return server.ec2()
-
-
-@pytest.fixture(scope="module")
-def ami(ec2):
-    images = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["stratus-minimal-*-x86_64"]}])["Images"]
-    return images[0]["ImageId"]
+MOCK_BOOT_SECONDS = 0.3
 
 
 def run(ec2, ami, **kw):

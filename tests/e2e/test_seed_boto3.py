@@ -7,23 +7,12 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ServerFactory
+from conftest import FAST
 
 RETRYABLE_ERRORS = {"InsufficientInstanceCapacity", "InsufficientHostCapacity", "Unsupported", "RequestLimitExceeded"}
 
 
-@pytest.fixture(scope="module")
-def server(stratus_binary, tmp_path_factory):
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("seed-boto3")))
-    try:
-        yield factory(extra_args=["--mock-boot-seconds", "0.3"])
-    finally:
-        factory.close()
-
-
-@pytest.fixture(scope="module")
-def ec2(server):
-    return server.ec2()
+MOCK_BOOT_SECONDS = 0.3
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +44,8 @@ def test_pattern5_launch_with_az_fallback(ec2, base):
 
     instance_id, az = launch_with_az_fallback(base["ami"], "t3.micro", "my-keypair", base["sg"])
     assert az == "us-east-1a"
-    ec2.get_waiter("instance_running").wait(InstanceIds=[instance_id], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    ec2.get_waiter("instance_status_ok").wait(InstanceIds=[instance_id], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    ec2.get_waiter("instance_running").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
+    ec2.get_waiter("instance_status_ok").wait(InstanceIds=[instance_id], WaiterConfig=FAST)
     instance = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
     assert instance["EbsOptimized"] is True and instance["MetadataOptions"]["HttpTokens"] == "required"
 
@@ -103,7 +92,7 @@ def test_lab4_scheduler_by_tags(ec2, base):
         TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])["Instances"]]
     other = ec2.run_instances(ImageId=base["ami"], InstanceType="t3.micro", MinCount=1, MaxCount=1,
                               TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Environment", "Value": "dev"}]}])["Instances"][0]["InstanceId"]
-    ec2.get_waiter("instance_running").wait(InstanceIds=scheduled + [other], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    ec2.get_waiter("instance_running").wait(InstanceIds=scheduled + [other], WaiterConfig=FAST)
 
     def handler(action, environment="dev"):
         filters = [
@@ -120,10 +109,10 @@ def test_lab4_scheduler_by_tags(ec2, base):
 
     result = handler("stop")
     assert sorted(result["instances"]) == sorted(scheduled)
-    ec2.get_waiter("instance_stopped").wait(InstanceIds=scheduled, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    ec2.get_waiter("instance_stopped").wait(InstanceIds=scheduled, WaiterConfig=FAST)
     states = {i["InstanceId"]: i["State"]["Name"] for r in ec2.describe_instances(InstanceIds=scheduled + [other])["Reservations"] for i in r["Instances"]}
     assert states == {scheduled[0]: "stopped", scheduled[1]: "stopped", other: "running"}
     assert handler("stop")["message"] == "No instances to process"
     result = handler("start")
     assert sorted(result["instances"]) == sorted(scheduled)
-    ec2.get_waiter("instance_running").wait(InstanceIds=scheduled, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    ec2.get_waiter("instance_running").wait(InstanceIds=scheduled, WaiterConfig=FAST)
