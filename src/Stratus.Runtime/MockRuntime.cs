@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Net;
 using System.Text;
 using Stratus.Domain.Instances;
 
@@ -15,10 +16,19 @@ internal sealed class MockRuntime(MockRuntimeOptions options, TimeProvider clock
     public async Task StartAsync(InstanceBoot boot, CancellationToken cancellationToken)
     {
         Log(boot.InstanceId, $"Stratus mock runtime: starting {boot.InstanceId} ({boot.InstanceType}, {boot.VCpus} vCPU, {boot.MemoryMiB} MiB) in {boot.Region}");
-        Log(boot.InstanceId, $"  image {boot.RuntimeImage ?? "(none)"}, volumes {string.Join(", ", boot.VolumeIds)}");
-        Log(boot.InstanceId, $"  network: {boot.PrivateIpAddress} in {boot.SubnetId} ({boot.VpcId}){(boot.PublicIpAddress is null ? "" : $", public {boot.PublicIpAddress}")}");
+        Log(boot.InstanceId, $"  image {boot.RuntimeImage ?? "(none)"}, volumes {string.Join(", ", boot.Disks.Select(d => d.VolumeId))}");
+        var nic = boot.PrimaryNic;
+        Log(boot.InstanceId, $"  network: {nic.PrivateIp} in {nic.SubnetId} ({nic.VpcId}){(nic.PublicIp is null ? "" : $", public {nic.PublicIp}")}");
         await Task.Delay(options.BootTime, clock, cancellationToken).ConfigureAwait(false);
         Log(boot.InstanceId, "  no guest runs under the mock runtime; the instance is reported running");
+    }
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task ResumeAsync(InstanceBoot boot, CancellationToken cancellationToken)
+    {
+        Log(boot.InstanceId, "Stratus mock runtime: resumed after a restart of Stratus");
+        return Task.CompletedTask;
     }
 
     public async Task StopAsync(string instanceId, bool force, CancellationToken cancellationToken)
@@ -43,6 +53,22 @@ internal sealed class MockRuntime(MockRuntimeOptions options, TimeProvider clock
         await Task.Delay(options.ShutdownTime, clock, cancellationToken).ConfigureAwait(false);
         Log(instanceId, "  terminated");
     }
+
+    public Task DeleteVolumeAsync(string volumeId, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken)
+    {
+        Log(instanceId, $"Stratus mock runtime: public address {publicIp ?? "(none)"}");
+        return Task.CompletedTask;
+    }
+
+    public GuestHealth? GetHealth(string instanceId) => null;
+
+    public MetadataCaller? ResolveMetadataCaller(IPAddress localAddress, IPAddress remoteAddress) => null;
+
+    public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     public Task<string> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken) =>
         Task.FromResult(_consoles.TryGetValue(instanceId, out var log) ? Snapshot(log) : "");

@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Stratus.Domain.Instances;
 
 /// <summary>What a runtime needs to boot an instance.</summary>
@@ -9,11 +11,35 @@ public sealed record InstanceBoot(
     int VCpus,
     int MemoryMiB,
     string? RuntimeImage,
-    string PrivateIpAddress,
-    string? PublicIpAddress,
-    string SubnetId,
+    GuestNic PrimaryNic,
+    IReadOnlyList<GuestDisk> Disks,
+    int InstanceStoreGiB)
+{
+    /// <summary>The guest's host name (AWS's IP-based name, e.g. <c>ip-172-31-5-10</c>).</summary>
+    public string HostName => "ip-" + PrimaryNic.PrivateIp.Replace('.', '-');
+}
+
+/// <summary>A network interface of a guest: where it sits and the addresses it has.</summary>
+public sealed record GuestNic(
+    string NetworkInterfaceId,
     string VpcId,
-    IReadOnlyList<string> VolumeIds);
+    string VpcCidr,
+    string SubnetId,
+    string SubnetCidr,
+    string PrivateIp,
+    string MacAddress,
+    string? PublicIp);
+
+/// <summary>An EBS volume attached to a guest. The root volume is created from the image on first boot and kept across stops.</summary>
+public sealed record GuestDisk(string VolumeId, string DeviceName, int SizeGiB, bool IsRoot);
+
+/// <summary>What the runtime knows of a guest's health (the source of DescribeInstanceStatus).</summary>
+/// <param name="Running">The guest process/VM is alive (system status).</param>
+/// <param name="ReachedInit">True once the guest's init reported in; false when it failed to; null while still booting.</param>
+public sealed record GuestHealth(bool Running, bool? ReachedInit);
+
+/// <summary>The instance a metadata request comes from.</summary>
+public sealed record MetadataCaller(string AccountId, string Region, string InstanceId);
 
 /// <summary>
 /// Runs instances on a host: a microVM, a system container, or (for API-only use) nothing at
@@ -21,13 +47,22 @@ public sealed record InstanceBoot(
 /// reports success or failure. Calls may take as long as the guest needs; they are made outside
 /// any store transaction.
 /// </summary>
-public interface IInstanceRuntime
+public interface IInstanceRuntime : IAsyncDisposable
 {
     /// <summary>The runtime's name as recorded on instances ("mock", "microvm", "container").</summary>
     string Name { get; }
 
+    /// <summary>Called once before any other call: take stock of what a previous run left on the host.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
     /// <summary>Boots the instance (first launch or start after stop). Returns when it is running.</summary>
     Task StartAsync(InstanceBoot boot, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// An instance recorded as running when Stratus (re)started: take up the guest if it is still
+    /// alive (re-adopt), boot it otherwise.
+    /// </summary>
+    Task ResumeAsync(InstanceBoot boot, CancellationToken cancellationToken);
 
     /// <summary>Shuts the guest down (hard when <paramref name="force"/>). Returns when it is off.</summary>
     Task StopAsync(string instanceId, bool force, CancellationToken cancellationToken);
@@ -35,9 +70,31 @@ public interface IInstanceRuntime
     /// <summary>Reboots the guest in place.</summary>
     Task RebootAsync(string instanceId, CancellationToken cancellationToken);
 
-    /// <summary>Destroys the guest and everything the runtime made for it.</summary>
+    /// <summary>Destroys the guest and everything the runtime made for it (its volumes excepted: see <see cref="DeleteVolumeAsync"/>).</summary>
     Task TerminateAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the data of a volume that no longer exists (no-op when the runtime holds none).</summary>
+    Task DeleteVolumeAsync(string volumeId, CancellationToken cancellationToken);
+
+    /// <summary>The instance's public address changed while it runs (Elastic IP associated or released).</summary>
+    Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken);
 
     /// <summary>The guest's console output so far (empty when there is none).</summary>
     Task<string> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>The guest's health, or null when the runtime runs no guest for this instance.</summary>
+    GuestHealth? GetHealth(string instanceId);
+
+    /// <summary>
+    /// Which instance a connection to the metadata service comes from, identified by the host
+    /// address it arrived on and the guest address it came from — never by anything in the request.
+    /// Null when it is not from a guest of this runtime.
+    /// </summary>
+    MetadataCaller? ResolveMetadataCaller(IPAddress localAddress, IPAddress remoteAddress);
+
+    /// <summary>
+    /// Stratus is shutting down: power guests off and remove what the host holds for them. Their
+    /// recorded state stays as it is, so the next start boots them again.
+    /// </summary>
+    Task ShutdownAsync(CancellationToken cancellationToken);
 }

@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Stratus.Domain.Compute.InstanceTypes;
+using Stratus.Domain.Ebs;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
+using Stratus.Domain.Vpc;
 
 namespace Stratus.Server.Instances;
 
@@ -66,6 +69,7 @@ internal sealed class InstanceLifecycle(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
+        await runtime.InitializeAsync(stoppingToken).ConfigureAwait(false);
         await ReconcileAsync(stoppingToken).ConfigureAwait(false);
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), clock);
         try
@@ -78,6 +82,17 @@ internal sealed class InstanceLifecycle(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// Stratus is shutting down: let running commands end, then the runtime powers guests off and
+    /// removes what it holds on the host. Recorded states stay, so the next start boots them again.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        await DrainAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        await runtime.ShutdownAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task ReconcileAsync(CancellationToken ct)
@@ -168,7 +183,7 @@ internal sealed class InstanceLifecycle(
             case LifecycleAction.Boot when instance.State == InstanceStates.Pending:
                 try
                 {
-                    await runtime.StartAsync(Boot(command.Scope, instance), ct).ConfigureAwait(false);
+                    await runtime.StartAsync(await BootAsync(command.Scope, instance, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -181,7 +196,7 @@ internal sealed class InstanceLifecycle(
                 await FinishAsync(command, InstanceStates.Pending, i => i.Transition(InstanceStates.Running, Now), ct).ConfigureAwait(false);
                 break;
             case LifecycleAction.Resume when instance.State == InstanceStates.Running:
-                await runtime.StartAsync(Boot(command.Scope, instance), ct).ConfigureAwait(false);
+                await runtime.ResumeAsync(await BootAsync(command.Scope, instance, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
                 break;
             case LifecycleAction.Stop or LifecycleAction.ForceStop when instance.State == InstanceStates.Stopping:
                 await runtime.StopAsync(instance.Id, command.Action == LifecycleAction.ForceStop, ct).ConfigureAwait(false);
@@ -196,6 +211,10 @@ internal sealed class InstanceLifecycle(
             case LifecycleAction.Terminate when instance.State == InstanceStates.ShuttingDown:
                 await runtime.TerminateAsync(instance.Id, ct).ConfigureAwait(false);
                 await FinishAsync(command, InstanceStates.ShuttingDown, null, ct, terminate: true).ConfigureAwait(false);
+                foreach (var device in instance.BlockDevices.Where(b => b.DeleteOnTermination))
+                {
+                    await runtime.DeleteVolumeAsync(device.VolumeId, ct).ConfigureAwait(false);
+                }
                 break;
             default:
                 if (logger.IsEnabled(LogLevel.Debug))
@@ -208,10 +227,26 @@ internal sealed class InstanceLifecycle(
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
-    private static InstanceBoot Boot(Scope scope, InstanceResource instance) => new(
-        scope.AccountId, scope.Region, instance.Id, instance.InstanceType, instance.VCpus, instance.MemoryMiB, instance.RuntimeImage,
-        instance.PrivateIpAddress, instance.PublicIpAddress, instance.SubnetId, instance.VpcId,
-        instance.BlockDevices.Select(b => b.VolumeId).ToList());
+    private async Task<InstanceBoot> BootAsync(Scope scope, InstanceResource instance, CancellationToken ct)
+    {
+        await using var read = await store.OpenReadAsync(ct).ConfigureAwait(false);
+        var nicId = instance.NetworkInterfaceIds.FirstOrDefault();
+        var nic = nicId is null ? null : await read.GetAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, nicId, ct).ConfigureAwait(false);
+        var subnet = await read.GetAsync<SubnetResource>(scope, ResourceTypes.Subnet, instance.SubnetId, ct).ConfigureAwait(false);
+        var vpc = await read.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, instance.VpcId, ct).ConfigureAwait(false);
+        var disks = new List<GuestDisk>();
+        foreach (var device in instance.BlockDevices)
+        {
+            var volume = await read.GetAsync<VolumeResource>(scope, ResourceTypes.Volume, device.VolumeId, ct).ConfigureAwait(false);
+            disks.Add(new GuestDisk(device.VolumeId, device.DeviceName, volume?.Size ?? 1, device.DeviceName == instance.RootDeviceName));
+        }
+        var primary = new GuestNic(
+            nic?.Id ?? "", instance.VpcId, vpc?.CidrBlock ?? subnet?.CidrBlock ?? "", instance.SubnetId, subnet?.CidrBlock ?? "",
+            instance.PrivateIpAddress, nic?.MacAddress ?? "", instance.PublicIpAddress);
+        var instanceStore = InstanceTypeCatalog.Find(instance.InstanceType)?.InstanceStorageGb ?? 0;
+        return new InstanceBoot(scope.AccountId, scope.Region, instance.Id, instance.InstanceType, instance.VCpus, instance.MemoryMiB,
+            instance.RuntimeImage, primary, disks, instanceStore);
+    }
 
     private async Task<InstanceResource?> LoadAsync(LifecycleCommand command, CancellationToken ct)
     {
