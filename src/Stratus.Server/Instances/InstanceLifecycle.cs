@@ -31,6 +31,9 @@ internal enum LifecycleAction
 
     /// <summary>A running instance found after a restart of Stratus: the runtime takes it up again.</summary>
     Resume,
+
+    /// <summary>The instance's public address changed (Elastic IP associated or released): tell the runtime if it runs.</summary>
+    SyncPublicAddress,
 }
 
 internal sealed record LifecycleCommand(Scope Scope, string InstanceId, LifecycleAction Action);
@@ -204,6 +207,9 @@ internal sealed class InstanceLifecycle(
                 {
                     i.Transition(InstanceStates.Stopped, Now, "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown");
                 }, ct).ConfigureAwait(false);
+                break;
+            case LifecycleAction.SyncPublicAddress when instance.State is InstanceStates.Running:
+                await runtime.SetPublicIpAsync(instance.Id, instance.PublicIpAddress, ct).ConfigureAwait(false);
                 break;
             case LifecycleAction.Reboot when instance.State == InstanceStates.Running:
                 await runtime.RebootAsync(instance.Id, ct).ConfigureAwait(false);

@@ -6,6 +6,8 @@ using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
 using Stratus.Protocol;
 
+using Stratus.Server.Instances;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>An Elastic IP with the instance its interface is attached to, as Describe and its filters see it.</summary>
@@ -64,6 +66,7 @@ internal sealed partial class Ec2Service
         {
             throw ElasticIps.AddressNotFound(eip.PublicIp);
         }
+        await SyncPublicAddressAfterCommitAsync(context, eip.NetworkInterfaceId).ConfigureAwait(false);
         await ElasticIps.ReleaseAsync(context.Transaction, context.Scope, eip, context.Now, context.Cancellation).ConfigureAwait(false);
     }
 
@@ -128,6 +131,8 @@ internal sealed partial class Ec2Service
         {
             throw AwsErrors.MissingParameter("instanceId or networkInterfaceId");
         }
+        await SyncPublicAddressAfterCommitAsync(context, eip.NetworkInterfaceId).ConfigureAwait(false);
+        await SyncPublicAddressAfterCommitAsync(context, eni.Id).ConfigureAwait(false);
         var associationId = await ElasticIps.AssociateAsync(context.Transaction, context.Scope, eip, eni, request.PrivateIpAddress,
             request.AllowReassociation != false, context.Now, context.Cancellation).ConfigureAwait(false);
         return new AssociateAddressResult { AssociationId = associationId };
@@ -156,7 +161,28 @@ internal sealed partial class Ec2Service
         {
             throw AwsErrors.MissingParameter("associationId");
         }
+        await SyncPublicAddressAfterCommitAsync(context, eip.NetworkInterfaceId).ConfigureAwait(false);
         await ElasticIps.DisassociateAsync(context.Transaction, context.Scope, eip, context.Now, context.Cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Once the request commits, the runtime learns the new public address of the instance the
+    /// interface is attached to (a running guest's address mapping changes live).
+    /// </summary>
+    private async Task SyncPublicAddressAfterCommitAsync(RequestContext context, string? networkInterfaceId)
+    {
+        if (networkInterfaceId is null
+            || await context.Store.GetAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, networkInterfaceId, context.Cancellation).ConfigureAwait(false)
+                is not { Attachment.InstanceId: { } instanceId })
+        {
+            return;
+        }
+        var command = new LifecycleCommand(context.Scope, instanceId, LifecycleAction.SyncPublicAddress);
+        context.AfterCommit(() =>
+        {
+            _lifecycle.Enqueue(command);
+            return Task.CompletedTask;
+        });
     }
 
     public override async Task<DescribeAddressesAttributeResult> DescribeAddressesAttributeAsync(RequestContext context, DescribeAddressesAttributeRequest request)

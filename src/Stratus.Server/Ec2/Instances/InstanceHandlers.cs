@@ -30,14 +30,12 @@ internal sealed partial class Ec2Service
         .AddMany("event.not-before-deadline", _ => [])
         .Add("instance-state-code", v => InstanceStates.Code(v.Instance.State).ToString(System.Globalization.CultureInfo.InvariantCulture))
         .Add("instance-state-name", v => v.Instance.State)
-        .Add("instance-status.reachability", v => v.Instance.State == InstanceStates.Running ? "passed" : null)
-        .Add("instance-status.status", v => StatusOf(v.Instance))
+        .Add("instance-status.reachability", v => v.InstanceReachability)
+        .Add("instance-status.status", v => InstanceView.StatusOf(v.InstanceReachability))
         .Add("operator.managed", _ => false)
         .Add("operator.principal", _ => null)
-        .Add("system-status.reachability", v => v.Instance.State == InstanceStates.Running ? "passed" : null)
-        .Add("system-status.status", v => StatusOf(v.Instance));
-
-    private static string StatusOf(InstanceResource instance) => instance.State == InstanceStates.Running ? "ok" : "not-applicable";
+        .Add("system-status.reachability", v => v.SystemReachability)
+        .Add("system-status.status", v => InstanceView.StatusOf(v.SystemReachability));
 
     public override async Task<DescribeInstancesResult> DescribeInstancesAsync(RequestContext context, DescribeInstancesRequest request)
     {
@@ -69,10 +67,10 @@ internal sealed partial class Ec2Service
             InstanceStatuses = page.Items.Select(v =>
             {
                 var running = v.Instance.State == InstanceStates.Running;
-                InstanceStatusSummary Summary() => new()
+                static InstanceStatusSummary Summary(string? reachability) => new()
                 {
-                    Status = StatusOf(v.Instance),
-                    Details = running ? [new InstanceStatusDetails { Name = "reachability", Status = "passed" }] : null,
+                    Status = InstanceView.StatusOf(reachability),
+                    Details = reachability is null ? null : [new InstanceStatusDetails { Name = "reachability", Status = reachability }],
                 };
                 return new InstanceStatus
                 {
@@ -80,8 +78,8 @@ internal sealed partial class Ec2Service
                     AvailabilityZone = v.Instance.AvailabilityZone,
                     AvailabilityZoneId = v.Instance.AvailabilityZoneId,
                     InstanceState = new InstanceState { Code = InstanceStates.Code(v.Instance.State), Name = v.Instance.State },
-                    InstanceStatusValue = Summary(),
-                    SystemStatus = Summary(),
+                    InstanceStatusValue = Summary(v.InstanceReachability),
+                    SystemStatus = Summary(v.SystemReachability),
                     AttachedEbsStatus = new EbsStatusSummary { Status = running ? "ok" : "not-applicable" },
                     Events = [],
                 };
@@ -273,7 +271,7 @@ internal sealed partial class Ec2Service
     }
 
     /// <summary>Instances with their interfaces, after ids and filters; terminated ones only while still visible.</summary>
-    private static async Task<List<InstanceView>> SelectInstancesAsync(RequestContext context, List<string>? ids, List<Filter>? filters, FilterSet<InstanceView> filterSet, bool includeAll)
+    private async Task<List<InstanceView>> SelectInstancesAsync(RequestContext context, List<string>? ids, List<Filter>? filters, FilterSet<InstanceView> filterSet, bool includeAll)
     {
         _ = includeAll;
         var cutoff = context.Now - InstanceLifecycle.TerminatedVisibleFor;
@@ -297,7 +295,11 @@ internal sealed partial class Ec2Service
         var interfaces = (await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false))
             .Where(n => n.Attachment?.InstanceId is not null)
             .ToLookup(n => n.Attachment!.InstanceId!);
-        var views = instances.Select(i => new InstanceView(i, interfaces[i.Id].OrderBy(n => n.Attachment!.DeviceIndex).ToList()));
+        var runtime = _lifecycle.Runtime;
+        var views = instances.Select(i => new InstanceView(i, interfaces[i.Id].OrderBy(n => n.Attachment!.DeviceIndex).ToList())
+        {
+            Health = i.State == InstanceStates.Running ? runtime.GetHealth(i.Id) : null,
+        });
         return filterSet.Apply(views, ToCriteria(filters)).ToList();
     }
 

@@ -9,6 +9,36 @@ namespace Stratus.Server.Ec2;
 /// <summary>An instance with the network interfaces attached to it, as Describe and its filters see it.</summary>
 internal sealed record InstanceView(InstanceResource Instance, IReadOnlyList<NetworkInterfaceResource> Interfaces)
 {
+    /// <summary>What the runtime reports of the guest (null under the mock runtime or when no guest runs).</summary>
+    public GuestHealth? Health { get; init; }
+
+    /// <summary>
+    /// The system status check: the guest process/VM is alive. Reachability: passed, failed, or
+    /// null when the instance is not running (not-applicable).
+    /// </summary>
+    public string? SystemReachability => Instance.State != InstanceStates.Running ? null : Health is { Running: false } ? "failed" : "passed";
+
+    /// <summary>
+    /// The instance status check: the guest's init reported in ("passed"), never did ("failed"),
+    /// or is still booting ("initializing"); null when the instance is not running.
+    /// </summary>
+    public string? InstanceReachability => Instance.State != InstanceStates.Running ? null : Health switch
+    {
+        null => "passed",
+        { Running: false } or { ReachedInit: false } => "failed",
+        { ReachedInit: true } => "passed",
+        _ => "initializing",
+    };
+
+    /// <summary>The summary status AWS derives from a reachability detail.</summary>
+    public static string StatusOf(string? reachability) => reachability switch
+    {
+        null => "not-applicable",
+        "passed" => "ok",
+        "failed" => "impaired",
+        _ => "initializing",
+    };
+
     /// <summary>False once terminated: a terminated instance keeps no address, subnet or groups.</summary>
     public bool Live => Instance.State != InstanceStates.Terminated;
 
