@@ -756,13 +756,28 @@ public sealed class LinuxHostNetwork : IHostNetwork
     private static async Task StopProcessAsync(int pid)
     {
         await HostCommand.TryAsync("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
-        for (var i = 0; i < 100 && Directory.Exists($"/proc/{pid}"); i++)
+        for (var i = 0; i < 100 && IsAlive(pid); i++)
         {
-            await Task.Delay(20).ConfigureAwait(false);
+            await Task.Delay(10).ConfigureAwait(false);
         }
-        if (Directory.Exists($"/proc/{pid}"))
+        if (IsAlive(pid))
         {
             await HostCommand.TryAsync("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>True while the process runs (a daemon that exited stays a zombie until its reaper gets to it).</summary>
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault();
+            return state is not ('Z' or 'X' or default(char));
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 

@@ -200,7 +200,8 @@ public sealed class HostNetworkLifecycleTests(ITestOutputHelper output)
             var octet = Net.RandomOctet();
             var guest = Net.NewGuest(guests);
             var nic = Net.Nic(Net.VpcId(), $"10.{octet}.0.0/16", $"10.{octet}.48.0/20", $"10.{octet}.48.77");
-            var attachment = await network.AttachVethAsync(Account, "eu-west-1", Net.InstanceId(), nic, "/run/netns/" + guest, configureAddress: false, CancellationToken.None);
+            var instanceId = Net.InstanceId();
+            var attachment = await network.AttachVethAsync(Account, "eu-west-1", instanceId, nic, "/run/netns/" + guest, configureAddress: false, CancellationToken.None);
             Assert.Equal($"10.{octet}.48.1", attachment.Gateway);
             Assert.Equal($"10.{octet}.0.2", attachment.DnsServer);
             Assert.Equal(20, attachment.PrefixLength);
@@ -216,6 +217,18 @@ public sealed class HostNetworkLifecycleTests(ITestOutputHelper output)
 
             var lookup = Net.Sh($"ip netns exec {guest} busybox nslookup ip-10-{octet}-48-77.eu-west-1.compute.internal 10.{octet}.0.2");
             Assert.Contains($"10.{octet}.48.77", lookup.StandardOutput + lookup.StandardError);
+
+            // The address goes to the next interface that gets it, whatever the old lease said (AWS reuses private addresses).
+            var vpcId = nic.VpcId;
+            var other = Net.NewGuest(guests);
+            await network.AttachVethAsync(Account, "eu-west-1", Net.InstanceId(), Net.Nic(vpcId, nic.VpcCidr, nic.SubnetCidr, $"10.{octet}.48.78"), "/run/netns/" + other, configureAddress: true, CancellationToken.None);
+            await network.DetachAsync(instanceId, CancellationToken.None);
+            var again = Net.NewGuest(guests);
+            await network.AttachVethAsync(Account, "eu-west-1", Net.InstanceId(), Net.Nic(vpcId, nic.VpcCidr, nic.SubnetCidr, nic.PrivateIp), "/run/netns/" + again, configureAddress: false, CancellationToken.None);
+            File.Delete(lease);
+            dhcp = Net.Sh($"ip netns exec {again} busybox udhcpc -i eth0 -n -q -t 5 -T 1 -s {script}");
+            Assert.True(dhcp.Succeeded, dhcp.StandardError + dhcp.StandardOutput);
+            Assert.StartsWith($"10.{octet}.48.77 ", File.ReadAllText(lease), StringComparison.Ordinal);
         }
         finally
         {
