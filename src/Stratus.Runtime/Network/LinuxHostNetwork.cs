@@ -246,6 +246,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            var restartDhcp = false;
             var (oldVpc, old) = Find(instanceId);
             if (oldVpc is not null && old is not null)
             {
@@ -261,7 +262,17 @@ public sealed class LinuxHostNetwork : IHostNetwork
                     }
                     return Attachment(oldVpc, old);
                 }
-                await DetachLockedAsync(oldVpc, old, cancellationToken).ConfigureAwait(false);
+                if (oldVpc.Key == VpcNetworkRecord.VpcKey(accountId, region, nic.VpcId))
+                {
+                    // Plugged in again in the same VPC (a guest rebooted into a new namespace): keep the VPC up.
+                    await RemoveNicDevicesAsync(oldVpc, old).ConfigureAwait(false);
+                    oldVpc.Nics.Remove(old);
+                    restartDhcp = old.MacAddress != mac && LeasesMention(oldVpc, old.PrivateIp);
+                }
+                else
+                {
+                    await DetachLockedAsync(oldVpc, old, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             var key = VpcNetworkRecord.VpcKey(accountId, region, nic.VpcId);
@@ -318,7 +329,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
                     await CreateVethAsync(vpc, record, subnet, configureAddress, cancellationToken).ConfigureAwait(false);
                 }
                 Save(vpc);
-                await ApplyAsync(vpc, restartDhcp: false, cancellationToken).ConfigureAwait(false);
+                await ApplyAsync(vpc, restartDhcp, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -413,7 +424,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
         await NsIpAsync(ns, cancellationToken, "link", "set", Bridge, "up").ConfigureAwait(false);
         await NsIpAsync(ns, cancellationToken, "addr", "replace", MetadataAddress + "/32", "dev", Bridge).ConfigureAwait(false);
         await NsIpAsync(ns, cancellationToken, "addr", "replace", DnsAddress(vpc) + "/32", "dev", Bridge).ConfigureAwait(false);
-        await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.disable_ipv6=1"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"], cancellationToken: cancellationToken).ConfigureAwait(false);
 
         using (await HostLock.AcquireAsync(HostLockPath, cancellationToken).ConfigureAwait(false))
         {

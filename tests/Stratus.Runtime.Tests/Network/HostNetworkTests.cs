@@ -267,6 +267,14 @@ public sealed class HostNetworkLifecycleTests(ITestOutputHelper output)
             Assert.True(Net.Sh($"ip -n {tap.Namespace} link show dev {tap.HostDevice} | grep -q 'master br0'").Succeeded);
             var records = network.Snapshot();
 
+            // Plugged in again (a container rebooted into a new namespace): same VPC namespace and uplink, new port.
+            await network.AttachVethAsync(Account, "us-east-1", first, Net.Nic(vpcId, cidr, $"10.{octet}.0.0/24", $"10.{octet}.0.10", $"198.19.{octet}.10"), "/run/netns/" + g2, true, CancellationToken.None);
+            var after = network.Snapshot().Single();
+            Assert.Equal(records.Single().Namespace, after.Namespace);
+            Assert.Equal(records.Single().HostAddress, after.HostAddress);
+            Assert.False(Net.Sh($"ip -n {g1} link show dev eth0").Succeeded);
+            Assert.True(Net.Ping(null, $"198.19.{octet}.10"));
+
             watch.Restart();
             await network.DetachAsync(second, CancellationToken.None);
             output.WriteLine($"detach: {watch.Elapsed.TotalMilliseconds:F0} ms");
