@@ -27,6 +27,11 @@ have npm || need_apt+=(npm)
 have ssh-keygen || need_apt+=(openssh-client)
 have openssl || need_apt+=(openssl)
 have puttygen || need_apt+=(putty-tools)
+# VPC networking for real guests (src/Stratus.Runtime/Network): iproute2, nftables, dnsmasq; busybox for its tests.
+have ip || need_apt+=(iproute2)
+have nft || need_apt+=(nftables)
+have dnsmasq || need_apt+=(dnsmasq-base)
+have busybox || need_apt+=(busybox-static)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing from Debian: ${need_apt[*]}"

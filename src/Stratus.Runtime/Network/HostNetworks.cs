@@ -1,0 +1,14 @@
+using Stratus.Runtime.Host;
+
+namespace Stratus.Runtime.Network;
+
+/// <summary>The host networks the real-guest runtimes can use.</summary>
+public static class HostNetworks
+{
+    /// <summary>
+    /// VPC networking on this Linux host (root, iproute2, nftables, dnsmasq). State is recorded
+    /// under <c>&lt;StateDirectory&gt;/network/</c>; call <see cref="IHostNetwork.InitializeAsync"/>
+    /// before anything else. <paramref name="log"/> receives what it repairs or cannot clean up.
+    /// </summary>
+    public static IHostNetwork Linux(HostRuntimeOptions options, Action<string>? log = null) => new LinuxHostNetwork(options, log);
+}

@@ -1,0 +1,994 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Stratus.Domain.Instances;
+using Stratus.Runtime.Host;
+
+namespace Stratus.Runtime.Network;
+
+/// <summary>
+/// <see cref="IHostNetwork"/> on Linux with iproute2, nftables and dnsmasq (run as root). Each
+/// VPC is a network namespace <c>stx-&lt;hex&gt;</c> with a bridge <c>br0</c> (every used
+/// subnet's router address, 169.254.169.254/32 and the VPC's DNS address), an uplink veth
+/// <c>sxh-&lt;hex&gt;</c> ⟷ <c>up0</c> with a /30 from 100.64.0.0/10, host policy routing
+/// (<c>from &lt;uplink address&gt; lookup &lt;table&gt;</c>) so replies reach the right VPC even
+/// when CIDRs overlap, an nftables <c>ip stratus</c> table (metadata DNAT, public-address
+/// DNAT/SNAT) and <c>bridge stratus</c> table (anti-spoofing per port), and a dnsmasq for DHCP
+/// and the VPC's names. Everything is recorded under <c>&lt;state&gt;/network/</c>.
+/// </summary>
+public sealed class LinuxHostNetwork : IHostNetwork
+{
+    internal const string Bridge = "br0";
+    internal const string NamespaceUplink = "up0";
+    internal const int RulePriority = 1000;
+    private const string MetadataAddress = "169.254.169.254";
+    private const string PublicPool = "198.18.0.0/15";
+    private const string HostLockPath = "/run/stratus-network.lock";
+    private static readonly Ipv4Cidr UplinkPool = Ipv4Cidr.Parse("100.64.0.0/10");
+
+    private readonly HostRuntimeOptions _options;
+    private readonly Action<string> _log;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, VpcNetworkRecord> _vpcs = new(StringComparer.Ordinal);
+    private Dictionary<(uint Local, uint Remote), MetadataCaller> _callers = [];
+
+    /// <summary>Creates the network on <paramref name="options"/>' state directory; reads what an earlier run recorded but changes nothing until called.</summary>
+    public LinuxHostNetwork(HostRuntimeOptions options, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _log = log ?? (_ => { });
+        GuardTable = "stratus_" + Hex8(Path.GetFullPath(options.StateDirectory));
+        if (Directory.Exists(options.NetworkDirectory))
+        {
+            foreach (var file in Directory.EnumerateFiles(options.NetworkDirectory, "stx-*.json"))
+            {
+                try
+                {
+                    var record = JsonSerializer.Deserialize<VpcNetworkRecord>(File.ReadAllText(file), NetworkJson.Options);
+                    if (record is not null)
+                    {
+                        _vpcs[record.Key] = record;
+                    }
+                }
+                catch (JsonException e)
+                {
+                    _log($"network: ignoring unreadable record {file}: {e.Message}");
+                }
+            }
+        }
+        RebuildCallers();
+    }
+
+    /// <summary>The host nftables table (family inet) that keeps VPCs from forwarding to each other's private addresses through the host.</summary>
+    internal string GuardTable { get; }
+
+    /// <summary>A copy of the current records (for tests and diagnostics).</summary>
+    internal IReadOnlyList<VpcNetworkRecord> Snapshot()
+    {
+        _gate.Wait();
+        try
+        {
+            return _vpcs.Values.Select(v => JsonSerializer.Deserialize<VpcNetworkRecord>(JsonSerializer.Serialize(v, NetworkJson.Options), NetworkJson.Options)!).ToList();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task InitializeAsync(IReadOnlySet<string> keep, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keep);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var vpc in _vpcs.Values.ToList())
+            {
+                foreach (var nic in vpc.Nics.Where(n => !keep.Contains(n.InstanceId)).ToList())
+                {
+                    await RemoveNicDevicesAsync(vpc, nic).ConfigureAwait(false);
+                    vpc.Nics.Remove(nic);
+                }
+                if (vpc.Nics.Count == 0)
+                {
+                    await TeardownVpcAsync(vpc).ConfigureAwait(false);
+                    continue;
+                }
+                await EnsureVpcAsync(vpc, cancellationToken).ConfigureAwait(false);
+                foreach (var nic in vpc.Nics.ToList())
+                {
+                    if (nic.Kind == "tap")
+                    {
+                        await EnsureTapAsync(vpc, nic, cancellationToken).ConfigureAwait(false);
+                    }
+                    else if (!await LinkExistsAsync(vpc.Namespace, nic.Device, cancellationToken).ConfigureAwait(false))
+                    {
+                        // The container (and its namespace) is gone: its runtime plugs it in again when it boots it.
+                        _log($"network: {nic.InstanceId}'s veth {nic.Device} is gone; it is attached again when the instance boots");
+                        vpc.Nics.Remove(nic);
+                    }
+                }
+                if (vpc.Nics.Count == 0)
+                {
+                    await TeardownVpcAsync(vpc).ConfigureAwait(false);
+                    continue;
+                }
+                Save(vpc);
+                await ApplyAsync(vpc, restartDhcp: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            RebuildCallers();
+            _gate.Release();
+        }
+    }
+
+    public Task<NicAttachment> AttachTapAsync(string accountId, string region, string instanceId, GuestNic nic, CancellationToken cancellationToken) =>
+        AttachAsync(accountId, region, instanceId, nic, "tap", null, false, cancellationToken);
+
+    public Task<NicAttachment> AttachVethAsync(string accountId, string region, string instanceId, GuestNic nic, string guestNamespacePath, bool configureAddress, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(guestNamespacePath);
+        return AttachAsync(accountId, region, instanceId, nic, "veth", guestNamespacePath, configureAddress, cancellationToken);
+    }
+
+    public async Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken)
+    {
+        if (publicIp is not null)
+        {
+            _ = Ipv4.Parse(publicIp);
+        }
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var (vpc, nic) = Find(instanceId);
+            if (vpc is null || nic is null || nic.PublicIp == publicIp)
+            {
+                return;
+            }
+            nic.PublicIp = publicIp;
+            Save(vpc);
+            await ApplyAsync(vpc, restartDhcp: false, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task DetachAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var (vpc, nic) = Find(instanceId);
+            if (vpc is null || nic is null)
+            {
+                return;
+            }
+            await DetachLockedAsync(vpc, nic, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            RebuildCallers();
+            _gate.Release();
+        }
+    }
+
+    public MetadataCaller? ResolveMetadataCaller(IPAddress localAddress, IPAddress remoteAddress)
+    {
+        ArgumentNullException.ThrowIfNull(localAddress);
+        ArgumentNullException.ThrowIfNull(remoteAddress);
+        if (localAddress.IsIPv4MappedToIPv6)
+        {
+            localAddress = localAddress.MapToIPv4();
+        }
+        if (remoteAddress.IsIPv4MappedToIPv6)
+        {
+            remoteAddress = remoteAddress.MapToIPv4();
+        }
+        if (localAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || remoteAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            return null;
+        }
+        var callers = Volatile.Read(ref _callers);
+        return callers.GetValueOrDefault((Ipv4.Parse(localAddress.ToString()), Ipv4.Parse(remoteAddress.ToString())));
+    }
+
+    public async Task ShutdownAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var vpc in _vpcs.Values.ToList())
+            {
+                await TeardownVpcAsync(vpc).ConfigureAwait(false);
+            }
+            await QuietlyAsync(() => RemoveGuardTableAsync()).ConfigureAwait(false);
+        }
+        finally
+        {
+            RebuildCallers();
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Leaves the host as it is (a later run takes it up with <see cref="InitializeAsync"/>); see <see cref="ShutdownAsync"/>.</summary>
+    public ValueTask DisposeAsync()
+    {
+        _gate.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<NicAttachment> AttachAsync(string accountId, string region, string instanceId, GuestNic nic, string kind, string? guestNamespace, bool configureAddress, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(accountId);
+        ArgumentException.ThrowIfNullOrEmpty(region);
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        ArgumentNullException.ThrowIfNull(nic);
+        var subnet = Ipv4Cidr.Parse(nic.SubnetCidr);
+        var vpcCidr = Ipv4Cidr.Parse(nic.VpcCidr);
+        var privateIp = Ipv4.Parse(nic.PrivateIp);
+        if (!subnet.Contains(privateIp))
+        {
+            throw new ArgumentException($"{nic.PrivateIp} is not in subnet {nic.SubnetCidr}", nameof(nic));
+        }
+        if (nic.PublicIp is not null)
+        {
+            _ = Ipv4.Parse(nic.PublicIp);
+        }
+        var mac = NormalizeMac(nic.MacAddress);
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var restartDhcp = false;
+            var (oldVpc, old) = Find(instanceId);
+            if (oldVpc is not null && old is not null)
+            {
+                if (kind == "tap" && old.Kind == "tap" && oldVpc.Key == VpcNetworkRecord.VpcKey(accountId, region, nic.VpcId)
+                    && old.MacAddress == mac && old.PrivateIp == nic.PrivateIp && old.SubnetCidr == subnet.ToString()
+                    && await LinkExistsAsync(oldVpc.Namespace, old.Device, cancellationToken).ConfigureAwait(false))
+                {
+                    if (old.PublicIp != nic.PublicIp)
+                    {
+                        old.PublicIp = nic.PublicIp;
+                        Save(oldVpc);
+                        await ApplyAsync(oldVpc, restartDhcp: false, cancellationToken).ConfigureAwait(false);
+                    }
+                    return Attachment(oldVpc, old);
+                }
+                if (oldVpc.Key == VpcNetworkRecord.VpcKey(accountId, region, nic.VpcId))
+                {
+                    // Plugged in again in the same VPC (a guest rebooted into a new namespace): keep the VPC up.
+                    await RemoveNicDevicesAsync(oldVpc, old).ConfigureAwait(false);
+                    oldVpc.Nics.Remove(old);
+                    restartDhcp = old.MacAddress != mac && LeasesMention(oldVpc, old.PrivateIp);
+                }
+                else
+                {
+                    await DetachLockedAsync(oldVpc, old, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            var key = VpcNetworkRecord.VpcKey(accountId, region, nic.VpcId);
+            if (!_vpcs.TryGetValue(key, out var vpc))
+            {
+                var ns = NewNamespaceName(key);
+                vpc = new VpcNetworkRecord
+                {
+                    AccountId = accountId,
+                    Region = region,
+                    VpcId = nic.VpcId,
+                    VpcCidr = vpcCidr.ToString(),
+                    Namespace = ns,
+                    UplinkDevice = "sxh-" + ns[4..],
+                };
+                _vpcs[key] = vpc;
+                try
+                {
+                    await EnsureVpcAsync(vpc, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await TeardownVpcAsync(vpc).ConfigureAwait(false);
+                    throw;
+                }
+            }
+            else if (!File.Exists(NamespacePath(vpc.Namespace)) || !await LinkExistsAsync(null, vpc.UplinkDevice, cancellationToken).ConfigureAwait(false))
+            {
+                await EnsureVpcAsync(vpc, cancellationToken).ConfigureAwait(false);
+            }
+
+            var record = new NicRecord
+            {
+                InstanceId = instanceId,
+                NetworkInterfaceId = nic.NetworkInterfaceId,
+                Kind = kind,
+                Device = DeviceName(vpc, kind == "tap" ? "t-" : "v-", instanceId),
+                MacAddress = mac,
+                PrivateIp = nic.PrivateIp,
+                SubnetCidr = subnet.ToString(),
+                PublicIp = nic.PublicIp,
+                GuestNamespace = guestNamespace,
+            };
+            vpc.Nics.Add(record);
+            try
+            {
+                await NsIpAsync(vpc.Namespace, cancellationToken, "addr", "replace", $"{subnet.At(1)}/{subnet.Prefix}", "dev", Bridge).ConfigureAwait(false);
+                if (kind == "tap")
+                {
+                    await EnsureTapAsync(vpc, record, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await CreateVethAsync(vpc, record, subnet, configureAddress, cancellationToken).ConfigureAwait(false);
+                }
+                Save(vpc);
+                await ApplyAsync(vpc, restartDhcp, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await DetachLockedAsync(vpc, record, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+            return Attachment(vpc, record);
+        }
+        finally
+        {
+            RebuildCallers();
+            _gate.Release();
+        }
+    }
+
+    private static NicAttachment Attachment(VpcNetworkRecord vpc, NicRecord nic)
+    {
+        var subnet = Ipv4Cidr.Parse(nic.SubnetCidr);
+        return new NicAttachment(vpc.Namespace, nic.Device, nic.Kind == "veth" ? "eth0" : null, subnet.At(1), subnet.Prefix, DnsAddress(vpc));
+    }
+
+    private async Task DetachLockedAsync(VpcNetworkRecord vpc, NicRecord nic, CancellationToken cancellationToken)
+    {
+        await RemoveNicDevicesAsync(vpc, nic).ConfigureAwait(false);
+        vpc.Nics.Remove(nic);
+        if (vpc.Nics.Count == 0)
+        {
+            await TeardownVpcAsync(vpc).ConfigureAwait(false);
+            return;
+        }
+        Save(vpc);
+        // dnsmasq keeps a lease for the detached MAC and would refuse its address to the next interface that gets it.
+        await ApplyAsync(vpc, restartDhcp: LeasesMention(vpc, nic.PrivateIp), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RemoveNicDevicesAsync(VpcNetworkRecord vpc, NicRecord nic)
+    {
+        if (File.Exists(NamespacePath(vpc.Namespace)))
+        {
+            await QuietlyAsync(async () =>
+            {
+                var result = await HostCommand.TryAsync("ip", ["-n", vpc.Namespace, "link", "del", nic.Device]).ConfigureAwait(false);
+                if (!result.Succeeded && !result.StandardError.Contains("Cannot find device", StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException(result.StandardError.Trim());
+                }
+            }).ConfigureAwait(false);
+        }
+        if (nic.PublicIp is not null)
+        {
+            await QuietlyAsync(() => HostCommand.TryAsync("ip", ["route", "del", nic.PublicIp + "/32", "dev", vpc.UplinkDevice])).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task EnsureTapAsync(VpcNetworkRecord vpc, NicRecord nic, CancellationToken cancellationToken)
+    {
+        if (!await LinkExistsAsync(vpc.Namespace, nic.Device, cancellationToken).ConfigureAwait(false))
+        {
+            await NsIpAsync(vpc.Namespace, cancellationToken, "tuntap", "add", "mode", "tap", "name", nic.Device).ConfigureAwait(false);
+        }
+        await NsIpAsync(vpc.Namespace, cancellationToken, "link", "set", nic.Device, "master", Bridge, "up").ConfigureAwait(false);
+        await NsIpAsync(vpc.Namespace, cancellationToken, "addr", "replace", $"{Ipv4Cidr.Parse(nic.SubnetCidr).At(1)}/{Ipv4Cidr.Parse(nic.SubnetCidr).Prefix}", "dev", Bridge).ConfigureAwait(false);
+    }
+
+    private static async Task CreateVethAsync(VpcNetworkRecord vpc, NicRecord nic, Ipv4Cidr subnet, bool configureAddress, CancellationToken cancellationToken)
+    {
+        var guest = nic.GuestNamespace!;
+        await NsIpAsync(vpc.Namespace, cancellationToken, "link", "add", nic.Device, "type", "veth", "peer", "name", "eth0", "address", nic.MacAddress, "netns", guest).ConfigureAwait(false);
+        await NsIpAsync(vpc.Namespace, cancellationToken, "link", "set", nic.Device, "master", Bridge, "up").ConfigureAwait(false);
+        await GuestIpAsync(guest, cancellationToken, "link", "set", "eth0", "up").ConfigureAwait(false);
+        if (configureAddress)
+        {
+            await GuestIpAsync(guest, cancellationToken, "addr", "add", $"{nic.PrivateIp}/{subnet.Prefix}", "dev", "eth0").ConfigureAwait(false);
+            await GuestIpAsync(guest, cancellationToken, "route", "add", "default", "via", subnet.At(1), "dev", "eth0").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Creates or repairs the VPC's namespace, bridge, uplink, host routing and guard table (idempotent).</summary>
+    private async Task EnsureVpcAsync(VpcNetworkRecord vpc, CancellationToken cancellationToken)
+    {
+        var ns = vpc.Namespace;
+        Directory.CreateDirectory(VpcDirectory(vpc));
+        if (!File.Exists(NamespacePath(ns)))
+        {
+            await HostCommand.RunAsync("ip", ["netns", "add", ns], cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        await NsIpAsync(ns, cancellationToken, "link", "set", "lo", "up").ConfigureAwait(false);
+        if (!await LinkExistsAsync(ns, Bridge, cancellationToken).ConfigureAwait(false))
+        {
+            await NsIpAsync(ns, cancellationToken, "link", "add", Bridge, "type", "bridge", "forward_delay", "0").ConfigureAwait(false);
+        }
+        await NsIpAsync(ns, cancellationToken, "link", "set", Bridge, "up").ConfigureAwait(false);
+        await NsIpAsync(ns, cancellationToken, "addr", "replace", MetadataAddress + "/32", "dev", Bridge).ConfigureAwait(false);
+        await NsIpAsync(ns, cancellationToken, "addr", "replace", DnsAddress(vpc) + "/32", "dev", Bridge).ConfigureAwait(false);
+        await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"], cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        using (await HostLock.AcquireAsync(HostLockPath, cancellationToken).ConfigureAwait(false))
+        {
+            if (!await LinkExistsAsync(null, vpc.UplinkDevice, cancellationToken).ConfigureAwait(false))
+            {
+                await NsIpQuietAsync(ns, "link", "del", NamespaceUplink).ConfigureAwait(false);
+                await AllocateUplinkAsync(vpc, cancellationToken).ConfigureAwait(false);
+                await HostCommand.RunAsync("ip", ["link", "add", vpc.UplinkDevice, "type", "veth", "peer", "name", NamespaceUplink, "netns", ns], cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            await HostCommand.RunAsync("ip", ["addr", "replace", $"{vpc.HostAddress}/{vpc.UplinkPrefix}", "dev", vpc.UplinkDevice], cancellationToken: cancellationToken).ConfigureAwait(false);
+            await HostCommand.RunAsync("ip", ["link", "set", vpc.UplinkDevice, "up"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            await WriteSysctlAsync($"/proc/sys/net/ipv4/conf/{vpc.UplinkDevice}/rp_filter", "2").ConfigureAwait(false);
+            await NsIpAsync(ns, cancellationToken, "addr", "replace", $"{vpc.NamespaceAddress}/{vpc.UplinkPrefix}", "dev", NamespaceUplink).ConfigureAwait(false);
+            await NsIpAsync(ns, cancellationToken, "link", "set", NamespaceUplink, "up").ConfigureAwait(false);
+            await NsIpAsync(ns, cancellationToken, "route", "replace", "default", "via", vpc.HostAddress, "dev", NamespaceUplink).ConfigureAwait(false);
+
+            if (vpc.RouteTable == 0 || await TableTakenByOtherAsync(vpc, cancellationToken).ConfigureAwait(false))
+            {
+                vpc.RouteTable = await AllocateTableAsync(vpc, cancellationToken).ConfigureAwait(false);
+            }
+            var table = vpc.RouteTable.ToString(CultureInfo.InvariantCulture);
+            await HostCommand.RunAsync("ip", ["route", "replace", "default", "via", vpc.NamespaceAddress, "dev", vpc.UplinkDevice, "table", table], cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!await RuleExistsAsync(vpc, cancellationToken).ConfigureAwait(false))
+            {
+                await HostCommand.RunAsync("ip", ["rule", "add", "pref", RulePriority.ToString(CultureInfo.InvariantCulture), "from", vpc.HostAddress, "lookup", table], cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            await ClaimMainRouteAsync(vpc, cancellationToken).ConfigureAwait(false);
+        }
+
+        if ((await File.ReadAllTextAsync("/proc/sys/net/ipv4/ip_forward", cancellationToken).ConfigureAwait(false)).Trim() != "1")
+        {
+            _log("network: turning on IPv4 forwarding on the host");
+            await WriteSysctlAsync("/proc/sys/net/ipv4/ip_forward", "1").ConfigureAwait(false);
+        }
+        if ((await File.ReadAllTextAsync("/proc/sys/net/ipv4/conf/all/rp_filter", cancellationToken).ConfigureAwait(false)).Trim() == "1")
+        {
+            _log("network: strict reverse-path filtering would drop VPC replies; making it loose (net.ipv4.conf.all.rp_filter=2)");
+            await WriteSysctlAsync("/proc/sys/net/ipv4/conf/all/rp_filter", "2").ConfigureAwait(false);
+        }
+        await HostCommand.RunAsync("nft", ["-f", "-"], GuardRuleset(), cancellationToken).ConfigureAwait(false);
+        Save(vpc);
+    }
+
+    /// <summary>Routes the VPC's CIDR in the host's main table when no other route there overlaps it.</summary>
+    private static async Task ClaimMainRouteAsync(VpcNetworkRecord vpc, CancellationToken cancellationToken)
+    {
+        var cidr = Ipv4Cidr.Parse(vpc.VpcCidr);
+        var routes = JsonDocument.Parse(await HostCommand.RunAsync("ip", ["-j", "-4", "route", "show", "table", "main"], cancellationToken: cancellationToken).ConfigureAwait(false));
+        foreach (var route in routes.RootElement.EnumerateArray())
+        {
+            var dst = route.GetProperty("dst").GetString();
+            if (dst is null or "default")
+            {
+                continue;
+            }
+            if (Ipv4Cidr.Parse(dst).Overlaps(cidr))
+            {
+                var ours = route.TryGetProperty("dev", out var dev) && dev.GetString() == vpc.UplinkDevice;
+                vpc.MainRoute = ours && Ipv4Cidr.Parse(dst) == cidr;
+                return;
+            }
+        }
+        await HostCommand.RunAsync("ip", ["route", "add", vpc.VpcCidr, "via", vpc.NamespaceAddress, "dev", vpc.UplinkDevice], cancellationToken: cancellationToken).ConfigureAwait(false);
+        vpc.MainRoute = true;
+    }
+
+    private async Task AllocateUplinkAsync(VpcNetworkRecord vpc, CancellationToken cancellationToken)
+    {
+        var usedAddresses = new HashSet<uint>();
+        var usedBlocks = new List<Ipv4Cidr>();
+        using (var addresses = JsonDocument.Parse(await HostCommand.RunAsync("ip", ["-j", "-4", "addr", "show"], cancellationToken: cancellationToken).ConfigureAwait(false)))
+        {
+            foreach (var link in addresses.RootElement.EnumerateArray())
+            {
+                if (!link.TryGetProperty("addr_info", out var infos))
+                {
+                    continue;
+                }
+                foreach (var info in infos.EnumerateArray())
+                {
+                    if (info.TryGetProperty("local", out var local) && local.GetString() is { } text)
+                    {
+                        var address = Ipv4.Parse(text);
+                        usedAddresses.Add(address);
+                        if (info.TryGetProperty("prefixlen", out var prefix) && prefix.GetInt32() >= 16)
+                        {
+                            usedBlocks.Add(Ipv4Cidr.Parse($"{text}/{prefix.GetInt32()}"));
+                        }
+                    }
+                }
+            }
+        }
+        using (var routes = JsonDocument.Parse(await HostCommand.RunAsync("ip", ["-j", "-4", "route", "show", "table", "all"], cancellationToken: cancellationToken).ConfigureAwait(false)))
+        {
+            foreach (var route in routes.RootElement.EnumerateArray())
+            {
+                if (route.TryGetProperty("dst", out var dst) && dst.GetString() is { } text && text != "default")
+                {
+                    var block = Ipv4Cidr.Parse(text);
+                    if (block.Prefix >= 16 && block.Overlaps(UplinkPool))
+                    {
+                        usedBlocks.Add(block);
+                    }
+                }
+            }
+        }
+        foreach (var other in _vpcs.Values.Where(v => v != vpc && v.HostAddress.Length > 0))
+        {
+            usedBlocks.Add(Ipv4Cidr.Parse($"{other.HostAddress}/{other.UplinkPrefix}"));
+        }
+
+        const uint blocks = 1u << 20; // /30 blocks in 100.64.0.0/10
+        var start = BitConverter.ToUInt32(SHA256.HashData(Encoding.UTF8.GetBytes(vpc.Namespace))) % blocks;
+        for (uint i = 0; i < blocks; i++)
+        {
+            var candidate = new Ipv4Cidr(UplinkPool.Network + (((start + i) % blocks) * 4), 30);
+            if (usedAddresses.Any(candidate.Contains) || usedBlocks.Any(candidate.Overlaps))
+            {
+                continue;
+            }
+            vpc.HostAddress = candidate.At(1);
+            vpc.NamespaceAddress = candidate.At(2);
+            vpc.UplinkPrefix = 30;
+            return;
+        }
+        throw new InvalidOperationException("no free /30 left in 100.64.0.0/10 for a VPC uplink");
+    }
+
+    private static async Task<HashSet<int>> TablesInUseAsync(CancellationToken cancellationToken)
+    {
+        var used = new HashSet<int>();
+        foreach (var command in new[] { new[] { "-j", "rule", "show" }, new[] { "-j", "route", "show", "table", "all" } })
+        {
+            using var document = JsonDocument.Parse(await HostCommand.RunAsync("ip", command, cancellationToken: cancellationToken).ConfigureAwait(false));
+            foreach (var entry in document.RootElement.EnumerateArray())
+            {
+                if (entry.TryGetProperty("table", out var table) && int.TryParse(table.ToString(), CultureInfo.InvariantCulture, out var id))
+                {
+                    used.Add(id);
+                }
+            }
+        }
+        return used;
+    }
+
+    private static async Task<bool> TableTakenByOtherAsync(VpcNetworkRecord vpc, CancellationToken cancellationToken)
+    {
+        // After a host reboot the recorded table may have been handed to someone else in between.
+        if (await RuleExistsAsync(vpc, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+        return (await TablesInUseAsync(cancellationToken).ConfigureAwait(false)).Contains(vpc.RouteTable);
+    }
+
+    private async Task<int> AllocateTableAsync(VpcNetworkRecord vpc, CancellationToken cancellationToken)
+    {
+        var used = await TablesInUseAsync(cancellationToken).ConfigureAwait(false);
+        used.UnionWith(_vpcs.Values.Where(v => v != vpc).Select(v => v.RouteTable));
+        var start = (int)(BitConverter.ToUInt32(SHA256.HashData(Encoding.UTF8.GetBytes(vpc.Namespace))) % 40000);
+        for (var i = 0; i < 40000; i++)
+        {
+            var table = 20000 + ((start + i) % 40000);
+            if (!used.Contains(table))
+            {
+                return table;
+            }
+        }
+        throw new InvalidOperationException("no free routing table for a VPC uplink");
+    }
+
+    private static async Task<bool> RuleExistsAsync(VpcNetworkRecord vpc, CancellationToken cancellationToken)
+    {
+        using var rules = JsonDocument.Parse(await HostCommand.RunAsync("ip", ["-j", "rule", "show"], cancellationToken: cancellationToken).ConfigureAwait(false));
+        var table = vpc.RouteTable.ToString(CultureInfo.InvariantCulture);
+        return rules.RootElement.EnumerateArray().Any(r =>
+            r.TryGetProperty("src", out var src) && src.GetString() == vpc.HostAddress
+            && r.TryGetProperty("table", out var t) && t.ToString() == table);
+    }
+
+    /// <summary>Brings the VPC's addresses, nftables, public routes and DHCP server in line with its records.</summary>
+    private async Task ApplyAsync(VpcNetworkRecord vpc, bool restartDhcp, CancellationToken cancellationToken)
+    {
+        var ns = vpc.Namespace;
+        // Router addresses: one per subnet in use.
+        var wanted = new HashSet<string>(StringComparer.Ordinal) { MetadataAddress + "/32", DnsAddress(vpc) + "/32" };
+        foreach (var subnet in vpc.Nics.Select(n => Ipv4Cidr.Parse(n.SubnetCidr)).Distinct())
+        {
+            wanted.Add($"{subnet.At(1)}/{subnet.Prefix}");
+        }
+        using (var addresses = JsonDocument.Parse(await HostCommand.RunAsync("ip", ["-n", ns, "-j", "-4", "addr", "show", "dev", Bridge], cancellationToken: cancellationToken).ConfigureAwait(false)))
+        {
+            var present = addresses.RootElement.EnumerateArray().SelectMany(l => l.GetProperty("addr_info").EnumerateArray())
+                .Select(a => $"{a.GetProperty("local").GetString()}/{a.GetProperty("prefixlen").GetInt32()}").ToHashSet(StringComparer.Ordinal);
+            foreach (var address in present.Except(wanted))
+            {
+                await NsIpAsync(ns, cancellationToken, "addr", "del", address, "dev", Bridge).ConfigureAwait(false);
+            }
+            foreach (var address in wanted.Except(present))
+            {
+                await NsIpAsync(ns, cancellationToken, "addr", "replace", address, "dev", Bridge).ConfigureAwait(false);
+            }
+        }
+
+        await HostCommand.RunAsync("ip", ["netns", "exec", ns, "nft", "-f", "-"], NamespaceRuleset(vpc), cancellationToken).ConfigureAwait(false);
+
+        // Public addresses: a host route per address into the VPC namespace.
+        var publics = vpc.Nics.Where(n => n.PublicIp is not null).Select(n => n.PublicIp + "/32").ToHashSet(StringComparer.Ordinal);
+        using (var routes = JsonDocument.Parse(await HostCommand.RunAsync("ip", ["-j", "-4", "route", "show", "table", "main", "dev", vpc.UplinkDevice], cancellationToken: cancellationToken).ConfigureAwait(false)))
+        {
+            var publicPool = Ipv4Cidr.Parse(PublicPool);
+            foreach (var route in routes.RootElement.EnumerateArray())
+            {
+                var dst = route.GetProperty("dst").GetString();
+                if (dst is null or "default")
+                {
+                    continue;
+                }
+                var block = Ipv4Cidr.Parse(dst);
+                if (block.Prefix == 32 && block.Overlaps(publicPool) && !publics.Contains(block.ToString()))
+                {
+                    await HostCommand.TryAsync("ip", ["route", "del", block.ToString(), "dev", vpc.UplinkDevice], cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        foreach (var address in publics)
+        {
+            await HostCommand.RunAsync("ip", ["route", "replace", address, "via", vpc.NamespaceAddress, "dev", vpc.UplinkDevice], cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        await ApplyDhcpAsync(vpc, restartDhcp, cancellationToken).ConfigureAwait(false);
+    }
+
+    private string NamespaceRuleset(VpcNetworkRecord vpc)
+    {
+        var port = _options.MetadataPort.ToString(CultureInfo.InvariantCulture);
+        var nat = new StringBuilder();
+        nat.Append(CultureInfo.InvariantCulture, $"table ip stratus\ndelete table ip stratus\ntable ip stratus {{\n\tchain prerouting {{\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n");
+        nat.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{Bridge}\" ip daddr {MetadataAddress} tcp dport 80 dnat to {vpc.HostAddress}:{port}\n");
+        foreach (var nic in vpc.Nics.Where(n => n.PublicIp is not null))
+        {
+            nat.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{NamespaceUplink}\" ip daddr {nic.PublicIp} dnat to {nic.PrivateIp}\n");
+        }
+        nat.Append(CultureInfo.InvariantCulture, $"\t}}\n\tchain postrouting {{\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+        // Metadata requests keep the guest's private address: that is how the host tells callers apart.
+        nat.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{NamespaceUplink}\" ct status dnat return\n");
+        foreach (var nic in vpc.Nics.Where(n => n.PublicIp is not null))
+        {
+            nat.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{NamespaceUplink}\" ip saddr {nic.PrivateIp} snat to {nic.PublicIp}\n");
+        }
+        nat.Append("\t}\n}\n");
+
+        nat.Append("table bridge stratus\ndelete table bridge stratus\ntable bridge stratus {\n\tchain prerouting {\n\t\ttype filter hook prerouting priority filter; policy accept;\n");
+        foreach (var nic in vpc.Nics)
+        {
+            var port2 = $"iifname \"{nic.Device}\"";
+            nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ether saddr != {nic.MacAddress} drop\n");
+            nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ether type != {{ ip, arp }} drop\n");
+            nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} arp saddr ether != {nic.MacAddress} drop\n");
+            nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} arp saddr ip != {{ 0.0.0.0, {nic.PrivateIp} }} drop\n");
+            nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n");
+            nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ip saddr != {nic.PrivateIp} drop\n");
+        }
+        nat.Append("\t}\n}\n");
+        return nat.ToString();
+    }
+
+    private string GuardRuleset() =>
+        $"table inet {GuardTable}\ndelete table inet {GuardTable}\ntable inet {GuardTable} {{\n" +
+        "\tchain forward {\n\t\ttype filter hook forward priority filter - 5; policy accept;\n" +
+        $"\t\tiifname \"sxh-*\" oifname \"sxh-*\" ip daddr != {PublicPool} drop\n" +
+        "\t}\n}\n";
+
+    private async Task RemoveGuardTableAsync()
+    {
+        if (_vpcs.Count == 0)
+        {
+            await HostCommand.TryAsync("nft", ["delete", "table", "inet", GuardTable]).ConfigureAwait(false);
+        }
+    }
+
+    // ---- DHCP and DNS (dnsmasq) ----
+
+    private async Task ApplyDhcpAsync(VpcNetworkRecord vpc, bool restart, CancellationToken cancellationToken)
+    {
+        var dir = VpcDirectory(vpc);
+        var domain = vpc.Region == "us-east-1" ? "ec2.internal" : vpc.Region + ".compute.internal";
+        var hosts = string.Concat(vpc.Nics.Select(n => $"{n.MacAddress},{n.PrivateIp},{n.HostName},infinite\n"));
+        var names = string.Concat(vpc.Nics.Select(n => $"{n.PrivateIp} {n.HostName}.{domain} {n.HostName}\n"));
+        var config = new StringBuilder();
+        config.Append(CultureInfo.InvariantCulture, $"interface={Bridge}\nbind-dynamic\nno-resolv\nno-hosts\ndomain-needed\nlocal=/internal/\n");
+        config.Append(CultureInfo.InvariantCulture, $"addn-hosts={Path.Combine(dir, "names")}\n");
+        config.Append("dhcp-authoritative\n");
+        foreach (var subnet in vpc.Nics.Select(n => Ipv4Cidr.Parse(n.SubnetCidr)).Distinct().OrderBy(s => s.Network))
+        {
+            config.Append(CultureInfo.InvariantCulture, $"dhcp-range={Ipv4.Format(subnet.Network)},static,{Ipv4.FormatMask(subnet.Prefix)},infinite\n");
+        }
+        config.Append(CultureInfo.InvariantCulture, $"dhcp-option=option:dns-server,{DnsAddress(vpc)}\ndhcp-option=option:domain-name,{domain}\n");
+        config.Append(CultureInfo.InvariantCulture, $"dhcp-hostsfile={Path.Combine(dir, "dhcp-hosts")}\ndhcp-leasefile={Path.Combine(dir, "leases")}\n");
+        config.Append(CultureInfo.InvariantCulture, $"pid-file={Path.Combine(dir, "dnsmasq.pid")}\nlog-facility={Path.Combine(dir, "dnsmasq.log")}\nuser=root\ngroup=root\n");
+
+        var hostsChanged = WriteIfChanged(Path.Combine(dir, "dhcp-hosts"), hosts) | WriteIfChanged(Path.Combine(dir, "names"), names);
+        var configChanged = WriteIfChanged(Path.Combine(dir, "dnsmasq.conf"), config.ToString());
+        var pid = DnsmasqPid(vpc);
+        if (pid is null || configChanged || restart)
+        {
+            if (pid is { } running)
+            {
+                await StopProcessAsync(running).ConfigureAwait(false);
+            }
+            ScrubLeases(vpc);
+            await HostCommand.RunAsync("ip", ["netns", "exec", vpc.Namespace, "dnsmasq", "--conf-file=" + Path.Combine(dir, "dnsmasq.conf")], cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        else if (hostsChanged)
+        {
+            await HostCommand.RunAsync("kill", ["-HUP", pid.Value.ToString(CultureInfo.InvariantCulture)], cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The PID of the VPC's running dnsmasq (this run's or an earlier run's), or null.</summary>
+    internal int? DnsmasqPid(VpcNetworkRecord vpc)
+    {
+        var dir = VpcDirectory(vpc);
+        var pidFile = Path.Combine(dir, "dnsmasq.pid");
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid))
+        {
+            return null;
+        }
+        try
+        {
+            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+            return cmdline.Contains(Path.Combine(dir, "dnsmasq.conf"), StringComparison.Ordinal) ? pid : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task StopProcessAsync(int pid)
+    {
+        await HostCommand.TryAsync("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
+        for (var i = 0; i < 100 && IsAlive(pid); i++)
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+        if (IsAlive(pid))
+        {
+            await HostCommand.TryAsync("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>True while the process runs (a daemon that exited stays a zombie until its reaper gets to it).</summary>
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault();
+            return state is not ('Z' or 'X' or default(char));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private bool LeasesMention(VpcNetworkRecord vpc, string address)
+    {
+        var leases = Path.Combine(VpcDirectory(vpc), "leases");
+        return File.Exists(leases) && File.ReadLines(leases).Any(l => l.Split(' ').ElementAtOrDefault(2) == address);
+    }
+
+    /// <summary>Drops leases that no longer match an interface (dnsmasq would keep their addresses from new MACs).</summary>
+    private void ScrubLeases(VpcNetworkRecord vpc)
+    {
+        var leases = Path.Combine(VpcDirectory(vpc), "leases");
+        if (!File.Exists(leases))
+        {
+            return;
+        }
+        var current = vpc.Nics.Select(n => (n.MacAddress, n.PrivateIp)).ToHashSet();
+        var kept = File.ReadAllLines(leases).Where(l =>
+        {
+            var fields = l.Split(' ');
+            return fields.Length > 2 && current.Contains((fields[1].ToLowerInvariant(), fields[2]));
+        });
+        File.WriteAllLines(leases, kept);
+    }
+
+    // ---- teardown ----
+
+    private async Task TeardownVpcAsync(VpcNetworkRecord vpc)
+    {
+        if (DnsmasqPid(vpc) is { } pid)
+        {
+            await QuietlyAsync(() => StopProcessAsync(pid)).ConfigureAwait(false);
+        }
+        if (vpc.HostAddress.Length > 0 && vpc.RouteTable != 0)
+        {
+            var table = vpc.RouteTable.ToString(CultureInfo.InvariantCulture);
+            for (var i = 0; i < 10; i++)
+            {
+                var result = await HostCommand.TryAsync("ip", ["rule", "del", "pref", RulePriority.ToString(CultureInfo.InvariantCulture), "from", vpc.HostAddress, "lookup", table]).ConfigureAwait(false);
+                if (!result.Succeeded)
+                {
+                    break;
+                }
+            }
+            await QuietlyAsync(() => HostCommand.TryAsync("ip", ["route", "flush", "table", table])).ConfigureAwait(false);
+        }
+        if (vpc.MainRoute)
+        {
+            await QuietlyAsync(() => HostCommand.TryAsync("ip", ["route", "del", vpc.VpcCidr, "dev", vpc.UplinkDevice])).ConfigureAwait(false);
+        }
+        await QuietlyAsync(() => HostCommand.TryAsync("ip", ["link", "del", vpc.UplinkDevice])).ConfigureAwait(false);
+        if (File.Exists(NamespacePath(vpc.Namespace)))
+        {
+            await QuietlyAsync(() => HostCommand.RunAsync("ip", ["netns", "del", vpc.Namespace])).ConfigureAwait(false);
+        }
+        _vpcs.Remove(vpc.Key);
+        try
+        {
+            File.Delete(RecordPath(vpc));
+            if (Directory.Exists(VpcDirectory(vpc)))
+            {
+                Directory.Delete(VpcDirectory(vpc), recursive: true);
+            }
+        }
+        catch (IOException e)
+        {
+            _log($"network: cannot remove the records of {vpc.Namespace}: {e.Message}");
+        }
+        await QuietlyAsync(() => RemoveGuardTableAsync()).ConfigureAwait(false);
+        // Another VPC with the same CIDR may now take the main-table route.
+        foreach (var other in _vpcs.Values.Where(v => !v.MainRoute && Ipv4Cidr.Parse(v.VpcCidr).Overlaps(Ipv4Cidr.Parse(vpc.VpcCidr))).ToList())
+        {
+            await QuietlyAsync(async () =>
+            {
+                await ClaimMainRouteAsync(other, CancellationToken.None).ConfigureAwait(false);
+                Save(other);
+            }).ConfigureAwait(false);
+        }
+    }
+
+    // ---- helpers ----
+
+    private (VpcNetworkRecord? Vpc, NicRecord? Nic) Find(string instanceId)
+    {
+        foreach (var vpc in _vpcs.Values)
+        {
+            var nic = vpc.Nics.FirstOrDefault(n => n.InstanceId == instanceId);
+            if (nic is not null)
+            {
+                return (vpc, nic);
+            }
+        }
+        return (null, null);
+    }
+
+    private void RebuildCallers()
+    {
+        var callers = new Dictionary<(uint, uint), MetadataCaller>();
+        foreach (var vpc in _vpcs.Values.Where(v => v.HostAddress.Length > 0))
+        {
+            foreach (var nic in vpc.Nics)
+            {
+                callers[(Ipv4.Parse(vpc.HostAddress), Ipv4.Parse(nic.PrivateIp))] = new MetadataCaller(vpc.AccountId, vpc.Region, nic.InstanceId);
+            }
+        }
+        Volatile.Write(ref _callers, callers);
+    }
+
+    private string NewNamespaceName(string key)
+    {
+        for (var i = 0; ; i++)
+        {
+            var name = "stx-" + Hex8(i == 0 ? key : $"{key}#{i}");
+            if (!File.Exists(NamespacePath(name)) && !_vpcs.Values.Any(v => v.Namespace == name))
+            {
+                return name;
+            }
+        }
+    }
+
+    private static string DeviceName(VpcNetworkRecord vpc, string prefix, string instanceId)
+    {
+        for (var i = 0; ; i++)
+        {
+            var name = prefix + Hex8(i == 0 ? instanceId : $"{instanceId}#{i}");
+            if (!vpc.Nics.Any(n => n.Device == name))
+            {
+                return name;
+            }
+        }
+    }
+
+    internal static string Hex8(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)), 0, 4);
+
+    private static string NormalizeMac(string mac)
+    {
+        var normalized = mac.Trim().ToLowerInvariant();
+        if (normalized.Length != 17 || normalized.Split(':').Length != 6 || !normalized.Split(':').All(p => p.Length == 2 && p.All(Uri.IsHexDigit)))
+        {
+            throw new ArgumentException($"not a MAC address: {mac}", nameof(mac));
+        }
+        return normalized;
+    }
+
+    private static string DnsAddress(VpcNetworkRecord vpc) => Ipv4Cidr.Parse(vpc.VpcCidr).At(2);
+
+    internal static string NamespacePath(string name) => "/run/netns/" + name;
+
+    private string VpcDirectory(VpcNetworkRecord vpc) => Path.Combine(_options.NetworkDirectory, vpc.Namespace);
+
+    private string RecordPath(VpcNetworkRecord vpc) => Path.Combine(_options.NetworkDirectory, vpc.Namespace + ".json");
+
+    private void Save(VpcNetworkRecord vpc)
+    {
+        Directory.CreateDirectory(_options.NetworkDirectory);
+        var path = RecordPath(vpc);
+        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(vpc, NetworkJson.Options));
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    private static bool WriteIfChanged(string path, string content)
+    {
+        if (File.Exists(path) && File.ReadAllText(path) == content)
+        {
+            return false;
+        }
+        File.WriteAllText(path, content);
+        return true;
+    }
+
+    private static async Task WriteSysctlAsync(string path, string value) => await File.WriteAllTextAsync(path, value).ConfigureAwait(false);
+
+    private static async Task<bool> LinkExistsAsync(string? ns, string device, CancellationToken cancellationToken)
+    {
+        if (ns is not null && !File.Exists(NamespacePath(ns)))
+        {
+            return false;
+        }
+        string[] args = ns is null ? ["link", "show", "dev", device] : ["-n", ns, "link", "show", "dev", device];
+        return (await HostCommand.TryAsync("ip", args, cancellationToken: cancellationToken).ConfigureAwait(false)).Succeeded;
+    }
+
+    private static Task<string> NsIpAsync(string ns, CancellationToken cancellationToken, params string[] args) =>
+        HostCommand.RunAsync("ip", ["-n", ns, .. args], cancellationToken: cancellationToken);
+
+    private static Task<CommandResult> NsIpQuietAsync(string ns, params string[] args) => HostCommand.TryAsync("ip", ["-n", ns, .. args]);
+
+    private static Task<string> GuestIpAsync(string guestNamespace, CancellationToken cancellationToken, params string[] args) =>
+        HostCommand.RunAsync("nsenter", ["--net=" + guestNamespace, "ip", .. args], cancellationToken: cancellationToken);
+
+    private async Task QuietlyAsync(Func<Task> action)
+    {
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+        {
+            _log("network: " + e.Message);
+        }
+    }
+}
