@@ -21,11 +21,11 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
     private const string Init = """
         #!/bin/busybox sh
         /bin/busybox mkdir -p /usr/bin /usr/sbin /www
-        /bin/busybox --install -s 2>/dev/null
-        echo "stratus-init: userspace reached"
-        echo "hello from $(hostname)" > /www/index.html
-        httpd -p 80 -h /www
         trap 'echo "stratus-init: powering off"; exit 0' TERM
+        /bin/busybox --install -s 2>/dev/null
+        echo "hello from $(/bin/busybox hostname)" > /www/index.html
+        /bin/busybox httpd -p 80 -h /www
+        echo "stratus-init: userspace reached"
         while :; do sleep 1 & wait $!; done
         """;
 
@@ -65,6 +65,11 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(Path.Combine(rootFs, "sbin", "init"), (UnixFileMode)Convert.ToInt32("755", 8));
+        }
+        File.WriteAllText(Path.Combine(rootFs, "sbin", "broken-init"), "#!/bin/busybox sh\necho 'stratus-init: giving up'\nexit 3\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path.Combine(rootFs, "sbin", "broken-init"), (UnixFileMode)Convert.ToInt32("755", 8));
         }
         new GuestImageStore(Options.ImageDirectory).Save(new GuestImageManifest { Name = "test", RootFs = "rootfs", Init = "/sbin/init" });
         return Task.CompletedTask;
@@ -232,12 +237,13 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
     {
         var runtime = NewRuntime();
         var image = new GuestImageStore(Options.ImageDirectory).Find("test")!;
-        new GuestImageStore(Options.ImageDirectory).Save(image.Manifest with { Name = "broken", RootFs = "../test/rootfs", Init = "/bin/false" });
+        new GuestImageStore(Options.ImageDirectory).Save(image.Manifest with { Name = "broken", RootFs = "../test/rootfs", Init = "/sbin/broken-init" });
         var boot = NewBoot() with { RuntimeImage = "broken" };
         await runtime.StartAsync(boot, CancellationToken.None);
 
         Assert.False(await ReachedInit(runtime, boot.InstanceId));
         Assert.False(runtime.GetHealth(boot.InstanceId)!.Running);
+        Assert.Contains("stratus-init: giving up", await runtime.GetConsoleOutputAsync(boot.InstanceId, CancellationToken.None));
         await runtime.TerminateAsync(boot.InstanceId, CancellationToken.None);
         await AssertNothingLeft(boot.InstanceId, 0);
     }
@@ -281,7 +287,7 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
 
     private ContainerRuntime NewRuntime()
     {
-        var runtime = (ContainerRuntime)InstanceRuntimes.Container(Options, _network);
+        var runtime = (ContainerRuntime)InstanceRuntimes.Container(Options, _network, new TestOutputLogs(_output));
         _runtimes.Add(runtime);
         return runtime;
     }
@@ -333,7 +339,7 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
         {
             Assert.False(File.Exists($"/proc/{p}/stat") && !File.ReadAllText($"/proc/{p}/stat").Contains(") Z", StringComparison.Ordinal), $"process {p} still runs");
         }
-        Assert.DoesNotContain(_network.HostDevices, d => d.EndsWith(instanceId[^8..], StringComparison.Ordinal));
+        Assert.DoesNotContain("vst" + instanceId[^8..], await Host("ip", "-o", "link", "show"));
     }
 
     private static IEnumerable<string> CgroupDirectories(string instanceId) => File.Exists("/sys/fs/cgroup/cgroup.controllers")
