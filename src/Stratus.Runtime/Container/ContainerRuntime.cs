@@ -538,22 +538,22 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
             var carry = Array.Empty<byte>();
             var delay = 10;
             while (!_stopped)
+            {
+                var alive = HostTools.IsAlive(Pid);
+                (var found, position, carry) = Scan(console, position, carry, marker);
+                if (found)
                 {
-                    var alive = HostTools.IsAlive(Pid);
-                    (var found, position, carry) = Scan(console, position, carry, marker);
-                    if (found)
-                    {
-                        _reached = 1;
-                        return;
-                    }
-                    if (!alive || Stopwatch.GetTimestamp() > deadline)
-                    {
-                        _reached = 2;
-                        return;
-                    }
-                    await Task.Delay(delay).ConfigureAwait(false);
-                    delay = Math.Min(delay * 2, 250);
+                    _reached = 1;
+                    return;
                 }
+                if (!alive || Stopwatch.GetTimestamp() > deadline)
+                {
+                    _reached = 2;
+                    return;
+                }
+                await Task.Delay(delay).ConfigureAwait(false);
+                delay = Math.Min(delay * 2, 250);
+            }
         }
 
         private static (bool Found, long Position, byte[] Carry) Scan(string path, long position, byte[] carry, byte[] marker)
