@@ -339,7 +339,14 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
         {
             Assert.False(File.Exists($"/proc/{p}/stat") && !File.ReadAllText($"/proc/{p}/stat").Contains(") Z", StringComparison.Ordinal), $"process {p} still runs");
         }
-        Assert.DoesNotContain("vst" + instanceId[^8..], await Host("ip", "-o", "link", "show"));
+        // A removed network namespace takes its devices with it asynchronously (the kernel's netns cleanup).
+        var links = await Host("ip", "-o", "link", "show");
+        for (var i = 0; i < 50 && links.Contains("vst" + instanceId[^8..], StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            links = await Host("ip", "-o", "link", "show");
+        }
+        Assert.DoesNotContain("vst" + instanceId[^8..], links);
     }
 
     private static IEnumerable<string> CgroupDirectories(string instanceId) => File.Exists("/sys/fs/cgroup/cgroup.controllers")
@@ -371,7 +378,7 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
             {
                 return await action();
             }
-            catch (HttpRequestException) when (attempt < 50)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && attempt < 50)
             {
                 await Task.Delay(100);
             }
