@@ -33,6 +33,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
     private readonly IHostNetwork _network;
     private readonly ILogger _log;
     private readonly ConcurrentDictionary<string, Guest> _guests = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
 
     internal ContainerRuntime(HostRuntimeOptions options, IHostNetwork network, ILoggerFactory? logs)
     {
@@ -127,7 +128,22 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         }
     }
 
-    public async Task StartAsync(InstanceBoot boot, CancellationToken cancellationToken)
+    public Task StartAsync(InstanceBoot boot, CancellationToken cancellationToken) =>
+        Exclusive(boot.InstanceId, () => StartCoreAsync(boot, cancellationToken), cancellationToken);
+
+    public Task ResumeAsync(InstanceBoot boot, CancellationToken cancellationToken) =>
+        Exclusive(boot.InstanceId, () => ResumeCoreAsync(boot, cancellationToken), cancellationToken);
+
+    public Task StopAsync(string instanceId, bool force, CancellationToken cancellationToken) =>
+        Exclusive(instanceId, () => StopCoreAsync(instanceId, force, cancellationToken), cancellationToken);
+
+    public Task RebootAsync(string instanceId, CancellationToken cancellationToken) =>
+        Exclusive(instanceId, () => RebootCoreAsync(instanceId, cancellationToken), cancellationToken);
+
+    public Task TerminateAsync(string instanceId, CancellationToken cancellationToken) =>
+        Exclusive(instanceId, () => TerminateCoreAsync(instanceId, cancellationToken), cancellationToken);
+
+    private async Task StartCoreAsync(InstanceBoot boot, CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
         var id = boot.InstanceId;
@@ -183,7 +199,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         }
     }
 
-    public async Task ResumeAsync(InstanceBoot boot, CancellationToken cancellationToken)
+    private async Task ResumeCoreAsync(InstanceBoot boot, CancellationToken cancellationToken)
     {
         var id = boot.InstanceId;
         var paths = new Paths(_options, id);
@@ -198,10 +214,10 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
             return;
         }
         LogRebooting(_log, id);
-        await StartAsync(boot, cancellationToken).ConfigureAwait(false);
+        await StartCoreAsync(boot, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task StopAsync(string instanceId, bool force, CancellationToken cancellationToken)
+    private async Task StopCoreAsync(string instanceId, bool force, CancellationToken cancellationToken)
     {
         var started = Stopwatch.StartNew();
         await StopInitAsync(instanceId, force, cancellationToken).ConfigureAwait(false);
@@ -215,7 +231,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         LogStopped(_log, instanceId, started.ElapsedMilliseconds);
     }
 
-    public async Task RebootAsync(string instanceId, CancellationToken cancellationToken)
+    private async Task RebootCoreAsync(string instanceId, CancellationToken cancellationToken)
     {
         if (!_guests.TryGetValue(instanceId, out var guest))
         {
@@ -228,9 +244,9 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         LogRebooted(_log, instanceId);
     }
 
-    public async Task TerminateAsync(string instanceId, CancellationToken cancellationToken)
+    private async Task TerminateCoreAsync(string instanceId, CancellationToken cancellationToken)
     {
-        await StopAsync(instanceId, force: false, cancellationToken).ConfigureAwait(false);
+        await StopCoreAsync(instanceId, force: false, cancellationToken).ConfigureAwait(false);
         var paths = new Paths(_options, instanceId);
         if (HostTools.MountsUnder(paths.Instance).Count == 0 && Directory.Exists(paths.Instance))
         {
@@ -287,10 +303,17 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         }
         await Task.WhenAll(ids.Select(async id =>
         {
+            if (_guests.TryGetValue(id, out var guest))
+            {
+                guest.EndWatch(); // before waiting for the gate: a guest reboot in progress must not start it again
+            }
             try
             {
-                await StopInitAsync(id, force: true, cancellationToken).ConfigureAwait(false);
-                await ReleaseHostResourcesAsync(id, detachNetwork: false, cancellationToken).ConfigureAwait(false);
+                await Exclusive(id, async () =>
+                {
+                    await StopInitAsync(id, force: true, cancellationToken).ConfigureAwait(false);
+                    await ReleaseHostResourcesAsync(id, detachNetwork: false, cancellationToken).ConfigureAwait(false);
+                }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is HostCommandException or IOException)
             {
@@ -310,6 +333,62 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// The init exited on its own. A guest that rebooted itself (the kernel ends PID 1 of the
+    /// namespace with SIGHUP: status 129) boots again in place, as an EC2 instance does; any other
+    /// exit (poweroff: 130, a crash) leaves it off, reported by <see cref="GetHealth"/>.
+    /// </summary>
+    private async Task OnGuestExitAsync(Guest guest, int? status)
+    {
+        var id = guest.Boot.InstanceId;
+        LogGuestExited(_log, id, status ?? -1);
+        if (status != GuestRebootStatus)
+        {
+            return;
+        }
+        var gate = Gate(id);
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (guest.Ended || !_guests.TryGetValue(id, out var current) || !ReferenceEquals(current, guest))
+            {
+                return;
+            }
+            var paths = new Paths(_options, id);
+            await DeleteContainerAsync(id, CancellationToken.None).ConfigureAwait(false);
+            var record = ReadRecord(id) ?? throw new InvalidOperationException($"Instance {id} has no container state.");
+            await RunInitAsync(guest.Boot, record, paths, CancellationToken.None).ConfigureAwait(false);
+            LogRebooted(_log, id);
+        }
+        catch (Exception e) when (e is HostCommandException or IOException or InvalidOperationException)
+        {
+            LogGuestRebootFailed(_log, e, id);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private const int GuestRebootStatus = 128 + 1; // SIGHUP
+
+    private SemaphoreSlim Gate(string instanceId) => _gates.GetOrAdd(instanceId, _ => new SemaphoreSlim(1, 1));
+
+    /// <summary>Runs <paramref name="action"/> for the instance, excluding a guest-initiated reboot at the same time.</summary>
+    private async Task Exclusive(string instanceId, Func<Task> action, CancellationToken cancellationToken)
+    {
+        var gate = Gate(instanceId);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     /// <summary>The PID (on the host) of the instance's init, or null when it runs none.</summary>
     internal int? InitPid(string instanceId) => _guests.TryGetValue(instanceId, out var guest) ? guest.Pid : null;
 
@@ -323,7 +402,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
     {
         var offset = File.Exists(paths.Console) ? new FileInfo(paths.Console).Length : 0;
         var started = Stopwatch.StartNew();
-        var pid = await Crun.RunDetachedAsync(ContainerId(boot.InstanceId), paths.Instance, paths.PidFile, paths.Console, cancellationToken).ConfigureAwait(false);
+        var pid = await Crun.RunSupervisedAsync(ContainerId(boot.InstanceId), paths.Instance, paths.PidFile, paths.ExitFile, paths.Console, cancellationToken).ConfigureAwait(false);
         LogCrunRun(_log, boot.InstanceId, started.ElapsedMilliseconds);
         var guest = new Guest(boot, pid, offset);
         WriteRecord(paths, record with { Running = true, Pid = pid, PidStartTime = HostTools.StartTime(pid), ConsoleOffset = offset });
@@ -338,7 +417,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
             previous.EndWatch();
         }
         _guests[guest.Boot.InstanceId] = guest;
-        guest.Watch(paths.Console, InitTimeout);
+        guest.Watch(paths.Console, paths.ExitFile, InitTimeout, OnGuestExitAsync);
     }
 
     /// <summary>Ends the instance's init (SIGTERM, SIGKILL after <see cref="StopTimeout"/>; SIGKILL at once when forced) and removes its crun container.</summary>
@@ -366,6 +445,21 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
                 await WaitForExitAsync(pid, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
             }
         }
+        await DeleteContainerAsync(instanceId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for the supervisor to record the exit (crun has then removed the container itself), then makes sure crun holds nothing.</summary>
+    private async Task DeleteContainerAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var exitFile = new Paths(_options, instanceId).ExitFile;
+        var deadline = Stopwatch.GetTimestamp() + (5 * Stopwatch.Frequency);
+        var delay = 1;
+        while (!File.Exists(exitFile) && Stopwatch.GetTimestamp() < deadline
+            && await Crun.StateAsync(ContainerId(instanceId), cancellationToken).ConfigureAwait(false) is not null)
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = Math.Min(delay * 2, 50);
+        }
         await Crun.DeleteAsync(ContainerId(instanceId), cancellationToken).ConfigureAwait(false);
     }
 
@@ -380,14 +474,14 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         }
     }
 
-    private static async Task KillAndDeleteAsync(string instanceId, int pid, CancellationToken cancellationToken)
+    private async Task KillAndDeleteAsync(string instanceId, int pid, CancellationToken cancellationToken)
     {
         if (HostTools.IsAlive(pid))
         {
             HostTools.Signal(pid, HostTools.SigKill);
             await WaitForExitAsync(pid, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
         }
-        await Crun.DeleteAsync(ContainerId(instanceId), cancellationToken).ConfigureAwait(false);
+        await DeleteContainerAsync(instanceId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Unmounts the instance's root, removes its network namespace and (optionally) its network attachment. Idempotent.</summary>
@@ -507,6 +601,8 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
 
         public string PidFile => Path.Combine(Instance, "init.pid");
 
+        public string ExitFile => Path.Combine(Instance, "init.exit");
+
         public string State => Path.Combine(Instance, StateFileName);
 
         public string InstanceStore => Path.Combine(Instance, "ephemeral0");
@@ -516,7 +612,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         public string NetnsPath => "/run/netns/" + NetnsName;
     }
 
-    /// <summary>A running container: its init and whether the init reported in.</summary>
+    /// <summary>A running container: its init, whether the init reported in, and how it ended.</summary>
     private sealed class Guest(InstanceBoot boot, int pid, long consoleOffset)
     {
         private volatile bool _stopped;
@@ -528,31 +624,53 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
 
         public bool? ReachedInit => _reached switch { 1 => true, 2 => false, _ => null };
 
-        public void Watch(string console, TimeSpan timeout) => _ = Task.Run(() => WatchAsync(console, timeout));
+        /// <summary>True once the runtime stopped (or replaced) this guest itself.</summary>
+        public bool Ended => _stopped;
 
-        private async Task WatchAsync(string console, TimeSpan timeout)
+        /// <summary>
+        /// Watches the console for <see cref="InitMarker"/>, then the init: when it exits on its
+        /// own, <paramref name="exited"/> gets its exit status (null when the supervisor recorded none).
+        /// </summary>
+        public void Watch(string console, string exitFile, TimeSpan timeout, Func<Guest, int?, Task> exited) =>
+            _ = Task.Run(() => WatchAsync(console, exitFile, timeout, exited));
+
+        private async Task WatchAsync(string console, string exitFile, TimeSpan timeout, Func<Guest, int?, Task> exited)
         {
             var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
             var marker = Encoding.UTF8.GetBytes(InitMarker);
             var position = consoleOffset;
             var carry = Array.Empty<byte>();
             var delay = 10;
-            while (!_stopped)
+            while (!_stopped && _reached == 0)
             {
                 var alive = HostTools.IsAlive(Pid);
                 (var found, position, carry) = Scan(console, position, carry, marker);
                 if (found)
                 {
                     _reached = 1;
-                    return;
                 }
-                if (!alive || Stopwatch.GetTimestamp() > deadline)
+                else if (!alive || Stopwatch.GetTimestamp() > deadline)
                 {
                     _reached = 2;
-                    return;
                 }
-                await Task.Delay(delay).ConfigureAwait(false);
-                delay = Math.Min(delay * 2, 250);
+                else
+                {
+                    await Task.Delay(delay).ConfigureAwait(false);
+                    delay = Math.Min(delay * 2, 250);
+                }
+            }
+            while (!_stopped && HostTools.IsAlive(Pid))
+            {
+                await Task.Delay(250).ConfigureAwait(false);
+            }
+            // The supervisor records the status once crun has cleaned up.
+            for (var i = 0; i < 100 && !_stopped && !File.Exists(exitFile); i++)
+            {
+                await Task.Delay(50).ConfigureAwait(false);
+            }
+            if (!_stopped)
+            {
+                await exited(this, Crun.ReadExitStatus(exitFile)).ConfigureAwait(false);
             }
         }
 
@@ -582,7 +700,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
             }
         }
 
-        /// <summary>Ends the watch of the console.</summary>
+        /// <summary>Ends the watch: the runtime itself stops or replaces this guest.</summary>
         public void EndWatch() => _stopped = true;
     }
 
@@ -606,6 +724,12 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutting down container {InstanceId} failed")]
     private static partial void LogShutdownFailed(ILogger logger, Exception exception, string instanceId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The init of container {InstanceId} exited on its own with status {Status}")]
+    private static partial void LogGuestExited(ILogger logger, string instanceId, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Booting container {InstanceId} again after the guest rebooted failed")]
+    private static partial void LogGuestRebootFailed(ILogger logger, Exception exception, string instanceId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "crun run {InstanceId}: {Milliseconds} ms")]
     private static partial void LogCrunRun(ILogger logger, string instanceId, long milliseconds);

@@ -56,33 +56,84 @@ internal static class Crun
     }
 
     /// <summary>
-    /// <c>crun run --detach</c> with the container's standard input from /dev/null and its output
-    /// and errors (crun's own included) appended to <paramref name="console"/>. Returns once the
-    /// container's init runs, with its PID.
+    /// Runs the container under a supervisor: <c>setsid sh</c> (its own session, not a child of
+    /// Stratus, so it outlives a restart of Stratus) runs <c>crun run</c> in the foreground with
+    /// standard input from /dev/null and the container's output and errors (crun's own included)
+    /// appended to <paramref name="console"/>, and writes crun's exit status (the init's: 129 when
+    /// the guest rebooted, 130 when it powered off) to <paramref name="exitFile"/> once crun has
+    /// removed the container. Returns once the init runs, with its PID.
     /// </summary>
-    public static async Task<int> RunDetachedAsync(string id, string bundle, string pidFile, string console, CancellationToken cancellationToken)
+    public static async Task<int> RunSupervisedAsync(string id, string bundle, string pidFile, string exitFile, string console, CancellationToken cancellationToken)
     {
         File.Delete(pidFile);
+        File.Delete(exitFile);
         var offset = File.Exists(console) ? new FileInfo(console).Length : 0;
-        var (file, args) = Command(["run", "--detach", "--no-new-keyring", "--pid-file", pidFile, "--bundle", bundle, id]);
-        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        // The shell points its standard streams at the console and execs crun; the container inherits them.
-        foreach (var argument in (string[])["-c", "exec </dev/null >>\"$1\" 2>&1; shift; exec \"$@\"", "sh", console, file, .. args])
+        var (file, args) = Command(["run", "--no-new-keyring", "--pid-file", pidFile, "--bundle", bundle, id]);
+        const string Supervisor = "exec </dev/null >>\"$1\" 2>&1; exit_file=$2; shift 2; \"$@\"; echo $? >\"$exit_file.tmp\"; mv -f \"$exit_file.tmp\" \"$exit_file\"";
+        await HostTools.RunAsync("setsid", ["-f", "/bin/sh", "-c", Supervisor, "sh", console, exitFile, file, .. args], cancellationToken).ConfigureAwait(false);
+
+        var deadline = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
+        var delay = 1;
+        while (true)
         {
-            info.ArgumentList.Add(argument);
+            if (ReadPid(pidFile) is { } pid && !IsCrun(pid))
+            {
+                return pid;
+            }
+            if (File.Exists(exitFile))
+            {
+                throw new HostCommandException($"crun run {id} failed (exit {File.ReadAllText(exitFile).Trim()}): {ReadFrom(console, offset)}".Trim());
+            }
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new HostCommandException($"crun run {id} did not start the init within 30 s: {ReadFrom(console, offset)}".Trim());
+            }
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = Math.Min(delay * 2, 20);
         }
-        using var process = Process.Start(info) ?? throw new HostCommandException("crun could not be started");
-        process.StandardInput.Close();
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.StandardOutput.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        var stderr = (await error.ConfigureAwait(false)).Trim();
-        if (process.ExitCode != 0)
+    }
+
+    /// <summary>The exit status the supervisor recorded, or null when it has not (yet).</summary>
+    public static int? ReadExitStatus(string exitFile)
+    {
+        try
         {
-            throw new HostCommandException($"crun run {id} failed (exit {process.ExitCode}): {ReadFrom(console, offset)}{stderr}".Trim());
+            return int.TryParse(File.ReadAllText(exitFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var status) ? status : null;
         }
-        var pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        return pid;
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static int? ReadPid(string pidFile)
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var pid) && pid > 0 ? pid : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>True while <paramref name="pid"/> is still crun's side of the container, before it execs the init.</summary>
+    private static bool IsCrun(int pid)
+    {
+        try
+        {
+            var exe = new FileInfo($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/exe").LinkTarget;
+            return exe is not null && Path.GetFileName(exe) == "crun" && HostTools.IsAlive(pid);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static string ReadFrom(string path, long offset)

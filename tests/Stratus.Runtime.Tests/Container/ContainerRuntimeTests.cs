@@ -172,6 +172,45 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_guest_that_reboots_itself_boots_again_in_place_and_one_that_powers_off_stays_off()
+    {
+        var runtime = NewRuntime();
+        var boot = NewBoot(instanceStoreGiB: 1);
+        await runtime.StartAsync(boot, CancellationToken.None);
+        Assert.True(await ReachedInit(runtime, boot.InstanceId));
+        var first = Pid(runtime, boot);
+        await File.WriteAllTextAsync($"/proc/{first}/root/media/ephemeral0/scratch", "kept");
+
+        await Host("nsenter", "-t", first, "-p", "-m", "/bin/busybox", "reboot", "-f");
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((runtime.InitPid(boot.InstanceId)?.ToString(CultureInfo.InvariantCulture) ?? first) == first)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the guest did not boot again");
+            await Task.Delay(20);
+        }
+        Assert.True(await ReachedInit(runtime, boot.InstanceId));
+        Assert.True(runtime.GetHealth(boot.InstanceId)!.Running);
+        Assert.Equal("kept", await File.ReadAllTextAsync($"/proc/{Pid(runtime, boot)}/root/media/ephemeral0/scratch"));
+        Assert.Equal(2, (await runtime.GetConsoleOutputAsync(boot.InstanceId, CancellationToken.None)).Split(ContainerRuntime.InitMarker).Length - 1);
+
+        var second = Pid(runtime, boot);
+        await Host("nsenter", "-t", second, "-p", "-m", "/bin/busybox", "poweroff", "-f");
+        deadline = DateTime.UtcNow.AddSeconds(20);
+        while (runtime.GetHealth(boot.InstanceId)!.Running)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the guest did not power off");
+            await Task.Delay(20);
+        }
+        await Task.Delay(1000);
+        Assert.Equal(second, Pid(runtime, boot));
+        Assert.False(runtime.GetHealth(boot.InstanceId)!.Running);
+
+        await runtime.TerminateAsync(boot.InstanceId, CancellationToken.None);
+        await AssertNothingLeft(boot.InstanceId, second);
+    }
+
+    [Fact]
     public async Task A_new_runtime_on_the_same_state_readopts_a_running_container()
     {
         var first = NewRuntime();
