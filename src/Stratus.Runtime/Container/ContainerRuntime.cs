@@ -55,7 +55,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
 
     /// <summary>
     /// What this host lacks to run system containers (empty when it has everything): root,
-    /// crun, overlayfs, iproute2, and util-linux's unshare on a hybrid cgroup host.
+    /// crun, overlayfs, iproute2, and util-linux's setsid (and unshare on a hybrid cgroup host).
     /// </summary>
     public static IReadOnlyList<string> Probe()
     {
@@ -80,9 +80,9 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         {
             missing.Add("ip (apt-get install iproute2)");
         }
-        if (Crun.Layout == CgroupLayout.Hybrid && HostTools.Which("unshare") is null)
+        if (HostTools.Which("setsid") is null || (Crun.Layout == CgroupLayout.Hybrid && HostTools.Which("unshare") is null))
         {
-            missing.Add("unshare (apt-get install util-linux)");
+            missing.Add("setsid and unshare (apt-get install util-linux)");
         }
         return missing;
     }
@@ -150,7 +150,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         var image = new GuestImageStore(_options.ImageDirectory).Find(boot.RuntimeImage ?? "")
             ?? throw new InvalidOperationException($"Guest image '{boot.RuntimeImage}' is not on this host (stratus images build/import).");
         var lower = image.RootFsPath is { } r && Directory.Exists(r)
-            ? r
+            ? Path.GetFullPath(r)
             : throw new InvalidOperationException($"Guest image '{image.Name}' has no root filesystem directory for containers.");
         var root = boot.Disks.FirstOrDefault(d => d.IsRoot)
             ?? throw new InvalidOperationException($"Instance {id} has no root volume.");
@@ -161,7 +161,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
 
         Directory.CreateDirectory(paths.Instance);
         Directory.CreateDirectory(paths.RootFs);
-        var volume = Path.Combine(_options.VolumesDirectory, root.VolumeId);
+        var volume = Path.GetFullPath(Path.Combine(_options.VolumesDirectory, root.VolumeId));
         Directory.CreateDirectory(Path.Combine(volume, "upper"));
         Directory.CreateDirectory(Path.Combine(volume, "work"));
         string? instanceStore = null;
@@ -260,7 +260,11 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         {
             return Task.CompletedTask;
         }
-        var directory = Path.Combine(_options.VolumesDirectory, volumeId);
+        var directory = Path.GetFullPath(Path.Combine(_options.VolumesDirectory, volumeId));
+        if (HostTools.OverlaysWithUpperIn(directory))
+        {
+            throw new InvalidOperationException($"Volume {volumeId} is the root of a running container.");
+        }
         if (Directory.Exists(directory))
         {
             Directory.Delete(directory, recursive: true);

@@ -144,6 +144,13 @@ internal static partial class HostTools
         return mounts.Distinct(StringComparer.Ordinal).OrderByDescending(m => m.Length).ToList();
     }
 
+    /// <summary>True when an overlay mount has its upper layer in <paramref name="directory"/>.</summary>
+    public static bool OverlaysWithUpperIn(string directory)
+    {
+        var upper = "upperdir=" + directory.TrimEnd('/') + "/";
+        return File.ReadLines("/proc/self/mountinfo").Any(l => l.Contains(" overlay ", StringComparison.Ordinal) && l.Contains(upper, StringComparison.Ordinal));
+    }
+
     private static string Unescape(string field)
     {
         if (!field.Contains('\\', StringComparison.Ordinal))

@@ -124,6 +124,8 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
         var page = await Retry(() => http.GetStringAsync(new Uri($"http://{boot.PrimaryNic.PrivateIp}/")));
         Assert.Equal($"hello from {boot.HostName}", page.Trim());
 
+        await Assert.ThrowsAsync<InvalidOperationException>(() => runtime.DeleteVolumeAsync(RootVolume(boot), CancellationToken.None));
+
         await runtime.TerminateAsync(boot.InstanceId, CancellationToken.None);
 
         Assert.Null(runtime.GetHealth(boot.InstanceId));
