@@ -406,7 +406,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
     {
         var offset = File.Exists(paths.Console) ? new FileInfo(paths.Console).Length : 0;
         var started = Stopwatch.StartNew();
-        var pid = await Crun.RunSupervisedAsync(ContainerId(boot.InstanceId), paths.Instance, paths.PidFile, paths.ExitFile, paths.Console, cancellationToken).ConfigureAwait(false);
+        var pid = await Crun.RunSupervisedAsync(ContainerId(boot.InstanceId), paths.Instance, paths.PidFile, paths.ExitFile, paths.SupervisorPidFile, paths.Console, cancellationToken).ConfigureAwait(false);
         LogCrunRun(_log, boot.InstanceId, started.ElapsedMilliseconds);
         var guest = new Guest(boot, pid, offset);
         WriteRecord(paths, record with { Running = true, Pid = pid, PidStartTime = HostTools.StartTime(pid), ConsoleOffset = offset });
@@ -452,19 +452,35 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         await DeleteContainerAsync(instanceId, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Waits for the supervisor to record the exit (crun has then removed the container itself), then makes sure crun holds nothing.</summary>
+    /// <summary>
+    /// Waits for the supervisor to record the exit and end (crun has then removed the container
+    /// itself and nothing writes to the instance directory any more), then makes sure crun holds nothing.
+    /// </summary>
     private async Task DeleteContainerAsync(string instanceId, CancellationToken cancellationToken)
     {
-        var exitFile = new Paths(_options, instanceId).ExitFile;
-        var deadline = Stopwatch.GetTimestamp() + (5 * Stopwatch.Frequency);
+        var paths = new Paths(_options, instanceId);
+        var supervisor = Crun.ReadPid(paths.SupervisorPidFile) ?? 0;
+        var deadline = Stopwatch.GetTimestamp() + (10 * Stopwatch.Frequency);
         var delay = 1;
-        while (!File.Exists(exitFile) && Stopwatch.GetTimestamp() < deadline
-            && await Crun.StateAsync(ContainerId(instanceId), cancellationToken).ConfigureAwait(false) is not null)
+        while (HostTools.IsAlive(supervisor) && IsSupervisorOf(supervisor, instanceId) && Stopwatch.GetTimestamp() < deadline)
         {
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             delay = Math.Min(delay * 2, 50);
         }
         await Crun.DeleteAsync(ContainerId(instanceId), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>True when <paramref name="pid"/> is still the supervisor of this instance (not a later process with its PID).</summary>
+    private static bool IsSupervisorOf(int pid, string instanceId)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/cmdline").Contains(ContainerId(instanceId), StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     private static async Task WaitForExitAsync(int pid, TimeSpan timeout, CancellationToken cancellationToken)
@@ -606,6 +622,8 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         public string PidFile => Path.Combine(Instance, "init.pid");
 
         public string ExitFile => Path.Combine(Instance, "init.exit");
+
+        public string SupervisorPidFile => Path.Combine(Instance, "supervisor.pid");
 
         public string State => Path.Combine(Instance, StateFileName);
 

@@ -63,14 +63,15 @@ internal static class Crun
     /// the guest rebooted, 130 when it powered off) to <paramref name="exitFile"/> once crun has
     /// removed the container. Returns once the init runs, with its PID.
     /// </summary>
-    public static async Task<int> RunSupervisedAsync(string id, string bundle, string pidFile, string exitFile, string console, CancellationToken cancellationToken)
+    public static async Task<int> RunSupervisedAsync(string id, string bundle, string pidFile, string exitFile, string supervisorPidFile, string console, CancellationToken cancellationToken)
     {
         File.Delete(pidFile);
         File.Delete(exitFile);
+        File.Delete(supervisorPidFile);
         var offset = File.Exists(console) ? new FileInfo(console).Length : 0;
         var (file, args) = Command(["run", "--no-new-keyring", "--pid-file", pidFile, "--bundle", bundle, id]);
-        const string Supervisor = "exec </dev/null >>\"$1\" 2>&1; exit_file=$2; shift 2; \"$@\"; echo $? >\"$exit_file.tmp\"; mv -f \"$exit_file.tmp\" \"$exit_file\"";
-        await HostTools.RunAsync("setsid", ["-f", "/bin/sh", "-c", Supervisor, "sh", console, exitFile, file, .. args], cancellationToken).ConfigureAwait(false);
+        const string Supervisor = "exec </dev/null >>\"$1\" 2>&1; echo $$ >\"$3\"; exit_file=$2; shift 3; \"$@\"; echo $? >\"$exit_file.tmp\"; mv -f \"$exit_file.tmp\" \"$exit_file\"";
+        await HostTools.RunAsync("setsid", ["-f", "/bin/sh", "-c", Supervisor, "sh", console, exitFile, supervisorPidFile, file, .. args], cancellationToken).ConfigureAwait(false);
 
         var deadline = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
         var delay = 1;
@@ -106,7 +107,7 @@ internal static class Crun
         }
     }
 
-    private static int? ReadPid(string pidFile)
+    public static int? ReadPid(string pidFile)
     {
         try
         {

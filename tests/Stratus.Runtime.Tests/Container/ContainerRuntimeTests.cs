@@ -380,6 +380,7 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
         {
             Assert.False(File.Exists($"/proc/{p}/stat") && !File.ReadAllText($"/proc/{p}/stat").Contains(") Z", StringComparison.Ordinal), $"process {p} still runs");
         }
+        Assert.Empty(ProcessesMentioning(ContainerRuntime.ContainerId(instanceId)));
         // A removed network namespace takes its devices with it asynchronously (the kernel's netns cleanup).
         var links = await Host("ip", "-o", "link", "show");
         for (var i = 0; i < 50 && links.Contains("vst" + instanceId[^8..], StringComparison.Ordinal); i++)
@@ -388,6 +389,35 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
             links = await Host("ip", "-o", "link", "show");
         }
         Assert.DoesNotContain("vst" + instanceId[^8..], links);
+    }
+
+    /// <summary>Processes whose command line names <paramref name="text"/> (crun, the supervisor), the test's own tools excepted.</summary>
+    private static List<string> ProcessesMentioning(string text)
+    {
+        var found = new List<string>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            var name = Path.GetFileName(directory);
+            if (!name.All(char.IsAsciiDigit) || name == Environment.ProcessId.ToString(CultureInfo.InvariantCulture))
+            {
+                continue;
+            }
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
+                if (commandLine.Contains(text, StringComparison.Ordinal))
+                {
+                    found.Add($"{name}: {commandLine}");
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        return found;
     }
 
     private static IEnumerable<string> CgroupDirectories(string instanceId) => File.Exists("/sys/fs/cgroup/cgroup.controllers")
