@@ -1,4 +1,8 @@
+using Microsoft.Extensions.Logging;
 using Stratus.Domain.Instances;
+using Stratus.Runtime.Container;
+using Stratus.Runtime.Host;
+using Stratus.Runtime.Network;
 
 namespace Stratus.Runtime;
 
@@ -22,4 +26,17 @@ public static class InstanceRuntimes
     /// </summary>
     public static IInstanceRuntime Mock(MockRuntimeOptions? options = null, TimeProvider? clock = null) =>
         new MockRuntime(options ?? new MockRuntimeOptions(), clock ?? TimeProvider.System);
+
+    /// <summary>
+    /// The system-container runtime: each instance runs the image's init as PID 1 under crun, with
+    /// its own PID, mount, UTS, IPC and network namespaces, a copy-on-write root (overlayfs over
+    /// the image's rootfs; the root volume holds the changes) and cgroup limits from its instance
+    /// type. Needs root, crun and overlayfs: check <see cref="ContainerRuntime.Probe"/> first.
+    /// </summary>
+    public static IInstanceRuntime Container(HostRuntimeOptions options, IHostNetwork network, ILoggerFactory? logs = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(network);
+        return new ContainerRuntime(options, network, logs);
+    }
 }
