@@ -126,6 +126,9 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
             }
             await ReleaseHostResourcesAsync(instanceId, detachNetwork: false, cancellationToken).ConfigureAwait(false);
         }
+        // The network keeps the interfaces of the guests ResumeAsync will take up, and removes the rest.
+        var adoptable = running.Where(id => ReadRecord(id) is { Running: true }).ToHashSet(StringComparer.Ordinal);
+        await _network.InitializeAsync(adoptable, cancellationToken).ConfigureAwait(false);
     }
 
     public Task StartAsync(InstanceBoot boot, CancellationToken cancellationToken) =>

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Logging;
+using Stratus.Domain.Instances;
+using Stratus.Runtime;
+using Stratus.Runtime.Container;
+using Stratus.Runtime.Host;
+using Stratus.Runtime.Network;
+
+namespace Stratus.Cli;
+
+/// <summary>
+/// Chooses the instance runtime of <c>stratus serve</c>: the one asked for, or with <c>auto</c>
+/// the best this host offers — a system container when the host can run them (root, crun,
+/// overlayfs), else the API-only mock — and says why.
+/// </summary>
+internal static class RuntimeSelection
+{
+    public static readonly string[] Names = ["auto", "container", "microvm", "mock"];
+
+    /// <summary>The runtime, or the reasons the one asked for cannot run here.</summary>
+    public static (IInstanceRuntime? Runtime, string Note) Create(string name, HostRuntimeOptions host, MockRuntimeOptions mock, ILoggerFactory logs)
+    {
+        var containerMissing = ContainerRuntime.Probe();
+        var microVmMissing = MicroVmProbe();
+        switch (name)
+        {
+            case "mock":
+                return (InstanceRuntimes.Mock(mock), "API only: no guest runs");
+            case "container" when containerMissing.Count > 0:
+                return (null, "the container runtime needs: " + string.Join("; ", containerMissing));
+            case "microvm" when microVmMissing.Count > 0:
+                return (null, "the microvm runtime needs: " + string.Join("; ", microVmMissing));
+            case "container":
+                return (InstanceRuntimes.Container(host, Network(host, logs), logs), "system containers (crun)");
+            case "microvm":
+                return (InstanceRuntimes.MicroVm(host, Network(host, logs), logs), "QEMU microVMs (KVM when it boots guests, TCG otherwise)");
+            default:
+                if (containerMissing.Count == 0)
+                {
+                    return (InstanceRuntimes.Container(host, Network(host, logs), logs), "system containers (crun), the best this host offers");
+                }
+                if (microVmMissing.Count == 0)
+                {
+                    return (InstanceRuntimes.MicroVm(host, Network(host, logs), logs), "QEMU microVMs; containers unavailable: " + string.Join("; ", containerMissing));
+                }
+                return (InstanceRuntimes.Mock(mock), "API only (no guest runs); containers need: " + string.Join("; ", containerMissing));
+        }
+    }
+
+    private static IHostNetwork Network(HostRuntimeOptions host, ILoggerFactory logs)
+    {
+        var logger = logs.CreateLogger("Stratus.Network");
+#pragma warning disable CA1848, CA2254 // repairs and leftovers, rare
+        return HostNetworks.Linux(host, message => logger.LogInformation(message));
+#pragma warning restore CA1848, CA2254
+    }
+
+    private static IReadOnlyList<string> MicroVmProbe() => Stratus.Runtime.MicroVm.MicroVmRuntime.Probe();
+}
