@@ -22,15 +22,12 @@ internal sealed class LoopbackCallerRuntime(IInstanceRuntime inner) : IInstanceR
 {
     private readonly ConcurrentDictionary<IPAddress, MetadataCaller> _callers = new();
 
-    public IPAddress? LastLocalAddress { get; private set; }
-
     public void Bind(IPAddress guestAddress, MetadataCaller caller) => _callers[guestAddress] = caller;
 
     public string Name => inner.Name;
 
     public MetadataCaller? ResolveMetadataCaller(IPAddress localAddress, IPAddress remoteAddress)
     {
-        LastLocalAddress = localAddress;
         return IPAddress.IsLoopback(localAddress) && _callers.TryGetValue(remoteAddress, out var caller) ? caller : null;
     }
 
