@@ -49,9 +49,14 @@ var mockBoot = new Option<double>("--mock-boot-seconds")
     DefaultValueFactory = _ => 1.0,
 };
 
+var metadataPort = new Option<int?>("--metadata-port")
+{
+    Description = "TCP port of the instance metadata service on all IPv4 addresses (guests reach it as 169.254.169.254:80); 0 turns it off. Default: a free port chosen at start.",
+};
+
 var serve = new Command("serve", "Run the EC2 API server (control plane and host in one process, state in SQLite).")
 {
-    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot,
+    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot, metadataPort,
 };
 serve.SetAction(async (parse, ct) =>
 {
@@ -64,6 +69,7 @@ serve.SetAction(async (parse, ct) =>
         ProfileName = parse.GetValue(profile)!,
         DefaultRegion = parse.GetValue(region)!,
         LogFormat = parse.GetValue(logFormat)!,
+        MetadataPort = parse.GetValue(metadataPort) ?? ServerOptions.FreeTcpPort(),
     };
     if (options.Validate() is { Count: > 0 } errors)
     {

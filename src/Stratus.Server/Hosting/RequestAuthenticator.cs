@@ -20,13 +20,15 @@ internal sealed class RequestAuthenticator
 {
     private readonly AccountService _accounts;
     private readonly ServerOptions _options;
+    private readonly SessionCredentialIssuer _sessions;
     private readonly SigV4Verifier _verifier;
     private CallerIdentity? _anonymous;
 
-    public RequestAuthenticator(AccountService accounts, ServerOptions options)
+    public RequestAuthenticator(AccountService accounts, ServerOptions options, SessionCredentialIssuer sessions)
     {
         _accounts = accounts;
         _options = options;
+        _sessions = sessions;
         _verifier = new SigV4Verifier(new SigV4Options
         {
             MaxClockSkew = options.MaxClockSkew,
@@ -43,9 +45,28 @@ internal sealed class RequestAuthenticator
         }
         var sigRequest = ToSigV4Request(request, body);
         var accessKeyId = CredentialPart(request, 0);
+        if (accessKeyId is not null && SessionCredentialIssuer.IsTemporaryKeyId(accessKeyId))
+        {
+            return AuthenticateSession(request, sigRequest, accessKeyId, now);
+        }
         var key = accessKeyId is null ? null : await _accounts.FindAccessKeyAsync(accessKeyId).ConfigureAwait(false);
         var identity = _verifier.Verify(sigRequest, id => id == key?.AccessKeyId ? key.SecretAccessKey : null, now);
         return new CallerIdentity(key!.AccountId, identity.Region, key.AccessKeyId);
+    }
+
+    /// <summary>
+    /// Temporary credentials (an instance profile's, from the metadata service): the session token
+    /// must be the one issued with the key (else InvalidClientTokenId), the signature must match
+    /// the key's secret, and the credentials must not have expired (else ExpiredToken). They act
+    /// as the instance's account.
+    /// </summary>
+    private CallerIdentity AuthenticateSession(HttpRequest request, SigV4Request sigRequest, string accessKeyId, DateTimeOffset now)
+    {
+        var token = request.Query["X-Amz-Security-Token"].FirstOrDefault() ?? request.Headers["X-Amz-Security-Token"].FirstOrDefault();
+        var session = _sessions.Resolve(accessKeyId, token);
+        var identity = _verifier.Verify(sigRequest, id => id == session.AccessKeyId ? session.SecretAccessKey : null, now);
+        SessionCredentialIssuer.CheckNotExpired(session, now.UtcDateTime);
+        return new CallerIdentity(session.AccountId, identity.Region, session.AccessKeyId);
     }
 
     private async Task<CallerIdentity> AnonymousAsync(HttpRequest request)

@@ -32,6 +32,13 @@ public sealed record ServerOptions
     /// <summary>Log format: <c>text</c> (default) or <c>json</c> (one JSON object per line).</summary>
     public string LogFormat { get; init; } = "text";
 
+    /// <summary>
+    /// TCP port of the instance metadata service, on all IPv4 addresses of the host (every VPC
+    /// forwards <c>169.254.169.254:80</c> to it); 0 (the default) serves none. Only IMDS is served
+    /// there, and IMDS only there. <c>stratus serve</c> picks a free port unless told one.
+    /// </summary>
+    public int MetadataPort { get; init; }
+
     public string DatabasePath => Path.Combine(DataDirectory, "stratus.db");
 
     /// <summary>The first URL clients should use (the first of <see cref="Urls"/>, with a wildcard host made loopback).</summary>
@@ -71,6 +78,15 @@ public sealed record ServerOptions
         {
             errors.Add($"--log-format: '{LogFormat}' must be text or json");
         }
+        if (MetadataPort is < 0 or > 65535)
+        {
+            errors.Add($"--metadata-port: {MetadataPort} is not a TCP port (0 turns the metadata service off)");
+        }
+        else if (MetadataPort > 0 && Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Any(u => Uri.TryCreate(u.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) && uri.Port == MetadataPort))
+        {
+            errors.Add($"--metadata-port: {MetadataPort} is also an API port (--urls)");
+        }
         if (MaxClockSkew <= TimeSpan.Zero)
         {
             errors.Add("the allowed clock skew must be positive");
@@ -80,6 +96,16 @@ public sealed record ServerOptions
             errors.Add($"--profile: '{ProfileName}' is not a valid profile name");
         }
         return errors;
+    }
+
+    /// <summary>A TCP port free on all IPv4 addresses right now (for the metadata port when none is given).</summary>
+    public static int FreeTcpPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     private static string Home() => Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } home

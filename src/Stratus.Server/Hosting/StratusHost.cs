@@ -10,6 +10,7 @@ using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
 using Stratus.Server.Ec2;
 using Stratus.Server.Hosting;
+using Stratus.Server.Imds;
 using Stratus.Server.Instances;
 
 namespace Stratus.Server;
@@ -34,7 +35,9 @@ public static class StratusHost
         var (credentials, created) = await accounts.BootstrapAsync(ct).ConfigureAwait(false);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "stratus" });
-        builder.WebHost.UseUrls(options.Urls);
+        // The metadata listener is one more URL of the same Kestrel server; requests are told
+        // apart by the local port they arrived on (see the MapWhen below).
+        builder.WebHost.UseUrls(options.MetadataPort > 0 ? $"{options.Urls};http://0.0.0.0:{options.MetadataPort}" : options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         builder.Logging.ClearProviders();
         if (options.LogFormat == "json")
@@ -65,6 +68,11 @@ public static class StratusHost
         services.AddSingleton(store);
         services.AddSingleton(accounts);
         services.AddSingleton<DefaultVpcProvisioner>();
+        var metadataKeys = MetadataKeys.LoadOrCreate(options.DataDirectory);
+        services.AddSingleton(metadataKeys);
+        services.AddSingleton(new SessionCredentialIssuer(metadataKeys.Secret));
+        services.AddSingleton(new MetadataTokens(metadataKeys.Secret));
+        services.AddSingleton<MetadataService>();
         services.AddSingleton<RequestAuthenticator>();
         services.AddSingleton(runtime);
         services.AddSingleton<InstanceLifecycle>();
@@ -74,6 +82,14 @@ public static class StratusHost
 
         var app = builder.Build();
         var endpoint = app.Services.GetRequiredService<Ec2Endpoint>();
+        if (options.MetadataPort > 0)
+        {
+            // Requests to the metadata port go to IMDS and nowhere else; IMDS is not on the API port.
+            var metadata = app.Services.GetRequiredService<MetadataService>();
+            var metadataPort = options.MetadataPort;
+            app.MapWhen(ctx => ctx.Connection.LocalPort == metadataPort, branch => branch.Run(metadata.HandleAsync));
+        }
+        app.MapGet("/_stratus/imds/certificate", () => Results.Text(metadataKeys.CertificatePem, "application/x-pem-file"));
         app.MapGet("/_stratus/health", () => Results.Text("ok\n"));
         app.MapPost("/", endpoint.HandleAsync);
         app.MapGet("/", endpoint.HandleAsync);
@@ -87,6 +103,7 @@ public static class StratusHost
         {
             $"Stratus EC2 API on {options.PublicEndpoint}  (data: {options.DataDirectory})",
             $"  instance runtime: {runtime.Name}",
+            options.MetadataPort > 0 ? $"  instance metadata service on port {options.MetadataPort} (all IPv4 addresses)" : "  instance metadata service off",
             $"  account {credentials.Account.AccountId}{(created ? " (created)" : "")}, access key {credentials.AccessKey.AccessKeyId}",
         };
         if (options.AwsConfigDirectory is not null)

@@ -19,11 +19,17 @@ internal sealed class Ec2TestClient : IDisposable
     private readonly Uri _endpoint;
 
     public Ec2TestClient(Uri endpoint, string accessKeyId, string secretAccessKey, string region = "us-east-1")
+        : this(endpoint, new BasicAWSCredentials(accessKeyId, secretAccessKey), region)
+    {
+    }
+
+    /// <summary>A client signing with any SDK credentials (session credentials add <c>X-Amz-Security-Token</c>).</summary>
+    public Ec2TestClient(Uri endpoint, AWSCredentials credentials, string region = "us-east-1")
     {
         _endpoint = endpoint;
         var parameters = new AWSSigV4Parameters
         {
-            Credentials = new BasicAWSCredentials(accessKeyId, secretAccessKey),
+            Credentials = credentials,
             Region = RegionEndpoint.GetBySystemName(region),
             Service = "ec2",
         };
