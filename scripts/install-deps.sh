@@ -28,6 +28,14 @@ have ssh-keygen || need_apt+=(openssh-client)
 have openssl || need_apt+=(openssl)
 have puttygen || need_apt+=(putty-tools)
 
+# Guest kernel and images (stratus images build): QEMU, the kernel source and its build tools,
+# busybox/dropbear/curl for the minimal image, debootstrap for debian-12.
+guest_packages=(qemu-system-x86 qemu-utils busybox-static dropbear-bin curl ca-certificates linux-source-6.1 bc flex bison
+  build-essential libelf-dev libssl-dev cpio e2fsprogs xz-utils debootstrap fdisk)
+for p in "${guest_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
+done
+
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing from Debian: ${need_apt[*]}"
   sudo_if_needed apt-get update -qq
