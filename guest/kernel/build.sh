@@ -76,7 +76,9 @@ done < "$here/stratus.config"
 echo "kernel: building vmlinux with $jobs jobs (takes ~10 min on 2 cores)" >&2
 start=$(date +%s)
 log="$cache_root/build-$hash.log"
-if ! make ARCH=x86_64 -j"$jobs" vmlinux >"$log" 2>&1; then
+# Progress: one line per 250 compiled files (a full build compiles ~1,500).
+if ! make ARCH=x86_64 -j"$jobs" vmlinux 2>&1 | tee "$log" |
+    awk '/^  CC /{n++; if (n % 250 == 0) {printf "kernel: %d files compiled\n", n > "/dev/stderr"; fflush("/dev/stderr")}}'; then
   tail -40 "$log" >&2
   echo "kernel: build failed, full log: $log" >&2
   exit 1
