@@ -25,7 +25,7 @@ public sealed class MinimalImageFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Assert.True(Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root" || GuestTools.Uid() == 0, "building guest images needs root");
-        foreach (var tool in new[] { "mkfs.ext4", "debugfs", "qemu-system-x86_64", "qemu-img", "chroot", "unshare" })
+        foreach (var tool in new[] { "mkfs.ext4", "debugfs", "blkid", "qemu-system-x86_64", "qemu-img", "chroot", "unshare", "socat", "ssh", "ssh-keygen", "sfdisk" })
         {
             Assert.True(GuestTools.OnPath(tool), $"{tool} is required (scripts/install-deps.sh installs it)");
         }
@@ -64,6 +64,13 @@ internal static class GuestTools
         var stderr = p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
         return (p.ExitCode, await stdout + await stderr);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The host TSC frequency in kHz (TCG guests calibrate it badly without a hint).</summary>
@@ -277,45 +284,106 @@ public sealed class MinimalImageTests(MinimalImageFixture fixture)
     }
 
     [Fact]
-    public async Task A_microvm_boots_to_userspace_and_ssh_and_powers_off_on_the_ACPI_power_button()
+    public async Task A_microvm_boots_without_IMDS_and_reaches_ssh()
     {
+        // No metadata service: the init gives up on IMDS (stratus.imds_wait=3) and still starts SSH.
         var work = Directory.CreateTempSubdirectory("stratus-boot-").FullName;
         try
         {
-            var disk = Path.Combine(work, "disk.raw");
-            var (cp, cpOut) = await GuestTools.RunAsync("cp", "--sparse=always", Image.DiskPath!, disk);
-            Assert.True(cp == 0, cpOut);
-            var qmp = Path.Combine(work, "qmp.sock");
-            var append = "console=ttyS0 root=/dev/vda rw reboot=k panic=-1 stratus.imds_wait=3 " + Image.Manifest.KernelArguments;
-            if (GuestTools.TscKhz() is { } khz)
-            {
-                append += " tsc_early_khz=" + khz;
-            }
+            var disk = await CopyDiskAsync(work);
             var clock = Stopwatch.StartNew();
-            using var vm = new WatchedProcess("qemu-system-x86_64",
-            [
-                "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on", "-accel", "tcg", "-cpu", "max", "-m", "256", "-smp", "1",
-                "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio", "-no-reboot",
-                "-kernel", Image.KernelPath!, "-append", append.Trim(),
-                "-drive", $"id=root,file={disk},format=raw,if=none", "-device", "virtio-blk-device,drive=root",
-                "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0",
-                "-qmp", $"unix:{qmp},server=on,wait=off",
-            ]);
+            using var vm = StartVm(disk, "stratus.imds_wait=3", "user,id=n0", Path.Combine(work, "qmp.sock"));
             Assert.True(await vm.WaitForAsync("stratus-init: userspace reached", TimeSpan.FromSeconds(90)), vm.Output);
             var userspace = clock.Elapsed;
             Assert.True(await vm.WaitForAsync("stratus-init: ssh ready", TimeSpan.FromSeconds(90)), vm.Output);
             Assert.Contains("running in a virtual machine", vm.Output, StringComparison.Ordinal);
+            Assert.Contains("instance metadata service not reachable", vm.Output, StringComparison.Ordinal);
             Assert.Matches(@"udhcpc: eth0 10\.0\.2\.15/24", vm.Output);
-
-            await SystemPowerdownAsync(qmp);
-            Assert.True(await vm.WaitForExitAsync(TimeSpan.FromSeconds(60)) is not null, "the guest did not power off:\n" + vm.Output);
-            Assert.Contains("stratus-init: shutting down", vm.Output, StringComparison.Ordinal);
-            Console.WriteLine($"minimal: userspace after {userspace.TotalSeconds:0.0}s, powered off after {clock.Elapsed.TotalSeconds:0.0}s");
+            Console.WriteLine($"minimal: userspace after {userspace.TotalSeconds:0.0}s, ssh after {clock.Elapsed.TotalSeconds:0.0}s");
         }
         finally
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task A_microvm_gets_its_key_and_user_data_from_IMDSv2_runs_user_data_once_and_powers_off_on_the_ACPI_power_button()
+    {
+        var work = Directory.CreateTempSubdirectory("stratus-boot-").FullName;
+        using var imds = new ImdsStub("#!/bin/sh\necho hello from user-data as $(id -un)\nexit 3\n");
+        try
+        {
+            var key = Path.Combine(work, "key");
+            var (kc, ko) = await GuestTools.RunAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key);
+            Assert.True(kc == 0, ko);
+            imds.PublicKey = (await File.ReadAllTextAsync(key + ".pub")).Trim();
+            var disk = await CopyDiskAsync(work);
+            var sshPort = GuestTools.FreePort();
+            // slirp network 169.254.0.0/16 so that 169.254.169.254:80 can be forwarded to the stub.
+            var netdev = $"user,id=n0,net=169.254.0.0/16,host=169.254.0.2,dhcpstart=169.254.0.15,hostfwd=tcp:127.0.0.1:{sshPort}-:22," +
+                $"guestfwd=tcp:169.254.169.254:80-cmd:socat - TCP:127.0.0.1:{imds.Port}";
+            var qmp = Path.Combine(work, "qmp.sock");
+            using (var vm = StartVm(disk, "", netdev, qmp))
+            {
+                Assert.True(await vm.WaitForAsync("stratus-init: user-data exited 3", TimeSpan.FromSeconds(120)), vm.Output);
+                Assert.Contains("stratus-init: ssh ready", vm.Output, StringComparison.Ordinal);
+                Assert.Contains("hello from user-data as root", vm.Output, StringComparison.Ordinal);
+                Assert.Contains("stratus-init: instance i-0123456789abcdef0", vm.Output, StringComparison.Ordinal);
+
+                var (code, output) = await GuestTools.RunAsync("ssh", "-i", key, "-p", sshPort.ToString(CultureInfo.InvariantCulture),
+                    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=20",
+                    "ec2-user@127.0.0.1", "id -un; hostname; cat /var/log/user-data.log; stat -c '%a %U' .ssh .ssh/authorized_keys");
+                Assert.True(code == 0, output);
+                Assert.Contains("ec2-user\nip-10-0-0-5\nhello from user-data as root\n700 ec2-user\n600 ec2-user", output.Replace("\r", "", StringComparison.Ordinal), StringComparison.Ordinal);
+
+                await SystemPowerdownAsync(qmp);
+                Assert.True(await vm.WaitForExitAsync(TimeSpan.FromSeconds(60)) is not null, "the guest did not power off:\n" + vm.Output);
+                Assert.Contains("stratus-init: shutting down", vm.Output, StringComparison.Ordinal);
+                Assert.Contains("reboot: Power down", vm.Output, StringComparison.Ordinal);
+            }
+            Assert.True(imds.TokenRequests > 0 && imds.UnauthenticatedRequests == 0, "IMDSv2: a token first, then every request with it");
+
+            // Same disk, same instance id: user-data does not run again.
+            using (var vm = StartVm(disk, "", netdev, qmp))
+            {
+                Assert.True(await vm.WaitForAsync("stratus-init: ssh ready", TimeSpan.FromSeconds(120)), vm.Output);
+                await Task.Delay(1000);
+                Assert.Contains("user-data already ran for i-0123456789abcdef0", vm.Output, StringComparison.Ordinal);
+                Assert.DoesNotContain("user-data exited", vm.Output, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private async Task<string> CopyDiskAsync(string work)
+    {
+        var disk = Path.Combine(work, "disk.raw");
+        var (cp, cpOut) = await GuestTools.RunAsync("cp", "--sparse=always", Image.DiskPath!, disk);
+        Assert.True(cp == 0, cpOut);
+        return disk;
+    }
+
+    private WatchedProcess StartVm(string disk, string extraArgs, string netdev, string qmp)
+    {
+        var append = $"console=ttyS0 root=/dev/vda rw reboot=k panic=-1 {extraArgs} {Image.Manifest.KernelArguments}";
+        if (GuestTools.TscKhz() is { } khz)
+        {
+            append += " tsc_early_khz=" + khz;
+        }
+        File.Delete(qmp);
+        return new WatchedProcess("qemu-system-x86_64",
+        [
+            "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on", "-accel", "tcg", "-cpu", "max", "-m", "256", "-smp", "1",
+            "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio", "-no-reboot",
+            "-kernel", Image.KernelPath!, "-append", string.Join(' ', append.Split(' ', StringSplitOptions.RemoveEmptyEntries)),
+            "-drive", $"id=root,file={disk},format=raw,if=none", "-device", "virtio-blk-device,drive=root",
+            "-netdev", netdev, "-device", "virtio-net-device,netdev=n0",
+            "-qmp", $"unix:{qmp},server=on,wait=off",
+        ]);
     }
 
     private static async Task SystemPowerdownAsync(string socketPath)
@@ -331,4 +399,103 @@ public sealed class MinimalImageTests(MinimalImageFixture fixture)
         await writer.WriteLineAsync("{\"execute\":\"system_powerdown\"}");
         await reader.ReadLineAsync();
     }
+}
+
+/// <summary>A tiny IMDSv2 on 127.0.0.1 (one request per connection): token, instance id, hostname, public key, user-data.</summary>
+internal sealed class ImdsStub : IDisposable
+{
+    private readonly TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+    private readonly string _userData;
+    private int _tokens;
+    private int _unauthenticated;
+
+    public ImdsStub(string userData)
+    {
+        _userData = userData;
+        _listener.Start();
+        Port = ((System.Net.IPEndPoint)_listener.LocalEndpoint).Port;
+        _ = Task.Run(ServeAsync);
+    }
+
+    public int Port { get; }
+
+    public string PublicKey { get; set; } = "";
+
+    public int TokenRequests => _tokens;
+
+    public int UnauthenticatedRequests => _unauthenticated;
+
+    private async Task ServeAsync()
+    {
+        while (true)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+            _ = Task.Run(() => HandleAsync(client));
+        }
+    }
+
+    private async Task HandleAsync(TcpClient client)
+    {
+        using (client)
+        {
+            try
+            {
+                await using var stream = client.GetStream();
+                using var reader = new StreamReader(stream, Encoding.ASCII);
+                var requestLine = await reader.ReadLineAsync() ?? "";
+                var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                while (await reader.ReadLineAsync() is { Length: > 0 } header)
+                {
+                    var colon = header.IndexOf(':', StringComparison.Ordinal);
+                    if (colon > 0)
+                    {
+                        headers[header[..colon].Trim()] = header[(colon + 1)..].Trim();
+                    }
+                }
+                var parts = requestLine.Split(' ');
+                var (method, path) = parts.Length >= 2 ? (parts[0], parts[1]) : ("", "");
+                var status = 200;
+                string body;
+                if (method == "PUT" && path == "/latest/api/token")
+                {
+                    Interlocked.Increment(ref _tokens);
+                    body = "stub-token";
+                }
+                else if (!headers.TryGetValue("X-aws-ec2-metadata-token", out var token) || token != "stub-token")
+                {
+                    Interlocked.Increment(ref _unauthenticated);
+                    (status, body) = (401, "");
+                }
+                else
+                {
+                    var found = path switch
+                    {
+                        "/latest/meta-data/instance-id" => "i-0123456789abcdef0",
+                        "/latest/meta-data/local-hostname" => "ip-10-0-0-5.ec2.internal",
+                        "/latest/meta-data/public-keys/0/openssh-key" => PublicKey,
+                        "/latest/user-data" => _userData,
+                        _ => null,
+                    };
+                    (status, body) = found is null ? (404, "") : (200, found);
+                }
+                var bytes = Encoding.UTF8.GetBytes(body);
+                var head = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {(status == 200 ? "OK" : "Error")}\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n");
+                await stream.WriteAsync(head);
+                await stream.WriteAsync(bytes);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    public void Dispose() => _listener.Stop();
 }

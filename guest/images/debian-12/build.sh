@@ -58,8 +58,9 @@ install -m 0755 "$here/stratus-marker" "$root/usr/local/sbin/stratus-marker"
 for unit in "$here"/*.service; do install -m 0644 "$unit" "$root/etc/systemd/system/"; done
 for unit in "$here"/*.service; do
   name="$(basename "$unit")"
-  mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
-  ln -sf "/etc/systemd/system/$name" "$root/etc/systemd/system/multi-user.target.wants/$name"
+  target="$(sed -n 's/^WantedBy=//p' "$unit")"
+  mkdir -p "$root/etc/systemd/system/$target.wants"
+  ln -sf "/etc/systemd/system/$name" "$root/etc/systemd/system/$target.wants/$name"
 done
 
 # SSH host keys are made per instance (cloud-init's ssh module / ssh.service keygen), not baked in.
