@@ -41,6 +41,12 @@ public sealed record GuestImageManifest
 
     public DateTime BuiltAt { get; init; }
 
+    /// <summary>
+    /// The signal that asks the image's init to shut down cleanly when it runs as a container's PID 1:
+    /// "SIGTERM" (minimal, most inits) or "SIGRTMIN+3" (systemd, which re-executes itself on SIGTERM).
+    /// </summary>
+    public string StopSignal { get; init; } = "SIGTERM";
+
     /// <summary>"build" (made by <c>stratus images build</c>) or "import" (<c>stratus images import</c>); null for older manifests.</summary>
     public string? Origin { get; init; }
 

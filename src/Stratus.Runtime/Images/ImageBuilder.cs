@@ -120,11 +120,15 @@ public sealed partial class ImageBuilder
             "admin",
             KernelArgumentsForAll + " net.ifnames=0",
             MinimumDiskMiB: 1024,
-            HostInputs: ["debootstrap"]), force, ct),
+            HostInputs: ["debootstrap"])
+        { StopSignal = "SIGRTMIN+3" }, force, ct),
         _ => throw new ImageBuildException($"unknown image '{name}': buildable images are {string.Join(", ", BuildableImages)}"),
     };
 
-    private sealed record BuildRecipe(string Name, string Description, string LoginUser, string KernelArguments, int MinimumDiskMiB, IReadOnlyList<string> HostInputs);
+    private sealed record BuildRecipe(string Name, string Description, string LoginUser, string KernelArguments, int MinimumDiskMiB, IReadOnlyList<string> HostInputs)
+    {
+        public string StopSignal { get; init; } = "SIGTERM";
+    }
 
     private async Task<GuestImage> BuildFromScriptAsync(BuildRecipe recipe, bool force, CancellationToken ct)
     {
@@ -133,7 +137,7 @@ public sealed partial class ImageBuilder
         var kernel = await BuildKernelAsync(force: false, ct).ConfigureAwait(false);
 
         var scriptDir = Path.Combine(GuestDirectory, "images", recipe.Name);
-        var hash = await InputHashAsync(scriptDir, kernel, recipe.HostInputs, ct).ConfigureAwait(false);
+        var hash = await InputHashAsync(scriptDir, kernel + "\n" + recipe, recipe.HostInputs, ct).ConfigureAwait(false);
         var existing = _store.Find(recipe.Name);
         if (!force && existing is not null && existing.Manifest.BuildHash == hash
             && File.Exists(existing.DiskPath) && Directory.Exists(existing.RootFsPath) && File.Exists(existing.KernelPath))
@@ -154,6 +158,7 @@ public sealed partial class ImageBuilder
                 Description = recipe.Description,
                 LoginUser = recipe.LoginUser,
                 KernelArguments = recipe.KernelArguments,
+                StopSignal = recipe.StopSignal,
                 BuildHash = hash,
                 Origin = "build",
             };
@@ -235,6 +240,7 @@ public sealed partial class ImageBuilder
                 Description = options.Description ?? $"Imported from {Path.GetFileName(file)}",
                 LoginUser = options.LoginUser ?? GuessLoginUser(rootfs),
                 Init = options.Init ?? "/sbin/init",
+                StopSignal = options.StopSignal ?? (IsSystemd(rootfs) ? "SIGRTMIN+3" : "SIGTERM"),
                 KernelArguments = options.KernelArguments ?? "",
                 Origin = "import",
                 Source = file,
@@ -247,6 +253,12 @@ public sealed partial class ImageBuilder
         {
             DeleteTree(staging);
         }
+    }
+
+    private static bool IsSystemd(string rootfs)
+    {
+        var init = new FileInfo(Path.Combine(rootfs, "sbin", "init"));
+        return init.LinkTarget is { } target && target.Contains("systemd", StringComparison.Ordinal);
     }
 
     private static string GuessLoginUser(string rootfs)
@@ -463,6 +475,9 @@ public sealed record ImportOptions
     public string? Init { get; init; }
 
     public string? KernelArguments { get; init; }
+
+    /// <summary>The signal that stops the init in a container; default SIGRTMIN+3 when /sbin/init is systemd, else SIGTERM.</summary>
+    public string? StopSignal { get; init; }
 
     /// <summary>Replace an existing image of the same name.</summary>
     public bool Replace { get; init; }
