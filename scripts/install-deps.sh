@@ -33,6 +33,14 @@ have nft || need_apt+=(nftables)
 have dnsmasq || need_apt+=(dnsmasq-base)
 have busybox || need_apt+=(busybox-static)
 
+# Guest kernel and images (stratus images build): QEMU, the kernel source and its build tools,
+# busybox/dropbear/curl for the minimal image, debootstrap for debian-12.
+guest_packages=(qemu-system-x86 qemu-utils busybox-static dropbear-bin curl ca-certificates linux-source-6.1 bc flex bison
+  build-essential libelf-dev libssl-dev cpio e2fsprogs xz-utils debootstrap fdisk socat openssh-client)
+for p in "${guest_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
+done
+
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing from Debian: ${need_apt[*]}"
   sudo_if_needed apt-get update -qq

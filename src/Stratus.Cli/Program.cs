@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Stratus.Domain.Accounts;
 using Stratus.Runtime;
+using Stratus.Runtime.Images;
 using Stratus.Server;
 using Stratus.Store.Sqlite;
 
@@ -124,14 +125,91 @@ accountList.SetAction(async (parse, ct) =>
     return 0;
 });
 
+var imageDir = new Option<string>("--image-dir")
+{
+    Description = "Directory of guest images. Default: $STRATUS_IMAGE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/stratus/images.",
+    DefaultValueFactory = _ => ImageBuilder.DefaultImageDirectory(),
+};
+var force = new Option<bool>("--force") { Description = "Rebuild (or replace) even when a current image exists." };
+var buildName = new Argument<string>("name") { Description = $"The image to build: {string.Join(", ", ImageBuilder.BuildableImages)}." };
+buildName.AcceptOnlyFromAmong([.. ImageBuilder.BuildableImages]);
+var imagesBuild = new Command("build", "Build a guest image (and the Stratus guest kernel it boots) into the image directory. Needs root.")
+{
+    buildName, imageDir, force,
+};
+imagesBuild.SetAction(async (parse, ct) => await RunImageCommandAsync(async () =>
+{
+    var builder = new ImageBuilder(new GuestImageStore(Path.GetFullPath(parse.GetValue(imageDir)!)), Console.Out);
+    var image = await builder.BuildAsync(parse.GetValue(buildName)!, parse.GetValue(force), ct);
+    Console.WriteLine(image.Directory);
+}));
+var importName = new Argument<string>("name") { Description = "Name of the new image (a-z, 0-9, '.', '_', '-')." };
+var importFile = new Argument<string>("file") { Description = "A raw or qcow2 disk holding an ext4 filesystem (no partition table), or a root filesystem tarball (.tar, .tar.gz, .tar.xz, .tar.zst)." };
+var importKernel = new Option<string?>("--kernel") { Description = "A PVH-bootable vmlinux for the image. Default: the Stratus guest kernel." };
+var importLogin = new Option<string?>("--login-user") { Description = "The user that gets the key pair's public key. Default: guessed from the image's /etc/passwd, else ec2-user." };
+var importInit = new Option<string?>("--init") { Description = "PID 1 of a container instance. Default: /sbin/init." };
+var importArgs = new Option<string?>("--kernel-args") { Description = "Extra kernel command-line arguments." };
+var importDescription = new Option<string?>("--description") { Description = "Description of the image (and its AMI)." };
+var imagesImport = new Command("import", "Import a disk or root filesystem tarball as a guest image; the server offers it as a public AMI named after it. Needs root.")
+{
+    importName, importFile, imageDir, importKernel, importLogin, importInit, importArgs, importDescription, force,
+};
+imagesImport.SetAction(async (parse, ct) => await RunImageCommandAsync(async () =>
+{
+    var builder = new ImageBuilder(new GuestImageStore(Path.GetFullPath(parse.GetValue(imageDir)!)), Console.Out);
+    var image = await builder.ImportAsync(parse.GetValue(importName)!, parse.GetValue(importFile)!, new ImportOptions
+    {
+        Kernel = parse.GetValue(importKernel),
+        LoginUser = parse.GetValue(importLogin),
+        Init = parse.GetValue(importInit),
+        KernelArguments = parse.GetValue(importArgs),
+        Description = parse.GetValue(importDescription),
+        Replace = parse.GetValue(force),
+    }, ct);
+    Console.WriteLine(image.Directory);
+}));
+var imagesList = new Command("list", "List the guest images in the image directory.") { imageDir };
+imagesList.SetAction(parse =>
+{
+    var store = new GuestImageStore(Path.GetFullPath(parse.GetValue(imageDir)!));
+    var images = store.List();
+    if (images.Count == 0)
+    {
+        Console.WriteLine($"no images in {store.Root} (stratus images build minimal)");
+        return 0;
+    }
+    Console.WriteLine($"{"NAME",-20} {"ORIGIN",-7} {"LOGIN",-10} {"ROOT",5} {"DISK",9}  {"BUILT",-20} DESCRIPTION");
+    foreach (var image in images)
+    {
+        var disk = image.DiskPath is { } d && File.Exists(d) ? $"{new FileInfo(d).Length >> 20} MiB" : "-";
+        Console.WriteLine($"{image.Name,-20} {image.Manifest.Origin ?? "-",-7} {image.Manifest.LoginUser,-10} {image.Manifest.RootGiB + " GiB",5} {disk,9}  {image.Manifest.BuiltAt,-20:u} {image.Manifest.Description}");
+    }
+    return 0;
+});
+
 var root = new RootCommand(
     "Stratus: Amazon EC2 as self-hostable software. Point the aws CLI, boto3 or any AWS SDK at it with --endpoint-url " +
     "(or the 'stratus' AWS CLI profile that 'serve' writes) and get EC2's API backed by durable state.")
 {
     serve,
     new Command("account", "Manage accounts and their access keys (works while the server runs).") { accountCreate, accountList },
+    new Command("images", "Build, import and list guest images (kernel + root filesystem) that instances boot.") { imagesBuild, imagesImport, imagesList },
 };
 return await root.Parse(args).InvokeAsync();
+
+static async Task<int> RunImageCommandAsync(Func<Task> action)
+{
+    try
+    {
+        await action();
+        return 0;
+    }
+    catch (ImageBuildException e)
+    {
+        await Console.Error.WriteLineAsync($"stratus images: {e.Message}");
+        return 1;
+    }
+}
 
 static async Task<Stratus.Domain.Store.IStateStore> OpenStoreAsync(string dataDirectory, CancellationToken ct)
 {

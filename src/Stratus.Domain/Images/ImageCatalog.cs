@@ -27,18 +27,35 @@ public static class ImageCatalog
         new("debian-12-amd64-2026.11", "Debian 12 (bookworm) with cloud-init and OpenSSH, login user admin", "x86_64", "debian-12", 8, true),
     ];
 
+    /// <summary>
+    /// A public image for a guest image imported on this host (<c>stratus images import NAME</c>):
+    /// AMI name = <paramref name="name"/>, booting the guest image of the same name.
+    /// </summary>
+    public static CatalogImage LocalImage(string name, string description, int rootGiB) =>
+        new(name, description, "x86_64", name, Math.Max(1, rootGiB), FreeTierEligible: false);
+
     public static string ImageId(string region, string name) => "ami-" + Hash(region + "/" + name)[..17];
 
     public static string SnapshotId(string region, string name) => "snap-" + Hash("snapshot/" + region + "/" + name)[..17];
 
     /// <summary>Writes (or refreshes) the catalog images of every region.</summary>
-    public static async Task EnsureAsync(IStateStore store, DateTime now, CancellationToken ct = default)
+    public static Task EnsureAsync(IStateStore store, DateTime now, CancellationToken ct = default) =>
+        EnsureAsync(store, now, [], ct);
+
+    /// <summary>
+    /// Writes (or refreshes) the catalog images of every region, plus a public image for each of
+    /// <paramref name="localImages"/> (guest images imported on this host; see <see cref="LocalImage"/>).
+    /// Their ids are derived from region and name like the catalog's. A local image named like a
+    /// catalog image is ignored.
+    /// </summary>
+    public static async Task EnsureAsync(IStateStore store, DateTime now, IReadOnlyList<CatalogImage> localImages, CancellationToken ct = default)
     {
+        var images = Images.Concat(localImages.Where(l => !Images.Any(i => i.Name == l.Name)).DistinctBy(l => l.Name)).ToList();
         await using var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false);
         foreach (var region in RegionCatalog.All)
         {
             var scope = new Scope(OwnerId, region.Name);
-            foreach (var image in Images)
+            foreach (var image in images)
             {
                 var id = ImageId(region.Name, image.Name);
                 var existing = await tx.GetAsync<ImageResource>(scope, ResourceTypes.Image, id, ct).ConfigureAwait(false);

@@ -41,6 +41,21 @@ public sealed record GuestImageManifest
 
     public DateTime BuiltAt { get; init; }
 
+    /// <summary>
+    /// The signal that asks the image's init to shut down cleanly when it runs as a container's PID 1:
+    /// "SIGTERM" (minimal, most inits) or "SIGRTMIN+3" (systemd, which re-executes itself on SIGTERM).
+    /// </summary>
+    public string StopSignal { get; init; } = "SIGTERM";
+
+    /// <summary>"build" (made by <c>stratus images build</c>) or "import" (<c>stratus images import</c>); null for older manifests.</summary>
+    public string? Origin { get; init; }
+
+    /// <summary>For imported images: the file it was imported from.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>Hash of the build's inputs (scripts, kernel, host packages); a build with the same hash is skipped.</summary>
+    public string? BuildHash { get; init; }
+
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -101,4 +116,22 @@ public sealed class GuestImageStore(string root)
         File.Move(temp, Path.Combine(directory, "manifest.json"), overwrite: true);
         return new GuestImage(manifest, directory);
     }
+}
+
+/// <summary>Catalog entries for the images imported on this host.</summary>
+public static class LocalImages
+{
+    /// <summary>
+    /// One <see cref="Stratus.Domain.Images.CatalogImage"/> per imported image in <paramref name="store"/>,
+    /// to pass to <see cref="Stratus.Domain.Images.ImageCatalog.EnsureAsync(Stratus.Domain.Store.IStateStore, DateTime, IReadOnlyList{Stratus.Domain.Images.CatalogImage}, CancellationToken)"/>
+    /// at server start. Built images (minimal, debian-12) already have catalog AMIs.
+    /// </summary>
+    public static IReadOnlyList<Stratus.Domain.Images.CatalogImage> CatalogEntries(GuestImageStore store) =>
+        store.List()
+            .Where(i => i.Manifest.Origin == "import")
+            .Select(i => Stratus.Domain.Images.ImageCatalog.LocalImage(
+                i.Name,
+                i.Manifest.Description.Length > 0 ? i.Manifest.Description : $"Imported guest image {i.Name}",
+                i.Manifest.RootGiB))
+            .ToList();
 }
