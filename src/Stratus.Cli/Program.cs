@@ -3,6 +3,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Stratus.Domain.Accounts;
 using Stratus.Runtime;
+using Stratus.Cli;
+using Stratus.Runtime.Host;
 using Stratus.Runtime.Images;
 using Stratus.Server;
 using Stratus.Store.Sqlite;
@@ -40,10 +42,11 @@ logFormat.AcceptOnlyFromAmong("text", "json");
 
 var runtimeName = new Option<string>("--runtime")
 {
-    Description = "Instance runtime: mock (API only: instances go through EC2's states, no guest runs).",
-    DefaultValueFactory = _ => "mock",
+    Description = "Instance runtime: auto (the best this host offers: container, else microvm, else mock), container (system containers under crun), " +
+        "microvm (QEMU microVMs; KVM when it boots guests, TCG otherwise) or mock (API only: instances go through EC2's states, no guest runs).",
+    DefaultValueFactory = _ => "auto",
 };
-runtimeName.AcceptOnlyFromAmong("mock");
+runtimeName.AcceptOnlyFromAmong(RuntimeSelection.Names);
 var mockBoot = new Option<double>("--mock-boot-seconds")
 {
     Description = "How long the mock runtime takes to boot or shut down an instance. Default: 1.",
@@ -55,12 +58,19 @@ var metadataPort = new Option<int?>("--metadata-port")
     Description = "TCP port of the instance metadata service on all IPv4 addresses (guests reach it as 169.254.169.254:80); 0 turns it off. Default: a free port chosen at start.",
 };
 
+var imageDir = new Option<string>("--image-dir")
+{
+    Description = "Directory of guest images. Default: $STRATUS_IMAGE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/stratus/images.",
+    DefaultValueFactory = _ => ImageBuilder.DefaultImageDirectory(),
+};
+
 var serve = new Command("serve", "Run the EC2 API server (control plane and host in one process, state in SQLite).")
 {
-    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot, metadataPort,
+    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot, metadataPort, imageDir,
 };
 serve.SetAction(async (parse, ct) =>
 {
+    var images = new GuestImageStore(Path.GetFullPath(parse.GetValue(imageDir)!));
     var options = defaults with
     {
         Urls = parse.GetValue(urls)!,
@@ -71,6 +81,7 @@ serve.SetAction(async (parse, ct) =>
         DefaultRegion = parse.GetValue(region)!,
         LogFormat = parse.GetValue(logFormat)!,
         MetadataPort = parse.GetValue(metadataPort) ?? ServerOptions.FreeTcpPort(),
+        LocalImages = LocalImages.CatalogEntries(images),
     };
     if (options.Validate() is { Count: > 0 } errors)
     {
@@ -88,11 +99,22 @@ serve.SetAction(async (parse, ct) =>
         await Console.Error.WriteLineAsync("stratus serve: --mock-boot-seconds must be between 0 and 600");
         return 2;
     }
-    var runtime = InstanceRuntimes.Mock(new MockRuntimeOptions
+    using var logs = RuntimeSelection.Logging(options.LogFormat);
+    var host = new HostRuntimeOptions
     {
-        BootTime = TimeSpan.FromSeconds(bootSeconds),
-        ShutdownTime = TimeSpan.FromSeconds(bootSeconds),
-    });
+        StateDirectory = Path.Combine(options.DataDirectory, "host"),
+        ImageDirectory = images.Root,
+        MetadataPort = options.MetadataPort,
+    };
+    var mock = new MockRuntimeOptions { BootTime = TimeSpan.FromSeconds(bootSeconds), ShutdownTime = TimeSpan.FromSeconds(bootSeconds) };
+    var (runtime, note) = RuntimeSelection.Create(parse.GetValue(runtimeName)!, host, mock, logs);
+    if (runtime is null)
+    {
+        await Console.Error.WriteLineAsync($"stratus serve: {note}");
+        return 2;
+    }
+    await using var runtimeScope = runtime;
+    await Console.Out.WriteLineAsync($"instance runtime {runtime.Name}: {note}; images in {images.Root} ({string.Join(", ", images.List().Select(i => i.Name).DefaultIfEmpty("none built: stratus images build minimal"))})");
     var app = await StratusHost.CreateAsync(options, store, runtime, Console.Out, ct);
     await app.StartAsync(ct);
     await app.WaitForShutdownAsync(ct);
@@ -125,11 +147,6 @@ accountList.SetAction(async (parse, ct) =>
     return 0;
 });
 
-var imageDir = new Option<string>("--image-dir")
-{
-    Description = "Directory of guest images. Default: $STRATUS_IMAGE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/stratus/images.",
-    DefaultValueFactory = _ => ImageBuilder.DefaultImageDirectory(),
-};
 var force = new Option<bool>("--force") { Description = "Rebuild (or replace) even when a current image exists." };
 var buildName = new Argument<string>("name") { Description = $"The image to build: {string.Join(", ", ImageBuilder.BuildableImages)}." };
 buildName.AcceptOnlyFromAmong([.. ImageBuilder.BuildableImages]);

@@ -46,6 +46,28 @@ internal static class RuntimeSelection
         }
     }
 
+    /// <summary>Loggers for the runtime and the host network, in the server's log format.</summary>
+    public static ILoggerFactory Logging(string format) => LoggerFactory.Create(b =>
+    {
+        if (format == "json")
+        {
+            b.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            b.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+    });
+
     private static IHostNetwork Network(HostRuntimeOptions host, ILoggerFactory logs)
     {
         var logger = logs.CreateLogger("Stratus.Network");

@@ -39,6 +39,9 @@ public sealed record ServerOptions
     /// </summary>
     public int MetadataPort { get; init; }
 
+    /// <summary>Guest images built or imported on this host that the catalog does not know: each becomes a public AMI.</summary>
+    public IReadOnlyList<Stratus.Domain.Images.CatalogImage> LocalImages { get; init; } = [];
+
     public string DatabasePath => Path.Combine(DataDirectory, "stratus.db");
 
     /// <summary>The first URL clients should use (the first of <see cref="Urls"/>, with a wildcard host made loopback).</summary>

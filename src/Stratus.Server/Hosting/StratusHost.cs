@@ -30,7 +30,7 @@ public static class StratusHost
         }
         await store.InitializeAsync(ct).ConfigureAwait(false);
         var clock = TimeProvider.System;
-        await ImageCatalog.EnsureAsync(store, clock.GetUtcNow().UtcDateTime, ct).ConfigureAwait(false);
+        await ImageCatalog.EnsureAsync(store, clock.GetUtcNow().UtcDateTime, options.LocalImages, ct).ConfigureAwait(false);
         var accounts = new AccountService(store, clock);
         var (credentials, created) = await accounts.BootstrapAsync(ct).ConfigureAwait(false);
 
