@@ -184,6 +184,49 @@ public sealed class MicroVmRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_guest_that_never_reaches_its_init_runs_with_init_not_reached_after_the_timeout()
+    {
+        var image = new Images.GuestImageStore(_options.ImageDirectory).Find(MicroVmTestImage.Name)!;
+        var images = new Images.GuestImageStore(Path.Combine(_state, "images"));
+        images.Save(image.Manifest with
+        {
+            Name = "silent",
+            Kernel = image.KernelPath,
+            Initrd = image.InitrdPath,
+            Disk = image.DiskPath,
+            KernelArguments = image.Manifest.KernelArguments + " stratus-test.silent",
+        });
+        await using var runtime = new MicroVmRuntime(_options with { ImageDirectory = images.Root }, _network, null)
+        {
+            TcgBootTimeout = TimeSpan.FromSeconds(15),
+            KvmBootTimeout = TimeSpan.FromSeconds(15),
+        };
+        await runtime.InitializeAsync(default);
+        var boot = NewBoot() with { RuntimeImage = "silent" };
+
+        await runtime.StartAsync(boot, default);
+
+        Assert.Equal(new GuestHealth(true, false), runtime.GetHealth(boot.InstanceId));
+        Assert.Contains("stratus-test: staying silent", await runtime.GetConsoleOutputAsync(boot.InstanceId, default), StringComparison.Ordinal);
+        await runtime.TerminateAsync(boot.InstanceId, default);
+        Assert.Empty(QemusOf(boot.InstanceId));
+    }
+
+    [Fact]
+    public async Task Starting_an_instance_whose_image_is_missing_fails_and_leaves_nothing()
+    {
+        await using var runtime = NewRuntime();
+        await runtime.InitializeAsync(default);
+        var boot = NewBoot() with { RuntimeImage = "no-such-image" };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => runtime.StartAsync(boot, default));
+
+        Assert.Contains("no-such-image", error.Message, StringComparison.Ordinal);
+        Assert.Null(runtime.GetHealth(boot.InstanceId));
+        Assert.Empty(_network.Namespaces);
+    }
+
+    [Fact]
     public async Task The_accelerator_probe_answers_and_caches_its_answer()
     {
         var image = new Images.GuestImageStore(_options.ImageDirectory).Find(MicroVmTestImage.Name)!;

@@ -4,7 +4,8 @@
 # the stock kernel has as modules and switches to /dev/vda, and an ext4 root disk holding a
 # busybox-static tree whose /sbin/init follows the Stratus guest contract:
 #   DHCP on eth0, instance store /dev/vdb at /media/ephemeral0, "stratus-init: userspace reached"
-#   on the console, power-off on the ACPI power button.
+#   on the console (not with "stratus-test.silent" on the kernel command line), power-off on the
+#   ACPI power button.
 # For the tests it also counts boots on the root disk and serves its state with busybox httpd:
 #   /boot-count (increments every boot), /ephemeral ("fresh" or "kept": instance-store marker).
 set -eu
@@ -93,10 +94,14 @@ ip link set lo up; ip link set eth0 up
 udhcpc -i eth0 -q -t 20 -T 1 -s /etc/udhcpc.script 2>&1 | tail -2
 ip -4 addr show dev eth0 | grep inet
 httpd -p 80 -h /www
-echo "stratus-init: userspace reached"
 # ACPI power button (QMP system_powerdown) → orderly power-off.
 for e in /dev/input/event*; do (dd if=$e of=/dev/null bs=24 count=1 2>/dev/null; echo "stratus-test: power button"; kill -USR2 1) & done
 trap 'sync; umount /media/ephemeral0 2>/dev/null; mount -o remount,ro / ; echo "stratus-test: powering off"; poweroff -f' USR2
+# "stratus-test.silent" on the kernel command line: a guest that never reports in.
+case " $(cat /proc/cmdline) " in
+  *" stratus-test.silent "*) echo "stratus-test: staying silent" ;;
+  *) echo "stratus-init: userspace reached" ;;
+esac
 while :; do sleep 1; done
 SH
 chmod +x r/sbin/init
