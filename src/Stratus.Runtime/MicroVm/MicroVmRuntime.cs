@@ -87,10 +87,13 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
         await guest.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            guest.Record ??= MicroVmRecord.Load(RecordPath(boot.InstanceId));
             if (guest.Record is { Pid: int pid } && IsOurQemu(pid, boot.InstanceId))
             {
-                return;
+                return; // already running (possibly since before a restart of Stratus)
             }
+            // What a guest that powered itself off (or died) left: its tap, its instance store.
+            await PowerOffAsync(guest, force: true, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             await BootAsync(boot, guest, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -126,11 +129,8 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
                     HostProcess.Kill(pid);
                 }
             }
-            if (record is { Namespace: not null } or { Tap: not null })
-            {
-                await _network.DetachAsync(boot.InstanceId, cancellationToken).ConfigureAwait(false);
-            }
             guest.Record = record;
+            await PowerOffAsync(guest, force: true, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             await BootAsync(boot, guest, cancellationToken).ConfigureAwait(false);
         }
         finally

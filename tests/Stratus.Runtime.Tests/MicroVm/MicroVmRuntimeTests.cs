@@ -213,6 +213,26 @@ public sealed class MicroVmRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_guest_that_died_reports_not_running_and_starts_again()
+    {
+        await using var runtime = NewRuntime();
+        await runtime.InitializeAsync(default);
+        var boot = NewBoot(instanceStoreGiB: 1);
+        await runtime.StartAsync(boot, default);
+        var pid = Record(boot.InstanceId).GetProperty("pid").GetInt32();
+
+        HostProcess.Kill(pid);
+        await HostProcess.WaitUntilGoneAsync(() => HostProcess.CommandLine(pid) is not null, TimeSpan.FromSeconds(10), default);
+        Assert.Equal(new GuestHealth(false, true), runtime.GetHealth(boot.InstanceId));
+
+        await runtime.StartAsync(boot, default);
+        Assert.Equal(new GuestHealth(true, true), runtime.GetHealth(boot.InstanceId));
+        Assert.Equal(("2", "fresh"), (await Fetch(boot, "boot-count"), await Fetch(boot, "ephemeral")));
+        await runtime.TerminateAsync(boot.InstanceId, default);
+        Assert.Empty(_network.Namespaces);
+    }
+
+    [Fact]
     public async Task Starting_an_instance_whose_image_is_missing_fails_and_leaves_nothing()
     {
         await using var runtime = NewRuntime();
