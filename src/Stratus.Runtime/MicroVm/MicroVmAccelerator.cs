@@ -32,7 +32,7 @@ public static class MicroVmAcceleratorProbe
     private static readonly string[] ProgressLines = ["Run /", "Freeing unused kernel", "VFS: Unable to mount root", "stratus-init:"];
 
     /// <summary>How long a KVM boot gets to show progress. Default 8 s.</summary>
-    public static TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(8);
+    internal static TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(8);
 
     /// <summary>The accelerator for guests of <paramref name="kernelPath"/> (with <paramref name="initrdPath"/>, if the image has one).</summary>
     public static Task<MicroVmAccelerator> DetectAsync(string kernelPath, string? initrdPath, string stateDirectory, CancellationToken cancellationToken)
