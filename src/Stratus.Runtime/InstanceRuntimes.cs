@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Stratus.Domain.Instances;
 using Stratus.Runtime.Container;
 using Stratus.Runtime.Host;
+using Stratus.Runtime.MicroVm;
 using Stratus.Runtime.Network;
 
 namespace Stratus.Runtime;
@@ -39,4 +40,13 @@ public static class InstanceRuntimes
         ArgumentNullException.ThrowIfNull(network);
         return new ContainerRuntime(options, network, logs);
     }
+
+    /// <summary>
+    /// Real guests as QEMU <c>-M microvm</c> virtual machines (KVM when the host's KVM boots
+    /// guests, TCG otherwise; see <see cref="MicroVmAcceleratorProbe"/>), booting the kernel and
+    /// disk of the image named by the instance's AMI from <see cref="HostRuntimeOptions.ImageDirectory"/>.
+    /// Needs root, <c>qemu-system-x86_64</c>, <c>qemu-img</c> and <c>mkfs.ext4</c>.
+    /// </summary>
+    public static IInstanceRuntime MicroVm(HostRuntimeOptions options, IHostNetwork network, ILoggerFactory? logs = null) =>
+        new MicroVmRuntime(options, network, logs);
 }

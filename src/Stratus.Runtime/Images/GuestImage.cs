@@ -21,6 +21,9 @@ public sealed record GuestImageManifest
     /// <summary>Uncompressed PVH-bootable kernel (vmlinux), relative to the image directory; null when the image brings none.</summary>
     public string? Kernel { get; init; }
 
+    /// <summary>Initial RAM disk the kernel needs to reach its root disk (e.g. a distribution kernel's modules), relative to the image directory; null when none.</summary>
+    public string? Initrd { get; init; }
+
     /// <summary>Extra kernel command-line arguments the image needs (e.g. <c>init=/sbin/stratus-init</c>).</summary>
     public string KernelArguments { get; init; } = "";
 
@@ -69,6 +72,8 @@ public sealed record GuestImage(GuestImageManifest Manifest, string Directory)
     public string Name => Manifest.Name;
 
     public string? KernelPath => Manifest.Kernel is { } k ? Path.Combine(Directory, k) : null;
+
+    public string? InitrdPath => Manifest.Initrd is { } i ? Path.Combine(Directory, i) : null;
 
     public string? DiskPath => Manifest.Disk is { } d ? Path.Combine(Directory, d) : null;
 
