@@ -76,5 +76,25 @@ internal static class RuntimeSelection
 #pragma warning restore CA1848, CA2254
     }
 
-    private static IReadOnlyList<string> MicroVmProbe() => Stratus.Runtime.MicroVm.MicroVmRuntime.Probe();
+    private static List<string> MicroVmProbe()
+    {
+        var missing = new List<string>();
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
+        {
+            missing.Add("root (the microvm runtime creates taps and network namespaces)");
+        }
+        foreach (var (tool, package) in new[] { ("qemu-system-x86_64", "qemu-system-x86"), ("qemu-img", "qemu-utils"), ("mkfs.ext4", "e2fsprogs"), ("ip", "iproute2"), ("nft", "nftables"), ("dnsmasq", "dnsmasq-base") })
+        {
+            if (!OnPath(tool))
+            {
+                missing.Add($"{tool} (apt-get install {package})");
+            }
+        }
+        return missing;
+    }
+
+    private static bool OnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/sbin", "/sbin"])
+            .Any(d => File.Exists(Path.Combine(d, tool)));
 }
