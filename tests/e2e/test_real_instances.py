@@ -170,26 +170,26 @@ def test_lab1_with_the_cli(real, tmp_path):
     """Seed Lab 1: key pair, security group, an instance whose user-data serves a page with the AZ
     it read from IMDS (with a token); `wait instance-running`; curl and ssh from the host."""
     key_path = str(tmp_path / "MyKeyPair.pem")
-    material = real.cli("ec2", "create-key-pair", "--key-name", "MyKeyPair", "--query", "KeyMaterial", "--output", "text", check=True).stdout
+    material = real.cli("--profile", "stratus", "ec2", "create-key-pair", "--key-name", "MyKeyPair", "--query", "KeyMaterial", "--output", "text", check=True).stdout
     with open(key_path, "w") as f:
         f.write(material)
     os.chmod(key_path, 0o400)
 
-    vpc_id = real.cli_json("ec2", "describe-vpcs", "--filters", "Name=is-default,Values=true")["Vpcs"][0]["VpcId"]
-    sg = real.cli_json("ec2", "create-security-group", "--group-name", "web-sg", "--description", "web and ssh", "--vpc-id", vpc_id)["GroupId"]
+    vpc_id = real.cli_json("--profile", "stratus", "ec2", "describe-vpcs", "--filters", "Name=is-default,Values=true")["Vpcs"][0]["VpcId"]
+    sg = real.cli_json("--profile", "stratus", "ec2", "create-security-group", "--group-name", "web-sg", "--description", "web and ssh", "--vpc-id", vpc_id)["GroupId"]
     for port in ("22", "80"):
-        real.cli("ec2", "authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", port, "--cidr", "0.0.0.0/0", check=True)
+        real.cli("--profile", "stratus", "ec2", "authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", port, "--cidr", "0.0.0.0/0", check=True)
 
     user_data = tmp_path / "user-data.sh"
     user_data.write_text(USER_DATA)
     ami = minimal_ami(real.ec2())
-    run = real.cli_json("ec2", "run-instances", "--image-id", ami, "--instance-type", "t3.micro", "--key-name", "MyKeyPair",
+    run = real.cli_json("--profile", "stratus", "ec2", "run-instances", "--image-id", ami, "--instance-type", "t3.micro", "--key-name", "MyKeyPair",
                         "--security-group-ids", sg, "--user-data", f"file://{user_data}",
                         "--tag-specifications", "ResourceType=instance,Tags=[{Key=Name,Value=lab1}]")
     instance_id = run["Instances"][0]["InstanceId"]
-    real.cli("ec2", "wait", "instance-running", "--instance-ids", instance_id, check=True, timeout=BOOT_TIMEOUT)
+    real.cli("--profile", "stratus", "ec2", "wait", "instance-running", "--instance-ids", instance_id, check=True, timeout=BOOT_TIMEOUT)
 
-    described = real.cli_json("ec2", "describe-instances", "--instance-ids", instance_id)["Reservations"][0]["Instances"][0]
+    described = real.cli_json("--profile", "stratus", "ec2", "describe-instances", "--instance-ids", instance_id)["Reservations"][0]["Instances"][0]
     public_ip, private_ip, az = described["PublicIpAddress"], described["PrivateIpAddress"], described["Placement"]["AvailabilityZone"]
 
     page = _wait_http(f"http://{public_ip}/", az)
@@ -205,11 +205,182 @@ def test_lab1_with_the_cli(real, tmp_path):
 
     console = _console(real.ec2(), instance_id)
     assert "stratus-init: userspace reached" in console
-    status = real.cli_json("ec2", "describe-instance-status", "--instance-ids", instance_id)["InstanceStatuses"][0]
+    status = real.cli_json("--profile", "stratus", "ec2", "describe-instance-status", "--instance-ids", instance_id)["InstanceStatuses"][0]
     assert status["InstanceStatus"]["Status"] == "ok", status
     assert status["SystemStatus"]["Status"] == "ok", status
 
-    real.cli("ec2", "terminate-instances", "--instance-ids", instance_id, check=True)
-    real.cli("ec2", "wait", "instance-terminated", "--instance-ids", instance_id, check=True, timeout=BOOT_TIMEOUT)
+    real.cli("--profile", "stratus", "ec2", "terminate-instances", "--instance-ids", instance_id, check=True)
+    real.cli("--profile", "stratus", "ec2", "wait", "instance-terminated", "--instance-ids", instance_id, check=True, timeout=BOOT_TIMEOUT)
     with pytest.raises(OSError):
         _http_get(f"http://{public_ip}/", timeout=2)
+
+
+# --------------------------------------------------------------------------------------------
+# Shared launch helpers for the tests below (boto3)
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def keyed(real, tmp_path_factory):
+    """(ec2 client, key name, key path, ami) for the module's server."""
+    ec2 = real.ec2()
+    path = str(tmp_path_factory.mktemp("keys") / "guest.pem")
+    with open(path, "w") as f:
+        f.write(ec2.create_key_pair(KeyName="guest-key")["KeyMaterial"])
+    os.chmod(path, 0o400)
+    return ec2, "guest-key", path, minimal_ami(ec2)
+
+
+def _launch(keyed, user_data: str = "", instance_type: str = "t3.micro", **kwargs) -> dict:
+    ec2, key_name, key_path, ami = keyed
+    iid = ec2.run_instances(ImageId=ami, InstanceType=instance_type, MinCount=1, MaxCount=1, KeyName=key_name,
+                            UserData=user_data, **kwargs)["Instances"][0]["InstanceId"]
+    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+    inst = _describe(ec2, iid)
+    _wait_ssh(key_path, inst["PublicIpAddress"])
+    return inst
+
+
+def _in_guest(keyed, inst: dict, command: str) -> str:
+    r = _ssh(keyed[2], inst["PublicIpAddress"], command)
+    assert r.returncode == 0, f"{command!r} failed in the guest: {r.stdout}{r.stderr}"
+    return r.stdout
+
+
+def _terminate(keyed, *instances: dict):
+    ec2 = keyed[0]
+    ids = [i["InstanceId"] for i in instances]
+    ec2.terminate_instances(InstanceIds=ids)
+    ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+
+
+IMDS = "http://169.254.169.254"
+
+
+def _curl_status(keyed, inst, args: str) -> str:
+    """HTTP status of a curl run inside the guest."""
+    return _in_guest(keyed, inst, f"curl -s -o /dev/null -w '%{{http_code}}' {args}").strip()
+
+
+def test_imds_from_inside_the_guest(real, keyed):
+    ec2 = keyed[0]
+    a = _launch(keyed)
+    b = _launch(keyed)
+    try:
+        token_cmd = f"curl -s -X PUT {IMDS}/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60'"
+        # v2: a token, then reads with it
+        ident = _in_guest(keyed, a, f"T=$({token_cmd}); curl -s -H \"X-aws-ec2-metadata-token: $T\" {IMDS}/latest/meta-data/instance-id")
+        assert ident == a["InstanceId"]
+        # TTL bounds
+        for ttl, expected in (("0", "400"), ("21601", "400"), ("abc", "400"), ("1", "200"), ("21600", "200")):
+            assert _curl_status(keyed, a, f"-X PUT {IMDS}/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: {ttl}'") == expected, ttl
+        # X-Forwarded-For on the token PUT is refused
+        assert _curl_status(keyed, a, f"-X PUT {IMDS}/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' -H 'X-Forwarded-For: 1.2.3.4'") == "403"
+        # v1 follows HttpTokens
+        ec2.modify_instance_metadata_options(InstanceId=a["InstanceId"], HttpTokens="required")
+        assert _curl_status(keyed, a, f"{IMDS}/latest/meta-data/instance-id") == "401"
+        ec2.modify_instance_metadata_options(InstanceId=a["InstanceId"], HttpTokens="optional")
+        assert _in_guest(keyed, a, f"curl -s {IMDS}/latest/meta-data/instance-id") == a["InstanceId"]
+        # one instance cannot use another's token, and sees only its own metadata
+        token_b = _in_guest(keyed, b, token_cmd).strip()
+        assert _curl_status(keyed, a, f"-H 'X-aws-ec2-metadata-token: {token_b}' {IMDS}/latest/meta-data/instance-id") == "401"
+        assert _in_guest(keyed, b, f"curl -s -H 'X-aws-ec2-metadata-token: {token_b}' {IMDS}/latest/meta-data/local-ipv4") == b["PrivateIpAddress"]
+        # the key pair and user-data as the guest sees them
+        assert _in_guest(keyed, a, f"curl -s {IMDS}/latest/meta-data/public-keys/0/openssh-key").startswith("ssh-rsa ")
+        # disabled endpoint: nothing answers
+        ec2.modify_instance_metadata_options(InstanceId=a["InstanceId"], HttpEndpoint="disabled")
+        assert _curl_status(keyed, a, f"-m 5 {IMDS}/latest/meta-data/instance-id") != "200"
+    finally:
+        _terminate(keyed, a, b)
+
+
+def _vpc_netns(private_ip: str) -> str:
+    """The host namespace of the VPC the guest is plugged into (its bridge routes to the guest's subnet)."""
+    for ns in sorted(_netns()):
+        if not ns.startswith("stx-"):
+            continue
+        out = subprocess.run(["ip", "netns", "exec", ns, "ip", "-4", "route", "get", private_ip],
+                             capture_output=True, text=True).stdout
+        if " dev br0 " in out:
+            return ns
+    raise AssertionError(f"no VPC namespace routes {private_ip}")
+
+
+def test_hop_limit_is_the_ttl_of_the_token_response(real, keyed):
+    """The token response leaves the VPC's router towards the guest with IP TTL =
+    HttpPutResponseHopLimit, so it reaches the guest itself but not a container or VM behind it.
+    Observed with an nftables counter on the VPC bridge, after the last routed hop."""
+    ec2 = keyed[0]
+    inst = _launch(keyed)
+    try:
+        ns = _vpc_netns(inst["PrivateIpAddress"])
+        for hops in (1, 3):
+            ec2.modify_instance_metadata_options(InstanceId=inst["InstanceId"], HttpPutResponseHopLimit=hops)
+            table = f"stratus_e2e_ttl{hops}"
+            rules = (f"add table bridge {table}; add chain bridge {table} out {{ type filter hook output priority 0; }}; "
+                     f"add rule bridge {table} out ip saddr 169.254.169.254 ip daddr {inst['PrivateIpAddress']} tcp sport 80 ip ttl {hops} counter")
+            subprocess.run(["ip", "netns", "exec", ns, "nft", rules], check=True)
+            try:
+                _in_guest(keyed, inst, f"curl -s -X PUT {IMDS}/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' >/dev/null")
+                listing = subprocess.run(["ip", "netns", "exec", ns, "nft", "list", "table", "bridge", table],
+                                         capture_output=True, text=True, check=True).stdout
+                packets = int(re.search(r"counter packets (\d+)", listing).group(1))
+                assert packets >= 1, f"no token response left for the guest with TTL {hops}:\n{listing}"
+            finally:
+                subprocess.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "bridge", table])
+    finally:
+        _terminate(keyed, inst)
+
+
+STORE_USER_DATA = """#!/bin/sh
+echo ephemeral > /media/ephemeral0/marker
+echo ebs > /var/lib/ebs-marker
+"""
+
+
+def test_stop_start_keeps_ebs_loses_instance_store(real, keyed):
+    ec2 = keyed[0]
+    inst = _launch(keyed, STORE_USER_DATA, instance_type="i3.large")
+    try:
+        deadline = time.monotonic() + HTTP_TIMEOUT
+        while "ephemeral" not in _ssh(keyed[2], inst["PublicIpAddress"], "cat /media/ephemeral0/marker").stdout:
+            assert time.monotonic() < deadline, "user-data never wrote the instance-store marker"
+            time.sleep(1)
+        assert _in_guest(keyed, inst, "cat /var/lib/ebs-marker").strip() == "ebs"
+
+        ec2.stop_instances(InstanceIds=[inst["InstanceId"]])
+        ec2.get_waiter("instance_stopped").wait(InstanceIds=[inst["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        ec2.start_instances(InstanceIds=[inst["InstanceId"]])
+        ec2.get_waiter("instance_running").wait(InstanceIds=[inst["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+        after = _describe(ec2, inst["InstanceId"])
+        assert after["PrivateIpAddress"] == inst["PrivateIpAddress"]
+        assert after["PublicIpAddress"] != inst["PublicIpAddress"]
+        _wait_ssh(keyed[2], after["PublicIpAddress"])
+        assert _in_guest(keyed, after, "cat /var/lib/ebs-marker").strip() == "ebs"
+        assert _in_guest(keyed, after, "ls -A /media/ephemeral0 | grep -v lost+found | wc -l").strip() == "0"
+        # user-data ran once: the marker it writes is not back
+        assert _ssh(keyed[2], after["PublicIpAddress"], "test -e /media/ephemeral0/marker").returncode != 0
+    finally:
+        _terminate(keyed, inst)
+
+
+def _links(prefix: str) -> int:
+    out = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    return sum(1 for line in out.splitlines() if line.split(": ")[1].startswith(prefix))
+
+
+def test_kill9_and_restart_keeps_instances_running(real, keyed):
+    ec2 = keyed[0]
+    inst = _launch(keyed, USER_DATA)
+    _wait_http(f"http://{inst['PublicIpAddress']}/", "Hello from Stratus")
+    procs_before = sorted(_guest_processes(real))
+    netns_before = _netns()
+    real.kill9()
+    real.start()
+    ec2 = real.ec2()
+    assert _describe(ec2, inst["InstanceId"])["State"]["Name"] == "running"
+    _wait_http(f"http://{inst['PublicIpAddress']}/", "Hello from Stratus", timeout=60)
+    assert _ssh(keyed[2], inst["PublicIpAddress"], "true").returncode == 0
+    # re-adopted, not duplicated: the same guest processes, namespaces and no second uplink
+    assert sorted(_guest_processes(real)) == procs_before
+    assert _netns() == netns_before
+    _terminate((ec2, *keyed[1:]), inst)
