@@ -188,6 +188,7 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
             guest.Record ??= MicroVmRecord.Load(RecordPath(instanceId));
             await PowerOffAsync(guest, force: true, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             await _network.DetachAsync(instanceId, cancellationToken).ConfigureAwait(false);
+            File.Delete(QmpPath(instanceId));
             var directory = _options.InstanceDirectory(instanceId);
             if (Directory.Exists(directory))
             {
@@ -295,10 +296,6 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
         var directory = _options.InstanceDirectory(id);
         Directory.CreateDirectory(directory);
         Directory.CreateDirectory(_options.VolumesDirectory);
-        if (QmpPath(id).Length > 100)
-        {
-            throw new InvalidOperationException($"state directory {_options.StateDirectory} is too long for QEMU's control socket path");
-        }
         foreach (var stale in new[] { QmpPath(id), Path.Combine(directory, PidFile) })
         {
             File.Delete(stale);
@@ -646,7 +643,22 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
 
     private string RecordPath(string instanceId) => Path.Combine(_options.InstanceDirectory(instanceId), RecordFile);
 
-    private string QmpPath(string instanceId) => Path.Combine(_options.InstanceDirectory(instanceId), QmpFile);
+    /// <summary>
+    /// QEMU's control socket: in the instance directory, or — when that path is too long for a
+    /// Unix socket (108 bytes) — under /run/stratus/qmp-&lt;hash of the state directory&gt;/.
+    /// </summary>
+    private string QmpPath(string instanceId)
+    {
+        var path = Path.Combine(_options.InstanceDirectory(instanceId), QmpFile);
+        if (path.Length <= 100)
+        {
+            return path;
+        }
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(_options.StateDirectory)))[..12];
+        var directory = Path.Combine("/run/stratus", "qmp-" + hash);
+        Directory.CreateDirectory(directory);
+        return Path.Combine(directory, instanceId + ".sock");
+    }
 
     private string VolumePath(string volumeId)
     {
