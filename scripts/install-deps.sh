@@ -14,9 +14,9 @@ if ! have dotnet; then
   echo "error: the .NET 10 SDK (dotnet) is required and is not on PATH" >&2
   exit 1
 fi
-if [ "${1:-}" = "--runtime-only" ]; then
-  exit 0
-fi
+runtime_only=0
+[ "${1:-}" = "--runtime-only" ] && runtime_only=1
+if [ "$runtime_only" -eq 0 ]; then
 have python3 || need_apt+=(python3)
 python3 -c 'import boto3' 2>/dev/null || need_apt+=(python3-boto3)
 have aws || need_apt+=(awscli)
@@ -27,11 +27,15 @@ have npm || need_apt+=(npm)
 have ssh-keygen || need_apt+=(openssh-client)
 have openssl || need_apt+=(openssl)
 have puttygen || need_apt+=(putty-tools)
+fi
 # VPC networking for real guests (src/Stratus.Runtime/Network): iproute2, nftables, dnsmasq; busybox for its tests.
 have ip || need_apt+=(iproute2)
 have nft || need_apt+=(nftables)
 have dnsmasq || need_apt+=(dnsmasq-base)
 have busybox || need_apt+=(busybox-static)
+# The container runtime: crun (OCI runtime), util-linux's unshare/setsid.
+have crun || need_apt+=(crun)
+have unshare || need_apt+=(util-linux)
 
 # Guest kernel and images (stratus images build): QEMU, the kernel source and its build tools,
 # busybox/dropbear/curl for the minimal image, debootstrap for debian-12.
@@ -47,7 +51,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if [ ! -d tests/roundtrip/js/node_modules ] && [ -f tests/roundtrip/js/package-lock.json ]; then
+if [ "$runtime_only" -eq 0 ] && [ ! -d tests/roundtrip/js/node_modules ] && [ -f tests/roundtrip/js/package-lock.json ]; then
   echo "installing the AWS SDK for JavaScript (npm ci)"
   npm ci --prefix tests/roundtrip/js --no-audit --no-fund --loglevel=error
 fi
