@@ -22,8 +22,9 @@ dotnet build Stratus.slnx -c Release -nologo -clp:ErrorsOnly || exit 1
 step "format"
 dotnet format Stratus.slnx --verify-no-changes --no-restore --exclude src/Stratus.Ec2.Model/Generated || failed=1
 
-step "guest image (stratus images build minimal; builds the guest kernel once, then cached)"
+step "guest images (stratus images build minimal and debian-12; the guest kernel is built once, then cached)"
 src/Stratus.Cli/bin/Release/net10.0/stratus images build minimal || failed=1
+src/Stratus.Cli/bin/Release/net10.0/stratus images build debian-12 || failed=1
 
 step ".NET tests"
 rm -rf artifacts/test-results && mkdir -p artifacts/test-results
