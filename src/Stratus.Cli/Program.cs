@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
+using Stratus.Cli;
 using Stratus.Domain.Accounts;
 using Stratus.Runtime;
-using Stratus.Cli;
 using Stratus.Runtime.Host;
 using Stratus.Runtime.Images;
 using Stratus.Server;
