@@ -213,7 +213,9 @@ class StratusServer:
         self._log = open(self.log_path, "ab")
         self._log.write(f"\n===== start #{self.starts + 1} on port {self.port} =====\n".encode())
         self._log.flush()
-        args = [self.binary, "serve", "--urls", self.endpoint, "--data-dir", self.data_dir, *self.extra_args]
+        # API tests run on the mock runtime; the real-instance modules ask for a runtime themselves.
+        runtime = [] if "--runtime" in self.extra_args else ["--runtime", "mock"]
+        args = [self.binary, "serve", "--urls", self.endpoint, "--data-dir", self.data_dir, *runtime, *self.extra_args]
         self.proc = subprocess.Popen(
             args, env=self.env(), cwd=self.root, stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,

@@ -427,22 +427,28 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         guest.Watch(paths.Console, paths.ExitFile, InitTimeout, OnGuestExitAsync);
     }
 
-    /// <summary>Ends the instance's init (SIGTERM, SIGKILL after <see cref="StopTimeout"/>; SIGKILL at once when forced) and removes its crun container.</summary>
+    /// <summary>
+    /// Ends the instance's init (the image's stop signal — SIGTERM, or SIGRTMIN+3 for systemd — then
+    /// SIGKILL after <see cref="StopTimeout"/>; SIGKILL at once when forced) and removes its crun container.
+    /// </summary>
     private async Task StopInitAsync(string instanceId, bool force, CancellationToken cancellationToken)
     {
         int pid;
+        string? imageName;
         if (_guests.TryRemove(instanceId, out var guest))
         {
             guest.EndWatch();
             pid = guest.Pid;
+            imageName = guest.Boot.RuntimeImage;
         }
         else
         {
             pid = (await Crun.StateAsync(ContainerId(instanceId), cancellationToken).ConfigureAwait(false))?.Pid ?? 0;
+            imageName = ReadRecord(instanceId)?.Image;
         }
         if (HostTools.IsAlive(pid))
         {
-            if (!force && HostTools.Signal(pid, HostTools.SigTerm))
+            if (!force && HostTools.Signal(pid, StopSignal(imageName)))
             {
                 await WaitForExitAsync(pid, StopTimeout, cancellationToken).ConfigureAwait(false);
             }
@@ -453,6 +459,13 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
             }
         }
         await DeleteContainerAsync(instanceId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The signal that shuts <paramref name="imageName"/>'s init down cleanly (its manifest's stopSignal; SIGTERM when unknown).</summary>
+    private int StopSignal(string? imageName)
+    {
+        var manifest = imageName is null ? null : new GuestImageStore(_options.ImageDirectory).Find(imageName)?.Manifest;
+        return HostTools.SignalNumber(manifest?.StopSignal) ?? HostTools.SigTerm;
     }
 
     /// <summary>

@@ -14,6 +14,45 @@ internal static partial class HostTools
     public const int SigKill = 9;
     public const int SigTerm = 15;
 
+    /// <summary>
+    /// The number of a signal named as in an image manifest: "SIGTERM", "TERM", "SIGRTMIN+3" (glibc's
+    /// SIGRTMIN is 34) or a number; null when it is none of these.
+    /// </summary>
+    public static int? SignalNumber(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return null;
+        }
+        var n = name.Trim().ToUpperInvariant();
+        if (int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            return number is > 0 and < 65 ? number : null;
+        }
+        n = n.StartsWith("SIG", StringComparison.Ordinal) ? n[3..] : n;
+        if (n.StartsWith("RTMIN", StringComparison.Ordinal))
+        {
+            var offset = 0;
+            if (n.Length > 5 && (n[5] != '+' || !int.TryParse(n[6..], NumberStyles.None, CultureInfo.InvariantCulture, out offset)))
+            {
+                return null;
+            }
+            return offset <= 30 ? 34 + offset : null;
+        }
+        return n switch
+        {
+            "HUP" => 1,
+            "INT" => 2,
+            "QUIT" => 3,
+            "KILL" => SigKill,
+            "USR1" => 10,
+            "USR2" => 12,
+            "TERM" => SigTerm,
+            "PWR" => 30,
+            _ => null,
+        };
+    }
+
     /// <summary>Runs <paramref name="file"/> with <paramref name="arguments"/>; returns its standard output, throws on a non-zero exit unless <paramref name="check"/> is false.</summary>
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(
         string file, IEnumerable<string> arguments, CancellationToken cancellationToken, bool check = true)

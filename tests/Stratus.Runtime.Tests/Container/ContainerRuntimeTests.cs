@@ -22,6 +22,7 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
         #!/bin/busybox sh
         /bin/busybox mkdir -p /usr/bin /usr/sbin /www
         trap 'echo "stratus-init: powering off"; exit 0' TERM
+        trap 'echo "stratus-init: powering off on USR1"; exit 0' USR1
         /bin/busybox --install -s 2>/dev/null
         echo "hello from $(/bin/busybox hostname)" > /www/index.html
         /bin/busybox httpd -p 80 -h /www
@@ -288,6 +289,35 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
         await runtime.TerminateAsync(boot.InstanceId, CancellationToken.None);
         await AssertNothingLeft(boot.InstanceId, 0);
     }
+
+    [Fact]
+    public async Task A_clean_stop_sends_the_images_stop_signal()
+    {
+        var runtime = NewRuntime();
+        var image = new GuestImageStore(Options.ImageDirectory).Find("test")!;
+        new GuestImageStore(Options.ImageDirectory).Save(image.Manifest with { Name = "usr1", RootFs = "../test/rootfs", StopSignal = "SIGUSR1" });
+        var boot = NewBoot() with { RuntimeImage = "usr1" };
+        await runtime.StartAsync(boot, CancellationToken.None);
+        Assert.True(await ReachedInit(runtime, boot.InstanceId));
+        var pid = Pid(runtime, boot);
+
+        await runtime.StopAsync(boot.InstanceId, force: false, CancellationToken.None);
+        Assert.Contains("stratus-init: powering off on USR1", await runtime.GetConsoleOutputAsync(boot.InstanceId, CancellationToken.None));
+        await runtime.TerminateAsync(boot.InstanceId, CancellationToken.None);
+        await AssertNothingLeft(boot.InstanceId, pid);
+    }
+
+    [Theory]
+    [InlineData("SIGTERM", 15)]
+    [InlineData("term", 15)]
+    [InlineData("SIGRTMIN+3", 37)]
+    [InlineData("SIGRTMIN", 34)]
+    [InlineData("SIGPWR", 30)]
+    [InlineData("10", 10)]
+    [InlineData("SIGRTMIN-1", null)]
+    [InlineData("SIGNOPE", null)]
+    [InlineData("", null)]
+    public void Stop_signals_are_named_as_in_manifests(string name, int? number) => Assert.Equal(number, HostTools.SignalNumber(name));
 
     [Fact]
     public async Task A_missing_image_fails_the_start_and_leaves_nothing()
