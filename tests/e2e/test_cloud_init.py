@@ -66,6 +66,8 @@ def test_cloud_init_runs_multipart_user_data(debian_server, tmp_path):
     iid = ec2.run_instances(ImageId=ami, InstanceType="t3.small", MinCount=1, MaxCount=1, KeyName="debian",
                             UserData=_multipart())["Instances"][0]["InstanceId"]
     try:
+        # cloud-init only uses IMDSv2 where DMI says AWS; the debian-12 AMI leaves IMDSv1 on.
+        assert _describe(ec2, iid)["MetadataOptions"]["HttpTokens"] == "optional"
         ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 2, "MaxAttempts": 150})
         inst = _describe(ec2, iid)
         host = inst["PublicIpAddress"]

@@ -7,7 +7,12 @@ using Stratus.Domain.Store;
 namespace Stratus.Domain.Images;
 
 /// <summary>A public image Stratus offers in every region.</summary>
-public sealed record CatalogImage(string Name, string Description, string Architecture, string RuntimeImage, int RootVolumeGiB, bool FreeTierEligible);
+/// <param name="ImdsSupport">
+/// "v2.0" when the image's guest software only uses IMDSv2 (instances launched from it default to
+/// HttpTokens=required), null when it may need IMDSv1 (HttpTokens=optional by default).
+/// </param>
+public sealed record CatalogImage(string Name, string Description, string Architecture, string RuntimeImage, int RootVolumeGiB, bool FreeTierEligible,
+    string? ImdsSupport = "v2.0");
 
 /// <summary>
 /// The public images of every region, owned by the catalog account (alias <c>amazon</c>, so
@@ -24,7 +29,9 @@ public static class ImageCatalog
     [
         new("stratus-minimal-2026.11-x86_64", "Stratus minimal Linux: busybox, curl, dropbear SSH, login user ec2-user; user-data and SSH keys from IMDSv2", "x86_64", "minimal", 1, true),
         new("stratus-minimal-2026.11-arm64", "Stratus minimal Linux for arm64 instance types: busybox, curl, dropbear SSH, login user ec2-user", "arm64", "minimal", 1, true),
-        new("debian-12-amd64-2026.11", "Debian 12 (bookworm) with cloud-init and OpenSSH, login user admin", "x86_64", "debian-12", 8, true),
+        // cloud-init 22.4 asks for an IMDSv2 token only on a platform whose DMI identifies it as
+        // AWS, and a QEMU microvm guest has no SMBIOS: its Ec2 datasource reads IMDSv1.
+        new("debian-12-amd64-2026.11", "Debian 12 (bookworm) with cloud-init and OpenSSH, login user admin", "x86_64", "debian-12", 8, true, ImdsSupport: null),
     ];
 
     /// <summary>
@@ -32,7 +39,7 @@ public static class ImageCatalog
     /// AMI name = <paramref name="name"/>, booting the guest image of the same name.
     /// </summary>
     public static CatalogImage LocalImage(string name, string description, int rootGiB) =>
-        new(name, description, "x86_64", name, Math.Max(1, rootGiB), FreeTierEligible: false);
+        new(name, description, "x86_64", name, Math.Max(1, rootGiB), FreeTierEligible: false, ImdsSupport: null);
 
     public static string ImageId(string region, string name) => "ami-" + Hash(region + "/" + name)[..17];
 
@@ -69,7 +76,7 @@ public static class ImageCatalog
                     Architecture = image.Architecture,
                     CreationDate = existing?.CreationDate ?? new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc),
                     BootMode = image.Architecture == "arm64" ? "uefi" : "uefi-preferred",
-                    ImdsSupport = "v2.0",
+                    ImdsSupport = image.ImdsSupport,
                     FreeTierEligible = image.FreeTierEligible,
                     ImageLocation = $"{OwnerAlias}/{image.Name}",
                     RuntimeImage = image.RuntimeImage,
