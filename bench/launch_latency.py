@@ -11,7 +11,7 @@ Starts its own `stratus serve --runtime <runtime>` on a temporary data dir, then
            --max instances run or one fails to come up within the timeout; reports how many ran,
            the host memory they used (MemAvailable before/after) and the per-instance cost.
 
-Results go to stdout as a Markdown table and to bench/results/<mode>-<runtime>.json.
+Results go to stdout as a Markdown table and to docs/benchmarks/launch-<mode>-<runtime>.json.
 
 Usage (root; the minimal image built):
   bench/launch_latency.py latency --runtime container -n 10
@@ -71,6 +71,24 @@ class Server:
                                 aws_access_key_id="AKIDBENCH", aws_secret_access_key="x",
                                 config=Config(retries={"max_attempts": 1}))
 
+    def client(self, region: str):
+        return boto3.client("ec2", endpoint_url=self.endpoint, region_name=region,
+                            aws_access_key_id="AKIDBENCH", aws_secret_access_key="x",
+                            config=Config(retries={"max_attempts": 1}))
+
+    def regions(self) -> list[str]:
+        return [r["RegionName"] for r in self.ec2.describe_regions()["Regions"] if r["RegionName"] != "us-east-1"]
+
+    def prepare_region(self, region: str):
+        """A client for REGION, its minimal AMI and a key pair's private key file."""
+        ec2 = self.client(region)
+        key = os.path.join(self.root, f"bench-{region}.pem")
+        with open(key, "w") as f:
+            f.write(ec2.create_key_pair(KeyName="bench")["KeyMaterial"])
+        os.chmod(key, 0o400)
+        ami = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["stratus-minimal-*-x86_64"]}])["Images"][0]["ImageId"]
+        return ec2, ami, key
+
     def close(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -88,22 +106,23 @@ def ssh_ok(key: str, host: str) -> bool:
                           capture_output=True, timeout=20).returncode == 0
 
 
-def launch(srv: Server, ami: str, key_name: str, key: str, instance_type: str, timeout: float) -> dict:
+def launch(srv: Server, ami: str, key_name: str, key: str, instance_type: str, timeout: float, ec2=None) -> dict:
+    ec2 = ec2 or srv.ec2
     t0 = time.monotonic()
-    iid = srv.ec2.run_instances(ImageId=ami, InstanceType=instance_type, MinCount=1, MaxCount=1, KeyName=key_name,
-                                UserData=USER_DATA)["Instances"][0]["InstanceId"]
+    iid = ec2.run_instances(ImageId=ami, InstanceType=instance_type, MinCount=1, MaxCount=1, KeyName=key_name,
+                            UserData=USER_DATA)["Instances"][0]["InstanceId"]
     marks: dict[str, float] = {}
     ip = None
     while time.monotonic() - t0 < timeout and len(marks) < 3:
         if "running" not in marks:
-            inst = srv.ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+            inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
             if inst["State"]["Name"] == "running":
                 marks["running"] = time.monotonic() - t0
                 ip = inst.get("PublicIpAddress") or inst["PrivateIpAddress"]
             elif inst["State"]["Name"] in ("terminated", "stopped"):
                 break
         if "user_data" not in marks and "running" in marks:
-            out = srv.ec2.get_console_output(InstanceId=iid, Latest=True).get("Output") or ""
+            out = ec2.get_console_output(InstanceId=iid, Latest=True).get("Output") or ""
             if "stratus-init: user-data exited" in out:
                 marks["user_data"] = time.monotonic() - t0
         if "ssh" not in marks and ip is not None and ssh_ok(key, ip):
@@ -165,13 +184,23 @@ def main() -> int:
             print("| median (s) | " + " | ".join(str(result[k].get("median", "-")) for k in ("running", "user_data", "ssh")) + " |")
             print("| p90 (s) | " + " | ".join(str(result[k].get("p90", "-")) for k in ("running", "user_data", "ssh")) + " |")
         else:
+            # An account runs at most 20 instances per region (EC2's default limit): the density run
+            # fills one region after another, each with its own key pair, AMI id and default VPC.
             before = mem_available_mib()
-            ids, times = [], []
-            for _ in range(args.max):
-                r = launch(srv, ami, "bench", key, args.instance_type, args.timeout)
-                ids.append(r["instance_id"])
+            ids, times = {}, []
+            regional = srv.regions()
+            ec2, region_ami, region_key = srv.ec2, ami, key
+            while len(times) < args.max:
+                try:
+                    r = launch(srv, region_ami, "bench", region_key, args.instance_type, args.timeout, ec2)
+                except ec2.exceptions.ClientError as e:
+                    if e.response["Error"]["Code"] != "InstanceLimitExceeded" or not regional:
+                        raise
+                    ec2, region_ami, region_key = srv.prepare_region(regional.pop(0))
+                    continue
+                ids.setdefault(ec2, []).append(r["instance_id"])
                 if "ssh" not in r:
-                    print(f"instance {len(ids)} did not come up within {args.timeout}s; stopping", file=sys.stderr)
+                    print(f"instance {len(times) + 1} did not come up within {args.timeout}s; stopping", file=sys.stderr)
                     break
                 times.append(r["ssh"])
             after = mem_available_mib()
@@ -181,10 +210,12 @@ def main() -> int:
                            "ssh_seconds": summary(times)})
             print(f"{up} {args.runtime} instances up ({args.instance_type}); host memory used {before - after:.0f} MiB "
                   f"({result['mib_per_instance']} MiB each); SSH ready median {result['ssh_seconds'].get('median')} s")
-            srv.ec2.terminate_instances(InstanceIds=ids)
-            srv.ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
-        os.makedirs(os.path.join(REPO, "bench", "results"), exist_ok=True)
-        with open(os.path.join(REPO, "bench", "results", f"{args.mode}-{args.runtime}.json"), "w") as f:
+            for client, instance_ids in ids.items():
+                client.terminate_instances(InstanceIds=instance_ids)
+            for client, instance_ids in ids.items():
+                client.get_waiter("instance_terminated").wait(InstanceIds=instance_ids, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
+        os.makedirs(os.path.join(REPO, "docs", "benchmarks"), exist_ok=True)
+        with open(os.path.join(REPO, "docs", "benchmarks", f"launch-{args.mode}-{args.runtime}.json"), "w") as f:
             json.dump(result, f, indent=2)
     finally:
         srv.close()
