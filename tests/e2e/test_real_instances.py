@@ -363,6 +363,38 @@ def test_stop_start_keeps_ebs_loses_instance_store(real, keyed):
         _terminate(keyed, inst)
 
 
+POWEROFF_USER_DATA = """#!/bin/sh
+while [ ! -e /tmp/power-off ]; do sleep 1; done
+poweroff
+"""
+
+GUEST_SHUTDOWN = {"Code": "Client.InstanceInitiatedShutdown", "Message": "Client.InstanceInitiatedShutdown: Instance initiated shutdown"}
+
+
+def test_shutdown_from_the_guest_stops_or_terminates_the_instance(real, keyed):
+    """`poweroff` inside the guest: the instance stops (default behaviour) or terminates
+    (InstanceInitiatedShutdownBehavior=terminate), with EC2's state reason; a stopped one starts again."""
+    ec2 = keyed[0]
+    stopper = _launch(keyed, POWEROFF_USER_DATA)
+    ender = _launch(keyed, POWEROFF_USER_DATA, InstanceInitiatedShutdownBehavior="terminate")
+    try:
+        for inst in (stopper, ender):
+            _in_guest(keyed, inst, "touch /tmp/power-off")
+        ec2.get_waiter("instance_stopped").wait(InstanceIds=[stopper["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        ec2.get_waiter("instance_terminated").wait(InstanceIds=[ender["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        for inst in (stopper, ender):
+            assert _describe(ec2, inst["InstanceId"])["StateReason"] == GUEST_SHUTDOWN
+        assert "PublicIpAddress" not in _describe(ec2, stopper["InstanceId"])
+
+        ec2.start_instances(InstanceIds=[stopper["InstanceId"]])
+        ec2.get_waiter("instance_running").wait(InstanceIds=[stopper["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+        after = _describe(ec2, stopper["InstanceId"])
+        _wait_ssh(keyed[2], after["PublicIpAddress"])
+        assert _in_guest(keyed, after, "test -e /tmp/power-off || echo fresh").strip() == "fresh"
+    finally:
+        _terminate(keyed, stopper, ender)
+
+
 def _links(prefix: str) -> int:
     out = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     return sum(1 for line in out.splitlines() if line.split(": ")[1].startswith(prefix))

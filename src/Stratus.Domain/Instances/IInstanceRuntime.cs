@@ -38,6 +38,9 @@ public sealed record GuestDisk(string VolumeId, string DeviceName, int SizeGiB, 
 /// <param name="ReachedInit">True once the guest's init reported in; false when it failed to; null while still booting.</param>
 public sealed record GuestHealth(bool Running, bool? ReachedInit);
 
+/// <summary>A guest that shut itself down from its operating system (<c>poweroff</c>, <c>shutdown -h</c>).</summary>
+public sealed record GuestPoweredOff(string AccountId, string Region, string InstanceId);
+
 /// <summary>The instance a metadata request comes from.</summary>
 public sealed record MetadataCaller(string AccountId, string Region, string InstanceId);
 
@@ -91,6 +94,15 @@ public interface IInstanceRuntime : IAsyncDisposable
     /// Null when it is not from a guest of this runtime.
     /// </summary>
     MetadataCaller? ResolveMetadataCaller(IPAddress localAddress, IPAddress remoteAddress);
+
+    /// <summary>
+    /// Registers what to call when a running guest powers itself off (not when the runtime was told
+    /// to stop it). The control plane then stops or terminates the instance, as its
+    /// InstanceInitiatedShutdownBehavior says. Runtimes without guests never call it.
+    /// </summary>
+    void OnGuestPoweredOff(Action<GuestPoweredOff> handler)
+    {
+    }
 
     /// <summary>
     /// Stratus is shutting down: power guests off and remove what the host holds for them. Their

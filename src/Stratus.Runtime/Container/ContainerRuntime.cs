@@ -303,6 +303,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
 
     public async Task ShutdownAsync(CancellationToken cancellationToken)
     {
+        _shuttingDown = true;
         var ids = _guests.Keys.ToHashSet(StringComparer.Ordinal);
         foreach (var container in await OurContainersAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -351,6 +352,14 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         LogGuestExited(_log, id, status ?? -1);
         if (status != GuestRebootStatus)
         {
+            // Exit 0 (an init that shuts down on its own) or killed by the kernel's SIGINT (reboot(2)
+            // with POWER_OFF or HALT in the container's PID namespace): the guest powered itself off.
+            // A stop the runtime began has ended the watch first.
+            if (status is 0 or GuestPowerOffStatus && !guest.Ended && !_shuttingDown
+                && _guests.TryGetValue(id, out var running) && ReferenceEquals(running, guest))
+            {
+                _poweredOff?.Invoke(new GuestPoweredOff(guest.Boot.AccountId, guest.Boot.Region, id));
+            }
             return;
         }
         var gate = Gate(id);
@@ -378,6 +387,12 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
     }
 
     private const int GuestRebootStatus = 128 + 1; // SIGHUP
+    private const int GuestPowerOffStatus = 128 + 2; // SIGINT
+
+    private Action<GuestPoweredOff>? _poweredOff;
+    private volatile bool _shuttingDown;
+
+    public void OnGuestPoweredOff(Action<GuestPoweredOff> handler) => _poweredOff += handler;
 
     private SemaphoreSlim Gate(string instanceId) => _gates.GetOrAdd(instanceId, _ => new SemaphoreSlim(1, 1));
 

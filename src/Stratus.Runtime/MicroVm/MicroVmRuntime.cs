@@ -39,6 +39,11 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
     private readonly ConcurrentDictionary<string, Guest> _guests = new(StringComparer.Ordinal);
     private readonly BootQueue _tcgBoots = new(Environment.ProcessorCount - 1);
     private readonly CancellationTokenSource _disposed = new();
+    private Action<GuestPoweredOff>? _poweredOff;
+    private volatile bool _shuttingDown;
+
+    /// <summary>What the guest kernel prints when it powers the machine off (<c>poweroff</c>, <c>shutdown -h</c>); KERN_EMERG, so printed even with <c>quiet</c>.</summary>
+    internal const string PowerDownLine = "reboot: Power down";
 
     public MicroVmRuntime(HostRuntimeOptions options, IHostNetwork network, ILoggerFactory? logs)
     {
@@ -79,6 +84,84 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
             HostProcess.Kill(pid);
         }
         await _network.InitializeAsync(keep, cancellationToken).ConfigureAwait(false);
+        _ = WatchPowerOffsAsync(_disposed.Token);
+    }
+
+    public void OnGuestPoweredOff(Action<GuestPoweredOff> handler) => _poweredOff += handler;
+
+    /// <summary>
+    /// Once a second: a guest whose QEMU ended on its own, after its kernel printed
+    /// <see cref="PowerDownLine"/> in the current boot, powered itself off — reported once. A QEMU
+    /// that ended otherwise (killed, crashed) is left to <see cref="GetHealth"/> (not running).
+    /// Guests whose lock is held are being stopped, started or rebooted by the runtime itself.
+    /// </summary>
+    private async Task WatchPowerOffsAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var guest in _guests.Values)
+                {
+                    if (_shuttingDown)
+                    {
+                        return;
+                    }
+                    if (guest.Record is not { Pid: int pid } || guest.PowerOffReportedFor == pid || IsOurQemu(pid, guest.InstanceId) || !guest.Lock.Wait(0, CancellationToken.None))
+                    {
+                        continue;
+                    }
+                    MicroVmRecord? poweredOff = null;
+                    try
+                    {
+                        if (guest.Record is { Pid: int current } record && current == pid && !IsOurQemu(pid, guest.InstanceId)
+                            && ConsoleTail(record.InstanceId, record.BootConsoleOffset).Contains(PowerDownLine, StringComparison.Ordinal))
+                        {
+                            guest.PowerOffReportedFor = pid;
+                            poweredOff = record;
+                        }
+                    }
+                    finally
+                    {
+                        guest.Lock.Release();
+                    }
+                    if (poweredOff is not null && !_shuttingDown)
+                    {
+                        _log.LogInformation("microvm: {InstanceId} powered itself off", poweredOff.InstanceId);
+                        _poweredOff?.Invoke(new GuestPoweredOff(poweredOff.AccountId, poweredOff.Region, poweredOff.InstanceId));
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>The last few KiB of the instance's console log written after <paramref name="from"/>.</summary>
+    private string ConsoleTail(string instanceId, long from)
+    {
+        try
+        {
+            using var stream = new FileStream(Path.Combine(_options.InstanceDirectory(instanceId), ConsoleFile), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var start = Math.Max(from, stream.Length - 4096);
+            if (start >= stream.Length)
+            {
+                return "";
+            }
+            stream.Seek(start, SeekOrigin.Begin);
+            var buffer = new byte[stream.Length - start];
+            stream.ReadExactly(buffer);
+            return Encoding.UTF8.GetString(buffer);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 
     public async Task StartAsync(InstanceBoot boot, CancellationToken cancellationToken)
@@ -246,6 +329,7 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
 
     public async Task ShutdownAsync(CancellationToken cancellationToken)
     {
+        _shuttingDown = true;
         await Task.WhenAll(_guests.Values.Select(async guest =>
         {
             await guest.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -689,6 +773,9 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
         public SemaphoreSlim Lock { get; } = new(1, 1);
 
         public MicroVmRecord? Record { get; set; }
+
+        /// <summary>The QEMU pid whose guest-initiated power-off has been reported.</summary>
+        public int? PowerOffReportedFor { get; set; }
 
         public bool? ReachedInit
         {

@@ -34,6 +34,9 @@ internal enum LifecycleAction
 
     /// <summary>The instance's public address changed (Elastic IP associated or released): tell the runtime if it runs.</summary>
     SyncPublicAddress,
+
+    /// <summary>The guest powered itself off: running → stopping → stopped (or shutting-down → terminated).</summary>
+    GuestShutdown,
 }
 
 internal sealed record LifecycleCommand(Scope Scope, string InstanceId, LifecycleAction Action);
@@ -72,6 +75,7 @@ internal sealed class InstanceLifecycle(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
+        runtime.OnGuestPoweredOff(off => Enqueue(new LifecycleCommand(new Scope(off.AccountId, off.Region), off.InstanceId, LifecycleAction.GuestShutdown)));
         await runtime.InitializeAsync(stoppingToken).ConfigureAwait(false);
         await ReconcileAsync(stoppingToken).ConfigureAwait(false);
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), clock);
@@ -202,11 +206,10 @@ internal sealed class InstanceLifecycle(
                 await runtime.ResumeAsync(await BootAsync(command.Scope, instance, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
                 break;
             case LifecycleAction.Stop or LifecycleAction.ForceStop when instance.State == InstanceStates.Stopping:
-                await runtime.StopAsync(instance.Id, command.Action == LifecycleAction.ForceStop, ct).ConfigureAwait(false);
-                await FinishAsync(command, InstanceStates.Stopping, i =>
-                {
-                    i.Transition(InstanceStates.Stopped, Now, "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown");
-                }, ct).ConfigureAwait(false);
+                await StopGuestAsync(command, instance, command.Action == LifecycleAction.ForceStop, UserShutdown, ct).ConfigureAwait(false);
+                break;
+            case LifecycleAction.GuestShutdown when instance.State == InstanceStates.Running:
+                await GuestShutdownAsync(command, instance, ct).ConfigureAwait(false);
                 break;
             case LifecycleAction.SyncPublicAddress when instance.State is InstanceStates.Running:
                 await runtime.SetPublicIpAsync(instance.Id, instance.PublicIpAddress, ct).ConfigureAwait(false);
@@ -215,12 +218,7 @@ internal sealed class InstanceLifecycle(
                 await runtime.RebootAsync(instance.Id, ct).ConfigureAwait(false);
                 break;
             case LifecycleAction.Terminate when instance.State == InstanceStates.ShuttingDown:
-                await runtime.TerminateAsync(instance.Id, ct).ConfigureAwait(false);
-                await FinishAsync(command, InstanceStates.ShuttingDown, null, ct, terminate: true).ConfigureAwait(false);
-                foreach (var device in instance.BlockDevices.Where(b => b.DeleteOnTermination))
-                {
-                    await runtime.DeleteVolumeAsync(device.VolumeId, ct).ConfigureAwait(false);
-                }
+                await TerminateGuestAsync(command, instance, UserShutdown, ct).ConfigureAwait(false);
                 break;
             default:
                 if (logger.IsEnabled(LogLevel.Debug))
@@ -232,6 +230,61 @@ internal sealed class InstanceLifecycle(
     }
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    private static readonly (string Code, string Message) UserShutdown =
+        ("Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown");
+
+    private static readonly (string Code, string Message) InstanceShutdown =
+        ("Client.InstanceInitiatedShutdown", "Client.InstanceInitiatedShutdown: Instance initiated shutdown");
+
+    private async Task StopGuestAsync(LifecycleCommand command, InstanceResource instance, bool force, (string Code, string Message) reason, CancellationToken ct)
+    {
+        await runtime.StopAsync(instance.Id, force, ct).ConfigureAwait(false);
+        await FinishAsync(command, InstanceStates.Stopping, i => i.Transition(InstanceStates.Stopped, Now, reason.Code, reason.Message), ct).ConfigureAwait(false);
+    }
+
+    private async Task TerminateGuestAsync(LifecycleCommand command, InstanceResource instance, (string Code, string Message) reason, CancellationToken ct)
+    {
+        await runtime.TerminateAsync(instance.Id, ct).ConfigureAwait(false);
+        await FinishAsync(command, InstanceStates.ShuttingDown, null, ct, terminateWith: reason).ConfigureAwait(false);
+        foreach (var device in instance.BlockDevices.Where(b => b.DeleteOnTermination))
+        {
+            await runtime.DeleteVolumeAsync(device.VolumeId, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The guest shut itself down from its operating system: as on EC2 the instance stops, or
+    /// terminates when its InstanceInitiatedShutdownBehavior is terminate (always for a one-time
+    /// Spot Instance). The runtime then removes what the guest left on the host.
+    /// </summary>
+    private async Task GuestShutdownAsync(LifecycleCommand command, InstanceResource instance, CancellationToken ct)
+    {
+        var terminate = instance.InstanceInitiatedShutdownBehavior == "terminate" || instance.InstanceLifecycle == "spot";
+        var moved = false;
+        await FinishAsync(command, InstanceStates.Running, i =>
+        {
+            i.Transition(terminate ? InstanceStates.ShuttingDown : InstanceStates.Stopping, Now,
+                InstanceShutdown.Code, InstanceShutdown.Message, InstanceShutdown.Message);
+            moved = true;
+        }, ct).ConfigureAwait(false);
+        if (!moved)
+        {
+            return;
+        }
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            logger.LogInformation("{InstanceId} shut itself down: {Next}", instance.Id, terminate ? "terminating" : "stopping");
+        }
+        if (terminate)
+        {
+            await TerminateGuestAsync(command, instance, InstanceShutdown, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await StopGuestAsync(command, instance, force: true, InstanceShutdown, ct).ConfigureAwait(false);
+        }
+    }
 
     private async Task<InstanceBoot> BootAsync(Scope scope, InstanceResource instance, CancellationToken ct)
     {
@@ -261,7 +314,8 @@ internal sealed class InstanceLifecycle(
     }
 
     /// <summary>Commits the end of a transition if the instance is still in <paramref name="expected"/>.</summary>
-    private async Task FinishAsync(LifecycleCommand command, string expected, Action<InstanceResource>? change, CancellationToken ct, bool terminate = false)
+    private async Task FinishAsync(LifecycleCommand command, string expected, Action<InstanceResource>? change, CancellationToken ct,
+        (string Code, string Message)? terminateWith = null)
     {
         await using var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false);
         var instance = await tx.GetAsync<InstanceResource>(command.Scope, ResourceTypes.Instance, command.InstanceId, ct).ConfigureAwait(false);
@@ -269,9 +323,9 @@ internal sealed class InstanceLifecycle(
         {
             return;
         }
-        if (terminate)
+        if (terminateWith is { } reason)
         {
-            instance.Transition(InstanceStates.Terminated, Now, "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown");
+            instance.Transition(InstanceStates.Terminated, Now, reason.Code, reason.Message);
             await InstanceTeardown.ReleaseAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
         }
         else
