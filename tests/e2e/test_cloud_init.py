@@ -1,9 +1,10 @@
 """The debian-12 image: real cloud-init reads Stratus's IMDS and runs a multipart MIME user-data.
 
-A microVM of the debian-12 AMI (Debian bookworm, cloud-init with the EC2 datasource, login user
-`admin`) gets a multipart user-data with a `#cloud-config` part and a shell-script part; after
-boot, `cloud-init status` reports done, both parts' effects are on disk, and the key pair opens
-SSH. cloud-init under TCG takes a couple of minutes to finish.
+An instance of the debian-12 AMI (Debian bookworm, cloud-init with the EC2 datasource, login user
+`admin`), once as a microVM and once as a system container, gets a multipart user-data with a
+`#cloud-config` part and a shell-script part; after boot, `cloud-init status` reports done, both
+parts' effects are on disk, the key pair opens SSH, and the console shows the host key
+fingerprints. cloud-init under TCG takes up to a couple of minutes to finish.
 
 Needs root, QEMU and the debian-12 image (`stratus images build debian-12`); missing pieces FAIL.
 """
@@ -18,7 +19,7 @@ from email.mime.text import MIMEText
 import pytest
 
 from conftest import ServerFactory
-from test_real_instances import IMAGE_DIR, _describe, _ssh
+from test_real_instances import IMAGE_DIR, RUNTIMES, _describe, _ssh
 
 DEBIAN_BOOT_TIMEOUT = 600
 
@@ -43,15 +44,16 @@ def _multipart() -> str:
     return msg.as_string()
 
 
-@pytest.fixture(scope="module")
-def debian_server(stratus_binary, tmp_path_factory):
+@pytest.fixture(scope="module", params=RUNTIMES)
+def debian_server(request, stratus_binary, tmp_path_factory):
     if os.geteuid() != 0:
         pytest.fail("cloud-init tests need root", pytrace=False)
     if not os.path.exists(os.path.join(IMAGE_DIR, "debian-12", "manifest.json")):
         pytest.fail(f"debian-12 image not built in {IMAGE_DIR} (run: stratus images build debian-12)", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("cloud-init")))
+    runtime = request.param
+    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp(f"cloud-init-{runtime}")))
     try:
-        yield factory(name="stratus-debian", extra_args=["--runtime", "microvm", "--image-dir", IMAGE_DIR])
+        yield factory(name=f"stratus-debian-{runtime}", extra_args=["--runtime", runtime, "--image-dir", IMAGE_DIR])
     finally:
         factory.close()
 
@@ -87,6 +89,10 @@ def test_cloud_init_runs_multipart_user_data(debian_server, tmp_path):
         assert inst["Placement"]["AvailabilityZone"] in files.stdout
         datasource = _ssh(key_path, host, "cat /run/cloud-init/status.json", user="admin").stdout
         assert "Ec2" in datasource or "ec2" in datasource.lower()
+        # As on EC2, the host key fingerprints are on the console for the owner to check.
+        console = ec2.get_console_output(InstanceId=iid).get("Output", "")
+        assert "BEGIN SSH HOST KEY FINGERPRINTS" in console, console[-3000:]
+        assert "stratus-init: userspace reached" in console
     finally:
         ec2.terminate_instances(InstanceIds=[iid])
         ec2.get_waiter("instance_terminated").wait(InstanceIds=[iid], WaiterConfig={"Delay": 2, "MaxAttempts": 60})

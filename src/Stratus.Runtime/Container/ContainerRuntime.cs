@@ -188,7 +188,8 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
             var vcpus = Math.Max(1, Math.Min(boot.VCpus, _options.MaxGuestVCpus));
             var spec = new ContainerSpec(
                 paths.RootFs, image.Manifest.Init, boot.HostName, paths.NetnsPath, CgroupsPath(id),
-                memoryMiB * 1024L * 1024L, vcpus * ContainerSpec.CpuPeriodMicroseconds, PidsLimit, instanceStore);
+                memoryMiB * 1024L * 1024L, vcpus * ContainerSpec.CpuPeriodMicroseconds, PidsLimit, instanceStore)
+            { ConsoleFifo = paths.ConsoleFifo };
             await File.WriteAllTextAsync(paths.Config, spec.ToJson(), cancellationToken).ConfigureAwait(false);
 
             var record = new ContainerRecord(id, boot.AccountId, boot.Region, root.VolumeId, image.Name, Running: true, 0, null, 0);
@@ -424,7 +425,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
     {
         var offset = File.Exists(paths.Console) ? new FileInfo(paths.Console).Length : 0;
         var started = Stopwatch.StartNew();
-        var pid = await Crun.RunSupervisedAsync(ContainerId(boot.InstanceId), paths.Instance, paths.PidFile, paths.ExitFile, paths.SupervisorPidFile, paths.Console, cancellationToken).ConfigureAwait(false);
+        var pid = await Crun.RunSupervisedAsync(ContainerId(boot.InstanceId), paths.Instance, paths.PidFile, paths.ExitFile, paths.SupervisorPidFile, paths.Console, paths.ConsoleFifo, cancellationToken).ConfigureAwait(false);
         LogCrunRun(_log, boot.InstanceId, started.ElapsedMilliseconds);
         var guest = new Guest(boot, pid, offset);
         WriteRecord(paths, record with { Running = true, Pid = pid, PidStartTime = HostTools.StartTime(pid), ConsoleOffset = offset });
@@ -649,6 +650,8 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
         public string Config => Path.Combine(Instance, "config.json");
 
         public string Console => Path.Combine(Instance, "console.log");
+
+        public string ConsoleFifo => Path.Combine(Instance, "console.fifo");
 
         public string PidFile => Path.Combine(Instance, "init.pid");
 

@@ -15,6 +15,13 @@ internal sealed record ContainerSpec(
     long PidsLimit,
     string? InstanceStore)
 {
+    /// <summary>
+    /// A FIFO on the host whose reader appends to the console log, bind-mounted as the container's
+    /// <c>/dev/console</c>: what the guest writes there (systemd's status lines, cloud-init, the
+    /// console markers) lands in the log as a microVM's serial console does. Null: no /dev/console.
+    /// </summary>
+    public string? ConsoleFifo { get; init; }
+
     public const long CpuPeriodMicroseconds = 100_000;
 
     /// <summary>
@@ -67,6 +74,10 @@ internal sealed record ContainerSpec(
         if (InstanceStore is not null)
         {
             mounts.Add(Mount("/media/ephemeral0", "bind", InstanceStore, "rbind", "rw"));
+        }
+        if (ConsoleFifo is not null)
+        {
+            mounts.Add(Mount("/dev/console", "bind", ConsoleFifo, "bind", "rw"));
         }
         var config = new JsonObject
         {

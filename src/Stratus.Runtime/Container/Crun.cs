@@ -61,17 +61,24 @@ internal static class Crun
     /// standard input from /dev/null and the container's output and errors (crun's own included)
     /// appended to <paramref name="console"/>, and writes crun's exit status (the init's: 129 when
     /// the guest rebooted, 130 when it powered off) to <paramref name="exitFile"/> once crun has
-    /// removed the container. Returns once the init runs, with its PID.
+    /// removed the container. Before crun it makes the FIFO <paramref name="consoleFifo"/> (the
+    /// container's /dev/console) and a <c>cat</c> that appends what arrives there to the console
+    /// too; the cat holds the FIFO open for reading and writing, so writers never block and it
+    /// never sees an end, and the supervisor ends it after crun. Returns once the init runs, with its PID.
     /// </summary>
-    public static async Task<int> RunSupervisedAsync(string id, string bundle, string pidFile, string exitFile, string supervisorPidFile, string console, CancellationToken cancellationToken)
+    public static async Task<int> RunSupervisedAsync(string id, string bundle, string pidFile, string exitFile, string supervisorPidFile, string console,
+        string consoleFifo, CancellationToken cancellationToken)
     {
         File.Delete(pidFile);
         File.Delete(exitFile);
         File.Delete(supervisorPidFile);
         var offset = File.Exists(console) ? new FileInfo(console).Length : 0;
         var (file, args) = Command(["run", "--no-new-keyring", "--pid-file", pidFile, "--bundle", bundle, id]);
-        const string Supervisor = "exec </dev/null >>\"$1\" 2>&1; echo $$ >\"$3\"; exit_file=$2; shift 3; \"$@\"; echo $? >\"$exit_file.tmp\"; mv -f \"$exit_file.tmp\" \"$exit_file\"";
-        await HostTools.RunAsync("setsid", ["-f", "/bin/sh", "-c", Supervisor, "sh", console, exitFile, supervisorPidFile, file, .. args], cancellationToken).ConfigureAwait(false);
+        const string Supervisor = "exec </dev/null >>\"$1\" 2>&1; echo $$ >\"$3\"; exit_file=$2; fifo=$4; shift 4; " +
+            "rm -f \"$fifo\"; reader=; if mkfifo -m 600 \"$fifo\"; then cat <>\"$fifo\" & reader=$!; fi; " +
+            "\"$@\"; rc=$?; if [ -n \"$reader\" ]; then kill $reader; wait $reader; fi; rm -f \"$fifo\"; " +
+            "echo $rc >\"$exit_file.tmp\"; mv -f \"$exit_file.tmp\" \"$exit_file\"";
+        await HostTools.RunAsync("setsid", ["-f", "/bin/sh", "-c", Supervisor, "sh", console, exitFile, supervisorPidFile, consoleFifo, file, .. args], cancellationToken).ConfigureAwait(false);
 
         var deadline = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
         var delay = 1;

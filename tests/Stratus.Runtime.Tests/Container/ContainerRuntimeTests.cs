@@ -107,6 +107,14 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
         Assert.True(await ReachedInit(runtime, boot.InstanceId));
         Assert.Equal(new GuestHealth(true, true), runtime.GetHealth(boot.InstanceId));
         Assert.Contains(ContainerRuntime.InitMarker, await runtime.GetConsoleOutputAsync(boot.InstanceId, CancellationToken.None));
+        await Host("nsenter", "-t", pid, "-m", "-p", "/bin/busybox", "sh", "-c", "echo written to /dev/console > /dev/console");
+        var console = "";
+        for (var attempt = 0; attempt < 50 && !console.Contains("written to /dev/console", StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(100);
+            console = await runtime.GetConsoleOutputAsync(boot.InstanceId, CancellationToken.None);
+        }
+        Assert.Contains("written to /dev/console", console);
         foreach (var ns in (string[])["pid", "uts", "mnt", "ipc", "net"])
         {
             Assert.NotEqual(Link($"/proc/self/ns/{ns}"), Link($"/proc/{pid}/ns/{ns}"));
