@@ -255,9 +255,12 @@ public sealed class MinimalImageTests(MinimalImageFixture fixture)
         Assert.Contains("User:  1000", home, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task As_a_container_init_it_reaches_ssh_and_exits_cleanly_on_SIGTERM()
+    [Theory]
+    [InlineData("PWR", 0, "stratus-init: shutting down")] // the manifest's stopSignal: the container runtime's clean stop
+    [InlineData("TERM", 128 + 1, "stratus-init: reboot")] // busybox reboot: reboot(2) ends the PID namespace as SIGHUP would
+    public async Task As_a_container_init_it_reaches_ssh_and_stops_or_reboots_on_a_signal(string signal, int status, string said)
     {
+        Assert.Equal("SIGPWR", Image.Manifest.StopSignal);
         // The init as PID 1 of fresh PID, mount and network namespaces (no eth0, no IMDS).
         using var init = new WatchedProcess("unshare", ["--pid", "--fork", "--kill-child", "--mount", "--net", "--uts", "chroot", Image.RootFsPath!, "/sbin/init"],
             new Dictionary<string, string> { ["STRATUS_IMDS_WAIT"] = "2" });
@@ -267,12 +270,12 @@ public sealed class MinimalImageTests(MinimalImageFixture fixture)
 
         var pid1 = ChildOf(init.Pid);
         Assert.NotNull(pid1);
-        using (var kill = Process.Start("kill", ["-TERM", pid1.Value.ToString(CultureInfo.InvariantCulture)]))
+        using (var kill = Process.Start("kill", ["-" + signal, pid1.Value.ToString(CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
         }
-        Assert.Equal(0, await init.WaitForExitAsync(TimeSpan.FromSeconds(15)));
-        Assert.Contains("stratus-init: shutting down", init.Output, StringComparison.Ordinal);
+        Assert.Equal(status, await init.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        Assert.Contains(said, init.Output, StringComparison.Ordinal);
     }
 
     private static int? ChildOf(int pid)

@@ -395,6 +395,33 @@ def test_shutdown_from_the_guest_stops_or_terminates_the_instance(real, keyed):
         _terminate(keyed, stopper, ender)
 
 
+REBOOT_USER_DATA = """#!/bin/sh
+while [ ! -e /tmp/reboot ]; do sleep 1; done
+reboot
+"""
+
+
+def test_reboot_from_the_guest_keeps_the_instance_running(real, keyed):
+    """`reboot` inside the guest restarts it in place: still running, same addresses, a fresh /tmp."""
+    ec2 = keyed[0]
+    inst = _launch(keyed, REBOOT_USER_DATA)
+    try:
+        _in_guest(keyed, inst, "touch /tmp/reboot")
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        while True:
+            r = _ssh(keyed[2], inst["PublicIpAddress"], "test -e /tmp/reboot || echo rebooted", timeout=20)
+            if "rebooted" in r.stdout:
+                break
+            assert time.monotonic() < deadline, f"the guest did not come back from its reboot: {_console(ec2, inst['InstanceId'])[-2000:]}"
+            time.sleep(1)
+        after = _describe(ec2, inst["InstanceId"])
+        assert after["State"]["Name"] == "running"
+        assert (after["PrivateIpAddress"], after["PublicIpAddress"]) == (inst["PrivateIpAddress"], inst["PublicIpAddress"])
+        assert "stratus-init: reboot" in _console(ec2, inst["InstanceId"])
+    finally:
+        _terminate(keyed, inst)
+
+
 def _links(prefix: str) -> int:
     out = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     return sum(1 for line in out.splitlines() if line.split(": ")[1].startswith(prefix))

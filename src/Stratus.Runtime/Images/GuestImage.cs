@@ -46,7 +46,7 @@ public sealed record GuestImageManifest
 
     /// <summary>
     /// The signal that asks the image's init to shut down cleanly when it runs as a container's PID 1:
-    /// "SIGTERM" (minimal, most inits) or "SIGRTMIN+3" (systemd, which re-executes itself on SIGTERM).
+    /// "SIGTERM" (most inits), "SIGPWR" (minimal, whose init reboots on SIGTERM) or "SIGRTMIN+3" (systemd, which re-executes itself on SIGTERM).
     /// </summary>
     public string StopSignal { get; init; } = "SIGTERM";
 

@@ -113,7 +113,8 @@ public sealed partial class ImageBuilder
             "ec2-user",
             KernelArgumentsForAll,
             MinimumDiskMiB: 64,
-            HostInputs: ["busybox-static", "dropbear-bin", "curl", "libcurl4", "libc6", "ca-certificates"]), force, ct),
+            HostInputs: ["busybox-static", "dropbear-bin", "curl", "libcurl4", "libc6", "ca-certificates"])
+        { StopSignal = "SIGPWR" }, force, ct),
         "debian-12" => BuildFromScriptAsync(new BuildRecipe(
             "debian-12",
             "Debian 12 (bookworm) with systemd, cloud-init (EC2 datasource) and OpenSSH; login user admin",
