@@ -444,7 +444,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
     }
 
     /// <summary>
-    /// Ends the instance's init (the image's stop signal — SIGTERM, or SIGRTMIN+3 for systemd — then
+    /// Ends the instance's init (the image's stop signal — SIGPWR for minimal, SIGRTMIN+3 for systemd — then
     /// SIGKILL after <see cref="StopTimeout"/>; SIGKILL at once when forced) and removes its crun container.
     /// </summary>
     private async Task StopInitAsync(string instanceId, bool force, CancellationToken cancellationToken)

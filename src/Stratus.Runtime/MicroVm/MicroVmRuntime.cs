@@ -116,7 +116,7 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
                     try
                     {
                         if (guest.Record is { Pid: int current } record && current == pid && !IsOurQemu(pid, guest.InstanceId)
-                            && ConsoleTail(record.InstanceId, record.BootConsoleOffset).Contains(PowerDownLine, StringComparison.Ordinal))
+                            && ReadConsole(record.InstanceId, record.BootConsoleOffset, 4096).Text.Contains(PowerDownLine, StringComparison.Ordinal))
                         {
                             guest.PowerOffReportedFor = pid;
                             poweredOff = record;
@@ -142,25 +142,28 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
         }
     }
 
-    /// <summary>The last few KiB of the instance's console log written after <paramref name="from"/>.</summary>
-    private string ConsoleTail(string instanceId, long from)
+    /// <summary>
+    /// At most the last <paramref name="maxBytes"/> of the instance's console log, none of it before
+    /// offset <paramref name="from"/>, and where it starts ("" when there is no log).
+    /// </summary>
+    private (string Text, long Start) ReadConsole(string instanceId, long from, int maxBytes)
     {
         try
         {
             using var stream = new FileStream(Path.Combine(_options.InstanceDirectory(instanceId), ConsoleFile), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            var start = Math.Max(from, stream.Length - 4096);
+            var start = Math.Max(from, stream.Length - maxBytes);
             if (start >= stream.Length)
             {
-                return "";
+                return ("", start);
             }
             stream.Seek(start, SeekOrigin.Begin);
             var buffer = new byte[stream.Length - start];
             stream.ReadExactly(buffer);
-            return Encoding.UTF8.GetString(buffer);
+            return (Encoding.UTF8.GetString(buffer), start);
         }
         catch (IOException)
         {
-            return "";
+            return ("", from);
         }
     }
 
@@ -299,24 +302,14 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
     public Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken) =>
         _network.SetPublicIpAsync(instanceId, publicIp, cancellationToken);
 
-    public async Task<string> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken)
+    public Task<string> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken)
     {
-        var path = Path.Combine(_options.InstanceDirectory(instanceId), ConsoleFile);
-        if (!File.Exists(path))
-        {
-            return "";
-        }
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        var start = Math.Max(0, stream.Length - ConsoleTailBytes);
-        stream.Seek(start, SeekOrigin.Begin);
-        var buffer = new byte[stream.Length - start];
-        await stream.ReadExactlyAsync(buffer, cancellationToken).ConfigureAwait(false);
-        var text = Encoding.UTF8.GetString(buffer);
+        var (text, start) = ReadConsole(instanceId, 0, ConsoleTailBytes);
         if (start > 0 && text.IndexOf('\n', StringComparison.Ordinal) is var newline and >= 0)
         {
             text = text[(newline + 1)..];
         }
-        return text;
+        return Task.FromResult(text);
     }
 
     public GuestHealth? GetHealth(string instanceId) =>
