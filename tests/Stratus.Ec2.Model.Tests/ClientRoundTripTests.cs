@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Stratus.Core;
 using Stratus.Protocol;
 using Stratus.Protocol.Ec2;
 using Stratus.Protocol.Model;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Stratus.Protocol;
+using Stratus.Core;
 
 namespace Stratus.Domain.Accounts;
 

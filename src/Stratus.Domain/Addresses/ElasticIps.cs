@@ -1,11 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using Stratus.Core;
 using Stratus.Domain.Addressing;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
-using Stratus.Protocol;
 
 namespace Stratus.Domain.Addresses;
 

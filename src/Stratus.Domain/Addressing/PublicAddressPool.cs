@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Stratus.Core;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
-using Stratus.Protocol;
 
 namespace Stratus.Domain.Addressing;
 

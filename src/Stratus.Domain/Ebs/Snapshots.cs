@@ -1,9 +1,9 @@
 using System.Text.Json;
+using Stratus.Core;
 using Stratus.Domain.Images;
 using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
-using Stratus.Protocol;
 
 namespace Stratus.Domain.Ebs;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Stratus.Protocol;
+using Stratus.Core;
 
 namespace Stratus.Domain.Ebs;
 

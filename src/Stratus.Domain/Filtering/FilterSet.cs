@@ -1,5 +1,5 @@
+using Stratus.Core;
 using Stratus.Domain.Resources;
-using Stratus.Protocol;
 
 namespace Stratus.Domain.Filtering;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Stratus.Protocol;
+using Stratus.Core;
 
 namespace Stratus.Domain.Filtering;
 

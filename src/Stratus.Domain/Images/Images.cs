@@ -1,6 +1,6 @@
+using Stratus.Core;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
-using Stratus.Protocol;
 
 namespace Stratus.Domain.Images;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Stratus.Protocol;
+using Stratus.Core;
 
 namespace Stratus.Domain.KeyPairs;
 

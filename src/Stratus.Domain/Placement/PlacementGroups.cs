@@ -1,7 +1,7 @@
+using Stratus.Core;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
-using Stratus.Protocol;
 
 namespace Stratus.Domain.Placement;
 

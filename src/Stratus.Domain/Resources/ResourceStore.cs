@@ -17,10 +17,10 @@ public readonly record struct Scope(string AccountId, string Region);
 /// <param name="NotFoundMessage">The not-found message with <c>{0}</c> for the id.</param>
 public sealed record ResourceType(string Name, string IdPrefix, string NotFoundCode, string MalformedCode, string NotFoundMessage)
 {
-    public Stratus.Protocol.AwsException NotFound(string id) =>
+    public Stratus.Core.AwsException NotFound(string id) =>
         new(NotFoundCode, string.Format(System.Globalization.CultureInfo.InvariantCulture, NotFoundMessage, id));
 
-    public Stratus.Protocol.AwsException Malformed(string id) => new(MalformedCode, $"Invalid id: \"{id}\" (expecting \"{IdPrefix}-...\")");
+    public Stratus.Core.AwsException Malformed(string id) => new(MalformedCode, $"Invalid id: \"{id}\" (expecting \"{IdPrefix}-...\")");
 
     /// <summary>Refuses an id that cannot be one of this type's.</summary>
     public string CheckId(string id) => ResourceIds.IsWellFormed(IdPrefix, id) ? id : throw Malformed(id);

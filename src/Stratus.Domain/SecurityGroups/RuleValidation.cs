@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Stratus.Core;
 using Stratus.Domain.Resources;
-using Stratus.Protocol;
 
 namespace Stratus.Domain.SecurityGroups;
 

@@ -1,7 +1,7 @@
+using Stratus.Core;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
-using Stratus.Protocol;
 
 namespace Stratus.Domain.SecurityGroups;
 

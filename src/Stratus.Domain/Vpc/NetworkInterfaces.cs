@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
+using Stratus.Core;
 using Stratus.Domain.Resources;
 using Stratus.Domain.SecurityGroups;
 using Stratus.Domain.Store;
-using Stratus.Protocol;
 
 namespace Stratus.Domain.Vpc;
 

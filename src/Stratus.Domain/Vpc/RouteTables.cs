@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
+using Stratus.Core;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
-using Stratus.Protocol;
 
 namespace Stratus.Domain.Vpc;
 

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using Stratus.Core;
 using Stratus.Protocol.Model;
 
 namespace Stratus.Protocol.Ec2;

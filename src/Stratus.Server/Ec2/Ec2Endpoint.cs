@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Stratus.Core;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;

@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Stratus.Core;
 using Stratus.Domain.Accounts;
 using Stratus.Domain.Regions;
-using Stratus.Protocol;
 using Stratus.Protocol.Auth;
 
 namespace Stratus.Server.Hosting;

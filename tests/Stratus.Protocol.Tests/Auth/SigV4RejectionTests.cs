@@ -1,3 +1,4 @@
+using Stratus.Core;
 using Stratus.Protocol.Auth;
 using Xunit;
 using static Stratus.Protocol.Tests.Auth.SigV4TestSupport;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Stratus.Core;
 using Stratus.Protocol.Auth;
 using Xunit;
 

@@ -1,5 +1,5 @@
+using Stratus.Core;
 using Stratus.Domain.Ebs;
-using Stratus.Protocol;
 
 namespace Stratus.Server.Tests.Ebs;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
+using Stratus.Core;
 using Stratus.Domain.Regions;
-using Stratus.Protocol;
 
 namespace Stratus.Domain.Compute.InstanceTypes;
 

@@ -1,10 +1,10 @@
+using Stratus.Core;
 using Stratus.Domain.Addresses;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
-using Stratus.Protocol;
 
 using Stratus.Server.Instances;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Stratus.Core;
 using Stratus.Domain.Ebs;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.Resources;

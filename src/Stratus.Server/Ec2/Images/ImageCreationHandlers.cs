@@ -1,10 +1,10 @@
+using Stratus.Core;
 using Stratus.Domain.Ebs;
 using Stratus.Domain.Images;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
-using Stratus.Protocol;
 using Stratus.Server.Instances;
 using DomainTag = Stratus.Domain.Resources.Tag;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Stratus.Core;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.Images;
 using Stratus.Domain.Resources;

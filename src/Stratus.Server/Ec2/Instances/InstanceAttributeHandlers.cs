@@ -1,9 +1,9 @@
+using Stratus.Core;
 using Stratus.Domain.Compute.InstanceTypes;
 using Stratus.Domain.Images;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
-using Stratus.Protocol;
 
 namespace Stratus.Server.Ec2;
 

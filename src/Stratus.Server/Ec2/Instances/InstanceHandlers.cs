@@ -1,3 +1,4 @@
+using Stratus.Core;
 using Stratus.Domain.Addressing;
 using Stratus.Domain.Ebs;
 using Stratus.Domain.Filtering;
@@ -5,7 +6,6 @@ using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
-using Stratus.Protocol;
 using Stratus.Server.Instances;
 using DomainTag = Stratus.Domain.Resources.Tag;
 

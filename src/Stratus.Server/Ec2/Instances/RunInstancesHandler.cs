@@ -1,3 +1,4 @@
+using Stratus.Core;
 using Stratus.Domain.Addressing;
 using Stratus.Domain.Compute.InstanceTypes;
 using Stratus.Domain.Images;
@@ -9,7 +10,6 @@ using Stratus.Domain.Resources;
 using Stratus.Domain.SecurityGroups;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
-using Stratus.Protocol;
 using Stratus.Server.Instances;
 
 namespace Stratus.Server.Ec2;

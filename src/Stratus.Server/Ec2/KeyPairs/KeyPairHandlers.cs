@@ -1,8 +1,8 @@
+using Stratus.Core;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.KeyPairs;
 using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
-using Stratus.Protocol;
 using DomainKeyPairs = Stratus.Domain.KeyPairs.KeyPairs;
 
 namespace Stratus.Server.Ec2;

@@ -12,7 +12,7 @@ internal sealed partial class Ec2Service
     public override async Task<GetLaunchTemplateDataResult> GetLaunchTemplateDataAsync(RequestContext context, GetLaunchTemplateDataRequest request)
     {
         var ct = context.Cancellation;
-        var id = request.InstanceId ?? throw Stratus.Protocol.AwsErrors.MissingParameter("InstanceId");
+        var id = request.InstanceId ?? throw Stratus.Core.AwsErrors.MissingParameter("InstanceId");
         ResourceTypes.Instance.CheckId(id);
         var instance = await context.Store.GetAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, id, ct).ConfigureAwait(false)
             ?? throw ResourceTypes.Instance.NotFound(id);

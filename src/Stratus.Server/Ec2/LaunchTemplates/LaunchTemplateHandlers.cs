@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Stratus.Core;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.LaunchTemplates;
 using Stratus.Domain.Resources;

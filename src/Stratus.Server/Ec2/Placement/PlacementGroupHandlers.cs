@@ -24,7 +24,7 @@ internal sealed partial class Ec2Service
     {
         if (request.LinkedGroupId is not null)
         {
-            throw Stratus.Protocol.AwsErrors.NotImplemented("CreatePlacementGroup with LinkedGroupId");
+            throw Stratus.Core.AwsErrors.NotImplemented("CreatePlacementGroup with LinkedGroupId");
         }
         var tags = TagsOnCreate(request.TagSpecifications, ResourceTypes.PlacementGroup.Name);
         var group = PlacementGroups.Plan(request.GroupName, request.Strategy, request.SpreadLevel, request.PartitionCount, context.Now, tags);

@@ -1,8 +1,8 @@
+using Stratus.Core;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.Regions;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
-using Stratus.Protocol;
 using AvailabilityZone = Stratus.Ec2.Model.AvailabilityZone;
 using Region = Stratus.Ec2.Model.Region;
 

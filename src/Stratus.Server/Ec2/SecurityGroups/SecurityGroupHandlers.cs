@@ -1,10 +1,10 @@
 using System.Globalization;
+using Stratus.Core;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.Resources;
 using Stratus.Domain.SecurityGroups;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
-using Stratus.Protocol;
 
 namespace Stratus.Server.Ec2;
 

@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Stratus.Core;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Ec2.Model;
-using Stratus.Protocol;
 using DomainTag = Stratus.Domain.Resources.Tag;
 
 namespace Stratus.Server.Ec2;

@@ -1,7 +1,7 @@
+using Stratus.Core;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
-using Stratus.Protocol;
 
 namespace Stratus.Server.Ec2;
 

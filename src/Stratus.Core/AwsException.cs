@@ -1,4 +1,4 @@
-namespace Stratus.Protocol;
+namespace Stratus.Core;
 
 /// <summary>
 /// An error answered to the client in AWS's shape: a code such as <c>InvalidVpcID.NotFound</c>,
