@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Stratus.Core;
 using Stratus.Domain.Addressing;
 using Stratus.Domain.Instances;
+using Stratus.Domain.Quotas;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
@@ -34,7 +35,7 @@ public sealed class ElasticIpResource : ITaggable
 }
 
 /// <summary>
-/// Elastic IP addresses: allocation (five per region), release, association with a network
+/// Elastic IP addresses: allocation (up to the account's EC2-VPC Elastic IPs quota per region, five unless adjusted), release, association with a network
 /// interface's private address (an instance's primary interface when an instance is named) and
 /// disassociation. An Elastic IP on an instance's primary address replaces the instance's
 /// auto-assigned public address and stays through stop and start; disassociating it gives a
@@ -42,7 +43,6 @@ public sealed class ElasticIpResource : ITaggable
 /// </summary>
 public static class ElasticIps
 {
-    public const int MaxPerRegion = 5;
     public const string AssociationPrefix = "eipassoc";
 
     public static async Task<ElasticIpResource> AllocateAsync(IStoreTransaction tx, Scope scope, string? domain, string? address, string? pool, string? networkBorderGroup, List<Tag> tags, DateTime now, CancellationToken ct)
@@ -70,7 +70,7 @@ public static class ElasticIps
             throw new AwsException("InvalidAddress.NotFound", $"Address '{address}' not found.");
         }
         var existing = await tx.ListAsync<ElasticIpResource>(scope, ResourceTypes.ElasticIp, ct).ConfigureAwait(false);
-        if (existing.Count >= MaxPerRegion)
+        if (existing.Count >= await ServiceQuotas.GetValueAsync(tx, scope, QuotaCatalog.ElasticIps, ct).ConfigureAwait(false))
         {
             throw new AwsException("AddressLimitExceeded", "The maximum number of addresses has been reached.");
         }

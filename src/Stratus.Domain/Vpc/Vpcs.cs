@@ -1,4 +1,5 @@
 using Stratus.Core;
+using Stratus.Domain.Quotas;
 using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.SecurityGroups;
@@ -70,6 +71,11 @@ public static class Vpcs
         if (tenancy is not ("default" or "dedicated"))
         {
             throw AwsErrors.InvalidParameterValue($"The tenancy value {tenancy} is not supported.");
+        }
+        var existing = await tx.ListAsync<VpcResource>(scope, ResourceTypes.Vpc, ct).ConfigureAwait(false);
+        if (existing.Count >= await ServiceQuotas.GetValueAsync(tx, scope, QuotaCatalog.VpcsPerRegion, ct).ConfigureAwait(false))
+        {
+            throw new AwsException("VpcLimitExceeded", "The maximum number of VPCs has been reached.");
         }
         var vpc = new VpcResource
         {
@@ -192,9 +198,10 @@ public static class Vpcs
             throw AwsErrors.MissingParameter("cidrBlock");
         }
         var block = ParseCidr(cidrBlock, "cidrBlock", "InvalidVpc.Range");
-        if (vpc.AdditionalCidrBlocks.Count + 1 >= MaxCidrBlocksPerVpc)
+        var maxBlocks = await ServiceQuotas.GetValueAsync(tx, scope, QuotaCatalog.CidrBlocksPerVpc, ct).ConfigureAwait(false);
+        if (vpc.AdditionalCidrBlocks.Count + 1 >= maxBlocks)
         {
-            throw new AwsException("CidrLimitExceeded", $"This network '{vpc.Id}' has met its maximum number of allowed CIDRs: {MaxCidrBlocksPerVpc}");
+            throw new AwsException("CidrLimitExceeded", $"This network '{vpc.Id}' has met its maximum number of allowed CIDRs: {maxBlocks}");
         }
         if (vpc.CidrBlocks.Any(c => Ipv4Cidr.Parse(c.CidrBlock).Overlaps(block)))
         {

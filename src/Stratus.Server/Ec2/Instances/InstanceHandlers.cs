@@ -3,6 +3,7 @@ using Stratus.Domain.Addressing;
 using Stratus.Domain.Ebs;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.Instances;
+using Stratus.Domain.Quotas;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
@@ -91,14 +92,8 @@ internal sealed partial class Ec2Service
     public override async Task<StartInstancesResult> StartInstancesAsync(RequestContext context, StartInstancesRequest request)
     {
         var instances = await LoadInstancesAsync(context, request.InstanceIds).ConfigureAwait(false);
-        var active = (await context.Store.ListAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, context.Cancellation).ConfigureAwait(false))
-            .Count(i => i.State is InstanceStates.Pending or InstanceStates.Running or InstanceStates.Stopping);
         var changes = new List<InstanceStateChange>();
-        var starting = instances.Count(i => i.State == InstanceStates.Stopped);
-        if (active + starting > MaxInstancesPerRegion)
-        {
-            throw new AwsException("InstanceLimitExceeded", $"You have requested more instances ({active + starting}) than your current instance limit of {MaxInstancesPerRegion} allows.");
-        }
+        await VcpuQuotas.CheckStartAsync(context.Store, context.Scope, instances, context.Cancellation).ConfigureAwait(false);
         foreach (var instance in instances)
         {
             var previous = instance.State;

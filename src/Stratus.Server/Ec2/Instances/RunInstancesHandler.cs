@@ -5,6 +5,7 @@ using Stratus.Domain.Images;
 using Stratus.Domain.Instances;
 using Stratus.Domain.KeyPairs;
 using Stratus.Domain.Placement;
+using Stratus.Domain.Quotas;
 using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.SecurityGroups;
@@ -21,9 +22,6 @@ namespace Stratus.Server.Ec2;
 /// </summary>
 internal sealed partial class Ec2Service
 {
-    /// <summary>Running and pending instances an account may have per region (the max-instances attribute).</summary>
-    internal const int MaxInstancesPerRegion = 20;
-
     private const int MaxUserDataBytes = 16 * 1024;
 
     public override async Task<Reservation> RunInstancesAsync(RequestContext context, RunInstancesRequest request)
@@ -109,16 +107,8 @@ internal sealed partial class Ec2Service
             throw AwsErrors.InvalidParameterValue($"Value ({cpuCredits}) for parameter cpuCredits is invalid.");
         }
 
-        // Capacity: all or nothing within MinCount..MaxCount.
-        var running = (await context.Store.ListAsync<InstanceResource>(scope, ResourceTypes.Instance, ct).ConfigureAwait(false))
-            .Count(i => i.State is InstanceStates.Pending or InstanceStates.Running or InstanceStates.Stopping);
-        var available = MaxInstancesPerRegion - running;
-        if (available < minCount)
-        {
-            throw new AwsException("InstanceLimitExceeded",
-                $"You have requested more instances ({minCount}) than your current instance limit of {MaxInstancesPerRegion} allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.");
-        }
-        var count = Math.Min(maxCount, available);
+        // Capacity: all or nothing within MinCount..MaxCount, within the vCPU quota of the type's bucket.
+        var count = await VcpuQuotas.LaunchableAsync(context.Store, scope, type, spot, minCount, maxCount, ct).ConfigureAwait(false);
         var freeAddresses = subnet.AvailableIpAddressCount;
         if (freeAddresses < minCount)
         {

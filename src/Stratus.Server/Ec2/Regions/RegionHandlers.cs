@@ -1,5 +1,6 @@
 using Stratus.Core;
 using Stratus.Domain.Filtering;
+using Stratus.Domain.Quotas;
 using Stratus.Domain.Regions;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
@@ -91,14 +92,16 @@ internal sealed partial class Ec2Service
     public override async Task<DescribeAccountAttributesResult> DescribeAccountAttributesAsync(RequestContext context, DescribeAccountAttributesRequest request)
     {
         var defaultVpc = await DefaultVpcProvisioner.FindDefaultVpcIdAsync(context.Store, context.Scope, context.Cancellation).ConfigureAwait(false);
+        var elasticIps = (await ServiceQuotas.GetValueAsync(context.Store, context.Scope, QuotaCatalog.ElasticIps, context.Cancellation).ConfigureAwait(false))
+            .ToString("0", System.Globalization.CultureInfo.InvariantCulture);
         var all = new (string Name, string[] Values)[]
         {
             ("supported-platforms", ["VPC"]),
             ("default-vpc", [defaultVpc ?? "none"]),
             ("max-instances", ["20"]),
             ("vpc-max-security-groups-per-interface", ["5"]),
-            ("max-elastic-ips", ["5"]),
-            ("vpc-max-elastic-ips", ["5"]),
+            ("max-elastic-ips", [elasticIps]),
+            ("vpc-max-elastic-ips", [elasticIps]),
         };
         var wanted = request.AttributeNames;
         if (wanted is { Count: > 0 })
