@@ -184,8 +184,9 @@ def main() -> int:
             print("| median (s) | " + " | ".join(str(result[k].get("median", "-")) for k in ("running", "user_data", "ssh")) + " |")
             print("| p90 (s) | " + " | ".join(str(result[k].get("p90", "-")) for k in ("running", "user_data", "ssh")) + " |")
         else:
-            # An account runs at most 20 instances per region (EC2's default limit): the density run
-            # fills one region after another, each with its own key pair, AMI id and default VPC.
+            # An account's vCPU quota per region (L-1216C47A, 1152 unless adjusted with `stratus quotas set`)
+            # bounds one region; past it the density run goes on in the next region, each with its own key
+            # pair, AMI id and default VPC.
             before = mem_available_mib()
             ids, times = {}, []
             regional = srv.regions()
@@ -194,7 +195,7 @@ def main() -> int:
                 try:
                     r = launch(srv, region_ami, "bench", region_key, args.instance_type, args.timeout, ec2)
                 except ec2.exceptions.ClientError as e:
-                    if e.response["Error"]["Code"] != "InstanceLimitExceeded" or not regional:
+                    if e.response["Error"]["Code"] != "VcpuLimitExceeded" or not regional:
                         raise
                     ec2, region_ami, region_key = srv.prepare_region(regional.pop(0))
                     continue

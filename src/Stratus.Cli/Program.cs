@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Stratus.Cli;
 using Stratus.Domain.Accounts;
+using Stratus.Domain.Quotas;
 using Stratus.Runtime;
 using Stratus.Runtime.Host;
 using Stratus.Runtime.Images;
@@ -147,6 +148,49 @@ accountList.SetAction(async (parse, ct) =>
     return 0;
 });
 
+var quotaAccount = new Option<string?>("--account-id") { Description = "The account (default: the first account, the one serve's profile uses)." };
+var quotaRegion = new Option<string>("--region")
+{
+    Description = $"Region of the quota (global quotas ignore it). Default: {defaults.DefaultRegion}",
+    DefaultValueFactory = _ => defaults.DefaultRegion,
+};
+var quotaService = new Option<string>("--service-code")
+{
+    Description = $"Service of the quota: {string.Join(", ", QuotaCatalog.Services.Select(s => s.Code))}. Default: ec2.",
+    DefaultValueFactory = _ => "ec2",
+};
+var quotaCode = new Argument<string>("quota-code") { Description = "The quota code, e.g. L-1216C47A (Running On-Demand Standard instances, in vCPUs)." };
+var quotaValue = new Argument<double>("value") { Description = "The new value." };
+var quotasSet = new Command("set", "Set a quota of an account in a region (also while the server runs); lower values apply to new launches only.")
+{
+    quotaCode, quotaValue, dataDir, quotaAccount, quotaRegion, quotaService,
+};
+quotasSet.SetAction(async (parse, ct) => await RunQuotaCommandAsync(async () =>
+{
+    await using var store = await OpenStoreAsync(parse.GetValue(dataDir)!, ct);
+    var scope = await QuotaScopeAsync(store, parse.GetValue(quotaAccount), parse.GetValue(quotaRegion)!, ct);
+    var quota = ServiceQuotas.Require(parse.GetValue(quotaService), parse.GetValue(quotaCode));
+    await using var tx = await store.BeginWriteAsync(ct);
+    await ServiceQuotas.SetAsync(tx, scope, quota, parse.GetValue(quotaValue), DateTime.UtcNow, ct);
+    await tx.CommitAsync(ct);
+    Console.WriteLine($"{quota.ServiceCode} {quota.Code} ({quota.Name}) = {parse.GetValue(quotaValue)} for account {scope.AccountId}{(quota.Global ? "" : " in " + scope.Region)}");
+}));
+var quotasList = new Command("list", "List the quotas of a service with the values that apply to an account in a region.")
+{
+    dataDir, quotaAccount, quotaRegion, quotaService,
+};
+quotasList.SetAction(async (parse, ct) => await RunQuotaCommandAsync(async () =>
+{
+    await using var store = await OpenStoreAsync(parse.GetValue(dataDir)!, ct);
+    var scope = await QuotaScopeAsync(store, parse.GetValue(quotaAccount), parse.GetValue(quotaRegion)!, ct);
+    await using var read = await store.OpenReadAsync(ct);
+    Console.WriteLine($"{"CODE",-11} {"VALUE",12} {"AWS DEFAULT",12}  NAME");
+    foreach (var q in await ServiceQuotas.ListAsync(read, scope, parse.GetValue(quotaService)!, ct))
+    {
+        Console.WriteLine($"{q.Definition.Code,-11} {q.Value,12} {q.Definition.AwsDefault,12}  {q.Definition.Name}");
+    }
+}));
+
 var force = new Option<bool>("--force") { Description = "Rebuild (or replace) even when a current image exists." };
 var buildName = new Argument<string>("name") { Description = $"The image to build: {string.Join(", ", ImageBuilder.BuildableImages)}." };
 buildName.AcceptOnlyFromAmong([.. ImageBuilder.BuildableImages]);
@@ -210,6 +254,7 @@ var root = new RootCommand(
 {
     serve,
     new Command("account", "Manage accounts and their access keys (works while the server runs).") { accountCreate, accountList },
+    new Command("quotas", "Show and set an account's service quotas (EC2 vCPUs per instance bucket, Elastic IPs, VPC quotas).") { quotasList, quotasSet },
     new Command("images", "Build, import and list guest images (kernel + root filesystem) that instances boot.") { imagesBuild, imagesImport, imagesList },
 };
 return await root.Parse(args).InvokeAsync();
@@ -226,6 +271,35 @@ static async Task<int> RunImageCommandAsync(Func<Task> action)
         await Console.Error.WriteLineAsync($"stratus images: {e.Message}");
         return 1;
     }
+}
+
+static async Task<int> RunQuotaCommandAsync(Func<Task> action)
+{
+    try
+    {
+        await action();
+        return 0;
+    }
+    catch (Stratus.Core.AwsException e)
+    {
+        await Console.Error.WriteLineAsync($"stratus quotas: {e.Message}");
+        return 1;
+    }
+}
+
+static async Task<Stratus.Domain.Resources.Scope> QuotaScopeAsync(Stratus.Domain.Store.IStateStore store, string? accountId, string region, CancellationToken ct)
+{
+    if (Stratus.Domain.Regions.RegionCatalog.Find(region) is null)
+    {
+        throw new Stratus.Core.AwsException("InvalidRegion", $"unknown region '{region}'; known: {string.Join(", ", Stratus.Domain.Regions.RegionCatalog.Names)}");
+    }
+    var accounts = await new AccountService(store, TimeProvider.System).ListAsync(ct);
+    var account = accountId is null
+        ? accounts.OrderBy(a => a.CreatedAt).ThenBy(a => a.AccountId, StringComparer.Ordinal).FirstOrDefault()
+        : accounts.FirstOrDefault(a => a.AccountId == accountId);
+    return account is null
+        ? throw new Stratus.Core.AwsException("NoSuchAccount", accountId is null ? "no account yet: start the server once or run stratus account create" : $"no account {accountId}")
+        : new Stratus.Domain.Resources.Scope(account.AccountId, region);
 }
 
 static async Task<Stratus.Domain.Store.IStateStore> OpenStoreAsync(string dataDirectory, CancellationToken ct)

@@ -137,7 +137,7 @@ def test_errors(ec2, ami):
         (dict(SubnetId="subnet-0123456789abcdef0"), "InvalidSubnetID.NotFound"),
         (dict(SecurityGroupIds=["sg-0123456789abcdef0"]), "InvalidGroup.NotFound"),
         (dict(MinCount=3, MaxCount=2), "InvalidParameterValue"),
-        (dict(MinCount=21, MaxCount=21), "InstanceLimitExceeded"),
+        (dict(MinCount=600, MaxCount=600), "VcpuLimitExceeded"),  # 1200 vCPUs of t3.micro over the 1152 of L-1216C47A
         (dict(MaxCount=2, PrivateIpAddress="172.31.0.50"), "InvalidParameterCombination"),
     ]
     before = ec2.describe_instances()["Reservations"]
