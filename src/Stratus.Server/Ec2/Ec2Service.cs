@@ -6,7 +6,7 @@ namespace Stratus.Server.Ec2;
 /// <summary>
 /// The EC2 handlers. Each area (regions, VPC, tags, ...) is a partial file of this class that
 /// overrides the generated virtual method of every operation it implements; the generated
-/// <see cref="Ec2ServiceBase{TContext}.DispatchAsync"/> is the one dispatch. Handlers translate
+/// <see cref="Ec2ServiceBase{TContext}.DispatchAsync(Ec2Action, TContext, object)"/> is the one dispatch. Handlers translate
 /// between the wire shapes and the domain; state lives in the store.
 /// </summary>
 internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycle lifecycle)
