@@ -169,9 +169,9 @@ quotasSet.SetAction(async (parse, ct) => await RunQuotaCommandAsync(async () =>
 {
     await using var store = await OpenStoreAsync(parse.GetValue(dataDir)!, ct);
     var scope = await QuotaScopeAsync(store, parse.GetValue(quotaAccount), parse.GetValue(quotaRegion)!, ct);
-    var quota = ServiceQuotas.Require(parse.GetValue(quotaService), parse.GetValue(quotaCode));
+    var quota = AccountQuotas.Require(parse.GetValue(quotaService), parse.GetValue(quotaCode));
     await using var tx = await store.BeginWriteAsync(ct);
-    await ServiceQuotas.SetAsync(tx, scope, quota, parse.GetValue(quotaValue), DateTime.UtcNow, ct);
+    await AccountQuotas.SetAsync(tx, scope, quota, parse.GetValue(quotaValue), DateTime.UtcNow, ct);
     await tx.CommitAsync(ct);
     Console.WriteLine($"{quota.ServiceCode} {quota.Code} ({quota.Name}) = {parse.GetValue(quotaValue)} for account {scope.AccountId}{(quota.Global ? "" : " in " + scope.Region)}");
 }));
@@ -185,7 +185,7 @@ quotasList.SetAction(async (parse, ct) => await RunQuotaCommandAsync(async () =>
     var scope = await QuotaScopeAsync(store, parse.GetValue(quotaAccount), parse.GetValue(quotaRegion)!, ct);
     await using var read = await store.OpenReadAsync(ct);
     Console.WriteLine($"{"CODE",-11} {"VALUE",12} {"AWS DEFAULT",12}  NAME");
-    foreach (var q in await ServiceQuotas.ListAsync(read, scope, parse.GetValue(quotaService)!, ct))
+    foreach (var q in await AccountQuotas.ListAsync(read, scope, parse.GetValue(quotaService)!, ct))
     {
         Console.WriteLine($"{q.Definition.Code,-11} {q.Value,12} {q.Definition.AwsDefault,12}  {q.Definition.Name}");
     }

@@ -70,7 +70,7 @@ public static class ElasticIps
             throw new AwsException("InvalidAddress.NotFound", $"Address '{address}' not found.");
         }
         var existing = await tx.ListAsync<ElasticIpResource>(scope, ResourceTypes.ElasticIp, ct).ConfigureAwait(false);
-        if (existing.Count >= await ServiceQuotas.GetValueAsync(tx, scope, QuotaCatalog.ElasticIps, ct).ConfigureAwait(false))
+        if (existing.Count >= await AccountQuotas.GetValueAsync(tx, scope, QuotaCatalog.ElasticIps, ct).ConfigureAwait(false))
         {
             throw new AwsException("AddressLimitExceeded", "The maximum number of addresses has been reached.");
         }

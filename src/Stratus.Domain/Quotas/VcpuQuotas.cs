@@ -87,7 +87,7 @@ public static class VcpuQuotas
         {
             return maxCount;
         }
-        var limit = await ServiceQuotas.GetValueAsync(session, scope, quota, ct).ConfigureAwait(false);
+        var limit = await AccountQuotas.GetValueAsync(session, scope, quota, ct).ConfigureAwait(false);
         var instances = await session.ListAsync<InstanceResource>(scope, ResourceTypes.Instance, ct).ConfigureAwait(false);
         var free = limit - Usage(instances, quota);
         var vcpus = Math.Max(1, type.DefaultVCpus);
@@ -114,7 +114,7 @@ public static class VcpuQuotas
         var instances = await session.ListAsync<InstanceResource>(scope, ResourceTypes.Instance, ct).ConfigureAwait(false);
         foreach (var group in wanted)
         {
-            var limit = await ServiceQuotas.GetValueAsync(session, scope, group.Key, ct).ConfigureAwait(false);
+            var limit = await AccountQuotas.GetValueAsync(session, scope, group.Key, ct).ConfigureAwait(false);
             if (Usage(instances, group.Key) + group.Sum(x => x.Instance.VCpus) > limit)
             {
                 throw LimitExceeded(group.Key, group.First().Instance.InstanceLifecycle == "spot", limit);

@@ -132,7 +132,7 @@ public static class SecurityGroups
         {
             throw new AwsException("InvalidGroup.Duplicate", $"The security group '{groupName}' already exists for VPC '{vpcId}'");
         }
-        var perRegion = await ServiceQuotas.GetValueAsync(tx, scope, QuotaCatalog.SecurityGroupsPerRegion, ct).ConfigureAwait(false);
+        var perRegion = await AccountQuotas.GetValueAsync(tx, scope, QuotaCatalog.SecurityGroupsPerRegion, ct).ConfigureAwait(false);
         if (inVpc.Count >= Math.Min(MaxGroupsPerVpc, perRegion))
         {
             throw new AwsException("SecurityGroupLimitExceeded", $"The maximum number of security groups for VPC '{vpcId}' has been reached.");
@@ -219,7 +219,7 @@ public static class SecurityGroups
                 added.Add(rule);
             }
         }
-        if (existing.Count(r => r.IsEgress == egress) + added.Count > await ServiceQuotas.GetValueAsync(tx, scope, QuotaCatalog.RulesPerSecurityGroup, ct).ConfigureAwait(false))
+        if (existing.Count(r => r.IsEgress == egress) + added.Count > await AccountQuotas.GetValueAsync(tx, scope, QuotaCatalog.RulesPerSecurityGroup, ct).ConfigureAwait(false))
         {
             throw new AwsException("RulesPerSecurityGroupLimitExceeded", "The maximum number of rules per security group has been reached.");
         }

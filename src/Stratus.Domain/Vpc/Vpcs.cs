@@ -73,7 +73,7 @@ public static class Vpcs
             throw AwsErrors.InvalidParameterValue($"The tenancy value {tenancy} is not supported.");
         }
         var existing = await tx.ListAsync<VpcResource>(scope, ResourceTypes.Vpc, ct).ConfigureAwait(false);
-        if (existing.Count >= await ServiceQuotas.GetValueAsync(tx, scope, QuotaCatalog.VpcsPerRegion, ct).ConfigureAwait(false))
+        if (existing.Count >= await AccountQuotas.GetValueAsync(tx, scope, QuotaCatalog.VpcsPerRegion, ct).ConfigureAwait(false))
         {
             throw new AwsException("VpcLimitExceeded", "The maximum number of VPCs has been reached.");
         }
@@ -198,7 +198,7 @@ public static class Vpcs
             throw AwsErrors.MissingParameter("cidrBlock");
         }
         var block = ParseCidr(cidrBlock, "cidrBlock", "InvalidVpc.Range");
-        var maxBlocks = await ServiceQuotas.GetValueAsync(tx, scope, QuotaCatalog.CidrBlocksPerVpc, ct).ConfigureAwait(false);
+        var maxBlocks = await AccountQuotas.GetValueAsync(tx, scope, QuotaCatalog.CidrBlocksPerVpc, ct).ConfigureAwait(false);
         if (vpc.AdditionalCidrBlocks.Count + 1 >= maxBlocks)
         {
             throw new AwsException("CidrLimitExceeded", $"This network '{vpc.Id}' has met its maximum number of allowed CIDRs: {maxBlocks}");

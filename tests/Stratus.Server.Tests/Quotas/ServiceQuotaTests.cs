@@ -111,26 +111,26 @@ public sealed class ServiceQuotaTests : IAsyncLifetime
     {
         await using (var tx = await _store.BeginWriteAsync())
         {
-            var request = await ServiceQuotas.RequestIncreaseAsync(tx, _scope, "ec2", "L-1216C47A", 2000, "arn:aws:iam::123456789012:root", Now);
-            Assert.Equal((ServiceQuotas.Approved, 2000d, "us-east-1"), (request.Status, request.DesiredValue, request.Region));
-            Assert.Equal(2000, await ServiceQuotas.GetValueAsync(tx, _scope, QuotaCatalog.StandardOnDemand));
+            var request = await AccountQuotas.RequestIncreaseAsync(tx, _scope, "ec2", "L-1216C47A", 2000, "arn:aws:iam::123456789012:root", Now);
+            Assert.Equal((AccountQuotas.Approved, 2000d, "us-east-1"), (request.Status, request.DesiredValue, request.Region));
+            Assert.Equal(2000, await AccountQuotas.GetValueAsync(tx, _scope, QuotaCatalog.StandardOnDemand));
             Assert.Equal("IllegalArgumentException", (await Assert.ThrowsAsync<AwsException>(() =>
-                ServiceQuotas.RequestIncreaseAsync(tx, _scope, "ec2", "L-1216C47A", 2000, "x", Now))).Code);
+                AccountQuotas.RequestIncreaseAsync(tx, _scope, "ec2", "L-1216C47A", 2000, "x", Now))).Code);
             Assert.Equal("NoSuchResourceException", (await Assert.ThrowsAsync<AwsException>(() =>
-                ServiceQuotas.RequestIncreaseAsync(tx, _scope, "ec2", "L-00000000", 10, "x", Now))).Code);
+                AccountQuotas.RequestIncreaseAsync(tx, _scope, "ec2", "L-00000000", 10, "x", Now))).Code);
             Assert.Equal("NoSuchResourceException", (await Assert.ThrowsAsync<AwsException>(() =>
-                ServiceQuotas.RequestIncreaseAsync(tx, _scope, "nosuch", "L-1216C47A", 10, "x", Now))).Code);
-            await ServiceQuotas.RequestIncreaseAsync(tx, _scope, "ec2", "L-0263D0A3", 10, "x", Now.AddMinutes(1));
+                AccountQuotas.RequestIncreaseAsync(tx, _scope, "nosuch", "L-1216C47A", 10, "x", Now))).Code);
+            await AccountQuotas.RequestIncreaseAsync(tx, _scope, "ec2", "L-0263D0A3", 10, "x", Now.AddMinutes(1));
             await tx.CommitAsync();
         }
         await using var read = await _store.OpenReadAsync();
-        var all = await ServiceQuotas.ListRequestsAsync(read, _scope, "ec2", null, null);
+        var all = await AccountQuotas.ListRequestsAsync(read, _scope, "ec2", null, null);
         Assert.Equal(["L-0263D0A3", "L-1216C47A"], all.Select(r => r.QuotaCode));
-        Assert.Single(await ServiceQuotas.ListRequestsAsync(read, _scope, "ec2", "L-1216C47A", "APPROVED"));
-        Assert.Empty(await ServiceQuotas.ListRequestsAsync(read, _scope, null, null, "DENIED"));
-        Assert.Empty(await ServiceQuotas.ListRequestsAsync(read, _scope with { Region = "eu-west-1" }, null, null, null));
-        Assert.Equal("L-1216C47A", (await ServiceQuotas.GetRequestAsync(read, _scope, all[1].Id)).QuotaCode);
-        var listed = await ServiceQuotas.ListAsync(read, _scope, "ec2");
+        Assert.Single(await AccountQuotas.ListRequestsAsync(read, _scope, "ec2", "L-1216C47A", "APPROVED"));
+        Assert.Empty(await AccountQuotas.ListRequestsAsync(read, _scope, null, null, "DENIED"));
+        Assert.Empty(await AccountQuotas.ListRequestsAsync(read, _scope with { Region = "eu-west-1" }, null, null, null));
+        Assert.Equal("L-1216C47A", (await AccountQuotas.GetRequestAsync(read, _scope, all[1].Id)).QuotaCode);
+        var listed = await AccountQuotas.ListAsync(read, _scope, "ec2");
         Assert.Equal(2000, listed.Single(q => q.Definition.Code == "L-1216C47A").Value);
         Assert.Equal(10, listed.Single(q => q.Definition.Code == "L-0263D0A3").Value);
         Assert.Equal(QuotaCatalog.EstablishedAcceleratedVcpus, listed.Single(q => q.Definition.Code == "L-DB2E81BA").Value);
@@ -139,7 +139,7 @@ public sealed class ServiceQuotaTests : IAsyncLifetime
     private async Task SetAsync(QuotaDefinition quota, double value)
     {
         await using var tx = await _store.BeginWriteAsync();
-        await ServiceQuotas.SetAsync(tx, _scope, quota, value, Now);
+        await AccountQuotas.SetAsync(tx, _scope, quota, value, Now);
         await tx.CommitAsync();
     }
 

@@ -92,7 +92,7 @@ internal sealed partial class Ec2Service
     public override async Task<DescribeAccountAttributesResult> DescribeAccountAttributesAsync(RequestContext context, DescribeAccountAttributesRequest request)
     {
         var defaultVpc = await DefaultVpcProvisioner.FindDefaultVpcIdAsync(context.Store, context.Scope, context.Cancellation).ConfigureAwait(false);
-        var elasticIps = (await ServiceQuotas.GetValueAsync(context.Store, context.Scope, QuotaCatalog.ElasticIps, context.Cancellation).ConfigureAwait(false))
+        var elasticIps = (await AccountQuotas.GetValueAsync(context.Store, context.Scope, QuotaCatalog.ElasticIps, context.Cancellation).ConfigureAwait(false))
             .ToString("0", System.Globalization.CultureInfo.InvariantCulture);
         var all = new (string Name, string[] Values)[]
         {

@@ -38,7 +38,7 @@ public sealed record QuotaValue(QuotaDefinition Definition, double Value);
 /// once. Service Quotas' errors: <c>NoSuchResourceException</c> for an unknown service or quota,
 /// <c>IllegalArgumentException</c> for a value that is not an increase.
 /// </summary>
-public static class ServiceQuotas
+public static class AccountQuotas
 {
     public static readonly ResourceType AppliedType = new("service-quota", "quota", "NoSuchResourceException", "NoSuchResourceException", "The request failed because the specified quota {0} does not exist.");
     public static readonly ResourceType RequestType = new("service-quota-request", "sqr", "NoSuchResourceException", "NoSuchResourceException", "The request failed because the specified request {0} does not exist.");

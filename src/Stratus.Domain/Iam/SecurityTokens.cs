@@ -1,0 +1,153 @@
+using System.Text.RegularExpressions;
+using Stratus.Core;
+using Stratus.Domain.Accounts;
+using Stratus.Domain.Store;
+
+namespace Stratus.Domain.Iam;
+
+/// <summary>
+/// Who sends a request: an account's root (its access keys) or temporary credentials
+/// (an assumed role, an instance profile, a session token).
+/// </summary>
+public sealed record Principal(string AccountId, string? AccessKeyId, SessionCredentials? Session = null)
+{
+    /// <summary>GetCallerIdentity's Arn.</summary>
+    public string Arn => Session?.Arn ?? $"arn:aws:iam::{AccountId}:root";
+
+    /// <summary>GetCallerIdentity's UserId.</summary>
+    public string UserId => Session?.UserId ?? AccountId;
+
+    /// <summary>True for role credentials (assumed or an instance profile's).</summary>
+    public bool IsRole => Session is { Kind: SessionKind.AssumedRole or SessionKind.InstanceProfile };
+}
+
+/// <summary>The answer of GetCallerIdentity.</summary>
+public sealed record CallerIdentityInfo(string UserId, string Account, string Arn);
+
+/// <summary>The answer of AssumeRole: the credentials and the assumed-role user.</summary>
+public sealed record AssumedRole(SessionCredentials Credentials, string AssumedRoleId, string Arn);
+
+/// <summary>
+/// STS on top of the session credential issuer and IAM roles: GetCallerIdentity, AssumeRole,
+/// GetSessionToken and GetAccessKeyInfo with STS's validation and errors. AssumeRole needs a role
+/// that exists and whose trust policy allows <c>sts:AssumeRole</c> to the caller's account (its
+/// id, its root ARN, <c>*</c>) or to the caller's own ARN; policy conditions and the caller's own
+/// permissions are not evaluated (IAM policy evaluation comes with the IAM issue). Unlike AWS,
+/// the account root may assume roles: it is the only principal Stratus has until IAM users exist.
+/// </summary>
+public static partial class SecurityTokens
+{
+    public const int MinDurationSeconds = 900, RoleChainingMaxSeconds = 3600, SessionTokenMaxSeconds = 129600, SessionTokenDefaultSeconds = 43200, RootSessionMaxSeconds = 3600;
+
+    [GeneratedRegex(@"^[\w+=,.@-]*$")]
+    private static partial Regex SessionNamePattern();
+
+    [GeneratedRegex(@"^arn:aws:iam::(\d{12}):role/(?:[\u0021-\u007E]*/)?([\w+=,.@-]+)$")]
+    private static partial Regex RoleArnPattern();
+
+    public static CallerIdentityInfo GetCallerIdentity(Principal caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return new CallerIdentityInfo(caller.UserId, caller.AccountId, caller.Arn);
+    }
+
+    public static async Task<AssumedRole> AssumeRoleAsync(IStoreSession store, SessionCredentialIssuer issuer, Principal caller, string? roleArn, string? roleSessionName,
+        int? durationSeconds, DateTime now, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(issuer);
+        ArgumentNullException.ThrowIfNull(caller);
+        if (string.IsNullOrEmpty(roleArn))
+        {
+            throw Validation("Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
+        }
+        if (roleArn.Length is < 20 or > 2048)
+        {
+            throw Validation($"Value '{roleArn}' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20");
+        }
+        if (string.IsNullOrEmpty(roleSessionName))
+        {
+            throw Validation("Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null");
+        }
+        if (roleSessionName.Length is < 2 or > 64)
+        {
+            throw Validation($"Value '{roleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must have length {(roleSessionName.Length < 2 ? "greater than or equal to 2" : "less than or equal to 64")}");
+        }
+        if (!SessionNamePattern().IsMatch(roleSessionName))
+        {
+            throw Validation($"Value '{roleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*");
+        }
+        if (durationSeconds is < MinDurationSeconds or > 43200)
+        {
+            throw Validation($"Value '{durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value {(durationSeconds < MinDurationSeconds ? "greater than or equal to 900" : "less than or equal to 43200")}");
+        }
+        var match = RoleArnPattern().Match(roleArn);
+        if (!match.Success)
+        {
+            throw Validation($"{roleArn} is invalid");
+        }
+        var denied = new AwsException("AccessDenied", $"User: {caller.Arn} is not authorized to perform: sts:AssumeRole on resource: {roleArn}", 403);
+        var role = await Roles.FindAsync(store, match.Groups[1].Value, match.Groups[2].Value, ct).ConfigureAwait(false);
+        if (role is null || !string.Equals(role.Arn, roleArn, StringComparison.Ordinal))
+        {
+            throw denied;
+        }
+        if (!PolicyDocument.Parse(role.AssumeRolePolicyDocument).Trusts(caller.AccountId, caller.Arn, "sts:AssumeRole"))
+        {
+            throw denied;
+        }
+        var duration = durationSeconds ?? Math.Min(3600, role.MaxSessionDuration);
+        if (caller.IsRole && duration > RoleChainingMaxSeconds)
+        {
+            throw Validation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
+        }
+        if (duration > role.MaxSessionDuration)
+        {
+            throw Validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
+        }
+        var roleAccount = match.Groups[1].Value;
+        var credentials = issuer.IssueSession(SessionKind.AssumedRole, roleAccount, role.RoleName, role.RoleId, roleSessionName, now, TimeSpan.FromSeconds(duration));
+        return new AssumedRole(credentials, $"{role.RoleId}:{roleSessionName}", credentials.Arn);
+    }
+
+    /// <summary>
+    /// GetSessionToken: credentials of the caller itself. Refused with session credentials; the
+    /// root's sessions last at most an hour (a longer duration gives an hour, as AWS does).
+    /// </summary>
+    public static SessionCredentials GetSessionToken(SessionCredentialIssuer issuer, Principal caller, int? durationSeconds, DateTime now)
+    {
+        ArgumentNullException.ThrowIfNull(issuer);
+        ArgumentNullException.ThrowIfNull(caller);
+        if (durationSeconds is < MinDurationSeconds or > SessionTokenMaxSeconds)
+        {
+            throw Validation($"Value '{durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value {(durationSeconds < MinDurationSeconds ? "greater than or equal to 900" : "less than or equal to 129600")}");
+        }
+        if (caller.Session is not null)
+        {
+            throw new AwsException("AccessDenied", "Cannot call GetSessionToken with session credentials", 403);
+        }
+        var duration = Math.Min(durationSeconds ?? SessionTokenDefaultSeconds, RootSessionMaxSeconds);
+        return issuer.IssueSession(SessionKind.SessionToken, caller.AccountId, "", "", "", now, TimeSpan.FromSeconds(duration));
+    }
+
+    /// <summary>GetAccessKeyInfo: the account of a long-term key Stratus knows or of an STS-issued temporary key.</summary>
+    public static async Task<string> GetAccessKeyInfoAsync(IStoreSession store, string? accessKeyId, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (string.IsNullOrEmpty(accessKeyId))
+        {
+            throw Validation("Value null at 'accessKeyId' failed to satisfy constraint: Member must not be null");
+        }
+        if (accessKeyId.Length is < 16 or > 128)
+        {
+            throw Validation($"Value '{accessKeyId}' at 'accessKeyId' failed to satisfy constraint: Member must have length greater than or equal to 16");
+        }
+        if (SessionCredentialIssuer.AccountOfKeyId(accessKeyId) is { } account)
+        {
+            return account;
+        }
+        var key = await store.FindAccessKeyAsync(accessKeyId, ct).ConfigureAwait(false);
+        return key?.AccountId ?? throw new AwsException("InvalidClientTokenId", "The security token included in the request is invalid.", 403);
+    }
+
+    private static AwsException Validation(string message) => new("ValidationError", message);
+}
