@@ -64,6 +64,13 @@ internal static class Schema
             )
             """,
         ]),
+        // Idempotency records keep the response as sent: its bytes (base64 in the text column, so
+        // binary protocols like CBOR fit) and content type. Rows written before are EC2 XML text.
+        new Migration(2, "idempotency records keep response bytes and content type",
+        [
+            "ALTER TABLE idempotency_records ADD COLUMN content_type TEXT NOT NULL DEFAULT 'text/xml;charset=UTF-8'",
+            "ALTER TABLE idempotency_records ADD COLUMN response_encoding TEXT NOT NULL DEFAULT 'text'",
+        ]),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

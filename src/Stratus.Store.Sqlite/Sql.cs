@@ -60,17 +60,19 @@ internal static class Sql
 
     public const string FindIdempotencyRecord =
         """
-        SELECT request_hash, response, created_at FROM idempotency_records
+        SELECT request_hash, response, created_at, content_type, response_encoding FROM idempotency_records
         WHERE account_id = @account_id AND region = @region AND operation = @operation AND client_token = @client_token
         """;
 
     public const string PutIdempotencyRecord =
         """
-        INSERT INTO idempotency_records (account_id, region, operation, client_token, request_hash, response, created_at)
-        VALUES (@account_id, @region, @operation, @client_token, @request_hash, @response, @created_at)
+        INSERT INTO idempotency_records (account_id, region, operation, client_token, request_hash, response, created_at, content_type, response_encoding)
+        VALUES (@account_id, @region, @operation, @client_token, @request_hash, @response, @created_at, @content_type, 'base64')
         ON CONFLICT (account_id, region, operation, client_token) DO UPDATE SET
             request_hash = excluded.request_hash,
             response = excluded.response,
-            created_at = excluded.created_at
+            created_at = excluded.created_at,
+            content_type = excluded.content_type,
+            response_encoding = excluded.response_encoding
         """;
 }

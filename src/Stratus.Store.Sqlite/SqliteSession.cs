@@ -154,7 +154,9 @@ internal abstract class SqliteSession : IStoreSession
                 return null;
             }
 
-            return new IdempotencyRecord(key, reader.GetString(0), reader.GetString(1), Timestamps.FromText(reader.GetString(2)));
+            var stored = reader.GetString(1);
+            var body = reader.GetString(4) == "base64" ? Convert.FromBase64String(stored) : System.Text.Encoding.UTF8.GetBytes(stored);
+            return new IdempotencyRecord(key, reader.GetString(0), body, reader.GetString(3), Timestamps.FromText(reader.GetString(2)));
         }
     }
 
@@ -274,7 +276,8 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
             .With("@operation", record.Key.Operation)
             .With("@client_token", record.Key.ClientToken)
             .With("@request_hash", record.RequestHash)
-            .With("@response", record.Response)
+            .With("@response", Convert.ToBase64String(record.Response))
+            .With("@content_type", record.ContentType)
             .With("@created_at", Timestamps.ToText(record.CreatedAt))
             .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

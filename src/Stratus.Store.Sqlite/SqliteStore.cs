@@ -53,6 +53,7 @@ internal sealed class SqliteStore : IStateStore
                 Directory.CreateDirectory(directory);
             }
 
+            RestrictToOwner(_databasePath);
             var writer = _writer ??= StoreConnection.OpenWriter(_connectionString, _busyTimeout);
             try
             {
@@ -71,6 +72,43 @@ internal sealed class SqliteStore : IStateStore
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// The database holds secret access keys: it is created readable and writable by its owner
+    /// only (SQLite gives the -wal and -shm files the database's mode), and an existing one is
+    /// tightened to that.
+    /// </summary>
+    private static void RestrictToOwner(string databasePath)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        if (!File.Exists(databasePath))
+        {
+            try
+            {
+                using var created = new FileStream(databasePath, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = ownerOnly,
+                });
+            }
+            catch (IOException) when (File.Exists(databasePath))
+            {
+                // Another process created it first; it is tightened below.
+            }
+        }
+        foreach (var path in new[] { databasePath, databasePath + "-wal", databasePath + "-shm" })
+        {
+            if (File.Exists(path) && File.GetUnixFileMode(path) != ownerOnly)
+            {
+                File.SetUnixFileMode(path, ownerOnly);
+            }
         }
     }
 
@@ -157,6 +195,7 @@ internal sealed class SqliteStore : IStateStore
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            RestrictToOwner(_databasePath);
             var writer = _writer ??= StoreConnection.OpenWriter(_connectionString, _busyTimeout);
             // IMMEDIATE takes the database's write lock now, waiting (busy_timeout) for a
             // writer in another process, so the transaction can never fail later to upgrade.
@@ -191,6 +230,7 @@ internal sealed class SqliteStore : IStateStore
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
+            RestrictToOwner(_databasePath);
             var writer = _writer ??= StoreConnection.OpenWriter(_connectionString, _busyTimeout);
             var settings = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var pragma in (string[])["journal_mode", "synchronous", "foreign_keys", "busy_timeout", "query_only"])

@@ -110,6 +110,45 @@ public sealed class SqliteStateStoreTests(ITestOutputHelper output) : StateStore
     }
 
     [Fact]
+    public async Task VersionOneDatabase_KeepsItsIdempotencyRecordsAsXmlText()
+    {
+        // A database as the first schema left it: the response is EC2 XML text, no content type.
+        await Store.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+        Directory.CreateDirectory(_directory);
+        using (var raw = OpenRaw())
+        {
+            using var command = raw.CreateCommand();
+            command.CommandText = Schema.CreateVersionTable + ";" + string.Join(";", Schema.Migrations[0].Statements) +
+                ";INSERT INTO schema_version VALUES (1, 'initial schema', '2026-01-01T00:00:00.0000000Z')" +
+                ";INSERT INTO idempotency_records VALUES ('111111111111', 'us-east-1', 'RunInstances', 'tok', 'h', '<RunInstancesResponse/>', '2026-01-01T00:00:00.0000000Z')";
+            command.ExecuteNonQuery();
+        }
+
+        await using var store = OpenStore();
+        await store.InitializeAsync();
+        await using var session = await store.OpenReadAsync();
+        var record = await session.FindIdempotencyRecordAsync(new IdempotencyKey("111111111111", "us-east-1", "RunInstances", "tok"));
+        Assert.NotNull(record);
+        Assert.Equal("<RunInstancesResponse/>"u8.ToArray(), record.Response);
+        Assert.Equal("text/xml;charset=UTF-8", record.ContentType);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task DatabaseAndWal_AreReadableByTheOwnerOnly()
+    {
+        // The database holds secret access keys.
+        await WriteAsync(tx => tx.PutAccountAsync(new Account("111111111111", "a", DateTime.UnixEpoch)));
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            var path = DatabasePath + suffix;
+            Assert.True(File.Exists(path), path);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+    }
+
+    [Fact]
     public void Statements_UseOnlyPortableSql()
     {
         var statements = Schema.Migrations.SelectMany(m => m.Statements)

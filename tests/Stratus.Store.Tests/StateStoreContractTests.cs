@@ -116,7 +116,7 @@ public abstract class StateStoreContractTests : IAsyncLifetime
             await tx.PutAccountAsync(new Account(AccountA, "alpha", T0));
             await tx.PutAccessKeyAsync(new AccessKey("AKIAAAAA", "secret", AccountA, T0));
             await tx.PutAsync(Resource("i-1"));
-            await tx.PutIdempotencyRecordAsync(new IdempotencyRecord(new IdempotencyKey(AccountA, Region, "RunInstances", "tok"), "h", "r", T0));
+            await tx.PutIdempotencyRecordAsync(new IdempotencyRecord(new IdempotencyKey(AccountA, Region, "RunInstances", "tok"), "h", "r"u8.ToArray(), "text/xml", T0));
         });
 
         await ReopenAsync();
@@ -419,21 +419,30 @@ public abstract class StateStoreContractTests : IAsyncLifetime
             key with { Operation = "CreateVolume" },
             key with { ClientToken = "token-2" },
         ];
-        await WriteAsync(tx => tx.PutIdempotencyRecordAsync(new IdempotencyRecord(key, "hash-1", "<response/>", T0)));
+        await WriteAsync(tx => tx.PutIdempotencyRecordAsync(new IdempotencyRecord(key, "hash-1", "<response/>"u8.ToArray(), "text/xml", T0)));
 
         await using (var session = await Store.OpenReadAsync())
         {
-            Assert.Equal(new IdempotencyRecord(key, "hash-1", "<response/>", T0), await session.FindIdempotencyRecordAsync(key));
+            AssertRecord(new IdempotencyRecord(key, "hash-1", "<response/>"u8.ToArray(), "text/xml", T0), await session.FindIdempotencyRecordAsync(key));
             foreach (var other in others)
             {
                 Assert.Null(await session.FindIdempotencyRecordAsync(other));
             }
         }
 
-        await WriteAsync(tx => tx.PutIdempotencyRecordAsync(new IdempotencyRecord(key, "hash-2", "<other/>", T0.AddSeconds(1))));
-        Assert.Equal(
-            new IdempotencyRecord(key, "hash-2", "<other/>", T0.AddSeconds(1)),
+        // Binary bodies (CBOR) and their content type come back as written.
+        byte[] cbor = [0xA1, 0x61, 0x61, 0x00, 0xFF];
+        await WriteAsync(tx => tx.PutIdempotencyRecordAsync(new IdempotencyRecord(key, "hash-2", cbor, "application/cbor", T0.AddSeconds(1))));
+        AssertRecord(
+            new IdempotencyRecord(key, "hash-2", cbor, "application/cbor", T0.AddSeconds(1)),
             await ReadAsync(s => s.FindIdempotencyRecordAsync(key)));
+    }
+
+    private static void AssertRecord(IdempotencyRecord expected, IdempotencyRecord? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal(expected with { Response = Array.Empty<byte>() }, actual with { Response = Array.Empty<byte>() });
+        Assert.Equal(expected.Response, actual.Response);
     }
 
     // ---- transactions ---------------------------------------------------------------------
@@ -449,7 +458,7 @@ public abstract class StateStoreContractTests : IAsyncLifetime
         await tx.PutAsync(Resource("i-new"));
         await tx.PutAsync(Resource("vpc-1", type: "vpc"));
         Assert.True(await tx.DeleteAsync(Key("i-old")));
-        var idem = new IdempotencyRecord(new IdempotencyKey(AccountA, Region, "RunInstances", "t"), "h", "r", T0);
+        var idem = new IdempotencyRecord(new IdempotencyKey(AccountA, Region, "RunInstances", "t"), "h", "r"u8.ToArray(), "text/xml", T0);
         await tx.PutIdempotencyRecordAsync(idem);
 
         Assert.NotNull(await tx.GetAsync(Key("i-new")));
@@ -460,7 +469,7 @@ public abstract class StateStoreContractTests : IAsyncLifetime
         Assert.Single(await tx.ListAccountsAsync());
         Assert.NotNull(await tx.FindAccessKeyAsync("AKIAAAAA"));
         Assert.Single(await tx.ListAccessKeysAsync(AccountA));
-        Assert.Equal(idem, await tx.FindIdempotencyRecordAsync(idem.Key));
+        AssertRecord(idem, await tx.FindIdempotencyRecordAsync(idem.Key));
         await tx.CommitAsync();
     }
 

@@ -85,6 +85,6 @@ public readonly record struct IdempotencyKey(string AccountId, string Region, st
 
 /// <summary>
 /// What a ClientToken produced: a hash of the request's parameters (to detect reuse with other
-/// parameters) and the response body to answer again.
+/// parameters) and the response to answer again, as the bytes and content type first sent.
 /// </summary>
-public sealed record IdempotencyRecord(IdempotencyKey Key, string RequestHash, string Response, DateTime CreatedAt);
+public sealed record IdempotencyRecord(IdempotencyKey Key, string RequestHash, byte[] Response, string ContentType, DateTime CreatedAt);

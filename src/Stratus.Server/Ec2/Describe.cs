@@ -2,6 +2,8 @@ using Stratus.Domain.Filtering;
 using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>Marks a filter set as the filters of one or more Describe operations.</summary>

@@ -8,7 +8,7 @@ using Stratus.Protocol.Auth;
 namespace Stratus.Server.Hosting;
 
 /// <summary>Who sent a request and for which region.</summary>
-public sealed record CallerIdentity(string AccountId, string Region, string? AccessKeyId);
+public sealed record CallerIdentity(string AccountId, string Region, string? AccessKeyId, string? Service = null);
 
 /// <summary>
 /// Verifies each request's Signature Version 4 (header or presigned query form) against the
@@ -24,7 +24,7 @@ internal sealed class RequestAuthenticator
     private readonly SigV4Verifier _verifier;
     private CallerIdentity? _anonymous;
 
-    public RequestAuthenticator(AccountService accounts, ServerOptions options, SessionCredentialIssuer sessions)
+    public RequestAuthenticator(AccountService accounts, ServerOptions options, SessionCredentialIssuer sessions, Gateway.ServiceRouter router)
     {
         _accounts = accounts;
         _options = options;
@@ -33,7 +33,7 @@ internal sealed class RequestAuthenticator
         {
             MaxClockSkew = options.MaxClockSkew,
             AllowedRegions = RegionCatalog.Names,
-            AllowedServices = new HashSet<string>(StringComparer.Ordinal) { "ec2" },
+            AllowedServices = new HashSet<string>(router.SigningNames, StringComparer.Ordinal),
         });
     }
 
@@ -51,7 +51,7 @@ internal sealed class RequestAuthenticator
         }
         var key = accessKeyId is null ? null : await _accounts.FindAccessKeyAsync(accessKeyId).ConfigureAwait(false);
         var identity = _verifier.Verify(sigRequest, id => id == key?.AccessKeyId ? key.SecretAccessKey : null, now);
-        return new CallerIdentity(key!.AccountId, identity.Region, key.AccessKeyId);
+        return new CallerIdentity(key!.AccountId, identity.Region, key.AccessKeyId, identity.Service);
     }
 
     /// <summary>
@@ -66,8 +66,23 @@ internal sealed class RequestAuthenticator
         var session = _sessions.Resolve(accessKeyId, token);
         var identity = _verifier.Verify(sigRequest, id => id == session.AccessKeyId ? session.SecretAccessKey : null, now);
         SessionCredentialIssuer.CheckNotExpired(session, now.UtcDateTime);
-        return new CallerIdentity(session.AccountId, identity.Region, session.AccessKeyId);
+        return new CallerIdentity(session.AccountId, identity.Region, session.AccessKeyId, identity.Service);
     }
+
+    /// <summary>
+    /// Refuses a request that carries no signature at all (no <c>Authorization</c> header, no
+    /// presigned <c>X-Amz-Credential</c>) before its body is read.
+    /// </summary>
+    public void RequireSignaturePresent(HttpRequest request)
+    {
+        if (_options.RequireSignatures && request.Headers.Authorization.Count == 0 && !request.Query.ContainsKey("X-Amz-Credential"))
+        {
+            throw AwsErrors.MissingAuthenticationToken();
+        }
+    }
+
+    /// <summary>The service named by the request's credential scope, read before verification (routing needs it).</summary>
+    public static string? ScopeService(HttpRequest request) => CredentialPart(request, 3);
 
     private async Task<CallerIdentity> AnonymousAsync(HttpRequest request)
     {
@@ -81,7 +96,7 @@ internal sealed class RequestAuthenticator
     }
 
     /// <summary>
-    /// A part of the signing credential (0: access key id, 2: region) from the Authorization header
+    /// A part of the signing credential (0: access key id, 2: region, 3: service) from the Authorization header
     /// or a presigned URL, read before verification so the key's secret can be looked up.
     /// </summary>
     private static string? CredentialPart(HttpRequest request, int index)

@@ -42,6 +42,22 @@ public sealed record ServerOptions
     /// <summary>Guest images built or imported on this host that the catalog does not know: each becomes a public AMI.</summary>
     public IReadOnlyList<Stratus.Domain.Images.CatalogImage> LocalImages { get; init; } = [];
 
+    /// <summary>Largest request body accepted (default 10 MiB); larger ones get 413 RequestEntityTooLarge before being read.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 10 * 1024 * 1024;
+
+    /// <summary>
+    /// Host names (besides IP addresses, <c>localhost</c> and the hosts of <see cref="Urls"/>) that
+    /// requests may name in <c>Host</c> when signatures are off (<c>--no-auth</c>).
+    /// </summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
+    /// <summary>
+    /// Address the metadata listener binds. Default <c>127.0.0.1</c>: every VPC's namespace DNATs
+    /// <c>169.254.169.254:80</c> to it through the host's uplink route (route_localnet is set on
+    /// those links), so guests reach it while other machines do not.
+    /// </summary>
+    public string MetadataAddress { get; init; } = "127.0.0.1";
+
     public string DatabasePath => Path.Combine(DataDirectory, "stratus.db");
 
     /// <summary>The first URL clients should use (the first of <see cref="Urls"/>, with a wildcard host made loopback).</summary>

@@ -8,7 +8,9 @@ using Stratus.Domain.Images;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
+using Stratus.Protocol;
 using Stratus.Server.Ec2;
+using Stratus.Server.Gateway;
 using Stratus.Server.Hosting;
 using Stratus.Server.Imds;
 using Stratus.Server.Instances;
@@ -77,11 +79,14 @@ public static class StratusHost
         services.AddSingleton(runtime);
         services.AddSingleton<InstanceLifecycle>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceLifecycle>());
-        services.AddSingleton<Ec2Service>();
-        services.AddSingleton<Ec2Endpoint>();
+        // The gateway: one entry point, the codecs by protocol, and one line per service.
+        services.AddSingleton<ServiceRouter>();
+        services.AddSingleton<GatewayEndpoint>();
+        services.AddSingleton<IProtocolCodec, Ec2CodecAdapter>();
+        services.AddAwsService<Ec2Service>();
 
         var app = builder.Build();
-        var endpoint = app.Services.GetRequiredService<Ec2Endpoint>();
+        var endpoint = app.Services.GetRequiredService<GatewayEndpoint>();
         if (options.MetadataPort > 0)
         {
             // Requests to the metadata port go to IMDS and nowhere else; IMDS is not on the API port.

@@ -8,6 +8,8 @@ using Stratus.Ec2.Model;
 
 using Stratus.Server.Instances;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>An Elastic IP with the instance its interface is attached to, as Describe and its filters see it.</summary>

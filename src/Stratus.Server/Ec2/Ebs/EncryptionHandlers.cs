@@ -1,6 +1,8 @@
 using Stratus.Domain.Ebs;
 using Stratus.Ec2.Model;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>EBS encryption by default and the default KMS key, per account and region.</summary>

@@ -8,6 +8,8 @@ using Stratus.Protocol;
 using DomainTag = Stratus.Domain.Resources.Tag;
 using Zone = Stratus.Domain.Regions.AvailabilityZone;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>EBS snapshots: create (one volume or all of an instance's), copy, share, fast restores, delete.</summary>

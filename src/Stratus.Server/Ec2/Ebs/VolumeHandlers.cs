@@ -6,6 +6,8 @@ using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
 using Stratus.Protocol;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>EBS volumes: create, describe, attach, detach, modify, status, attributes, delete.</summary>

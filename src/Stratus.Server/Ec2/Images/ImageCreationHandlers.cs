@@ -8,6 +8,8 @@ using Stratus.Ec2.Model;
 using Stratus.Server.Instances;
 using DomainTag = Stratus.Domain.Resources.Tag;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>

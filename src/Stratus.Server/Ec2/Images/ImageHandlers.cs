@@ -8,6 +8,8 @@ using Stratus.Domain.Store;
 using Stratus.Ec2.Model;
 using Stratus.Protocol;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>AMIs: the public catalog, registered images, launch permissions.</summary>

@@ -5,6 +5,8 @@ using Stratus.Domain.Regions;
 using Stratus.Ec2.Model;
 using TypeInfo = Stratus.Domain.Compute.InstanceTypes.InstanceTypeInfo;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>Instance types: DescribeInstanceTypes and DescribeInstanceTypeOfferings over the catalog.</summary>

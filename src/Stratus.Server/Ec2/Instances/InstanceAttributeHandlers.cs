@@ -5,6 +5,8 @@ using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>Instance attributes, metadata options (per instance and account defaults) and maintenance options.</summary>

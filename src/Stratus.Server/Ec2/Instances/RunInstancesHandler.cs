@@ -13,6 +13,8 @@ using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
 using Stratus.Server.Instances;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>

@@ -5,6 +5,8 @@ using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
 using DomainKeyPairs = Stratus.Domain.KeyPairs.KeyPairs;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>Key pairs: CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair.</summary>

@@ -4,6 +4,8 @@ using Stratus.Domain.Resources;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>GetLaunchTemplateData: the launch template data that would launch an instance like the given one.</summary>

@@ -9,6 +9,8 @@ using Stratus.Ec2.Model;
 using Stratus.Protocol;
 using DomainLaunchTemplates = Stratus.Domain.LaunchTemplates.LaunchTemplates;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>

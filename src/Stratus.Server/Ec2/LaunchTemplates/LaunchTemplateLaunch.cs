@@ -6,6 +6,8 @@ using Stratus.Ec2.Model;
 using DomainLaunchTemplates = Stratus.Domain.LaunchTemplates.LaunchTemplates;
 using DomainTag = Stratus.Domain.Resources.Tag;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>

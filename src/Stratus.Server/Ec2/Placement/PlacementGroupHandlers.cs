@@ -3,6 +3,8 @@ using Stratus.Domain.Placement;
 using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>Placement groups: CreatePlacementGroup, DeletePlacementGroup, DescribePlacementGroups.</summary>

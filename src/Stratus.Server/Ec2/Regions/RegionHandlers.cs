@@ -7,6 +7,8 @@ using Stratus.Ec2.Model;
 using AvailabilityZone = Stratus.Ec2.Model.AvailabilityZone;
 using Region = Stratus.Ec2.Model.Region;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>Regions, availability zones and account attributes.</summary>

@@ -7,6 +7,8 @@ using Stratus.Domain.Store;
 using Stratus.Ec2.Model;
 using DomainTag = Stratus.Domain.Resources.Tag;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>

@@ -7,6 +7,8 @@ using Stratus.Domain.SecurityGroups;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>Elastic network interfaces: create, describe, attributes, attachments and private addresses.</summary>

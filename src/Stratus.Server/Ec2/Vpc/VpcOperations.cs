@@ -3,6 +3,8 @@ using Stratus.Domain.Resources;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
 
+using Stratus.Server.Gateway;
+
 namespace Stratus.Server.Ec2;
 
 /// <summary>Creating, changing and deleting VPCs, subnets, gateways, route tables, network ACLs and DHCP options.</summary>
