@@ -168,6 +168,7 @@ internal sealed class GatewayEndpoint
             AccountId = identity.AccountId,
             Region = identity.Region,
             AccessKeyId = identity.AccessKeyId,
+            Caller = identity.Principal,
             Service = model,
             Operation = operation,
             DryRun = dryRun,

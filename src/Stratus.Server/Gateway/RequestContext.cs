@@ -1,4 +1,5 @@
 using Stratus.Core;
+using Stratus.Domain.Iam;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Protocol.Model;
@@ -23,6 +24,11 @@ public sealed class RequestContext
 
     /// <summary>The access key that signed the request (null with signatures disabled).</summary>
     public string? AccessKeyId { get; init; }
+
+    /// <summary>Who sent the request: the account's root, or temporary credentials (an assumed role, an instance profile, a session token).</summary>
+    public Principal Caller { get => _caller ?? new Principal(AccountId, AccessKeyId); init => _caller = value; }
+
+    private readonly Principal? _caller;
 
     /// <summary>The service's model.</summary>
     public required ServiceInfo Service { get; init; }

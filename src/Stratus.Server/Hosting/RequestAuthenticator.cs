@@ -7,8 +7,11 @@ using Stratus.Protocol.Auth;
 
 namespace Stratus.Server.Hosting;
 
-/// <summary>Who sent a request and for which region.</summary>
-public sealed record CallerIdentity(string AccountId, string Region, string? AccessKeyId, string? Service = null);
+/// <summary>Who sent a request, for which region and service; <paramref name="Session"/> for temporary credentials.</summary>
+public sealed record CallerIdentity(string AccountId, string Region, string? AccessKeyId, string? Service = null, SessionCredentials? Session = null)
+{
+    public Stratus.Domain.Iam.Principal Principal => new(AccountId, AccessKeyId, Session);
+}
 
 /// <summary>
 /// Verifies each request's Signature Version 4 (header or presigned query form) against the
@@ -66,7 +69,7 @@ internal sealed class RequestAuthenticator
         var session = _sessions.Resolve(accessKeyId, token);
         var identity = _verifier.Verify(sigRequest, id => id == session.AccessKeyId ? session.SecretAccessKey : null, now);
         SessionCredentialIssuer.CheckNotExpired(session, now.UtcDateTime);
-        return new CallerIdentity(session.AccountId, identity.Region, session.AccessKeyId, identity.Service);
+        return new CallerIdentity(session.AccountId, identity.Region, session.AccessKeyId, identity.Service, session);
     }
 
     /// <summary>

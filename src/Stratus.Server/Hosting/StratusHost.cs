@@ -23,7 +23,11 @@ namespace Stratus.Server;
 /// </summary>
 public static class StratusHost
 {
-    public static async Task<WebApplication> CreateAsync(ServerOptions options, IStateStore store, IInstanceRuntime runtime, TextWriter console, CancellationToken ct = default)
+    public static Task<WebApplication> CreateAsync(ServerOptions options, IStateStore store, IInstanceRuntime runtime, TextWriter console, CancellationToken ct = default) =>
+        CreateAsync(options, store, runtime, console, TimeProvider.System, ct);
+
+    /// <summary>A server whose clock is <paramref name="clock"/> (tests move it to expire credentials).</summary>
+    public static async Task<WebApplication> CreateAsync(ServerOptions options, IStateStore store, IInstanceRuntime runtime, TextWriter console, TimeProvider clock, CancellationToken ct = default)
     {
         var errors = options.Validate();
         if (errors.Count > 0)
@@ -31,7 +35,6 @@ public static class StratusHost
             throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(options));
         }
         await store.InitializeAsync(ct).ConfigureAwait(false);
-        var clock = TimeProvider.System;
         await ImageCatalog.EnsureAsync(store, clock.GetUtcNow().UtcDateTime, options.LocalImages, ct).ConfigureAwait(false);
         var accounts = new AccountService(store, clock);
         var (credentials, created) = await accounts.BootstrapAsync(ct).ConfigureAwait(false);
@@ -84,6 +87,9 @@ public static class StratusHost
         services.AddSingleton<GatewayEndpoint>();
         services.AddSingleton<IProtocolCodec, Ec2CodecAdapter>();
         services.AddAwsService<Ec2Service>();
+        services.AddAwsService<Stratus.Server.Sts.StsService>();
+        services.AddAwsService<Stratus.Server.Iam.IamService>();
+        services.AddAwsService<Stratus.Server.ServiceQuotas.ServiceQuotasService>();
 
         var app = builder.Build();
         var endpoint = app.Services.GetRequiredService<GatewayEndpoint>();

@@ -1,0 +1,62 @@
+using Stratus.Domain.Accounts;
+using Stratus.Domain.Iam;
+using Stratus.Protocol.Model;
+using Stratus.Server.Gateway;
+using Stratus.Services.Model.Sts;
+
+namespace Stratus.Server.Sts;
+
+/// <summary>
+/// STS (query protocol): GetCallerIdentity, AssumeRole, GetSessionToken and GetAccessKeyInfo.
+/// Temporary credentials are issued by <see cref="SessionCredentialIssuer"/> (nothing is stored)
+/// and accepted by the request authenticator until they expire.
+/// </summary>
+internal sealed class StsService(SessionCredentialIssuer issuer) : StsServiceBase<RequestContext>, IAwsService
+{
+    /// <summary>STS on the wire: signing name <c>sts</c>, the query protocol, API version 2011-06-15.</summary>
+    public static AwsServiceEndpoint WireEndpoint { get; } = new("sts", StsShapes.Service.ApiVersion, ["query"]);
+
+    /// <summary>The operations this class implements.</summary>
+    public static IReadOnlySet<string> ImplementedOperations { get; } = AwsServiceRegistration.OverriddenOperations(typeof(StsService));
+
+    ServiceInfo IAwsService.Model => StsShapes.Service;
+
+    AwsServiceEndpoint IAwsService.Endpoint => WireEndpoint;
+
+    IReadOnlySet<string> IAwsService.ImplementedOperations => ImplementedOperations;
+
+    Task<object?> IAwsService.DispatchAsync(RequestContext context, object input) => DispatchAsync(context.Operation, context, input);
+
+    protected override Exception NotImplemented(RequestContext context, string operation) => RequestContext.NotImplemented(operation);
+
+    public override Task<GetCallerIdentityResponse> GetCallerIdentityAsync(RequestContext context, GetCallerIdentityRequest request)
+    {
+        var identity = SecurityTokens.GetCallerIdentity(context.Caller);
+        return Task.FromResult(new GetCallerIdentityResponse { UserId = identity.UserId, Account = identity.Account, Arn = identity.Arn });
+    }
+
+    public override async Task<AssumeRoleResponse> AssumeRoleAsync(RequestContext context, AssumeRoleRequest request)
+    {
+        var assumed = await SecurityTokens.AssumeRoleAsync(context.Store, issuer, context.Caller, request.RoleArn, request.RoleSessionName, request.DurationSeconds,
+            context.Now, context.Cancellation).ConfigureAwait(false);
+        return new AssumeRoleResponse
+        {
+            Credentials = ToShape(assumed.Credentials),
+            AssumedRoleUser = new AssumedRoleUser { AssumedRoleId = assumed.AssumedRoleId, Arn = assumed.Arn },
+        };
+    }
+
+    public override Task<GetSessionTokenResponse> GetSessionTokenAsync(RequestContext context, GetSessionTokenRequest request) =>
+        Task.FromResult(new GetSessionTokenResponse { Credentials = ToShape(SecurityTokens.GetSessionToken(issuer, context.Caller, request.DurationSeconds, context.Now)) });
+
+    public override async Task<GetAccessKeyInfoResponse> GetAccessKeyInfoAsync(RequestContext context, GetAccessKeyInfoRequest request) =>
+        new() { Account = await SecurityTokens.GetAccessKeyInfoAsync(context.Store, request.AccessKeyId, context.Cancellation).ConfigureAwait(false) };
+
+    private static Credentials ToShape(SessionCredentials credentials) => new()
+    {
+        AccessKeyId = credentials.AccessKeyId,
+        SecretAccessKey = credentials.SecretAccessKey,
+        SessionToken = credentials.SessionToken,
+        Expiration = credentials.Expiration,
+    };
+}
