@@ -86,6 +86,8 @@ public static class StratusHost
         services.AddSingleton<ServiceRouter>();
         services.AddSingleton<GatewayEndpoint>();
         services.AddSingleton<IProtocolCodec, Ec2CodecAdapter>();
+        services.AddSingleton<IProtocolCodec>(Stratus.Protocol.Query.QueryCodec.Instance);
+        services.AddSingleton<IProtocolCodec>(Stratus.Protocol.Json.JsonCodec.Instance);
         services.AddAwsService<Ec2Service>();
         services.AddAwsService<Stratus.Server.Sts.StsService>();
         services.AddAwsService<Stratus.Server.Iam.IamService>();
