@@ -123,11 +123,28 @@ serve.SetAction(async (parse, ct) =>
 });
 
 var accountName = new Option<string>("--name") { Description = "A name for the account.", DefaultValueFactory = _ => "account" };
-var accountCreate = new Command("create", "Create an account with a root access key and print its credentials as JSON.") { dataDir, accountName };
+var accountId = new Option<string?>("--account-id") { Description = "The account's 12-digit id (e.g. 123456789012). Default: a random one." };
+accountId.Validators.Add(result =>
+{
+    if (result.GetValueOrDefault<string?>() is { } id && !AccountService.IsValidAccountId(id))
+    {
+        result.AddError($"--account-id: '{id}' is not an account id: it must be 12 digits.");
+    }
+});
+var accountCreate = new Command("create", "Create an account with a root access key and print its credentials as JSON.") { dataDir, accountName, accountId };
 accountCreate.SetAction(async (parse, ct) =>
 {
     await using var store = await OpenStoreAsync(parse.GetValue(dataDir)!, ct);
-    var created = await new AccountService(store, TimeProvider.System).CreateAsync(parse.GetValue(accountName)!, ct);
+    AccountCredentials created;
+    try
+    {
+        created = await new AccountService(store, TimeProvider.System).CreateAsync(parse.GetValue(accountName)!, parse.GetValue(accountId), ct);
+    }
+    catch (InvalidOperationException e)
+    {
+        await Console.Error.WriteLineAsync($"stratus account create: {e.Message}");
+        return 1;
+    }
     Console.WriteLine(JsonSerializer.Serialize(new
     {
         created.Account.AccountId,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import atexit
 import configparser
 import datetime as _dt
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -26,7 +28,6 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from unittest import mock
 
 import pytest
 
@@ -119,6 +120,51 @@ def free_port() -> int:
 # --------------------------------------------------------------------------------------------
 # Raw HTTP (for what SDKs will not send: unsigned, tampered, expired, unknown parameters ...)
 # --------------------------------------------------------------------------------------------
+
+def sigv4_sign(method: str, url: str, body: bytes, headers: dict, credentials: Credentials, service: str,
+               region: str, when: _dt.datetime, presign_expires: int | None = None) -> tuple[str, dict]:
+    """Sign a request with AWS Signature Version 4 as of `when` (UTC), by the specification.
+
+    Tests that need a signature made at a chosen time (clock skew, expired presigned URLs) use
+    this rather than patching botocore's clock: botocore reads the time differently across
+    versions (`datetime.utcnow()` in Debian's 1.29, `get_current_datetime()` in 1.31+), so a
+    patch of one silently signs with the real time under the other. Returns (url, headers);
+    with `presign_expires` the signature goes into the URL's query string.
+    """
+    if when.tzinfo is not None:
+        when = when.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    stamp, day = when.strftime("%Y%m%dT%H%M%SZ"), when.strftime("%Y%m%d")
+    scope = f"{day}/{region}/{service}/aws4_request"
+    parts = urllib.parse.urlsplit(url)
+    headers = dict(headers)
+    headers["Host"] = parts.netloc
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if presign_expires is not None:
+        query += [("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("X-Amz-Credential", f"{credentials.access_key}/{scope}"),
+                  ("X-Amz-Date", stamp), ("X-Amz-Expires", str(presign_expires)), ("X-Amz-SignedHeaders", "host")]
+        signed = {"host": parts.netloc}
+    else:
+        headers["X-Amz-Date"] = stamp
+        signed = {k.lower(): " ".join(str(v).split()) for k, v in headers.items()}
+    enc = lambda v: urllib.parse.quote(v, safe="-_.~")  # noqa: E731
+    canonical_query = "&".join(f"{k}={v}" for k, v in sorted((enc(k), enc(v)) for k, v in query))
+    names = sorted(signed)
+    canonical = "\n".join([method, parts.path or "/", canonical_query,
+                           "".join(f"{n}:{signed[n]}\n" for n in names), ";".join(names),
+                           hashlib.sha256(body or b"").hexdigest()])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + credentials.secret_key).encode()
+    for part in (day, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    if presign_expires is not None:
+        query.append(("X-Amz-Signature", signature))
+        return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path or "/",
+                                        urllib.parse.urlencode(query, quote_via=urllib.parse.quote), "")), headers
+    headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={credentials.access_key}/{scope}, "
+                                f"SignedHeaders={';'.join(names)}, Signature={signature}")
+    return url, headers
+
 
 @dataclass
 class RawResponse:
@@ -237,7 +283,7 @@ class StratusServer:
             try:
                 r = http_send("GET", self.endpoint + "/_stratus/health", timeout=2)
                 if r.status == 200:
-                    assert r.body.strip() == "ok", f"health answered {r!r}"
+                    assert json.loads(r.body)["status"] == "ready", f"health answered {r!r}"
                     return
                 last = r
             except (urllib.error.URLError, ConnectionError, socket.timeout, OSError) as e:
@@ -373,8 +419,9 @@ class StratusServer:
         p = self.cli(*args, "--output", "json", check=True)
         return json.loads(p.stdout) if p.stdout.strip() else None
 
-    def create_account(self, name: str) -> dict:
-        p = subprocess.run([self.binary, "account", "create", "--data-dir", self.data_dir, "--name", name],
+    def create_account(self, name: str, account_id: str | None = None) -> dict:
+        extra = ["--account-id", account_id] if account_id else []
+        p = subprocess.run([self.binary, "account", "create", "--data-dir", self.data_dir, "--name", name, *extra],
                            env=self.env(), cwd=self.root, capture_output=True, text=True, timeout=60,
                            stdin=subprocess.DEVNULL)
         assert p.returncode == 0, f"stratus account create exited {p.returncode}: {p.stderr}\n{p.stdout}"
@@ -403,15 +450,13 @@ class StratusServer:
         else:
             url, data = self.endpoint + "/", qs.encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+        if sign and when is not None:
+            url, headers = sigv4_sign(method, url, data or b"", headers, credentials or self.credentials, "ec2", region, when)
+            body = tamper(data or b"") if tamper is not None else data
+            return http_send(method, url, body, headers)
         req = AWSRequest(method=method, url=url, data=data, headers=headers)
         if sign:
-            signer = botocore.auth.SigV4Auth(credentials or self.credentials, "ec2", region)
-            if when is not None:
-                when_naive = when.astimezone(_dt.timezone.utc).replace(tzinfo=None) if when.tzinfo else when
-                with mock.patch("botocore.auth.get_current_datetime", return_value=when_naive):
-                    signer.add_auth(req)
-            else:
-                signer.add_auth(req)
+            botocore.auth.SigV4Auth(credentials or self.credentials, "ec2", region).add_auth(req)
         prepared = req.prepare()
         body = prepared.body
         if isinstance(body, str):

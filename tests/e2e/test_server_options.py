@@ -73,7 +73,10 @@ def test_no_profile(server_factory):
 
 def test_health_needs_no_auth(server):
     r = http_send("GET", server.endpoint + "/_stratus/health")
-    assert (r.status, r.body.strip()) == (200, "ok")
+    assert r.status == 200, r
+    health = json.loads(r.body)
+    assert health["status"] == "ready"
+    assert health["services"]["ec2"]["state"] == "ready"
 
 
 def test_concurrent_writes(server):

@@ -16,16 +16,36 @@ public sealed class AccountService(IStateStore store, TimeProvider clock)
 {
     private readonly ConcurrentDictionary<string, AccessKey> _keys = new(StringComparer.Ordinal);
 
-    public async Task<AccountCredentials> CreateAsync(string name, CancellationToken ct = default)
+    public Task<AccountCredentials> CreateAsync(string name, CancellationToken ct = default) => CreateAsync(name, null, ct);
+
+    /// <summary>
+    /// Creates an account with a root access key. <paramref name="accountId"/> chooses its id (12
+    /// digits, as AWS's; test suites migrating from other emulators expect one such as
+    /// 123456789012); an id already taken is refused. Null draws a random one.
+    /// </summary>
+    public async Task<AccountCredentials> CreateAsync(string name, string? accountId, CancellationToken ct = default)
     {
+        if (accountId is not null && !IsValidAccountId(accountId))
+        {
+            throw new ArgumentException($"'{accountId}' is not an account id: it must be 12 digits.", nameof(accountId));
+        }
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false);
-        string accountId;
-        do
+        if (accountId is not null)
         {
-            accountId = ResourceIds.NewAccountId();
+            if (await tx.FindAccountAsync(accountId, ct).ConfigureAwait(false) is not null)
+            {
+                throw new InvalidOperationException($"Account {accountId} already exists.");
+            }
         }
-        while (await tx.FindAccountAsync(accountId, ct).ConfigureAwait(false) is not null);
+        else
+        {
+            do
+            {
+                accountId = ResourceIds.NewAccountId();
+            }
+            while (await tx.FindAccountAsync(accountId, ct).ConfigureAwait(false) is not null);
+        }
         var account = new Account(accountId, name, now);
         var key = new AccessKey(ResourceIds.NewAccessKeyId(), ResourceIds.NewSecretAccessKey(), accountId, now);
         await tx.PutAccountAsync(account, ct).ConfigureAwait(false);
@@ -33,6 +53,8 @@ public sealed class AccountService(IStateStore store, TimeProvider clock)
         await tx.CommitAsync(ct).ConfigureAwait(false);
         return new AccountCredentials(account, key);
     }
+
+    public static bool IsValidAccountId(string accountId) => accountId.Length == 12 && accountId.All(char.IsAsciiDigit);
 
     /// <summary>Returns the first account's first key, creating the account on the very first start.</summary>
     public async Task<(AccountCredentials Credentials, bool Created)> BootstrapAsync(CancellationToken ct = default)

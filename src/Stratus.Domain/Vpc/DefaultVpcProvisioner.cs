@@ -42,6 +42,15 @@ public sealed class DefaultVpcProvisioner(IStateStore store, TimeProvider clock)
         _done[scope] = true;
     }
 
+    /// <summary>Forgets what was provisioned for the account (its state was reset): the next request in a region provisions again.</summary>
+    public void Forget(string accountId)
+    {
+        foreach (var scope in _done.Keys.Where(s => s.AccountId == accountId).ToList())
+        {
+            _done.TryRemove(scope, out _);
+        }
+    }
+
     private async Task CreateAsync(IStoreTransaction tx, Scope scope, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;

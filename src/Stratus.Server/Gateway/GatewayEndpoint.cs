@@ -62,6 +62,10 @@ internal sealed class GatewayEndpoint
         using var scope = _logger.BeginScope(new KeyValuePair<string, object>[] { new("RequestId", requestId) });
         try
         {
+            if (http.Request.ContentLength > _options.MaxRequestBodyBytes)
+            {
+                throw RequestTooLarge(_options.MaxRequestBodyBytes);
+            }
             BrowserGuard.Check(http.Request, _options);
             var route = _router.Route(http.Request, RequestAuthenticator.ScopeService(http.Request));
             protocol = route.Protocol;
@@ -69,7 +73,7 @@ internal sealed class GatewayEndpoint
             serviceName = route.Endpoint?.SigningName ?? "-";
             operationName = route.Operation ?? "";
             _authenticator.RequireSignaturePresent(http.Request);
-            var body = await ReadBodyAsync(http.Request, _options.MaxRequestBodyBytes, http.RequestAborted).ConfigureAwait(false);
+            var body = await ReadBodyAsync(http.Request, _options.MaxRequestBodyBytes, CancellationToken.None).ConfigureAwait(false);
             var identity = await _authenticator.AuthenticateAsync(http.Request, body, _clock.GetUtcNow()).ConfigureAwait(false);
             accountId = identity.AccountId;
             if (route.Endpoint is not { } endpoint)
@@ -105,6 +109,12 @@ internal sealed class GatewayEndpoint
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
+            LogClientGone(requestId, serviceName, operationName);
+            return;
+        }
+        catch (Exception e) when (e is IOException && http.RequestAborted.IsCancellationRequested)
+        {
+            LogClientGone(requestId, serviceName, operationName);
             return;
         }
         catch (Exception e)
@@ -128,6 +138,7 @@ internal sealed class GatewayEndpoint
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
+            LogClientGone(requestId, serviceName, operationName);
             return;
         }
         if (_logger.IsEnabled(LogLevel.Information))
@@ -135,6 +146,35 @@ internal sealed class GatewayEndpoint
             _logger.LogInformation("{RequestId} {Service} {Action} {Status} {ErrorCode} account={AccountId} in {ElapsedMs:F1} ms",
                 requestId, serviceName, operationName.Length == 0 ? "-" : operationName, response.StatusCode,
                 response.StatusCode >= 400 ? ErrorCodeOf(response) : "-", accountId ?? "-", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>
+    /// Runs one operation through the codec, the service's hook and its handler as the caller
+    /// <paramref name="accountId"/> in us-east-1 (at start, to warm the request path up).
+    /// </summary>
+    internal async Task WarmUpAsync(IAwsService service, string operationName, string accountId, CancellationToken ct)
+    {
+        var endpoint = service.Endpoint;
+        var protocol = endpoint.FormProtocol ?? endpoint.Protocols[0];
+        var route = new GatewayRoute(endpoint, service, protocol, operationName, null);
+        byte[] body = protocol is "ec2" or "query" ? [] : "{}"u8.ToArray();
+        var parameters = new List<KeyValuePair<string, string>> { new("Action", operationName), new("Version", endpoint.ApiVersion) };
+        var request = new WireRequest("POST", "/", parameters, new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase), body);
+        var response = await ExecuteAsync(route, endpoint, new CallerIdentity(accountId, "us-east-1", null, endpoint.SigningName), operationName,
+            request, Guid.NewGuid().ToString(), ct).ConfigureAwait(false);
+        _ = WriteError(service, protocol, AwsErrors.InvalidParameterValue("warm-up"), "warm-up");
+        if (response.StatusCode != 200)
+        {
+            throw new InvalidOperationException($"{endpoint.SigningName} {operationName} answered {response.StatusCode} during warm-up");
+        }
+    }
+
+    private void LogClientGone(string requestId, string service, string operation)
+    {
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            _logger.LogInformation("{RequestId} {Service} {Action} abandoned: the client closed the connection", requestId, service, operation.Length == 0 ? "-" : operation);
         }
     }
 

@@ -43,7 +43,19 @@ public static class StratusHost
         // The metadata listener is one more URL of the same Kestrel server; requests are told
         // apart by the local port they arrived on (see the MapWhen below).
         builder.WebHost.UseUrls(options.MetadataPort > 0 ? $"{options.Urls};http://0.0.0.0:{options.MetadataPort}" : options.Urls);
-        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            if (options.MetadataPort > 0)
+            {
+                // The metadata port answers only on loopback and the VPC uplinks guests come through.
+                var port = options.MetadataPort;
+                k.ConfigureEndpointDefaults(listen => listen.Use(next => connection =>
+                    connection.LocalEndPoint is System.Net.IPEndPoint local && local.Port == port && !MetadataListener.AcceptsLocalAddress(local.Address)
+                        ? Task.CompletedTask
+                        : next(connection)));
+            }
+        });
         builder.Logging.ClearProviders();
         if (options.LogFormat == "json")
         {
@@ -88,6 +100,8 @@ public static class StratusHost
         services.AddSingleton<IProtocolCodec, Ec2CodecAdapter>();
         services.AddSingleton<IProtocolCodec>(Stratus.Protocol.Query.QueryCodec.Instance);
         services.AddSingleton<IProtocolCodec>(Stratus.Protocol.Json.JsonCodec.Instance);
+        services.AddSingleton<GatewayWarmUp>();
+        services.AddSingleton<AccountReset>();
         services.AddAwsService<Ec2Service>();
         services.AddAwsService<Stratus.Server.Sts.StsService>();
         services.AddAwsService<Stratus.Server.Iam.IamService>();
@@ -103,8 +117,12 @@ public static class StratusHost
             app.MapWhen(ctx => ctx.Connection.LocalPort == metadataPort, branch => branch.Run(metadata.HandleAsync));
         }
         app.MapGet("/_stratus/imds/certificate", () => Results.Text(metadataKeys.CertificatePem, "application/x-pem-file"));
-        app.MapGet("/_stratus/health", () => Results.Text("ok\n"));
+        var warmUp = app.Services.GetRequiredService<GatewayWarmUp>();
+        app.MapGet("/_stratus/health", warmUp.WriteHealthAsync);
+        app.MapPost("/_stratus/reset", app.Services.GetRequiredService<AccountReset>().HandleAsync);
+        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(() => warmUp.RunAsync([.. app.Urls], app.Lifetime.ApplicationStopping)));
         app.MapPost("/", endpoint.HandleAsync);
+        app.MapPost("/service/{**operation}", endpoint.HandleAsync);
         app.MapGet("/", endpoint.HandleAsync);
 
         if (options.AwsConfigDirectory is { } awsDir)
@@ -116,7 +134,7 @@ public static class StratusHost
         {
             $"Stratus EC2 API on {options.PublicEndpoint}  (data: {options.DataDirectory})",
             $"  instance runtime: {runtime.Name}",
-            options.MetadataPort > 0 ? $"  instance metadata service on port {options.MetadataPort} (all IPv4 addresses)" : "  instance metadata service off",
+            options.MetadataPort > 0 ? $"  instance metadata service on port {options.MetadataPort} (loopback and VPC uplinks only)" : "  instance metadata service off",
             $"  account {credentials.Account.AccountId}{(created ? " (created)" : "")}, access key {credentials.AccessKey.AccessKeyId}",
         };
         if (options.AwsConfigDirectory is not null)

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Stratus.Core;
+using Stratus.Domain.Accounts;
+using Stratus.Server.Hosting;
+
+namespace Stratus.Server.Gateway;
+
+/// <summary>
+/// Readiness of the API and the warm-up that earns it. A fresh process spends over a second of
+/// CPU on the first request (loading and compiling the service models, the codecs, SigV4, the
+/// store's statements, Kestrel's request path); the warm-up pays that at start, through the same
+/// code: a request over the listening socket, a signature check, and a read-only operation of
+/// every service through its codec and handler. <c>/_stratus/health</c> answers ready only after.
+/// </summary>
+internal sealed class GatewayWarmUp(
+    GatewayEndpoint gateway,
+    ServiceRouter router,
+    IEnumerable<IAwsService> services,
+    RequestAuthenticator authenticator,
+    AccountService accounts,
+    TimeProvider clock,
+    ILogger<GatewayWarmUp> logger)
+{
+    private static readonly string Version =
+        typeof(GatewayWarmUp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    private volatile bool _ready;
+
+    public bool IsReady => _ready;
+
+    /// <summary>Warm-up operations per service: a read-only call whose input needs no members.</summary>
+    private static readonly Dictionary<string, string> WarmUpOperations = new(StringComparer.Ordinal)
+    {
+        ["ec2"] = "DescribeRegions",
+        ["sts"] = "GetCallerIdentity",
+        ["servicequotas"] = "ListServices",
+    };
+
+    public async Task RunAsync(IReadOnlyList<string> urls, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        try
+        {
+            var root = (await accounts.BootstrapAsync(ct).ConfigureAwait(false)).Credentials;
+            await VerifySignatureAsync(root.AccessKey.AccessKeyId, ct).ConfigureAwait(false);
+            foreach (var service in services)
+            {
+                _ = service.Model.Operations.Count;
+                var name = WarmUpOperations.GetValueOrDefault(service.Endpoint.SigningName);
+                if (name is not null && service.ImplementedOperations.Contains(name))
+                {
+                    await gateway.WarmUpAsync(service, name, root.Account.AccountId, ct).ConfigureAwait(false);
+                }
+            }
+            await RoundTripAsync(urls, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Warming up is an optimisation: the API answers without it, only the first request is slower.
+            logger.LogWarning(e, "Warm-up of the request path failed");
+        }
+        _ready = true;
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            logger.LogInformation("API ready: request path warmed up in {ElapsedMs:F0} ms ({CpuMs:F0} ms CPU)",
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds, (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Runs SigV4 verification once over a well-formed request whose signature does not match.</summary>
+    private async Task VerifySignatureAsync(string accessKeyId, CancellationToken ct)
+    {
+        var http = new DefaultHttpContext();
+        var now = clock.GetUtcNow().UtcDateTime;
+        var request = http.Request;
+        request.Method = "POST";
+        request.Path = "/";
+        request.Host = new HostString("127.0.0.1");
+        http.Features.Get<IHttpRequestFeature>()!.RawTarget = "/";
+        request.Headers["X-Amz-Date"] = now.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        request.Headers.Authorization =
+            $"AWS4-HMAC-SHA256 Credential={accessKeyId}/{now:yyyyMMdd}/us-east-1/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature={new string('0', 64)}";
+        try
+        {
+            await authenticator.AuthenticateAsync(request, "Action=DescribeRegions&Version=2016-11-15"u8.ToArray(), clock.GetUtcNow()).ConfigureAwait(false);
+        }
+        catch (AwsException)
+        {
+            // Expected: the signature is made up; the canonical request and HMACs were computed.
+        }
+        ct.ThrowIfCancellationRequested();
+    }
+
+    private static async Task RoundTripAsync(IReadOnlyList<string> urls, CancellationToken ct)
+    {
+        var first = urls.Count > 0 ? urls[0] : null;
+        if (first is null || !Uri.TryCreate(first.Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal).Replace("://[::]", "://[::1]", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+        {
+            return;
+        }
+        using var handler = new SocketsHttpHandler { UseProxy = false };
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+        using var content = new StringContent("Action=DescribeRegions&Version=2016-11-15", Encoding.UTF8, "application/x-www-form-urlencoded");
+        using var response = await client.PostAsync(uri, content, ct).ConfigureAwait(false);
+        _ = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The health document: readiness, version, and each service's state.</summary>
+    public async Task WriteHealthAsync(HttpContext http)
+    {
+        var registered = services.ToDictionary(s => s.Endpoint.SigningName, StringComparer.Ordinal);
+        var document = new Dictionary<string, object>
+        {
+            ["status"] = _ready ? "ready" : "starting",
+            ["version"] = Version,
+            ["services"] = router.Services.OrderBy(s => s.SigningName, StringComparer.Ordinal).ToDictionary(s => s.SigningName, object (s) =>
+            {
+                var service = registered.GetValueOrDefault(s.SigningName);
+                return new Dictionary<string, object>
+                {
+                    ["state"] = service is null || service.ImplementedOperations.Count == 0 ? "not-implemented" : _ready ? "ready" : "starting",
+                    ["apiVersion"] = s.ApiVersion,
+                    ["protocols"] = s.Protocols,
+                    ["operations"] = service?.Model.Operations.Count ?? 0,
+                    ["implemented"] = service?.ImplementedOperations.Count ?? 0,
+                };
+            }),
+        };
+        http.Response.StatusCode = _ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        http.Response.ContentType = "application/json";
+        await http.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(document), http.RequestAborted).ConfigureAwait(false);
+    }
+}
