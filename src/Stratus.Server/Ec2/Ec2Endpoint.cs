@@ -11,6 +11,7 @@ using Stratus.Protocol;
 using Stratus.Protocol.Ec2;
 using Stratus.Protocol.Model;
 using Stratus.Server.Hosting;
+using Stratus.Server.Instances;
 
 namespace Stratus.Server.Ec2;
 
@@ -25,8 +26,27 @@ internal sealed class Ec2Endpoint(
     DefaultVpcProvisioner defaultVpcs,
     IStateStore store,
     TimeProvider clock,
+    InstanceLifecycle lifecycle,
     ILogger<Ec2Endpoint> logger)
 {
+    /// <summary>Operations whose changes the packet filters of running guests follow (after the commit, before the answer).</summary>
+    private static readonly HashSet<Ec2Action> FirewallActions =
+    [
+        Ec2Action.AuthorizeSecurityGroupIngress, Ec2Action.AuthorizeSecurityGroupEgress,
+        Ec2Action.RevokeSecurityGroupIngress, Ec2Action.RevokeSecurityGroupEgress,
+        Ec2Action.ModifySecurityGroupRules, Ec2Action.DeleteSecurityGroup,
+        Ec2Action.ModifyInstanceAttribute, Ec2Action.ModifyNetworkInterfaceAttribute,
+        Ec2Action.CreateNetworkAclEntry, Ec2Action.ReplaceNetworkAclEntry, Ec2Action.DeleteNetworkAclEntry,
+        Ec2Action.ReplaceNetworkAclAssociation, Ec2Action.DeleteNetworkAcl,
+        Ec2Action.CreateRoute, Ec2Action.ReplaceRoute, Ec2Action.DeleteRoute,
+        Ec2Action.AssociateRouteTable, Ec2Action.DisassociateRouteTable, Ec2Action.ReplaceRouteTableAssociation,
+        Ec2Action.AttachInternetGateway, Ec2Action.DetachInternetGateway,
+        Ec2Action.CreateNetworkInterface, Ec2Action.DeleteNetworkInterface,
+        Ec2Action.AttachNetworkInterface, Ec2Action.DetachNetworkInterface,
+        Ec2Action.AssignPrivateIpAddresses, Ec2Action.UnassignPrivateIpAddresses,
+        Ec2Action.CreateSubnet, Ec2Action.DeleteSubnet,
+    ];
+
     private static readonly Dictionary<string, Ec2Action> Actions =
         Enum.GetValues<Ec2Action>().ToDictionary(a => a.ToString(), StringComparer.Ordinal);
 
@@ -147,6 +167,10 @@ internal sealed class Ec2Endpoint(
         foreach (var after in writeContext.AfterCommitActions)
         {
             await after().ConfigureAwait(false);
+        }
+        if (FirewallActions.Contains(action))
+        {
+            await lifecycle.SyncFirewallAsync(writeContext.Scope, ct: CancellationToken.None).ConfigureAwait(false);
         }
         return xml;
     }
