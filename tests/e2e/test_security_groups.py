@@ -76,6 +76,8 @@ def _setup(srv, tmp_path_factory) -> Lab:
 
     lab.ssh_sg = group("ssh")
     ec2.authorize_security_group_ingress(GroupId=lab.ssh_sg, IpPermissions=[_tcp(22, cidr="0.0.0.0/0")])
+    # Only inbound SSH: its default allow-all outbound rule would union with every instance's own group.
+    ec2.revoke_security_group_egress(GroupId=lab.ssh_sg, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
     lab.sg_a, lab.sg_b, lab.sg_c = group("a"), group("b"), group("c")
     # A's group: port 8080 from B's group only.
     ec2.authorize_security_group_ingress(GroupId=lab.sg_a, IpPermissions=[_tcp(8080, group=lab.sg_b)])
@@ -308,7 +310,10 @@ def test_icmp_echo_and_udp_follow_the_rules(lab):
 
 
 def _hostname_at(lab, ip) -> str:
-    return _ssh(lab.key, ip, "hostname", timeout=10).stdout.strip()
+    r = subprocess.run(["ssh", "-i", lab.key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                        "-o", "BatchMode=yes", "-o", "ConnectTimeout=1", "-o", "LogLevel=ERROR", f"ec2-user@{ip}", "hostname"],
+                       capture_output=True, text=True, timeout=10)
+    return r.stdout.strip()
 
 
 def test_an_elastic_ip_moves_between_running_instances_at_once(lab):

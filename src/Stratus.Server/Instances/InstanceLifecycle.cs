@@ -198,7 +198,8 @@ internal sealed class InstanceLifecycle(
         await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 
-    private async Task RunAsync(LifecycleCommand command)
+    /// <summary>Runs a command now, in turn with the instance's other commands (errors are logged).</summary>
+    public async Task RunAsync(LifecycleCommand command)
     {
         var gate = _locks.GetOrAdd(command.InstanceId, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync().ConfigureAwait(false);
