@@ -14,6 +14,7 @@ Needs root, crun, nftables and the minimal image; anything missing FAILS the tes
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -335,3 +336,42 @@ def test_an_elastic_ip_moves_between_running_instances_at_once(lab):
             ec2.disassociate_address(AssociationId=association)
         ec2.release_address(AllocationId=eip["AllocationId"])
     _until(lambda: _hostname_at(lab, ip), "", 5, "released address unreachable")
+
+
+@pytest.fixture(scope="module")
+def microvm(stratus_binary, tmp_path_factory):
+    """A microVM server (one guest; TCG is slow, so this runtime gets a single case)."""
+    _require_host()
+    if shutil.which("qemu-system-x86_64") is None:
+        pytest.fail("the microVM case needs qemu-system-x86_64", pytrace=False)
+    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("sg-microvm")))
+    srv = factory(name="stratus-sg-microvm", extra_args=["--runtime", "microvm", "--image-dir", IMAGE_DIR])
+    try:
+        yield srv
+    finally:
+        try:
+            _terminate_all(srv)
+        finally:
+            factory.close()
+            _assert_nothing_left(srv)
+            print("\nmicroVM rule changes in effect after (s): " + ", ".join(f"{n}={t:.3f}" for n, t in TIMINGS if n.startswith("microvm")))
+
+
+def test_a_microvm_guest_is_filtered_the_same_way(microvm):
+    """The filter sits on the VPC bridge, so a microVM's tap is held to the same rules."""
+    ec2 = microvm.ec2()
+    sg = ec2.create_security_group(GroupName="web", Description="web")["GroupId"]
+    iid = ec2.run_instances(ImageId=minimal_ami(ec2), InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                            SecurityGroupIds=[sg], UserData=SERVE)["Instances"][0]["InstanceId"]
+    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+    ip = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
+    # Open 9090 to see the guest serve at all, then check 8080 stays closed until its own rule.
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[_tcp(9090, cidr="0.0.0.0/0")])
+    _until(lambda: _http_from_host(ip, 9090), True, BOOT_TIMEOUT, "microVM httpd on 9090")
+    assert not _http_from_host(ip, 8080)
+    t = time.monotonic()
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[_tcp(8080, cidr="0.0.0.0/0")])
+    _in_effect("microvm authorize", lambda: _http_from_host(ip, 8080), True, t)
+    t = time.monotonic()
+    ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[_tcp(8080, cidr="0.0.0.0/0")])
+    _in_effect("microvm revoke", lambda: _http_from_host(ip, 8080), False, t)
