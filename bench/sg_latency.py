@@ -13,6 +13,10 @@ times:
   revoke     RevokeSecurityGroupIngress of that rule; time until a new connect fails (a connect
              attempt that times out after 0.2 s counts from its start).
 
+Then guest-to-guest throughput (busybox nc, 300 MB from a second guest to the target) with the
+bulk groups on both guests and again after ModifyInstanceAttribute took them off (the packet path
+with and without ~200 rules in the guests' chains).
+
 Also the API call's own duration (the filter is loaded before the answer) and the VPC table's size
 (`nft list table ip stratus_fw`: lines, rules, bytes). Results go to stdout as Markdown and to
 docs/benchmarks/sg-<runtime>.json.
@@ -55,6 +59,20 @@ def until(ip: str, port: int, expected: bool, since: float, limit: float = 10.0)
             return started - since
         if started - since > limit:
             raise SystemExit(f"rule never took effect ({'open' if expected else 'closed'})")
+
+
+def ssh(key: str, ip: str, command: str, timeout: float = 60) -> str:
+    return subprocess.run(["ssh", "-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                           "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", f"ec2-user@{ip}", command],
+                          capture_output=True, text=True, timeout=timeout).stdout + ""
+
+
+def throughput(key: str, server_ip: str, server_private: str, client_ip: str, megabytes: int = 300) -> float:
+    """MB/s of one TCP stream from the client guest to the server guest (busybox nc, dd's own figure)."""
+    ssh(key, server_ip, "(timeout 60 busybox nc -l -p 7000 > /dev/null 2>&1 &) ; sleep 0.2")
+    t = time.monotonic()
+    ssh(key, client_ip, f"dd if=/dev/zero bs=1M count={megabytes} 2>/dev/null | timeout 60 busybox nc {server_private} 7000", timeout=90)
+    return megabytes / (time.monotonic() - t)
 
 
 def stats(values: list[float]) -> dict:
@@ -142,9 +160,20 @@ def main() -> int:
             calls.append(time.monotonic() - t)
             closed.append(until(ip, 8080, False, t))
         size = table_size(inst["PrivateIpAddress"])
+
+        client = ids[1] if len(ids) > 1 else None
+        rates = {}
+        if client:
+            ec2.authorize_security_group_ingress(GroupId=target_sg, IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": 7000, "ToPort": 7000, "UserIdGroupPairs": [{"GroupId": ssh_sg}]}])
+            client_ip = ec2.describe_instances(InstanceIds=[client])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
+            rates["with_rules_mb_s"] = round(statistics.median(throughput(key, ip, inst["PrivateIpAddress"], client_ip) for _ in range(3)), 1)
+            ec2.modify_instance_attribute(InstanceId=target, Groups=[target_sg, ssh_sg])
+            ec2.modify_instance_attribute(InstanceId=client, Groups=[ssh_sg])
+            rates["without_rules_mb_s"] = round(statistics.median(throughput(key, ip, inst["PrivateIpAddress"], client_ip) for _ in range(3)), 1)
         result = {"runtime": args.runtime, "instances": args.instances, "host_cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d"),
                   "rules_in_groups": 55 * args.bulk_groups + 2, "authorize_to_open": stats(opened), "revoke_to_closed": stats(closed),
-                  "api_call": stats(calls), "table": size}
+                  "api_call": stats(calls), "table": size, "throughput": rates}
         os.makedirs(os.path.join(REPO, "docs", "benchmarks"), exist_ok=True)
         with open(os.path.join(REPO, "docs", "benchmarks", f"sg-{args.runtime}.json"), "w") as f:
             json.dump(result, f, indent=2)
@@ -154,6 +183,7 @@ def main() -> int:
             s = result[key_]
             print(f"| {name} | {s['median_ms']} ms | {s['p99_ms']} ms | {s['max_ms']} ms |")
         print(f"\nstratus_fw table: {size}")
+        print(f"guest-to-guest TCP throughput: {rates}")
         return 0
     finally:
         if ids:

@@ -100,19 +100,36 @@ public static class FirewallRuleset
             s.Append(CultureInfo.InvariantCulture, $"\t\tip daddr {subnet.Cidr} ip saddr != {subnet.Cidr} jump acl_in_{Name(subnet.SubnetId)}\n");
         }
         s.Append("\t\tct state established,related accept\n");
+        // From a guest: its outbound rules decide, and an allowed flow goes on to the inbound check.
         s.Append("\t\tip saddr vmap @eni_egress\n");
-        s.Append("\t\tip daddr vmap @eni_ingress\n");
-        s.Append("\t\taccept\n\t}\n");
+        s.Append("\t\tgoto sg_ingress\n\t}\n");
+        // To a guest: its inbound rules decide; anywhere else (the uplink): allowed.
+        s.Append("\tchain sg_ingress {\n\t\tip daddr vmap @eni_ingress\n\t\taccept\n\t}\n");
 
         foreach (var subnet in firewall.Subnets)
         {
             AppendAcl(s, subnet, egress: true);
             AppendAcl(s, subnet, egress: false);
         }
+        // Each interface: its groups in turn (their union), nothing matching → drop.
         foreach (var eni in interfaces)
         {
-            AppendGroups(s, firewall, eni, egress: true);
-            AppendGroups(s, firewall, eni, egress: false);
+            foreach (var egress in new[] { true, false })
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\tchain sg_{(egress ? "out" : "in")}_{Name(eni.NetworkInterfaceId)} {{\n");
+                foreach (var group in eni.GroupIds.Where(firewall.GroupRules.ContainsKey))
+                {
+                    s.Append(CultureInfo.InvariantCulture, $"\t\tjump grp_{(egress ? "out" : "in")}_{Name(group)}\n");
+                }
+                s.Append("\t\tdrop\n\t}\n");
+            }
+        }
+        // Each group once, shared by its interfaces: an outbound match goes on to the inbound
+        // check (which ends in a verdict), an inbound match accepts.
+        foreach (var (group, rules) in firewall.GroupRules.OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            AppendGroup(s, group, rules, egress: true);
+            AppendGroup(s, group, rules, egress: false);
         }
         s.Append("}\n");
         return s.ToString();
@@ -168,42 +185,39 @@ public static class FirewallRuleset
         s.Append("\t\tdrop\n\t}\n");
     }
 
-    private static void AppendGroups(StringBuilder s, VpcFirewall firewall, FirewallInterface eni, bool egress)
+    private static void AppendGroup(StringBuilder s, string group, IReadOnlyList<EffectiveRule> rules, bool egress)
     {
-        s.Append(CultureInfo.InvariantCulture, $"\tchain sg_{(egress ? "out" : "in")}_{Name(eni.NetworkInterfaceId)} {{\n");
+        s.Append(CultureInfo.InvariantCulture, $"\tchain grp_{(egress ? "out" : "in")}_{Name(group)} {{\n");
         var peer = egress ? "daddr" : "saddr";
         var lines = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var group in eni.GroupIds)
+        foreach (var rule in rules)
         {
-            foreach (var rule in firewall.GroupRules.GetValueOrDefault(group) ?? [])
+            if (rule.IsEgress != egress || rule.PeerKind == PeerKind.CidrIpv6 || rule.ProtocolNumber == 58)
             {
-                if (rule.IsEgress != egress || rule.PeerKind == PeerKind.CidrIpv6 || rule.ProtocolNumber == 58)
-                {
-                    continue;
-                }
-                var match = new List<string>();
-                switch (rule.PeerKind)
-                {
-                    case PeerKind.CidrIpv4 when rule.Peer != "0.0.0.0/0":
-                        match.Add($"ip {peer} {rule.Peer}");
-                        break;
-                    case PeerKind.Group:
-                        match.Add($"ip {peer} @g_{Name(rule.Peer)}");
-                        break;
-                    case PeerKind.PrefixList:
-                        match.Add($"ip {peer} @pl_{Name(rule.Peer)}");
-                        break;
-                }
-                match.AddRange(ProtocolMatch(rule.ProtocolNumber, rule.FromPort, rule.ToPort, rule.IcmpType, rule.IcmpCode));
-                match.Add("return");
-                lines.Add(string.Join(' ', match));
+                continue;
             }
+            var match = new List<string>();
+            switch (rule.PeerKind)
+            {
+                case PeerKind.CidrIpv4 when rule.Peer != "0.0.0.0/0":
+                    match.Add($"ip {peer} {rule.Peer}");
+                    break;
+                case PeerKind.Group:
+                    match.Add($"ip {peer} @g_{Name(rule.Peer)}");
+                    break;
+                case PeerKind.PrefixList:
+                    match.Add($"ip {peer} @pl_{Name(rule.Peer)}");
+                    break;
+            }
+            match.AddRange(ProtocolMatch(rule.ProtocolNumber, rule.FromPort, rule.ToPort, rule.IcmpType, rule.IcmpCode));
+            match.Add(egress ? "goto sg_ingress" : "accept");
+            lines.Add(string.Join(' ', match));
         }
         foreach (var line in lines)
         {
             s.Append(CultureInfo.InvariantCulture, $"\t\t{line}\n");
         }
-        s.Append("\t\tdrop\n\t}\n");
+        s.Append("\t}\n");
     }
 
     /// <summary>nftables matches for a protocol (null = any) with its port range or ICMP type/code (null = any).</summary>

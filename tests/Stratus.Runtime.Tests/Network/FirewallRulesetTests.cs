@@ -46,6 +46,8 @@ public sealed class FirewallRulesetTests
         new Dictionary<string, IReadOnlyList<string>>(),
         [new FirewallSubnet("subnet-1", "10.0.1.0/24", isPublic, "acl-1", acl ?? DefaultAcl)]);
 
+    private static string[] Lines(string chain) => chain.Split('\n').Skip(1).Select(l => l.Trim()).ToArray();
+
     private static string Chain(string text, string name)
     {
         var start = text.IndexOf($"\tchain {name} {{", StringComparison.Ordinal);
@@ -64,25 +66,30 @@ public sealed class FirewallRulesetTests
     public void Ingress_is_default_deny_and_unions_the_groups()
     {
         var text = FirewallRuleset.Compile(Sample(), "10.0.0.2");
-        var a = Chain(text, "sg_in_eni_a");
-        Assert.Contains("ip saddr @g_sg_b tcp dport 8080 return", a);
-        Assert.Contains("ip saddr 10.0.0.0/16 udp dport 5000-5010 return", a);
-        Assert.Contains("icmp type 8 return", a);
-        Assert.Contains("ip saddr 192.168.0.0/24 icmp type 3 icmp code 4 return", a);
-        Assert.Contains("ip saddr 10.0.0.0/8 meta l4proto 47 return", a);
-        Assert.Contains("ip saddr @pl_pl_123 tcp dport 443 return", a);
+        Assert.Equal(["jump grp_in_sg_a", "drop"], Lines(Chain(text, "sg_in_eni_a")));
+        var a = Chain(text, "grp_in_sg_a");
+        Assert.Contains("ip saddr @g_sg_b tcp dport 8080 accept", a);
+        Assert.Contains("ip saddr 10.0.0.0/16 udp dport 5000-5010 accept", a);
+        Assert.Contains("icmp type 8 accept", a);
+        Assert.Contains("ip saddr 192.168.0.0/24 icmp type 3 icmp code 4 accept", a);
+        Assert.Contains("ip saddr 10.0.0.0/8 meta l4proto 47 accept", a);
+        Assert.Contains("ip saddr @pl_pl_123 tcp dport 443 accept", a);
         Assert.DoesNotContain("2001:db8", a);
-        Assert.EndsWith("\t\tdrop", a);
-        // eni-b: sg-b has no inbound rule, sg-extra allows every TCP port from anywhere.
-        var b = Chain(text, "sg_in_eni_b");
-        Assert.Equal(["meta l4proto tcp return", "drop"], b.Split('\n').Skip(1).Select(l => l.Trim()).ToArray());
+        // eni-b: sg-b has no inbound rule, sg-extra allows every TCP port from anywhere; each group is written once.
+        Assert.Equal(["jump grp_in_sg_b", "jump grp_in_sg_extra", "drop"], Lines(Chain(text, "sg_in_eni_b")));
+        Assert.Empty(Lines(Chain(text, "grp_in_sg_b")));
+        Assert.Equal(["meta l4proto tcp accept"], Lines(Chain(text, "grp_in_sg_extra")));
+        Assert.Single(text.Split('\n'), l => l == "\tchain grp_in_sg_a {");
     }
 
     [Fact]
     public void Egress_follows_the_rules_and_every_address_of_an_interface_is_mapped()
     {
         var text = FirewallRuleset.Compile(Sample(), "10.0.0.2");
-        Assert.Equal(["return", "drop"], Chain(text, "sg_out_eni_a").Split('\n').Skip(1).Select(l => l.Trim()).ToArray());
+        Assert.Equal(["jump grp_out_sg_a", "drop"], Lines(Chain(text, "sg_out_eni_a")));
+        // An allowed outbound flow goes on to the destination's inbound check.
+        Assert.Equal(["goto sg_ingress"], Lines(Chain(text, "grp_out_sg_a")));
+        Assert.Equal(["ip daddr vmap @eni_ingress", "accept"], Lines(Chain(text, "sg_ingress")));
         Assert.Contains("10.0.1.11 : jump sg_out_eni_b, 10.0.1.20 : jump sg_out_eni_b", text);
         Assert.Contains("10.0.1.10 : jump sg_in_eni_a", text);
         Assert.Contains("set g_sg_b {\n\t\ttype ipv4_addr\n\t\telements = { 10.0.1.11, 10.0.1.20 }\n\t}", text);
@@ -99,8 +106,8 @@ public sealed class FirewallRulesetTests
         Assert.True(Index("ip saddr 10.0.1.0/24 ip daddr != 10.0.1.0/24 jump acl_out_subnet_1") < Index("ct state established,related accept"));
         Assert.True(Index("ip daddr 10.0.1.0/24 ip saddr != 10.0.1.0/24 jump acl_in_subnet_1") < Index("ct state established,related accept"));
         Assert.True(Index("ct state established,related accept") < Index("ip saddr vmap @eni_egress"));
-        Assert.True(Index("ip saddr vmap @eni_egress") < Index("ip daddr vmap @eni_ingress"));
-        Assert.Equal("accept", lines[^1]);
+        Assert.Equal("ip saddr vmap @eni_egress", lines[^2]);
+        Assert.Equal("goto sg_ingress", lines[^1]);
         Assert.DoesNotContain("ct status dnat drop", forward);
     }
 
@@ -124,7 +131,7 @@ public sealed class FirewallRulesetTests
                 "meta l4proto icmp return comment \"300\"",
                 "drop",
             ],
-            Chain(text, "acl_in_subnet_1").Split('\n').Skip(1).Select(l => l.Trim()).ToArray());
+            Lines(Chain(text, "acl_in_subnet_1")));
         Assert.Equal(
             [
                 "tcp dport 1024-65535 return comment \"110\"",
@@ -132,7 +139,7 @@ public sealed class FirewallRulesetTests
                 "drop comment \"32767\"",
                 "drop",
             ],
-            Chain(text, "acl_out_subnet_1").Split('\n').Skip(1).Select(l => l.Trim()).ToArray());
+            Lines(Chain(text, "acl_out_subnet_1")));
     }
 
     [Fact]
