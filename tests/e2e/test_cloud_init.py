@@ -65,8 +65,12 @@ def test_cloud_init_runs_multipart_user_data(debian_server, tmp_path):
         f.write(ec2.create_key_pair(KeyName="debian")["KeyMaterial"])
     os.chmod(key_path, 0o400)
     ami = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["debian-12-amd64-*"]}])["Images"][0]["ImageId"]
+    # Security groups are enforced: the host (an outside address) needs an SSH rule, as on AWS.
+    sg = ec2.create_security_group(GroupName="ssh", Description="ssh from anywhere")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
     iid = ec2.run_instances(ImageId=ami, InstanceType="t3.small", MinCount=1, MaxCount=1, KeyName="debian",
-                            UserData=_multipart())["Instances"][0]["InstanceId"]
+                            SecurityGroupIds=[sg], UserData=_multipart())["Instances"][0]["InstanceId"]
     try:
         # cloud-init only uses IMDSv2 where DMI says AWS; the debian-12 AMI leaves IMDSv1 on.
         assert _describe(ec2, iid)["MetadataOptions"]["HttpTokens"] == "optional"

@@ -221,17 +221,23 @@ def test_lab1_with_the_cli(real, tmp_path):
 
 @pytest.fixture(scope="module")
 def keyed(real, tmp_path_factory):
-    """(ec2 client, key name, key path, ami) for the module's server."""
+    """(ec2 client, key name, key path, ami) for the module's server; instances get a group open to SSH and HTTP."""
     ec2 = real.ec2()
     path = str(tmp_path_factory.mktemp("keys") / "guest.pem")
     with open(path, "w") as f:
         f.write(ec2.create_key_pair(KeyName="guest-key")["KeyMaterial"])
     os.chmod(path, 0o400)
+    # Security groups are enforced: the host reaches guests' public addresses only through rules.
+    sg = ec2.create_security_group(GroupName="ssh-http", Description="ssh and http from anywhere")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]} for port in (22, 80)])
     return ec2, "guest-key", path, minimal_ami(ec2)
 
 
 def _launch(keyed, user_data: str = "", instance_type: str = "t3.micro", **kwargs) -> dict:
     ec2, key_name, key_path, ami = keyed
+    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["ssh-http"]}])["SecurityGroups"]
+    kwargs.setdefault("SecurityGroupIds", [groups[0]["GroupId"]])
     iid = ec2.run_instances(ImageId=ami, InstanceType=instance_type, MinCount=1, MaxCount=1, KeyName=key_name,
                             UserData=user_data, **kwargs)["Instances"][0]["InstanceId"]
     ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})

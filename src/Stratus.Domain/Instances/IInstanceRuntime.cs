@@ -82,6 +82,13 @@ public interface IInstanceRuntime : IAsyncDisposable
     /// <summary>The instance's public address changed while it runs (Elastic IP associated or released).</summary>
     Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The security groups, network ACLs or addresses of a VPC changed (or an instance of it is about
+    /// to boot): bring the VPC's packet filter on this host in line with <paramref name="firewall"/>.
+    /// Runtimes without guests ignore it.
+    /// </summary>
+    Task ApplyFirewallAsync(Firewall.VpcFirewall firewall, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>The guest's console output so far (empty when there is none).</summary>
     Task<string> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken);
 

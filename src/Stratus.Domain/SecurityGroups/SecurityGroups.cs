@@ -75,24 +75,28 @@ public static class SecurityGroups
     public static async Task<IReadOnlyList<EffectiveRule>> EffectiveRulesAsync(IStoreSession session, Scope scope, string groupId, CancellationToken ct = default)
     {
         var rules = await RulesOfAsync(session, scope, groupId, ct).ConfigureAwait(false);
-        return rules.Select(r =>
+        return rules.Select(Effective).ToList();
+    }
+
+    /// <summary>One rule as a packet filter enforces it (see <see cref="EffectiveRulesAsync"/>).</summary>
+    public static EffectiveRule Effective(SecurityGroupRuleResource r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var number = RuleValidation.ProtocolNumber(r.IpProtocol);
+        var icmp = r.IpProtocol is "icmp" or "icmpv6";
+        var ports = r.IpProtocol is "tcp" or "udp";
+        var (kind, peer) = r switch
         {
-            var number = RuleValidation.ProtocolNumber(r.IpProtocol);
-            var icmp = r.IpProtocol is "icmp" or "icmpv6";
-            var ports = r.IpProtocol is "tcp" or "udp";
-            var (kind, peer) = r switch
-            {
-                { CidrIpv4: { } v4 } => (PeerKind.CidrIpv4, v4),
-                { CidrIpv6: { } v6 } => (PeerKind.CidrIpv6, v6),
-                { PrefixListId: { } pl } => (PeerKind.PrefixList, pl),
-                _ => (PeerKind.Group, r.ReferencedGroupId ?? ""),
-            };
-            return new EffectiveRule(
-                r.Id, r.IsEgress, number,
-                ports ? r.FromPort : null, ports ? r.ToPort : null,
-                icmp && r.FromPort != -1 ? r.FromPort : null, icmp && r.ToPort != -1 ? r.ToPort : null,
-                kind, peer, kind == PeerKind.Group ? r.ReferencedUserId ?? r.GroupOwnerId : null);
-        }).ToList();
+            { CidrIpv4: { } v4 } => (PeerKind.CidrIpv4, v4),
+            { CidrIpv6: { } v6 } => (PeerKind.CidrIpv6, v6),
+            { PrefixListId: { } pl } => (PeerKind.PrefixList, pl),
+            _ => (PeerKind.Group, r.ReferencedGroupId ?? ""),
+        };
+        return new EffectiveRule(
+            r.Id, r.IsEgress, number,
+            ports ? r.FromPort : null, ports ? r.ToPort : null,
+            icmp && r.FromPort != -1 ? r.FromPort : null, icmp && r.ToPort != -1 ? r.ToPort : null,
+            kind, peer, kind == PeerKind.Group ? r.ReferencedUserId ?? r.GroupOwnerId : null);
     }
 
     /// <summary>

@@ -279,6 +279,9 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
     public Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken) =>
         _network.SetPublicIpAsync(instanceId, publicIp, cancellationToken);
 
+    public Task ApplyFirewallAsync(Stratus.Domain.Firewall.VpcFirewall firewall, CancellationToken cancellationToken) =>
+        _network.ApplyFirewallAsync(firewall, cancellationToken);
+
     public async Task<string> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken)
     {
         var console = new Paths(_options, instanceId).Console;

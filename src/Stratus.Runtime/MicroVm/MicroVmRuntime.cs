@@ -302,6 +302,9 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
     public Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken) =>
         _network.SetPublicIpAsync(instanceId, publicIp, cancellationToken);
 
+    public Task ApplyFirewallAsync(Stratus.Domain.Firewall.VpcFirewall firewall, CancellationToken cancellationToken) =>
+        _network.ApplyFirewallAsync(firewall, cancellationToken);
+
     public Task<string> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken)
     {
         var (text, start) = ReadConsole(instanceId, 0, ConsoleTailBytes);

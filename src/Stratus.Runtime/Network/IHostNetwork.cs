@@ -46,6 +46,12 @@ public interface IHostNetwork : IAsyncDisposable
     /// <summary>Maps (or, with null, unmaps) a public address to the instance's private address.</summary>
     Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Enforces the VPC's security groups and network ACLs on its namespace (see <see cref="FirewallRuleset"/>),
+    /// atomically; kept for interfaces attached later. Without a call a VPC's traffic is not filtered.
+    /// </summary>
+    Task ApplyFirewallAsync(Stratus.Domain.Firewall.VpcFirewall firewall, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Removes the instance's interfaces, address mappings and DHCP entries; the VPC goes with its last instance.</summary>
     Task DetachAsync(string instanceId, CancellationToken cancellationToken);
 

@@ -32,6 +32,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
     private readonly Action<string> _log;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, VpcNetworkRecord> _vpcs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _firewalls = new(StringComparer.Ordinal);
     private Dictionary<(uint Local, uint Remote), MetadataCaller> _callers = [];
 
     /// <summary>Creates the network on <paramref name="options"/>' state directory; reads what an earlier run recorded but changes nothing until called.</summary>
@@ -153,6 +154,33 @@ public sealed class LinuxHostNetwork : IHostNetwork
             nic.PublicIp = publicIp;
             Save(vpc);
             await ApplyAsync(vpc, restartDhcp: false, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task ApplyFirewallAsync(Stratus.Domain.Firewall.VpcFirewall firewall, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(firewall);
+        var dns = Ipv4Cidr.Parse(firewall.VpcCidrs.Count > 0 ? firewall.VpcCidrs[0] : "0.0.0.0/0").At(2);
+        var key = VpcNetworkRecord.VpcKey(firewall.AccountId, firewall.Region, firewall.VpcId);
+        var text = FirewallRuleset.Compile(firewall, dns);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _firewalls[key] = text;
+            if (!_vpcs.TryGetValue(key, out var vpc) || vpc.Firewall == text)
+            {
+                return;
+            }
+            vpc.Firewall = text;
+            Save(vpc);
+            if (File.Exists(NamespacePath(vpc.Namespace)))
+            {
+                await HostCommand.RunAsync("ip", ["netns", "exec", vpc.Namespace, "nft", "-f", "-"], text, cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -287,6 +315,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
                     VpcCidr = vpcCidr.ToString(),
                     Namespace = ns,
                     UplinkDevice = "sxh-" + ns[4..],
+                    Firewall = _firewalls.GetValueOrDefault(key),
                 };
                 _vpcs[key] = vpc;
                 try
@@ -425,6 +454,12 @@ public sealed class LinuxHostNetwork : IHostNetwork
         await NsIpAsync(ns, cancellationToken, "addr", "replace", MetadataAddress + "/32", "dev", Bridge).ConfigureAwait(false);
         await NsIpAsync(ns, cancellationToken, "addr", "replace", DnsAddress(vpc) + "/32", "dev", Bridge).ConfigureAwait(false);
         await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        // Bridged IPv4 between guests goes through the namespace's IP hooks (the security-group filter); per namespace.
+        if (!Directory.Exists("/proc/sys/net/bridge"))
+        {
+            await HostCommand.TryAsync("modprobe", ["br_netfilter"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=1"], cancellationToken: cancellationToken).ConfigureAwait(false);
 
         using (await HostLock.AcquireAsync(HostLockPath, cancellationToken).ConfigureAwait(false))
         {
@@ -454,16 +489,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
             await ClaimMainRouteAsync(vpc, cancellationToken).ConfigureAwait(false);
         }
 
-        if ((await File.ReadAllTextAsync("/proc/sys/net/ipv4/ip_forward", cancellationToken).ConfigureAwait(false)).Trim() != "1")
-        {
-            _log("network: turning on IPv4 forwarding on the host");
-            await WriteSysctlAsync("/proc/sys/net/ipv4/ip_forward", "1").ConfigureAwait(false);
-        }
-        if ((await File.ReadAllTextAsync("/proc/sys/net/ipv4/conf/all/rp_filter", cancellationToken).ConfigureAwait(false)).Trim() == "1")
-        {
-            _log("network: strict reverse-path filtering would drop VPC replies; making it loose (net.ipv4.conf.all.rp_filter=2)");
-            await WriteSysctlAsync("/proc/sys/net/ipv4/conf/all/rp_filter", "2").ConfigureAwait(false);
-        }
+        await HostSysctls.ClaimAsync(GuardTable, _log, cancellationToken).ConfigureAwait(false);
         await HostCommand.RunAsync("nft", ["-f", "-"], GuardRuleset(), cancellationToken).ConfigureAwait(false);
         Save(vpc);
     }
@@ -689,20 +715,48 @@ public sealed class LinuxHostNetwork : IHostNetwork
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ip saddr != {nic.PrivateIp} drop\n");
         }
         nat.Append("\t}\n}\n");
+        if (vpc.Firewall is not null)
+        {
+            nat.Append(vpc.Firewall);
+        }
         return nat.ToString();
     }
 
-    private string GuardRuleset() =>
-        $"table inet {GuardTable}\ndelete table inet {GuardTable}\ntable inet {GuardTable} {{\n" +
-        "\tchain forward {\n\t\ttype filter hook forward priority filter - 5; policy accept;\n" +
-        $"\t\tiifname \"sxh-*\" oifname \"sxh-*\" ip daddr != {PublicPool} drop\n" +
-        "\t}\n}\n";
+    /// <summary>
+    /// The host's guard table: VPCs never reach each other's private addresses through the host, and
+    /// guests reach no host service but the metadata port (replies to connections the host opened pass).
+    /// </summary>
+    internal string GuardRuleset()
+    {
+        var s = new StringBuilder();
+        s.Append(CultureInfo.InvariantCulture, $"table inet {GuardTable}\ndelete table inet {GuardTable}\ntable inet {GuardTable} {{\n");
+        s.Append("\tchain forward {\n\t\ttype filter hook forward priority filter - 5; policy accept;\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"sxh-*\" oifname \"sxh-*\" ip daddr != {PublicPool} drop\n");
+        s.Append("\t}\n");
+        var uplinks = _vpcs.Values.Select(v => $"\"{v.UplinkDevice}\"").Order(StringComparer.Ordinal).ToList();
+        if (uplinks.Count > 0)
+        {
+            var from = $"iifname {{ {string.Join(", ", uplinks)} }}";
+            s.Append("\tchain input {\n\t\ttype filter hook input priority filter - 5; policy accept;\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\t{from} ct state established,related accept\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\t{from} tcp dport {_options.MetadataPort.ToString(CultureInfo.InvariantCulture)} accept\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\t{from} drop\n");
+            s.Append("\t}\n");
+        }
+        s.Append("}\n");
+        return s.ToString();
+    }
 
     private async Task RemoveGuardTableAsync()
     {
         if (_vpcs.Count == 0)
         {
             await HostCommand.TryAsync("nft", ["delete", "table", "inet", GuardTable]).ConfigureAwait(false);
+            await HostSysctls.ReleaseAsync(GuardTable, _log).ConfigureAwait(false);
+        }
+        else
+        {
+            await HostCommand.TryAsync("nft", ["-f", "-"], GuardRuleset()).ConfigureAwait(false);
         }
     }
 

@@ -36,6 +36,9 @@ internal sealed class VpcNetworkRecord
 
     public List<NicRecord> Nics { get; init; } = [];
 
+    /// <summary>The VPC's packet filter (nftables text from <see cref="FirewallRuleset"/>); null until the control plane gave one.</summary>
+    public string? Firewall { get; set; }
+
     [JsonIgnore]
     public string Key => VpcKey(AccountId, Region, VpcId);
 

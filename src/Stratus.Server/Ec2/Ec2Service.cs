@@ -19,6 +19,24 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
     private static readonly Dictionary<OperationInfo, Ec2Action> Actions =
         Enum.GetValues<Ec2Action>().ToDictionary(a => Ec2Shapes.Service.Operations[(int)a]);
 
+    /// <summary>Operations whose changes the packet filters of running guests follow (after the commit, before the answer).</summary>
+    private static readonly HashSet<Ec2Action> FirewallActions =
+    [
+        Ec2Action.AuthorizeSecurityGroupIngress, Ec2Action.AuthorizeSecurityGroupEgress,
+        Ec2Action.RevokeSecurityGroupIngress, Ec2Action.RevokeSecurityGroupEgress,
+        Ec2Action.ModifySecurityGroupRules, Ec2Action.DeleteSecurityGroup,
+        Ec2Action.ModifyInstanceAttribute, Ec2Action.ModifyNetworkInterfaceAttribute,
+        Ec2Action.CreateNetworkAclEntry, Ec2Action.ReplaceNetworkAclEntry, Ec2Action.DeleteNetworkAclEntry,
+        Ec2Action.ReplaceNetworkAclAssociation, Ec2Action.DeleteNetworkAcl,
+        Ec2Action.CreateRoute, Ec2Action.ReplaceRoute, Ec2Action.DeleteRoute,
+        Ec2Action.AssociateRouteTable, Ec2Action.DisassociateRouteTable, Ec2Action.ReplaceRouteTableAssociation,
+        Ec2Action.AttachInternetGateway, Ec2Action.DetachInternetGateway,
+        Ec2Action.CreateNetworkInterface, Ec2Action.DeleteNetworkInterface,
+        Ec2Action.AttachNetworkInterface, Ec2Action.DetachNetworkInterface,
+        Ec2Action.AssignPrivateIpAddresses, Ec2Action.UnassignPrivateIpAddresses,
+        Ec2Action.CreateSubnet, Ec2Action.DeleteSubnet,
+    ];
+
     private readonly ServerOptions _options = options;
     private readonly InstanceLifecycle _lifecycle = lifecycle;
 
@@ -34,8 +52,15 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
 
     IReadOnlySet<string> IAwsService.ImplementedOperations => ImplementedOperations;
 
-    Task<object?> IAwsService.DispatchAsync(RequestContext context, object input) =>
-        DispatchAsync(Actions[context.Operation], context, input);
+    Task<object?> IAwsService.DispatchAsync(RequestContext context, object input)
+    {
+        var action = Actions[context.Operation];
+        if (FirewallActions.Contains(action) && !context.DryRun)
+        {
+            context.AfterCommit(() => _lifecycle.SyncFirewallAsync(context.Scope, ct: CancellationToken.None));
+        }
+        return DispatchAsync(action, context, input);
+    }
 
     ValueTask IAwsService.BeforeHandlerAsync(RequestContext context) =>
         new(defaultVpcs.EnsureAsync(context.Scope, context.Cancellation));

@@ -62,6 +62,49 @@ internal sealed class InstanceLifecycle(
 
     public IInstanceRuntime Runtime => runtime;
 
+    private readonly SemaphoreSlim _firewallGate = new(1, 1);
+
+    /// <summary>
+    /// Brings the runtime's packet filters in line with the store for <paramref name="vpcId"/>, or
+    /// for every VPC of the scope that has interfaces: after changes to security groups, their
+    /// rules, network ACLs, routes and interfaces (called after the commit), and before a guest
+    /// boots. Failures are logged, never thrown: the API change is committed either way.
+    /// </summary>
+    public async Task SyncFirewallAsync(Scope scope, string? vpcId = null, CancellationToken ct = default)
+    {
+        await _firewallGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var firewalls = new List<Domain.Firewall.VpcFirewall>();
+            await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
+            {
+                var vpcIds = vpcId is not null
+                    ? [vpcId]
+                    : (await read.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false))
+                        .Select(i => i.VpcId).Distinct(StringComparer.Ordinal).ToList();
+                foreach (var id in vpcIds)
+                {
+                    if (await Domain.Firewall.VpcFirewall.ReadAsync(read, scope, id, ct).ConfigureAwait(false) is { } firewall)
+                    {
+                        firewalls.Add(firewall);
+                    }
+                }
+            }
+            foreach (var firewall in firewalls)
+            {
+                await runtime.ApplyFirewallAsync(firewall, ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "applying the packet filter of {Scope} failed", scope);
+        }
+        finally
+        {
+            _firewallGate.Release();
+        }
+    }
+
     public void Enqueue(LifecycleCommand command)
     {
         var task = Task.Run(() => RunAsync(command), CancellationToken.None);
@@ -155,7 +198,8 @@ internal sealed class InstanceLifecycle(
         await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 
-    private async Task RunAsync(LifecycleCommand command)
+    /// <summary>Runs a command now, in turn with the instance's other commands (errors are logged).</summary>
+    public async Task RunAsync(LifecycleCommand command)
     {
         var gate = _locks.GetOrAdd(command.InstanceId, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync().ConfigureAwait(false);
@@ -190,6 +234,7 @@ internal sealed class InstanceLifecycle(
             case LifecycleAction.Boot when instance.State == InstanceStates.Pending:
                 try
                 {
+                    await SyncFirewallAsync(command.Scope, instance.VpcId, ct).ConfigureAwait(false);
                     await runtime.StartAsync(await BootAsync(command.Scope, instance, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -203,6 +248,7 @@ internal sealed class InstanceLifecycle(
                 await FinishAsync(command, InstanceStates.Pending, i => i.Transition(InstanceStates.Running, Now), ct).ConfigureAwait(false);
                 break;
             case LifecycleAction.Resume when instance.State == InstanceStates.Running:
+                await SyncFirewallAsync(command.Scope, instance.VpcId, ct).ConfigureAwait(false);
                 await runtime.ResumeAsync(await BootAsync(command.Scope, instance, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
                 break;
             case LifecycleAction.Stop or LifecycleAction.ForceStop when instance.State == InstanceStates.Stopping:
@@ -247,6 +293,8 @@ internal sealed class InstanceLifecycle(
     {
         await runtime.TerminateAsync(instance.Id, ct).ConfigureAwait(false);
         await FinishAsync(command, InstanceStates.ShuttingDown, null, ct, terminateWith: reason).ConfigureAwait(false);
+        // Its interfaces are gone: they leave the groups other rules refer to.
+        await SyncFirewallAsync(command.Scope, instance.VpcId, ct).ConfigureAwait(false);
         foreach (var device in instance.BlockDevices.Where(b => b.DeleteOnTermination))
         {
             await runtime.DeleteVolumeAsync(device.VolumeId, ct).ConfigureAwait(false);

@@ -39,6 +39,8 @@ internal sealed class LoopbackCallerRuntime(IInstanceRuntime inner) : IInstanceR
     public Task TerminateAsync(string instanceId, CancellationToken cancellationToken) => inner.TerminateAsync(instanceId, cancellationToken);
     public Task DeleteVolumeAsync(string volumeId, CancellationToken cancellationToken) => inner.DeleteVolumeAsync(volumeId, cancellationToken);
     public Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken) => inner.SetPublicIpAsync(instanceId, publicIp, cancellationToken);
+
+    public Task ApplyFirewallAsync(Stratus.Domain.Firewall.VpcFirewall firewall, CancellationToken cancellationToken) => inner.ApplyFirewallAsync(firewall, cancellationToken);
     public Task<string> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken) => inner.GetConsoleOutputAsync(instanceId, cancellationToken);
     public GuestHealth? GetHealth(string instanceId) => inner.GetHealth(instanceId);
     public Task ShutdownAsync(CancellationToken cancellationToken) => inner.ShutdownAsync(cancellationToken);

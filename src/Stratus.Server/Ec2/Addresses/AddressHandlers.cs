@@ -169,7 +169,7 @@ internal sealed partial class Ec2Service
 
     /// <summary>
     /// Once the request commits, the runtime learns the new public address of the instance the
-    /// interface is attached to (a running guest's address mapping changes live).
+    /// interface is attached to (a running guest's address mapping changes live, before the answer).
     /// </summary>
     private async Task SyncPublicAddressAfterCommitAsync(RequestContext context, string? networkInterfaceId)
     {
@@ -180,11 +180,8 @@ internal sealed partial class Ec2Service
             return;
         }
         var command = new LifecycleCommand(context.Scope, instanceId, LifecycleAction.SyncPublicAddress);
-        context.AfterCommit(() =>
-        {
-            _lifecycle.Enqueue(command);
-            return Task.CompletedTask;
-        });
+        // Before the answer: the new holder answers on the address when the call returns.
+        context.AfterCommit(() => _lifecycle.RunAsync(command));
     }
 
     public override async Task<DescribeAddressesAttributeResult> DescribeAddressesAttributeAsync(RequestContext context, DescribeAddressesAttributeRequest request)

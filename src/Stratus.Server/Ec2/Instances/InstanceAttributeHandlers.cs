@@ -247,6 +247,13 @@ internal sealed partial class Ec2Service
         {
             changes.Add("groupSet");
             instance.SecurityGroups = await ResolveLaunchGroupsAsync(context, instance.VpcId, request.Groups ?? [], null).ConfigureAwait(false);
+            // The instance's groups are its primary interface's groups (what the packet filter enforces).
+            if (instance.NetworkInterfaceIds.FirstOrDefault() is { } primaryId
+                && await context.Store.GetAsync<Stratus.Domain.Vpc.NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, primaryId, context.Cancellation).ConfigureAwait(false) is { } primary)
+            {
+                primary.SecurityGroupIds = instance.SecurityGroups.Select(g => g.GroupId).ToList();
+                await context.Transaction.PutAsync(context.Scope, ResourceTypes.NetworkInterface, primary.Id, primary, context.Now, context.Cancellation).ConfigureAwait(false);
+            }
         }
         if (request.BlockDeviceMappings is { Count: > 0 } mappings)
         {

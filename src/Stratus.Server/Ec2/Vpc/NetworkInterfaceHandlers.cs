@@ -167,6 +167,15 @@ internal sealed partial class Ec2Service
         else if (request.Groups is { Count: > 0 } groupIds)
         {
             eni.SecurityGroupIds = await NetworkInterfaces.ResolveGroupsAsync(context.Store, context.Scope, eni.VpcId, groupIds, context.Cancellation).ConfigureAwait(false);
+            if (eni.Attachment is { DeviceIndex: 0 } primary
+                && await context.Store.GetAsync<Stratus.Domain.Instances.InstanceResource>(context.Scope, ResourceTypes.Instance, primary.InstanceId, context.Cancellation).ConfigureAwait(false) is { } instance)
+            {
+                // A primary interface's groups are its instance's groups.
+                var groups = await context.Store.ListAsync<SecurityGroupResource>(context.Scope, ResourceTypes.SecurityGroup, context.Cancellation).ConfigureAwait(false);
+                instance.SecurityGroups = eni.SecurityGroupIds
+                    .Select(id => new Stratus.Domain.Instances.SecurityGroupRef { GroupId = id, GroupName = groups.Find(g => g.Id == id)?.GroupName ?? "" }).ToList();
+                await context.Transaction.PutAsync(context.Scope, ResourceTypes.Instance, instance.Id, instance, instance.LaunchTime, context.Cancellation).ConfigureAwait(false);
+            }
         }
         else if (request.SourceDestCheck is { } check)
         {

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Security-group enforcement benchmark: API call → rule in effect, and ruleset size.
+
+Starts its own `stratus serve --runtime <runtime>` on a temporary data dir, launches
+--instances guests of the minimal image into the default VPC (EC2's default limit is 20 per
+region), puts every guest into --bulk-groups groups of 55 inbound rules each (about 200 rules in
+the VPC's filter with the default 4), and a target guest serving HTTP on port 8080. Then, --rounds
+times:
+
+  authorize  AuthorizeSecurityGroupIngress tcp/8080 from 0.0.0.0/0 on the target's own group;
+             time from just before the call to the start of the first TCP connect from the host
+             to the target's public address that gets the page (connects retried at once);
+  revoke     RevokeSecurityGroupIngress of that rule; time until a new connect fails (a connect
+             attempt that times out after 0.2 s counts from its start).
+
+Then guest-to-guest throughput (busybox nc, 300 MB from a second guest to the target) with the
+bulk groups on both guests and again after ModifyInstanceAttribute took them off (the packet path
+with and without ~200 rules in the guests' chains).
+
+Also the API call's own duration (the filter is loaded before the answer) and the VPC table's size
+(`nft list table ip stratus_fw`: lines, rules, bytes). Results go to stdout as Markdown and to
+docs/benchmarks/sg-<runtime>.json.
+
+Usage (root; the minimal image built):
+  bench/sg_latency.py --runtime container --instances 20 --rounds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from launch_latency import DEFAULT_BIN, REPO, Server, ssh_ok  # noqa: E402
+
+SERVE = "#!/bin/sh\nmkdir -p /srv; echo bench-page > /srv/index.html; busybox httpd -p 8080 -h /srv\n"
+
+
+def reachable(ip: str, port: int) -> bool:
+    try:
+        with socket.create_connection((ip, port), timeout=0.2) as s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            s.settimeout(2)
+            return b"bench-page" in s.recv(4096) + s.recv(4096)
+    except OSError:
+        return False
+
+
+def until(ip: str, port: int, expected: bool, since: float, limit: float = 10.0) -> float:
+    while True:
+        started = time.monotonic()
+        if reachable(ip, port) == expected:
+            return started - since
+        if started - since > limit:
+            raise SystemExit(f"rule never took effect ({'open' if expected else 'closed'})")
+
+
+def ssh(key: str, ip: str, command: str, timeout: float = 60) -> str:
+    return subprocess.run(["ssh", "-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                           "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", f"ec2-user@{ip}", command],
+                          capture_output=True, text=True, timeout=timeout).stdout + ""
+
+
+def throughput(key: str, server_ip: str, server_private: str, client_ip: str, megabytes: int = 300) -> float:
+    """MB/s of one TCP stream from the client guest to the server guest (busybox nc, dd's own figure)."""
+    ssh(key, server_ip, "(timeout 60 busybox nc -l -p 7000 > /dev/null 2>&1 &) ; sleep 0.2")
+    t = time.monotonic()
+    ssh(key, client_ip, f"dd if=/dev/zero bs=1M count={megabytes} 2>/dev/null | timeout 60 busybox nc {server_private} 7000", timeout=90)
+    return megabytes / (time.monotonic() - t)
+
+
+def stats(values: list[float]) -> dict:
+    values = sorted(values)
+    return {"n": len(values), "median_ms": round(1000 * statistics.median(values), 1),
+            "p99_ms": round(1000 * values[min(len(values) - 1, int(0.99 * len(values)))], 1),
+            "max_ms": round(1000 * values[-1], 1)}
+
+
+def table_size(private_ip: str) -> dict:
+    for ns in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split():
+        if not ns.startswith("stx-"):
+            continue
+        route = subprocess.run(["ip", "netns", "exec", ns, "ip", "-4", "route", "get", private_ip], capture_output=True, text=True).stdout
+        if " dev br0 " not in route:
+            continue
+        text = subprocess.run(["ip", "netns", "exec", ns, "nft", "list", "table", "ip", "stratus_fw"], capture_output=True, text=True).stdout
+        rules = sum(1 for line in text.splitlines() if line.strip().endswith(("return", "drop", "accept")) or " jump " in line)
+        return {"lines": len(text.splitlines()), "rules": rules, "bytes": len(text)}
+    return {}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runtime", default="container", choices=["container", "microvm"])
+    p.add_argument("--instances", type=int, default=20)
+    p.add_argument("--bulk-groups", type=int, default=4)
+    p.add_argument("--rounds", type=int, default=20)
+    p.add_argument("--binary", default=os.environ.get("STRATUS_BIN", DEFAULT_BIN))
+    p.add_argument("--image-dir", default=os.environ.get("STRATUS_IMAGE_DIR"))
+    args = p.parse_args()
+
+    srv = Server(args.binary, args.runtime, args.image_dir)
+    ec2 = srv.ec2
+    ids: list[str] = []
+    try:
+        key = os.path.join(srv.root, "bench.pem")
+        with open(key, "w") as f:
+            f.write(ec2.create_key_pair(KeyName="bench")["KeyMaterial"])
+        os.chmod(key, 0o400)
+        ami = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["stratus-minimal-*-x86_64"]}])["Images"][0]["ImageId"]
+        target_sg = ec2.create_security_group(GroupName="target", Description="target")["GroupId"]
+        ssh_sg = ec2.create_security_group(GroupName="ssh", Description="ssh")["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=ssh_sg, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        bulk = []
+        for g in range(args.bulk_groups):
+            sg = ec2.create_security_group(GroupName=f"bulk{g}", Description="bulk")["GroupId"]
+            ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": 10000 + 100 * g + i, "ToPort": 10000 + 100 * g + i,
+                 "IpRanges": [{"CidrIp": f"10.{g}.{i}.0/24"}]} for i in range(55)])
+            bulk.append(sg)
+        groups = [ssh_sg] + bulk[:3]
+        target = ec2.run_instances(ImageId=ami, InstanceType="t3.nano", MinCount=1, MaxCount=1, KeyName="bench",
+                                   SecurityGroupIds=[target_sg, *groups], UserData=SERVE)["Instances"][0]["InstanceId"]
+        ids.append(target)
+        for _ in range(args.instances - 1):
+            ids.append(ec2.run_instances(ImageId=ami, InstanceType="t3.nano", MinCount=1, MaxCount=1, KeyName="bench",
+                                         SecurityGroupIds=[ssh_sg, *bulk])["Instances"][0]["InstanceId"])
+        ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
+        inst = ec2.describe_instances(InstanceIds=[target])["Reservations"][0]["Instances"][0]
+        ip = inst["PublicIpAddress"]
+        deadline = time.monotonic() + 120
+        while not ssh_ok(key, ip):
+            if time.monotonic() > deadline:
+                raise SystemExit("target never answered SSH")
+        deadline = time.monotonic() + 60
+        while "bench-page" not in subprocess.run(["ssh", "-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                                                  "-o", "LogLevel=ERROR", f"ec2-user@{ip}", "curl -s http://127.0.0.1:8080/"],
+                                                 capture_output=True, text=True).stdout:
+            if time.monotonic() > deadline:
+                raise SystemExit("target never served its page")
+            time.sleep(0.5)
+
+        rule = [{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        opened, closed, calls = [], [], []
+        assert not reachable(ip, 8080)
+        for _ in range(args.rounds):
+            t = time.monotonic()
+            ec2.authorize_security_group_ingress(GroupId=target_sg, IpPermissions=rule)
+            calls.append(time.monotonic() - t)
+            opened.append(until(ip, 8080, True, t))
+            t = time.monotonic()
+            ec2.revoke_security_group_ingress(GroupId=target_sg, IpPermissions=rule)
+            calls.append(time.monotonic() - t)
+            closed.append(until(ip, 8080, False, t))
+        size = table_size(inst["PrivateIpAddress"])
+
+        client = ids[1] if len(ids) > 1 else None
+        rates = {}
+        if client:
+            ec2.authorize_security_group_ingress(GroupId=target_sg, IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": 7000, "ToPort": 7000, "UserIdGroupPairs": [{"GroupId": ssh_sg}]}])
+            client_ip = ec2.describe_instances(InstanceIds=[client])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
+            rates["with_rules_mb_s"] = round(statistics.median(throughput(key, ip, inst["PrivateIpAddress"], client_ip) for _ in range(3)), 1)
+            ec2.modify_instance_attribute(InstanceId=target, Groups=[target_sg, ssh_sg])
+            ec2.modify_instance_attribute(InstanceId=client, Groups=[ssh_sg])
+            rates["without_rules_mb_s"] = round(statistics.median(throughput(key, ip, inst["PrivateIpAddress"], client_ip) for _ in range(3)), 1)
+        result = {"runtime": args.runtime, "instances": args.instances, "host_cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d"),
+                  "rules_in_groups": 55 * args.bulk_groups + 2, "authorize_to_open": stats(opened), "revoke_to_closed": stats(closed),
+                  "api_call": stats(calls), "table": size, "throughput": rates}
+        os.makedirs(os.path.join(REPO, "docs", "benchmarks"), exist_ok=True)
+        with open(os.path.join(REPO, "docs", "benchmarks", f"sg-{args.runtime}.json"), "w") as f:
+            json.dump(result, f, indent=2)
+        print(f"| {args.runtime}, {args.instances} guests, {result['rules_in_groups']} rules | median | p99 | max |")
+        print("|---|---|---|---|")
+        for name, key_ in (("Authorize → port open", "authorize_to_open"), ("Revoke → port closed", "revoke_to_closed"), ("API call (rules loaded before the answer)", "api_call")):
+            s = result[key_]
+            print(f"| {name} | {s['median_ms']} ms | {s['p99_ms']} ms | {s['max_ms']} ms |")
+        print(f"\nstratus_fw table: {size}")
+        print(f"guest-to-guest TCP throughput: {rates}")
+        return 0
+    finally:
+        if ids:
+            try:
+                ec2.terminate_instances(InstanceIds=ids)
+                ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
+            except Exception as e:  # noqa: BLE001 - the server's shutdown removes the guests anyway
+                print(f"terminate: {e}", file=sys.stderr)
+        srv.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

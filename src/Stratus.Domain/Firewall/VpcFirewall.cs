@@ -1,0 +1,91 @@
+using Stratus.Domain.Resources;
+using Stratus.Domain.SecurityGroups;
+using Stratus.Domain.Store;
+using Stratus.Domain.Vpc;
+
+namespace Stratus.Domain.Firewall;
+
+/// <summary>A network interface as the firewall sees it: its addresses, its subnet and its groups.</summary>
+public sealed record FirewallInterface(string NetworkInterfaceId, string SubnetId, IReadOnlyList<string> PrivateIps, IReadOnlyList<string> GroupIds);
+
+/// <summary>One numbered entry of a network ACL (protocol is an IANA number or <c>-1</c>).</summary>
+public sealed record FirewallAclEntry(int RuleNumber, bool Egress, bool Allow, string Protocol, string? Cidr, int? FromPort, int? ToPort, int? IcmpType, int? IcmpCode);
+
+/// <summary>A subnet: its CIDR, whether its route table sends 0.0.0.0/0 to an internet gateway, and its network ACL's entries in rule order.</summary>
+public sealed record FirewallSubnet(string SubnetId, string Cidr, bool Public, string? NetworkAclId, IReadOnlyList<FirewallAclEntry> AclEntries);
+
+/// <summary>
+/// Everything the packet filter of one VPC needs, read from the store at one point in time:
+/// its interfaces with their groups, the rules of those groups, the members (private addresses)
+/// of every group a rule refers to, and its subnets with their network ACLs and public
+/// reachability. Pure data; a host turns it into packet-filter rules.
+/// </summary>
+public sealed record VpcFirewall(
+    string AccountId,
+    string Region,
+    string VpcId,
+    IReadOnlyList<string> VpcCidrs,
+    IReadOnlyList<FirewallInterface> Interfaces,
+    IReadOnlyDictionary<string, IReadOnlyList<EffectiveRule>> GroupRules,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> GroupMembers,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> PrefixLists,
+    IReadOnlyList<FirewallSubnet> Subnets)
+{
+    /// <summary>Reads the firewall of <paramref name="vpcId"/> from the store.</summary>
+    public static async Task<VpcFirewall?> ReadAsync(IStoreSession session, Scope scope, string vpcId, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var vpc = await session.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, vpcId, ct).ConfigureAwait(false);
+        if (vpc is null)
+        {
+            return null;
+        }
+        var allInterfaces = await session.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
+        var interfaces = allInterfaces.Where(i => i.VpcId == vpcId)
+            .Select(i => new FirewallInterface(i.Id, i.SubnetId, i.AllPrivateIpAddresses.ToList(), i.SecurityGroupIds.ToList()))
+            .OrderBy(i => i.NetworkInterfaceId, StringComparer.Ordinal)
+            .ToList();
+
+        var rules = await SecurityGroups.SecurityGroups.ListRulesAsync(session, scope, ct).ConfigureAwait(false);
+        var groupIds = interfaces.SelectMany(i => i.GroupIds).ToHashSet(StringComparer.Ordinal);
+        var groupRules = new SortedDictionary<string, IReadOnlyList<EffectiveRule>>(StringComparer.Ordinal);
+        foreach (var groupId in groupIds)
+        {
+            groupRules[groupId] = rules.Where(r => r.GroupId == groupId).OrderBy(r => r.Id, StringComparer.Ordinal).Select(SecurityGroups.SecurityGroups.Effective).ToList();
+        }
+        var referenced = groupRules.Values.SelectMany(r => r).Where(r => r.PeerKind == PeerKind.Group).Select(r => r.Peer).ToHashSet(StringComparer.Ordinal);
+        var members = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var groupId in referenced)
+        {
+            // A group reference means the private addresses of every interface in that group (any VPC of the account).
+            members[groupId] = allInterfaces.Where(i => i.SecurityGroupIds.Contains(groupId))
+                .SelectMany(i => i.AllPrivateIpAddresses).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        }
+
+        var subnets = (await session.ListAsync<SubnetResource>(scope, ResourceTypes.Subnet, ct).ConfigureAwait(false)).Where(s => s.VpcId == vpcId).ToList();
+        var tables = (await session.ListAsync<RouteTableResource>(scope, ResourceTypes.RouteTable, ct).ConfigureAwait(false)).Where(t => t.VpcId == vpcId).ToList();
+        var acls = (await session.ListAsync<NetworkAclResource>(scope, ResourceTypes.NetworkAcl, ct).ConfigureAwait(false)).Where(a => a.VpcId == vpcId).ToList();
+        var main = tables.Find(t => t.Associations.Exists(a => a.Main));
+        var defaultAcl = acls.Find(a => a.IsDefault);
+        var firewallSubnets = new List<FirewallSubnet>();
+        foreach (var subnet in subnets.OrderBy(s => s.Id, StringComparer.Ordinal))
+        {
+            var table = tables.Find(t => t.Associations.Exists(a => a.SubnetId == subnet.Id)) ?? main;
+            var isPublic = table is not null && table.Routes.Exists(r =>
+                r.DestinationCidrBlock == "0.0.0.0/0" && r.State == "active" && r.GatewayId is { } gateway && gateway.StartsWith("igw-", StringComparison.Ordinal));
+            var acl = acls.Find(a => a.Associations.Exists(x => x.SubnetId == subnet.Id)) ?? defaultAcl;
+            var entries = acl is null
+                ? []
+                : acl.Entries.Where(e => e.CidrBlock is not null)
+                    .OrderBy(e => e.RuleNumber)
+                    .Select(e => new FirewallAclEntry(e.RuleNumber, e.Egress, e.RuleAction == "allow", e.Protocol, e.CidrBlock, e.FromPort, e.ToPort, e.IcmpType, e.IcmpCode))
+                    .ToList();
+            firewallSubnets.Add(new FirewallSubnet(subnet.Id, subnet.CidrBlock, isPublic, acl?.Id, entries));
+        }
+
+        return new VpcFirewall(
+            scope.AccountId, scope.Region, vpcId,
+            vpc.CidrBlocks.Where(c => c.State == "associated").Select(c => c.CidrBlock).ToList(),
+            interfaces, groupRules, members, new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal), firewallSubnets);
+    }
+}

@@ -1,0 +1,264 @@
+using System.Globalization;
+using System.Text;
+using Stratus.Domain.Firewall;
+using Stratus.Domain.SecurityGroups;
+
+namespace Stratus.Runtime.Network;
+
+/// <summary>
+/// Turns a <see cref="VpcFirewall"/> into the nftables table <c>ip stratus_fw</c> of the VPC's
+/// network namespace (pure: text in, text out). The namespace's bridge passes bridged IPv4
+/// through the IP hooks (br_netfilter), so one <c>forward</c> chain sees traffic between two
+/// guests of a subnet, between subnets (routed by the bridge's router addresses) and to or from
+/// the uplink (the host: public addresses, other VPCs). Guests are told apart by address: the
+/// bridge table drops any packet whose source address is not its port's interface's own.
+/// <list type="bullet">
+/// <item>Instance metadata (169.254.169.254), DHCP and the VPC's DNS address are never filtered, as on AWS.</item>
+/// <item>Subnets whose route table has no 0.0.0.0/0 route to an internet gateway: their public
+/// addresses are not reachable and their guests start no flows out through the uplink.</item>
+/// <item>Network ACLs, stateless: every packet crossing a subnet's boundary (not traffic inside
+/// the subnet) passes the source subnet's outbound entries and the destination subnet's inbound
+/// entries, lowest rule number first; the first match allows or denies; no match denies.</item>
+/// <item>Security groups, stateful: packets of tracked flows (established, related) pass; a new
+/// flow must be allowed by the outbound rules of the source interface's groups (when it comes
+/// from a guest) and by the inbound rules of the destination interface's groups (when it goes to
+/// a guest). Several groups union their rules. Group references are named sets of the member
+/// interfaces' private addresses. Removing a rule stops new flows; tracked flows continue.</item>
+/// </list>
+/// The text deletes and recreates the table in one <c>nft -f</c> transaction, so the change is
+/// atomic and connection-tracking entries (which live outside the table) survive it.
+/// </summary>
+public static class FirewallRuleset
+{
+    /// <summary>The table's name (family <c>ip</c>) in each VPC namespace.</summary>
+    public const string Table = "stratus_fw";
+
+    /// <summary>Text that removes the table (when no firewall is known for the VPC).</summary>
+    public static string Remove => $"table ip {Table}\ndelete table ip {Table}\n";
+
+    /// <summary>The ruleset for <paramref name="firewall"/>; <paramref name="dnsAddress"/> is the VPC's DNS address (VPC base + 2).</summary>
+    public static string Compile(VpcFirewall firewall, string dnsAddress)
+    {
+        ArgumentNullException.ThrowIfNull(firewall);
+        ArgumentException.ThrowIfNullOrEmpty(dnsAddress);
+        var s = new StringBuilder();
+        s.Append(Remove);
+        s.Append(CultureInfo.InvariantCulture, $"table ip {Table} {{\n");
+
+        // Named sets: group members and prefix lists (referenced by rules; may be empty).
+        var groupSets = firewall.GroupRules.Values.SelectMany(r => r).Where(r => r.PeerKind == PeerKind.Group).Select(r => r.Peer)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        foreach (var group in groupSets)
+        {
+            AppendSet(s, "g_" + Name(group), firewall.GroupMembers.GetValueOrDefault(group) ?? [], interval: false);
+        }
+        var prefixSets = firewall.GroupRules.Values.SelectMany(r => r).Where(r => r.PeerKind == PeerKind.PrefixList).Select(r => r.Peer)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        foreach (var list in prefixSets)
+        {
+            AppendSet(s, "pl_" + Name(list), firewall.PrefixLists.GetValueOrDefault(list) ?? [], interval: true);
+        }
+
+        // Interface address → its chains.
+        var interfaces = firewall.Interfaces.Where(i => i.PrivateIps.Count > 0).ToList();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var egressMap = new List<string>();
+        var ingressMap = new List<string>();
+        foreach (var eni in interfaces)
+        {
+            foreach (var ip in eni.PrivateIps.Where(seen.Add))
+            {
+                egressMap.Add($"{ip} : jump sg_out_{Name(eni.NetworkInterfaceId)}");
+                ingressMap.Add($"{ip} : jump sg_in_{Name(eni.NetworkInterfaceId)}");
+            }
+        }
+        AppendMap(s, "eni_egress", egressMap);
+        AppendMap(s, "eni_ingress", ingressMap);
+
+        // The namespace itself: DHCP, DNS and ping of the router; nothing else from guests.
+        s.Append("\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n");
+        s.Append("\t\tct state established,related accept\n");
+        s.Append("\t\tiifname \"lo\" accept\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{LinuxHostNetwork.Bridge}\" udp dport 67 accept\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{LinuxHostNetwork.Bridge}\" ip daddr {dnsAddress} udp dport 53 accept\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{LinuxHostNetwork.Bridge}\" ip daddr {dnsAddress} tcp dport 53 accept\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{LinuxHostNetwork.Bridge}\" icmp type echo-request accept\n");
+        s.Append("\t}\n");
+
+        var up = LinuxHostNetwork.NamespaceUplink;
+        s.Append("\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n");
+        s.Append("\t\tct original ip daddr 169.254.169.254 accept\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" oifname \"{up}\" drop\n");
+        foreach (var subnet in firewall.Subnets.Where(x => !x.Public))
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" ip daddr {subnet.Cidr} ct status dnat drop\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr} ct direction original drop\n");
+        }
+        foreach (var subnet in firewall.Subnets)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {subnet.Cidr} ip daddr != {subnet.Cidr} jump acl_out_{Name(subnet.SubnetId)}\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\tip daddr {subnet.Cidr} ip saddr != {subnet.Cidr} jump acl_in_{Name(subnet.SubnetId)}\n");
+        }
+        s.Append("\t\tct state established,related accept\n");
+        // From a guest: its outbound rules decide, and an allowed flow goes on to the inbound check.
+        s.Append("\t\tip saddr vmap @eni_egress\n");
+        s.Append("\t\tgoto sg_ingress\n\t}\n");
+        // To a guest: its inbound rules decide; anywhere else (the uplink): allowed.
+        s.Append("\tchain sg_ingress {\n\t\tip daddr vmap @eni_ingress\n\t\taccept\n\t}\n");
+
+        foreach (var subnet in firewall.Subnets)
+        {
+            AppendAcl(s, subnet, egress: true);
+            AppendAcl(s, subnet, egress: false);
+        }
+        // Each interface: its groups in turn (their union), nothing matching → drop.
+        foreach (var eni in interfaces)
+        {
+            foreach (var egress in new[] { true, false })
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\tchain sg_{(egress ? "out" : "in")}_{Name(eni.NetworkInterfaceId)} {{\n");
+                foreach (var group in eni.GroupIds.Where(firewall.GroupRules.ContainsKey))
+                {
+                    s.Append(CultureInfo.InvariantCulture, $"\t\tjump grp_{(egress ? "out" : "in")}_{Name(group)}\n");
+                }
+                s.Append("\t\tdrop\n\t}\n");
+            }
+        }
+        // Each group once, shared by its interfaces: an outbound match goes on to the inbound
+        // check (which ends in a verdict), an inbound match accepts.
+        foreach (var (group, rules) in firewall.GroupRules.OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            AppendGroup(s, group, rules, egress: true);
+            AppendGroup(s, group, rules, egress: false);
+        }
+        s.Append("}\n");
+        return s.ToString();
+    }
+
+    /// <summary>An nftables identifier for an AWS id (<c>sg-0ab…</c> → <c>sg_0ab…</c>).</summary>
+    internal static string Name(string id) => string.Concat(id.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'));
+
+    private static void AppendSet(StringBuilder s, string name, IReadOnlyList<string> elements, bool interval)
+    {
+        s.Append(CultureInfo.InvariantCulture, $"\tset {name} {{\n\t\ttype ipv4_addr\n");
+        if (interval)
+        {
+            s.Append("\t\tflags interval\n\t\tauto-merge\n");
+        }
+        if (elements.Count > 0)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\t\telements = {{ {string.Join(", ", elements)} }}\n");
+        }
+        s.Append("\t}\n");
+    }
+
+    private static void AppendMap(StringBuilder s, string name, List<string> elements)
+    {
+        s.Append(CultureInfo.InvariantCulture, $"\tmap {name} {{\n\t\ttype ipv4_addr : verdict\n");
+        if (elements.Count > 0)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\t\telements = {{ {string.Join(", ", elements)} }}\n");
+        }
+        s.Append("\t}\n");
+    }
+
+    private static void AppendAcl(StringBuilder s, FirewallSubnet subnet, bool egress)
+    {
+        s.Append(CultureInfo.InvariantCulture, $"\tchain acl_{(egress ? "out" : "in")}_{Name(subnet.SubnetId)} {{\n");
+        var peer = egress ? "daddr" : "saddr";
+        foreach (var entry in subnet.AclEntries.Where(e => e.Egress == egress && e.Cidr is not null).OrderBy(e => e.RuleNumber))
+        {
+            var match = new List<string>();
+            if (entry.Cidr != "0.0.0.0/0")
+            {
+                match.Add($"ip {peer} {entry.Cidr}");
+            }
+            var protocol = entry.Protocol == "-1" ? (int?)null : int.Parse(entry.Protocol, CultureInfo.InvariantCulture);
+            if (protocol == 58)
+            {
+                continue; // ICMPv6 never matches IPv4
+            }
+            match.AddRange(ProtocolMatch(protocol, entry.FromPort, entry.ToPort, entry.IcmpType is -1 ? null : entry.IcmpType, entry.IcmpCode is -1 ? null : entry.IcmpCode));
+            match.Add(entry.Allow ? "return" : "drop");
+            s.Append(CultureInfo.InvariantCulture, $"\t\t{string.Join(' ', match)} comment \"{entry.RuleNumber}\"\n");
+        }
+        s.Append("\t\tdrop\n\t}\n");
+    }
+
+    private static void AppendGroup(StringBuilder s, string group, IReadOnlyList<EffectiveRule> rules, bool egress)
+    {
+        s.Append(CultureInfo.InvariantCulture, $"\tchain grp_{(egress ? "out" : "in")}_{Name(group)} {{\n");
+        var peer = egress ? "daddr" : "saddr";
+        var lines = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var rule in rules)
+        {
+            if (rule.IsEgress != egress || rule.PeerKind == PeerKind.CidrIpv6 || rule.ProtocolNumber == 58)
+            {
+                continue;
+            }
+            var match = new List<string>();
+            switch (rule.PeerKind)
+            {
+                case PeerKind.CidrIpv4 when rule.Peer != "0.0.0.0/0":
+                    match.Add($"ip {peer} {rule.Peer}");
+                    break;
+                case PeerKind.Group:
+                    match.Add($"ip {peer} @g_{Name(rule.Peer)}");
+                    break;
+                case PeerKind.PrefixList:
+                    match.Add($"ip {peer} @pl_{Name(rule.Peer)}");
+                    break;
+            }
+            match.AddRange(ProtocolMatch(rule.ProtocolNumber, rule.FromPort, rule.ToPort, rule.IcmpType, rule.IcmpCode));
+            match.Add(egress ? "goto sg_ingress" : "accept");
+            lines.Add(string.Join(' ', match));
+        }
+        foreach (var line in lines)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\t\t{line}\n");
+        }
+        s.Append("\t}\n");
+    }
+
+    /// <summary>nftables matches for a protocol (null = any) with its port range or ICMP type/code (null = any).</summary>
+    private static IEnumerable<string> ProtocolMatch(int? protocol, int? fromPort, int? toPort, int? icmpType, int? icmpCode)
+    {
+        switch (protocol)
+        {
+            case null:
+                yield break;
+            case 6 or 17:
+                var name = protocol == 6 ? "tcp" : "udp";
+                var from = fromPort ?? 0;
+                var to = toPort ?? 65535;
+                if (from <= 0 && to >= 65535)
+                {
+                    yield return $"meta l4proto {name}";
+                }
+                else
+                {
+                    yield return from == to
+                        ? string.Create(CultureInfo.InvariantCulture, $"{name} dport {from}")
+                        : string.Create(CultureInfo.InvariantCulture, $"{name} dport {from}-{to}");
+                }
+                break;
+            case 1:
+                if (icmpType is null)
+                {
+                    yield return "meta l4proto icmp";
+                }
+                else
+                {
+                    yield return string.Create(CultureInfo.InvariantCulture, $"icmp type {icmpType}");
+                    if (icmpCode is not null)
+                    {
+                        yield return string.Create(CultureInfo.InvariantCulture, $"icmp code {icmpCode}");
+                    }
+                }
+                break;
+            default:
+                yield return string.Create(CultureInfo.InvariantCulture, $"meta l4proto {protocol}");
+                break;
+        }
+    }
+}
