@@ -20,7 +20,7 @@ step "build"
 dotnet build Stratus.slnx -c Release -nologo -clp:ErrorsOnly || exit 1
 
 step "format"
-dotnet format Stratus.slnx --verify-no-changes --no-restore --exclude src/Stratus.Ec2.Model/Generated || failed=1
+dotnet format Stratus.slnx --verify-no-changes --no-restore --exclude src/Stratus.Ec2.Model/Generated src/Stratus.Services.Model/Generated || failed=1
 
 step "guest images (stratus images build minimal and debian-12; the guest kernel is built once, then cached)"
 src/Stratus.Cli/bin/Release/net10.0/stratus images build minimal || failed=1

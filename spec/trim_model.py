@@ -6,6 +6,10 @@ and examples. Applies spec/patches.json (JSON merge patches per service) afterwa
 extracts, from the stripped documentation, the filter names each Describe operation documents
 (spec/<service>/filters.json) so resources can declare and check their filters against AWS's list.
 
+Each service also has spec/<service>/readonly.json, a reviewed classification of its operations
+into "readOnly" (change no state: served from a read snapshot) and "mutating"; the generator
+compiles it into OperationInfo.IsReadOnly and this script checks it covers the model exactly.
+
 Usage: python3 spec/trim_model.py            # rewrites spec/<service>/service-2.json
        python3 spec/trim_model.py --check    # exits 1 if the checked-in copies differ
 """
@@ -18,7 +22,18 @@ import sys
 
 import botocore
 
-SERVICES = {"ec2": "2016-11-15"}
+# spec directory (botocore's data directory name) -> API version
+SERVICES = {
+    "ec2": "2016-11-15",
+    "sts": "2011-06-15",
+    "service-quotas": "2019-06-24",
+    "iam": "2010-05-08",
+    "autoscaling": "2011-01-01",
+    "elbv2": "2015-12-01",
+    "cloudwatch": "2010-08-01",
+}
+# Services whose Describe operations document filter names (spec/<service>/filters.json).
+FILTER_SERVICES = {"ec2"}
 DROP_KEYS = {"documentation", "documentationUrl", "examples", "deprecatedMessage", "deprecatedSince"}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -82,6 +97,29 @@ def build(service, version, patches):
     return model, filters
 
 
+def check_read_only(service, model):
+    """spec/<service>/readonly.json is a reviewed list (botocore has no such trait): every name
+    must be an operation of the model, and every operation must be classified."""
+    path = os.path.join(HERE, service, "readonly.json")
+    if not os.path.exists(path):
+        print(f"{path} is missing: list the operations that change no state", file=sys.stderr)
+        return False
+    with open(path, encoding="utf-8") as f:
+        listed = json.load(f)
+    ok = True
+    read_only, mutating = set(listed.get("readOnly", [])), set(listed.get("mutating", []))
+    for name in sorted((read_only | mutating) - set(model["operations"])):
+        print(f"{path}: {name} is not an operation of {service}", file=sys.stderr)
+        ok = False
+    for name in sorted(set(model["operations"]) - read_only - mutating):
+        print(f"{path}: {name} is neither readOnly nor mutating", file=sys.stderr)
+        ok = False
+    for name in sorted(read_only & mutating):
+        print(f"{path}: {name} is listed as both readOnly and mutating", file=sys.stderr)
+        ok = False
+    return ok
+
+
 def dump(obj):
     return json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -98,7 +136,12 @@ def main():
         model, filters = build(service, version, patches)
         out_dir = os.path.join(HERE, service)
         os.makedirs(out_dir, exist_ok=True)
-        for file_name, content in (("service-2.json", dump(model)), ("filters.json", dump(filters))):
+        outputs = [("service-2.json", dump(model))]
+        if service in FILTER_SERVICES:
+            outputs.append(("filters.json", dump(filters)))
+        if not check_read_only(service, model):
+            stale = True
+        for file_name, content in outputs:
             path = os.path.join(out_dir, file_name)
             if args.check:
                 with open(path, encoding="utf-8") as f:

@@ -38,6 +38,13 @@ internal static class ShapeJson
                     array.Add(Write(shape.Element, item));
                 }
                 return array;
+            case ShapeKind.Map:
+                var map = new JsonObject();
+                foreach (DictionaryEntry entry in (IDictionary)value)
+                {
+                    map[(string)entry.Key] = Write(shape.Value, entry.Value);
+                }
+                return map;
             case ShapeKind.String:
                 return JsonValue.Create((string)value);
             case ShapeKind.Integer:

@@ -15,6 +15,7 @@ internal sealed class ShapeValues(int seed)
     {
         ShapeKind.Structure => Structure(shape, depth),
         ShapeKind.List => List(shape, depth),
+        ShapeKind.Map => Map(shape, depth),
         ShapeKind.String => String(shape),
         ShapeKind.Integer => (int)Number(shape, int.MinValue / 2, int.MaxValue / 2),
         ShapeKind.Long => Number(shape, -1L << 40, 1L << 40),
@@ -29,6 +30,12 @@ internal sealed class ShapeValues(int seed)
     private object Structure(ShapeInfo shape, int depth)
     {
         var value = shape.CreateStructure();
+        if (shape.IsUnion)
+        {
+            var only = shape.Members[_random.Next(shape.Members.Count)];
+            only.SetValue(value, Create(only.Shape, depth + 1));
+            return value;
+        }
         foreach (var member in shape.Members)
         {
             if (member.Required || (depth < MaxDepth && _random.NextDouble() < 0.6))
@@ -50,6 +57,19 @@ internal sealed class ShapeValues(int seed)
             list.Add(Create(shape.Element, depth + 1));
         }
         return list;
+    }
+
+    private IDictionary Map(ShapeInfo shape, int depth)
+    {
+        var map = shape.CreateMap();
+        var min = (int)(shape.Min ?? 0);
+        var max = (int)Math.Min(shape.Max ?? 3, 3);
+        var count = depth >= MaxDepth ? min : _random.Next(Math.Max(min, 0), Math.Max(min, max) + 1);
+        for (var i = 0; i < count * 2 && map.Count < count; i++)
+        {
+            map[String(shape.Key)] = Create(shape.Value, depth + 1);
+        }
+        return map;
     }
 
     private string String(ShapeInfo shape)

@@ -157,6 +157,17 @@ class Generator:
             if self.output_mode and shape.get('min', 0) == 0 and rng.chance(0.1):
                 n = 0
             return [self.value(shape['member']['shape'], rng, depth) for _ in range(n)]
+        if t == 'map':
+            lo = max(1, shape.get('min', 0))
+            hi = min(3, shape.get('max', 3))
+            if hi < lo:
+                hi = lo
+            n = rng.range_int(lo, hi)
+            out = {}
+            for _ in range(n):
+                key = self.value(shape['key']['shape'], rng, depth)
+                out[key] = self.value(shape['value']['shape'], rng, depth)
+            return out
         if t == 'string':
             return self.string(shape, rng)
         if t in ('integer', 'long'):
@@ -250,6 +261,8 @@ def canonical(shapes, shape_name, value):
         return out
     if t == 'list':
         return [canonical(shapes, shape['member']['shape'], v) for v in value]
+    if t == 'map':
+        return {k: canonical(shapes, shape['value']['shape'], v) for k, v in value.items() if v is not None}
     if t == 'timestamp':
         return format_timestamp(value)
     if t == 'blob':
@@ -278,7 +291,7 @@ def _short(v, limit=400):
 
 
 def _kind_ok(t, v):
-    if t == 'structure':
+    if t in ('structure', 'map'):
         return isinstance(v, dict)
     if t == 'list':
         return isinstance(v, list)
@@ -307,6 +320,10 @@ def compare(shapes, shape_name, expected, actual, path, out):
                 out.append((sub, _short(expected.get(k)), _short(actual.get(k))))
                 continue
             compare(shapes, members[k]['shape'], expected.get(k), actual.get(k), sub, out)
+        return
+    if t == 'map':
+        for k in list(expected.keys()) + [k for k in actual.keys() if k not in expected]:
+            compare(shapes, shape['value']['shape'], expected.get(k), actual.get(k), f'{path}[{k!r}]', out)
         return
     if t == 'list':
         if len(expected) != len(actual):
@@ -437,6 +454,8 @@ def from_canonical(shapes, shape_name, value):
         return {k: from_canonical(shapes, shape['members'][k]['shape'], v) for k, v in value.items()}
     if t == 'list':
         return [from_canonical(shapes, shape['member']['shape'], v) for v in value]
+    if t == 'map':
+        return {k: from_canonical(shapes, shape['value']['shape'], v) for k, v in value.items()}
     if t == 'timestamp':
         return datetime.datetime.strptime(value, '%Y-%m-%dT%H:%M:%S.%fZ').replace(tzinfo=datetime.timezone.utc)
     if t == 'blob':

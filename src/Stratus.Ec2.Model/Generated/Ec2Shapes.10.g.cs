@@ -5,33 +5,33 @@
 
 namespace Stratus.Ec2.Model;
 
-using global::Stratus.Protocol.Model;
+using SM = global::Stratus.Protocol.Model;
 
 /// <summary>Shape descriptors of the ec2 model.</summary>
 public static partial class Ec2Shapes
 {
-    public static readonly ShapeInfo SWithdrawByoipCidrRequest = new ShapeInfo("WithdrawByoipCidrRequest", ShapeKind.Structure);
-    public static readonly ShapeInfo SWithdrawByoipCidrResult = new ShapeInfo("WithdrawByoipCidrResult", ShapeKind.Structure);
-    public static readonly ShapeInfo SWorkload = new ShapeInfo("Workload", ShapeKind.String);
-    public static readonly ShapeInfo SWorkloadsList = new ShapeInfo("WorkloadsList", ShapeKind.List);
-    public static readonly ShapeInfo SZoneIdStringList = new ShapeInfo("ZoneIdStringList", ShapeKind.List);
-    public static readonly ShapeInfo SZoneNameStringList = new ShapeInfo("ZoneNameStringList", ShapeKind.List);
-    public static readonly ShapeInfo ScustomerGatewayConfiguration = new ShapeInfo("customerGatewayConfiguration", ShapeKind.String).Constrain(sensitive: true);
-    public static readonly ShapeInfo SmaxResults = new ShapeInfo("maxResults", ShapeKind.Integer).Constrain(min: 1, max: 100);
-    public static readonly ShapeInfo SpreSharedKey = new ShapeInfo("preSharedKey", ShapeKind.String).Constrain(sensitive: true);
-    public static readonly ShapeInfo Sscope = new ShapeInfo("scope", ShapeKind.String).Constrain(enumValues: ["Availability Zone", "Region"]);
-    public static readonly ShapeInfo SsnapshotTierStatusSet = new ShapeInfo("snapshotTierStatusSet", ShapeKind.List);
-    public static readonly ShapeInfo StotalFpgaMemory = new ShapeInfo("totalFpgaMemory", ShapeKind.Integer);
-    public static readonly ShapeInfo StotalGpuMemory = new ShapeInfo("totalGpuMemory", ShapeKind.Integer);
-    public static readonly ShapeInfo StotalInferenceMemory = new ShapeInfo("totalInferenceMemory", ShapeKind.Integer);
+    public static readonly SM::ShapeInfo SWithdrawByoipCidrRequest = new SM::ShapeInfo("WithdrawByoipCidrRequest", SM::ShapeKind.Structure);
+    public static readonly SM::ShapeInfo SWithdrawByoipCidrResult = new SM::ShapeInfo("WithdrawByoipCidrResult", SM::ShapeKind.Structure);
+    public static readonly SM::ShapeInfo SWorkload = new SM::ShapeInfo("Workload", SM::ShapeKind.String);
+    public static readonly SM::ShapeInfo SWorkloadsList = new SM::ShapeInfo("WorkloadsList", SM::ShapeKind.List);
+    public static readonly SM::ShapeInfo SZoneIdStringList = new SM::ShapeInfo("ZoneIdStringList", SM::ShapeKind.List);
+    public static readonly SM::ShapeInfo SZoneNameStringList = new SM::ShapeInfo("ZoneNameStringList", SM::ShapeKind.List);
+    public static readonly SM::ShapeInfo ScustomerGatewayConfiguration = new SM::ShapeInfo("customerGatewayConfiguration", SM::ShapeKind.String).Constrain(sensitive: true);
+    public static readonly SM::ShapeInfo SmaxResults = new SM::ShapeInfo("maxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100);
+    public static readonly SM::ShapeInfo SpreSharedKey = new SM::ShapeInfo("preSharedKey", SM::ShapeKind.String).Constrain(sensitive: true);
+    public static readonly SM::ShapeInfo Sscope = new SM::ShapeInfo("scope", SM::ShapeKind.String).Constrain(enumValues: ["Availability Zone", "Region"]);
+    public static readonly SM::ShapeInfo SsnapshotTierStatusSet = new SM::ShapeInfo("snapshotTierStatusSet", SM::ShapeKind.List);
+    public static readonly SM::ShapeInfo StotalFpgaMemory = new SM::ShapeInfo("totalFpgaMemory", SM::ShapeKind.Integer);
+    public static readonly SM::ShapeInfo StotalGpuMemory = new SM::ShapeInfo("totalGpuMemory", SM::ShapeKind.Integer);
+    public static readonly SM::ShapeInfo StotalInferenceMemory = new SM::ShapeInfo("totalInferenceMemory", SM::ShapeKind.Integer);
 
     private static void Init10()
     {
         SWithdrawByoipCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.WithdrawByoipCidrRequest(),
-            new MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).Cidr = (string?)v, required: true),
-            new MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).DryRun = (bool?)v));
+            new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).Cidr = (string?)v, required: true),
+            new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).DryRun = (bool?)v));
         SWithdrawByoipCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.WithdrawByoipCidrResult(),
-            new MemberInfo("ByoipCidr", SByoipCidr, "ByoipCidr", "byoipCidr", static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrResult)o).ByoipCidr, static (o, v) => ((global::Stratus.Ec2.Model.WithdrawByoipCidrResult)o).ByoipCidr = (global::Stratus.Ec2.Model.ByoipCidr?)v));
+            new SM::MemberInfo("ByoipCidr", SByoipCidr, "ByoipCidr", "byoipCidr", static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrResult)o).ByoipCidr, static (o, v) => ((global::Stratus.Ec2.Model.WithdrawByoipCidrResult)o).ByoipCidr = (global::Stratus.Ec2.Model.ByoipCidr?)v, jsonName: "byoipCidr"));
         SWorkloadsList.InitList(SWorkload, "item", static () => new global::System.Collections.Generic.List<string>());
         SZoneIdStringList.InitList(SString, "ZoneId", static () => new global::System.Collections.Generic.List<string>());
         SZoneNameStringList.InitList(SString, "ZoneName", static () => new global::System.Collections.Generic.List<string>());

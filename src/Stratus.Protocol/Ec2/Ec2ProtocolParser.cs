@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using Stratus.Core;
 using Stratus.Protocol.Model;
+using Stratus.Protocol.Xml;
 
 namespace Stratus.Protocol.Ec2;
 
@@ -12,7 +13,8 @@ namespace Stratus.Protocol.Ec2;
 /// its capitalised <c>locationName</c>, else its name; list elements are numbered from 1 and need not
 /// be contiguous. Parameters that match no member are refused (<c>UnknownParameter</c>), values are
 /// checked against the model's types, lengths, ranges and enums (<c>InvalidParameterValue</c>), and
-/// required members must be present (<c>MissingParameter</c>).
+/// required members must be present (<c>MissingParameter</c>). Strings with characters XML 1.0
+/// cannot carry are refused (<c>InvalidParameterValue</c>, without echoing them).
 /// </summary>
 public static class Ec2ProtocolParser
 {
@@ -42,19 +44,19 @@ public static class Ec2ProtocolParser
         {
             foreach (var (key, child) in children)
             {
-                var member = shape.FindByQueryName(key) ?? throw AwsErrors.UnknownParameter(child.FirstKey(Join(prefix, key)));
+                var member = shape.FindByQueryName(key) ?? throw AwsErrors.UnknownParameter(XmlText.Shown(child.FirstKey(Join(prefix, key))));
                 member.SetValue(target, ReadValue(member.Shape, child, Join(prefix, key)));
             }
         }
         if (node.Value is not null)
         {
-            throw AwsErrors.UnknownParameter(prefix ?? "");
+            throw AwsErrors.UnknownParameter(XmlText.Shown(prefix ?? ""));
         }
         foreach (var member in shape.Members)
         {
             if (member.Required && (node.Children is null || !node.Children.ContainsKey(member.QueryName)))
             {
-                throw AwsErrors.MissingParameter(Join(prefix, member.QueryName));
+                throw AwsErrors.MissingParameter(XmlText.Shown(Join(prefix, member.QueryName)));
             }
         }
         return target;
@@ -71,7 +73,7 @@ public static class Ec2ProtocolParser
             default:
                 if (node.Children is { Count: > 0 } children)
                 {
-                    throw AwsErrors.UnknownParameter(children.First().Value.FirstKey(Join(path, children.First().Key)));
+                    throw AwsErrors.UnknownParameter(XmlText.Shown(children.First().Value.FirstKey(Join(path, children.First().Key))));
                 }
                 return ReadScalar(shape, node.Value ?? "", path);
         }
@@ -81,7 +83,7 @@ public static class Ec2ProtocolParser
     {
         if (node.Value is not null)
         {
-            throw AwsErrors.UnknownParameter(path);
+            throw AwsErrors.UnknownParameter(XmlText.Shown(path));
         }
         var list = shape.CreateList();
         if (node.Children is null)
@@ -93,7 +95,7 @@ public static class Ec2ProtocolParser
         {
             if (!long.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var index) || index < 1)
             {
-                throw AwsErrors.UnknownParameter(child.FirstKey(Join(path, key)));
+                throw AwsErrors.UnknownParameter(XmlText.Shown(child.FirstKey(Join(path, key))));
             }
             entries.Add((index, key, child));
         }
@@ -118,9 +120,13 @@ public static class Ec2ProtocolParser
         switch (shape.Kind)
         {
             case ShapeKind.String:
+                if (!XmlText.IsValid(text))
+                {
+                    throw AwsErrors.InvalidParameterValue(InputRules.CharacterMessage(path));
+                }
                 if (shape.Enum is { } allowed && !allowed.Contains(text) && !IsOpenEnum(shape))
                 {
-                    throw AwsErrors.InvalidParameterValue($"Value ({text}) for parameter {path} is invalid. Valid values: {string.Join(", ", allowed.Take(20))}{(allowed.Count > 20 ? ", ..." : "")}");
+                    throw AwsErrors.InvalidParameterValue($"Value ({XmlText.Shown(text)}) for parameter {path} is invalid. Valid values: {string.Join(", ", allowed.Take(20))}{(allowed.Count > 20 ? ", ..." : "")}");
                 }
                 CheckLength(shape, text.Length, path);
                 return text;
@@ -151,7 +157,7 @@ public static class Ec2ProtocolParser
     }
 
     private static AwsException Invalid(string text, string path, string expected) =>
-        AwsErrors.InvalidParameterValue($"Value ({text}) for parameter {path} is invalid. Expected {expected}.");
+        AwsErrors.InvalidParameterValue($"Value ({XmlText.Shown(text)}) for parameter {path} is invalid. Expected {expected}.");
 
     private static void CheckLength(ShapeInfo shape, int length, string path)
     {

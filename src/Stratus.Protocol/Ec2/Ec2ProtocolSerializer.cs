@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text;
 using Stratus.Protocol.Model;
+using Stratus.Protocol.Xml;
 
 namespace Stratus.Protocol.Ec2;
 
@@ -11,6 +12,7 @@ namespace Stratus.Protocol.Ec2;
 /// member's <c>locationName</c>, else its name; lists are wrapped, their elements named by the list
 /// member's <c>locationName</c> (<c>item</c> in EC2). Absent members are omitted; an empty list is
 /// written as an empty element. Operations without an output answer <c>&lt;return&gt;true&lt;/return&gt;</c>.
+/// Characters XML 1.0 cannot carry (in values stored before they were refused) are written as U+FFFD.
 /// </summary>
 public static class Ec2ProtocolSerializer
 {
@@ -110,26 +112,5 @@ public static class Ec2ProtocolSerializer
         sb.Append("</").Append(name).Append('>');
     }
 
-    private static void AppendEscaped(StringBuilder sb, string text)
-    {
-        var start = 0;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var replacement = text[i] switch
-            {
-                '&' => "&amp;",
-                '<' => "&lt;",
-                '>' => "&gt;",
-                '"' => "&quot;",
-                '\r' => "&#xD;",
-                _ => null,
-            };
-            if (replacement is not null)
-            {
-                sb.Append(text, start, i - start).Append(replacement);
-                start = i + 1;
-            }
-        }
-        sb.Append(text, start, text.Length - start);
-    }
+    private static void AppendEscaped(StringBuilder sb, string text) => XmlText.AppendEscaped(sb, text);
 }

@@ -15,20 +15,26 @@ public enum ShapeKind
     Float,
     Timestamp,
     Blob,
+    Map,
 }
 
 /// <summary>
-/// One shape of a service model, compiled into code by the generator. The protocol parser and
-/// serializer walk these descriptors; the typed classes they fill are generated beside them.
-/// Instances are created once per shape and wired together after creation (shapes can be recursive).
+/// One shape of a service model, compiled into code by the generator. The protocol codecs walk
+/// these descriptors; the typed classes they fill are generated beside them. Instances are created
+/// once per shape and wired together after creation (shapes can be recursive).
 /// </summary>
 public sealed class ShapeInfo
 {
     private MemberInfo[] _members = [];
     private Dictionary<string, MemberInfo>? _byQueryName;
+    private Dictionary<string, MemberInfo>? _byJsonName;
+    private Dictionary<string, MemberInfo>? _byName;
     private Func<object>? _create;
     private ShapeInfo? _element;
     private Func<IList>? _createList;
+    private ShapeInfo? _key;
+    private ShapeInfo? _value;
+    private Func<IDictionary>? _createMap;
 
     public ShapeInfo(string name, ShapeKind kind)
     {
@@ -39,10 +45,10 @@ public sealed class ShapeInfo
     public string Name { get; }
     public ShapeKind Kind { get; }
 
-    /// <summary>Minimum length (strings, lists) or value (numbers), when the model sets one.</summary>
+    /// <summary>Minimum length (strings, lists, maps) or value (numbers), when the model sets one.</summary>
     public double? Min { get; private set; }
 
-    /// <summary>Maximum length (strings, lists) or value (numbers), when the model sets one.</summary>
+    /// <summary>Maximum length (strings, lists, maps) or value (numbers), when the model sets one.</summary>
     public double? Max { get; private set; }
 
     /// <summary>Allowed values of an enumerated string shape.</summary>
@@ -50,33 +56,81 @@ public sealed class ShapeInfo
 
     public bool Sensitive { get; private set; }
 
+    /// <summary>A list or map serialized without its wrapper element / <c>member</c>/<c>entry</c> level.</summary>
+    public bool Flattened { get; private set; }
+
+    /// <summary>The shape's <c>timestampFormat</c> trait (iso8601, unixTimestamp, rfc822), if set.</summary>
+    public string? TimestampFormat { get; private set; }
+
+    /// <summary>A structure of which exactly one member is set (a Smithy union).</summary>
+    public bool IsUnion { get; private set; }
+
+    /// <summary>The shape's <c>xmlNamespace</c> trait, if set.</summary>
+    public string? XmlNamespace { get; private set; }
+
+    /// <summary>True for error structures (<c>exception</c> in the model).</summary>
+    public bool IsError { get; private set; }
+
+    /// <summary>The error code clients see (the <c>error.code</c> trait, else the shape name).</summary>
+    public string? ErrorCode { get; private set; }
+
+    /// <summary>HTTP status of the error (<c>error.httpStatusCode</c>, else 400; 500 for faults).</summary>
+    public int ErrorStatusCode { get; private set; } = 400;
+
+    /// <summary>Whether the error is the caller's (<c>Sender</c>) or the service's (<c>Receiver</c>).</summary>
+    public bool SenderFault { get; private set; } = true;
+
     /// <summary>Members of a structure, in model order.</summary>
     public IReadOnlyList<MemberInfo> Members => _members;
 
     /// <summary>Element shape of a list.</summary>
     public ShapeInfo Element => _element ?? throw new InvalidOperationException($"{Name} is not a list");
 
-    /// <summary>XML element name of list items in responses ("item" for EC2).</summary>
+    /// <summary>XML element / query key of list items ("item" for EC2, else the list member's locationName or "member").</summary>
     public string ElementXmlName { get; private set; } = "member";
 
-    public bool IsScalar => Kind is not (ShapeKind.Structure or ShapeKind.List);
+    /// <summary>Key shape of a map.</summary>
+    public ShapeInfo Key => _key ?? throw new InvalidOperationException($"{Name} is not a map");
+
+    /// <summary>Value shape of a map.</summary>
+    public ShapeInfo Value => _value ?? throw new InvalidOperationException($"{Name} is not a map");
+
+    /// <summary>XML element / query key of a map entry's key (locationName of the map's key, else "key").</summary>
+    public string KeyXmlName { get; private set; } = "key";
+
+    /// <summary>XML element / query key of a map entry's value (locationName of the map's value, else "value").</summary>
+    public string ValueXmlName { get; private set; } = "value";
+
+    public bool IsScalar => Kind is not (ShapeKind.Structure or ShapeKind.List or ShapeKind.Map);
 
     public object CreateStructure() => (_create ?? throw new InvalidOperationException($"{Name} is not a structure"))();
 
     public IList CreateList() => (_createList ?? throw new InvalidOperationException($"{Name} is not a list"))();
 
-    public MemberInfo? FindByQueryName(string queryName)
+    /// <summary>A new empty map (a <c>Dictionary&lt;string, T&gt;</c>).</summary>
+    public IDictionary CreateMap() => (_createMap ?? throw new InvalidOperationException($"{Name} is not a map"))();
+
+    /// <summary>The member with this key in a query/EC2 request.</summary>
+    public MemberInfo? FindByQueryName(string queryName) => Find(ref _byQueryName, queryName, static m => m.QueryName);
+
+    /// <summary>The member with this key in a JSON document.</summary>
+    public MemberInfo? FindByJsonName(string jsonName) => Find(ref _byJsonName, jsonName, static m => m.JsonName);
+
+    /// <summary>The member with this model name (CBOR keys).</summary>
+    public MemberInfo? FindByName(string name) => Find(ref _byName, name, static m => m.Name);
+
+    private MemberInfo? Find(ref Dictionary<string, MemberInfo>? index, string key, Func<MemberInfo, string> keyOf)
     {
-        if (_byQueryName is null)
+        if (index is null)
         {
             var map = new Dictionary<string, MemberInfo>(_members.Length, StringComparer.Ordinal);
             foreach (var m in _members)
             {
-                map.TryAdd(m.QueryName, m);
+                map.TryAdd(keyOf(m), m);
             }
-            _byQueryName = map;
+            index = map;
         }
-        return _byQueryName.GetValueOrDefault(queryName);
+        return index.GetValueOrDefault(key);
     }
 
     public ShapeInfo Constrain(double? min = null, double? max = null, string[]? enumValues = null, bool sensitive = false)
@@ -85,6 +139,26 @@ public sealed class ShapeInfo
         Max = max;
         Enum = enumValues;
         Sensitive = sensitive;
+        return this;
+    }
+
+    /// <summary>Serialization traits of the shape.</summary>
+    public ShapeInfo WithTraits(bool flattened = false, string? timestampFormat = null, bool union = false, string? xmlNamespace = null)
+    {
+        Flattened = flattened;
+        TimestampFormat = timestampFormat;
+        IsUnion = union;
+        XmlNamespace = xmlNamespace;
+        return this;
+    }
+
+    /// <summary>Marks an error structure with the code, HTTP status and fault side clients see.</summary>
+    public ShapeInfo AsError(string code, int statusCode, bool senderFault)
+    {
+        IsError = true;
+        ErrorCode = code;
+        ErrorStatusCode = statusCode;
+        SenderFault = senderFault;
         return this;
     }
 
@@ -101,6 +175,15 @@ public sealed class ShapeInfo
         _createList = create;
     }
 
+    public void InitMap(ShapeInfo key, string keyXmlName, ShapeInfo value, string valueXmlName, Func<IDictionary> create)
+    {
+        _key = key;
+        KeyXmlName = keyXmlName;
+        _value = value;
+        ValueXmlName = valueXmlName;
+        _createMap = create;
+    }
+
     public override string ToString() => $"{Name} ({Kind})";
 }
 
@@ -113,18 +196,40 @@ public sealed class MemberInfo(
     Func<object, object?> get,
     Action<object, object?> set,
     bool required = false,
-    bool idempotencyToken = false)
+    bool idempotencyToken = false,
+    string? jsonName = null,
+    bool flattened = false,
+    string? timestampFormat = null,
+    bool xmlAttribute = false,
+    string? xmlNamespace = null)
 {
-    /// <summary>Member name in the model (the C# property name, modulo keyword escaping).</summary>
+    /// <summary>Member name in the model (the C# property name, modulo keyword escaping); CBOR map key.</summary>
     public string Name { get; } = name;
 
     public ShapeInfo Shape { get; } = shape;
 
-    /// <summary>Key prefix of this member in an EC2 query request (queryName, else capitalised locationName, else name).</summary>
+    /// <summary>
+    /// Key prefix of this member in a query request: for EC2, queryName, else capitalised
+    /// locationName, else name; for the query protocol, locationName, else name.
+    /// </summary>
     public string QueryName { get; } = queryName;
 
     /// <summary>Element name of this member in an XML response (locationName, else name).</summary>
     public string XmlName { get; } = xmlName;
+
+    /// <summary>Key of this member in a JSON document (jsonName, else locationName, else name).</summary>
+    public string JsonName { get; } = jsonName ?? name;
+
+    /// <summary>The list or map is flattened (member trait or its shape's).</summary>
+    public bool Flattened { get; } = flattened || shape.Flattened;
+
+    /// <summary>The member's timestampFormat trait, else its shape's, else null (protocol default).</summary>
+    public string? TimestampFormat { get; } = timestampFormat ?? shape.TimestampFormat;
+
+    /// <summary>Serialized as an XML attribute of the enclosing element.</summary>
+    public bool XmlAttribute { get; } = xmlAttribute;
+
+    public string? XmlNamespace { get; } = xmlNamespace;
 
     public bool Required { get; } = required;
 
@@ -139,7 +244,13 @@ public sealed class MemberInfo(
 }
 
 /// <summary>An operation of a service model.</summary>
-public sealed class OperationInfo(string name, ShapeInfo? input, ShapeInfo? output)
+public sealed class OperationInfo(
+    string name,
+    ShapeInfo? input,
+    ShapeInfo? output,
+    bool isReadOnly,
+    string? resultWrapper = null,
+    IReadOnlyList<ShapeInfo>? errors = null)
 {
     public string Name { get; } = name;
     public ShapeInfo? Input { get; } = input;
@@ -148,25 +259,123 @@ public sealed class OperationInfo(string name, ShapeInfo? input, ShapeInfo? outp
     /// <summary>The input member that carries an idempotency token (ClientToken), if any.</summary>
     public MemberInfo? IdempotencyMember { get; } = input?.Members.FirstOrDefault(m => m.IdempotencyToken);
 
-    /// <summary>Describe/Get/List/Search operations do not change state.</summary>
-    public bool IsReadOnly { get; } = name.StartsWith("Describe", StringComparison.Ordinal)
-        || name.StartsWith("Get", StringComparison.Ordinal)
-        || name.StartsWith("List", StringComparison.Ordinal)
-        || name.StartsWith("Search", StringComparison.Ordinal);
+    /// <summary>
+    /// The operation changes no state (spec/&lt;service&gt;/readonly.json, a reviewed list):
+    /// it runs on a read snapshot without a write transaction.
+    /// </summary>
+    public bool IsReadOnly { get; } = isReadOnly;
+
+    /// <summary>Element wrapping the output in a query-protocol response (<c>&lt;OpResult&gt;</c>), if any.</summary>
+    public string? ResultWrapper { get; } = resultWrapper;
+
+    /// <summary>Error shapes the model lists for this operation.</summary>
+    public IReadOnlyList<ShapeInfo> Errors { get; } = errors ?? [];
+
+    /// <summary>Position in <see cref="ServiceInfo.Operations"/>, which is also the value of the service's action enum.</summary>
+    public int Index { get; internal set; } = -1;
+
+    /// <summary>The service this operation belongs to (set when the service is created).</summary>
+    public ServiceInfo Service { get; internal set; } = null!;
 
     public override string ToString() => Name;
 }
 
-/// <summary>A service model compiled to code: its metadata, operations and shapes.</summary>
-public sealed class ServiceInfo(string serviceId, string apiVersion, string xmlNamespace, string protocol, IReadOnlyList<OperationInfo> operations)
-{
-    private readonly Dictionary<string, OperationInfo> _byName = operations.ToDictionary(o => o.Name, StringComparer.Ordinal);
+/// <summary>Service-level metadata of a model (botocore's <c>metadata</c> block).</summary>
+/// <param name="ServiceId">serviceId, e.g. "EC2", "CloudWatch".</param>
+/// <param name="ApiVersion">apiVersion, the <c>Version</c> query-protocol clients send.</param>
+/// <param name="Protocol">The model's preferred protocol.</param>
+/// <param name="Protocols">Every protocol the service speaks, preferred first.</param>
+/// <param name="EndpointPrefix">endpointPrefix (host name prefix).</param>
+/// <param name="SigningName">SigV4 service name of the credential scope (signingName, else endpointPrefix).</param>
+/// <param name="XmlNamespace">XML namespace of query/EC2 responses ("" for JSON-only services).</param>
+/// <param name="TargetPrefix">X-Amz-Target prefix of json requests and rpcv2 paths, if any.</param>
+/// <param name="JsonVersion">"1.0" or "1.1" for json services.</param>
+/// <param name="AwsQueryCompatible">json/cbor errors also carry the query error code (x-amzn-query-error).</param>
+/// <param name="Uid">The model's uid, e.g. "monitoring-2010-08-01".</param>
+/// <param name="ServiceFullName">serviceFullName.</param>
+public sealed record ServiceMetadata(
+    string ServiceId,
+    string ApiVersion,
+    string Protocol,
+    IReadOnlyList<string> Protocols,
+    string EndpointPrefix,
+    string SigningName,
+    string XmlNamespace = "",
+    string? TargetPrefix = null,
+    string? JsonVersion = null,
+    bool AwsQueryCompatible = false,
+    string? Uid = null,
+    string? ServiceFullName = null);
 
-    public string ServiceId { get; } = serviceId;
-    public string ApiVersion { get; } = apiVersion;
-    public string XmlNamespace { get; } = xmlNamespace;
-    public string Protocol { get; } = protocol;
-    public IReadOnlyList<OperationInfo> Operations { get; } = operations;
+/// <summary>A service model compiled to code: its metadata, operations and error shapes.</summary>
+public sealed class ServiceInfo
+{
+    private readonly Dictionary<string, OperationInfo> _byName;
+    private readonly Dictionary<string, ShapeInfo> _errorsByCode;
+
+    public ServiceInfo(ServiceMetadata metadata, IReadOnlyList<OperationInfo> operations, IReadOnlyList<ShapeInfo>? errors = null)
+    {
+        Metadata = metadata;
+        Operations = operations;
+        Errors = errors ?? [];
+        _byName = operations.ToDictionary(o => o.Name, StringComparer.Ordinal);
+        _errorsByCode = new Dictionary<string, ShapeInfo>(StringComparer.Ordinal);
+        foreach (var e in Errors)
+        {
+            _errorsByCode.TryAdd(e.ErrorCode ?? e.Name, e);
+        }
+        for (var i = 0; i < operations.Count; i++)
+        {
+            operations[i].Index = i;
+            operations[i].Service = this;
+        }
+    }
+
+    public ServiceInfo(string serviceId, string apiVersion, string xmlNamespace, string protocol, IReadOnlyList<OperationInfo> operations)
+        : this(new ServiceMetadata(serviceId, apiVersion, protocol, [protocol], serviceId.ToLowerInvariant(), serviceId.ToLowerInvariant(), xmlNamespace), operations)
+    {
+    }
+
+    public ServiceMetadata Metadata { get; }
+    public string ServiceId => Metadata.ServiceId;
+    public string ApiVersion => Metadata.ApiVersion;
+    public string XmlNamespace => Metadata.XmlNamespace;
+
+    /// <summary>The model's preferred protocol.</summary>
+    public string Protocol => Metadata.Protocol;
+
+    /// <summary>Every protocol the service speaks, preferred first.</summary>
+    public IReadOnlyList<string> Protocols => Metadata.Protocols;
+
+    public string? TargetPrefix => Metadata.TargetPrefix;
+    public string? JsonVersion => Metadata.JsonVersion;
+    public string SigningName => Metadata.SigningName;
+    public string EndpointPrefix => Metadata.EndpointPrefix;
+    public bool AwsQueryCompatible => Metadata.AwsQueryCompatible;
+
+    /// <summary>Operations in enum order (by name, ordinal).</summary>
+    public IReadOnlyList<OperationInfo> Operations { get; }
+
+    /// <summary>Every error shape of the model.</summary>
+    public IReadOnlyList<ShapeInfo> Errors { get; }
 
     public OperationInfo? FindOperation(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>The model's error shape with this code (its <c>error.code</c>, else its name).</summary>
+    public ShapeInfo? FindError(string code) => _errorsByCode.GetValueOrDefault(code);
+
+    public override string ToString() => ServiceId;
+}
+
+/// <summary>
+/// A service's one dispatch, addressed by operation descriptor: what the gateway calls after it has
+/// found the operation by name in <see cref="ServiceInfo"/>. Implemented by every generated
+/// <c>&lt;Prefix&gt;ServiceBase&lt;TContext&gt;</c>.
+/// </summary>
+public interface IServiceDispatcher<in TContext>
+{
+    ServiceInfo Service { get; }
+
+    /// <summary>Runs the operation's handler with its parsed input (null for operations without input); returns its output or null.</summary>
+    Task<object?> DispatchAsync(OperationInfo operation, TContext context, object? request);
 }
