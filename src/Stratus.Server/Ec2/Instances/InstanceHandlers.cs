@@ -7,10 +7,9 @@ using Stratus.Domain.Quotas;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
+using Stratus.Server.Gateway;
 using Stratus.Server.Instances;
 using DomainTag = Stratus.Domain.Resources.Tag;
-
-using Stratus.Server.Gateway;
 
 namespace Stratus.Server.Ec2;
 

@@ -4,10 +4,9 @@ using Stratus.Domain.Quotas;
 using Stratus.Domain.Regions;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
+using Stratus.Server.Gateway;
 using AvailabilityZone = Stratus.Ec2.Model.AvailabilityZone;
 using Region = Stratus.Ec2.Model.Region;
-
-using Stratus.Server.Gateway;
 
 namespace Stratus.Server.Ec2;
 
