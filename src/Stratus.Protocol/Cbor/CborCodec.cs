@@ -34,7 +34,7 @@ public sealed class CborCodec : IProtocolCodec
             rules.CheckRequired(input, empty, null);
             return empty;
         }
-        var reader = new CborReader(body, CborConformanceMode.Lax);
+        var reader = new CborReader(body, CborConformanceMode.Strict); // Strict: text must be valid UTF-8, map keys unique
         try
         {
             var value = ReadStructure(rules, input, reader, null);

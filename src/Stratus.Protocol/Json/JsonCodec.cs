@@ -62,7 +62,15 @@ public sealed class JsonCodec : IProtocolCodec
             {
                 throw InputRules.Serialization("The request body must be a JSON object.");
             }
-            return ReadStructure(rules, input, doc.RootElement, null);
+            try
+            {
+                return ReadStructure(rules, input, doc.RootElement, null);
+            }
+            catch (InvalidOperationException)
+            {
+                // A property name escaping an unpaired surrogate.
+                throw InputRules.Serialization("The request body contains a name that is not valid UTF-16.");
+            }
         }
     }
 
@@ -138,7 +146,7 @@ public sealed class JsonCodec : IProtocolCodec
         switch (shape.Kind)
         {
             case ShapeKind.String:
-                return e.ValueKind == JsonValueKind.String ? rules.CheckString(shape, e.GetString()!, path) : throw WrongType(shape, path);
+                return e.ValueKind == JsonValueKind.String ? rules.CheckString(shape, Text(rules, e, path), path) : throw WrongType(shape, path);
             case ShapeKind.Integer:
                 return e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var i) ? rules.CheckRange(shape, i, path) : throw WrongType(shape, path);
             case ShapeKind.Long:
@@ -172,6 +180,19 @@ public sealed class JsonCodec : IProtocolCodec
                 throw WrongType(shape, path);
             default:
                 throw new InvalidOperationException($"{shape} is not a scalar ({member})");
+        }
+    }
+
+    /// <summary>A JSON string; one escaping an unpaired surrogate (<c>"\ud800"</c>) is refused like any character XML cannot carry.</summary>
+    private static string Text(InputRules rules, JsonElement e, string path)
+    {
+        try
+        {
+            return e.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw rules.CharacterError(path);
         }
     }
 

@@ -9,33 +9,25 @@ namespace Stratus.Server.Ec2;
 /// <summary>
 /// The EC2 handlers. Each area (regions, VPC, tags, ...) is a partial file of this class that
 /// overrides the generated virtual method of every operation it implements; the generated
-/// <see cref="Ec2ServiceBase{TContext}.DispatchAsync(Ec2Action, TContext, object)"/> is the one dispatch. Handlers translate
+/// <see cref="Ec2ServiceBase{TContext}.DispatchAsync(OperationInfo, TContext, object?)"/> is the one dispatch. Handlers translate
 /// between the wire shapes and the domain; state lives in the store. As a gateway service, EC2
 /// provisions the caller's default VPC in the region before any handler runs.
 /// </summary>
 internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycle lifecycle, DefaultVpcProvisioner defaultVpcs)
     : Ec2ServiceBase<RequestContext>, IAwsService
 {
-    private static readonly Dictionary<OperationInfo, Ec2Action> Actions =
-        Enum.GetValues<Ec2Action>().ToDictionary(a => Ec2Shapes.Service.Operations[(int)a]);
-
     private readonly ServerOptions _options = options;
     private readonly InstanceLifecycle _lifecycle = lifecycle;
-
-    /// <summary>EC2 on the wire: signing name <c>ec2</c>, the <c>ec2</c> protocol, API version 2016-11-15.</summary>
-    public static AwsServiceEndpoint WireEndpoint { get; } = new("ec2", Ec2Shapes.Service.ApiVersion, ["ec2"]);
 
     /// <summary>The operations this class overrides, i.e. implements.</summary>
     public static IReadOnlySet<string> ImplementedOperations { get; } = AwsServiceRegistration.OverriddenOperations(typeof(Ec2Service));
 
     ServiceInfo IAwsService.Model => Ec2Shapes.Service;
 
-    AwsServiceEndpoint IAwsService.Endpoint => WireEndpoint;
-
     IReadOnlySet<string> IAwsService.ImplementedOperations => ImplementedOperations;
 
     Task<object?> IAwsService.DispatchAsync(RequestContext context, object input) =>
-        DispatchAsync(Actions[context.Operation], context, input);
+        DispatchAsync(context.Operation, context, input);
 
     ValueTask IAwsService.BeforeHandlerAsync(RequestContext context) =>
         new(defaultVpcs.EnsureAsync(context.Scope, context.Cancellation));

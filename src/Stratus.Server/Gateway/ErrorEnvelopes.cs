@@ -40,7 +40,7 @@ internal static class ErrorEnvelopes
                 headers = [new("Smithy-Protocol", "rpc-v2-cbor")];
                 break;
             default:
-                contentType = Ec2CodecAdapter.ContentType;
+                contentType = "text/xml;charset=UTF-8";
                 body = Encoding.UTF8.GetBytes(Ec2ProtocolSerializer.SerializeError(error.Code, error.Message, requestId));
                 break;
         }

@@ -115,23 +115,19 @@ internal sealed class GatewayWarmUp(
     /// <summary>The health document: readiness, version, and each service's state.</summary>
     public async Task WriteHealthAsync(HttpContext http)
     {
-        var registered = services.ToDictionary(s => s.Endpoint.SigningName, StringComparer.Ordinal);
         var document = new Dictionary<string, object>
         {
             ["status"] = _ready ? "ready" : "starting",
             ["version"] = Version,
-            ["services"] = router.Services.OrderBy(s => s.SigningName, StringComparer.Ordinal).ToDictionary(s => s.SigningName, object (s) =>
-            {
-                var service = registered.GetValueOrDefault(s.SigningName);
-                return new Dictionary<string, object>
+            ["services"] = router.AllServices.OrderBy(s => s.Endpoint.SigningName, StringComparer.Ordinal).ToDictionary(s => s.Endpoint.SigningName, object (s) =>
+                new Dictionary<string, object>
                 {
-                    ["state"] = service is null || service.ImplementedOperations.Count == 0 ? "not-implemented" : _ready ? "ready" : "starting",
-                    ["apiVersion"] = s.ApiVersion,
-                    ["protocols"] = s.Protocols,
-                    ["operations"] = service?.Model.Operations.Count ?? 0,
-                    ["implemented"] = service?.ImplementedOperations.Count ?? 0,
-                };
-            }),
+                    ["state"] = s.ImplementedOperations.Count == 0 ? "not-implemented" : _ready ? "ready" : "starting",
+                    ["apiVersion"] = s.Endpoint.ApiVersion,
+                    ["protocols"] = s.Endpoint.Protocols,
+                    ["operations"] = s.Model.Operations.Count,
+                    ["implemented"] = s.ImplementedOperations.Count,
+                }),
         };
         http.Response.StatusCode = _ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
         http.Response.ContentType = "application/json";

@@ -20,6 +20,10 @@ public sealed record AwsServiceEndpoint(
     string? JsonVersion = null,
     string? ServiceShapeName = null)
 {
+    /// <summary>The endpoint a model's metadata describes (its target prefix is also the RPC v2 CBOR service shape).</summary>
+    public static AwsServiceEndpoint From(ServiceInfo model) =>
+        new(model.SigningName, model.ApiVersion, model.Protocols, model.TargetPrefix, model.JsonVersion, model.TargetPrefix);
+
     /// <summary>The protocol of form (<c>Action=...</c>) requests: <c>ec2</c> or <c>query</c>, when the service speaks one.</summary>
     public string? FormProtocol => Protocols.FirstOrDefault(p => p is "ec2" or "query");
 
@@ -36,7 +40,8 @@ public interface IAwsService
 {
     ServiceInfo Model { get; }
 
-    AwsServiceEndpoint Endpoint { get; }
+    /// <summary>How clients address the service; by default what its model's metadata says.</summary>
+    AwsServiceEndpoint Endpoint => AwsServiceEndpoint.From(Model);
 
     /// <summary>Operation names that have a handler; the rest answer a not-implemented error.</summary>
     IReadOnlySet<string> ImplementedOperations { get; }

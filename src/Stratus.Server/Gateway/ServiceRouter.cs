@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http;
+using Stratus.Core;
+using Stratus.Protocol.Model;
 
 namespace Stratus.Server.Gateway;
 
@@ -21,25 +23,30 @@ internal sealed class ServiceRouter
     private readonly Dictionary<string, Entry> _byTargetPrefix = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Entry> _byServiceShape = new(StringComparer.Ordinal);
     private readonly Entry _default;
+    private readonly List<IAwsService> _registered = [];
 
     public ServiceRouter(IEnumerable<IAwsService> services)
     {
         foreach (var service in services)
         {
             Add(new Entry(service.Endpoint, service), replace: true);
+            _registered.Add(service);
         }
-        foreach (var known in KnownServices.All)
+        foreach (var model in KnownServices.Models)
         {
-            Add(new Entry(known, null), replace: false);
+            if (!_bySigningName.ContainsKey(model.SigningName))
+            {
+                var service = new ModelOnlyService(model);
+                Add(new Entry(AwsServiceEndpoint.From(model), service), replace: false);
+            }
         }
-        _default = _bySigningName.GetValueOrDefault("ec2") ?? new Entry(KnownServices.Ec2, null);
-        Services = [.. _bySigningName.Values.Select(e => e.Endpoint).Distinct()];
+        _default = _bySigningName["ec2"];
     }
 
-    /// <summary>Every service endpoint the gateway answers for (registered or not).</summary>
-    public IReadOnlyList<AwsServiceEndpoint> Services { get; }
-
     public IEnumerable<string> SigningNames => _bySigningName.Keys;
+
+    /// <summary>Every service the gateway routes to: the registered ones, then the models without handlers.</summary>
+    public IReadOnlyList<IAwsService> AllServices => [.. _bySigningName.Values.Select(e => e.Service!).Distinct()];
 
     public IAwsService? FindBySigningName(string signingName) => _bySigningName.GetValueOrDefault(signingName)?.Service;
 
@@ -116,22 +123,32 @@ internal sealed class ServiceRouter
 }
 
 /// <summary>
-/// The AWS services the gateway knows how clients address, whether or not handlers are
-/// registered for them: a request to one without handlers gets a not-implemented error in its
-/// own protocol.
+/// The AWS service models Stratus carries. A model without a registered <see cref="IAwsService"/>
+/// is still routed: its operations answer a not-implemented error in the service's own protocol,
+/// names it does not have an unknown-operation error.
 /// </summary>
 internal static class KnownServices
 {
-    public static AwsServiceEndpoint Ec2 { get; } = new("ec2", "2016-11-15", ["ec2"]);
-
-    public static IReadOnlyList<AwsServiceEndpoint> All { get; } =
+    public static IReadOnlyList<ServiceInfo> Models { get; } =
     [
-        Ec2,
-        new("sts", "2011-06-15", ["query"]),
-        new("iam", "2010-05-08", ["query"]),
-        new("autoscaling", "2011-01-01", ["query"]),
-        new("elasticloadbalancing", "2015-12-01", ["query"]),
-        new("monitoring", "2010-08-01", ["smithy-rpc-v2-cbor", "json", "query"], "GraniteServiceVersion20100801", "1.0", "GraniteServiceVersion20100801"),
-        new("servicequotas", "2019-06-24", ["json"], "ServiceQuotasV20190624", "1.1"),
+        Stratus.Ec2.Model.Ec2Shapes.Service,
+        Stratus.Services.Model.Sts.StsShapes.Service,
+        Stratus.Services.Model.Iam.IamShapes.Service,
+        Stratus.Services.Model.AutoScaling.AutoScalingShapes.Service,
+        Stratus.Services.Model.ElasticLoadBalancingV2.ElasticLoadBalancingV2Shapes.Service,
+        Stratus.Services.Model.CloudWatch.CloudWatchShapes.Service,
+        Stratus.Services.Model.ServiceQuotas.ServiceQuotasShapes.Service,
     ];
+}
+
+/// <summary>A service the gateway knows by its model only: every operation answers not implemented.</summary>
+internal sealed class ModelOnlyService(ServiceInfo model) : IAwsService
+{
+    private static readonly IReadOnlySet<string> None = new HashSet<string>();
+
+    public ServiceInfo Model => model;
+
+    public IReadOnlySet<string> ImplementedOperations => None;
+
+    public Task<object?> DispatchAsync(RequestContext context, object input) => throw AwsErrors.NotImplemented(context.Operation.Name);
 }

@@ -97,9 +97,10 @@ public static class StratusHost
         // The gateway: one entry point, the codecs by protocol, and one line per service.
         services.AddSingleton<ServiceRouter>();
         services.AddSingleton<GatewayEndpoint>();
-        services.AddSingleton<IProtocolCodec, Ec2CodecAdapter>();
-        services.AddSingleton<IProtocolCodec>(Stratus.Protocol.Query.QueryCodec.Instance);
-        services.AddSingleton<IProtocolCodec>(Stratus.Protocol.Json.JsonCodec.Instance);
+        foreach (var codec in ProtocolCodecs.All)
+        {
+            services.AddSingleton(codec);
+        }
         services.AddSingleton<GatewayWarmUp>();
         services.AddSingleton<AccountReset>();
         services.AddAwsService<Ec2Service>();
