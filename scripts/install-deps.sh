@@ -51,7 +51,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if [ "$runtime_only" -eq 0 ] && [ ! -d tests/roundtrip/js/node_modules ] && [ -f tests/roundtrip/js/package-lock.json ]; then
+# (again when package-lock.json is newer than the installed tree, e.g. after new clients were added)
+if [ "$runtime_only" -eq 0 ] && [ -f tests/roundtrip/js/package-lock.json ] \
+  && { [ ! -f tests/roundtrip/js/node_modules/.package-lock.json ] || [ tests/roundtrip/js/package-lock.json -nt tests/roundtrip/js/node_modules/.package-lock.json ]; }; then
   echo "installing the AWS SDK for JavaScript (npm ci)"
   npm ci --prefix tests/roundtrip/js --no-audit --no-fund --loglevel=error
 fi

@@ -9,9 +9,9 @@ using Stratus.Services.Model.AutoScaling;
 using Stratus.Services.Model.CloudWatch;
 using Stratus.Services.Model.ElasticLoadBalancingV2;
 using Stratus.Services.Model.Iam;
-using ServiceQuotasShapes = Stratus.Services.Model.ServiceQuotas.ServiceQuotasShapes;
 using Stratus.Services.Model.Sts;
 using Xunit;
+using ServiceQuotasShapes = Stratus.Services.Model.ServiceQuotas.ServiceQuotasShapes;
 
 namespace Stratus.Services.Model.Tests;
 

@@ -85,50 +85,50 @@ public sealed class CborCodec : IProtocolCodec
             case ShapeKind.Structure:
                 return ReadStructure(rules, shape, r, path);
             case ShapeKind.List:
-            {
-                if (r.PeekState() != CborReaderState.StartArray)
                 {
-                    throw WrongType(shape, path);
-                }
-                var list = shape.CreateList();
-                r.ReadStartArray();
-                var i = 0;
-                while (r.PeekState() != CborReaderState.EndArray)
-                {
-                    i++;
-                    if (r.PeekState() is CborReaderState.Null or CborReaderState.SimpleValue)
+                    if (r.PeekState() != CborReaderState.StartArray)
                     {
-                        r.SkipValue();
-                        continue;
+                        throw WrongType(shape, path);
                     }
-                    list.Add(ReadValue(rules, shape.Element, r, $"{path}.{i}.member"));
+                    var list = shape.CreateList();
+                    r.ReadStartArray();
+                    var i = 0;
+                    while (r.PeekState() != CborReaderState.EndArray)
+                    {
+                        i++;
+                        if (r.PeekState() is CborReaderState.Null or CborReaderState.SimpleValue)
+                        {
+                            r.SkipValue();
+                            continue;
+                        }
+                        list.Add(ReadValue(rules, shape.Element, r, $"{path}.{i}.member"));
+                    }
+                    r.ReadEndArray();
+                    rules.CheckLength(shape, list.Count, path);
+                    return list;
                 }
-                r.ReadEndArray();
-                rules.CheckLength(shape, list.Count, path);
-                return list;
-            }
             case ShapeKind.Map:
-            {
-                if (r.PeekState() != CborReaderState.StartMap)
                 {
-                    throw WrongType(shape, path);
-                }
-                var map = shape.CreateMap();
-                r.ReadStartMap();
-                while (r.PeekState() != CborReaderState.EndMap)
-                {
-                    var key = rules.CheckString(shape.Key, r.ReadTextString(), $"{path}.key");
-                    if (r.PeekState() is CborReaderState.Null or CborReaderState.SimpleValue)
+                    if (r.PeekState() != CborReaderState.StartMap)
                     {
-                        r.SkipValue();
-                        continue;
+                        throw WrongType(shape, path);
                     }
-                    map[key] = ReadValue(rules, shape.Value, r, $"{path}.{key}.value");
+                    var map = shape.CreateMap();
+                    r.ReadStartMap();
+                    while (r.PeekState() != CborReaderState.EndMap)
+                    {
+                        var key = rules.CheckString(shape.Key, r.ReadTextString(), $"{path}.key");
+                        if (r.PeekState() is CborReaderState.Null or CborReaderState.SimpleValue)
+                        {
+                            r.SkipValue();
+                            continue;
+                        }
+                        map[key] = ReadValue(rules, shape.Value, r, $"{path}.{key}.value");
+                    }
+                    r.ReadEndMap();
+                    rules.CheckLength(shape, map.Count, path);
+                    return map;
                 }
-                r.ReadEndMap();
-                rules.CheckLength(shape, map.Count, path);
-                return map;
-            }
             case ShapeKind.String:
                 return r.PeekState() == CborReaderState.TextString ? rules.CheckString(shape, r.ReadTextString(), path) : throw WrongType(shape, path);
             case ShapeKind.Integer:
@@ -142,17 +142,17 @@ public sealed class CborCodec : IProtocolCodec
             case ShapeKind.Boolean:
                 return r.PeekState() == CborReaderState.Boolean ? r.ReadBoolean() : throw WrongType(shape, path);
             case ShapeKind.Timestamp:
-            {
-                if (r.PeekState() == CborReaderState.Tag)
                 {
-                    if (r.ReadTag() != CborTag.UnixTimeSeconds)
+                    if (r.PeekState() == CborReaderState.Tag)
                     {
-                        throw WrongType(shape, path);
+                        if (r.ReadTag() != CborTag.UnixTimeSeconds)
+                        {
+                            throw WrongType(shape, path);
+                        }
                     }
+                    var seconds = ReadDouble(shape, r, path);
+                    return seconds is > -62135596800 and < 253402300799 ? JsonCodec.FromEpochSeconds(seconds) : throw WrongType(shape, path);
                 }
-                var seconds = ReadDouble(shape, r, path);
-                return seconds is > -62135596800 and < 253402300799 ? JsonCodec.FromEpochSeconds(seconds) : throw WrongType(shape, path);
-            }
             case ShapeKind.Blob:
                 return r.PeekState() == CborReaderState.ByteString ? r.ReadByteString() : throw WrongType(shape, path);
             default:
@@ -249,46 +249,46 @@ public sealed class CborCodec : IProtocolCodec
                 WriteStructure(w, shape, value);
                 break;
             case ShapeKind.List:
-            {
-                var items = (IList)value;
-                w.WriteStartArray(items.Count);
-                foreach (var item in items)
                 {
-                    if (item is null)
+                    var items = (IList)value;
+                    w.WriteStartArray(items.Count);
+                    foreach (var item in items)
                     {
-                        w.WriteNull();
+                        if (item is null)
+                        {
+                            w.WriteNull();
+                        }
+                        else
+                        {
+                            WriteValue(w, shape.Element, item);
+                        }
                     }
-                    else
-                    {
-                        WriteValue(w, shape.Element, item);
-                    }
+                    w.WriteEndArray();
+                    break;
                 }
-                w.WriteEndArray();
-                break;
-            }
             case ShapeKind.Map:
-            {
-                var map = (IDictionary)value;
-                var count = 0;
-                foreach (DictionaryEntry entry in map)
                 {
-                    if (entry.Value is not null)
+                    var map = (IDictionary)value;
+                    var count = 0;
+                    foreach (DictionaryEntry entry in map)
                     {
-                        count++;
+                        if (entry.Value is not null)
+                        {
+                            count++;
+                        }
                     }
-                }
-                w.WriteStartMap(count);
-                foreach (DictionaryEntry entry in map)
-                {
-                    if (entry.Value is not null)
+                    w.WriteStartMap(count);
+                    foreach (DictionaryEntry entry in map)
                     {
-                        w.WriteTextString(Text((string)entry.Key));
-                        WriteValue(w, shape.Value, entry.Value);
+                        if (entry.Value is not null)
+                        {
+                            w.WriteTextString(Text((string)entry.Key));
+                            WriteValue(w, shape.Value, entry.Value);
+                        }
                     }
+                    w.WriteEndMap();
+                    break;
                 }
-                w.WriteEndMap();
-                break;
-            }
             case ShapeKind.String:
                 w.WriteTextString(Text((string)value));
                 break;

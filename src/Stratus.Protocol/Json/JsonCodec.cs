@@ -100,42 +100,42 @@ public sealed class JsonCodec : IProtocolCodec
             case ShapeKind.Structure:
                 return ReadStructure(rules, shape, element, path);
             case ShapeKind.List:
-            {
-                if (element.ValueKind != JsonValueKind.Array)
                 {
-                    throw WrongType(shape, path);
-                }
-                var list = shape.CreateList();
-                var i = 0;
-                foreach (var item in element.EnumerateArray())
-                {
-                    i++;
-                    if (item.ValueKind != JsonValueKind.Null)
+                    if (element.ValueKind != JsonValueKind.Array)
                     {
-                        list.Add(ReadValue(rules, null, shape.Element, item, $"{path}.{i}.member"));
+                        throw WrongType(shape, path);
                     }
+                    var list = shape.CreateList();
+                    var i = 0;
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        i++;
+                        if (item.ValueKind != JsonValueKind.Null)
+                        {
+                            list.Add(ReadValue(rules, null, shape.Element, item, $"{path}.{i}.member"));
+                        }
+                    }
+                    rules.CheckLength(shape, list.Count, path);
+                    return list;
                 }
-                rules.CheckLength(shape, list.Count, path);
-                return list;
-            }
             case ShapeKind.Map:
-            {
-                if (element.ValueKind != JsonValueKind.Object)
                 {
-                    throw WrongType(shape, path);
-                }
-                var map = shape.CreateMap();
-                foreach (var property in element.EnumerateObject())
-                {
-                    var key = rules.CheckString(shape.Key, property.Name, $"{path}.key");
-                    if (property.Value.ValueKind != JsonValueKind.Null)
+                    if (element.ValueKind != JsonValueKind.Object)
                     {
-                        map[key] = ReadValue(rules, null, shape.Value, property.Value, $"{path}.{key}.value");
+                        throw WrongType(shape, path);
                     }
+                    var map = shape.CreateMap();
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        var key = rules.CheckString(shape.Key, property.Name, $"{path}.key");
+                        if (property.Value.ValueKind != JsonValueKind.Null)
+                        {
+                            map[key] = ReadValue(rules, null, shape.Value, property.Value, $"{path}.{key}.value");
+                        }
+                    }
+                    rules.CheckLength(shape, map.Count, path);
+                    return map;
                 }
-                rules.CheckLength(shape, map.Count, path);
-                return map;
-            }
             default:
                 return ReadScalar(rules, member, shape, element, path);
         }

@@ -75,39 +75,39 @@ public sealed class QueryCodec : IProtocolCodec
             case ShapeKind.Structure:
                 return ReadStructure(rules, shape, node, path, errorPath);
             case ShapeKind.List:
-            {
-                var list = shape.CreateList();
-                var flattened = member?.Flattened ?? shape.Flattened;
-                var items = flattened ? node : node.Child(shape.ElementXmlName);
-                foreach (var (index, child) in items?.Indexed() ?? [])
                 {
-                    var itemPath = flattened ? $"{path}.{index}" : $"{path}.{shape.ElementXmlName}.{index}";
-                    list.Add(ReadValue(rules, null, shape.Element, child, itemPath, $"{errorPath}.{index}.member"));
-                }
-                rules.CheckLength(shape, list.Count, errorPath);
-                return list;
-            }
-            case ShapeKind.Map:
-            {
-                var map = shape.CreateMap();
-                var flattened = member?.Flattened ?? shape.Flattened;
-                var entries = flattened ? node : node.Child("entry");
-                foreach (var (index, entry) in entries?.Indexed() ?? [])
-                {
-                    var entryPath = flattened ? $"{path}.{index}" : $"{path}.entry.{index}";
-                    if (entry.Child(shape.KeyXmlName) is not { } keyNode)
+                    var list = shape.CreateList();
+                    var flattened = member?.Flattened ?? shape.Flattened;
+                    var items = flattened ? node : node.Child(shape.ElementXmlName);
+                    foreach (var (index, child) in items?.Indexed() ?? [])
                     {
-                        throw rules.Missing($"{entryPath}.{shape.KeyXmlName}");
+                        var itemPath = flattened ? $"{path}.{index}" : $"{path}.{shape.ElementXmlName}.{index}";
+                        list.Add(ReadValue(rules, null, shape.Element, child, itemPath, $"{errorPath}.{index}.member"));
                     }
-                    var key = (string)ReadScalar(rules, shape.Key, keyNode.Value ?? "", $"{errorPath}.{index}.key")!;
-                    var value = entry.Child(shape.ValueXmlName) is { } valueNode
-                        ? ReadValue(rules, null, shape.Value, valueNode, $"{entryPath}.{shape.ValueXmlName}", $"{errorPath}.{index}.value")
-                        : null;
-                    map[key] = value;
+                    rules.CheckLength(shape, list.Count, errorPath);
+                    return list;
                 }
-                rules.CheckLength(shape, map.Count, errorPath);
-                return map;
-            }
+            case ShapeKind.Map:
+                {
+                    var map = shape.CreateMap();
+                    var flattened = member?.Flattened ?? shape.Flattened;
+                    var entries = flattened ? node : node.Child("entry");
+                    foreach (var (index, entry) in entries?.Indexed() ?? [])
+                    {
+                        var entryPath = flattened ? $"{path}.{index}" : $"{path}.entry.{index}";
+                        if (entry.Child(shape.KeyXmlName) is not { } keyNode)
+                        {
+                            throw rules.Missing($"{entryPath}.{shape.KeyXmlName}");
+                        }
+                        var key = (string)ReadScalar(rules, shape.Key, keyNode.Value ?? "", $"{errorPath}.{index}.key")!;
+                        var value = entry.Child(shape.ValueXmlName) is { } valueNode
+                            ? ReadValue(rules, null, shape.Value, valueNode, $"{entryPath}.{shape.ValueXmlName}", $"{errorPath}.{index}.value")
+                            : null;
+                        map[key] = value;
+                    }
+                    rules.CheckLength(shape, map.Count, errorPath);
+                    return map;
+                }
             default:
                 return ReadScalar(rules, shape, node.Value ?? "", errorPath);
         }
@@ -229,59 +229,59 @@ public sealed class QueryCodec : IProtocolCodec
                 sb.Append("</").Append(name).Append('>');
                 break;
             case ShapeKind.List:
-            {
-                var items = (IList)value;
-                if (flattened)
                 {
+                    var items = (IList)value;
+                    if (flattened)
+                    {
+                        foreach (var item in items)
+                        {
+                            if (item is not null)
+                            {
+                                AppendValue(sb, name, shape.Element, item, false);
+                            }
+                        }
+                        break;
+                    }
+                    if (items.Count == 0)
+                    {
+                        sb.Append('<').Append(name).Append("/>");
+                        break;
+                    }
+                    sb.Append('<').Append(name).Append('>');
                     foreach (var item in items)
                     {
                         if (item is not null)
                         {
-                            AppendValue(sb, name, shape.Element, item, false);
+                            AppendValue(sb, shape.ElementXmlName, shape.Element, item, false);
                         }
                     }
-                    break;
-                }
-                if (items.Count == 0)
-                {
-                    sb.Append('<').Append(name).Append("/>");
-                    break;
-                }
-                sb.Append('<').Append(name).Append('>');
-                foreach (var item in items)
-                {
-                    if (item is not null)
-                    {
-                        AppendValue(sb, shape.ElementXmlName, shape.Element, item, false);
-                    }
-                }
-                sb.Append("</").Append(name).Append('>');
-                break;
-            }
-            case ShapeKind.Map:
-            {
-                var map = (IDictionary)value;
-                if (!flattened)
-                {
-                    sb.Append('<').Append(name).Append('>');
-                }
-                foreach (DictionaryEntry entry in map)
-                {
-                    if (entry.Value is null)
-                    {
-                        continue;
-                    }
-                    sb.Append('<').Append(flattened ? name : "entry").Append('>');
-                    AppendValue(sb, shape.KeyXmlName, shape.Key, entry.Key, false);
-                    AppendValue(sb, shape.ValueXmlName, shape.Value, entry.Value, false);
-                    sb.Append("</").Append(flattened ? name : "entry").Append('>');
-                }
-                if (!flattened)
-                {
                     sb.Append("</").Append(name).Append('>');
+                    break;
                 }
-                break;
-            }
+            case ShapeKind.Map:
+                {
+                    var map = (IDictionary)value;
+                    if (!flattened)
+                    {
+                        sb.Append('<').Append(name).Append('>');
+                    }
+                    foreach (DictionaryEntry entry in map)
+                    {
+                        if (entry.Value is null)
+                        {
+                            continue;
+                        }
+                        sb.Append('<').Append(flattened ? name : "entry").Append('>');
+                        AppendValue(sb, shape.KeyXmlName, shape.Key, entry.Key, false);
+                        AppendValue(sb, shape.ValueXmlName, shape.Value, entry.Value, false);
+                        sb.Append("</").Append(flattened ? name : "entry").Append('>');
+                    }
+                    if (!flattened)
+                    {
+                        sb.Append("</").Append(name).Append('>');
+                    }
+                    break;
+                }
             default:
                 sb.Append('<').Append(name).Append('>');
                 XmlText.AppendEscaped(sb, FormatScalar(shape, value));

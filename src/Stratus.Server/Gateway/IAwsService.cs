@@ -1,8 +1,8 @@
 using System.Reflection;
-using MemberInfo = Stratus.Protocol.Model.MemberInfo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Stratus.Protocol.Model;
+using MemberInfo = Stratus.Protocol.Model.MemberInfo;
 
 namespace Stratus.Server.Gateway;
 

@@ -130,15 +130,7 @@ internal sealed class ServiceRouter
 internal static class KnownServices
 {
     public static IReadOnlyList<ServiceInfo> Models { get; } =
-    [
-        Stratus.Ec2.Model.Ec2Shapes.Service,
-        Stratus.Services.Model.Sts.StsShapes.Service,
-        Stratus.Services.Model.Iam.IamShapes.Service,
-        Stratus.Services.Model.AutoScaling.AutoScalingShapes.Service,
-        Stratus.Services.Model.ElasticLoadBalancingV2.ElasticLoadBalancingV2Shapes.Service,
-        Stratus.Services.Model.CloudWatch.CloudWatchShapes.Service,
-        Stratus.Services.Model.ServiceQuotas.ServiceQuotasShapes.Service,
-    ];
+        [Stratus.Ec2.Model.Ec2Shapes.Service, .. Stratus.Services.Model.ServiceModels.All];
 }
 
 /// <summary>A service the gateway knows by its model only: every operation answers not implemented.</summary>

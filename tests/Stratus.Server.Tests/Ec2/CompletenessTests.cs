@@ -1,6 +1,6 @@
 using System.Text;
-using Stratus.Ec2.Model;
 using Microsoft.Extensions.DependencyInjection;
+using Stratus.Ec2.Model;
 using Stratus.Runtime;
 using Stratus.Server.Ec2;
 using Stratus.Server.Gateway;

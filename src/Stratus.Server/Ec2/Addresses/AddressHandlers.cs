@@ -5,10 +5,8 @@ using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
-
-using Stratus.Server.Instances;
-
 using Stratus.Server.Gateway;
+using Stratus.Server.Instances;
 
 namespace Stratus.Server.Ec2;
 

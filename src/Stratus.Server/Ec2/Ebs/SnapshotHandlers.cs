@@ -5,10 +5,9 @@ using Stratus.Domain.Filtering;
 using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
 using Stratus.Protocol;
+using Stratus.Server.Gateway;
 using DomainTag = Stratus.Domain.Resources.Tag;
 using Zone = Stratus.Domain.Regions.AvailabilityZone;
-
-using Stratus.Server.Gateway;
 
 namespace Stratus.Server.Ec2;
 

@@ -5,10 +5,9 @@ using Stratus.Domain.Instances;
 using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
+using Stratus.Server.Gateway;
 using Stratus.Server.Instances;
 using DomainTag = Stratus.Domain.Resources.Tag;
-
-using Stratus.Server.Gateway;
 
 namespace Stratus.Server.Ec2;
 

@@ -3,9 +3,8 @@ using Stratus.Domain.Compute.InstanceTypes;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.Regions;
 using Stratus.Ec2.Model;
-using TypeInfo = Stratus.Domain.Compute.InstanceTypes.InstanceTypeInfo;
-
 using Stratus.Server.Gateway;
+using TypeInfo = Stratus.Domain.Compute.InstanceTypes.InstanceTypeInfo;
 
 namespace Stratus.Server.Ec2;
 

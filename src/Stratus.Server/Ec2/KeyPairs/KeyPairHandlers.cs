@@ -3,9 +3,8 @@ using Stratus.Domain.Filtering;
 using Stratus.Domain.KeyPairs;
 using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
-using DomainKeyPairs = Stratus.Domain.KeyPairs.KeyPairs;
-
 using Stratus.Server.Gateway;
+using DomainKeyPairs = Stratus.Domain.KeyPairs.KeyPairs;
 
 namespace Stratus.Server.Ec2;
 

@@ -7,9 +7,8 @@ using Stratus.Domain.LaunchTemplates;
 using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
 using Stratus.Protocol;
-using DomainLaunchTemplates = Stratus.Domain.LaunchTemplates.LaunchTemplates;
-
 using Stratus.Server.Gateway;
+using DomainLaunchTemplates = Stratus.Domain.LaunchTemplates.LaunchTemplates;
 
 namespace Stratus.Server.Ec2;
 

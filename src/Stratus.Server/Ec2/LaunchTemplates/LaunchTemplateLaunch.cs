@@ -3,10 +3,9 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Stratus.Ec2.Model;
+using Stratus.Server.Gateway;
 using DomainLaunchTemplates = Stratus.Domain.LaunchTemplates.LaunchTemplates;
 using DomainTag = Stratus.Domain.Resources.Tag;
-
-using Stratus.Server.Gateway;
 
 namespace Stratus.Server.Ec2;
 

@@ -5,9 +5,8 @@ using Stratus.Domain.Filtering;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Ec2.Model;
-using DomainTag = Stratus.Domain.Resources.Tag;
-
 using Stratus.Server.Gateway;
+using DomainTag = Stratus.Domain.Resources.Tag;
 
 namespace Stratus.Server.Ec2;
 
