@@ -13,15 +13,10 @@ namespace Stratus.Server.Iam;
 /// </summary>
 internal sealed class IamService : IamServiceBase<RequestContext>, IAwsService
 {
-    /// <summary>IAM on the wire: signing name <c>iam</c>, the query protocol, API version 2010-05-08.</summary>
-    public static AwsServiceEndpoint WireEndpoint { get; } = new("iam", IamShapes.Service.ApiVersion, ["query"]);
-
     /// <summary>The operations this class implements.</summary>
     public static IReadOnlySet<string> ImplementedOperations { get; } = AwsServiceRegistration.OverriddenOperations(typeof(IamService));
 
     ServiceInfo IAwsService.Model => IamShapes.Service;
-
-    AwsServiceEndpoint IAwsService.Endpoint => WireEndpoint;
 
     IReadOnlySet<string> IAwsService.ImplementedOperations => ImplementedOperations;
 

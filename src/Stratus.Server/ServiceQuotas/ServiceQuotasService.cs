@@ -14,15 +14,10 @@ namespace Stratus.Server.ServiceQuotas;
 /// </summary>
 internal sealed class ServiceQuotasService : ServiceQuotasServiceBase<RequestContext>, IAwsService
 {
-    /// <summary>Service Quotas on the wire: signing name <c>servicequotas</c>, AWS JSON 1.1 with target prefix <c>ServiceQuotasV20190624</c>.</summary>
-    public static AwsServiceEndpoint WireEndpoint { get; } = new("servicequotas", ServiceQuotasShapes.Service.ApiVersion, ["json"], "ServiceQuotasV20190624", "1.1");
-
     /// <summary>The operations this class implements.</summary>
     public static IReadOnlySet<string> ImplementedOperations { get; } = AwsServiceRegistration.OverriddenOperations(typeof(ServiceQuotasService));
 
     Stratus.Protocol.Model.ServiceInfo IAwsService.Model => ServiceQuotasShapes.Service;
-
-    AwsServiceEndpoint IAwsService.Endpoint => WireEndpoint;
 
     IReadOnlySet<string> IAwsService.ImplementedOperations => ImplementedOperations;
 

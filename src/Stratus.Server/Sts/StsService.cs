@@ -13,15 +13,10 @@ namespace Stratus.Server.Sts;
 /// </summary>
 internal sealed class StsService(SessionCredentialIssuer issuer) : StsServiceBase<RequestContext>, IAwsService
 {
-    /// <summary>STS on the wire: signing name <c>sts</c>, the query protocol, API version 2011-06-15.</summary>
-    public static AwsServiceEndpoint WireEndpoint { get; } = new("sts", StsShapes.Service.ApiVersion, ["query"]);
-
     /// <summary>The operations this class implements.</summary>
     public static IReadOnlySet<string> ImplementedOperations { get; } = AwsServiceRegistration.OverriddenOperations(typeof(StsService));
 
     ServiceInfo IAwsService.Model => StsShapes.Service;
-
-    AwsServiceEndpoint IAwsService.Endpoint => WireEndpoint;
 
     IReadOnlySet<string> IAwsService.ImplementedOperations => ImplementedOperations;
 
