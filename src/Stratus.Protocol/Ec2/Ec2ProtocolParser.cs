@@ -25,7 +25,7 @@ public static class Ec2ProtocolParser
 
     public static object Parse(ShapeInfo input, IEnumerable<KeyValuePair<string, string>> parameters)
     {
-        var root = new Node();
+        var root = new ParameterTree();
         foreach (var (key, value) in parameters)
         {
             if (IsReservedParameter(key))
@@ -37,7 +37,7 @@ public static class Ec2ProtocolParser
         return ReadStructure(input, root, prefix: null);
     }
 
-    private static object ReadStructure(ShapeInfo shape, Node node, string? prefix)
+    private static object ReadStructure(ShapeInfo shape, ParameterTree node, string? prefix)
     {
         var target = shape.CreateStructure();
         if (node.Children is { } children)
@@ -62,7 +62,7 @@ public static class Ec2ProtocolParser
         return target;
     }
 
-    private static object ReadValue(ShapeInfo shape, Node node, string path)
+    private static object ReadValue(ShapeInfo shape, ParameterTree node, string path)
     {
         switch (shape.Kind)
         {
@@ -79,7 +79,7 @@ public static class Ec2ProtocolParser
         }
     }
 
-    private static IList ReadList(ShapeInfo shape, Node node, string path)
+    private static IList ReadList(ShapeInfo shape, ParameterTree node, string path)
     {
         if (node.Value is not null)
         {
@@ -90,7 +90,7 @@ public static class Ec2ProtocolParser
         {
             return list;
         }
-        var entries = new List<(long Index, string Key, Node Node)>(node.Children.Count);
+        var entries = new List<(long Index, string Key, ParameterTree ParameterTree)>(node.Children.Count);
         foreach (var (key, child) in node.Children)
         {
             if (!long.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var index) || index < 1)
@@ -187,48 +187,4 @@ public static class Ec2ProtocolParser
     };
 
     private static string Join(string? prefix, string key) => prefix is null ? key : prefix + "." + key;
-
-    /// <summary>A node of the dotted-key tree: a value, children, or (for malformed input) both.</summary>
-    private sealed class Node
-    {
-        public string? Value;
-        public Dictionary<string, Node>? Children;
-
-        public void Add(string key, string value)
-        {
-            var node = this;
-            var start = 0;
-            while (true)
-            {
-                var dot = key.IndexOf('.', start);
-                var part = dot < 0 ? key[start..] : key[start..dot];
-                node.Children ??= new Dictionary<string, Node>(StringComparer.Ordinal);
-                if (!node.Children.TryGetValue(part, out var child))
-                {
-                    child = new Node();
-                    node.Children.Add(part, child);
-                }
-                node = child;
-                if (dot < 0)
-                {
-                    break;
-                }
-                start = dot + 1;
-            }
-            node.Value = value;
-        }
-
-        /// <summary>A full key under this node, to name an unexpected parameter.</summary>
-        public string FirstKey(string path)
-        {
-            var node = this;
-            while (node.Value is null && node.Children is { Count: > 0 } c)
-            {
-                var first = c.First();
-                path = path + "." + first.Key;
-                node = first.Value;
-            }
-            return path;
-        }
-    }
 }
