@@ -20,6 +20,8 @@ if [ "$runtime_only" -eq 0 ]; then
 have python3 || need_apt+=(python3)
 python3 -c 'import boto3' 2>/dev/null || need_apt+=(python3-boto3)
 have aws || need_apt+=(awscli)
+# The aws CLI v2 beside pyenv's v1: the e2e suite drives both.
+[ -x /usr/bin/aws ] || need_apt+=(awscli)
 python3 -c 'import pytest' 2>/dev/null || [ -d /usr/lib/python3/dist-packages/pytest ] || need_apt+=(python3-pytest)
 have node || need_apt+=(nodejs)
 have npm || need_apt+=(npm)
