@@ -71,6 +71,26 @@ internal static class Schema
             "ALTER TABLE idempotency_records ADD COLUMN content_type TEXT NOT NULL DEFAULT 'text/xml;charset=UTF-8'",
             "ALTER TABLE idempotency_records ADD COLUMN response_encoding TEXT NOT NULL DEFAULT 'text'",
         ]),
+        // Index entries the domain derives from each document (tags, state, VPC, ...), so Describe
+        // calls find resources by them instead of reading every document of a type. Rows written
+        // before carry index_version 0: start-up rebuilds their entries.
+        new Migration(3, "resource index entries",
+        [
+            "ALTER TABLE resources ADD COLUMN index_version INTEGER NOT NULL DEFAULT 0",
+            "CREATE INDEX ix_resources_index_version ON resources (index_version)",
+            """
+            CREATE TABLE resource_index (
+                account_id TEXT NOT NULL,
+                region TEXT NOT NULL,
+                type TEXT NOT NULL,
+                id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (account_id, region, type, id, name, value)
+            )
+            """,
+            "CREATE INDEX ix_resource_index_value ON resource_index (account_id, region, name, value, type, id)",
+        ]),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -22,11 +22,101 @@ internal static class Sql
 
     public const string PutResource =
         """
-        INSERT INTO resources (account_id, region, type, id, document, created_at)
-        VALUES (@account_id, @region, @type, @id, @document, @created_at)
+        INSERT INTO resources (account_id, region, type, id, document, created_at, index_version)
+        VALUES (@account_id, @region, @type, @id, @document, @created_at, @index_version)
         ON CONFLICT (account_id, region, type, id)
-        DO UPDATE SET document = excluded.document, created_at = excluded.created_at
+        DO UPDATE SET document = excluded.document, created_at = excluded.created_at, index_version = excluded.index_version
         """;
+
+    public const string DeleteIndexEntries =
+        "DELETE FROM resource_index WHERE account_id = @account_id AND region = @region AND type = @type AND id = @id";
+
+    public const string InsertIndexEntry =
+        """
+        INSERT INTO resource_index (account_id, region, type, id, name, value)
+        VALUES (@account_id, @region, @type, @id, @name, @value)
+        ON CONFLICT (account_id, region, type, id, name, value) DO NOTHING
+        """;
+
+    public const string ListIndexStale =
+        """
+        SELECT account_id, region, type, id, document, created_at FROM resources
+        WHERE index_version < @version ORDER BY account_id, region, type, id LIMIT @limit
+        """;
+
+    private const string ResourceColumns = "SELECT account_id, region, type, id, document, created_at FROM resources";
+
+    /// <summary>
+    /// Lists are bound as one parameter per value; their count is rounded up to a power of two
+    /// (the last value repeated) so each statement shape is prepared once per connection.
+    /// </summary>
+    public static int Bucket(int count)
+    {
+        var size = 1;
+        while (size < count && size < 1024)
+        {
+            size *= 2;
+        }
+
+        return Math.Max(size, count);
+    }
+
+    /// <summary><c>@prefix0, @prefix1, ...</c> for a list of <paramref name="count"/> values.</summary>
+    public static string Parameters(string prefix, int count) =>
+        string.Join(", ", Enumerable.Range(0, count).Select(i => "@" + prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>Resources of one type with ids in a list of <paramref name="count"/> parameters <c>@i0</c>...</summary>
+    public static string GetManyResources(int count) =>
+        $"{ResourceColumns} WHERE account_id = @account_id AND region = @region AND type = @type AND id IN ({Parameters("i", count)}) ORDER BY id";
+
+    /// <summary>
+    /// Resources of one type with, for each condition k, an index entry named one of <c>@cKnJ</c>
+    /// (and valued one of <c>@cKvJ</c> when the condition has values).
+    /// </summary>
+    public static string FindResources(IReadOnlyList<(int Names, int Values)> conditions)
+    {
+        var text = new System.Text.StringBuilder(ResourceColumns)
+            .Append(" WHERE account_id = @account_id AND region = @region AND type = @type");
+        for (var k = 0; k < conditions.Count; k++)
+        {
+            var (names, values) = conditions[k];
+            var c = "c" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            text.Append(" AND id IN (SELECT id FROM resource_index WHERE account_id = @account_id AND region = @region AND type = @type AND name IN (")
+                .Append(Parameters(c + "n", names)).Append(')');
+            if (values > 0)
+            {
+                text.Append(" AND value IN (").Append(Parameters(c + "v", values)).Append(')');
+            }
+
+            text.Append(')');
+        }
+
+        return text.Append(" ORDER BY id").ToString();
+    }
+
+    /// <summary>Index entries by name prefix (<c>@name_from</c> to <c>@name_to</c>) and optional lists.</summary>
+    public static string ListIndex(bool prefix, int types, int ids, int names, int values)
+    {
+        var text = new System.Text.StringBuilder("SELECT type, id, name, value FROM resource_index WHERE account_id = @account_id AND region = @region");
+        if (prefix)
+        {
+            text.Append(" AND name >= @name_from AND name < @name_to");
+        }
+
+        void List(string column, string p, int count)
+        {
+            if (count > 0)
+            {
+                text.Append(" AND ").Append(column).Append(" IN (").Append(Parameters(p, count)).Append(')');
+            }
+        }
+
+        List("type", "t", types);
+        List("id", "i", ids);
+        List("name", "n", names);
+        List("value", "v", values);
+        return text.Append(" ORDER BY id, name, value").ToString();
+    }
 
     public const string DeleteResource =
         "DELETE FROM resources WHERE account_id = @account_id AND region = @region AND type = @type AND id = @id";

@@ -48,6 +48,116 @@ internal abstract class SqliteSession : IStoreSession
     public Task<IReadOnlyList<StoredResource>> ListAllAsync(string accountId, string region, CancellationToken cancellationToken = default) =>
         ReadResourcesAsync(Command(Sql.ListAllResources).With("@account_id", accountId).With("@region", region), cancellationToken);
 
+    public async Task<IReadOnlyList<StoredResource>> GetManyAsync(string accountId, string region, string type, IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var distinct = ids.Distinct(StringComparer.Ordinal).ToList();
+        if (distinct.Count == 0)
+        {
+            return [];
+        }
+
+        var results = new List<StoredResource>(distinct.Count);
+        // Large lists go in chunks: each statement shape is prepared once per connection.
+        foreach (var chunk in distinct.Chunk(1024))
+        {
+            var size = Sql.Bucket(chunk.Length);
+            var command = Command(Sql.GetManyResources(size)).With("@account_id", accountId).With("@region", region).With("@type", type);
+            BindList(command, "i", chunk, size);
+            results.AddRange(await ReadResourcesAsync(command, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (results.Count > 1 && distinct.Count > 1024)
+        {
+            results.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        }
+
+        return results;
+    }
+
+    public async Task<IReadOnlyList<StoredResource>> FindAsync(string accountId, string region, string type, IReadOnlyList<IndexCondition> conditions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(conditions);
+        if (conditions.Count == 0)
+        {
+            return await ListAsync(accountId, region, type, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (conditions.Any(c => c.Names.Count == 0 || c.Values is { Count: 0 }))
+        {
+            return [];
+        }
+
+        var shape = conditions.Select(c => (Names: Sql.Bucket(c.Names.Count), Values: c.Values is null ? 0 : Sql.Bucket(c.Values.Count))).ToList();
+        var command = Command(Sql.FindResources(shape)).With("@account_id", accountId).With("@region", region).With("@type", type);
+        for (var k = 0; k < conditions.Count; k++)
+        {
+            var c = "c" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            BindList(command, c + "n", conditions[k].Names, shape[k].Names);
+            if (conditions[k].Values is { } values)
+            {
+                BindList(command, c + "v", values, shape[k].Values);
+            }
+        }
+
+        return await ReadResourcesAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<IndexRow>> ListIndexAsync(string accountId, string region, IndexEntryQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        IReadOnlyList<string>?[] lists = [query.Types, query.Ids, query.Names, query.Values];
+        if (lists.Any(l => l is { Count: 0 }))
+        {
+            return [];
+        }
+
+        int Size(IReadOnlyList<string>? list) => list is null ? 0 : Sql.Bucket(list.Count);
+        var prefix = query.NamePrefix.Length > 0;
+        var command = Command(Sql.ListIndex(prefix, Size(query.Types), Size(query.Ids), Size(query.Names), Size(query.Values)))
+            .With("@account_id", accountId)
+            .With("@region", region);
+        if (prefix)
+        {
+            // Names from the prefix up to (not including) the prefix with its last character
+            // incremented: every name that starts with it, in the binary collation.
+            var last = query.NamePrefix[^1];
+            command.With("@name_from", query.NamePrefix).With("@name_to", query.NamePrefix[..^1] + (char)(last + 1));
+        }
+
+        foreach (var (list, p) in new[] { (query.Types, "t"), (query.Ids, "i"), (query.Names, "n"), (query.Values, "v") })
+        {
+            if (list is not null)
+            {
+                BindList(command, p, list, Sql.Bucket(list.Count));
+            }
+        }
+
+        var rows = new List<IndexRow>();
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add(new IndexRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+            }
+        }
+
+        return rows;
+    }
+
+    public Task<IReadOnlyList<StoredResource>> ListIndexStaleAsync(int currentVersion, int limit, CancellationToken cancellationToken = default) =>
+        ReadResourcesAsync(Command(Sql.ListIndexStale).With("@version", currentVersion).With("@limit", limit), cancellationToken);
+
+    /// <summary>Binds <c>@prefix0</c>..<c>@prefix(size-1)</c>, repeating the last value to fill the bucket.</summary>
+    private static void BindList(Microsoft.Data.Sqlite.SqliteCommand command, string prefix, IReadOnlyList<string> values, int size)
+    {
+        for (var i = 0; i < size; i++)
+        {
+            command.With("@" + prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture), values[Math.Min(i, values.Count - 1)]);
+        }
+    }
+
     /// <summary>Reads rows of (account_id, region, type, id, document, created_at).</summary>
     private static async Task<IReadOnlyList<StoredResource>> ReadResourcesAsync(Microsoft.Data.Sqlite.SqliteCommand command, CancellationToken cancellationToken)
     {
@@ -224,18 +334,41 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
     public async Task PutAsync(StoredResource resource, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(resource);
+        var key = resource.Key;
         await Command(Sql.PutResource)
-            .With("@account_id", resource.Key.AccountId)
-            .With("@region", resource.Key.Region)
-            .With("@type", resource.Key.Type)
-            .With("@id", resource.Key.Id)
+            .With("@account_id", key.AccountId)
+            .With("@region", key.Region)
+            .With("@type", key.Type)
+            .With("@id", key.Id)
             .With("@document", resource.Document)
             .With("@created_at", Timestamps.ToText(resource.CreatedAt))
+            .With("@index_version", resource.IndexVersion)
             .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await DeleteIndexAsync(key, cancellationToken).ConfigureAwait(false);
+        foreach (var entry in resource.Index)
+        {
+            await Command(Sql.InsertIndexEntry)
+                .With("@account_id", key.AccountId)
+                .With("@region", key.Region)
+                .With("@type", key.Type)
+                .With("@id", key.Id)
+                .With("@name", entry.Name)
+                .With("@value", entry.Value)
+                .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
+
+    private async Task DeleteIndexAsync(ResourceKey key, CancellationToken cancellationToken) =>
+        await Command(Sql.DeleteIndexEntries)
+            .With("@account_id", key.AccountId)
+            .With("@region", key.Region)
+            .With("@type", key.Type)
+            .With("@id", key.Id)
+            .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
 
     public async Task<bool> DeleteAsync(ResourceKey key, CancellationToken cancellationToken = default)
     {
+        await DeleteIndexAsync(key, cancellationToken).ConfigureAwait(false);
         var deleted = await Command(Sql.DeleteResource)
             .With("@account_id", key.AccountId)
             .With("@region", key.Region)

@@ -427,7 +427,7 @@ internal sealed class InstanceDocument
             ["attachTime"] = System.Text.Json.JsonSerializer.SerializeToNode(now, ResourceStore.Json),
             ["status"] = VolumeStates.Attached,
         });
-        await tx.PutAsync(_stored with { Document = _json.ToJsonString() }, ct).ConfigureAwait(false);
+        await tx.PutDocumentAsync(_stored, _json.ToJsonString(), ct).ConfigureAwait(false);
     }
 
     public async Task RemoveBlockDeviceAsync(IStoreTransaction tx, string volumeId, CancellationToken ct)
@@ -440,6 +440,6 @@ internal sealed class InstanceDocument
         {
             devices.Remove(device);
         }
-        await tx.PutAsync(_stored with { Document = _json.ToJsonString() }, ct).ConfigureAwait(false);
+        await tx.PutDocumentAsync(_stored, _json.ToJsonString(), ct).ConfigureAwait(false);
     }
 }

@@ -49,8 +49,37 @@ public static class ResourceStore
         return stored.Select(s => JsonSerializer.Deserialize<T>(s.Document, Json)!).ToList();
     }
 
+    /// <summary>
+    /// The resources of <paramref name="type"/> with the given ids (missing ones left out), in id
+    /// order, read by key rather than by listing the type.
+    /// </summary>
+    public static async Task<List<T>> GetManyAsync<T>(this IStoreSession session, Scope scope, ResourceType type, IReadOnlyCollection<string> ids, CancellationToken ct = default)
+    {
+        var stored = await session.GetManyAsync(scope.AccountId, scope.Region, type.Name, ids, ct).ConfigureAwait(false);
+        return stored.Select(s => JsonSerializer.Deserialize<T>(s.Document, Json)!).ToList();
+    }
+
+    /// <summary>The resources of <paramref name="type"/> whose index entries meet every condition, in id order.</summary>
+    public static async Task<List<T>> FindAsync<T>(this IStoreSession session, Scope scope, ResourceType type, IReadOnlyList<IndexCondition> conditions, CancellationToken ct = default)
+    {
+        var stored = await session.FindAsync(scope.AccountId, scope.Region, type.Name, conditions, ct).ConfigureAwait(false);
+        return stored.Select(s => JsonSerializer.Deserialize<T>(s.Document, Json)!).ToList();
+    }
+
+    /// <summary>Writes a resource with the index entries derived from it (<see cref="ResourceIndex"/>).</summary>
     public static Task PutAsync<T>(this IStoreTransaction tx, Scope scope, ResourceType type, string id, T resource, DateTime createdAt, CancellationToken ct = default) =>
-        tx.PutAsync(new StoredResource(new ResourceKey(scope.AccountId, scope.Region, type.Name, id), JsonSerializer.Serialize(resource, Json), createdAt), ct);
+        tx.PutAsync(new StoredResource(new ResourceKey(scope.AccountId, scope.Region, type.Name, id), JsonSerializer.Serialize(resource, Json), createdAt)
+        {
+            Index = ResourceIndex.EntriesOf(type, resource),
+            IndexVersion = ResourceIndex.Version,
+        }, ct);
+
+    /// <summary>Writes a stored document edited as JSON, with the index entries derived from the new document.</summary>
+    public static Task PutDocumentAsync(this IStoreTransaction tx, StoredResource stored, string document, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        return tx.PutAsync(ResourceIndex.Reindexed(stored with { Document = document }), ct);
+    }
 
     public static Task<bool> DeleteAsync(this IStoreTransaction tx, Scope scope, ResourceType type, string id, CancellationToken ct = default) =>
         tx.DeleteAsync(new ResourceKey(scope.AccountId, scope.Region, type.Name, id), ct);

@@ -37,6 +37,32 @@ public interface IStoreSession : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyList<StoredResource>> ListEveryAccountAsync(string region, string type, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The resources of one type in an account and region with the given ids, ordered by id; ids
+    /// that do not exist are left out and duplicates are returned once.
+    /// </summary>
+    Task<IReadOnlyList<StoredResource>> GetManyAsync(string accountId, string region, string type, IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The resources of one type in an account and region whose index entries satisfy every
+    /// condition (see <see cref="IndexCondition"/>), ordered by id.
+    /// </summary>
+    Task<IReadOnlyList<StoredResource>> FindAsync(string accountId, string region, string type, IReadOnlyList<IndexCondition> conditions, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Index entries in an account and region whose name starts with <see cref="IndexEntryQuery.NamePrefix"/>
+    /// and that match the query's other lists, ordered by id, then name, then value: what the
+    /// index alone answers (DescribeTags, say) without reading documents.
+    /// </summary>
+    Task<IReadOnlyList<IndexRow>> ListIndexAsync(string accountId, string region, IndexEntryQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> resources of any account and region whose index entries
+    /// were written under an index version older than <paramref name="currentVersion"/> (or
+    /// never), so that start-up can rebuild them.
+    /// </summary>
+    Task<IReadOnlyList<StoredResource>> ListIndexStaleAsync(int currentVersion, int limit, CancellationToken cancellationToken = default);
+
     Task<Account?> FindAccountAsync(string accountId, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<Account>> ListAccountsAsync(CancellationToken cancellationToken = default);
@@ -51,10 +77,13 @@ public interface IStoreSession : IAsyncDisposable
 /// <summary>The single write transaction. Reads see its own uncommitted writes.</summary>
 public interface IStoreTransaction : IStoreSession
 {
-    /// <summary>Inserts or replaces a resource document.</summary>
+    /// <summary>
+    /// Inserts or replaces a resource document with its index entries (<see cref="StoredResource.Index"/>),
+    /// which replace the ones it had.
+    /// </summary>
     Task PutAsync(StoredResource resource, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes a resource; false when it did not exist.</summary>
+    /// <summary>Deletes a resource and its index entries; false when it did not exist.</summary>
     Task<bool> DeleteAsync(ResourceKey key, CancellationToken cancellationToken = default);
 
     Task PutAccountAsync(Account account, CancellationToken cancellationToken = default);
@@ -74,7 +103,47 @@ public readonly record struct ResourceKey(string AccountId, string Region, strin
 public sealed record StoredResource(ResourceKey Key, string Document, DateTime CreatedAt)
 {
     public string Id => Key.Id;
+
+    /// <summary>
+    /// What the store indexes the resource by (tags, its state, its VPC, ...): pairs of name and
+    /// value that <see cref="IStoreSession.FindAsync"/> and <see cref="IStoreSession.ListIndexAsync"/>
+    /// search. The domain derives them from the document; the store only keeps them. Empty when
+    /// the resource is found by key only.
+    /// </summary>
+    public IReadOnlyList<IndexEntry> Index { get; init; } = [];
+
+    /// <summary>The version of the domain's indexing rules the entries were derived under (0: none).</summary>
+    public int IndexVersion { get; init; }
 }
+
+/// <summary>One index entry of a resource. A name may have several values (group membership, say).</summary>
+public readonly record struct IndexEntry(string Name, string Value);
+
+/// <summary>
+/// A condition on a resource's index entries: it has an entry whose name is one of
+/// <see cref="Names"/> and, when <see cref="Values"/> is not null, whose value is one of them.
+/// Matching is exact and case-sensitive.
+/// </summary>
+public sealed record IndexCondition(IReadOnlyList<string> Names, IReadOnlyList<string>? Values)
+{
+    public static IndexCondition Equal(string name, IReadOnlyList<string> values) => new([name], values);
+}
+
+/// <summary>
+/// Which index entries <see cref="IStoreSession.ListIndexAsync"/> returns: names starting with
+/// <see cref="NamePrefix"/>, and, for each list that is not null, only entries whose resource
+/// type, id, name or value is in it.
+/// </summary>
+public sealed record IndexEntryQuery(string NamePrefix)
+{
+    public IReadOnlyList<string>? Types { get; init; }
+    public IReadOnlyList<string>? Ids { get; init; }
+    public IReadOnlyList<string>? Names { get; init; }
+    public IReadOnlyList<string>? Values { get; init; }
+}
+
+/// <summary>An index entry with the resource it belongs to.</summary>
+public sealed record IndexRow(string Type, string Id, string Name, string Value);
 
 public sealed record Account(string AccountId, string Name, DateTime CreatedAt);
 

@@ -35,6 +35,8 @@ public static class StratusHost
             throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(options));
         }
         await store.InitializeAsync(ct).ConfigureAwait(false);
+        // Resources written before the store kept index entries, or under older indexing rules.
+        await Stratus.Domain.Resources.ResourceIndex.RebuildStaleAsync(store, ct).ConfigureAwait(false);
         await ImageCatalog.EnsureAsync(store, clock.GetUtcNow().UtcDateTime, options.LocalImages, ct).ConfigureAwait(false);
         var accounts = new AccountService(store, clock);
         var (credentials, created) = await accounts.BootstrapAsync(ct).ConfigureAwait(false);

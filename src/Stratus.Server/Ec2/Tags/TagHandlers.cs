@@ -152,7 +152,7 @@ internal sealed partial class Ec2Service
             throw new AwsException("TagLimitExceeded", $"The maximum number of tags ({MaxTagsPerResource}) for resource '{id}' has been exceeded.");
         }
         document["tags"] = JsonSerializer.SerializeToNode(tags, ResourceStore.Json);
-        await context.Transaction.PutAsync(stored with { Document = document.ToJsonString() }, context.Cancellation).ConfigureAwait(false);
+        await context.Transaction.PutDocumentAsync(stored, document.ToJsonString(), context.Cancellation).ConfigureAwait(false);
     }
 
     private static List<DomainTag> ReadTags(JsonNode document) =>

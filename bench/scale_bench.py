@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""The control plane at scale: what API calls cost with thousands of instances.
+
+Starts its own `stratus serve --runtime mock --mock-boot-seconds 0 --no-auth` on a temporary data
+directory, raises the account's instance quotas through the Service Quotas API
+(RequestServiceQuotaIncrease), launches --instances instances (100 per RunInstances call, each
+tagged Name=bench-<n> and group=g<n // 100>, in a VPC of its own so private addresses never run
+out), stops 50 of them, then measures:
+
+  RunInstances of 100 and of 1 per call, DescribeInstances by one id, by a tag with 1 hit and with
+  100 hits, by state (50 hits), unfiltered (everything in one response) and as a paginated scan
+  (MaxResults 1000), DescribeTags of one resource, CreateTags on 100 resources, DescribeInstances
+  by id from 4 concurrent readers while a writer runs CreateTags, the server's resident memory,
+  and the restart time with every instance in the store.
+
+Times are from the request sent to the last byte of the response received, over loopback, with
+raw HTTP (no SDK parsing): server time plus transfer. Results: a Markdown table on stdout and
+JSON in --out.
+
+Usage:
+  bench/scale_bench.py --instances 1000
+  bench/scale_bench.py --instances 10000 --out docs/benchmarks/scale-10000.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+import boto3
+from botocore.config import Config
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+DEFAULT_BIN = os.path.join(REPO, "src", "Stratus.Cli", "bin", "Release", "net10.0", "stratus")
+INSTANCE_ID = re.compile(r"<instanceId>(i-[0-9a-f]+)</instanceId>")
+VERSION = "2016-11-15"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, binary: str, root: str):
+        self.binary = binary
+        self.root = root
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> float:
+        """Starts the server; returns the seconds until it answered a Describe call."""
+        args = [self.binary, "serve", "--urls", self.endpoint, "--data-dir", os.path.join(self.root, "data"),
+                "--no-auth", "--no-profile", "--runtime", "mock", "--mock-boot-seconds", "0", "--metadata-port", "0"]
+        log = open(os.path.join(self.root, "server.log"), "ab")
+        started = time.monotonic()
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = started + 300
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.root}/server.log")
+            try:
+                status, _ = Client(self.port).call({"Action": "DescribeRegions"})
+                if status == 200:
+                    return time.monotonic() - started
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise RuntimeError("server did not start")
+
+    def rss_mb(self) -> float:
+        with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+
+class Client:
+    """One keep-alive connection sending EC2 query requests (the server runs with --no-auth)."""
+
+    def __init__(self, port: int):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+
+    def call(self, params: dict) -> tuple[int, bytes]:
+        body = urllib.parse.urlencode({"Version": VERSION, **params})
+        self.conn.request("POST", "/", body=body, headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        response = self.conn.getresponse()
+        return response.status, response.read()
+
+    def timed(self, params: dict) -> tuple[float, bytes]:
+        started = time.perf_counter()
+        status, data = self.call(params)
+        elapsed = (time.perf_counter() - started) * 1000
+        if status != 200:
+            raise RuntimeError(f"{params.get('Action')} answered {status}: {data[:400]!r}")
+        return elapsed, data
+
+
+def stats(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+
+    def p(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+    return {"n": len(ordered), "p50": p(0.5), "p90": p(0.9), "p99": p(0.99), "max": round(ordered[-1], 2), "mean": round(statistics.fmean(ordered), 2)}
+
+
+def run_params(image: str, subnet: str, count: int, first: int) -> dict:
+    params = {"Action": "RunInstances", "ImageId": image, "InstanceType": "t3.micro", "MinCount": count, "MaxCount": count, "SubnetId": subnet,
+              "TagSpecification.1.ResourceType": "instance",
+              "TagSpecification.1.Tag.1.Key": "group", "TagSpecification.1.Tag.1.Value": f"g{first // 100}",
+              "TagSpecification.1.Tag.2.Key": "bench", "TagSpecification.1.Tag.2.Value": "scale"}
+    return params
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--instances", type=int, default=1000)
+    parser.add_argument("--binary", default=os.environ.get("STRATUS_BIN", DEFAULT_BIN))
+    parser.add_argument("--out", default=None, help="JSON results (default: docs/benchmarks/scale-<instances>.json)")
+    parser.add_argument("--repeat", type=int, default=200, help="samples of each small read")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    args = parser.parse_args()
+    out = args.out or os.path.join(REPO, "docs", "benchmarks", f"scale-{args.instances}.json")
+    rng = random.Random(10)
+
+    root = tempfile.mkdtemp(prefix="stratus-scale-")
+    server = Server(args.binary, root)
+    results: dict = {"instances": args.instances, "binary": args.binary}
+    try:
+        results["startEmptySeconds"] = round(server.start(), 3)
+        boto = dict(endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x",
+                    config=Config(retries={"max_attempts": 1}))
+        quotas = boto3.client("service-quotas", **boto)
+        vcpus = 2 * (args.instances + 500)
+        quotas.request_service_quota_increase(ServiceCode="ec2", QuotaCode="L-1216C47A", DesiredValue=vcpus)
+        quotas.request_service_quota_increase(ServiceCode="vpc", QuotaCode="L-DF5E4CA3", DesiredValue=args.instances + 5500)
+        ec2 = boto3.client("ec2", **boto)
+        image = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["stratus-minimal-*-x86_64"]}])["Images"][0]["ImageId"]
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/17")["Subnet"]["SubnetId"]
+
+        client = Client(server.port)
+        ids: list[str] = []
+        batch_ms: list[float] = []
+        populate_started = time.perf_counter()
+        while len(ids) < args.instances:
+            count = min(100, args.instances - len(ids))
+            elapsed, data = client.timed(run_params(image, subnet, count, len(ids)))
+            ids.extend(INSTANCE_ID.findall(data.decode()))
+            batch_ms.append(elapsed)
+            if len(batch_ms) % 10 == 0:
+                print(f"  {len(ids)} instances, last batch {elapsed:.0f} ms", file=sys.stderr)
+        populate_seconds = time.perf_counter() - populate_started
+        results["runInstances100"] = stats(batch_ms) | {"last10p50": round(statistics.median(batch_ms[-10:]), 2),
+                                                         "instancesPerSecond": round(len(ids) / populate_seconds, 1)}
+        # Every hundredth instance gets a unique Name tag: the 1-hit tag filter's targets.
+        for start in range(0, len(ids), 100):
+            client.timed({"Action": "CreateTags", "ResourceId.1": ids[start], "Tag.1.Key": "Name", "Tag.1.Value": f"bench-{start}"})
+        names = {i: f"bench-{n}" for n, i in enumerate(ids) if n % 100 == 0}
+
+        # Stop 50 instances (state filter target).
+        stopped = rng.sample(ids, 50)
+        client.timed({"Action": "StopInstances"} | {f"InstanceId.{k + 1}": i for k, i in enumerate(stopped)})
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            _, data = client.timed({"Action": "DescribeInstances", "Filter.1.Name": "instance-state-name", "Filter.1.Value.1": "stopped"})
+            if len(INSTANCE_ID.findall(data.decode())) >= 50:
+                break
+            time.sleep(0.2)
+
+        def sample(name: str, make, repeat: int = args.repeat, check=None) -> None:
+            samples = []
+            for _ in range(repeat):
+                params = make()
+                elapsed, data = client.timed(params)
+                if check:
+                    check(data.decode())
+                samples.append(elapsed)
+            results[name] = stats(samples)
+            print(f"  {name}: {results[name]}", file=sys.stderr)
+
+        def hits(n: int):
+            def check(text: str) -> None:
+                found = len(INSTANCE_ID.findall(text))
+                if found != n:
+                    raise RuntimeError(f"expected {n} instances, got {found}")
+            return check
+
+        one_run: list[float] = []
+        for _ in range(20):
+            elapsed, data = client.timed(run_params(image, subnet, 1, 0))
+            one_run.append(elapsed)
+            ids.extend(INSTANCE_ID.findall(data.decode()))
+        results["runInstances1"] = stats(one_run)
+        total = len(ids)
+
+        sample("describeInstancesById", lambda: {"Action": "DescribeInstances", "InstanceId.1": rng.choice(ids)}, check=hits(1))
+        sample("describeInstancesByTag1Hit", lambda: {"Action": "DescribeInstances", "Filter.1.Name": "tag:Name",
+                                                      "Filter.1.Value.1": rng.choice(list(names.values()))}, check=hits(1))
+        groups = args.instances // 100
+        sample("describeInstancesByTag100Hits", lambda: {"Action": "DescribeInstances", "Filter.1.Name": "tag:group",
+                                                         "Filter.1.Value.1": f"g{rng.randrange(1, groups)}"}, repeat=max(20, args.repeat // 4), check=hits(100))
+        sample("describeInstancesByState", lambda: {"Action": "DescribeInstances", "Filter.1.Name": "instance-state-name",
+                                                    "Filter.1.Value.1": "stopped"}, repeat=max(20, args.repeat // 4), check=hits(50))
+        sample("describeInstancesAll", lambda: {"Action": "DescribeInstances"}, repeat=5, check=hits(total))
+        scans = []
+        for _ in range(3):
+            started = time.perf_counter()
+            token, seen = None, 0
+            while True:
+                params = {"Action": "DescribeInstances", "MaxResults": 1000} | ({"NextToken": token} if token else {})
+                _, data = client.timed(params)
+                text = data.decode()
+                seen += len(INSTANCE_ID.findall(text))
+                m = re.search(r"<nextToken>([^<]+)</nextToken>", text)
+                if not m:
+                    break
+                token = m.group(1)
+            if seen != total:
+                raise RuntimeError(f"scan saw {seen} of {total}")
+            scans.append((time.perf_counter() - started) * 1000)
+        results["describeInstancesPaginatedScan"] = stats(scans)
+        sample("describeTagsByResource", lambda: {"Action": "DescribeTags", "Filter.1.Name": "resource-id", "Filter.1.Value.1": rng.choice(ids)})
+
+        def create_tags() -> dict:
+            chunk = rng.sample(ids, 100)
+            return {"Action": "CreateTags", "Tag.1.Key": "touched", "Tag.1.Value": str(rng.random())} | {f"ResourceId.{k + 1}": i for k, i in enumerate(chunk)}
+        sample("createTags100", create_tags, repeat=max(20, args.repeat // 4))
+
+        # Concurrent readers during writes: 4 readers by id, one writer tagging 100 at a time.
+        stop = threading.Event()
+        reader_samples: list[list[float]] = [[] for _ in range(4)]
+        writer_samples: list[float] = []
+
+        def reader(k: int) -> None:
+            c = Client(server.port)
+            r = random.Random(k)
+            while not stop.is_set():
+                elapsed, _ = c.timed({"Action": "DescribeInstances", "InstanceId.1": r.choice(ids)})
+                reader_samples[k].append(elapsed)
+
+        def writer() -> None:
+            c = Client(server.port)
+            while not stop.is_set():
+                elapsed, _ = c.timed(create_tags())
+                writer_samples.append(elapsed)
+        threads = [threading.Thread(target=reader, args=(k,)) for k in range(4)] + [threading.Thread(target=writer)]
+        for t in threads:
+            t.start()
+        time.sleep(5)
+        stop.set()
+        for t in threads:
+            t.join()
+        results["concurrentReadersById"] = stats([s for r in reader_samples for s in r]) | {"readsPerSecond": round(sum(map(len, reader_samples)) / 5, 1)}
+        results["concurrentWriterCreateTags100"] = stats(writer_samples)
+
+        results["rssMb"] = round(server.rss_mb(), 1)
+        server.stop()
+        results["restartSeconds"] = round(server.start(), 3)
+        results["rssAfterRestartMb"] = round(server.rss_mb(), 1)
+        first, _ = Client(server.port).timed({"Action": "DescribeInstances", "InstanceId.1": ids[0]})
+        results["firstDescribeAfterRestartMs"] = round(first, 2)
+    finally:
+        server.stop()
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print(f"data kept in {root}", file=sys.stderr)
+
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2)
+    print(f"| call | p50 ms | p99 ms | n |\n|---|---:|---:|---:|")
+    for name, value in results.items():
+        if isinstance(value, dict):
+            print(f"| {name} | {value['p50']} | {value['p99']} | {value['n']} |")
+        else:
+            print(f"| {name} | {value} | | |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
