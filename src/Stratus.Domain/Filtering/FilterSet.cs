@@ -1,5 +1,6 @@
 using Stratus.Core;
 using Stratus.Domain.Resources;
+using Stratus.Domain.Store;
 
 namespace Stratus.Domain.Filtering;
 
@@ -17,6 +18,8 @@ public sealed class FilterSet<T> : IFilterSet
 {
     private readonly Dictionary<string, Func<T, IEnumerable<string?>>> _filters = new(StringComparer.Ordinal);
     private Func<T, IEnumerable<Tag>>? _tags;
+    private readonly HashSet<string> _indexed = new(StringComparer.Ordinal);
+    private bool _tagsIndexed;
 
     public IReadOnlyCollection<string> Names => _filters.Keys;
 
@@ -48,6 +51,63 @@ public sealed class FilterSet<T> : IFilterSet
     {
         _tags = tags;
         return this;
+    }
+
+    /// <summary>
+    /// Declares filters whose values the store also keeps as index entries of the same name
+    /// (see <see cref="ResourceIndex"/>), so <see cref="IndexConditions"/> can push them down.
+    /// </summary>
+    public FilterSet<T> Indexed(params string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (!_filters.ContainsKey(name))
+            {
+                throw new ArgumentException($"'{name}' is not a filter of this set.", nameof(names));
+            }
+            _indexed.Add(name);
+        }
+        return this;
+    }
+
+    /// <summary>Declares that the store indexes the tags the <c>tag:&lt;key&gt;</c> and <c>tag-key</c> filters read.</summary>
+    public FilterSet<T> IndexedTags()
+    {
+        _tagsIndexed = true;
+        return this;
+    }
+
+    /// <summary>
+    /// The filters the store's index can answer: indexed filters and <c>tag:&lt;key&gt;</c> /
+    /// <c>tag-key</c> whose values are all literal (no wildcard). The resources meeting these
+    /// conditions include every resource the filters match; <see cref="Apply"/> still decides.
+    /// </summary>
+    public IReadOnlyList<IndexCondition> IndexConditions(IReadOnlyList<FilterCriterion>? filters)
+    {
+        var conditions = new List<IndexCondition>();
+        foreach (var filter in filters ?? [])
+        {
+            if (filter.Values.Count == 0 || filter.Values.Any(v => v.AsSpan().IndexOfAny('*', '?', '\\') >= 0))
+            {
+                continue;
+            }
+            if (_indexed.Contains(filter.Name))
+            {
+                conditions.Add(new IndexCondition([filter.Name], filter.Values));
+            }
+            else if (_tagsIndexed && _tags is not null && !_filters.ContainsKey(filter.Name))
+            {
+                if (filter.Name.StartsWith("tag:", StringComparison.Ordinal) && filter.Name.Length > 4)
+                {
+                    conditions.Add(new IndexCondition([ResourceIndex.TagName(filter.Name[4..])], filter.Values));
+                }
+                else if (filter.Name == "tag-key")
+                {
+                    conditions.Add(new IndexCondition(filter.Values.Select(ResourceIndex.TagName).ToList(), null));
+                }
+            }
+        }
+        return conditions;
     }
 
     /// <summary>Checks every filter name, then returns the items that match all filters.</summary>
@@ -96,6 +156,9 @@ public interface IFilterSet
     IReadOnlyCollection<string> Names { get; }
 
     bool HasTags { get; }
+
+    /// <summary>The conditions on the store's index entries that every match meets (see <see cref="FilterSet{T}.IndexConditions"/>).</summary>
+    IReadOnlyList<IndexCondition> IndexConditions(IReadOnlyList<FilterCriterion>? filters);
 }
 
 /// <summary>An EC2 filter value: literal text with <c>*</c> (any run) and <c>?</c> (any one character); <c>\</c> escapes.</summary>

@@ -65,6 +65,7 @@ public static class ResourceIndex
                 add("attachment.instance-id", attachment.InstanceId);
             }
         });
+        Register<SecurityGroupRuleResource>(ResourceTypes.SecurityGroupRule, (r, add) => add("group-id", r.GroupId));
         Register<SecurityGroupResource>(ResourceTypes.SecurityGroup, (g, add) =>
         {
             add("vpc-id", g.VpcId);

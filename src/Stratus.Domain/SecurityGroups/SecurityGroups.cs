@@ -61,11 +61,12 @@ public static class SecurityGroups
         session.ListAsync<SecurityGroupRuleResource>(scope, ResourceTypes.SecurityGroupRule, ct);
 
     /// <summary>The rules of one group (both directions).</summary>
-    public static async Task<List<SecurityGroupRuleResource>> RulesOfAsync(IStoreSession session, Scope scope, string groupId, CancellationToken ct = default)
-    {
-        var all = await ListRulesAsync(session, scope, ct).ConfigureAwait(false);
-        return all.FindAll(r => r.GroupId == groupId);
-    }
+    public static Task<List<SecurityGroupRuleResource>> RulesOfAsync(IStoreSession session, Scope scope, string groupId, CancellationToken ct = default) =>
+        RulesOfAsync(session, scope, [groupId], ct);
+
+    /// <summary>The rules of the given groups (both directions), in rule id order, found through the store's index.</summary>
+    public static Task<List<SecurityGroupRuleResource>> RulesOfAsync(IStoreSession session, Scope scope, IReadOnlyList<string> groupIds, CancellationToken ct = default) =>
+        session.FindAsync<SecurityGroupRuleResource>(scope, ResourceTypes.SecurityGroupRule, [IndexCondition.Equal("group-id", groupIds)], ct);
 
     /// <summary>
     /// A group's rules as a packet filter (the instance runtime's nftables sets) enforces them:

@@ -50,20 +50,37 @@ internal sealed partial class Ec2Service
         {
             type.CheckId(id);
         }
-        var all = await context.Store.ListAsync<T>(context.Scope, type, context.Cancellation).ConfigureAwait(false);
-        IEnumerable<T> selected = all;
+        var criteria = ToCriteria(requestFilters);
+        IEnumerable<T> selected;
         if (ids is { Count: > 0 })
         {
-            var byId = all.ToDictionary(r => r.Id, StringComparer.Ordinal);
-            foreach (var id in ids.Where(id => !byId.ContainsKey(id)))
+            // By key: only the named resources are read.
+            var found = await context.Store.GetManyAsync<T>(context.Scope, type, ids, context.Cancellation).ConfigureAwait(false);
+            var byId = found.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (var id in ids.Where(id => !byId.Contains(id)))
             {
                 throw type.NotFound(id);
             }
-            var wanted = ids.ToHashSet(StringComparer.Ordinal);
-            selected = all.Where(r => wanted.Contains(r.Id));
+            selected = found;
         }
-        selected = filters.Apply(selected, ToCriteria(requestFilters));
+        else
+        {
+            selected = await LoadCandidatesAsync<T>(context, type, filters, criteria).ConfigureAwait(false);
+        }
+        selected = filters.Apply(selected, criteria);
         return Paginator.Paginate(selected, r => r.Id, maxResults, nextToken);
+    }
+
+    /// <summary>
+    /// The resources of <paramref name="type"/> that may match <paramref name="criteria"/>: those
+    /// the store's index selects for the filters it can answer, else every resource of the type.
+    /// </summary>
+    private static async Task<List<T>> LoadCandidatesAsync<T>(RequestContext context, ResourceType type, IFilterSet filters, IReadOnlyList<FilterCriterion>? criteria)
+    {
+        var conditions = filters.IndexConditions(criteria);
+        return conditions.Count > 0
+            ? await context.Store.FindAsync<T>(context.Scope, type, conditions, context.Cancellation).ConfigureAwait(false)
+            : await context.Store.ListAsync<T>(context.Scope, type, context.Cancellation).ConfigureAwait(false);
     }
 
     private static List<Stratus.Ec2.Model.Tag> ToShape(List<Stratus.Domain.Resources.Tag> tags) =>

@@ -33,7 +33,9 @@ internal sealed partial class Ec2Service
         .Add("status", v => v.State)
         .Add("volume-id", v => v.Id)
         .Add("volume-type", v => v.VolumeType)
-        .WithTags(v => v.Tags);
+        .WithTags(v => v.Tags)
+        .Indexed("attachment.instance-id")
+        .IndexedTags();
 
     [FiltersFor("DescribeVolumeStatus")]
     private static readonly FilterSet<VolumeResource> VolumeStatusFilters = new FilterSet<VolumeResource>()
@@ -226,21 +228,20 @@ internal sealed partial class Ec2Service
         {
             ResourceTypes.Volume.CheckId(id);
         }
-        var all = await context.Store.ListAsync<VolumeResource>(context.Scope, ResourceTypes.Volume, context.Cancellation).ConfigureAwait(false);
+        var criteria = ToCriteria(requestFilters);
+        var all = ids is { Count: > 0 }
+            ? await context.Store.GetManyAsync<VolumeResource>(context.Scope, ResourceTypes.Volume, ids, context.Cancellation).ConfigureAwait(false)
+            : await LoadCandidatesAsync<VolumeResource>(context, ResourceTypes.Volume, filters, criteria).ConfigureAwait(false);
         foreach (var volume in all)
         {
             volume.State = volume.StateAt(context.Now);
         }
-        IEnumerable<VolumeResource> selected = all;
-        if (ids is { Count: > 0 })
+        foreach (var id in (ids ?? []).Where(id => !all.Exists(v => v.Id == id)))
         {
-            foreach (var id in ids.Where(id => !all.Exists(v => v.Id == id)))
-            {
-                throw ResourceTypes.Volume.NotFound(id);
-            }
-            selected = all.Where(v => ids.Contains(v.Id));
+            throw ResourceTypes.Volume.NotFound(id);
         }
-        return Paginator.Paginate(filters.Apply(selected, ToCriteria(requestFilters)), v => v.Id, maxResults, nextToken);
+        IEnumerable<VolumeResource> selected = all;
+        return Paginator.Paginate(filters.Apply(selected, criteria), v => v.Id, maxResults, nextToken);
     }
 
     private static string IoPerformance(VolumeResource volume) => volume.VolumeType is "io1" or "io2" ? "normal" : "not-applicable";

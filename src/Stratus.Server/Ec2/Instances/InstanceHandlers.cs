@@ -5,6 +5,7 @@ using Stratus.Domain.Filtering;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Quotas;
 using Stratus.Domain.Resources;
+using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
 using Stratus.Server.Gateway;
@@ -37,7 +38,8 @@ internal sealed partial class Ec2Service
         .Add("operator.managed", _ => false)
         .Add("operator.principal", _ => null)
         .Add("system-status.reachability", v => v.SystemReachability)
-        .Add("system-status.status", v => InstanceView.StatusOf(v.SystemReachability));
+        .Add("system-status.status", v => InstanceView.StatusOf(v.SystemReachability))
+        .Indexed("instance-state-name");
 
     public override async Task<DescribeInstancesResult> DescribeInstancesAsync(RequestContext context, DescribeInstancesRequest request)
     {
@@ -271,15 +273,24 @@ internal sealed partial class Ec2Service
     {
         _ = includeAll;
         var cutoff = context.Now - InstanceLifecycle.TerminatedVisibleFor;
-        var instances = (await context.Store.ListAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, context.Cancellation).ConfigureAwait(false))
-            .Where(i => i.TerminatedAt is not { } at || at > cutoff)
-            .ToList();
+        var criteria = ToCriteria(filters);
+        List<InstanceResource> instances;
         if (ids is { Count: > 0 })
         {
             foreach (var id in ids)
             {
                 ResourceTypes.Instance.CheckId(id);
             }
+            // By key: only the named instances are read.
+            instances = await context.Store.GetManyAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, ids, context.Cancellation).ConfigureAwait(false);
+        }
+        else
+        {
+            instances = await LoadCandidatesAsync<InstanceResource>(context, ResourceTypes.Instance, filterSet, criteria).ConfigureAwait(false);
+        }
+        instances.RemoveAll(i => i.TerminatedAt is { } at && at <= cutoff);
+        if (ids is { Count: > 0 })
+        {
             var missing = ids.Where(id => !instances.Exists(i => i.Id == id)).Distinct().ToList();
             if (missing.Count > 0)
             {
@@ -288,7 +299,12 @@ internal sealed partial class Ec2Service
             }
             instances = instances.Where(i => ids.Contains(i.Id)).ToList();
         }
-        var interfaces = (await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false))
+        // The interfaces of these instances only: found by the attachment index for a selection,
+        // read in one pass when the selection is most of the fleet.
+        var interfaces = (instances.Count <= 1024
+                ? await context.Store.FindAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface,
+                    [IndexCondition.Equal("attachment.instance-id", instances.ConvertAll(i => i.Id))], context.Cancellation).ConfigureAwait(false)
+                : await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false))
             .Where(n => n.Attachment?.InstanceId is not null)
             .ToLookup(n => n.Attachment!.InstanceId!);
         var runtime = _lifecycle.Runtime;
@@ -296,7 +312,7 @@ internal sealed partial class Ec2Service
         {
             Health = i.State == InstanceStates.Running ? runtime.GetHealth(i.Id) : null,
         });
-        return filterSet.Apply(views, ToCriteria(filters)).ToList();
+        return filterSet.Apply(views, criteria).ToList();
     }
 
     private static Instance ToShape(RequestContext context, InstanceView view)

@@ -189,7 +189,9 @@ internal sealed record InstanceView(InstanceResource Instance, IReadOnlyList<Net
             .Add("usage-operation-update-time", v => Time(v.Instance.LaunchTime))
             .Add("virtualization-type", v => v.Instance.VirtualizationType)
             .Add("vpc-id", v => v.Live ? v.Instance.VpcId : null)
-            .WithTags(v => v.Instance.Tags);
+            .WithTags(v => v.Instance.Tags)
+            .Indexed("instance-state-name", "vpc-id", "subnet-id", "reservation-id", "instance.group-id")
+            .IndexedTags();
         return f;
     }
 

@@ -45,7 +45,9 @@ internal sealed partial class Ec2Service
         .AddMany("egress.ip-permission.prefix-list-id", v => v.Egress.Select(r => r.PrefixListId))
         .AddMany("egress.ip-permission.group-name", v => v.Egress.Select(r => r.ReferencedGroupName))
         .AddMany("egress.ip-permission.user-id", v => v.Egress.Select(r => r.ReferencedUserId))
-        .WithTags(v => v.Group.Tags);
+        .WithTags(v => v.Group.Tags)
+        .Indexed("vpc-id", "group-name")
+        .IndexedTags();
 
     [FiltersFor("DescribeSecurityGroupRules")]
     private static readonly FilterSet<SecurityGroupRuleResource> SecurityGroupRuleFilters = new FilterSet<SecurityGroupRuleResource>()
@@ -80,8 +82,17 @@ internal sealed partial class Ec2Service
         {
             ResourceTypes.SecurityGroup.CheckId(id);
         }
-        var groups = await context.Store.ListAsync<SecurityGroupResource>(context.Scope, ResourceTypes.SecurityGroup, context.Cancellation).ConfigureAwait(false);
-        var rules = (await SecurityGroups.ListRulesAsync(context.Store, context.Scope, context.Cancellation).ConfigureAwait(false))
+        var criteria = ToCriteria(request.Filters);
+        // By key when ids are given; every group when names are (they are checked against all of
+        // the default VPC's); else what the index selects for the filters.
+        var groups = request.GroupIds is { Count: > 0 } groupIds
+            ? await context.Store.GetManyAsync<SecurityGroupResource>(context.Scope, ResourceTypes.SecurityGroup, groupIds, context.Cancellation).ConfigureAwait(false)
+            : request.GroupNames is { Count: > 0 }
+                ? await context.Store.ListAsync<SecurityGroupResource>(context.Scope, ResourceTypes.SecurityGroup, context.Cancellation).ConfigureAwait(false)
+                : await LoadCandidatesAsync<SecurityGroupResource>(context, ResourceTypes.SecurityGroup, SecurityGroupFilters, criteria).ConfigureAwait(false);
+        var rules = (groups.Count <= 256
+                ? await SecurityGroups.RulesOfAsync(context.Store, context.Scope, groups.ConvertAll(g => g.Id), context.Cancellation).ConfigureAwait(false)
+                : await SecurityGroups.ListRulesAsync(context.Store, context.Scope, context.Cancellation).ConfigureAwait(false))
             .ToLookup(r => r.GroupId, StringComparer.Ordinal);
         IEnumerable<SecurityGroupResource> selected = groups;
         if (request.GroupIds is { Count: > 0 } ids)
@@ -102,7 +113,7 @@ internal sealed partial class Ec2Service
             selected = selected.Where(g => g.VpcId == defaultVpc && names.Contains(g.GroupName));
         }
         var views = selected.Select(g => new GroupView(g, rules[g.Id].Where(r => !r.IsEgress).ToList(), rules[g.Id].Where(r => r.IsEgress).ToList()));
-        var page = Paginator.Paginate(SecurityGroupFilters.Apply(views, ToCriteria(request.Filters)), v => v.Group.Id, request.MaxResults, request.NextToken);
+        var page = Paginator.Paginate(SecurityGroupFilters.Apply(views, criteria), v => v.Group.Id, request.MaxResults, request.NextToken);
         return new DescribeSecurityGroupsResult
         {
             SecurityGroups = page.Items.Select(v => new SecurityGroup

@@ -71,23 +71,55 @@ internal sealed partial class Ec2Service
 
     public override async Task<DescribeTagsResult> DescribeTagsAsync(RequestContext context, DescribeTagsRequest request)
     {
-        var all = await context.Store.ListAllAsync(context.AccountId, context.Region, context.Cancellation).ConfigureAwait(false);
+        var criteria = ToCriteria(request.Filters);
+        var entries = await context.Store.ListIndexAsync(context.AccountId, context.Region, TagQuery(criteria), context.Cancellation).ConfigureAwait(false);
         var rows = new List<TagRow>();
-        foreach (var stored in all)
+        foreach (var resource in entries.GroupBy(e => (e.Type, e.Id)))
         {
-            if (!ResourceTypes.Taggable.Any(t => t.Name == stored.Key.Type))
+            if (!ResourceTypes.Taggable.Any(t => t.Name == resource.Key.Type))
             {
                 continue;
             }
-            var tags = ReadTags(JsonNode.Parse(stored.Document)!);
+            var tags = resource.Select(e => new DomainTag(e.Name[ResourceIndex.TagPrefix.Length..], e.Value)).ToList();
             foreach (var tag in tags)
             {
-                rows.Add(new TagRow(new TagDescription { ResourceId = stored.Id, ResourceType = stored.Key.Type, Key = tag.Key, Value = tag.Value }, tags));
+                rows.Add(new TagRow(new TagDescription { ResourceId = resource.Key.Id, ResourceType = resource.Key.Type, Key = tag.Key, Value = tag.Value }, tags));
             }
         }
         var ordered = rows.OrderBy(d => d.Tag.ResourceId, StringComparer.Ordinal).ThenBy(d => d.Tag.Key, StringComparer.Ordinal);
-        var page = Paginator.Paginate(TagFilters.Apply(ordered, ToCriteria(request.Filters)), d => d.Tag.ResourceId + "\u0001" + d.Tag.Key, request.MaxResults, request.NextToken);
+        var page = Paginator.Paginate(TagFilters.Apply(ordered, criteria), d => d.Tag.ResourceId + "\u0001" + d.Tag.Key, request.MaxResults, request.NextToken);
         return new DescribeTagsResult { Tags = page.Items.Select(r => r.Tag).ToList(), NextToken = page.NextToken };
+    }
+
+    /// <summary>
+    /// The tag entries of the store's index that may match DescribeTags' filters: the literal
+    /// values of resource-id, resource-type, key and value narrow them (key and value only when
+    /// no filter needs a resource's other tags); the filters themselves still decide.
+    /// </summary>
+    private static IndexEntryQuery TagQuery(IReadOnlyList<FilterCriterion>? criteria)
+    {
+        IReadOnlyList<string>? Literal(string name)
+        {
+            IReadOnlyList<string>? values = null;
+            foreach (var filter in criteria ?? [])
+            {
+                if (filter.Name != name || filter.Values.Count == 0 || filter.Values.Any(v => v.AsSpan().IndexOfAny('*', '?', '\\') >= 0))
+                {
+                    continue;
+                }
+                // Two filters of the same name must both match: keep the values they share.
+                values = values is null ? filter.Values : values.Intersect(filter.Values, StringComparer.Ordinal).ToList();
+            }
+            return values;
+        }
+        var wholeResource = (criteria ?? []).Any(f => f.Name.StartsWith("tag:", StringComparison.Ordinal) || f.Name is "tag-key" or "tag-value");
+        return new IndexEntryQuery(ResourceIndex.TagPrefix)
+        {
+            Ids = Literal("resource-id"),
+            Types = Literal("resource-type"),
+            Names = wholeResource ? null : Literal("key")?.Select(ResourceIndex.TagName).ToList(),
+            Values = wholeResource ? null : Literal("value"),
+        };
     }
 
     /// <summary>Tags requested through TagSpecifications for a resource being created.</summary>

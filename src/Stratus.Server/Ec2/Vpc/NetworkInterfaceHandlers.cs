@@ -51,7 +51,9 @@ internal sealed partial class Ec2Service
         .Add("status", n => n.Status)
         .Add("subnet-id", n => n.SubnetId)
         .Add("vpc-id", n => n.VpcId)
-        .WithTags(n => n.Tags);
+        .WithTags(n => n.Tags)
+        .Indexed("attachment.instance-id", "group-id", "status", "subnet-id", "vpc-id")
+        .IndexedTags();
 
     public override async Task<CreateNetworkInterfaceResult> CreateNetworkInterfaceAsync(RequestContext context, CreateNetworkInterfaceRequest request)
     {
