@@ -10,7 +10,7 @@ namespace Stratus.Store.Tests;
 /// test class derives from this one and says how to make empty storage and open a store on
 /// it; each test gets fresh storage.
 /// </summary>
-public abstract class StateStoreContractTests : IAsyncLifetime
+public abstract partial class StateStoreContractTests : IAsyncLifetime
 {
     protected const string AccountA = "111111111111";
     protected const string AccountB = "222222222222";

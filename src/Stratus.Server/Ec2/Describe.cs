@@ -72,12 +72,18 @@ internal sealed partial class Ec2Service
     }
 
     /// <summary>
+    /// False reads every resource of a type and filters in memory, as Describe did before the
+    /// store kept an index: tests compare both paths' answers.
+    /// </summary>
+    internal static bool IndexedReads { get; set; } = true;
+
+    /// <summary>
     /// The resources of <paramref name="type"/> that may match <paramref name="criteria"/>: those
     /// the store's index selects for the filters it can answer, else every resource of the type.
     /// </summary>
     private static async Task<List<T>> LoadCandidatesAsync<T>(RequestContext context, ResourceType type, IFilterSet filters, IReadOnlyList<FilterCriterion>? criteria)
     {
-        var conditions = filters.IndexConditions(criteria);
+        var conditions = IndexedReads ? filters.IndexConditions(criteria) : [];
         return conditions.Count > 0
             ? await context.Store.FindAsync<T>(context.Scope, type, conditions, context.Cancellation).ConfigureAwait(false)
             : await context.Store.ListAsync<T>(context.Scope, type, context.Cancellation).ConfigureAwait(false);

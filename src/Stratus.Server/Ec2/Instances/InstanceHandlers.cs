@@ -301,7 +301,7 @@ internal sealed partial class Ec2Service
         }
         // The interfaces of these instances only: found by the attachment index for a selection,
         // read in one pass when the selection is most of the fleet.
-        var interfaces = (instances.Count <= 1024
+        var interfaces = (IndexedReads && instances.Count <= 1024
                 ? await context.Store.FindAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface,
                     [IndexCondition.Equal("attachment.instance-id", instances.ConvertAll(i => i.Id))], context.Cancellation).ConfigureAwait(false)
                 : await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false))

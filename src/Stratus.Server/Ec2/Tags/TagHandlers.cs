@@ -72,6 +72,15 @@ internal sealed partial class Ec2Service
     public override async Task<DescribeTagsResult> DescribeTagsAsync(RequestContext context, DescribeTagsRequest request)
     {
         var criteria = ToCriteria(request.Filters);
+        var rows = IndexedReads ? await TagRowsFromIndexAsync(context, criteria).ConfigureAwait(false) : await TagRowsFromDocumentsAsync(context).ConfigureAwait(false);
+        var ordered = rows.OrderBy(d => d.Tag.ResourceId, StringComparer.Ordinal).ThenBy(d => d.Tag.Key, StringComparer.Ordinal);
+        var page = Paginator.Paginate(TagFilters.Apply(ordered, criteria), d => d.Tag.ResourceId + "\u0001" + d.Tag.Key, request.MaxResults, request.NextToken);
+        return new DescribeTagsResult { Tags = page.Items.Select(r => r.Tag).ToList(), NextToken = page.NextToken };
+    }
+
+    /// <summary>The tags of the index entries that may match the filters.</summary>
+    private static async Task<List<TagRow>> TagRowsFromIndexAsync(RequestContext context, IReadOnlyList<FilterCriterion>? criteria)
+    {
         var entries = await context.Store.ListIndexAsync(context.AccountId, context.Region, TagQuery(criteria), context.Cancellation).ConfigureAwait(false);
         var rows = new List<TagRow>();
         foreach (var resource in entries.GroupBy(e => (e.Type, e.Id)))
@@ -86,9 +95,27 @@ internal sealed partial class Ec2Service
                 rows.Add(new TagRow(new TagDescription { ResourceId = resource.Key.Id, ResourceType = resource.Key.Type, Key = tag.Key, Value = tag.Value }, tags));
             }
         }
-        var ordered = rows.OrderBy(d => d.Tag.ResourceId, StringComparer.Ordinal).ThenBy(d => d.Tag.Key, StringComparer.Ordinal);
-        var page = Paginator.Paginate(TagFilters.Apply(ordered, criteria), d => d.Tag.ResourceId + "\u0001" + d.Tag.Key, request.MaxResults, request.NextToken);
-        return new DescribeTagsResult { Tags = page.Items.Select(r => r.Tag).ToList(), NextToken = page.NextToken };
+        return rows;
+    }
+
+    /// <summary>The tags of every taggable resource's document (what the index is checked against).</summary>
+    private static async Task<List<TagRow>> TagRowsFromDocumentsAsync(RequestContext context)
+    {
+        var all = await context.Store.ListAllAsync(context.AccountId, context.Region, context.Cancellation).ConfigureAwait(false);
+        var rows = new List<TagRow>();
+        foreach (var stored in all)
+        {
+            if (!ResourceTypes.Taggable.Any(t => t.Name == stored.Key.Type))
+            {
+                continue;
+            }
+            var tags = ReadTags(JsonNode.Parse(stored.Document)!);
+            foreach (var tag in tags)
+            {
+                rows.Add(new TagRow(new TagDescription { ResourceId = stored.Id, ResourceType = stored.Key.Type, Key = tag.Key, Value = tag.Value }, tags));
+            }
+        }
+        return rows;
     }
 
     /// <summary>
