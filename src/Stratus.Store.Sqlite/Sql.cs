@@ -31,12 +31,14 @@ internal static class Sql
     public const string DeleteIndexEntries =
         "DELETE FROM resource_index WHERE account_id = @account_id AND region = @region AND type = @type AND id = @id";
 
-    public const string InsertIndexEntry =
-        """
-        INSERT INTO resource_index (account_id, region, type, id, name, value)
-        VALUES (@account_id, @region, @type, @id, @name, @value)
-        ON CONFLICT (account_id, region, type, id, name, value) DO NOTHING
-        """;
+    /// <summary>
+    /// One statement for <paramref name="count"/> index entries <c>(@n0, @v0)</c>...; a repeated
+    /// entry (the padding of a bucketed list) is inserted once.
+    /// </summary>
+    public static string InsertIndexEntries(int count) =>
+        "INSERT INTO resource_index (account_id, region, type, id, name, value) VALUES " +
+        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @id, @n{i}, @v{i})"))) +
+        " ON CONFLICT (account_id, region, type, id, name, value) DO NOTHING";
 
     public const string ListIndexStale =
         """

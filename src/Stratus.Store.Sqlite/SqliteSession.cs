@@ -150,7 +150,7 @@ internal abstract class SqliteSession : IStoreSession
         ReadResourcesAsync(Command(Sql.ListIndexStale).With("@version", currentVersion).With("@limit", limit), cancellationToken);
 
     /// <summary>Binds <c>@prefix0</c>..<c>@prefix(size-1)</c>, repeating the last value to fill the bucket.</summary>
-    private static void BindList(Microsoft.Data.Sqlite.SqliteCommand command, string prefix, IReadOnlyList<string> values, int size)
+    private protected static void BindList(Microsoft.Data.Sqlite.SqliteCommand command, string prefix, IReadOnlyList<string> values, int size)
     {
         for (var i = 0; i < size; i++)
         {
@@ -345,16 +345,18 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
             .With("@index_version", resource.IndexVersion)
             .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await DeleteIndexAsync(key, cancellationToken).ConfigureAwait(false);
-        foreach (var entry in resource.Index)
+        // All entries in one statement (chunks of 256), its size rounded up to a bucket.
+        foreach (var chunk in resource.Index.Chunk(256))
         {
-            await Command(Sql.InsertIndexEntry)
+            var size = Sql.Bucket(chunk.Length);
+            var command = Command(Sql.InsertIndexEntries(size))
                 .With("@account_id", key.AccountId)
                 .With("@region", key.Region)
                 .With("@type", key.Type)
-                .With("@id", key.Id)
-                .With("@name", entry.Name)
-                .With("@value", entry.Value)
-                .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                .With("@id", key.Id);
+            BindList(command, "n", chunk.Select(e => e.Name).ToList(), size);
+            BindList(command, "v", chunk.Select(e => e.Value).ToList(), size);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
