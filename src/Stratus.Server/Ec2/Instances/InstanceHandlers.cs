@@ -300,8 +300,8 @@ internal sealed partial class Ec2Service
             instances = instances.Where(i => ids.Contains(i.Id)).ToList();
         }
         // The interfaces of these instances only: found by the attachment index for a selection,
-        // read in one pass when the selection is most of the fleet.
-        var interfaces = (IndexedReads && instances.Count <= 1024
+        // read in one pass for larger selections (long IN lists cost SQLite more than a scan).
+        var interfaces = (IndexedReads && instances.Count <= 100
                 ? await context.Store.FindAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface,
                     [IndexCondition.Equal("attachment.instance-id", instances.ConvertAll(i => i.Id))], context.Cancellation).ConfigureAwait(false)
                 : await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false))

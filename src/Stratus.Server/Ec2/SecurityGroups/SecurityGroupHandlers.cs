@@ -90,7 +90,7 @@ internal sealed partial class Ec2Service
             : request.GroupNames is { Count: > 0 }
                 ? await context.Store.ListAsync<SecurityGroupResource>(context.Scope, ResourceTypes.SecurityGroup, context.Cancellation).ConfigureAwait(false)
                 : await LoadCandidatesAsync<SecurityGroupResource>(context, ResourceTypes.SecurityGroup, SecurityGroupFilters, criteria).ConfigureAwait(false);
-        var rules = (groups.Count <= 256
+        var rules = (groups.Count <= 100
                 ? await SecurityGroups.RulesOfAsync(context.Store, context.Scope, groups.ConvertAll(g => g.Id), context.Cancellation).ConfigureAwait(false)
                 : await SecurityGroups.ListRulesAsync(context.Store, context.Scope, context.Cancellation).ConfigureAwait(false))
             .ToLookup(r => r.GroupId, StringComparer.Ordinal);
