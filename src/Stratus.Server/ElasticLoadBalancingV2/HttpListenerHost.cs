@@ -225,7 +225,7 @@ internal sealed class HttpListenerHost : IListenerHost
             cookies.Add($"AWSALB={Key(target.Key)}; Max-Age={ElbAttributes.Int(tg.Attributes, "stickiness.lb_cookie.duration_seconds", 86400)}; Path=/");
         }
         using var tracking = _plane.Selector.Track(target);
-        var config = new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(ElbAttributes.Int(route.LoadBalancer.Attributes, "idle_timeout.timeout_seconds", 60)) };
+        var config = new ForwarderRequestConfig { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower, ActivityTimeout = TimeSpan.FromSeconds(ElbAttributes.Int(route.LoadBalancer.Attributes, "idle_timeout.timeout_seconds", 60)) };
         var transformer = new AlbTransformer(route, cookies, ElbAttributes.Bool(route.LoadBalancer.Attributes, "routing.http.xff_client_port.enabled"),
             route.LoadBalancer.Attributes.GetValueOrDefault("routing.http.xff_header_processing.mode") ?? "append");
         await _forwarder.SendAsync(context, $"{(tg.Protocol == "HTTPS" ? "https" : "http")}://{target.Address}:{target.Port.ToString(CultureInfo.InvariantCulture)}/", Invoker, config, transformer).ConfigureAwait(false);

@@ -78,6 +78,7 @@ public static class StratusHost
         }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
 
         var services = builder.Services;
         services.AddSingleton(options);
