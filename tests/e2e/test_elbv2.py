@@ -364,3 +364,82 @@ def _resolve(name: str) -> str | None:
         return socket.gethostbyname(name)
     except OSError:
         return None
+
+
+# ------------------------------------------------------------------------------ real instances (container runtime)
+
+WEB = """#!/bin/sh
+TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
+ID=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
+mkdir -p /var/www
+echo "$ID" > /var/www/index.html
+echo ok > /var/www/health
+busybox httpd -p 80 -h /var/www -u ec2-user
+"""
+
+
+def test_real_instances_behind_alb_and_nlb(stratus_binary, tmp_path_factory):
+    from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _ssh, _wait_ssh, _terminate_all, _assert_nothing_left
+
+    _require_host()
+    if not any(os.access(os.path.join(p, "crun"), os.X_OK) for p in os.environ.get("PATH", "").split(":")):
+        pytest.fail("the container runtime needs crun", pytrace=False)
+    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("elbv2-real")))
+    srv = factory(name="stratus-elbv2-real", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
+    try:
+        ec2, elb = srv.ec2(), _elbv2(srv)
+        key = str(tmp_path_factory.mktemp("elbkeys") / "k.pem")
+        with open(key, "w") as f:
+            f.write(ec2.create_key_pair(KeyName="elb-key")["KeyMaterial"])
+        os.chmod(key, 0o400)
+        vpc = default_vpc(ec2)["VpcId"]
+        subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"], key=lambda s: s["AvailabilityZone"])
+        web = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": p, "ToPort": p, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]} for p in (22, 80)])
+        ami = minimal_ami(ec2)
+        ids = [ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="elb-key", SecurityGroupIds=[web],
+                                 SubnetId=subnets[i]["SubnetId"], UserData=WEB)["Instances"][0]["InstanceId"] for i in range(2)]
+        ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+
+        tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc, HealthCheckPath="/health",
+                                     HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]
+        elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": i} for i in ids])
+        lb = elb.create_load_balancer(Name="web-alb", Subnets=[s["SubnetId"] for s in subnets], SecurityGroups=[web])["LoadBalancers"][0]
+        elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+        tcp = elb.create_target_group(Name="web-tcp", Protocol="TCP", Port=80, VpcId=vpc,
+                                      HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2)["TargetGroups"][0]
+        elb.register_targets(TargetGroupArn=tcp["TargetGroupArn"], Targets=[{"Id": i} for i in ids])
+        nlb = elb.create_load_balancer(Name="web-nlb", Type="network", Subnets=[subnets[0]["SubnetId"]])["LoadBalancers"][0]
+        elb.create_listener(LoadBalancerArn=nlb["LoadBalancerArn"], Protocol="TCP", Port=8080,
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tcp["TargetGroupArn"]}])
+
+        for group in (tg, tcp):
+            _until(lambda group=group: [h["TargetHealth"]["State"] for h in elb.describe_target_health(TargetGroupArn=group["TargetGroupArn"])["TargetHealthDescriptions"]]
+                   == ["healthy", "healthy"], BOOT_TIMEOUT, f"{group['TargetGroupName']} targets healthy")
+        dns = lb["DNSName"]
+        answered = {_get(f"http://{dns}/")[1].strip() for _ in range(8)}
+        assert answered == set(ids), answered
+        via_nlb = {_get(f"http://{nlb['DNSName']}:8080/")[1].strip() for _ in range(16)}
+        assert via_nlb <= set(ids) and via_nlb, via_nlb
+
+        # Kill the web server of the first instance: unhealthy within the thresholds, no more traffic.
+        victim = ids[0]
+        public = ec2.describe_instances(InstanceIds=[victim])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
+        _wait_ssh(key, public)
+        killed = _ssh(key, public, "kill $(ps | grep '[h]ttpd -p 80' | awk '{print $1}')")
+        assert killed.returncode == 0, killed.stderr
+        _until(lambda: {h["Target"]["Id"]: h["TargetHealth"]["State"] for h in elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]}
+               [victim] == "unhealthy", 30, "killed target unhealthy")
+        assert {_get(f"http://{dns}/")[1].strip() for _ in range(8)} == {ids[1]}
+        for arn in (lb["LoadBalancerArn"], nlb["LoadBalancerArn"]):
+            elb.delete_load_balancer(LoadBalancerArn=arn)
+        _until(lambda: _resolve(dns) is None, 10, "name removed with the load balancer")
+    finally:
+        try:
+            _terminate_all(srv)
+        finally:
+            factory.close()
+            _assert_nothing_left(srv)
+            assert not _hosts_blocks_of(srv)
