@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Stratus.Domain.ElasticLoadBalancingV2;
 
 namespace Stratus.Server.ElasticLoadBalancingV2;

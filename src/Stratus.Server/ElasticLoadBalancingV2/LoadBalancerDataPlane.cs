@@ -1,7 +1,7 @@
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Hosting;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Stratus.Domain.ElasticLoadBalancingV2;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;

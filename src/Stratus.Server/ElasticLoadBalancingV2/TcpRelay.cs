@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Logging;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 
 namespace Stratus.Server.ElasticLoadBalancingV2;
 

@@ -154,7 +154,15 @@ public sealed class ElbNamingTests
         Assert.Contains(":loadbalancer/net/nlb/", ElbNaming.LoadBalancerArn("us-east-1", "123456789012", "network", "nlb", id), StringComparison.Ordinal);
         var resource = new LoadBalancerResource
         {
-            Id = id, Arn = lb, Name = "my-alb", Type = "application", Scheme = "internet-facing", VpcId = "vpc-1", DnsName = "x", CreatedTime = DateTime.UtcNow, HostAddress = "127.1.1.1",
+            Id = id,
+            Arn = lb,
+            Name = "my-alb",
+            Type = "application",
+            Scheme = "internet-facing",
+            VpcId = "vpc-1",
+            DnsName = "x",
+            CreatedTime = DateTime.UtcNow,
+            HostAddress = "127.1.1.1",
         };
         var listener = ElbNaming.ListenerArn(resource, "0123456789abcdef");
         Assert.Equal($"arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/my-alb/{id}/0123456789abcdef", listener);
