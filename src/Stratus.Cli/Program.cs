@@ -65,9 +65,15 @@ var imageDir = new Option<string>("--image-dir")
     DefaultValueFactory = _ => ImageBuilder.DefaultImageDirectory(),
 };
 
+var hostsFile = new Option<string>("--hosts-file")
+{
+    Description = "Hosts file in which load balancers' DNS names are kept (a block of this server's, removed at exit); none keeps none. Default: /etc/hosts when run as root, else none.",
+    DefaultValueFactory = _ => Environment.UserName == "root" ? "/etc/hosts" : "none",
+};
+
 var serve = new Command("serve", "Run the EC2 API server (control plane and host in one process, state in SQLite).")
 {
-    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot, metadataPort, imageDir,
+    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot, metadataPort, imageDir, hostsFile,
 };
 serve.SetAction(async (parse, ct) =>
 {
@@ -83,6 +89,7 @@ serve.SetAction(async (parse, ct) =>
         LogFormat = parse.GetValue(logFormat)!,
         MetadataPort = parse.GetValue(metadataPort) ?? ServerOptions.FreeTcpPort(),
         LocalImages = LocalImages.CatalogEntries(images),
+        HostsFile = parse.GetValue(hostsFile) is { } hosts && hosts != "none" ? Path.GetFullPath(hosts) : null,
     };
     if (options.Validate() is { Count: > 0 } errors)
     {

@@ -58,6 +58,13 @@ public sealed record ServerOptions
     /// </summary>
     public string MetadataAddress { get; init; } = "127.0.0.1";
 
+    /// <summary>
+    /// Hosts file in which load balancers' DNS names are mapped to the addresses their listeners
+    /// serve on the host (a marked block owned by this server); null (the default) keeps none.
+    /// <c>stratus serve</c> uses <c>/etc/hosts</c> when run as root.
+    /// </summary>
+    public string? HostsFile { get; init; }
+
     public string DatabasePath => Path.Combine(DataDirectory, "stratus.db");
 
     /// <summary>The first URL clients should use (the first of <see cref="Urls"/>, with a wildcard host made loopback).</summary>

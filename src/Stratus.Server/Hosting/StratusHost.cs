@@ -80,6 +80,7 @@ public static class StratusHost
         }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
 
         var services = builder.Services;
         services.AddSingleton(options);
@@ -109,6 +110,13 @@ public static class StratusHost
         services.AddAwsService<Stratus.Server.Sts.StsService>();
         services.AddAwsService<Stratus.Server.Iam.IamService>();
         services.AddAwsService<Stratus.Server.ServiceQuotas.ServiceQuotasService>();
+        // Elastic Load Balancing: the API, and the data plane (listeners, health checks) that follows the store.
+        services.AddHttpForwarder();
+        services.AddSingleton<Stratus.Domain.ElasticLoadBalancingV2.TargetHealthTracker>();
+        services.AddSingleton<Stratus.Domain.ElasticLoadBalancingV2.ITargetRegistry, Stratus.Domain.ElasticLoadBalancingV2.TargetRegistry>();
+        services.AddSingleton<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>();
+        services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>());
+        services.AddAwsService<Stratus.Server.ElasticLoadBalancingV2.ElbV2Service>();
 
         var app = builder.Build();
         var endpoint = app.Services.GetRequiredService<GatewayEndpoint>();

@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Stratus.Domain.ElasticLoadBalancingV2;
+using Stratus.Domain.Resources;
+using Stratus.Domain.Store;
+
+namespace Stratus.Server.ElasticLoadBalancingV2;
+
+/// <summary>
+/// The load balancers' data plane, in process. It follows the store (woken after every committed
+/// ELB change, and once a second for what changes on its own: instances, draining): each
+/// listener is served on the load balancer's own loopback address on the host
+/// (<see cref="LoadBalancerResource.HostAddress"/>) — HTTP/HTTPS through <see cref="HttpListenerHost"/>
+/// (YARP), TCP through <see cref="TcpRelay"/> — health checks run per target
+/// (<see cref="HealthChecker"/>), provisioning load balancers become active once served, targets
+/// whose deregistration delay is over are removed, and the DNS names are kept in the host's
+/// hosts file (<see cref="HostsFile"/>).
+/// </summary>
+internal sealed class LoadBalancerDataPlane : BackgroundService
+{
+    private readonly IStateStore _store;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<LoadBalancerDataPlane> _log;
+    private readonly HealthChecker _health;
+    private readonly HostsFile? _hosts;
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Dictionary<string, IListenerHost> _running = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTime> _failedUntil = new(StringComparer.Ordinal);
+    private readonly Yarp.ReverseProxy.Forwarder.IHttpForwarder _forwarder;
+
+    public LoadBalancerDataPlane(IStateStore store, TimeProvider clock, ILogger<LoadBalancerDataPlane> log, TargetHealthTracker tracker, ServerOptions options,
+        Yarp.ReverseProxy.Forwarder.IHttpForwarder forwarder, ILoggerFactory loggers)
+    {
+        _store = store;
+        _clock = clock;
+        _log = log;
+        _forwarder = forwarder;
+        Selector = new TargetSelector(tracker, clock);
+        _health = new HealthChecker(tracker, loggers.CreateLogger<HealthChecker>());
+        _hosts = options.HostsFile is { } path ? new HostsFile(path, options.DataDirectory, loggers.CreateLogger<HostsFile>()) : null;
+    }
+
+    /// <summary>The current picture of every load balancer (read by the listeners on each connection or request).</summary>
+    public DataPlaneState State { get; private set; } = DataPlaneState.Empty;
+
+    public TargetSelector Selector { get; }
+
+    /// <summary>Asks for a reconcile now (after a commit).</summary>
+    public void Wake() => _wake.Release();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _hosts?.Clean();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ReconcileAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                _log.LogWarning(e, "load balancer data plane: reconcile failed");
+            }
+            try
+            {
+                await _wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+                while (_wake.CurrentCount > 0)
+                {
+                    await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private async Task ReconcileAsync(CancellationToken ct)
+    {
+        var now = _clock.GetUtcNow().UtcDateTime;
+        var (state, provisioning, expired) = await DataPlaneLoader.LoadAsync(_store, now, ct).ConfigureAwait(false);
+        State = state;
+
+        // Listeners: start what is new (or changed address/port/protocol), stop what is gone.
+        var wanted = state.Listeners.Values.ToDictionary(l => l.Listener.Arn, StringComparer.Ordinal);
+        foreach (var (arn, host) in _running.ToList())
+        {
+            if (!wanted.TryGetValue(arn, out var route) || !host.Serves(route))
+            {
+                _running.Remove(arn);
+                await host.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        foreach (var (arn, route) in wanted)
+        {
+            if (_running.ContainsKey(arn) || (_failedUntil.TryGetValue(arn, out var until) && until > now))
+            {
+                continue;
+            }
+            try
+            {
+                IListenerHost host = route.Listener.Protocol is "HTTP" or "HTTPS"
+                    ? await HttpListenerHost.StartAsync(this, route, _forwarder, _log, ct).ConfigureAwait(false)
+                    : TcpRelay.Start(this, route, _log);
+                _running[arn] = host;
+                _failedUntil.Remove(arn);
+                if (_log.IsEnabled(LogLevel.Information))
+                {
+                    _log.LogInformation("load balancer {Name}: {Protocol} listener on {Address}:{Port}", route.LoadBalancer.Name, route.Listener.Protocol, route.LoadBalancer.HostAddress, route.Listener.Port);
+                }
+            }
+            catch (Exception e) when (e is SocketException or IOException or InvalidOperationException or NotSupportedException)
+            {
+                _failedUntil[arn] = now.AddSeconds(30);
+                _log.LogWarning("load balancer {Name}: cannot serve {Protocol} listener on {Address}:{Port}: {Error}", route.LoadBalancer.Name, route.Listener.Protocol,
+                    route.LoadBalancer.HostAddress, route.Listener.Port, e.Message);
+            }
+        }
+
+        _health.Reconcile(state);
+        _hosts?.Write(state.HostNames);
+
+        if (provisioning.Count > 0 || expired.Count > 0)
+        {
+            await using var tx = await _store.BeginWriteAsync(ct).ConfigureAwait(false);
+            foreach (var (scope, id) in provisioning)
+            {
+                await LoadBalancers.ActivateAsync(tx, scope, id, now, ct).ConfigureAwait(false);
+            }
+            foreach (var (scope, group) in expired)
+            {
+                var current = await tx.GetAsync<TargetGroupResource>(scope, LoadBalancers.TargetGroupType, group.Id, ct).ConfigureAwait(false);
+                if (current is not null && TargetGroups.ExpireDraining(current, now))
+                {
+                    await TargetGroups.SaveAsync(tx, scope, current, now, ct).ConfigureAwait(false);
+                }
+            }
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var host in _running.Values)
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+        }
+        _running.Clear();
+        await _health.DisposeAsync().ConfigureAwait(false);
+        _hosts?.Remove();
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+}
+
+/// <summary>A running listener.</summary>
+internal interface IListenerHost : IAsyncDisposable
+{
+    /// <summary>Whether this host still serves <paramref name="route"/> as configured (address, port, protocol).</summary>
+    bool Serves(ListenerRoute route);
+}
+
+/// <summary>Where a listener binds.</summary>
+internal static class ListenerAddress
+{
+    public static IPEndPoint Of(ListenerRoute route) => new(IPAddress.Parse(route.LoadBalancer.HostAddress), route.Listener.Port);
+}

@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace Stratus.Server.ElasticLoadBalancingV2;
+
+/// <summary>
+/// A TCP (or TLS, TCP_UDP: the TCP half, passed through) listener of a Network Load Balancer: accepts
+/// connections on the load balancer's address and the listener's port and relays each, as a byte
+/// stream in both directions, to a healthy target of the listener's target group chosen by a hash
+/// of the flow (client address and port), as NLBs do.
+/// </summary>
+internal sealed class TcpRelay : IListenerHost
+{
+    private readonly Socket _listener;
+    private readonly IPEndPoint _endpoint;
+    private readonly string _protocol;
+    private readonly string _arn;
+    private readonly LoadBalancerDataPlane _plane;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _accepting;
+
+    private TcpRelay(Socket listener, IPEndPoint endpoint, ListenerRoute route, LoadBalancerDataPlane plane, ILogger log)
+    {
+        _listener = listener;
+        _endpoint = endpoint;
+        _protocol = route.Listener.Protocol;
+        _arn = route.Listener.Arn;
+        _plane = plane;
+        _log = log;
+        _accepting = Task.Run(AcceptAsync);
+    }
+
+    public static TcpRelay Start(LoadBalancerDataPlane plane, ListenerRoute route, ILogger log)
+    {
+        if (route.Listener.Protocol == "UDP")
+        {
+            throw new NotSupportedException("UDP listeners are accepted by the API but not served by the data plane");
+        }
+        var endpoint = ListenerAddress.Of(route);
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(endpoint);
+            socket.Listen(512);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        return new TcpRelay(socket, endpoint, route, plane, log);
+    }
+
+    public bool Serves(ListenerRoute route) => ListenerAddress.Of(route).Equals(_endpoint) && route.Listener.Protocol == _protocol;
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                continue;
+            }
+            _ = Task.Run(() => RelayAsync(client));
+        }
+    }
+
+    private async Task RelayAsync(Socket client)
+    {
+        using (client)
+        {
+            var state = _plane.State;
+            if (!state.Listeners.TryGetValue(_arn, out var route))
+            {
+                return;
+            }
+            var action = route.Listener.DefaultActions.FirstOrDefault(a => a.Type == "forward");
+            var groupArn = action?.TargetGroupArns().FirstOrDefault();
+            if (groupArn is null || !state.TargetGroups.TryGetValue(groupArn, out var group))
+            {
+                return;
+            }
+            var remote = (IPEndPoint)client.RemoteEndPoint!;
+            var target = _plane.Selector.Pick(group, flowHash: HashCode.Combine(remote.Address, remote.Port));
+            if (target is null)
+            {
+                return;
+            }
+            using var tracking = _plane.Selector.Track(target);
+            using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                using (var connect = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+                {
+                    connect.CancelAfter(TimeSpan.FromSeconds(10));
+                    await upstream.ConnectAsync(IPAddress.Parse(target.Address), target.Port, connect.Token).ConfigureAwait(false);
+                }
+                using var a = new NetworkStream(client, ownsSocket: false);
+                using var b = new NetworkStream(upstream, ownsSocket: false);
+                var up = PumpAsync(a, b, upstream);
+                var down = PumpAsync(b, a, client);
+                await Task.WhenAll(up, down).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+            {
+                if (_log.IsEnabled(LogLevel.Debug))
+                {
+                    _log.LogDebug("NLB relay to {Target}: {Error}", target.Address, e.Message);
+                }
+            }
+        }
+    }
+
+    private async Task PumpAsync(Stream from, Stream to, Socket toSocket)
+    {
+        try
+        {
+            await from.CopyToAsync(to, 64 * 1024, _stop.Token).ConfigureAwait(false);
+            toSocket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            try
+            {
+                toSocket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception inner) when (inner is SocketException or ObjectDisposedException)
+            {
+                // Already gone.
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        await _accepting.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}
