@@ -5,23 +5,32 @@
 # key pair, run-instances from the minimal AMI, wait instance-running, ssh in and ask the
 # metadata service (IMDSv2) for the zone. Prints one line per phase and the total:
 #   phase <name> <seconds>
-# Needs root (containers), crun, the aws CLI and ssh. Usage: bench/first-start.sh [--keep]
+# Needs root (containers), crun, the aws CLI and ssh.
+# Usage: bench/first-start.sh [--no-build] [--keep]
+#   --no-build: use the binary this checkout already built (start.sh's STRATUS_SKIP_BUILD=1): the
+#   build phase then measures nothing; the suite's test uses it, the build having just run.
 # Environment: AWS_CLI (default: aws on PATH), FIRST_START_ROOT (default: a new temp dir),
 #   FIRST_START_PORT (default 4599).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
-keep=0; [ "${1:-}" = "--keep" ] && keep=1
+keep=0
+for arg in "$@"; do
+  case "$arg" in
+    --keep) keep=1 ;;
+    --no-build) export STRATUS_SKIP_BUILD=1 ;;
+    *) echo "usage: bench/first-start.sh [--no-build] [--keep]" >&2; exit 2 ;;
+  esac
+done
 root=${FIRST_START_ROOT:-$(mktemp -d /tmp/stratus-first-start.XXXXXX)}
 port=${FIRST_START_PORT:-4599}
 aws_bin=${AWS_CLI:-aws}
 mkdir -p "$root/home" "$root/cache"
+# The NuGet package cache is not part of a first start: keep using the real one.
+export NUGET_PACKAGES="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
 export HOME="$root/home" XDG_CACHE_HOME="$root/cache" XDG_DATA_HOME="$root/data"
 unset STRATUS_IMAGE_DIR AWS_PROFILE AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_REGION
 export AWS_EC2_METADATA_DISABLED=true
-# The dotnet SDK keeps its state under HOME; reuse the real one so that the build is the
-# incremental build a user's second command would see (the package cache is not part of a first start).
-export DOTNET_CLI_HOME="${DOTNET_CLI_HOME:-/root}" NUGET_PACKAGES="${NUGET_PACKAGES:-/root/.nuget/packages}"
 server_pid=""
 instance=""
 cleanup() {

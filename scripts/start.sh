@@ -13,7 +13,10 @@ step_done() {
 }
 scripts/install-deps.sh --runtime-only
 step_done "dependencies checked"
-dotnet build src/Stratus.Cli -c Release -nologo -v quiet -clp:ErrorsOnly
+# STRATUS_SKIP_BUILD=1 uses the binary this checkout already built (CI, bench/first-start.sh --no-build).
+if [ "${STRATUS_SKIP_BUILD:-0}" != 1 ] || [ ! -x src/Stratus.Cli/bin/Release/net10.0/stratus ]; then
+  dotnet build src/Stratus.Cli -c Release -nologo -v quiet -clp:ErrorsOnly
+fi
 step_done "stratus built"
 # The minimal guest image, without the guest kernel: system containers need none, and the
 # microvm runtime builds the kernel (5-13 minutes on 2 cores, once) in the background when an

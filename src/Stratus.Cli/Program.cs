@@ -273,11 +273,12 @@ imagesList.SetAction(parse =>
         Console.WriteLine($"no images in {store.Root} (stratus images build minimal)");
         return 0;
     }
-    Console.WriteLine($"{"NAME",-20} {"ORIGIN",-7} {"LOGIN",-10} {"ROOT",5} {"DISK",9}  {"BUILT",-20} DESCRIPTION");
+    Console.WriteLine($"{"NAME",-20} {"ORIGIN",-7} {"LOGIN",-10} {"ROOT",5} {"DISK",9} {"KERNEL",-7}  {"BUILT",-20} DESCRIPTION");
     foreach (var image in images)
     {
         var disk = image.DiskPath is { } d && File.Exists(d) ? $"{new FileInfo(d).Length >> 20} MiB" : "-";
-        Console.WriteLine($"{image.Name,-20} {image.Manifest.Origin ?? "-",-7} {image.Manifest.LoginUser,-10} {image.Manifest.RootGiB + " GiB",5} {disk,9}  {image.Manifest.BuiltAt,-20:u} {image.Manifest.Description}");
+        var kernel = image.KernelPath is { } k && File.Exists(k) ? "ready" : image.Manifest.KernelPending ? "pending" : "none";
+        Console.WriteLine($"{image.Name,-20} {image.Manifest.Origin ?? "-",-7} {image.Manifest.LoginUser,-10} {image.Manifest.RootGiB + " GiB",5} {disk,9} {kernel,-7}  {image.Manifest.BuiltAt,-20:u} {image.Manifest.Description}");
     }
     return 0;
 });
