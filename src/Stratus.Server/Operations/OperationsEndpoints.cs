@@ -21,7 +21,7 @@ public static class OperationsEndpoints
     {
         var metrics = new ServerMetrics(store, runtime.Name, ServerStatus.Version);
         var metered = new MeteredRuntime(runtime, metrics);
-        services.AddSingleton(metrics);
+        services.AddSingleton(_ => metrics); // created by a factory: the container disposes it (its meter listener) with the server
         services.AddSingleton(metered);
         services.AddSingleton<ServerStatus>();
         return metered;
