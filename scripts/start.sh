@@ -2,13 +2,28 @@
 # Set up and run Stratus on its embedded defaults: builds the server, then runs
 # `stratus serve` (SQLite state in ~/.local/share/stratus, http://127.0.0.1:4566, AWS CLI
 # profile "stratus" written to ~/.aws). Extra arguments go to `stratus serve`.
+# Each step prints how long it took (bench/first-start.sh measures a first start end to end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+step_start=$(date +%s.%N)
+step_done() {
+  local now; now=$(date +%s.%N)
+  awk -v what="$1" -v a="$step_start" -v b="$now" 'BEGIN { printf "start.sh: %s in %.1f s\n", what, b - a }' >&2
+  step_start=$now
+}
 scripts/install-deps.sh --runtime-only
-dotnet build src/Stratus.Cli -c Release -nologo -v quiet -clp:ErrorsOnly
-# The minimal guest image (and the guest kernel: ~10 minutes the first time, cached after).
+step_done "dependencies checked"
+# STRATUS_SKIP_BUILD=1 uses the binary this checkout already built (CI, bench/first-start.sh --no-build).
+if [ "${STRATUS_SKIP_BUILD:-0}" != 1 ] || [ ! -x src/Stratus.Cli/bin/Release/net10.0/stratus ]; then
+  dotnet build src/Stratus.Cli -c Release -nologo -v quiet -clp:ErrorsOnly
+fi
+step_done "stratus built"
+# The minimal guest image, without the guest kernel: system containers need none, and the
+# microvm runtime builds the kernel (5-13 minutes on 2 cores, once) in the background when an
+# image lacks it. An image whose inputs did not change is reused from ~/.cache/stratus.
 if [ "$(id -u)" -eq 0 ]; then
-  src/Stratus.Cli/bin/Release/net10.0/stratus images build minimal || echo "start.sh: building the minimal guest image failed; instances with real runtimes will not boot it" >&2
+  src/Stratus.Cli/bin/Release/net10.0/stratus images build minimal --skip-kernel || echo "start.sh: building the minimal guest image failed; instances with real runtimes will not boot it" >&2
+  step_done "minimal guest image ready"
 else
   echo "start.sh: not root; skipping 'stratus images build minimal' (guest images need root)" >&2
 fi

@@ -122,7 +122,19 @@ serve.SetAction(async (parse, ct) =>
         return 2;
     }
     await using var runtimeScope = runtime;
-    await Console.Out.WriteLineAsync($"instance runtime {runtime.Name}: {note}; images in {images.Root} ({string.Join(", ", images.List().Select(i => i.Name).DefaultIfEmpty("none built: stratus images build minimal"))})");
+    options = options with { Host = HostReporting.Create(parse.GetValue(runtimeName)!, note, runtime.Name, images) };
+    var runtimeLine = $"instance runtime {runtime.Name}: {note}; images in {images.Root} ({string.Join(", ", images.List().Select(i => i.Name + (i.KernelPath is null && i.Manifest.KernelPending ? " (kernel pending)" : "")).DefaultIfEmpty("none built: stratus images build minimal"))})";
+    if (options.LogFormat == "json")
+    {
+        // Every line of a JSON-logged run is JSON, this one included.
+#pragma warning disable CA1848, CA2254 // once, at start
+        Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logs.CreateLogger("Stratus"), runtimeLine);
+#pragma warning restore CA1848, CA2254
+    }
+    else
+    {
+        await Console.Out.WriteLineAsync(runtimeLine);
+    }
     var app = await StratusHost.CreateAsync(options, store, runtime, Console.Out, ct);
     await app.StartAsync(ct);
     await app.WaitForShutdownAsync(ct);
@@ -218,14 +230,19 @@ quotasList.SetAction(async (parse, ct) => await RunQuotaCommandAsync(async () =>
 var force = new Option<bool>("--force") { Description = "Rebuild (or replace) even when a current image exists." };
 var buildName = new Argument<string>("name") { Description = $"The image to build: {string.Join(", ", ImageBuilder.BuildableImages)}." };
 buildName.AcceptOnlyFromAmong([.. ImageBuilder.BuildableImages]);
+var skipKernel = new Option<bool>("--skip-kernel")
+{
+    Description = "Do not build the guest kernel now (5-13 minutes on 2 cores the first time): the image gets the cached kernel if there is one, " +
+        "else none until it is built. System containers need no kernel; the microvm runtime builds it in the background when an image lacks it.",
+};
 var imagesBuild = new Command("build", "Build a guest image (and the Stratus guest kernel it boots) into the image directory. Needs root.")
 {
-    buildName, imageDir, force,
+    buildName, imageDir, force, skipKernel,
 };
 imagesBuild.SetAction(async (parse, ct) => await RunImageCommandAsync(async () =>
 {
     var builder = new ImageBuilder(new GuestImageStore(Path.GetFullPath(parse.GetValue(imageDir)!)), Console.Out);
-    var image = await builder.BuildAsync(parse.GetValue(buildName)!, parse.GetValue(force), ct);
+    var image = await builder.BuildAsync(parse.GetValue(buildName)!, parse.GetValue(force), withKernel: !parse.GetValue(skipKernel), ct);
     Console.WriteLine(image.Directory);
 }));
 var importName = new Argument<string>("name") { Description = "Name of the new image (a-z, 0-9, '.', '_', '-')." };
@@ -263,11 +280,12 @@ imagesList.SetAction(parse =>
         Console.WriteLine($"no images in {store.Root} (stratus images build minimal)");
         return 0;
     }
-    Console.WriteLine($"{"NAME",-20} {"ORIGIN",-7} {"LOGIN",-10} {"ROOT",5} {"DISK",9}  {"BUILT",-20} DESCRIPTION");
+    Console.WriteLine($"{"NAME",-20} {"ORIGIN",-7} {"LOGIN",-10} {"ROOT",5} {"DISK",9} {"KERNEL",-7}  {"BUILT",-20} DESCRIPTION");
     foreach (var image in images)
     {
         var disk = image.DiskPath is { } d && File.Exists(d) ? $"{new FileInfo(d).Length >> 20} MiB" : "-";
-        Console.WriteLine($"{image.Name,-20} {image.Manifest.Origin ?? "-",-7} {image.Manifest.LoginUser,-10} {image.Manifest.RootGiB + " GiB",5} {disk,9}  {image.Manifest.BuiltAt,-20:u} {image.Manifest.Description}");
+        var kernel = image.KernelPath is { } k && File.Exists(k) ? "ready" : image.Manifest.KernelPending ? "pending" : "none";
+        Console.WriteLine($"{image.Name,-20} {image.Manifest.Origin ?? "-",-7} {image.Manifest.LoginUser,-10} {image.Manifest.RootGiB + " GiB",5} {disk,9} {kernel,-7}  {image.Manifest.BuiltAt,-20:u} {image.Manifest.Description}");
     }
     return 0;
 });
@@ -280,6 +298,8 @@ var root = new RootCommand(
     new Command("account", "Manage accounts and their access keys (works while the server runs).") { accountCreate, accountList },
     new Command("quotas", "Show and set an account's service quotas (EC2 vCPUs per instance bucket, Elastic IPs, VPC quotas).") { quotasList, quotasSet },
     new Command("images", "Build, import and list guest images (kernel + root filesystem) that instances boot.") { imagesBuild, imagesImport, imagesList },
+    StatusCommands.Status(),
+    StatusCommands.Doctor(imageDir),
 };
 return await root.Parse(args).InvokeAsync();
 

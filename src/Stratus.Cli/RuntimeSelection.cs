@@ -76,7 +76,7 @@ internal static class RuntimeSelection
 #pragma warning restore CA1848, CA2254
     }
 
-    private static List<string> MicroVmProbe()
+    public static List<string> MicroVmProbe()
     {
         var missing = new List<string>();
         if (!OperatingSystem.IsLinux() || Environment.UserName != "root")

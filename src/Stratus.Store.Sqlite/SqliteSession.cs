@@ -426,7 +426,7 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
         // DisposeAsync rolls it back. Not cancellable once started.
         await Connection.ExecuteAsync("COMMIT", CancellationToken.None).ConfigureAwait(false);
         _finished = true;
-        _store.ReleaseWriter(Connection, healthy: true);
+        _store.ReleaseWriter(Connection, healthy: true, committed: true);
     }
 
     public override ValueTask DisposeAsync()

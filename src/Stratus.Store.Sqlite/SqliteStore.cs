@@ -44,6 +44,7 @@ internal sealed class SqliteStore : IStateStore
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _writeBegan = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -188,10 +189,14 @@ internal sealed class SqliteStore : IStateStore
         }
     }
 
+    /// <summary>When the current write transaction took the writer lock (for <see cref="StoreMetrics"/>).</summary>
+    private long _writeBegan;
+
     public async Task<IStoreTransaction> BeginWriteAsync(CancellationToken cancellationToken = default)
     {
         EnsureReady();
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _writeBegan = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -210,8 +215,9 @@ internal sealed class SqliteStore : IStateStore
     }
 
     /// <summary>Ends the current write transaction's hold on the write connection and lock.</summary>
-    internal void ReleaseWriter(StoreConnection writer, bool healthy)
+    internal void ReleaseWriter(StoreConnection writer, bool healthy, bool committed = false)
     {
+        StoreMetrics.Transaction(System.Diagnostics.Stopwatch.GetElapsedTime(_writeBegan), committed);
         if (!healthy && ReferenceEquals(writer, _writer))
         {
             // The connection's state is unknown (a failed ROLLBACK): closing it rolls back

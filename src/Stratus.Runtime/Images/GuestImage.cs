@@ -21,6 +21,12 @@ public sealed record GuestImageManifest
     /// <summary>Uncompressed PVH-bootable kernel (vmlinux), relative to the image directory; null when the image brings none.</summary>
     public string? Kernel { get; init; }
 
+    /// <summary>
+    /// True when the image was built without the guest kernel (<c>stratus images build --skip-kernel</c>):
+    /// system containers run it as it is; the microVM runtime builds the kernel when first needed and attaches it.
+    /// </summary>
+    public bool KernelPending { get; init; }
+
     /// <summary>Initial RAM disk the kernel needs to reach its root disk (e.g. a distribution kernel's modules), relative to the image directory; null when none.</summary>
     public string? Initrd { get; init; }
 

@@ -96,6 +96,18 @@ public sealed partial class ImageBuilder
         return path;
     }
 
+    private async Task<string> KernelPathOrPendingAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await KernelPathAsync(ct).ConfigureAwait(false);
+        }
+        catch (ImageBuildException)
+        {
+            return "pending";
+        }
+    }
+
     /// <summary>The path the cached kernel has (or will have) for the current config, without building it.</summary>
     public async Task<string> KernelPathAsync(CancellationToken ct = default)
     {
@@ -104,8 +116,49 @@ public sealed partial class ImageBuilder
         return output.Trim();
     }
 
-    /// <summary>Builds the image <paramref name="name"/> ("minimal" or "debian-12"), or returns the cached one when its inputs did not change.</summary>
-    public Task<GuestImage> BuildAsync(string name, bool force = false, CancellationToken ct = default) => name switch
+    /// <summary>The cached kernel's path when it is built for the current config, else null (nothing is built).</summary>
+    public async Task<string?> CachedKernelAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            var path = await KernelPathAsync(ct).ConfigureAwait(false);
+            return path.Length > 0 && File.Exists(path) && new FileInfo(path).Length > 0 ? path : null;
+        }
+        catch (ImageBuildException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Gives <paramref name="kernel"/> to every image built without one (see
+    /// <see cref="BuildAsync(string, bool, bool, CancellationToken)"/> with <c>withKernel: false</c>); returns their names. The images' build hashes stay: they were
+    /// computed for this kernel's path.
+    /// </summary>
+    public IReadOnlyList<string> AttachKernel(string kernel)
+    {
+        var attached = new List<string>();
+        foreach (var image in _store.List().Where(i => i.Manifest.Kernel is null && i.Manifest.KernelPending))
+        {
+            File.Copy(kernel, Path.Combine(image.Directory, "vmlinux.tmp"), overwrite: true);
+            File.Move(Path.Combine(image.Directory, "vmlinux.tmp"), Path.Combine(image.Directory, "vmlinux"), overwrite: true);
+            _store.Save(image.Manifest with { Kernel = "vmlinux", KernelPending = false });
+            Step($"{image.Name}: kernel attached");
+            attached.Add(image.Name);
+        }
+        return attached;
+    }
+
+    /// <summary>Builds the image <paramref name="name"/> ("minimal" or "debian-12") and the guest kernel, or returns the cached one when its inputs did not change.</summary>
+    public Task<GuestImage> BuildAsync(string name, bool force = false, CancellationToken ct = default) => BuildAsync(name, force, withKernel: true, ct);
+
+    /// <summary>
+    /// Builds the image <paramref name="name"/> ("minimal" or "debian-12"), or returns the cached one when its inputs did not change.
+    /// With <paramref name="withKernel"/> false the guest kernel is not built: the image gets the
+    /// cached kernel when there is one, else none (its manifest marks the kernel pending; system
+    /// containers need none, and <see cref="AttachKernel"/> adds it once built).
+    /// </summary>
+    public Task<GuestImage> BuildAsync(string name, bool force, bool withKernel, CancellationToken ct = default) => name switch
     {
         "minimal" => BuildFromScriptAsync(new BuildRecipe(
             "minimal",
@@ -114,7 +167,7 @@ public sealed partial class ImageBuilder
             KernelArgumentsForAll,
             MinimumDiskMiB: 64,
             HostInputs: ["busybox-static", "dropbear-bin", "curl", "libcurl4", "libc6", "ca-certificates"])
-        { StopSignal = "SIGPWR" }, force, ct),
+        { StopSignal = "SIGPWR" }, force, withKernel, ct),
         "debian-12" => BuildFromScriptAsync(new BuildRecipe(
             "debian-12",
             "Debian 12 (bookworm) with systemd, cloud-init (EC2 datasource) and OpenSSH; login user admin",
@@ -122,7 +175,7 @@ public sealed partial class ImageBuilder
             KernelArgumentsForAll + " net.ifnames=0",
             MinimumDiskMiB: 1024,
             HostInputs: ["debootstrap"])
-        { StopSignal = "SIGRTMIN+3" }, force, ct),
+        { StopSignal = "SIGRTMIN+3" }, force, withKernel, ct),
         _ => throw new ImageBuildException($"unknown image '{name}': buildable images are {string.Join(", ", BuildableImages)}"),
     };
 
@@ -131,20 +184,47 @@ public sealed partial class ImageBuilder
         public string StopSignal { get; init; } = "SIGTERM";
     }
 
-    private async Task<GuestImage> BuildFromScriptAsync(BuildRecipe recipe, bool force, CancellationToken ct)
+    private async Task<GuestImage> BuildFromScriptAsync(BuildRecipe recipe, bool force, bool withKernel, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        Step($"{recipe.Name}: kernel");
-        var kernel = await BuildKernelAsync(force: false, ct).ConfigureAwait(false);
+        string? kernel;
+        string kernelKey;
+        if (withKernel)
+        {
+            Step($"{recipe.Name}: kernel");
+            kernel = await BuildKernelAsync(force: false, ct).ConfigureAwait(false);
+            kernelKey = kernel;
+        }
+        else
+        {
+            // The hash covers the path the kernel has once built, so an image made now stays current
+            // when the kernel arrives later (it is attached, not rebuilt).
+            kernel = await CachedKernelAsync(ct).ConfigureAwait(false);
+            kernelKey = kernel ?? await KernelPathOrPendingAsync(ct).ConfigureAwait(false);
+            Step($"{recipe.Name}: kernel {(kernel is null ? "not built (pending; system containers need none)" : "cached " + kernel)}");
+        }
 
         var scriptDir = Path.Combine(GuestDirectory, "images", recipe.Name);
-        var hash = await InputHashAsync(scriptDir, kernel + "\n" + recipe, recipe.HostInputs, ct).ConfigureAwait(false);
+        var hash = await InputHashAsync(scriptDir, kernelKey + "\n" + recipe, recipe.HostInputs, ct).ConfigureAwait(false);
         var existing = _store.Find(recipe.Name);
         if (!force && existing is not null && existing.Manifest.BuildHash == hash
-            && File.Exists(existing.DiskPath) && Directory.Exists(existing.RootFsPath) && File.Exists(existing.KernelPath))
+            && File.Exists(existing.DiskPath) && Directory.Exists(existing.RootFsPath))
         {
-            Step($"{recipe.Name}: up to date ({existing.Directory}); --force rebuilds");
-            return existing;
+            if (File.Exists(existing.KernelPath))
+            {
+                Step($"{recipe.Name}: up to date ({existing.Directory}); --force rebuilds");
+                return existing;
+            }
+            if (kernel is not null)
+            {
+                AttachKernel(kernel);
+                return _store.Find(recipe.Name) ?? existing;
+            }
+            if (existing.Manifest.KernelPending)
+            {
+                Step($"{recipe.Name}: up to date without its kernel ({existing.Directory})");
+                return existing;
+            }
         }
 
         var staging = StagingDirectory(recipe.Name);
@@ -156,6 +236,7 @@ public sealed partial class ImageBuilder
 
             var manifest = await FinishAsync(staging, recipe.Name, kernel, recipe.MinimumDiskMiB, ct).ConfigureAwait(false) with
             {
+                KernelPending = kernel is null,
                 Description = recipe.Description,
                 LoginUser = recipe.LoginUser,
                 KernelArguments = recipe.KernelArguments,
@@ -316,16 +397,19 @@ public sealed partial class ImageBuilder
     }
 
     /// <summary>Copies the kernel in, makes disk.raw from rootfs/, and returns the manifest's file part.</summary>
-    private async Task<GuestImageManifest> FinishAsync(string staging, string name, string kernel, int minimumDiskMiB, CancellationToken ct)
+    private async Task<GuestImageManifest> FinishAsync(string staging, string name, string? kernel, int minimumDiskMiB, CancellationToken ct)
     {
         Step($"{name}: disk.raw (ext4)");
         var output = await RunAsync("bash", [Path.Combine(GuestDirectory, "images", "mkdisk.sh"), Path.Combine(staging, "rootfs"), Path.Combine(staging, "disk.raw"), minimumDiskMiB.ToString(CultureInfo.InvariantCulture)], ct).ConfigureAwait(false);
         var sizeMiB = long.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last().Trim(), CultureInfo.InvariantCulture);
-        File.Copy(kernel, Path.Combine(staging, "vmlinux"), overwrite: true);
+        if (kernel is not null)
+        {
+            File.Copy(kernel, Path.Combine(staging, "vmlinux"), overwrite: true);
+        }
         return new GuestImageManifest
         {
             Name = name,
-            Kernel = "vmlinux",
+            Kernel = kernel is null ? null : "vmlinux",
             Disk = "disk.raw",
             RootFs = "rootfs",
             RootGiB = (int)Math.Max(1, (sizeMiB + 1023) / 1024),

@@ -85,7 +85,14 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
         }
         await _network.InitializeAsync(keep, cancellationToken).ConfigureAwait(false);
         _ = WatchPowerOffsAsync(_disposed.Token);
+        if (_images.List().Any(i => i.KernelPath is null && i.Manifest.KernelPending))
+        {
+            // Images built without the kernel: build it now, in the background, so that the first launch need not wait long.
+            _ = GuestKernelBuild.Shared.EnsureAsync(_images, LogKernelBuild).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        }
     }
+
+    private void LogKernelBuild(string line) => _log.LogInformation("{Line}", line);
 
     public void OnGuestPoweredOff(Action<GuestPoweredOff> handler) => _poweredOff += handler;
 
@@ -366,6 +373,13 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
     {
         var image = _images.Find(boot.RuntimeImage ?? "")
             ?? throw new InvalidOperationException($"guest image '{boot.RuntimeImage}' is not on this host (image directory {_options.ImageDirectory})");
+        if (image.KernelPath is null && image.Manifest.KernelPending)
+        {
+            // Built with --skip-kernel (system containers need none): the instance stays pending until the kernel is built.
+            _log.LogInformation("microvm: {InstanceId} waits for the guest kernel of image {Image}", boot.InstanceId, image.Name);
+            await GuestKernelBuild.Shared.EnsureAsync(_images, LogKernelBuild).WaitAsync(cancellationToken).ConfigureAwait(false);
+            image = _images.Find(image.Name) ?? image;
+        }
         var kernel = image.KernelPath ?? throw new InvalidOperationException($"guest image '{image.Name}' has no kernel");
         var disk = image.DiskPath ?? throw new InvalidOperationException($"guest image '{image.Name}' has no disk");
         var accelerator = await MicroVmAcceleratorProbe.DetectAsync(kernel, image.InitrdPath, _options.StateDirectory, cancellationToken).ConfigureAwait(false);

@@ -123,6 +123,7 @@ internal sealed class GatewayEndpoint
             response = WriteError(service, protocol, AwsErrors.InternalError(), requestId);
         }
 
+        Operations.OperationsEndpoints.TagRequest(http, serviceName, operationName);
         var httpResponse = http.Response;
         httpResponse.StatusCode = response.StatusCode;
         httpResponse.ContentType = response.ContentType;

@@ -119,6 +119,8 @@ internal sealed class GatewayWarmUp(
         {
             ["status"] = _ready ? "ready" : "starting",
             ["version"] = Version,
+            ["uptimeSeconds"] = Math.Round((DateTime.UtcNow - Operations.ServerStatus.StartedAt).TotalSeconds, 1),
+            ["components"] = await Operations.OperationsEndpoints.HealthComponentsAsync(http.RequestServices, http.RequestAborted).ConfigureAwait(false),
             ["services"] = router.AllServices.OrderBy(s => s.Endpoint.SigningName, StringComparer.Ordinal).ToDictionary(s => s.Endpoint.SigningName, object (s) =>
                 new Dictionary<string, object>
                 {

@@ -65,6 +65,9 @@ public sealed record ServerOptions
     /// </summary>
     public string? HostsFile { get; init; }
 
+    /// <summary>What the host program reports about the host (runtime choice, images, background work) for <c>/_stratus/status</c>; null: nothing.</summary>
+    public Operations.HostReport? Host { get; init; }
+
     public string DatabasePath => Path.Combine(DataDirectory, "stratus.db");
 
     /// <summary>The first URL clients should use (the first of <see cref="Urls"/>, with a wildcard host made loopback).</summary>

@@ -14,6 +14,7 @@ using Stratus.Server.Gateway;
 using Stratus.Server.Hosting;
 using Stratus.Server.Imds;
 using Stratus.Server.Instances;
+using Stratus.Server.Operations;
 
 namespace Stratus.Server;
 
@@ -94,6 +95,7 @@ public static class StratusHost
         services.AddSingleton(new MetadataTokens(metadataKeys.Secret));
         services.AddSingleton<MetadataService>();
         services.AddSingleton<RequestAuthenticator>();
+        runtime = services.AddOperations(runtime, store);
         services.AddSingleton(runtime);
         services.AddSingleton<InstanceLifecycle>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceLifecycle>());
@@ -132,6 +134,7 @@ public static class StratusHost
         app.MapGet("/_stratus/health", warmUp.WriteHealthAsync);
         app.MapPost("/_stratus/reset", app.Services.GetRequiredService<AccountReset>().HandleAsync);
         app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(() => warmUp.RunAsync([.. app.Urls], app.Lifetime.ApplicationStopping)));
+        app.MapOperations();
         app.MapPost("/", endpoint.HandleAsync);
         app.MapPost("/service/{**operation}", endpoint.HandleAsync);
         app.MapGet("/", endpoint.HandleAsync);
@@ -151,6 +154,7 @@ public static class StratusHost
         if (options.AwsConfigDirectory is not null)
         {
             banner.Add($"  AWS CLI profile '{options.ProfileName}' written to {options.AwsConfigDirectory}: aws --profile {options.ProfileName} ec2 describe-regions");
+            banner.Add($"  clients that read endpoint_url from a profile: aws CLI v2 >= 2.13, v1 >= 1.29, boto3 >= 1.28, current AWS SDKs; older ones need --endpoint-url {options.PublicEndpoint}");
         }
         if (!options.RequireSignatures)
         {

@@ -112,6 +112,9 @@ internal sealed class InstanceLifecycle(
         task.ContinueWith(t => _running.TryRemove(t, out _), TaskScheduler.Default);
     }
 
+    /// <summary>Commands queued or running now (the work-queue depth of <c>/metrics</c> and <c>stratus status</c>).</summary>
+    public int InFlight => _running.Count;
+
     /// <summary>Waits until every queued command has finished (for orderly shutdown and tests).</summary>
     public Task DrainAsync() => Task.WhenAll(_running.Keys);
 
