@@ -71,6 +71,11 @@ internal static class Schema
             "ALTER TABLE idempotency_records ADD COLUMN content_type TEXT NOT NULL DEFAULT 'text/xml;charset=UTF-8'",
             "ALTER TABLE idempotency_records ADD COLUMN response_encoding TEXT NOT NULL DEFAULT 'text'",
         ]),
+        // An IAM user's access keys authenticate as that user; the account root's have no user.
+        new Migration(3, "access keys name their IAM user",
+        [
+            "ALTER TABLE access_keys ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",
+        ]),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -26,6 +26,7 @@ internal sealed partial class AccountReset(
     DefaultVpcProvisioner defaultVpcs,
     ServerOptions options,
     TimeProvider clock,
+    Stratus.Domain.Iam.IamPolicyCache iamPolicies,
     ILogger<AccountReset> logger)
 {
     public async Task HandleAsync(HttpContext http)
@@ -81,6 +82,7 @@ internal sealed partial class AccountReset(
                 }
             }
             await tx.CommitAsync(ct).ConfigureAwait(false);
+            iamPolicies.Invalidate();
         }
         defaultVpcs.Forget(accountId);
         foreach (var id in instances)

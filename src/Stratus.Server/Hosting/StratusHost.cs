@@ -91,6 +91,9 @@ public static class StratusHost
         services.AddSingleton(new MetadataTokens(metadataKeys.Secret));
         services.AddSingleton<MetadataService>();
         services.AddSingleton<RequestAuthenticator>();
+        services.AddSingleton<Stratus.Domain.Iam.IamPolicyCache>();
+        services.AddSingleton(new Stratus.Domain.Iam.AuthorizationMessages(metadataKeys.Secret));
+        services.AddSingleton<RequestAuthorizer>();
         services.AddSingleton(runtime);
         services.AddSingleton<InstanceLifecycle>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceLifecycle>());
