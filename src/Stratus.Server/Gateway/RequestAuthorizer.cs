@@ -91,13 +91,18 @@ internal sealed class RequestAuthorizer(IStateStore store, IamPolicyCache cache,
             }
         }
 
+        // GetCallerIdentity needs no permission: AWS answers it even under an explicit deny.
+        if (endpoint.SigningName == "sts" && operation.Name == "GetCallerIdentity")
+        {
+            return caller;
+        }
         var action = $"{ActionPrefix(endpoint.SigningName)}:{operation.Name}";
         var context = BaseContext(caller, policies, identity.Region, sourceIp, now);
         if (endpoint.SigningName == "ec2" && operation.Name == "RunInstances" && Property(input, "InstanceType") is string instanceType)
         {
             context["ec2:InstanceType"] = [instanceType];
         }
-        foreach (var resource in Resources(endpoint.SigningName, operation.Name, input, caller.AccountId, identity.Region))
+        foreach (var resource in Resources(endpoint.SigningName, operation.Name, input, caller.AccountId, identity.Region, caller.User?.Arn))
         {
             var request = context;
             if (policies.UsesResourceTags && resource.Id is not null)
@@ -178,7 +183,7 @@ internal sealed class RequestAuthorizer(IStateStore store, IamPolicyCache cache,
     /// input (RunInstances also the new instance, volumes and interfaces); for IAM the user, group,
     /// role, instance profile or policy named; STS AssumeRole the role. Otherwise <c>*</c>.
     /// </summary>
-    private static List<RequestResource> Resources(string service, string operation, object input, string accountId, string region)
+    private static List<RequestResource> Resources(string service, string operation, object input, string accountId, string region, string? callerUserArn)
     {
         var resources = new List<RequestResource>();
         if (service == "ec2" && !operation.StartsWith("Describe", StringComparison.Ordinal))
@@ -206,6 +211,11 @@ internal sealed class RequestAuthorizer(IStateStore store, IamPolicyCache cache,
             foreach (var (member, type) in Named(input, IamResourceMembers))
             {
                 resources.Add(new RequestResource(type.Length == 0 ? member : $"arn:aws:iam::{accountId}:{type}{member}", null));
+            }
+            // Operations on a user that name none act on the calling user (GetUser, CreateAccessKey, ...).
+            if (resources.Count == 0 && callerUserArn is not null && input.GetType().GetProperty("UserName") is not null)
+            {
+                resources.Add(new RequestResource(callerUserArn, null));
             }
         }
         else if (service == "sts" && Property(input, "RoleArn") is string roleArn)
