@@ -34,18 +34,36 @@ internal sealed class RequestAuthorizer(IStateStore store, IamPolicyCache cache,
 
     private static readonly Dictionary<string, string> Ec2ResourceMembers = new(StringComparer.Ordinal)
     {
-        ["InstanceId"] = "instance", ["InstanceIds"] = "instance",
-        ["VolumeId"] = "volume", ["VolumeIds"] = "volume",
-        ["GroupId"] = "security-group", ["GroupIds"] = "security-group", ["SecurityGroupIds"] = "security-group",
-        ["VpcId"] = "vpc", ["SubnetId"] = "subnet", ["ImageId"] = "image", ["SnapshotId"] = "snapshot",
-        ["NetworkInterfaceId"] = "network-interface", ["AllocationId"] = "elastic-ip", ["LaunchTemplateId"] = "launch-template",
-        ["InternetGatewayId"] = "internet-gateway", ["RouteTableId"] = "route-table", ["NetworkAclId"] = "network-acl",
-        ["DhcpOptionsId"] = "dhcp-options", ["KeyName"] = "key-pair", ["Resources"] = "",
+        ["InstanceId"] = "instance",
+        ["InstanceIds"] = "instance",
+        ["VolumeId"] = "volume",
+        ["VolumeIds"] = "volume",
+        ["GroupId"] = "security-group",
+        ["GroupIds"] = "security-group",
+        ["SecurityGroupIds"] = "security-group",
+        ["VpcId"] = "vpc",
+        ["SubnetId"] = "subnet",
+        ["ImageId"] = "image",
+        ["SnapshotId"] = "snapshot",
+        ["NetworkInterfaceId"] = "network-interface",
+        ["AllocationId"] = "elastic-ip",
+        ["LaunchTemplateId"] = "launch-template",
+        ["InternetGatewayId"] = "internet-gateway",
+        ["RouteTableId"] = "route-table",
+        ["NetworkAclId"] = "network-acl",
+        ["DhcpOptionsId"] = "dhcp-options",
+        ["KeyName"] = "key-pair",
+        ["Resources"] = "",
     };
 
     private static readonly Dictionary<string, string> IamResourceMembers = new(StringComparer.Ordinal)
     {
-        ["UserName"] = "user/", ["GroupName"] = "group/", ["RoleName"] = "role/", ["InstanceProfileName"] = "instance-profile/", ["PolicyArn"] = "", ["RoleArn"] = "",
+        ["UserName"] = "user/",
+        ["GroupName"] = "group/",
+        ["RoleName"] = "role/",
+        ["InstanceProfileName"] = "instance-profile/",
+        ["PolicyArn"] = "",
+        ["RoleArn"] = "",
     };
 
     /// <summary>The IAM action prefix of a service (its signing name, except CloudWatch's <c>monitoring</c>).</summary>
