@@ -91,6 +91,11 @@ internal static class Schema
             """,
             "CREATE INDEX ix_resource_index_value ON resource_index (account_id, region, name, value, type, id)",
         ]),
+        // An IAM user's access keys authenticate as that user; the account root's have no user.
+        new Migration(4, "access keys name their IAM user",
+        [
+            "ALTER TABLE access_keys ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",
+        ]),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

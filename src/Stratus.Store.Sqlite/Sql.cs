@@ -134,20 +134,21 @@ internal static class Sql
         """;
 
     public const string FindAccessKey =
-        "SELECT secret_access_key, account_id, created_at, active FROM access_keys WHERE access_key_id = @access_key_id";
+        "SELECT secret_access_key, account_id, created_at, active, user_name FROM access_keys WHERE access_key_id = @access_key_id";
 
     public const string ListAccessKeys =
-        "SELECT access_key_id, secret_access_key, created_at, active FROM access_keys WHERE account_id = @account_id ORDER BY access_key_id";
+        "SELECT access_key_id, secret_access_key, created_at, active, user_name FROM access_keys WHERE account_id = @account_id ORDER BY access_key_id";
 
     public const string PutAccessKey =
         """
-        INSERT INTO access_keys (access_key_id, secret_access_key, account_id, created_at, active)
-        VALUES (@access_key_id, @secret_access_key, @account_id, @created_at, @active)
+        INSERT INTO access_keys (access_key_id, secret_access_key, account_id, created_at, active, user_name)
+        VALUES (@access_key_id, @secret_access_key, @account_id, @created_at, @active, @user_name)
         ON CONFLICT (access_key_id) DO UPDATE SET
             secret_access_key = excluded.secret_access_key,
             account_id = excluded.account_id,
             created_at = excluded.created_at,
-            active = excluded.active
+            active = excluded.active,
+            user_name = excluded.user_name
         """;
 
     public const string FindIdempotencyRecord =

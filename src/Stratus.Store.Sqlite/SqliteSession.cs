@@ -224,7 +224,8 @@ internal abstract class SqliteSession : IStoreSession
                 reader.GetString(0),
                 reader.GetString(1),
                 Timestamps.FromText(reader.GetString(2)),
-                reader.GetInt64(3) != 0);
+                reader.GetInt64(3) != 0,
+                reader.GetString(4) is { Length: > 0 } user ? user : null);
         }
     }
 
@@ -242,7 +243,8 @@ internal abstract class SqliteSession : IStoreSession
                     reader.GetString(1),
                     accountId,
                     Timestamps.FromText(reader.GetString(2)),
-                    reader.GetInt64(3) != 0));
+                    reader.GetInt64(3) != 0,
+                    reader.GetString(4) is { Length: > 0 } user ? user : null));
             }
         }
 
@@ -399,6 +401,7 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
             .With("@account_id", accessKey.AccountId)
             .With("@created_at", Timestamps.ToText(accessKey.CreatedAt))
             .With("@active", accessKey.Active ? 1 : 0)
+            .With("@user_name", accessKey.UserName ?? "")
             .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -2,8 +2,10 @@
 000 Pattern 5 (multi-AZ launch with fallback and status waiters), 002's tagged launch with an
 instance profile and user data, the IMDS audit, and Lab 4's tag-driven scheduler."""
 
+import json
 import time
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -55,7 +57,15 @@ def test_pattern5_launch_with_az_fallback(ec2, base):
     assert ei.value.response["Error"]["Code"] in ("Unsupported", "InvalidParameterValue")
 
 
-def test_tagged_launch_with_profile_and_user_data(ec2, base):
+def test_tagged_launch_with_profile_and_user_data(server, ec2, base):
+    # Launches may only name an instance profile that exists (as on AWS).
+    iam = boto3.session.Session().client(
+        "iam", region_name="us-east-1", endpoint_url=server.endpoint,
+        aws_access_key_id=server.credentials.access_key, aws_secret_access_key=server.credentials.secret_key)
+    iam.create_role(RoleName="ec2-app-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    iam.create_instance_profile(InstanceProfileName="ec2-app-role")
+    iam.add_role_to_instance_profile(InstanceProfileName="ec2-app-role", RoleName="ec2-app-role")
     user_data = '#!/bin/bash\nyum update -y\nyum install -y python3\necho "ready" > /var/log/bootstrap.log\n'
     response = ec2.run_instances(
         ImageId=base["ami"], InstanceType="t3.small", MinCount=1, MaxCount=1, KeyName="my-keypair",

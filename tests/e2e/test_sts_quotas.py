@@ -65,6 +65,8 @@ def test_cli_v2_get_caller_identity(server, account):
 def test_assume_role_credentials_work_for_ec2(server, account):
     iam = client(server, "iam")
     iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=trust(account), MaxSessionDuration=7200)
+    # Role sessions may do what the role's policies allow.
+    iam.attach_role_policy(RoleName="deployer", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess")
     sts = client(server, "sts")
     out = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/deployer", RoleSessionName="ci-run", DurationSeconds=900)
     creds = out["Credentials"]

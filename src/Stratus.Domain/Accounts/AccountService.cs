@@ -86,7 +86,11 @@ public sealed class AccountService(IStateStore store, TimeProvider clock)
         var key = await read.FindAccessKeyAsync(accessKeyId, ct).ConfigureAwait(false);
         if (key is { Active: true })
         {
-            _keys[accessKeyId] = key;
+            // An IAM user's key is read from the store every time: deactivating or deleting it takes effect at once.
+            if (key.UserName is null)
+            {
+                _keys[accessKeyId] = key;
+            }
             return key;
         }
         return null;

@@ -21,6 +21,20 @@ public sealed class RoleResource
     public string? Description { get; set; }
     public int MaxSessionDuration { get; set; } = Roles.DefaultMaxSessionDuration;
     public List<Tag> Tags { get; init; } = [];
+
+    /// <summary>ARNs of the managed policies attached to the role.</summary>
+    public List<string> AttachedPolicies { get; init; } = [];
+
+    /// <summary>The role's inline (embedded) policies.</summary>
+    public List<InlinePolicy> InlinePolicies { get; init; } = [];
+
+    /// <summary>The permissions boundary's policy ARN, if any.</summary>
+    public string? PermissionsBoundary { get; set; }
+
+    /// <summary>When and in which region the role's credentials were last used.</summary>
+    public DateTime? LastUsedDate { get; set; }
+
+    public string? LastUsedRegion { get; set; }
 }
 
 /// <summary>A page of roles in ListRoles' Marker / IsTruncated style.</summary>
@@ -119,6 +133,19 @@ public static partial class Roles
     public static async Task DeleteAsync(IStoreTransaction tx, string accountId, string? roleName, CancellationToken ct = default)
     {
         var role = await RequireAsync(tx, accountId, roleName, ct).ConfigureAwait(false);
+        if ((await tx.ListAsync<InstanceProfileResource>(Scope(accountId), IamDirectory.InstanceProfileType, ct).ConfigureAwait(false))
+            .Exists(p => p.Roles.Contains(role.RoleName, StringComparer.OrdinalIgnoreCase)))
+        {
+            throw new AwsException("DeleteConflict", "Cannot delete entity, must remove roles from instance profile first.", 409);
+        }
+        if (role.AttachedPolicies.Count > 0)
+        {
+            throw new AwsException("DeleteConflict", "Cannot delete entity, must detach all policies first.", 409);
+        }
+        if (role.InlinePolicies.Count > 0)
+        {
+            throw new AwsException("DeleteConflict", "Cannot delete entity, must delete policies first.", 409);
+        }
         await tx.DeleteAsync(Scope(accountId), Type, role.RoleName.ToUpperInvariant(), ct).ConfigureAwait(false);
     }
 
@@ -172,7 +199,7 @@ public static partial class Roles
         await SaveAsync(tx, accountId, role, ct).ConfigureAwait(false);
     }
 
-    private static Task SaveAsync(IStoreTransaction tx, string accountId, RoleResource role, CancellationToken ct) =>
+    public static Task SaveAsync(IStoreTransaction tx, string accountId, RoleResource role, CancellationToken ct) =>
         tx.PutAsync(Scope(accountId), Type, role.RoleName.ToUpperInvariant(), role, role.CreateDate, ct);
 
     // ---- validation ----------------------------------------------------------------------------
@@ -194,7 +221,7 @@ public static partial class Roles
         return roleName;
     }
 
-    private static string CheckPath(string? path)
+    internal static string CheckPath(string? path)
     {
         if (path is null)
         {
@@ -207,7 +234,7 @@ public static partial class Roles
         return path;
     }
 
-    private static void CheckDescription(string? description)
+    internal static void CheckDescription(string? description)
     {
         if (description is { Length: > 1000 })
         {
@@ -225,7 +252,7 @@ public static partial class Roles
         return duration;
     }
 
-    private static void CheckTags(List<Tag> tags, int existing)
+    internal static void CheckTags(List<Tag> tags, int existing)
     {
         if (tags.Count + existing > MaxTags)
         {

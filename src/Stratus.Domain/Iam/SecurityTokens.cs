@@ -11,11 +11,20 @@ namespace Stratus.Domain.Iam;
 /// </summary>
 public sealed record Principal(string AccountId, string? AccessKeyId, SessionCredentials? Session = null)
 {
+    /// <summary>The IAM user whose access key (or session token) signed the request; null for the account root and roles.</summary>
+    public string? UserName { get; init; }
+
+    /// <summary>The user's ARN and unique id once resolved from the store.</summary>
+    public UserResource? User { get; init; }
+
     /// <summary>GetCallerIdentity's Arn.</summary>
-    public string Arn => Session?.Arn ?? $"arn:aws:iam::{AccountId}:root";
+    public string Arn => User?.Arn ?? (UserName is not null ? $"arn:aws:iam::{AccountId}:user/{UserName}" : Session?.Arn ?? $"arn:aws:iam::{AccountId}:root");
 
     /// <summary>GetCallerIdentity's UserId.</summary>
-    public string UserId => Session?.UserId ?? AccountId;
+    public string UserId => User?.UserId ?? Session?.UserId ?? AccountId;
+
+    /// <summary>True for the account root (its keys, or a session token of its own): allowed everything.</summary>
+    public bool IsRoot => UserName is null && Session is null or { Kind: SessionKind.SessionToken };
 
     /// <summary>True for role credentials (assumed or an instance profile's).</summary>
     public bool IsRole => Session is { Kind: SessionKind.AssumedRole or SessionKind.InstanceProfile };
@@ -125,8 +134,8 @@ public static partial class SecurityTokens
         {
             throw new AwsException("AccessDenied", "Cannot call GetSessionToken with session credentials", 403);
         }
-        var duration = Math.Min(durationSeconds ?? SessionTokenDefaultSeconds, RootSessionMaxSeconds);
-        return issuer.IssueSession(SessionKind.SessionToken, caller.AccountId, "", "", "", now, TimeSpan.FromSeconds(duration));
+        var duration = caller.UserName is null ? Math.Min(durationSeconds ?? SessionTokenDefaultSeconds, RootSessionMaxSeconds) : durationSeconds ?? SessionTokenDefaultSeconds;
+        return issuer.IssueSession(SessionKind.SessionToken, caller.AccountId, caller.UserName ?? "", "", "", now, TimeSpan.FromSeconds(duration));
     }
 
     /// <summary>GetAccessKeyInfo: the account of a long-term key Stratus knows or of an STS-issued temporary key.</summary>

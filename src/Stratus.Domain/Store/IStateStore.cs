@@ -147,7 +147,8 @@ public sealed record IndexRow(string Type, string Id, string Name, string Value)
 
 public sealed record Account(string AccountId, string Name, DateTime CreatedAt);
 
-public sealed record AccessKey(string AccessKeyId, string SecretAccessKey, string AccountId, DateTime CreatedAt, bool Active = true);
+/// <summary>An access key: the account root's (<paramref name="UserName"/> null) or an IAM user's, which authenticates as that user.</summary>
+public sealed record AccessKey(string AccessKeyId, string SecretAccessKey, string AccountId, DateTime CreatedAt, bool Active = true, string? UserName = null);
 
 /// <summary>Identifies a ClientToken use: the same token in another operation or region is a different use.</summary>
 public readonly record struct IdempotencyKey(string AccountId, string Region, string Operation, string ClientToken);

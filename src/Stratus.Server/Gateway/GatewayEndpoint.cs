@@ -32,12 +32,14 @@ internal sealed class GatewayEndpoint
     private readonly ServerOptions _options;
     private readonly ILogger<GatewayEndpoint> _logger;
     private readonly Dictionary<string, IProtocolCodec> _codecs;
+    private readonly RequestAuthorizer _authorizer;
 
-    public GatewayEndpoint(ServiceRouter router, RequestAuthenticator authenticator, IStateStore store, TimeProvider clock,
+    public GatewayEndpoint(ServiceRouter router, RequestAuthenticator authenticator, RequestAuthorizer authorizer, IStateStore store, TimeProvider clock,
         ServerOptions options, IEnumerable<IProtocolCodec> codecs, ILogger<GatewayEndpoint> logger)
     {
         _router = router;
         _authenticator = authenticator;
+        _authorizer = authorizer;
         _store = store;
         _clock = clock;
         _options = options;
@@ -94,7 +96,8 @@ internal sealed class GatewayEndpoint
                 operationName = ActionOf(request.Parameters);
                 CheckVersion(endpoint, protocol, operationName, request.Parameters);
             }
-            response = await ExecuteAsync(route, endpoint, identity, operationName, request, requestId, http.RequestAborted).ConfigureAwait(false);
+            response = await ExecuteAsync(route, endpoint, identity, operationName, request, requestId, http.RequestAborted,
+                http.Connection.RemoteIpAddress?.ToString()).ConfigureAwait(false);
         }
         catch (AwsException e)
         {
@@ -180,7 +183,7 @@ internal sealed class GatewayEndpoint
     }
 
     private async Task<WireResponse> ExecuteAsync(GatewayRoute route, AwsServiceEndpoint endpoint, CallerIdentity identity, string operationName,
-        WireRequest request, string requestId, CancellationToken ct)
+        WireRequest request, string requestId, CancellationToken ct, string? sourceIp = null)
     {
         if (operationName.Length == 0)
         {
@@ -203,13 +206,14 @@ internal sealed class GatewayEndpoint
         }
         var input = codec.ParseInput(model, operation, request);
         var dryRun = service.IsDryRun(operation, input);
+        var caller = await _authorizer.AuthorizeAsync(identity, endpoint, route.Protocol, operation, input, sourceIp, _clock.GetUtcNow().UtcDateTime, ct).ConfigureAwait(false);
         var context = new RequestContext
         {
             RequestId = requestId,
             AccountId = identity.AccountId,
             Region = identity.Region,
             AccessKeyId = identity.AccessKeyId,
-            Caller = identity.Principal,
+            Caller = caller,
             Service = model,
             Operation = operation,
             DryRun = dryRun,

@@ -14,7 +14,7 @@ namespace Stratus.Server.Hosting;
 /// <summary>
 /// <c>POST /_stratus/reset</c>: puts the calling account back to how a first start leaves it,
 /// for test suites that want a clean account between tests. The request is authenticated like
-/// any API call (SigV4, any service's scope); it resets the account its key belongs to. Every
+/// any API call (SigV4, any service's scope) and only the account root may use it; it resets the account its key belongs to. Every
 /// resource of the account in every region goes, in one transaction; guests and volume data of
 /// its instances are then removed by the runtime. The account, its access keys and the public
 /// image catalog stay; default VPCs come back on the next request in each region.
@@ -26,6 +26,7 @@ internal sealed partial class AccountReset(
     DefaultVpcProvisioner defaultVpcs,
     ServerOptions options,
     TimeProvider clock,
+    Stratus.Domain.Iam.IamPolicyCache iamPolicies,
     ILogger<AccountReset> logger)
 {
     public async Task HandleAsync(HttpContext http)
@@ -43,6 +44,11 @@ internal sealed partial class AccountReset(
             using var buffer = new MemoryStream();
             await http.Request.Body.CopyToAsync(buffer, http.RequestAborted).ConfigureAwait(false);
             var identity = await authenticator.AuthenticateAsync(http.Request, buffer.ToArray(), clock.GetUtcNow()).ConfigureAwait(false);
+            if (!identity.Principal.IsRoot)
+            {
+                // Only the account root resets its account; IAM users and role sessions may not.
+                throw new AwsException("AccessDenied", $"User: {identity.Principal.Arn} is not authorized to reset account {identity.AccountId}", 403);
+            }
             var removed = await ResetAsync(identity.AccountId, http.RequestAborted).ConfigureAwait(false);
             status = 200;
             document = new { accountId = identity.AccountId, removedResources = removed };
@@ -81,6 +87,7 @@ internal sealed partial class AccountReset(
                 }
             }
             await tx.CommitAsync(ct).ConfigureAwait(false);
+            iamPolicies.Invalidate();
         }
         defaultVpcs.Forget(accountId);
         foreach (var id in instances)

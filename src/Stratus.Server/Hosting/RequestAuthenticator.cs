@@ -8,9 +8,12 @@ using Stratus.Protocol.Auth;
 namespace Stratus.Server.Hosting;
 
 /// <summary>Who sent a request, for which region and service; <paramref name="Session"/> for temporary credentials.</summary>
-public sealed record CallerIdentity(string AccountId, string Region, string? AccessKeyId, string? Service = null, SessionCredentials? Session = null)
+public sealed record CallerIdentity(string AccountId, string Region, string? AccessKeyId, string? Service = null, SessionCredentials? Session = null, string? UserName = null)
 {
-    public Stratus.Domain.Iam.Principal Principal => new(AccountId, AccessKeyId, Session);
+    public Stratus.Domain.Iam.Principal Principal => new(AccountId, AccessKeyId, Session)
+    {
+        UserName = UserName ?? (Session is { Kind: SessionKind.SessionToken, RoleName.Length: > 0 } ? Session.RoleName : null),
+    };
 }
 
 /// <summary>
@@ -54,7 +57,7 @@ internal sealed class RequestAuthenticator
         }
         var key = accessKeyId is null ? null : await _accounts.FindAccessKeyAsync(accessKeyId).ConfigureAwait(false);
         var identity = _verifier.Verify(sigRequest, id => id == key?.AccessKeyId ? key.SecretAccessKey : null, now);
-        return new CallerIdentity(key!.AccountId, identity.Region, key.AccessKeyId, identity.Service);
+        return new CallerIdentity(key!.AccountId, identity.Region, key.AccessKeyId, identity.Service, UserName: key.UserName);
     }
 
     /// <summary>

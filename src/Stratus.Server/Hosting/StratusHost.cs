@@ -96,6 +96,9 @@ public static class StratusHost
         services.AddSingleton<MetadataService>();
         services.AddSingleton<RequestAuthenticator>();
         runtime = services.AddOperations(runtime, store);
+        services.AddSingleton<Stratus.Domain.Iam.IamPolicyCache>();
+        services.AddSingleton(new Stratus.Domain.Iam.AuthorizationMessages(metadataKeys.Secret));
+        services.AddSingleton<RequestAuthorizer>();
         services.AddSingleton(runtime);
         services.AddSingleton<InstanceLifecycle>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceLifecycle>());

@@ -189,7 +189,7 @@ internal static class InstanceMetadata
                     ("InstanceProfileArn", profileArn),
                     ("InstanceProfileId", instance.IamInstanceProfileId ?? ""));
             }));
-            iam.Dir("security-credentials").Add(RoleName(profileArn), new MetadataLeaf(() =>
+            iam.Dir("security-credentials").Add(credentials().RoleName, new MetadataLeaf(() =>
             {
                 var issued = credentials();
                 return Json(

@@ -57,9 +57,17 @@ internal sealed partial class MetadataService(
 
         var scope = new Scope(caller.AccountId, caller.Region);
         InstanceMetadataSource? source;
+        string? roleName = null;
         await using (var session = await store.OpenReadAsync(http.RequestAborted).ConfigureAwait(false))
         {
             source = await InstanceMetadataSource.LoadAsync(session, scope, caller.InstanceId, http.RequestAborted).ConfigureAwait(false);
+            // The role of the instance's profile, as it is now: none when the profile is gone or holds no role.
+            if (source?.Instance?.IamInstanceProfileArn is { } profileArn
+                && await Stratus.Domain.Iam.IamDirectory.FindInstanceProfileAsync(session, caller.AccountId, InstanceMetadata.RoleName(profileArn), http.RequestAborted)
+                    .ConfigureAwait(false) is { } profile)
+            {
+                roleName = profile.Roles.FirstOrDefault();
+            }
         }
         var instance = source?.Instance;
         if (source is null || instance is null || instance.State is not (InstanceStates.Pending or InstanceStates.Running)
@@ -101,7 +109,6 @@ internal sealed partial class MetadataService(
             return;
         }
 
-        var roleName = instance.IamInstanceProfileArn is { } arn ? InstanceMetadata.RoleName(arn) : null;
         Func<SessionCredentials>? credentials = roleName is null ? null
             : () => sessions.Issue(caller.AccountId, caller.Region, caller.InstanceId, roleName, clock.GetUtcNow().UtcDateTime);
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);

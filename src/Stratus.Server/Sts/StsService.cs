@@ -7,11 +7,11 @@ using Stratus.Services.Model.Sts;
 namespace Stratus.Server.Sts;
 
 /// <summary>
-/// STS (query protocol): GetCallerIdentity, AssumeRole, GetSessionToken and GetAccessKeyInfo.
+/// STS (query protocol): GetCallerIdentity, AssumeRole, GetSessionToken, GetAccessKeyInfo and DecodeAuthorizationMessage.
 /// Temporary credentials are issued by <see cref="SessionCredentialIssuer"/> (nothing is stored)
 /// and accepted by the request authenticator until they expire.
 /// </summary>
-internal sealed class StsService(SessionCredentialIssuer issuer) : StsServiceBase<RequestContext>, IAwsService
+internal sealed class StsService(SessionCredentialIssuer issuer, AuthorizationMessages messages) : StsServiceBase<RequestContext>, IAwsService
 {
     /// <summary>The operations this class implements.</summary>
     public static IReadOnlySet<string> ImplementedOperations { get; } = AwsServiceRegistration.OverriddenOperations(typeof(StsService));
@@ -46,6 +46,10 @@ internal sealed class StsService(SessionCredentialIssuer issuer) : StsServiceBas
 
     public override async Task<GetAccessKeyInfoResponse> GetAccessKeyInfoAsync(RequestContext context, GetAccessKeyInfoRequest request) =>
         new() { Account = await SecurityTokens.GetAccessKeyInfoAsync(context.Store, request.AccessKeyId, context.Cancellation).ConfigureAwait(false) };
+
+    /// <summary>DecodeAuthorizationMessage: the details of an encoded authorization failure message of the caller's account.</summary>
+    public override Task<DecodeAuthorizationMessageResponse> DecodeAuthorizationMessageAsync(RequestContext context, DecodeAuthorizationMessageRequest request) =>
+        Task.FromResult(new DecodeAuthorizationMessageResponse { DecodedMessage = messages.Decode(context.AccountId, request.EncodedMessage) });
 
     private static Credentials ToShape(SessionCredentials credentials) => new()
     {

@@ -58,6 +58,9 @@ public sealed class ImdsServer : IAsyncLifetime
     public Uri Endpoint { get; private set; } = null!;
     public int MetadataPort { get; private set; }
     public AccountCredentials Root { get; private set; } = null!;
+
+    /// <summary>The server's store, for tests that set up state directly.</summary>
+    public IStateStore Store => _store!;
     internal LoopbackCallerRuntime Runtime { get; private set; } = null!;
     internal MetadataService Metadata => _app!.Services.GetRequiredService<MetadataService>();
     internal SessionCredentialIssuer Sessions => _app!.Services.GetRequiredService<SessionCredentialIssuer>();

@@ -28,6 +28,24 @@ public sealed class ImdsTests(ImdsServer server) : IClassFixture<ImdsServer>
         return s_imageId;
     }
 
+    /// <summary>An instance profile holding a role of the same name, for launches that name it.</summary>
+    private async Task EnsureProfileAsync(string name)
+    {
+        await using var tx = await server.Store.BeginWriteAsync();
+        var account = server.Root.Account.AccountId;
+        if (await Stratus.Domain.Iam.IamDirectory.FindInstanceProfileAsync(tx, account, name) is not null)
+        {
+            return;
+        }
+        var trust = """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}""";
+        await Stratus.Domain.Iam.Roles.CreateAsync(tx, account, name, null, trust, null, null, null, DateTime.UtcNow);
+        await Stratus.Domain.Iam.IamDirectory.CreateInstanceProfileAsync(tx, account, name, null, null, DateTime.UtcNow);
+        await Stratus.Domain.Iam.IamDirectory.AddRoleToInstanceProfileAsync(tx, account, name, name);
+        await Stratus.Domain.Iam.IamDirectory.PutInlineAsync(tx, account, Stratus.Domain.Iam.IamEntityKind.Role, name, "describe",
+            """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}]}""");
+        await tx.CommitAsync();
+    }
+
     /// <summary>Launches one instance and waits until it runs; returns its id.</summary>
     private async Task<string> LaunchAsync(params (string, string)[] extra)
     {
@@ -58,6 +76,7 @@ public sealed class ImdsTests(ImdsServer server) : IClassFixture<ImdsServer>
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var keyName = "imds-key-" + suffix;
         (await ec2.CallAsync("CreateKeyPair", ("KeyName", keyName))).Ok();
+        await EnsureProfileAsync("web-profile");
         var group = "imds-pg-" + suffix;
         (await ec2.CallAsync("CreatePlacementGroup", ("GroupName", group), ("Strategy", "partition"), ("PartitionCount", "3"))).Ok();
         var id = await LaunchAsync(
@@ -452,6 +471,18 @@ public sealed class ImdsTests(ImdsServer server) : IClassFixture<ImdsServer>
         using (var ec2 = new Ec2TestClient(server.Endpoint, new SessionAWSCredentials(accessKeyId, secret[..^1] + (secret[^1] == 'x' ? "y" : "x"), sessionToken)))
         {
             (await ec2.CallAsync("DescribeInstances")).Error("SignatureDoesNotMatch", HttpStatusCode.Forbidden);
+        }
+
+        // The role's policy allows Describe* only; once the instance is terminated its credentials stand for nobody.
+        using (var ec2 = new Ec2TestClient(server.Endpoint, new SessionAWSCredentials(accessKeyId, secret, sessionToken)))
+        {
+            var denied = (await ec2.CallAsync("TerminateInstances", ("InstanceId.1", id))).Error("UnauthorizedOperation", HttpStatusCode.Forbidden);
+            Assert.Contains($"assumed-role/{role}/{id} is not authorized to perform: ec2:TerminateInstances", denied.ErrorMessage, StringComparison.Ordinal);
+            using (var root = server.Ec2())
+            {
+                (await root.CallAsync("TerminateInstances", ("InstanceId.1", id))).Ok();
+            }
+            (await ec2.CallAsync("DescribeInstances")).Error("InvalidClientTokenId", HttpStatusCode.Forbidden);
         }
 
         // Credentials that expired: ExpiredToken.

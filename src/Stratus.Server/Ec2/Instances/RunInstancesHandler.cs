@@ -82,6 +82,8 @@ internal sealed partial class Ec2Service
         var assignPublicIp = nicSpec?.AssociatePublicIpAddress ?? subnet.MapPublicIpOnLaunch;
 
         // Key pair, user data, metadata options and the rest.
+        var profile = await Stratus.Domain.Iam.IamDirectory.ResolveForLaunchAsync(context.Store, context.AccountId, request.IamInstanceProfile?.Arn, request.IamInstanceProfile?.Name, ct)
+            .ConfigureAwait(false);
         if (request.KeyName is { } keyName && await KeyPairs.FindByNameAsync(context.Store, scope, keyName, ct).ConfigureAwait(false) is null)
         {
             throw ResourceTypes.KeyPair.NotFound(keyName);
@@ -181,10 +183,8 @@ internal sealed partial class Ec2Service
                 MonitoringEnabled = request.Monitoring?.Enabled ?? false,
                 EbsOptimized = request.EbsOptimized ?? false,
                 EnaSupport = image.EnaSupport,
-                IamInstanceProfileArn = request.IamInstanceProfile is { } profile
-                    ? profile.Arn ?? $"arn:aws:iam::{context.AccountId}:instance-profile/{profile.Name}"
-                    : null,
-                IamInstanceProfileId = request.IamInstanceProfile is null ? null : "AIPA" + ResourceIds.New("x")[2..].ToUpperInvariant(),
+                IamInstanceProfileArn = profile?.Arn,
+                IamInstanceProfileId = profile?.InstanceProfileId,
                 InstanceLifecycle = spot ? "spot" : null,
                 SpotInstanceRequestId = spot ? ResourceIds.New("sir")[..12] : null,
                 CpuCredits = type.BurstablePerformanceSupported ? cpuCredits ?? (type.Name.StartsWith("t2.", StringComparison.Ordinal) ? "standard" : "unlimited") : null,
