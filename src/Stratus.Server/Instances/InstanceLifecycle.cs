@@ -62,6 +62,17 @@ internal sealed class InstanceLifecycle(
 
     public IInstanceRuntime Runtime => runtime;
 
+    /// <summary>The command that carries out the runtime's part of an accepted lifecycle call.</summary>
+    public static LifecycleAction ActionFor(InstanceWork work) => work switch
+    {
+        InstanceWork.Boot => LifecycleAction.Boot,
+        InstanceWork.Stop => LifecycleAction.Stop,
+        InstanceWork.ForceStop => LifecycleAction.ForceStop,
+        InstanceWork.Reboot => LifecycleAction.Reboot,
+        InstanceWork.Terminate => LifecycleAction.Terminate,
+        _ => throw new ArgumentOutOfRangeException(nameof(work), work, "no runtime work"),
+    };
+
     private readonly SemaphoreSlim _firewallGate = new(1, 1);
 
     /// <summary>
@@ -384,7 +395,7 @@ internal sealed class InstanceLifecycle(
                 await InstanceTeardown.ReleasePublicAddressAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
             }
         }
-        await tx.PutAsync(command.Scope, ResourceTypes.Instance, instance.Id, instance, instance.LaunchTime, ct).ConfigureAwait(false);
+        await InstanceRecords.PutAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 }
