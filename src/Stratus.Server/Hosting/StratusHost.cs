@@ -93,6 +93,7 @@ public static class StratusHost
         services.AddSingleton<RequestAuthenticator>();
         services.AddSingleton(runtime);
         services.AddSingleton<InstanceLifecycle>();
+        services.AddSingleton<IInstanceFleet, InstanceFleet>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceLifecycle>());
         // The gateway: one entry point, the codecs by protocol, and one line per service.
         services.AddSingleton<ServiceRouter>();

@@ -55,7 +55,7 @@ internal sealed partial class Ec2Service
     /// The launch request in the domain's terms. What only the wire shape can get wrong (interfaces
     /// beside instance-level network parameters, tag specifications) is refused here.
     /// </summary>
-    private static LaunchSpec ToLaunchSpec(RunInstancesRequest request, IReadOnlyList<Domain.Resources.Tag> templateTags)
+    internal static LaunchSpec ToLaunchSpec(RunInstancesRequest request, IReadOnlyList<Domain.Resources.Tag> templateTags)
     {
         var imageId = request.ImageId ?? throw AwsErrors.MissingParameter("ImageId");
         var nicSpec = request.NetworkInterfaces?.Find(n => (n.DeviceIndex ?? 0) == 0);
