@@ -9,6 +9,9 @@ namespace Stratus.Runtime;
 /// <summary>Drives the state machine with delays and writes a console log; runs no guest.</summary>
 internal sealed class MockRuntime(MockRuntimeOptions options, TimeProvider clock) : IInstanceRuntime
 {
+    /// <summary>No guests, so no packet filters to build.</summary>
+    public bool AppliesFirewall => false;
+
     private readonly ConcurrentDictionary<string, StringBuilder> _consoles = new(StringComparer.Ordinal);
 
     public string Name => "mock";

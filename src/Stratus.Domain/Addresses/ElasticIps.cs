@@ -126,6 +126,7 @@ public static class ElasticIps
             await DisassociateAsync(tx, scope, eip, now, ct).ConfigureAwait(false);
         }
         await tx.DeleteAsync(scope, ResourceTypes.ElasticIp, eip.Id, ct).ConfigureAwait(false);
+        await PublicAddressPool.ReleaseAsync(tx, scope.Region, eip.PublicIp, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -173,6 +174,11 @@ public static class ElasticIps
 
         if (privateIp == eni.PrivateIpAddress)
         {
+            if (eni.Association is { AllocationId: null } auto)
+            {
+                // The auto-assigned address the Elastic IP replaces goes back to the pool.
+                await PublicAddressPool.ReleaseAsync(tx, scope.Region, auto.PublicIp, ct).ConfigureAwait(false);
+            }
             var dns = PublicAddressPool.DnsName(eip.PublicIp, scope.Region);
             eni.Association = new NetworkInterfaceAssociation
             {
@@ -187,7 +193,7 @@ public static class ElasticIps
             {
                 instance.PublicIpAddress = eip.PublicIp;
                 instance.PublicDnsName = dns;
-                await tx.PutAsync(scope, ResourceTypes.Instance, instance.Id, instance, instance.LaunchTime, ct).ConfigureAwait(false);
+                await InstanceRecords.PutAsync(tx, scope, instance, now, ct).ConfigureAwait(false);
             }
         }
         return eip.AssociationId;
@@ -235,24 +241,29 @@ public static class ElasticIps
                 instance.PublicDnsName = PublicAddressPool.DnsName(instance.PublicIpAddress, scope.Region);
                 eni.Association = new NetworkInterfaceAssociation { PublicIp = instance.PublicIpAddress, PublicDnsName = instance.PublicDnsName, IpOwnerId = "amazon" };
             }
-            await tx.PutAsync(scope, ResourceTypes.Instance, instance.Id, instance, instance.LaunchTime, ct).ConfigureAwait(false);
+            await InstanceRecords.PutAsync(tx, scope, instance, now, ct).ConfigureAwait(false);
         }
         await tx.PutAsync(scope, ResourceTypes.NetworkInterface, eni.Id, eni, now, ct).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// On terminate: addresses on the instance's interfaces that are deleted with it are
-    /// disassociated (they stay allocated); those on interfaces that stay keep their association.
+    /// On terminate: addresses on the instance's interfaces (<paramref name="instanceInterfaces"/>) that
+    /// are deleted with it are disassociated (they stay allocated); those on interfaces that stay keep
+    /// their association.
     /// </summary>
-    public static async Task ReleaseForTerminationAsync(IStoreTransaction tx, Scope scope, InstanceResource instance, DateTime now, CancellationToken ct)
+    public static async Task ReleaseForTerminationAsync(IStoreTransaction tx, Scope scope, IReadOnlyList<NetworkInterfaceResource> instanceInterfaces, DateTime now, CancellationToken ct)
     {
-        var interfaces = (await tx.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false))
-            .Where(n => n.Attachment?.InstanceId == instance.Id)
-            .ToDictionary(n => n.Id, StringComparer.Ordinal);
+        ArgumentNullException.ThrowIfNull(instanceInterfaces);
+        var interfaces = instanceInterfaces.Where(n => n.Attachment?.DeleteOnTermination == true).ToDictionary(n => n.Id, StringComparer.Ordinal);
+        if (interfaces.Count == 0)
+        {
+            return;
+        }
+        // The account's Elastic IPs are few (a quota of five unless raised): read them all.
         var all = await tx.ListAsync<ElasticIpResource>(scope, ResourceTypes.ElasticIp, ct).ConfigureAwait(false);
         foreach (var eip in all)
         {
-            if (eip.NetworkInterfaceId is { } id && interfaces.TryGetValue(id, out var eni) && eni.Attachment!.DeleteOnTermination)
+            if (eip.NetworkInterfaceId is { } id && interfaces.TryGetValue(id, out var eni))
             {
                 Clear(eip);
                 await tx.PutAsync(scope, ResourceTypes.ElasticIp, eip.Id, eip, now, ct).ConfigureAwait(false);

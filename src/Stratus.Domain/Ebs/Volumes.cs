@@ -315,6 +315,35 @@ public static partial class Volumes
         return deleted;
     }
 
+    /// <summary>
+    /// As <see cref="ReleaseForTerminationAsync(IStoreTransaction, Scope, string, CancellationToken)"/> for the
+    /// volumes the instance lists (its block devices), read by id rather than found among every volume.
+    /// </summary>
+    public static async Task<List<string>> ReleaseForTerminationAsync(IStoreTransaction tx, Scope scope, string instanceId, IReadOnlyList<string> volumeIds, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(volumeIds);
+        var deleted = new List<string>();
+        foreach (var volumeId in volumeIds.Distinct(StringComparer.Ordinal))
+        {
+            var volume = await tx.GetAsync<VolumeResource>(scope, ResourceTypes.Volume, volumeId, ct).ConfigureAwait(false);
+            var attachment = volume?.Attachments.Find(a => a.InstanceId == instanceId);
+            if (volume is null || attachment is null)
+            {
+                continue;
+            }
+            volume.Attachments.Remove(attachment);
+            if (attachment.DeleteOnTermination && volume.Attachments.Count == 0)
+            {
+                await tx.DeleteAsync(scope, ResourceTypes.Volume, volume.Id, ct).ConfigureAwait(false);
+                deleted.Add(volume.Id);
+                continue;
+            }
+            volume.State = volume.Attachments.Count > 0 ? VolumeStates.InUse : VolumeStates.Available;
+            await PutAsync(tx, scope, volume, ct).ConfigureAwait(false);
+        }
+        return deleted;
+    }
+
     /// <summary>The account's volumes attached to <paramref name="instanceId"/>.</summary>
     public static async Task<List<VolumeResource>> ListAttachedAsync(IStoreSession session, Scope scope, string instanceId, CancellationToken ct = default)
     {

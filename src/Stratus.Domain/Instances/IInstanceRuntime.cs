@@ -89,6 +89,12 @@ public interface IInstanceRuntime : IAsyncDisposable
     /// </summary>
     Task ApplyFirewallAsync(Firewall.VpcFirewall firewall, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// False for runtimes without guests (the mock runtime): the control plane then does not build
+    /// packet filters for it at all (<see cref="ApplyFirewallAsync"/> would ignore them).
+    /// </summary>
+    bool AppliesFirewall => true;
+
     /// <summary>The guest's console output so far (empty when there is none).</summary>
     Task<string> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken);
 

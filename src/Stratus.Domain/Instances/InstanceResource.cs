@@ -52,7 +52,7 @@ public sealed class SecurityGroupRef
 }
 
 /// <summary>An instance of the account's region, as the control plane keeps it.</summary>
-public sealed class InstanceResource : ITaggable
+public sealed class InstanceResource : ITaggable, System.Text.Json.Serialization.IJsonOnDeserialized
 {
     public required string Id { get; init; }
     public required string ReservationId { get; init; }
@@ -90,6 +90,12 @@ public sealed class InstanceResource : ITaggable
 
     /// <summary>Attached network interfaces, primary (device index 0) first.</summary>
     public List<string> NetworkInterfaceIds { get; init; } = [];
+
+    /// <summary>
+    /// Interfaces attached after launch (AttachNetworkInterface), so that teardown finds every
+    /// interface of the instance without reading the region's interfaces.
+    /// </summary>
+    public List<string> AttachedNetworkInterfaceIds { get; init; } = [];
     public List<SecurityGroupRef> SecurityGroups { get; set; } = [];
     public string Architecture { get; init; } = "x86_64";
     public string RootDeviceName { get; init; } = "/dev/xvda";
@@ -139,9 +145,25 @@ public sealed class InstanceResource : ITaggable
     public bool EverRan { get; set; }
     public List<Tag> Tags { get; init; } = [];
 
-    /// <summary>Moves to <paramref name="state"/> at <paramref name="now"/>, recording why.</summary>
+    /// <summary>
+    /// The state and vCPUs this instance had when read from the store (null for one not stored yet):
+    /// what the account's vCPU usage counts for it until it is written again.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public (string State, string InstanceType, int VCpus, string? Lifecycle)? Stored { get; set; }
+
+    void System.Text.Json.Serialization.IJsonOnDeserialized.OnDeserialized() => Stored = (State, InstanceType, VCpus, InstanceLifecycle);
+
+    /// <summary>
+    /// Moves to <paramref name="state"/> at <paramref name="now"/>, recording why. Only the moves of
+    /// <see cref="InstanceStateMachine"/> are allowed; any other throws <see cref="IllegalInstanceTransitionException"/>.
+    /// </summary>
     public void Transition(string state, DateTime now, string? reasonCode = null, string? reasonMessage = null, string? transitionReason = null)
     {
+        if (!InstanceStateMachine.IsLegal(State, state))
+        {
+            throw new IllegalInstanceTransitionException(Id, State, state);
+        }
         State = state;
         StateSince = now;
         StateReasonCode = reasonCode;

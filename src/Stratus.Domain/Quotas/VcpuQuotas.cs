@@ -88,15 +88,34 @@ public static class VcpuQuotas
             return maxCount;
         }
         var limit = await AccountQuotas.GetValueAsync(session, scope, quota, ct).ConfigureAwait(false);
-        var instances = await session.ListAsync<InstanceResource>(scope, ResourceTypes.Instance, ct).ConfigureAwait(false);
-        var free = limit - Usage(instances, quota);
         var vcpus = Math.Max(1, type.DefaultVCpus);
-        var fits = free < vcpus ? 0 : (int)Math.Min(maxCount, Math.Floor(free / vcpus));
+        int Fits(VcpuUsage usage)
+        {
+            var free = limit - usage.Of(quota);
+            return free < vcpus ? 0 : (int)Math.Min(maxCount, Math.Floor(free / vcpus));
+        }
+        var fits = Fits(await VcpuUsage.LoadAsync(session, scope, ct).ConfigureAwait(false));
+        if (fits < minCount)
+        {
+            // Before refusing, count again from the instances themselves.
+            fits = Fits(await RecountAsync(session, scope, ct).ConfigureAwait(false));
+        }
         if (fits < minCount)
         {
             throw LimitExceeded(quota, spot, limit);
         }
         return fits;
+    }
+
+    /// <summary>The usage counted from the instances, recorded again when <paramref name="session"/> is the write transaction.</summary>
+    private static async Task<VcpuUsage> RecountAsync(IStoreSession session, Scope scope, CancellationToken ct)
+    {
+        var usage = await VcpuUsage.CountAsync(session, scope, ct).ConfigureAwait(false);
+        if (session is IStoreTransaction tx)
+        {
+            await usage.SaveAsync(tx, scope, DateTime.UtcNow, ct).ConfigureAwait(false);
+        }
+        return usage;
     }
 
     /// <summary>StartInstances: the stopped instances to start must fit their buckets together with what already runs.</summary>
@@ -111,11 +130,17 @@ public static class VcpuQuotas
         {
             return;
         }
-        var instances = await session.ListAsync<InstanceResource>(scope, ResourceTypes.Instance, ct).ConfigureAwait(false);
+        var usage = await VcpuUsage.LoadAsync(session, scope, ct).ConfigureAwait(false);
+        var recounted = false;
         foreach (var group in wanted)
         {
             var limit = await AccountQuotas.GetValueAsync(session, scope, group.Key, ct).ConfigureAwait(false);
-            if (Usage(instances, group.Key) + group.Sum(x => x.Instance.VCpus) > limit)
+            if (usage.Of(group.Key) + group.Sum(x => x.Instance.VCpus) > limit && !recounted)
+            {
+                usage = await RecountAsync(session, scope, ct).ConfigureAwait(false);
+                recounted = true;
+            }
+            if (usage.Of(group.Key) + group.Sum(x => x.Instance.VCpus) > limit)
             {
                 throw LimitExceeded(group.Key, group.First().Instance.InstanceLifecycle == "spot", limit);
             }

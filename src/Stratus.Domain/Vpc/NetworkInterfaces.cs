@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Stratus.Core;
+using Stratus.Domain.Addressing;
 using Stratus.Domain.Resources;
 using Stratus.Domain.SecurityGroups;
 using Stratus.Domain.Store;
@@ -111,9 +112,7 @@ public static class NetworkInterfaces
             throw AwsErrors.InvalidParameterValue($"Value ({secondaryCount}) for parameter secondaryPrivateIpAddressCount is invalid. Expecting a positive number.");
         }
         var groups = await ResolveGroupsAsync(tx, scope, subnet.VpcId, securityGroupIds, ct).ConfigureAwait(false);
-        var interfaces = await tx.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
-        var used = UsedAddresses(interfaces, subnet.Id);
-        var block = Ipv4Cidr.Parse(subnet.CidrBlock);
+        var addresses = await SubnetAddresses.LoadAsync(tx, scope, subnet, ct).ConfigureAwait(false);
         var requested = new List<string>();
         if (privateIp is not null)
         {
@@ -122,18 +121,35 @@ public static class NetworkInterfaces
         requested.AddRange(secondaryIps);
         foreach (var address in requested)
         {
-            CheckRequested(block, address, used);
+            addresses.Check(address);
             if (requested.Count(a => a == address) > 1)
             {
                 throw new AwsException("InvalidIPAddress.InUse", $"The specified address {address} is already in use.");
             }
         }
-        var taken = used.Union(requested.Select(a => Ipv4.TryParse(a, out var n) ? n : 0u)).ToHashSet();
-        var primary = privateIp ?? Allocate(block, taken, 1)[0];
+        foreach (var address in requested)
+        {
+            addresses.Take(address);
+        }
+        var primary = privateIp ?? addresses.Allocate(1)[0];
         var secondary = secondaryIps.ToList();
-        secondary.AddRange(Allocate(block, taken, secondaryCount));
+        secondary.AddRange(addresses.Allocate(secondaryCount));
 
-        var eni = new NetworkInterfaceResource
+        var eni = New(scope, subnet, primary, groups, description, interfaceType, tags);
+        eni.SecondaryPrivateIpAddresses.AddRange(secondary);
+        await tx.PutAsync(scope, ResourceTypes.NetworkInterface, eni.Id, eni, now, ct).ConfigureAwait(false);
+        await addresses.SaveAsync(tx, scope, now, ct).ConfigureAwait(false);
+        return eni;
+    }
+
+    /// <summary>
+    /// A new interface document (not yet stored) in <paramref name="subnet"/> with
+    /// <paramref name="primaryIp"/>, which the caller has taken from the subnet's <see cref="SubnetAddresses"/>.
+    /// </summary>
+    public static NetworkInterfaceResource New(Scope scope, SubnetResource subnet, string primaryIp, List<string> securityGroupIds, string? description, string interfaceType, List<Tag> tags)
+    {
+        ArgumentNullException.ThrowIfNull(subnet);
+        return new NetworkInterfaceResource
         {
             Id = ResourceIds.New(ResourceTypes.NetworkInterface.IdPrefix),
             OwnerId = scope.AccountId,
@@ -141,18 +157,13 @@ public static class NetworkInterfaces
             VpcId = subnet.VpcId,
             AvailabilityZone = subnet.AvailabilityZone,
             AvailabilityZoneId = subnet.AvailabilityZoneId,
-            PrivateIpAddress = primary,
-            SecondaryPrivateIpAddresses = secondary,
-            MacAddress = NewMacAddress(interfaces),
+            PrivateIpAddress = primaryIp,
+            MacAddress = NewMacAddress(),
             Description = description ?? "",
-            SecurityGroupIds = groups,
+            SecurityGroupIds = securityGroupIds,
             InterfaceType = interfaceType,
             Tags = tags,
         };
-        await tx.PutAsync(scope, ResourceTypes.NetworkInterface, eni.Id, eni, now, ct).ConfigureAwait(false);
-        interfaces.Add(eni);
-        await UpdateAvailableCountAsync(tx, scope, subnet, interfaces, now, ct).ConfigureAwait(false);
-        return eni;
     }
 
     /// <summary>
@@ -200,37 +211,43 @@ public static class NetworkInterfaces
         }
         var subnet = await tx.GetAsync<SubnetResource>(scope, ResourceTypes.Subnet, eni.SubnetId, ct).ConfigureAwait(false)
             ?? throw ResourceTypes.Subnet.NotFound(eni.SubnetId);
-        var interfaces = await tx.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
-        var self = interfaces.Find(i => i.Id == eni.Id)!;
-        var block = Ipv4Cidr.Parse(subnet.CidrBlock);
+        var self = await tx.GetAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, eni.Id, ct).ConfigureAwait(false) ?? eni;
+        var allocator = await SubnetAddresses.LoadAsync(tx, scope, subnet, ct).ConfigureAwait(false);
         List<string> assigned;
         if (addresses.Count > 0)
         {
             assigned = [];
+            List<NetworkInterfaceResource>? interfaces = null;
             foreach (var address in addresses.Distinct(StringComparer.Ordinal))
             {
                 if (self.AllPrivateIpAddresses.Contains(address))
                 {
                     continue;
                 }
-                var holder = interfaces.Find(i => i.Id != self.Id && i.SubnetId == subnet.Id && i.AllPrivateIpAddresses.Contains(address));
-                if (holder is not null && allowReassignment && holder.PrivateIpAddress != address)
+                if (allowReassignment && Ipv4.TryParse(address, out var n) && allocator.IsUsed(n))
                 {
-                    holder.SecondaryPrivateIpAddresses.Remove(address);
-                    await tx.PutAsync(scope, ResourceTypes.NetworkInterface, holder.Id, holder, now, ct).ConfigureAwait(false);
+                    // Only a held address needs its holder: the one rare case that reads the interfaces.
+                    interfaces ??= await tx.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
+                    var holder = interfaces.Find(i => i.Id != self.Id && i.SubnetId == subnet.Id && i.AllPrivateIpAddresses.Contains(address));
+                    if (holder is not null && holder.PrivateIpAddress != address)
+                    {
+                        holder.SecondaryPrivateIpAddresses.Remove(address);
+                        await tx.PutAsync(scope, ResourceTypes.NetworkInterface, holder.Id, holder, now, ct).ConfigureAwait(false);
+                        allocator.Release(address);
+                    }
                 }
-                CheckRequested(block, address, UsedAddresses(interfaces, subnet.Id));
+                allocator.Take(address);
                 self.SecondaryPrivateIpAddresses.Add(address);
                 assigned.Add(address);
             }
         }
         else
         {
-            assigned = Allocate(block, UsedAddresses(interfaces, subnet.Id), count!.Value);
+            assigned = allocator.Allocate(count!.Value);
             self.SecondaryPrivateIpAddresses.AddRange(assigned);
         }
         await tx.PutAsync(scope, ResourceTypes.NetworkInterface, self.Id, self, now, ct).ConfigureAwait(false);
-        await UpdateAvailableCountAsync(tx, scope, subnet, interfaces, now, ct).ConfigureAwait(false);
+        await allocator.SaveAsync(tx, scope, now, ct).ConfigureAwait(false);
         eni.SecondaryPrivateIpAddresses.Clear();
         eni.SecondaryPrivateIpAddresses.AddRange(self.SecondaryPrivateIpAddresses);
         return assigned;
@@ -249,7 +266,7 @@ public static class NetworkInterfaces
         }
         eni.SecondaryPrivateIpAddresses.RemoveAll(addresses.Contains);
         await tx.PutAsync(scope, ResourceTypes.NetworkInterface, eni.Id, eni, now, ct).ConfigureAwait(false);
-        await RecountAsync(tx, scope, eni.SubnetId, now, ct).ConfigureAwait(false);
+        await ReleaseAddressesAsync(tx, scope, eni.SubnetId, addresses, now, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -288,6 +305,12 @@ public static class NetworkInterfaces
         };
         eni.Status = "in-use";
         await tx.PutAsync(scope, ResourceTypes.NetworkInterface, eni.Id, eni, now, ct).ConfigureAwait(false);
+        if (await tx.GetAsync<Instances.InstanceResource>(scope, ResourceTypes.Instance, instanceId, ct).ConfigureAwait(false) is { } instance
+            && !instance.NetworkInterfaceIds.Contains(eni.Id) && !instance.AttachedNetworkInterfaceIds.Contains(eni.Id))
+        {
+            instance.AttachedNetworkInterfaceIds.Add(eni.Id);
+            await Instances.InstanceRecords.PutAsync(tx, scope, instance, now, ct).ConfigureAwait(false);
+        }
         return eni.Attachment;
     }
 
@@ -324,6 +347,12 @@ public static class NetworkInterfaces
         eni.Attachment = null;
         eni.Status = "available";
         await tx.PutAsync(scope, ResourceTypes.NetworkInterface, eni.Id, eni, now, ct).ConfigureAwait(false);
+        if (!instanceGoing
+            && await tx.GetAsync<Instances.InstanceResource>(scope, ResourceTypes.Instance, attachment.InstanceId, ct).ConfigureAwait(false) is { } instance
+            && instance.AttachedNetworkInterfaceIds.Remove(eni.Id))
+        {
+            await Instances.InstanceRecords.PutAsync(tx, scope, instance, now, ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Deletes an interface that is not attached and frees its addresses.</summary>
@@ -334,83 +363,44 @@ public static class NetworkInterfaces
             throw new AwsException("InvalidNetworkInterface.InUse", $"The network interface '{eni.Id}' is currently in use.");
         }
         await tx.DeleteAsync(scope, ResourceTypes.NetworkInterface, eni.Id, ct).ConfigureAwait(false);
-        await RecountAsync(tx, scope, eni.SubnetId, now, ct).ConfigureAwait(false);
+        await ReleaseAddressesAsync(tx, scope, eni.SubnetId, [.. eni.AllPrivateIpAddresses], now, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Sets a subnet's AvailableIpAddressCount from the addresses its interfaces hold.</summary>
-    public static async Task RecountAsync(IStoreTransaction tx, Scope scope, string subnetId, DateTime now, CancellationToken ct)
+    /// <summary>Frees addresses of a subnet (an interface deleted or its secondary addresses unassigned).</summary>
+    public static async Task ReleaseAddressesAsync(IStoreTransaction tx, Scope scope, string subnetId, IReadOnlyList<string> addresses, DateTime now, CancellationToken ct)
     {
         var subnet = await tx.GetAsync<SubnetResource>(scope, ResourceTypes.Subnet, subnetId, ct).ConfigureAwait(false);
         if (subnet is null)
         {
             return;
         }
-        var interfaces = await tx.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
-        await UpdateAvailableCountAsync(tx, scope, subnet, interfaces, now, ct).ConfigureAwait(false);
+        var allocator = await SubnetAddresses.LoadAsync(tx, scope, subnet, ct).ConfigureAwait(false);
+        foreach (var address in addresses)
+        {
+            allocator.Release(address);
+        }
+        await allocator.SaveAsync(tx, scope, now, ct).ConfigureAwait(false);
     }
 
-    private static async Task UpdateAvailableCountAsync(IStoreTransaction tx, Scope scope, SubnetResource subnet, List<NetworkInterfaceResource> interfaces, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// A random locally administered MAC address. Forty random bits make a collision within a VPC
+    /// negligible, so no existing interface is read to rule one out.
+    /// </summary>
+    private static string NewMacAddress()
     {
-        var size = Ipv4Cidr.Parse(subnet.CidrBlock).Size;
-        subnet.AvailableIpAddressCount = (int)size - Vpcs.ReservedAddresses - UsedAddresses(interfaces, subnet.Id).Count;
-        await tx.PutAsync(scope, ResourceTypes.Subnet, subnet.Id, subnet, now, ct).ConfigureAwait(false);
-    }
-
-    private static HashSet<uint> UsedAddresses(IEnumerable<NetworkInterfaceResource> interfaces, string subnetId) =>
-        interfaces.Where(i => i.SubnetId == subnetId)
-            .SelectMany(i => i.AllPrivateIpAddresses)
-            .Select(a => Ipv4.TryParse(a, out var n) ? n : 0u)
-            .ToHashSet();
-
-    private static void CheckRequested(Ipv4Cidr block, string address, HashSet<uint> used)
-    {
-        if (!Ipv4.TryParse(address, out var n))
+        Span<byte> bytes = stackalloc byte[5];
+        RandomNumberGenerator.Fill(bytes);
+        return string.Create(17, bytes.ToArray(), static (span, b) =>
         {
-            throw AwsErrors.InvalidParameterValue($"Value ({address}) for parameter privateIpAddress is invalid. This is not a valid IPv4 address.");
-        }
-        if (!block.Contains(n))
-        {
-            throw AwsErrors.InvalidParameterValue($"Address {address} does not fall within the subnet's address range");
-        }
-        if (n - block.Network < 4 || n == block.Last)
-        {
-            throw AwsErrors.InvalidParameterValue($"Address {address} is in subnet's reserved address range");
-        }
-        if (used.Contains(n))
-        {
-            throw new AwsException("InvalidIPAddress.InUse", $"The specified address {address} is already in use.");
-        }
-    }
-
-    /// <summary>The lowest <paramref name="count"/> free addresses (marked taken).</summary>
-    private static List<string> Allocate(Ipv4Cidr block, HashSet<uint> taken, int count)
-    {
-        var result = new List<string>(count);
-        for (var n = block.Network + 4; n < block.Last && result.Count < count; n++)
-        {
-            if (taken.Add(n))
+            const string hex = "0123456789abcdef";
+            span[0] = '0';
+            span[1] = '2';
+            for (var i = 0; i < 5; i++)
             {
-                result.Add(Ipv4.Format(n));
+                span[2 + (i * 3)] = ':';
+                span[3 + (i * 3)] = hex[b[i] >> 4];
+                span[4 + (i * 3)] = hex[b[i] & 15];
             }
-        }
-        if (result.Count < count)
-        {
-            throw new AwsException("InsufficientFreeAddressesInSubnet", "The specified subnet does not have enough free addresses to satisfy the request.");
-        }
-        return result;
-    }
-
-    private static string NewMacAddress(List<NetworkInterfaceResource> existing)
-    {
-        var bytes = new byte[5];
-        while (true)
-        {
-            RandomNumberGenerator.Fill(bytes);
-            var mac = "02:" + string.Join(':', bytes.Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
-            if (!existing.Exists(i => i.MacAddress == mac))
-            {
-                return mac;
-            }
-        }
+        });
     }
 }

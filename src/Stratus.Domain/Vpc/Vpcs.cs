@@ -350,6 +350,7 @@ public static class Vpcs
             }
         }
         await tx.DeleteAsync(scope, ResourceTypes.Subnet, subnet.Id, ct).ConfigureAwait(false);
+        await Addressing.SubnetAddresses.DeleteAsync(tx, scope, subnet.Id, ct).ConfigureAwait(false);
     }
 
     // ---- Internet gateways -------------------------------------------------------------------

@@ -101,6 +101,7 @@ public static class StratusHost
         services.AddSingleton<RequestAuthorizer>();
         services.AddSingleton(runtime);
         services.AddSingleton<InstanceLifecycle>();
+        services.AddSingleton<IInstanceFleet, InstanceFleet>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceLifecycle>());
         // The gateway: one entry point, the codecs by protocol, and one line per service.
         services.AddSingleton<ServiceRouter>();

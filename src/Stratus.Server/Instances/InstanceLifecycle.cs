@@ -62,6 +62,17 @@ internal sealed class InstanceLifecycle(
 
     public IInstanceRuntime Runtime => runtime;
 
+    /// <summary>The command that carries out the runtime's part of an accepted lifecycle call.</summary>
+    public static LifecycleAction ActionFor(InstanceWork work) => work switch
+    {
+        InstanceWork.Boot => LifecycleAction.Boot,
+        InstanceWork.Stop => LifecycleAction.Stop,
+        InstanceWork.ForceStop => LifecycleAction.ForceStop,
+        InstanceWork.Reboot => LifecycleAction.Reboot,
+        InstanceWork.Terminate => LifecycleAction.Terminate,
+        _ => throw new ArgumentOutOfRangeException(nameof(work), work, "no runtime work"),
+    };
+
     private readonly SemaphoreSlim _firewallGate = new(1, 1);
 
     /// <summary>
@@ -70,9 +81,47 @@ internal sealed class InstanceLifecycle(
     /// rules, network ACLs, routes and interfaces (called after the commit), and before a guest
     /// boots. Failures are logged, never thrown: the API change is committed either way.
     /// </summary>
-    public async Task SyncFirewallAsync(Scope scope, string? vpcId = null, CancellationToken ct = default)
+    /// <remarks>
+    /// Syncs of the same VPC waiting for their turn are one: a sync that has not started yet reads
+    /// the store after every change that asked for it, so a burst of boots (a launch of hundreds)
+    /// builds the VPC's filter once instead of once per instance.
+    /// </remarks>
+    public Task SyncFirewallAsync(Scope scope, string? vpcId = null, CancellationToken ct = default)
     {
-        await _firewallGate.WaitAsync(ct).ConfigureAwait(false);
+        if (!runtime.AppliesFirewall)
+        {
+            return Task.CompletedTask;
+        }
+        var key = (scope, vpcId ?? "");
+        lock (_pendingFirewalls)
+        {
+            if (_pendingFirewalls.TryGetValue(key, out var pending))
+            {
+                return pending;
+            }
+            var sync = RunFirewallSyncAsync(key, scope, vpcId, ct);
+            _pendingFirewalls[key] = sync;
+            return sync;
+        }
+    }
+
+    private readonly Dictionary<(Scope, string), Task> _pendingFirewalls = [];
+
+    private async Task RunFirewallSyncAsync((Scope, string) key, Scope scope, string? vpcId, CancellationToken ct)
+    {
+        await Task.Yield();
+        try
+        {
+            await _firewallGate.WaitAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_pendingFirewalls)
+            {
+                // From here on the store is read: later changes need a sync of their own.
+                _pendingFirewalls.Remove(key);
+            }
+        }
         try
         {
             var firewalls = new List<Domain.Firewall.VpcFirewall>();
@@ -387,7 +436,7 @@ internal sealed class InstanceLifecycle(
                 await InstanceTeardown.ReleasePublicAddressAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
             }
         }
-        await tx.PutAsync(command.Scope, ResourceTypes.Instance, instance.Id, instance, instance.LaunchTime, ct).ConfigureAwait(false);
+        await InstanceRecords.PutAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 }

@@ -104,27 +104,16 @@ internal sealed partial class Ec2Service
             ResourceTypes.Instance.CheckId(instanceId);
             var instance = await context.Store.GetAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, instanceId, context.Cancellation).ConfigureAwait(false)
                 ?? throw ResourceTypes.Instance.NotFound(instanceId);
-            if (instance.State is not (InstanceStates.Running or InstanceStates.Stopped))
-            {
-                throw new AwsException("IncorrectInstanceState", $"The instance '{instance.Id}' is not in a valid state for this operation.");
-            }
-            var interfaces = (await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false))
-                .Where(n => n.Attachment?.InstanceId == instance.Id)
-                .ToList();
-            if (interfaces.Count > 1)
-            {
-                throw new AwsException("InvalidInstanceID", $"There are multiple interfaces attached to instance '{instance.Id}'. Please specify an interface ID for the operation instead.");
-            }
-            eni = interfaces.Count == 1 ? interfaces[0] : throw new AwsException("InvalidInstanceID", $"The instance '{instance.Id}' has no network interface.");
+            eni = await InstanceAddressing.PrimaryInterfaceForAssociationAsync(context.Store, context.Scope, instance, context.Cancellation).ConfigureAwait(false);
         }
         else if (request.NetworkInterfaceId is { } eniId)
         {
             eni = await Vpcs.RequireAsync<NetworkInterfaceResource>(context.Store, context.Scope, ResourceTypes.NetworkInterface, eniId, context.Cancellation).ConfigureAwait(false);
             if (eni.Attachment is { } attachment
                 && await context.Store.GetAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, attachment.InstanceId, context.Cancellation).ConfigureAwait(false) is { } owner
-                && owner.State is not (InstanceStates.Running or InstanceStates.Stopped))
+                && !InstanceAddressing.CanAssociate(owner))
             {
-                throw new AwsException("IncorrectInstanceState", $"The instance '{owner.Id}' to which '{eni.Id}' is attached is not in a valid state for this operation.");
+                throw new AwsException(InstanceErrors.IncorrectInstanceState, $"The instance '{owner.Id}' to which '{eni.Id}' is attached is not in a valid state for this operation.");
             }
         }
         else

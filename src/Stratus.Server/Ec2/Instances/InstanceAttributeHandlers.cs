@@ -1,6 +1,5 @@
 using Stratus.Core;
 using Stratus.Domain.Compute.InstanceTypes;
-using Stratus.Domain.Images;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
@@ -12,41 +11,7 @@ namespace Stratus.Server.Ec2;
 /// <summary>Instance attributes, metadata options (per instance and account defaults) and maintenance options.</summary>
 internal sealed partial class Ec2Service
 {
-    private const string MetadataDefaultsId = "imds-defaults";
-
-    /// <summary>Account-level instance metadata defaults of a region.</summary>
-    internal sealed class MetadataDefaults
-    {
-        public string? HttpTokens { get; set; }
-        public int? HttpPutResponseHopLimit { get; set; }
-        public string? HttpEndpoint { get; set; }
-        public string? InstanceMetadataTags { get; set; }
-    }
-
-    /// <summary>Launch metadata options: the request's, else the account's defaults, else what the image asks (IMDSv2 only), else EC2's defaults.</summary>
-    private static async Task<InstanceMetadataOptions> LaunchMetadataOptionsAsync(RequestContext context, InstanceMetadataOptionsRequest? requested, ImageResource image)
-    {
-        var defaults = await context.Store.GetAsync<MetadataDefaults>(context.Scope, ResourceTypes.RegionSetup, MetadataDefaultsId, context.Cancellation).ConfigureAwait(false) ?? new MetadataDefaults();
-        var v2Image = image.ImdsSupport == "v2.0";
-        var options = new InstanceMetadataOptions
-        {
-            HttpTokens = requested?.HttpTokens ?? defaults.HttpTokens ?? (v2Image ? "required" : "optional"),
-            HttpPutResponseHopLimit = requested?.HttpPutResponseHopLimit ?? defaults.HttpPutResponseHopLimit ?? (v2Image ? 2 : 1),
-            HttpEndpoint = requested?.HttpEndpoint ?? defaults.HttpEndpoint ?? "enabled",
-            HttpProtocolIpv6 = requested?.HttpProtocolIpv6 ?? "disabled",
-            InstanceMetadataTags = requested?.InstanceMetadataTags ?? defaults.InstanceMetadataTags ?? "disabled",
-        };
-        CheckHopLimit(options.HttpPutResponseHopLimit);
-        return options;
-    }
-
-    private static void CheckHopLimit(int hopLimit)
-    {
-        if (hopLimit is < 1 or > 64)
-        {
-            throw AwsErrors.InvalidParameterValue($"Value ({hopLimit}) for parameter httpPutResponseHopLimit is invalid. Expecting a value between 1 and 64.");
-        }
-    }
+    private static void CheckHopLimit(int hopLimit) => InstanceMetadataDefaults.CheckHopLimit(hopLimit);
 
     public override async Task<ModifyInstanceMetadataOptionsResult> ModifyInstanceMetadataOptionsAsync(RequestContext context, ModifyInstanceMetadataOptionsRequest request)
     {
@@ -80,7 +45,7 @@ internal sealed partial class Ec2Service
 
     public override async Task<GetInstanceMetadataDefaultsResult> GetInstanceMetadataDefaultsAsync(RequestContext context, GetInstanceMetadataDefaultsRequest request)
     {
-        var defaults = await context.Store.GetAsync<MetadataDefaults>(context.Scope, ResourceTypes.RegionSetup, MetadataDefaultsId, context.Cancellation).ConfigureAwait(false) ?? new MetadataDefaults();
+        var defaults = await InstanceMetadataDefaults.GetAsync(context.Store, context.Scope, context.Cancellation).ConfigureAwait(false);
         return new GetInstanceMetadataDefaultsResult
         {
             AccountLevel = new InstanceMetadataDefaultsResponse
@@ -96,7 +61,7 @@ internal sealed partial class Ec2Service
 
     public override async Task<ModifyInstanceMetadataDefaultsResult> ModifyInstanceMetadataDefaultsAsync(RequestContext context, ModifyInstanceMetadataDefaultsRequest request)
     {
-        var defaults = await context.Store.GetAsync<MetadataDefaults>(context.Scope, ResourceTypes.RegionSetup, MetadataDefaultsId, context.Cancellation).ConfigureAwait(false) ?? new MetadataDefaults();
+        var defaults = await InstanceMetadataDefaults.GetAsync(context.Store, context.Scope, context.Cancellation).ConfigureAwait(false);
         if (request.HttpTokens is null && request.HttpPutResponseHopLimit is null && request.HttpEndpoint is null && request.InstanceMetadataTags is null)
         {
             throw AwsErrors.MissingParameter("HttpTokens, HttpPutResponseHopLimit, HttpEndpoint or InstanceMetadataTags");
@@ -117,7 +82,7 @@ internal sealed partial class Ec2Service
                 defaults.HttpPutResponseHopLimit = hops;
             }
         }
-        await context.Transaction.PutAsync(context.Scope, ResourceTypes.RegionSetup, MetadataDefaultsId, defaults, context.Now, context.Cancellation).ConfigureAwait(false);
+        await defaults.SaveAsync(context.Transaction, context.Scope, context.Now, context.Cancellation).ConfigureAwait(false);
         return new ModifyInstanceMetadataDefaultsResult { Return = true };
     }
 
@@ -204,7 +169,7 @@ internal sealed partial class Ec2Service
         {
             RequireStopped("userData");
             var data = request.UserData?.Value is { } blob ? Convert.ToBase64String(blob) : Value(null, "userData");
-            CheckUserData(data);
+            Domain.Instances.Launch.LaunchPlanner.CheckUserData(data);
             instance.UserData = data;
         }
         if (request.EbsOptimized is not null || attribute == "ebsOptimized")
@@ -246,7 +211,7 @@ internal sealed partial class Ec2Service
         if (request.Groups is { Count: > 0 } || attribute == "groupSet")
         {
             changes.Add("groupSet");
-            instance.SecurityGroups = await ResolveLaunchGroupsAsync(context, instance.VpcId, request.Groups ?? [], null).ConfigureAwait(false);
+            instance.SecurityGroups = await Domain.Instances.Launch.LaunchPlanner.ResolveGroupsAsync(context.Store, context.Scope, instance.VpcId, request.Groups ?? [], [], context.Cancellation).ConfigureAwait(false);
             // The instance's groups are its primary interface's groups (what the packet filter enforces).
             if (instance.NetworkInterfaceIds.FirstOrDefault() is { } primaryId
                 && await context.Store.GetAsync<Stratus.Domain.Vpc.NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, primaryId, context.Cancellation).ConfigureAwait(false) is { } primary)

@@ -1,16 +1,12 @@
 using Stratus.Core;
-using Stratus.Domain.Addressing;
-using Stratus.Domain.Ebs;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Quotas;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
 using Stratus.Server.Gateway;
 using Stratus.Server.Instances;
-using DomainTag = Stratus.Domain.Resources.Tag;
 
 namespace Stratus.Server.Ec2;
 
@@ -95,112 +91,28 @@ internal sealed partial class Ec2Service
     public override async Task<StartInstancesResult> StartInstancesAsync(RequestContext context, StartInstancesRequest request)
     {
         var instances = await LoadInstancesAsync(context, request.InstanceIds).ConfigureAwait(false);
-        var changes = new List<InstanceStateChange>();
-        await VcpuQuotas.CheckStartAsync(context.Store, context.Scope, instances, context.Cancellation).ConfigureAwait(false);
-        foreach (var instance in instances)
-        {
-            var previous = instance.State;
-            switch (instance.State)
-            {
-                case InstanceStates.Stopped:
-                    instance.Transition(InstanceStates.Pending, context.Now, transitionReason: "");
-                    if (instance.AssignPublicIp && instance.PublicIpAddress is null)
-                    {
-                        instance.PublicIpAddress = await PublicAddressPool.AllocateAsync(context.Store, context.Region, context.Cancellation).ConfigureAwait(false);
-                        instance.PublicDnsName = PublicAddressPool.DnsName(instance.PublicIpAddress, context.Region);
-                        var primary = await context.Store.GetAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, instance.NetworkInterfaceIds[0], context.Cancellation).ConfigureAwait(false);
-                        if (primary is not null && primary.Association is null)
-                        {
-                            primary.Association = new Domain.Vpc.NetworkInterfaceAssociation { PublicIp = instance.PublicIpAddress, PublicDnsName = instance.PublicDnsName, IpOwnerId = "amazon" };
-                            await context.Transaction.PutAsync(context.Scope, ResourceTypes.NetworkInterface, primary.Id, primary, context.Now, context.Cancellation).ConfigureAwait(false);
-                        }
-                    }
-                    await SaveAsync(context, instance).ConfigureAwait(false);
-                    Enqueue(context, instance, LifecycleAction.Boot);
-                    break;
-                case InstanceStates.Pending or InstanceStates.Running:
-                    break;
-                default:
-                    throw new AwsException("IncorrectInstanceState", $"The instance '{instance.Id}' is not in a state from which it can be started.");
-            }
-            changes.Add(StateChange(instance, previous));
-        }
-        return new StartInstancesResult { StartingInstances = changes };
+        var changes = await InstanceOperations.StartAsync(context.Transaction, context.Scope, instances, context.Now, context.Cancellation).ConfigureAwait(false);
+        return new StartInstancesResult { StartingInstances = Enqueue(context, changes) };
     }
 
     public override async Task<StopInstancesResult> StopInstancesAsync(RequestContext context, StopInstancesRequest request)
     {
         var instances = await LoadInstancesAsync(context, request.InstanceIds).ConfigureAwait(false);
-        var changes = new List<InstanceStateChange>();
-        foreach (var instance in instances)
-        {
-            if (request.Hibernate == true)
-            {
-                throw new AwsException("UnsupportedHibernationConfiguration",
-                    $"For hibernating the instance '{instance.Id}', hibernation must be enabled when launching the instance. Stratus does not support hibernation.");
-            }
-            if (instance.DisableApiStop && instance.State is InstanceStates.Pending or InstanceStates.Running)
-            {
-                throw new AwsException("OperationNotPermitted", $"The instance '{instance.Id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.");
-            }
-            if (instance.InstanceLifecycle == "spot")
-            {
-                throw new AwsException("UnsupportedOperation", $"You can't stop the Spot Instance '{instance.Id}' because it is associated with a one-time Spot Instance request. You can only stop Spot Instances associated with persistent Spot Instance requests.");
-            }
-            var previous = instance.State;
-            switch (instance.State)
-            {
-                case InstanceStates.Pending or InstanceStates.Running:
-                    instance.Transition(InstanceStates.Stopping, context.Now, transitionReason: InstanceResource.UserInitiated(context.Now));
-                    await SaveAsync(context, instance).ConfigureAwait(false);
-                    Enqueue(context, instance, request.Force == true ? LifecycleAction.ForceStop : LifecycleAction.Stop);
-                    break;
-                case InstanceStates.Stopping when request.Force == true:
-                    Enqueue(context, instance, LifecycleAction.ForceStop);
-                    break;
-                case InstanceStates.Stopping or InstanceStates.Stopped:
-                    break;
-                default:
-                    throw new AwsException("IncorrectInstanceState", $"This instance '{instance.Id}' is not in a state from which it can be stopped.");
-            }
-            changes.Add(StateChange(instance, previous));
-        }
-        return new StopInstancesResult { StoppingInstances = changes };
+        var changes = await InstanceOperations.StopAsync(context.Transaction, context.Scope, instances, request.Force == true, request.Hibernate == true, context.Now, context.Cancellation).ConfigureAwait(false);
+        return new StopInstancesResult { StoppingInstances = Enqueue(context, changes) };
     }
 
     public override async Task RebootInstancesAsync(RequestContext context, RebootInstancesRequest request)
     {
         var instances = await LoadInstancesAsync(context, request.InstanceIds).ConfigureAwait(false);
-        foreach (var instance in instances)
-        {
-            if (instance.State != InstanceStates.Running)
-            {
-                throw new AwsException("IncorrectInstanceState", $"The instance '{instance.Id}' is not in the 'running' state.");
-            }
-            Enqueue(context, instance, LifecycleAction.Reboot);
-        }
+        Enqueue(context, InstanceOperations.Reboot(instances));
     }
 
     public override async Task<TerminateInstancesResult> TerminateInstancesAsync(RequestContext context, TerminateInstancesRequest request)
     {
         var instances = await LoadInstancesAsync(context, request.InstanceIds).ConfigureAwait(false);
-        foreach (var instance in instances.Where(i => i.DisableApiTermination && i.State != InstanceStates.Terminated))
-        {
-            throw new AwsException("OperationNotPermitted", $"The instance '{instance.Id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.");
-        }
-        var changes = new List<InstanceStateChange>();
-        foreach (var instance in instances)
-        {
-            var previous = instance.State;
-            if (instance.State is not (InstanceStates.Terminated or InstanceStates.ShuttingDown))
-            {
-                instance.Transition(InstanceStates.ShuttingDown, context.Now, transitionReason: InstanceResource.UserInitiated(context.Now));
-                await SaveAsync(context, instance).ConfigureAwait(false);
-                Enqueue(context, instance, LifecycleAction.Terminate);
-            }
-            changes.Add(StateChange(instance, previous));
-        }
-        return new TerminateInstancesResult { TerminatingInstances = changes };
+        var changes = await InstanceOperations.TerminateAsync(context.Transaction, context.Scope, instances, context.Now, context.Cancellation).ConfigureAwait(false);
+        return new TerminateInstancesResult { TerminatingInstances = Enqueue(context, changes) };
     }
 
     public override async Task<GetConsoleOutputResult> GetConsoleOutputAsync(RequestContext context, GetConsoleOutputRequest request)
@@ -215,6 +127,26 @@ internal sealed partial class Ec2Service
         };
     }
 
+    /// <summary>After the commit, hands the runtime's work of each change to the lifecycle controller; the changes as the API answers them.</summary>
+    private List<InstanceStateChange> Enqueue(RequestContext context, IReadOnlyList<InstanceChange> changes)
+    {
+        var commands = changes.Where(c => c.Work != InstanceWork.None)
+            .Select(c => new LifecycleCommand(context.Scope, c.Instance.Id, InstanceLifecycle.ActionFor(c.Work)))
+            .ToList();
+        if (commands.Count > 0)
+        {
+            context.AfterCommit(() =>
+            {
+                foreach (var command in commands)
+                {
+                    _lifecycle.Enqueue(command);
+                }
+                return Task.CompletedTask;
+            });
+        }
+        return changes.Select(c => StateChange(c.Instance, c.PreviousState)).ToList();
+    }
+
     private void Enqueue(RequestContext context, InstanceResource instance, LifecycleAction action)
     {
         var command = new LifecycleCommand(context.Scope, instance.Id, action);
@@ -226,7 +158,7 @@ internal sealed partial class Ec2Service
     }
 
     private static Task SaveAsync(RequestContext context, InstanceResource instance) =>
-        context.Transaction.PutAsync(context.Scope, ResourceTypes.Instance, instance.Id, instance, instance.LaunchTime, context.Cancellation);
+        InstanceRecords.PutAsync(context.Transaction, context.Scope, instance, context.Now, context.Cancellation);
 
     private static InstanceStateChange StateChange(InstanceResource instance, string previous) => new()
     {
@@ -236,37 +168,8 @@ internal sealed partial class Ec2Service
     };
 
     /// <summary>The named instances (each well-formed and existing), in request order.</summary>
-    private static async Task<List<InstanceResource>> LoadInstancesAsync(RequestContext context, List<string>? ids)
-    {
-        if (ids is not { Count: > 0 })
-        {
-            throw AwsErrors.MissingParameter("InstanceId");
-        }
-        foreach (var id in ids)
-        {
-            ResourceTypes.Instance.CheckId(id);
-        }
-        var result = new List<InstanceResource>();
-        var missing = new List<string>();
-        foreach (var id in ids.Distinct(StringComparer.Ordinal))
-        {
-            var instance = await context.Store.GetAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, id, context.Cancellation).ConfigureAwait(false);
-            if (instance is null)
-            {
-                missing.Add(id);
-            }
-            else
-            {
-                result.Add(instance);
-            }
-        }
-        if (missing.Count > 0)
-        {
-            throw new AwsException(ResourceTypes.Instance.NotFoundCode,
-                missing.Count == 1 ? $"The instance ID '{missing[0]}' does not exist" : $"The instance IDs '{string.Join(", ", missing)}' do not exist");
-        }
-        return result;
-    }
+    private static Task<List<InstanceResource>> LoadInstancesAsync(RequestContext context, List<string>? ids) =>
+        InstanceRecords.RequireAsync(context.Store, context.Scope, ids, context.Cancellation);
 
     /// <summary>Instances with their interfaces, after ids and filters; terminated ones only while still visible.</summary>
     private async Task<List<InstanceView>> SelectInstancesAsync(RequestContext context, List<string>? ids, List<Filter>? filters, FilterSet<InstanceView> filterSet, bool includeAll)
@@ -421,50 +324,5 @@ internal sealed partial class Ec2Service
             ProductCodes = [],
             Tags = i.Tags.Count > 0 ? ToShape(i.Tags) : null,
         };
-    }
-
-    /// <summary>The new instance's Instance shape, as RunInstances answers it.</summary>
-    private static async Task<Instance> ToShapeAsync(RequestContext context, InstanceResource instance)
-    {
-        var interfaces = new List<NetworkInterfaceResource>();
-        foreach (var id in instance.NetworkInterfaceIds)
-        {
-            if (await context.Store.GetAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, id, context.Cancellation).ConfigureAwait(false) is { } nic)
-            {
-                interfaces.Add(nic);
-            }
-        }
-        return ToShape(context, new InstanceView(instance, interfaces));
-    }
-
-    /// <summary>Creates the launch's EBS volumes, attached to the instance from the start.</summary>
-    private static async Task<List<Domain.Instances.InstanceBlockDevice>> CreateLaunchVolumesAsync(RequestContext context, string instanceId, List<PlannedDevice> devices, string zone, IReadOnlyList<DomainTag> tags)
-    {
-        var result = new List<Domain.Instances.InstanceBlockDevice>();
-        foreach (var device in devices)
-        {
-            var volume = await Volumes.CreateAsync(context.Transaction, context.Scope, new VolumeSpec
-            {
-                AvailabilityZone = zone,
-                Size = device.Size,
-                VolumeType = device.VolumeType,
-                Iops = device.Iops,
-                Throughput = device.Throughput,
-                SnapshotId = device.SnapshotId,
-                SnapshotSize = device.SnapshotId is null ? null : device.Size,
-                Encrypted = device.Encrypted ? true : null,
-                KmsKeyId = device.KmsKeyId,
-                Tags = [.. tags],
-                Attachment = new VolumeAttachmentSpec(instanceId, device.DeviceName, device.DeleteOnTermination),
-            }, context.Now, context.Cancellation).ConfigureAwait(false);
-            result.Add(new Domain.Instances.InstanceBlockDevice
-            {
-                DeviceName = device.DeviceName,
-                VolumeId = volume.Id,
-                DeleteOnTermination = device.DeleteOnTermination,
-                AttachTime = context.Now,
-            });
-        }
-        return result;
     }
 }

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Stratus.Domain.Resources;
+using Stratus.Domain.Store;
 using Stratus.Ec2.Model;
 using Stratus.Server.Gateway;
 using DomainLaunchTemplates = Stratus.Domain.LaunchTemplates.LaunchTemplates;
@@ -36,13 +38,17 @@ internal sealed partial class Ec2Service
     /// resource type (the request's value wins for the same key); the request's subnet or security
     /// groups go into the template's primary network interface when the template has one.
     /// </summary>
-    internal static async Task<LaunchTemplateLaunch> ApplyLaunchTemplateAsync(RequestContext context, RunInstancesRequest request)
+    internal static Task<LaunchTemplateLaunch> ApplyLaunchTemplateAsync(RequestContext context, RunInstancesRequest request) =>
+        ApplyLaunchTemplateAsync(context.Store, context.Scope, request, context.Cancellation);
+
+    /// <inheritdoc cref="ApplyLaunchTemplateAsync(RequestContext, RunInstancesRequest)"/>
+    internal static async Task<LaunchTemplateLaunch> ApplyLaunchTemplateAsync(IStoreSession store, Scope scope, RunInstancesRequest request, CancellationToken ct)
     {
         if (request.LaunchTemplate is not { } spec)
         {
             return new LaunchTemplateLaunch(request, []);
         }
-        var template = await DomainLaunchTemplates.GetAsync(context.Store, context.Scope, spec.LaunchTemplateId, spec.LaunchTemplateName, context.Cancellation).ConfigureAwait(false);
+        var template = await DomainLaunchTemplates.GetAsync(store, scope, spec.LaunchTemplateId, spec.LaunchTemplateName, ct).ConfigureAwait(false);
         var version = DomainLaunchTemplates.GetVersion(template, spec.Version);
         var data = JsonNode.Parse(version.Data)?.AsObject() ?? [];
         var merged = JsonSerializer.SerializeToNode(request, LaunchTemplateJson)!.AsObject();

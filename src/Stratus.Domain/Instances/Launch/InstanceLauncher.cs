@@ -1,0 +1,181 @@
+using Stratus.Domain.Addressing;
+using Stratus.Domain.Ebs;
+using Stratus.Domain.Resources;
+using Stratus.Domain.Store;
+using Stratus.Domain.Vpc;
+
+namespace Stratus.Domain.Instances.Launch;
+
+/// <summary>An instance a launch created, with its primary network interface.</summary>
+public sealed record LaunchedInstance(InstanceResource Instance, NetworkInterfaceResource PrimaryInterface);
+
+/// <summary>What a launch wrote: the reservation and its instances, in launch-index order, all pending.</summary>
+public sealed record LaunchResult(string ReservationId, IReadOnlyList<LaunchedInstance> Instances);
+
+/// <summary>
+/// Writes a <see cref="LaunchPlan"/>: its <see cref="LaunchPlan.Count"/> instances with their
+/// primary network interfaces and volumes, in the caller's transaction, as one batch — the private
+/// addresses taken from the subnet's allocator at once, the public ones from the region's pool at
+/// once, the vCPU usage adjusted once. Nothing here reads what already exists beyond those
+/// allocators, so launching N instances costs O(N) whatever the region holds. Booting is the
+/// caller's to start once the transaction has committed.
+/// </summary>
+public static class InstanceLauncher
+{
+    public static async Task<LaunchResult> LaunchAsync(IStoreTransaction tx, Scope scope, LaunchPlan plan, DateTime now, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(plan);
+        var spec = plan.Spec;
+        var subnet = plan.Subnet.Subnet;
+        var count = plan.Count;
+        var privateIps = new List<string>(count);
+        if (spec.PrivateIpAddress is { } requested)
+        {
+            plan.Subnet.Take(requested);
+            privateIps.Add(requested);
+        }
+        privateIps.AddRange(plan.Subnet.Allocate(count - privateIps.Count));
+        var publicIps = plan.AssignPublicIp ? await PublicAddressPool.AllocateManyAsync(tx, scope.Region, count, ct).ConfigureAwait(false) : null;
+
+        var reservationId = ResourceIds.New(ResourceTypes.Reservation.IdPrefix);
+        var groupIds = plan.Groups.Select(g => g.GroupId).ToList();
+        var launched = new List<LaunchedInstance>(count);
+        for (var index = 0; index < count; index++)
+        {
+            var instanceId = ResourceIds.New(ResourceTypes.Instance.IdPrefix);
+            var nic = NetworkInterfaces.New(scope, subnet, privateIps[index], [.. groupIds], spec.NetworkInterfaceDescription, "interface", [.. spec.NetworkInterfaceTags]);
+            var publicIp = publicIps?[index];
+            var publicDns = publicIp is null ? null : PublicAddressPool.DnsName(publicIp, scope.Region);
+            if (publicIp is not null)
+            {
+                nic.Association = new NetworkInterfaceAssociation { PublicIp = publicIp, PublicDnsName = publicDns, IpOwnerId = "amazon" };
+            }
+            nic.Attachment = new NetworkInterfaceAttachment
+            {
+                AttachmentId = ResourceIds.New("eni-attach"),
+                InstanceId = instanceId,
+                InstanceOwnerId = scope.AccountId,
+                DeviceIndex = 0,
+                AttachTime = now,
+                DeleteOnTermination = spec.NetworkInterfaceDeleteOnTermination ?? true,
+            };
+            nic.Status = "in-use";
+            var blockDevices = await CreateVolumesAsync(tx, scope, instanceId, plan, now, ct).ConfigureAwait(false);
+            var instance = NewInstance(scope, plan, instanceId, reservationId, index, nic, publicIp, publicDns, blockDevices, now);
+            await tx.PutAsync(scope, ResourceTypes.NetworkInterface, nic.Id, nic, now, ct).ConfigureAwait(false);
+            launched.Add(new LaunchedInstance(instance, nic));
+        }
+        await InstanceRecords.PutManyAsync(tx, scope, launched.Select(l => l.Instance).ToList(), now, ct).ConfigureAwait(false);
+        await plan.Subnet.SaveAsync(tx, scope, now, ct).ConfigureAwait(false);
+        if (plan.Image.OwnerId == scope.AccountId)
+        {
+            plan.Image.LastLaunchedTime = now;
+            await tx.PutAsync(scope, ResourceTypes.Image, plan.Image.Id, plan.Image, plan.Image.CreationDate, ct).ConfigureAwait(false);
+        }
+        return new LaunchResult(reservationId, launched);
+    }
+
+    private static InstanceResource NewInstance(Scope scope, LaunchPlan plan, string instanceId, string reservationId, int index,
+        NetworkInterfaceResource nic, string? publicIp, string? publicDns, List<InstanceBlockDevice> blockDevices, DateTime now)
+    {
+        var spec = plan.Spec;
+        var image = plan.Image;
+        var type = plan.Type;
+        var subnet = plan.Subnet.Subnet;
+        return new InstanceResource
+        {
+            Id = instanceId,
+            ReservationId = reservationId,
+            OwnerId = scope.AccountId,
+            ImageId = image.Id,
+            InstanceType = type.Name,
+            KeyName = spec.KeyName,
+            State = InstanceStates.Pending,
+            StateSince = now,
+            LaunchTime = now,
+            AmiLaunchIndex = index,
+            AvailabilityZone = subnet.AvailabilityZone,
+            AvailabilityZoneId = subnet.AvailabilityZoneId,
+            PlacementGroupName = plan.Placement?.GroupName,
+            PlacementGroupId = plan.Placement?.GroupId,
+            PartitionNumber = plan.Placement?.PartitionOf(index),
+            Tenancy = spec.Tenancy ?? "default",
+            SubnetId = subnet.Id,
+            VpcId = subnet.VpcId,
+            PrivateIpAddress = nic.PrivateIpAddress,
+            PrivateDnsName = NetworkInterfaces.PrivateDnsName(scope.Region, nic.PrivateIpAddress),
+            PublicIpAddress = publicIp,
+            PublicDnsName = publicDns,
+            AssignPublicIp = plan.AssignPublicIp,
+            NetworkInterfaceIds = [nic.Id],
+            SecurityGroups = [.. plan.Groups.Select(g => new SecurityGroupRef { GroupId = g.GroupId, GroupName = g.GroupName })],
+            Architecture = image.Architecture,
+            RootDeviceName = image.RootDeviceName,
+            RootDeviceType = image.RootDeviceType,
+            VirtualizationType = image.VirtualizationType,
+            BootMode = image.BootMode,
+            BlockDevices = blockDevices,
+            UserData = spec.UserData,
+            MetadataOptions = new InstanceMetadataOptions
+            {
+                HttpTokens = plan.MetadataOptions.HttpTokens,
+                HttpPutResponseHopLimit = plan.MetadataOptions.HttpPutResponseHopLimit,
+                HttpEndpoint = plan.MetadataOptions.HttpEndpoint,
+                HttpProtocolIpv6 = plan.MetadataOptions.HttpProtocolIpv6,
+                InstanceMetadataTags = plan.MetadataOptions.InstanceMetadataTags,
+            },
+            MonitoringEnabled = spec.Monitoring,
+            EbsOptimized = spec.EbsOptimized,
+            EnaSupport = image.EnaSupport,
+            IamInstanceProfileArn = plan.InstanceProfile?.Arn,
+            IamInstanceProfileId = plan.InstanceProfile?.InstanceProfileId,
+            InstanceLifecycle = spec.Spot ? "spot" : null,
+            SpotInstanceRequestId = spec.Spot ? ResourceIds.New("sir")[..12] : null,
+            CpuCredits = type.BurstablePerformanceSupported ? spec.CpuCredits ?? (type.Name.StartsWith("t2.", StringComparison.Ordinal) ? "standard" : "unlimited") : null,
+            ClientToken = spec.ClientToken,
+            DisableApiTermination = spec.DisableApiTermination,
+            DisableApiStop = spec.DisableApiStop,
+            InstanceInitiatedShutdownBehavior = spec.InstanceInitiatedShutdownBehavior ?? "stop",
+            AutoRecovery = spec.AutoRecovery ?? "default",
+            CoreCount = spec.CoreCount ?? type.DefaultCores,
+            ThreadsPerCore = spec.ThreadsPerCore ?? type.DefaultThreadsPerCore,
+            VCpus = type.DefaultVCpus,
+            MemoryMiB = (int)type.MemoryMiB,
+            Runtime = plan.Runtime,
+            RuntimeImage = image.RuntimeImage,
+            Tags = [.. spec.InstanceTags],
+        };
+    }
+
+    /// <summary>Creates the instance's EBS volumes, attached to it from the start.</summary>
+    private static async Task<List<InstanceBlockDevice>> CreateVolumesAsync(IStoreTransaction tx, Scope scope, string instanceId, LaunchPlan plan, DateTime now, CancellationToken ct)
+    {
+        var result = new List<InstanceBlockDevice>(plan.Devices.Count);
+        foreach (var device in plan.Devices)
+        {
+            var volume = await Volumes.CreateAsync(tx, scope, new VolumeSpec
+            {
+                AvailabilityZone = plan.Subnet.Subnet.AvailabilityZone,
+                Size = device.Size,
+                VolumeType = device.VolumeType,
+                Iops = device.Iops,
+                Throughput = device.Throughput,
+                SnapshotId = device.SnapshotId,
+                SnapshotSize = device.SnapshotId is null ? null : device.Size,
+                Encrypted = device.Encrypted ? true : null,
+                KmsKeyId = device.KmsKeyId,
+                Tags = [.. plan.Spec.VolumeTags],
+                Attachment = new VolumeAttachmentSpec(instanceId, device.DeviceName, device.DeleteOnTermination),
+            }, now, ct).ConfigureAwait(false);
+            result.Add(new InstanceBlockDevice
+            {
+                DeviceName = device.DeviceName,
+                VolumeId = volume.Id,
+                DeleteOnTermination = device.DeleteOnTermination,
+                AttachTime = now,
+            });
+        }
+        return result;
+    }
+}
