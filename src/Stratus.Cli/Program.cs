@@ -65,9 +65,21 @@ var imageDir = new Option<string>("--image-dir")
     DefaultValueFactory = _ => ImageBuilder.DefaultImageDirectory(),
 };
 
+var alarmInterval = new Option<double>("--alarm-evaluation-seconds")
+{
+    Description = "How often CloudWatch alarms are evaluated, in seconds. Default: 60.",
+    DefaultValueFactory = _ => 60,
+};
+
+var metricsInterval = new Option<double>("--metrics-interval-seconds")
+{
+    Description = "How often each running instance's AWS/EC2 metrics are sampled, in seconds. Default: 60.",
+    DefaultValueFactory = _ => 60,
+};
+
 var serve = new Command("serve", "Run the EC2 API server (control plane and host in one process, state in SQLite).")
 {
-    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot, metadataPort, imageDir,
+    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot, metadataPort, imageDir, alarmInterval, metricsInterval,
 };
 serve.SetAction(async (parse, ct) =>
 {
@@ -83,6 +95,8 @@ serve.SetAction(async (parse, ct) =>
         LogFormat = parse.GetValue(logFormat)!,
         MetadataPort = parse.GetValue(metadataPort) ?? ServerOptions.FreeTcpPort(),
         LocalImages = LocalImages.CatalogEntries(images),
+        AlarmEvaluationInterval = TimeSpan.FromSeconds(parse.GetValue(alarmInterval)),
+        MetricsCollectionInterval = TimeSpan.FromSeconds(parse.GetValue(metricsInterval)),
     };
     if (options.Validate() is { Count: > 0 } errors)
     {

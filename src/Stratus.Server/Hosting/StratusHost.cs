@@ -107,6 +107,7 @@ public static class StratusHost
         services.AddAwsService<Stratus.Server.Sts.StsService>();
         services.AddAwsService<Stratus.Server.Iam.IamService>();
         services.AddAwsService<Stratus.Server.ServiceQuotas.ServiceQuotasService>();
+        Stratus.Server.CloudWatch.CloudWatchRegistration.AddCloudWatch(services, options);
 
         var app = builder.Build();
         var endpoint = app.Services.GetRequiredService<GatewayEndpoint>();
