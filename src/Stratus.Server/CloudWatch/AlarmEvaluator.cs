@@ -51,6 +51,9 @@ internal sealed partial class AlarmEvaluator(CloudWatchState state, MetricQuerie
     [LoggerMessage(Level = LogLevel.Error, Message = "Alarm evaluation failed")]
     private static partial void LogFailed(ILogger logger, Exception e);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Evaluating alarm {Alarm} failed")]
+    private static partial void LogAlarmFailed(ILogger logger, string alarm, Exception e);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Alarm {Alarm} ({Account}/{Region}) {From} -> {To}")]
     private static partial void LogTransition(ILogger logger, string alarm, string account, string region, string from, string to);
 
@@ -64,10 +67,17 @@ internal sealed partial class AlarmEvaluator(CloudWatchState state, MetricQuerie
             var all = state.AllAlarms();
             foreach (var (account, region, alarm) in all.Where(a => a.Alarm.Metric is not null))
             {
-                var outcome = await EvaluateMetricAlarmAsync(account, region, alarm.Metric!, now, ct).ConfigureAwait(false);
-                if (outcome.State is { } next && next != alarm.State)
+                try
                 {
-                    await TransitionAsync(account, region, alarm, next, outcome.Reason, outcome.ReasonData, now, ct).ConfigureAwait(false);
+                    var outcome = await EvaluateMetricAlarmAsync(account, region, alarm.Metric!, now, ct).ConfigureAwait(false);
+                    if (outcome.State is { } next && next != alarm.State)
+                    {
+                        await TransitionAsync(account, region, alarm, next, outcome.Reason, outcome.ReasonData, now, ct).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    LogAlarmFailed(logger, alarm.Name, e);
                 }
             }
             // Composite alarms see the states their children have now (several rounds settle nesting).
@@ -169,57 +179,64 @@ internal sealed partial class AlarmEvaluator(CloudWatchState state, MetricQuerie
     }
 
     /// <summary>Moves an alarm to <paramref name="next"/>: state, reason, history, then its actions.</summary>
-    public async Task TransitionAsync(string account, string region, AlarmRecord alarm, string next, string reason, string? reasonData, DateTime now, CancellationToken ct)
+    public async Task TransitionAsync(string account, string region, AlarmRecord seen, string next, string reason, string? reasonData, DateTime now, CancellationToken ct)
     {
-        var previous = alarm.State;
-        string? previousReason;
-        if (alarm.Metric is { } m)
+        var previous = seen.State;
+        var updated = await state.UpdateAsync(account, region, seen.Name, alarm =>
         {
-            previousReason = m.StateReason;
-            m.StateValue = next;
-            m.StateReason = reason;
-            m.StateReasonData = reasonData;
-            m.StateUpdatedTimestamp = now;
-            m.StateTransitionedTimestamp = now;
-        }
-        else
-        {
-            var c = alarm.Composite!;
-            previousReason = c.StateReason;
-            c.StateValue = next;
-            c.StateReason = reason;
-            c.StateReasonData = reasonData;
-            c.StateUpdatedTimestamp = now;
-            c.StateTransitionedTimestamp = now;
-        }
-        var newState = new JsonObject { ["stateValue"] = next, ["stateReason"] = reason };
-        if (reasonData is not null)
-        {
-            try
+            previous = alarm.State;
+            string? previousReason;
+            if (alarm.Metric is { } m)
             {
-                newState["stateReasonData"] = JsonNode.Parse(reasonData);
+                previousReason = m.StateReason;
+                m.StateValue = next;
+                m.StateReason = reason;
+                m.StateReasonData = reasonData;
+                m.StateUpdatedTimestamp = now;
+                m.StateTransitionedTimestamp = now;
             }
-            catch (JsonException)
+            else
             {
-                newState["stateReasonData"] = reasonData;
+                var c = alarm.Composite!;
+                previousReason = c.StateReason;
+                c.StateValue = next;
+                c.StateReason = reason;
+                c.StateReasonData = reasonData;
+                c.StateUpdatedTimestamp = now;
+                c.StateTransitionedTimestamp = now;
             }
+            var newState = new JsonObject { ["stateValue"] = next, ["stateReason"] = reason };
+            if (reasonData is not null)
+            {
+                try
+                {
+                    newState["stateReasonData"] = JsonNode.Parse(reasonData);
+                }
+                catch (JsonException)
+                {
+                    newState["stateReasonData"] = reasonData;
+                }
+            }
+            var historyData = new JsonObject
+            {
+                ["version"] = "1.0",
+                ["oldState"] = new JsonObject { ["stateValue"] = previous, ["stateReason"] = previousReason },
+                ["newState"] = newState,
+            };
+            return new AlarmHistoryItem
+            {
+                AlarmName = alarm.Name,
+                AlarmType = alarm.Type,
+                Timestamp = now,
+                HistoryItemType = "StateUpdate",
+                HistorySummary = $"Alarm updated from {previous} to {next}",
+                HistoryData = historyData.ToJsonString(),
+            };
+        }, ct).ConfigureAwait(false);
+        if (updated is not { } alarm)
+        {
+            return;
         }
-        var historyData = new JsonObject
-        {
-            ["version"] = "1.0",
-            ["oldState"] = new JsonObject { ["stateValue"] = previous, ["stateReason"] = previousReason },
-            ["newState"] = newState,
-        };
-        var item = new AlarmHistoryItem
-        {
-            AlarmName = alarm.Name,
-            AlarmType = alarm.Type,
-            Timestamp = now,
-            HistoryItemType = "StateUpdate",
-            HistorySummary = $"Alarm updated from {previous} to {next}",
-            HistoryData = historyData.ToJsonString(),
-        };
-        await state.PutAlarmsAsync(account, region, [alarm], [item], ct).ConfigureAwait(false);
         LogTransition(logger, alarm.Name, account, region, previous, next);
         if (!alarm.ActionsEnabled)
         {

@@ -102,6 +102,40 @@ public sealed class CloudWatchState
             return true;
         }, ct);
 
+    /// <summary>
+    /// Changes the stored alarm <paramref name="name"/> (as it is now, not as a caller read it
+    /// earlier) with <paramref name="change"/>, which returns the history item to record; null
+    /// when the alarm no longer exists (deleted meanwhile: nothing is written).
+    /// </summary>
+    public Task<AlarmRecord?> UpdateAsync(string accountId, string region, string name, Func<AlarmRecord, AlarmHistoryItem> change, CancellationToken ct = default) =>
+        _db.WriteAsync(tx =>
+        {
+            AlarmRecord current;
+            lock (_lock)
+            {
+                if (!_alarms.TryGetValue((accountId, region, name), out var stored))
+                {
+                    return null;
+                }
+                current = stored.Clone();
+            }
+            var item = change(current);
+            using (var put = MetricStore.Command(tx, "INSERT OR REPLACE INTO alarms (account, region, name, doc) VALUES ($a, $r, $n, $d)"))
+            {
+                put.Parameters["$a"].Value = accountId;
+                put.Parameters["$r"].Value = region;
+                put.Parameters["$n"].Value = name;
+                put.Parameters["$d"].Value = JsonSerializer.Serialize(current);
+                put.ExecuteNonQuery();
+            }
+            AddHistory(tx, accountId, region, [item]);
+            lock (_lock)
+            {
+                _alarms[(accountId, region, name)] = current.Clone();
+            }
+            return (AlarmRecord?)current;
+        }, ct);
+
     /// <summary>Records only when an alarm was evaluated (memory only: a restart evaluates again).</summary>
     public void MarkEvaluated(string accountId, string region, string name, long now)
     {
