@@ -1,6 +1,7 @@
 """AWS/EC2 metrics read from a real guest (container runtime, no agent in the guest).
 
-A guest whose user data starts a busy loop shows a high CPUUtilization for its InstanceId
+A guest whose user data starts a busy loop (one thread: at most half of a t3.micro's two vCPUs,
+less on a loaded host; an idle guest stays under 1%) shows a raised CPUUtilization for its InstanceId
 (detailed monitoring: 1-minute data), read from its cgroup; its network counters are published
 too. The server samples every second. Needs root, crun and the minimal image; anything missing
 FAILS the test.
@@ -51,7 +52,7 @@ def test_a_busy_guest_raises_cpu_utilization(srv):
                                  Monitoring={"Enabled": True})["Instances"][0]["InstanceId"]
     ec2.get_waiter("instance_running").wait(InstanceIds=[instance], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
     cw.put_metric_alarm(AlarmName="busy", Namespace="AWS/EC2", MetricName="CPUUtilization", Dimensions=[{"Name": "InstanceId", "Value": instance}],
-                        Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=40, ComparisonOperator="GreaterThanThreshold")
+                        Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=10, ComparisonOperator="GreaterThanThreshold")
     deadline = time.time() + 60
     peak = None
     while time.time() < deadline:
@@ -60,10 +61,10 @@ def test_a_busy_guest_raises_cpu_utilization(srv):
                                           StartTime=t - dt.timedelta(minutes=5), EndTime=t + dt.timedelta(minutes=1), Period=60,
                                           Statistics=["Maximum"])["Datapoints"]
         peak = max((p["Maximum"] for p in points), default=None)
-        if peak is not None and peak > 40:
+        if peak is not None and peak > 10:
             break
         time.sleep(1)
-    assert peak is not None and peak > 40, f"CPUUtilization of the busy guest stayed at {peak}"
+    assert peak is not None and peak > 10, f"CPUUtilization of the busy guest stayed at {peak}"
     names = {m["MetricName"] for m in cw.list_metrics(Namespace="AWS/EC2", Dimensions=[{"Name": "InstanceId", "Value": instance}])["Metrics"]}
     assert {"CPUUtilization", "NetworkIn", "NetworkOut", "NetworkPacketsIn", "NetworkPacketsOut", "StatusCheckFailed"} <= names
     # Detailed monitoring also publishes the InstanceType aggregate.

@@ -5,7 +5,8 @@ namespace Stratus.Runtime.Host;
 
 /// <summary>
 /// Reads a guest's usage from the host: CPU time from the cgroup of its process (cgroup v2
-/// <c>cpu.stat</c> usage_usec) or, when it has none of its own, the process's utime+stime;
+/// <c>cpu.stat</c> usage_usec, or v1 <c>cpuacct.usage</c> on a hybrid host) or, when it has none of
+/// its own, the process's utime+stime;
 /// block I/O from the cgroup's <c>io.stat</c>; network counters of one device from
 /// <c>/proc/&lt;pid&gt;/net/dev</c> (the network namespace the process lives in).
 /// </summary>
@@ -44,6 +45,16 @@ public static class GuestCounters
                             }
                         }
                     }
+                }
+            }
+            else if (CgroupV1Directory(pid, "cpuacct") is { } cpuacct && File.Exists(Path.Combine(cpuacct, "cpuacct.usage")))
+            {
+                // A hybrid (v1) host: cpuacct counts nanoseconds, blkio's throttle files count bytes and operations.
+                cpu = double.Parse(File.ReadAllText(Path.Combine(cpuacct, "cpuacct.usage")).Trim(), CultureInfo.InvariantCulture) / 1e9;
+                if (CgroupV1Directory(pid, "blkio") is { } blkio)
+                {
+                    (rbytes, wbytes) = ReadBlkio(Path.Combine(blkio, "blkio.throttle.io_service_bytes"));
+                    (rios, wios) = ReadBlkio(Path.Combine(blkio, "blkio.throttle.io_serviced"));
                 }
             }
             else
@@ -91,6 +102,51 @@ public static class GuestCounters
             }
         }
         return null;
+    }
+
+    private static string? CgroupV1Directory(int pid, string controller)
+    {
+        foreach (var line in File.ReadAllLines($"/proc/{pid}/cgroup"))
+        {
+            var parts = line.Split(':', 3);
+            if (parts.Length == 3 && parts[1].Split(',').Contains(controller) && parts[2] is not ("/" or ""))
+            {
+                foreach (var mount in new[] { controller, "cpu,cpuacct", "cpuacct,cpu" })
+                {
+                    var dir = "/sys/fs/cgroup/" + mount + parts[2];
+                    if (Directory.Exists(dir))
+                    {
+                        return dir;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    private static (long? Read, long? Write) ReadBlkio(string file)
+    {
+        if (!File.Exists(file))
+        {
+            return (null, null);
+        }
+        long read = 0, write = 0;
+        foreach (var line in File.ReadAllLines(file))
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 3 && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var v))
+            {
+                if (parts[1] == "Read")
+                {
+                    read += v;
+                }
+                else if (parts[1] == "Write")
+                {
+                    write += v;
+                }
+            }
+        }
+        return (read, write);
     }
 
     private static double ReadKey(IEnumerable<string> lines, string key)
