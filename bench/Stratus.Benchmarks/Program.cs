@@ -4,6 +4,11 @@ using Stratus.Benchmarks;
 // Micro-benchmarks: dotnet run -c Release --project bench/Stratus.Benchmarks -- --filter '*' [--job short]
 //   (results, JSON and markdown, in BenchmarkDotNet.Artifacts/results; docs/benchmarks.md keeps the latest)
 // API load:         bench/run-load.sh (starts a server, then runs `load`, see LoadGenerator)
+// CloudWatch store: dotnet run -c Release --project bench/Stratus.Benchmarks -- cloudwatch
+if (args.Length > 0 && args[0] == "cloudwatch")
+{
+    return await CloudWatchBench.RunAsync();
+}
 if (args.Length > 0 && args[0] == "load")
 {
     return await LoadGenerator.RunAsync(args[1..]);

@@ -71,9 +71,21 @@ var hostsFile = new Option<string>("--hosts-file")
     DefaultValueFactory = _ => Environment.UserName == "root" ? "/etc/hosts" : "none",
 };
 
+var alarmInterval = new Option<double>("--alarm-evaluation-seconds")
+{
+    Description = "How often CloudWatch alarms are evaluated, in seconds. Default: 60.",
+    DefaultValueFactory = _ => 60,
+};
+
+var metricsInterval = new Option<double>("--metrics-interval-seconds")
+{
+    Description = "How often each running instance's AWS/EC2 metrics are sampled, in seconds. Default: 60.",
+    DefaultValueFactory = _ => 60,
+};
+
 var serve = new Command("serve", "Run the EC2 API server (control plane and host in one process, state in SQLite).")
 {
-    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot, metadataPort, imageDir, hostsFile,
+    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot, metadataPort, imageDir, hostsFile, alarmInterval, metricsInterval,
 };
 serve.SetAction(async (parse, ct) =>
 {
@@ -90,6 +102,8 @@ serve.SetAction(async (parse, ct) =>
         MetadataPort = parse.GetValue(metadataPort) ?? ServerOptions.FreeTcpPort(),
         LocalImages = LocalImages.CatalogEntries(images),
         HostsFile = parse.GetValue(hostsFile) is { } hosts && hosts != "none" ? Path.GetFullPath(hosts) : null,
+        AlarmEvaluationInterval = TimeSpan.FromSeconds(parse.GetValue(alarmInterval)),
+        MetricsCollectionInterval = TimeSpan.FromSeconds(parse.GetValue(metricsInterval)),
     };
     if (options.Validate() is { Count: > 0 } errors)
     {

@@ -18,7 +18,7 @@ namespace Stratus.Runtime.Container;
 /// being the root volume), cgroup limits from the instance type, the image's init as PID 1 and its
 /// output as the console.
 /// </summary>
-public sealed partial class ContainerRuntime : IInstanceRuntime
+public sealed partial class ContainerRuntime : IInstanceRuntime, Stratus.Domain.CloudWatch.IGuestUsageSource
 {
     /// <summary>The line the guest's init prints once userspace is up.</summary>
     public const string InitMarker = "stratus-init: userspace reached";
@@ -416,6 +416,12 @@ public sealed partial class ContainerRuntime : IInstanceRuntime
     }
 
     /// <summary>The PID (on the host) of the instance's init, or null when it runs none.</summary>
+    /// <summary>Usage of the container: its cgroup's CPU and I/O, its eth0 counters.</summary>
+    public Stratus.Domain.CloudWatch.GuestUsage? ReadUsage(string instanceId) =>
+        _guests.TryGetValue(instanceId, out var guest) && HostTools.IsAlive(guest.Pid)
+            ? Host.GuestCounters.Read(guest.Pid, "eth0", guestSide: true, guest.Boot.VCpus)
+            : null;
+
     internal int? InitPid(string instanceId) => _guests.TryGetValue(instanceId, out var guest) ? guest.Pid : null;
 
     internal static string ContainerId(string instanceId) => ContainerPrefix + instanceId;

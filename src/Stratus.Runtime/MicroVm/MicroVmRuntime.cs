@@ -21,7 +21,7 @@ namespace Stratus.Runtime.MicroVm;
 /// a crash of Stratus and are re-adopted through their pid file and QMP socket); everything of an
 /// instance lives in <c>&lt;state&gt;/instances/&lt;id&gt;/</c>, volumes in <c>&lt;state&gt;/volumes/</c>.
 /// </summary>
-internal sealed class MicroVmRuntime : IInstanceRuntime
+internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWatch.IGuestUsageSource
 {
     internal const string InitMarker = "stratus-init: userspace reached";
     private const string RecordFile = "runtime.json";
@@ -321,6 +321,12 @@ internal sealed class MicroVmRuntime : IInstanceRuntime
         }
         return Task.FromResult(text);
     }
+
+    /// <summary>Usage of the microVM: the QEMU process's CPU time and I/O, its tap's counters (host side, so reversed).</summary>
+    public Stratus.Domain.CloudWatch.GuestUsage? ReadUsage(string instanceId) =>
+        _guests.TryGetValue(instanceId, out var guest) && guest.Record is { Pid: int pid, Tap: { } tap }
+            ? Host.GuestCounters.Read(pid, tap, guestSide: false, vcpus: 1)
+            : null;
 
     public GuestHealth? GetHealth(string instanceId) =>
         _guests.TryGetValue(instanceId, out var guest) && guest.Record is { Pid: int pid }

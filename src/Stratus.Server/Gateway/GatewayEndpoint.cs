@@ -222,7 +222,7 @@ internal sealed class GatewayEndpoint
         };
         await service.BeforeHandlerAsync(context).ConfigureAwait(false);
 
-        if (operation.IsReadOnly)
+        if (!service.NeedsWriteTransaction(operation))
         {
             await using var read = await _store.OpenReadAsync(ct).ConfigureAwait(false);
             context.Store = read;

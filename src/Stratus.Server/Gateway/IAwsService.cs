@@ -56,6 +56,13 @@ public interface IAwsService
     ValueTask BeforeHandlerAsync(RequestContext context) => ValueTask.CompletedTask;
 
     /// <summary>
+    /// Whether the operation runs in the state store's write transaction. By default every
+    /// operation the model's readonly list does not call read-only does; a service that keeps its
+    /// data elsewhere (CloudWatch: its own metrics database) answers false and gets a read snapshot.
+    /// </summary>
+    bool NeedsWriteTransaction(OperationInfo operation) => !operation.IsReadOnly;
+
+    /// <summary>
     /// Whether the request only asks for a permission check (EC2's <c>DryRun</c>): the handler runs
     /// in a transaction that is rolled back and the answer is <c>DryRunOperation</c>. The default
     /// reads a boolean input member named <c>DryRun</c>.

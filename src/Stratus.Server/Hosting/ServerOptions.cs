@@ -68,7 +68,16 @@ public sealed record ServerOptions
     /// <summary>What the host program reports about the host (runtime choice, images, background work) for <c>/_stratus/status</c>; null: nothing.</summary>
     public Operations.HostReport? Host { get; init; }
 
+    /// <summary>How often CloudWatch alarms are evaluated (default one minute, as in CloudWatch).</summary>
+    public TimeSpan AlarmEvaluationInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the host samples each running instance's AWS/EC2 metrics (default one minute).</summary>
+    public TimeSpan MetricsCollectionInterval { get; init; } = TimeSpan.FromMinutes(1);
+
     public string DatabasePath => Path.Combine(DataDirectory, "stratus.db");
+
+    /// <summary>The CloudWatch database (metrics, alarms, dashboards), beside the state database.</summary>
+    public string CloudWatchDatabasePath => Path.Combine(DataDirectory, "cloudwatch.db");
 
     /// <summary>The first URL clients should use (the first of <see cref="Urls"/>, with a wildcard host made loopback).</summary>
     public string PublicEndpoint
@@ -115,6 +124,10 @@ public sealed record ServerOptions
             .Any(u => Uri.TryCreate(u.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) && uri.Port == MetadataPort))
         {
             errors.Add($"--metadata-port: {MetadataPort} is also an API port (--urls)");
+        }
+        if (AlarmEvaluationInterval < TimeSpan.FromMilliseconds(100) || MetricsCollectionInterval < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add("--alarm-evaluation-seconds and --metrics-interval-seconds must be at least 0.1");
         }
         if (MaxClockSkew <= TimeSpan.Zero)
         {

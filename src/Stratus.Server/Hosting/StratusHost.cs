@@ -123,6 +123,7 @@ public static class StratusHost
         services.AddSingleton<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>();
         services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>());
         services.AddAwsService<Stratus.Server.ElasticLoadBalancingV2.ElbV2Service>();
+        Stratus.Server.CloudWatch.CloudWatchRegistration.AddCloudWatch(services, options);
 
         var app = builder.Build();
         var endpoint = app.Services.GetRequiredService<GatewayEndpoint>();

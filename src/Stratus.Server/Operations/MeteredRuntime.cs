@@ -9,11 +9,16 @@ namespace Stratus.Server.Operations;
 /// <see cref="ServerMetrics"/> (start is the launch latency: from the call to a running guest).
 /// Every call goes to the runtime unchanged.
 /// </summary>
-internal sealed class MeteredRuntime(IInstanceRuntime inner, ServerMetrics metrics) : IInstanceRuntime
+internal sealed class MeteredRuntime(IInstanceRuntime inner, ServerMetrics metrics) : IInstanceRuntime, Stratus.Domain.CloudWatch.IGuestUsageSource
 {
     public IInstanceRuntime Inner => inner;
 
     public string Name => inner.Name;
+
+    public bool AppliesFirewall => inner.AppliesFirewall;
+
+    public Stratus.Domain.CloudWatch.GuestUsage? ReadUsage(string instanceId) =>
+        (inner as Stratus.Domain.CloudWatch.IGuestUsageSource)?.ReadUsage(instanceId);
 
     /// <summary>"starting" until the runtime took stock of the host, then "ready", or "failed" (see <see cref="Error"/>).</summary>
     public string State { get; private set; } = "starting";

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.DependencyInjection;
+using Stratus.Domain.CloudWatch;
+using Stratus.Server.Gateway;
+
+namespace Stratus.Server.CloudWatch;
+
+/// <summary>Wires CloudWatch: its database, the service, the alarm evaluator and the host metrics collector.</summary>
+internal static class CloudWatchRegistration
+{
+    public static void AddCloudWatch(IServiceCollection services, ServerOptions options)
+    {
+        Directory.CreateDirectory(options.DataDirectory);
+        services.AddSingleton(_ => new MetricStore(options.CloudWatchDatabasePath));
+        services.AddSingleton<CloudWatchState>();
+        services.AddSingleton<MetricQueries>();
+        services.AddSingleton<IInstanceActions, Ec2InstanceActions>();
+        services.AddSingleton<AlarmEvaluator>();
+        services.AddHostedService(sp => sp.GetRequiredService<AlarmEvaluator>());
+        services.AddSingleton<InstanceMetricsCollector>();
+        services.AddHostedService(sp => sp.GetRequiredService<InstanceMetricsCollector>());
+        services.AddAwsService<CloudWatchService>();
+    }
+}

@@ -1,0 +1,127 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Stratus.Domain.CloudWatch;
+using Stratus.Domain.Instances;
+using Stratus.Domain.Regions;
+using Stratus.Domain.Resources;
+using Stratus.Domain.Store;
+
+namespace Stratus.Server.CloudWatch;
+
+/// <summary>
+/// Publishes <c>AWS/EC2</c> metrics of every running instance without an agent: every
+/// <see cref="ServerOptions.MetricsCollectionInterval"/> it reads each guest's counters from the
+/// host (<see cref="IGuestUsageSource"/>: cgroup CPU and I/O, the guest's network interface) and
+/// the status checks the runtime reports, and stores CPUUtilization (Percent), NetworkIn/Out
+/// (Bytes), NetworkPacketsIn/Out (Count), EBSReadBytes/EBSWriteBytes (Bytes),
+/// EBSReadOps/EBSWriteOps (Count) and StatusCheckFailed, _Instance, _System (Count) with the
+/// InstanceId dimension. Basic monitoring stores them in 5-minute slots; detailed monitoring
+/// (MonitorInstances, Monitoring.Enabled at launch) in 1-minute slots and also as ImageId and
+/// InstanceType aggregates, as AWS does.
+/// </summary>
+internal sealed partial class InstanceMetricsCollector(MetricStore metrics, IStateStore store, IInstanceRuntime runtime, ServerOptions options,
+    TimeProvider clock, ILogger<InstanceMetricsCollector> logger) : BackgroundService
+{
+    private readonly Dictionary<string, (GuestUsage Usage, long At)> _previous = new(StringComparer.Ordinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.MetricsCollectionInterval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await CollectAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogFailed(logger, e);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collecting instance metrics failed")]
+    private static partial void LogFailed(ILogger logger, Exception e);
+
+    /// <summary>Samples every running instance once.</summary>
+    public async Task CollectAsync(CancellationToken ct)
+    {
+        var nowMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = nowMs / 1000;
+        var running = new List<(string Account, string Region, InstanceResource Instance)>();
+        await using (var session = await store.OpenReadAsync(ct).ConfigureAwait(false))
+        {
+            foreach (var region in RegionCatalog.Names)
+            {
+                foreach (var stored in await session.ListEveryAccountAsync(region, ResourceTypes.Instance.Name, ct).ConfigureAwait(false))
+                {
+                    var instance = System.Text.Json.JsonSerializer.Deserialize<InstanceResource>(stored.Document, ResourceStore.Json)!;
+                    if (instance.State == InstanceStates.Running)
+                    {
+                        running.Add((stored.Key.AccountId, region, instance));
+                    }
+                }
+            }
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (account, region, instance) in running)
+        {
+            seen.Add(instance.Id);
+            var detailed = instance.MonitoringEnabled;
+            var slot = detailed ? now - now % 60 : now - now % 300;
+            var values = new List<(string Name, string Unit, double Value)>();
+            var health = runtime.GetHealth(instance.Id);
+            var system = health is { Running: false } ? 1 : 0;
+            var guest = health is { ReachedInit: false } ? 1 : 0;
+            values.Add(("StatusCheckFailed_System", "Count", system));
+            values.Add(("StatusCheckFailed_Instance", "Count", guest));
+            values.Add(("StatusCheckFailed", "Count", Math.Max(system, guest)));
+            values.Add(("StatusCheckFailed_AttachedEBS", "Count", 0));
+            if (runtime is IGuestUsageSource source && source.ReadUsage(instance.Id) is { } usage)
+            {
+                if (_previous.TryGetValue(instance.Id, out var before) && nowMs > before.At)
+                {
+                    var seconds = (nowMs - before.At) / 1000.0;
+                    var vcpus = Math.Max(1, instance.VCpus > 0 ? instance.VCpus : usage.VCpus);
+                    var cpu = Math.Clamp((usage.CpuSeconds - before.Usage.CpuSeconds) / (seconds * vcpus) * 100, 0, 100);
+                    values.Add(("CPUUtilization", "Percent", cpu));
+                    values.Add(("NetworkIn", "Bytes", Math.Max(0, usage.NetworkInBytes - before.Usage.NetworkInBytes)));
+                    values.Add(("NetworkOut", "Bytes", Math.Max(0, usage.NetworkOutBytes - before.Usage.NetworkOutBytes)));
+                    values.Add(("NetworkPacketsIn", "Count", Math.Max(0, usage.NetworkInPackets - before.Usage.NetworkInPackets)));
+                    values.Add(("NetworkPacketsOut", "Count", Math.Max(0, usage.NetworkOutPackets - before.Usage.NetworkOutPackets)));
+                    if (usage.DiskReadBytes is { } rb && before.Usage.DiskReadBytes is { } rb0)
+                    {
+                        values.Add(("EBSReadBytes", "Bytes", Math.Max(0, rb - rb0)));
+                        values.Add(("EBSWriteBytes", "Bytes", Math.Max(0, (usage.DiskWriteBytes ?? 0) - (before.Usage.DiskWriteBytes ?? 0))));
+                    }
+                    if (usage.DiskReadOps is { } ro && before.Usage.DiskReadOps is { } ro0)
+                    {
+                        values.Add(("EBSReadOps", "Count", Math.Max(0, ro - ro0)));
+                        values.Add(("EBSWriteOps", "Count", Math.Max(0, (usage.DiskWriteOps ?? 0) - (before.Usage.DiskWriteOps ?? 0))));
+                    }
+                }
+                _previous[instance.Id] = (usage, nowMs);
+            }
+            foreach (var (name, unit, value) in values)
+            {
+                Put(account, region, name, [new("InstanceId", instance.Id)], slot, unit, value, now);
+                if (detailed)
+                {
+                    Put(account, region, name, [new("ImageId", instance.ImageId)], slot, unit, value, now);
+                    Put(account, region, name, [new("InstanceType", instance.InstanceType)], slot, unit, value, now);
+                }
+            }
+        }
+        foreach (var gone in _previous.Keys.Where(id => !seen.Contains(id)).ToList())
+        {
+            _previous.Remove(gone);
+        }
+    }
+
+    private void Put(string account, string region, string name, KeyValuePair<string, string>[] dimensions, long slot, string unit, double value, long now) =>
+        metrics.Put(SeriesKey.Create(account, region, "AWS/EC2", name, dimensions), slot, unit, MetricAggregate.FromValue(value), now);
+}
