@@ -213,7 +213,8 @@ public sealed class MetricMath
                         {
                             var mean = xs.Average();
                             return Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / xs.Count);
-                        },
+                        }
+                        ,
                     };
                     switch (v)
                     {

@@ -678,8 +678,15 @@ internal sealed class IamService(IamPolicyCache cache) : IamServiceBase<RequestC
             {
                 items.Add(new UserDetail
                 {
-                    UserName = user.UserName, UserId = user.UserId, Arn = user.Arn, Path = user.Path, CreateDate = user.CreateDate, GroupList = user.Groups.ToList(),
-                    AttachedManagedPolicies = await Attached(user).ConfigureAwait(false), UserPolicyList = Inline(user), Tags = TagShapes(user.Tags),
+                    UserName = user.UserName,
+                    UserId = user.UserId,
+                    Arn = user.Arn,
+                    Path = user.Path,
+                    CreateDate = user.CreateDate,
+                    GroupList = user.Groups.ToList(),
+                    AttachedManagedPolicies = await Attached(user).ConfigureAwait(false),
+                    UserPolicyList = Inline(user),
+                    Tags = TagShapes(user.Tags),
                     PermissionsBoundary = Boundary(user.PermissionsBoundary),
                 });
             }
@@ -690,8 +697,13 @@ internal sealed class IamService(IamPolicyCache cache) : IamServiceBase<RequestC
             {
                 items.Add(new GroupDetail
                 {
-                    GroupName = group.GroupName, GroupId = group.GroupId, Arn = group.Arn, Path = group.Path, CreateDate = group.CreateDate,
-                    AttachedManagedPolicies = await Attached(group).ConfigureAwait(false), GroupPolicyList = Inline(group),
+                    GroupName = group.GroupName,
+                    GroupId = group.GroupId,
+                    Arn = group.Arn,
+                    Path = group.Path,
+                    CreateDate = group.CreateDate,
+                    AttachedManagedPolicies = await Attached(group).ConfigureAwait(false),
+                    GroupPolicyList = Inline(group),
                 });
             }
         }
@@ -708,9 +720,17 @@ internal sealed class IamService(IamPolicyCache cache) : IamServiceBase<RequestC
                 }
                 items.Add(new RoleDetail
                 {
-                    RoleName = role.RoleName, RoleId = role.RoleId, Arn = role.Arn, Path = role.Path, CreateDate = role.CreateDate,
-                    AssumeRolePolicyDocument = Encode(role.AssumeRolePolicyDocument), AttachedManagedPolicies = await Attached(holder).ConfigureAwait(false),
-                    RolePolicyList = Inline(holder), InstanceProfileList = roleProfiles, Tags = TagShapes(role.Tags), PermissionsBoundary = Boundary(role.PermissionsBoundary),
+                    RoleName = role.RoleName,
+                    RoleId = role.RoleId,
+                    Arn = role.Arn,
+                    Path = role.Path,
+                    CreateDate = role.CreateDate,
+                    AssumeRolePolicyDocument = Encode(role.AssumeRolePolicyDocument),
+                    AttachedManagedPolicies = await Attached(holder).ConfigureAwait(false),
+                    RolePolicyList = Inline(holder),
+                    InstanceProfileList = roleProfiles,
+                    Tags = TagShapes(role.Tags),
+                    PermissionsBoundary = Boundary(role.PermissionsBoundary),
                     RoleLastUsed = new RoleLastUsed { LastUsedDate = role.LastUsedDate, Region = role.LastUsedRegion },
                 });
             }
@@ -728,9 +748,18 @@ internal sealed class IamService(IamPolicyCache cache) : IamServiceBase<RequestC
                 }
                 items.Add(new ManagedPolicyDetail
                 {
-                    PolicyName = policy.PolicyName, PolicyId = policy.PolicyId, Arn = policy.Arn, Path = policy.Path, DefaultVersionId = policy.DefaultVersionId,
-                    AttachmentCount = count, PermissionsBoundaryUsageCount = 0, IsAttachable = true, Description = policy.Description, CreateDate = policy.CreateDate,
-                    UpdateDate = policy.UpdateDate, PolicyVersionList = policy.Versions.Select(v => ToShape(policy, v)).ToList(),
+                    PolicyName = policy.PolicyName,
+                    PolicyId = policy.PolicyId,
+                    Arn = policy.Arn,
+                    Path = policy.Path,
+                    DefaultVersionId = policy.DefaultVersionId,
+                    AttachmentCount = count,
+                    PermissionsBoundaryUsageCount = 0,
+                    IsAttachable = true,
+                    Description = policy.Description,
+                    CreateDate = policy.CreateDate,
+                    UpdateDate = policy.UpdateDate,
+                    PolicyVersionList = policy.Versions.Select(v => ToShape(policy, v)).ToList(),
                 });
             }
         }
