@@ -176,7 +176,11 @@ public sealed class StsClientTests(ClockServer server) : IClassFixture<ClockServ
         if (await Roles.FindAsync(tx, account, name) is null)
         {
             var trust = $$"""{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::{{account}}:root"},"Action":"sts:AssumeRole"}]}""";
-            await Roles.CreateAsync(tx, account, name, null, trust, null, null, null, DateTime.UtcNow);
+            var role = await Roles.CreateAsync(tx, account, name, null, trust, null, null, null, DateTime.UtcNow);
+            // Sessions of the role may do what these tests ask of them (GetCallerIdentity needs no permission).
+            role.InlinePolicies.Add(new InlinePolicy("sdk-tests",
+                """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:GetAccessKeyInfo","ec2:Describe*"],"Resource":"*"}]}"""));
+            await Roles.SaveAsync(tx, account, role, default);
             await tx.CommitAsync();
         }
     }
