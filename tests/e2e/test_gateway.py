@@ -56,17 +56,18 @@ def raw_exchange(server, data: bytes, *, half_close: bool = False, timeout: floa
 # ---- routing ------------------------------------------------------------------------------
 
 def test_services_without_handlers_answer_not_implemented_in_their_protocol(server):
-    # query (Auto Scaling), JSON 1.0 (CloudWatch from boto3) and the EC2 protocol on one port.
+    # Operations without handlers, in query (Auto Scaling, ELBv2), JSON 1.0 (CloudWatch from
+    # boto3) and the EC2 protocol on one port.
     with pytest.raises(ClientError) as e:
         client(server, "autoscaling").describe_auto_scaling_groups()
     code, message, status = error_of(e)
     assert (code, status) == ("UnsupportedOperation", 400)
     assert "DescribeAutoScalingGroups" in message
     with pytest.raises(ClientError) as e:
-        client(server, "elbv2").describe_load_balancers()
+        client(server, "elbv2").describe_trust_stores()
     assert error_of(e)[0] == "UnsupportedOperation"
     with pytest.raises(ClientError) as e:
-        client(server, "cloudwatch").list_metrics()
+        client(server, "cloudwatch").list_metric_streams()
     assert error_of(e)[0] == "UnsupportedOperation"
     assert e.value.response["ResponseMetadata"]["HTTPHeaders"]["content-type"].startswith("application/x-amz-json")
     # ...while EC2 on the same port works.
@@ -74,9 +75,12 @@ def test_services_without_handlers_answer_not_implemented_in_their_protocol(serv
 
 
 def test_rpc_v2_cbor_route(server):
-    r = signed(server, "monitoring", b"\xa0", {"Smithy-Protocol": "rpc-v2-cbor", "Content-Type": "application/cbor",
-                                               "Accept": "application/cbor"},
-               path="/service/GraniteServiceVersion20100801/operation/ListMetrics")
+    headers = {"Smithy-Protocol": "rpc-v2-cbor", "Content-Type": "application/cbor", "Accept": "application/cbor"}
+    r = signed(server, "monitoring", b"\xa0", headers, path="/service/GraniteServiceVersion20100801/operation/ListMetrics")
+    assert r.status == 200, r
+    assert r.headers.get("Content-Type") == "application/cbor"
+    # an operation without a handler answers in CBOR too
+    r = signed(server, "monitoring", b"\xa0", headers, path="/service/GraniteServiceVersion20100801/operation/ListMetricStreams")
     assert r.status == 400, r
     assert r.headers.get("Content-Type") == "application/cbor"
     assert r.headers.get("Smithy-Protocol") == "rpc-v2-cbor"
