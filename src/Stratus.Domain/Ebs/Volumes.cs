@@ -293,31 +293,8 @@ public static partial class Volumes
     }
 
     /// <summary>
-    /// For a terminating instance: detaches every volume attached to it and deletes those marked
-    /// DeleteOnTermination. Returns the ids of the deleted volumes.
-    /// </summary>
-    public static async Task<List<string>> ReleaseForTerminationAsync(IStoreTransaction tx, Scope scope, string instanceId, CancellationToken ct = default)
-    {
-        var deleted = new List<string>();
-        foreach (var volume in await ListAttachedAsync(tx, scope, instanceId, ct).ConfigureAwait(false))
-        {
-            var attachment = volume.Attachments.Find(a => a.InstanceId == instanceId)!;
-            volume.Attachments.Remove(attachment);
-            if (attachment.DeleteOnTermination && volume.Attachments.Count == 0)
-            {
-                await tx.DeleteAsync(scope, ResourceTypes.Volume, volume.Id, ct).ConfigureAwait(false);
-                deleted.Add(volume.Id);
-                continue;
-            }
-            volume.State = volume.Attachments.Count > 0 ? VolumeStates.InUse : VolumeStates.Available;
-            await PutAsync(tx, scope, volume, ct).ConfigureAwait(false);
-        }
-        return deleted;
-    }
-
-    /// <summary>
-    /// As <see cref="ReleaseForTerminationAsync(IStoreTransaction, Scope, string, CancellationToken)"/> for the
-    /// volumes the instance lists (its block devices), read by id rather than found among every volume.
+    /// For a terminating instance: detaches the volumes it lists (its block devices, read by id) and
+    /// deletes those marked DeleteOnTermination. Returns the ids of the deleted volumes.
     /// </summary>
     public static async Task<List<string>> ReleaseForTerminationAsync(IStoreTransaction tx, Scope scope, string instanceId, IReadOnlyList<string> volumeIds, CancellationToken ct = default)
     {

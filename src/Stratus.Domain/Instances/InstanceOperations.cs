@@ -70,14 +70,7 @@ public static class InstanceOperations
             {
                 throw new AwsException("UnsupportedOperation", $"You can't stop the Spot Instance '{instance.Id}' because it is associated with a one-time Spot Instance request. You can only stop Spot Instances associated with persistent Spot Instance requests.");
             }
-            var previous = instance.State;
-            var decision = InstanceStateMachine.Decide(InstanceOperation.Stop, instance.Id, instance.State, force);
-            if (decision.NextState is { } next)
-            {
-                instance.Transition(next, now, transitionReason: InstanceResource.UserInitiated(now));
-                changed.Add(instance);
-            }
-            changes.Add(new InstanceChange(instance, previous, decision.Work));
+            changes.Add(Apply(InstanceOperation.Stop, instance, now, force, changed));
         }
         await InstanceRecords.PutManyAsync(tx, scope, changed, now, ct).ConfigureAwait(false);
         return changes;
@@ -102,17 +95,26 @@ public static class InstanceOperations
         var changed = new List<InstanceResource>();
         foreach (var instance in instances)
         {
-            var previous = instance.State;
-            var decision = InstanceStateMachine.Decide(InstanceOperation.Terminate, instance.Id, instance.State);
-            if (decision.NextState is { } next)
-            {
-                instance.Transition(next, now, transitionReason: InstanceResource.UserInitiated(now));
-                changed.Add(instance);
-            }
-            changes.Add(new InstanceChange(instance, previous, decision.Work));
+            changes.Add(Apply(InstanceOperation.Terminate, instance, now, force: false, changed));
         }
         await InstanceRecords.PutManyAsync(tx, scope, changed, now, ct).ConfigureAwait(false);
         return changes;
+    }
+
+    /// <summary>
+    /// Decides <paramref name="operation"/> for one instance and, when it moves, applies the
+    /// user-initiated transition and adds the instance to <paramref name="changed"/> (to be written).
+    /// </summary>
+    private static InstanceChange Apply(InstanceOperation operation, InstanceResource instance, DateTime now, bool force, List<InstanceResource> changed)
+    {
+        var previous = instance.State;
+        var decision = InstanceStateMachine.Decide(operation, instance.Id, instance.State, force);
+        if (decision.NextState is { } next)
+        {
+            instance.Transition(next, now, transitionReason: InstanceResource.UserInitiated(now));
+            changed.Add(instance);
+        }
+        return new InstanceChange(instance, previous, decision.Work);
     }
 
     /// <summary>Gives an instance the auto-assigned public address <paramref name="address"/> (on its primary interface unless that holds an Elastic IP).</summary>
