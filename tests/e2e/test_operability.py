@@ -188,7 +188,7 @@ def test_metrics_move_with_requests_and_launches(srv):
     assert all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:])), buckets
     launch = dict(runtime="mock", operation="start", outcome="ok")
     assert value(after, "stratus_runtime_operation_duration_seconds_count", **launch) >= value(before, "stratus_runtime_operation_duration_seconds_count", **launch) + 1
-    assert value(after, "stratus_runtime_operation_duration_seconds_sum", **launch) >= 0.3 * value(after, "stratus_runtime_operation_duration_seconds_count", **launch)
+    assert value(after, "stratus_runtime_operation_duration_seconds_sum", **launch) >= 0.25 * value(after, "stratus_runtime_operation_duration_seconds_count", **launch)
     assert value(after, "stratus_store_transaction_duration_seconds_count") > value(before, "stratus_store_transaction_duration_seconds_count")
     assert value(after, "stratus_instances", region="us-east-1", state="running", runtime="mock") >= 1
     assert value(after, "stratus_uptime_seconds") > value(before, "stratus_uptime_seconds")
@@ -210,6 +210,9 @@ def test_json_logs_are_all_json(srv):
             # The fixture's own marker between starts is not the server's.
             if line.startswith("===== start #") or not line.strip():
                 continue
+            # The server may be half-way through writing its newest line.
+            if not line.endswith("\n"):
+                break
             lines.append(line)
     assert len(lines) >= 8, lines
     for line in lines:

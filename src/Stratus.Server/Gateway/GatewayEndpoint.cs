@@ -61,7 +61,7 @@ internal sealed class GatewayEndpoint
         string? accountId = null;
         IAwsService? service = null;
         WireResponse response;
-        using var scope = _logger.BeginScope(new KeyValuePair<string, object>[] { new("RequestId", requestId) });
+        using var scope = _logger.BeginScope("RequestId:{RequestId}", requestId);
         try
         {
             if (http.Request.ContentLength > _options.MaxRequestBodyBytes)
