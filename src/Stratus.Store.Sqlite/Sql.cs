@@ -75,7 +75,14 @@ internal static class Sql
     /// Resources of one type with, for each condition k, an index entry named one of <c>@cKnJ</c>
     /// (and valued one of <c>@cKvJ</c> when the condition has values).
     /// </summary>
-    public static string FindResources(IReadOnlyList<(int Names, int Values)> conditions)
+    public static string FindResources(IReadOnlyList<(int Names, int Values)> conditions) => FindResources(conditions, keyset: false);
+
+    /// <summary>
+    /// <see cref="FindResources(IReadOnlyList{ValueTuple{int, int}})"/>, and with <paramref name="keyset"/>
+    /// only ids after <c>@after</c>, at most <c>@limit</c> of them: one page of a keyset scan,
+    /// which the primary key answers in id order without sorting.
+    /// </summary>
+    public static string FindResources(IReadOnlyList<(int Names, int Values)> conditions, bool keyset)
     {
         var text = new System.Text.StringBuilder(ResourceColumns)
             .Append(" WHERE account_id = @account_id AND region = @region AND type = @type");
@@ -93,8 +100,36 @@ internal static class Sql
             text.Append(')');
         }
 
-        return text.Append(" ORDER BY id").ToString();
+        if (keyset)
+        {
+            text.Append(" AND id > @after");
+        }
+
+        text.Append(" ORDER BY id");
+        return (keyset ? text.Append(" LIMIT @limit") : text).ToString();
     }
+
+    /// <summary>
+    /// An upsert of <paramref name="count"/> resources of one account, region and type:
+    /// <c>(@i0, @d0, @c0, @v0)</c>... for id, document, created_at and index_version.
+    /// </summary>
+    public static string PutResources(int count) =>
+        "INSERT INTO resources (account_id, region, type, id, document, created_at, index_version) VALUES " +
+        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @i{i}, @d{i}, @c{i}, @v{i})"))) +
+        " ON CONFLICT (account_id, region, type, id) DO UPDATE SET document = excluded.document, created_at = excluded.created_at, index_version = excluded.index_version";
+
+    /// <summary>Deletes the index entries of the resources <c>@i0</c>... of one account, region and type.</summary>
+    public static string DeleteIndexEntriesOf(int count) =>
+        $"DELETE FROM resource_index WHERE account_id = @account_id AND region = @region AND type = @type AND id IN ({Parameters("i", count)})";
+
+    /// <summary>
+    /// Inserts <paramref name="count"/> index entries <c>(@e0, @n0, @v0)</c>... (resource id, name,
+    /// value) of one account, region and type; a repeated entry is inserted once.
+    /// </summary>
+    public static string InsertIndexEntriesOf(int count) =>
+        "INSERT INTO resource_index (account_id, region, type, id, name, value) VALUES " +
+        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @e{i}, @n{i}, @v{i})"))) +
+        " ON CONFLICT (account_id, region, type, id, name, value) DO NOTHING";
 
     /// <summary>Index entries by name prefix (<c>@name_from</c> to <c>@name_to</c>) and optional lists.</summary>
     public static string ListIndex(bool prefix, int types, int ids, int names, int values)

@@ -103,6 +103,32 @@ internal abstract class SqliteSession : IStoreSession
         return await ReadResourcesAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<StoredResource>> ListPageAsync(string accountId, string region, string type, IReadOnlyList<IndexCondition> conditions, string? afterId, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(conditions);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        if (conditions.Any(c => c.Names.Count == 0 || c.Values is { Count: 0 }))
+        {
+            return [];
+        }
+
+        var shape = conditions.Select(c => (Names: Sql.Bucket(c.Names.Count), Values: c.Values is null ? 0 : Sql.Bucket(c.Values.Count))).ToList();
+        var command = Command(Sql.FindResources(shape, keyset: true))
+            .With("@account_id", accountId).With("@region", region).With("@type", type)
+            .With("@after", afterId ?? "").With("@limit", limit);
+        for (var k = 0; k < conditions.Count; k++)
+        {
+            var c = "c" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            BindList(command, c + "n", conditions[k].Names, shape[k].Names);
+            if (conditions[k].Values is { } values)
+            {
+                BindList(command, c + "v", values, shape[k].Values);
+            }
+        }
+
+        return await ReadResourcesAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<IReadOnlyList<IndexRow>> ListIndexAsync(string accountId, string region, IndexEntryQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -152,9 +178,10 @@ internal abstract class SqliteSession : IStoreSession
     /// <summary>Binds <c>@prefix0</c>..<c>@prefix(size-1)</c>, repeating the last value to fill the bucket.</summary>
     private protected static void BindList(Microsoft.Data.Sqlite.SqliteCommand command, string prefix, IReadOnlyList<string> values, int size)
     {
+        var start = command.Parameters.IndexOf("@" + prefix + "0");
         for (var i = 0; i < size; i++)
         {
-            command.With("@" + prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture), values[Math.Min(i, values.Count - 1)]);
+            command.WithAt(start < 0 ? -1 : start + i, "@" + prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture), values[Math.Min(i, values.Count - 1)]);
         }
     }
 
@@ -359,6 +386,64 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
             BindList(command, "n", chunk.Select(e => e.Name).ToList(), size);
             BindList(command, "v", chunk.Select(e => e.Value).ToList(), size);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task PutManyAsync(IReadOnlyList<StoredResource> resources, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(resources);
+        // The last write of each key wins, as with one PutAsync after another; keys keep the
+        // order of their first appearance.
+        var latest = new Dictionary<ResourceKey, StoredResource>(resources.Count);
+        foreach (var resource in resources)
+        {
+            ArgumentNullException.ThrowIfNull(resource);
+            latest[resource.Key] = resource;
+        }
+
+        foreach (var group in latest.Values.GroupBy(r => (r.Key.AccountId, r.Key.Region, r.Key.Type)))
+        {
+            foreach (var chunk in group.Chunk(128))
+            {
+                await PutChunkAsync(group.Key.AccountId, group.Key.Region, group.Key.Type, chunk, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Up to 128 resources of one account, region and type: one upsert, one delete of their index entries, one insert per 256 entries.</summary>
+    private async Task PutChunkAsync(string accountId, string region, string type, StoredResource[] chunk, CancellationToken cancellationToken)
+    {
+        var size = Sql.Bucket(chunk.Length);
+        var put = Command(Sql.PutResources(size)).With("@account_id", accountId).With("@region", region).With("@type", type);
+        for (var i = 0; i < size; i++)
+        {
+            // The bucket's padding repeats the last resource: the same upsert twice.
+            var r = chunk[Math.Min(i, chunk.Length - 1)];
+            var n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var at = 3 + (4 * i);
+            put.WithAt(at, "@i" + n, r.Key.Id)
+                .WithAt(at + 1, "@d" + n, r.Document)
+                .WithAt(at + 2, "@c" + n, Timestamps.ToText(r.CreatedAt))
+                .WithAt(at + 3, "@v" + n, (long)r.IndexVersion);
+        }
+
+        await put.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        var delete = Command(Sql.DeleteIndexEntriesOf(size)).With("@account_id", accountId).With("@region", region).With("@type", type);
+        BindList(delete, "i", chunk.Select(r => r.Key.Id).ToList(), size);
+        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var entries in chunk.SelectMany(r => r.Index.Select(e => (r.Key.Id, e.Name, e.Value))).Chunk(256))
+        {
+            var count = Sql.Bucket(entries.Length);
+            var insert = Command(Sql.InsertIndexEntriesOf(count)).With("@account_id", accountId).With("@region", region).With("@type", type);
+            for (var i = 0; i < count; i++)
+            {
+                var (id, name, value) = entries[Math.Min(i, entries.Length - 1)];
+                var n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var at = 3 + (3 * i);
+                insert.WithAt(at, "@e" + n, id).WithAt(at + 1, "@n" + n, name).WithAt(at + 2, "@v" + n, value);
+            }
+
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

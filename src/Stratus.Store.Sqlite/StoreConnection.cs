@@ -129,6 +129,22 @@ internal static class SqliteCommandExtensions
     /// <summary>Sets (or adds, on the command's first use) a parameter's value.</summary>
     public static SqliteCommand With(this SqliteCommand command, string name, long value) => command.WithValue(name, value);
 
+    /// <summary>
+    /// Sets a parameter expected at <paramref name="position"/> (where a cached command's binding
+    /// left it), without searching the command's parameters by name: statements with hundreds of
+    /// parameters are bound in linear time. Falls back to the search when it is not there.
+    /// </summary>
+    public static SqliteCommand WithAt(this SqliteCommand command, int position, string name, object value)
+    {
+        if (position >= 0 && position < command.Parameters.Count && string.Equals(command.Parameters[position].ParameterName, name, StringComparison.Ordinal))
+        {
+            command.Parameters[position].Value = value;
+            return command;
+        }
+
+        return command.WithValue(name, value);
+    }
+
     private static SqliteCommand WithValue(this SqliteCommand command, string name, object value)
     {
         var index = command.Parameters.IndexOf(name);

@@ -157,7 +157,88 @@ public abstract partial class StateStoreContractTests
                     .Where(m => conditions.TrueForAll(c => m.Value.Exists(e => c.Names.Contains(e.Name) && (c.Values is null || c.Values.Contains(e.Value)))))
                     .Select(m => m.Key).Order(StringComparer.Ordinal).ToList();
                 Assert.Equal(expected, Ids(await ReadAsync(s => s.FindAsync(AccountA, Region, "instance", conditions))));
+                // The same answer page by page, whatever the page size.
+                var limit = 1 + random.Next(7);
+                var paged = new List<string>();
+                string? after = null;
+                while (true)
+                {
+                    var page = await ReadAsync(s => s.ListPageAsync(AccountA, Region, "instance", conditions, after, limit));
+                    Assert.True(page.Count <= limit);
+                    paged.AddRange(Ids(page));
+                    if (page.Count < limit)
+                    {
+                        break;
+                    }
+                    after = page[^1].Id;
+                }
+                Assert.Equal(expected, paged);
             }
         }
+    }
+
+    [Fact]
+    public async Task ListPage_ReadsInIdOrderAfterTheKeyUpToTheLimit()
+    {
+        await WriteAsync(async tx =>
+        {
+            foreach (var id in (List<string>)["i-5", "i-1", "i-3", "i-2", "i-4"])
+            {
+                await tx.PutAsync(Indexed(id, entries: [("state", id is "i-2" or "i-4" ? "stopped" : "running")]));
+            }
+            await tx.PutAsync(Indexed("i-0", account: AccountB, entries: [("state", "running")]));
+            await tx.PutAsync(Indexed("vol-1", type: "volume", entries: [("state", "running")]));
+        });
+
+        Task<IReadOnlyList<StoredResource>> Page(string? after, int limit, params IndexCondition[] conditions) =>
+            ReadAsync(s => s.ListPageAsync(AccountA, Region, "instance", conditions, after, limit));
+
+        Assert.Equal(["i-1", "i-2"], Ids(await Page(null, 2)));
+        Assert.Equal(["i-3", "i-4"], Ids(await Page("i-2", 2)));
+        Assert.Equal(["i-5"], Ids(await Page("i-4", 2)));
+        Assert.Empty(await Page("i-5", 2));
+        Assert.Equal(["i-3", "i-4", "i-5"], Ids(await Page("i-25", 10)));
+        Assert.Equal(["i-1", "i-3"], Ids(await Page(null, 2, IndexCondition.Equal("state", ["running"]))));
+        Assert.Equal(["i-5"], Ids(await Page("i-3", 2, IndexCondition.Equal("state", ["running"]))));
+        Assert.Empty(await Page(null, 2, IndexCondition.Equal("state", [])));
+        var first = Assert.Single(await Page(null, 1));
+        Assert.Equal(Resource("i-1").Document, first.Document);
+        Assert.Equal(T0, first.CreatedAt);
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Page(null, 0));
+    }
+
+    [Fact]
+    public async Task PutMany_IsPutOneAfterAnother()
+    {
+        await WriteAsync(tx => tx.PutAsync(Indexed("i-1", entries: [("state", "pending"), ("tag:a", "1")])));
+        var many = Enumerable.Range(0, 300).Select(i => Indexed($"i-{i:D3}", entries: [("state", i % 2 == 0 ? "running" : "stopped"), ("n", $"{i}")])).ToList();
+        await WriteAsync(tx => tx.PutManyAsync(
+        [
+            Indexed("i-1", entries: [("state", "running")]),
+            .. many,
+            Indexed("i-2", entries: [("state", "stopped")]),
+            Indexed("i-2", entries: [("state", "running"), ("tag:x", "y")]) with { Document = "{\"last\":true}" },
+            Indexed("vol-1", type: "volume", entries: [("state", "running")]),
+            Indexed("i-9", account: AccountB, entries: [("state", "running")]),
+        ]));
+
+        Assert.Equal(((List<string>)["i-1", "i-2"]).Concat(many.Where((_, i) => i % 2 == 0).Select(r => r.Id)).Order(StringComparer.Ordinal),
+            Ids(await ReadAsync(s => s.FindAsync(AccountA, Region, "instance", [IndexCondition.Equal("state", ["running"])]))).Order(StringComparer.Ordinal));
+        Assert.Empty(await ReadAsync(s => s.FindAsync(AccountA, Region, "instance", [IndexCondition.Equal("state", ["pending"])])));
+        Assert.Equal(["i-2"], Ids(await ReadAsync(s => s.FindAsync(AccountA, Region, "instance", [IndexCondition.Equal("tag:x", ["y"])]))));
+        Assert.Equal("{\"last\":true}", (await ReadAsync(s => s.GetAsync(Key("i-2"))))!.Document);
+        Assert.Equal(2, (await ReadAsync(s => s.ListIndexAsync(AccountA, Region, new IndexEntryQuery("") { Ids = ["i-150"] }))).Count);
+        Assert.Single(await ReadAsync(s => s.FindAsync(AccountA, Region, "volume", [IndexCondition.Equal("state", ["running"])])));
+        Assert.Single(await ReadAsync(s => s.FindAsync(AccountB, Region, "instance", [IndexCondition.Equal("state", ["running"])])));
+        Assert.Equal(302, (await ReadAsync(s => s.ListAsync(AccountA, Region, "instance"))).Count);
+
+        // Rolled back with the transaction.
+        await using (var tx = await Store.BeginWriteAsync())
+        {
+            await tx.PutManyAsync([Indexed("i-1", entries: [("state", "stopped")]), Indexed("i-new")]);
+        }
+        Assert.Null(await ReadAsync(s => s.GetAsync(Key("i-new"))));
+        Assert.DoesNotContain("i-1", Ids(await ReadAsync(s => s.FindAsync(AccountA, Region, "instance", [IndexCondition.Equal("state", ["stopped"])]))));
+        Assert.Contains("i-1", Ids(await ReadAsync(s => s.FindAsync(AccountA, Region, "instance", [IndexCondition.Equal("state", ["running"])]))));
     }
 }

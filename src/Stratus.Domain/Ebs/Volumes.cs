@@ -101,6 +101,18 @@ public static partial class Volumes
     /// </summary>
     public static async Task<VolumeResource> CreateAsync(IStoreTransaction tx, Scope scope, VolumeSpec spec, DateTime now, CancellationToken ct = default)
     {
+        var volume = await NewAsync(tx, scope, spec, now, ct).ConfigureAwait(false);
+        await PutAsync(tx, scope, volume, ct).ConfigureAwait(false);
+        return volume;
+    }
+
+    /// <summary>
+    /// The volume <see cref="CreateAsync"/> would create, validated but not yet written: for a
+    /// caller that writes many resources in one batch.
+    /// </summary>
+    public static async Task<VolumeResource> NewAsync(IStoreSession tx, Scope scope, VolumeSpec spec, DateTime now, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
         var zone = ResolveZone(scope.Region, spec.AvailabilityZone, spec.AvailabilityZoneId);
         SnapshotResource? snapshot = null;
         var snapshotSize = spec.SnapshotSize;
@@ -163,7 +175,6 @@ public static partial class Volumes
             ],
             Tags = spec.Tags,
         };
-        await PutAsync(tx, scope, volume, ct).ConfigureAwait(false);
         return volume;
     }
 

@@ -86,6 +86,7 @@ public static class InstanceRecords
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(instances);
         VcpuUsage? usage = null;
+        var written = new List<StoredResource>(instances.Count);
         foreach (var instance in instances)
         {
             var before = instance.Stored is { } s ? VcpuUsage.Contribution(s.State, s.InstanceType, s.VCpus, s.Lifecycle) : null;
@@ -103,8 +104,16 @@ public static class InstanceRecords
                     usage.Add(a.QuotaCode, a.VCpus);
                 }
             }
-            await tx.PutAsync(scope, ResourceTypes.Instance, instance.Id, instance, instance.LaunchTime, ct).ConfigureAwait(false);
+            written.Add(ResourceStore.ToStored(scope, ResourceTypes.Instance, instance.Id, instance, instance.LaunchTime));
             instance.Stored = (instance.State, instance.InstanceType, instance.VCpus, instance.InstanceLifecycle);
+        }
+        if (written.Count == 1)
+        {
+            await tx.PutAsync(written[0], ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await tx.PutManyAsync(written, ct).ConfigureAwait(false);
         }
         if (usage is not null)
         {

@@ -145,10 +145,7 @@ public static class ResourceIndex
                 {
                     return total;
                 }
-                foreach (var stored in stale)
-                {
-                    await tx.PutAsync(Reindexed(stored), ct).ConfigureAwait(false);
-                }
+                await tx.PutManyAsync(stale.Select(Reindexed).ToList(), ct).ConfigureAwait(false);
                 await tx.CommitAsync(ct).ConfigureAwait(false);
                 total += stale.Count;
             }

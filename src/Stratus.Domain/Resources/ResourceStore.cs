@@ -66,13 +66,27 @@ public static class ResourceStore
         return stored.Select(s => JsonSerializer.Deserialize<T>(s.Document, Json)!).ToList();
     }
 
-    /// <summary>Writes a resource with the index entries derived from it (<see cref="ResourceIndex"/>).</summary>
-    public static Task PutAsync<T>(this IStoreTransaction tx, Scope scope, ResourceType type, string id, T resource, DateTime createdAt, CancellationToken ct = default) =>
-        tx.PutAsync(new StoredResource(new ResourceKey(scope.AccountId, scope.Region, type.Name, id), JsonSerializer.Serialize(resource, Json), createdAt)
+    /// <summary>
+    /// One page of a keyset scan of <paramref name="type"/>: up to <paramref name="limit"/> resources
+    /// after <paramref name="afterId"/> whose index entries meet every condition, in id order.
+    /// </summary>
+    public static async Task<List<T>> ListPageAsync<T>(this IStoreSession session, Scope scope, ResourceType type, IReadOnlyList<IndexCondition> conditions, string? afterId, int limit, CancellationToken ct = default)
+    {
+        var stored = await session.ListPageAsync(scope.AccountId, scope.Region, type.Name, conditions, afterId, limit, ct).ConfigureAwait(false);
+        return stored.Select(s => JsonSerializer.Deserialize<T>(s.Document, Json)!).ToList();
+    }
+
+    /// <summary>The stored form of a resource: its JSON document with the index entries derived from it.</summary>
+    public static StoredResource ToStored<T>(Scope scope, ResourceType type, string id, T resource, DateTime createdAt) =>
+        new(new ResourceKey(scope.AccountId, scope.Region, type.Name, id), JsonSerializer.Serialize(resource, Json), createdAt)
         {
             Index = ResourceIndex.EntriesOf(type, resource),
             IndexVersion = ResourceIndex.Version,
-        }, ct);
+        };
+
+    /// <summary>Writes a resource with the index entries derived from it (<see cref="ResourceIndex"/>).</summary>
+    public static Task PutAsync<T>(this IStoreTransaction tx, Scope scope, ResourceType type, string id, T resource, DateTime createdAt, CancellationToken ct = default) =>
+        tx.PutAsync(ToStored(scope, type, id, resource, createdAt), ct);
 
     /// <summary>Writes a stored document edited as JSON, with the index entries derived from the new document.</summary>
     public static Task PutDocumentAsync(this IStoreTransaction tx, StoredResource stored, string document, CancellationToken ct = default)

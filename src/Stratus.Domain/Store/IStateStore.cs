@@ -50,6 +50,14 @@ public interface IStoreSession : IAsyncDisposable
     Task<IReadOnlyList<StoredResource>> FindAsync(string accountId, string region, string type, IReadOnlyList<IndexCondition> conditions, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// One page of a keyset scan: up to <paramref name="limit"/> resources of one type in an account
+    /// and region whose id sorts after <paramref name="afterId"/> (from the first when null) and
+    /// whose index entries satisfy every condition (none: every resource), ordered by id. The next
+    /// page starts after the last id returned, so a scan costs what it returns whatever exists.
+    /// </summary>
+    Task<IReadOnlyList<StoredResource>> ListPageAsync(string accountId, string region, string type, IReadOnlyList<IndexCondition> conditions, string? afterId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Index entries in an account and region whose name starts with <see cref="IndexEntryQuery.NamePrefix"/>
     /// and that match the query's other lists, ordered by id, then name, then value: what the
     /// index alone answers (DescribeTags, say) without reading documents.
@@ -82,6 +90,12 @@ public interface IStoreTransaction : IStoreSession
     /// which replace the ones it had.
     /// </summary>
     Task PutAsync(StoredResource resource, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Inserts or replaces several resources with their index entries, as <see cref="PutAsync"/>
+    /// would one after another (of two with the same key, the later wins), in fewer statements.
+    /// </summary>
+    Task PutManyAsync(IReadOnlyList<StoredResource> resources, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes a resource and its index entries; false when it did not exist.</summary>
     Task<bool> DeleteAsync(ResourceKey key, CancellationToken cancellationToken = default);

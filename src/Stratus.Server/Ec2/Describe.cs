@@ -51,6 +51,18 @@ internal sealed partial class Ec2Service
             type.CheckId(id);
         }
         var criteria = ToCriteria(requestFilters);
+        if (ids is not { Count: > 0 } && maxResults is { } max && IndexedReads)
+        {
+            // A keyset scan: only this page's resources (and what the in-memory filters drop on
+            // the way) are read, in id order from the token's id.
+            _ = filters.Apply([], criteria);
+            var conditions = filters.IndexConditions(criteria);
+            return await Paginator.PageAsync<T, T>(async (after, limit) =>
+            {
+                var batch = await context.Store.ListPageAsync<T>(context.Scope, type, conditions, after, limit, context.Cancellation).ConfigureAwait(false);
+                return (batch, filters.Apply(batch, criteria).ToList());
+            }, r => r.Id, r => r.Id, max, nextToken).ConfigureAwait(false);
+        }
         IEnumerable<T> selected;
         if (ids is { Count: > 0 })
         {

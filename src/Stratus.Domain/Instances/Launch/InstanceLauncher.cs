@@ -41,6 +41,8 @@ public static class InstanceLauncher
         var reservationId = ResourceIds.New(ResourceTypes.Reservation.IdPrefix);
         var groupIds = plan.Groups.Select(g => g.GroupId).ToList();
         var launched = new List<LaunchedInstance>(count);
+        // Interfaces and volumes are written together, in one batch, with the instances after them.
+        var written = new List<StoredResource>(count * (1 + plan.Devices.Count));
         for (var index = 0; index < count; index++)
         {
             var instanceId = ResourceIds.New(ResourceTypes.Instance.IdPrefix);
@@ -61,11 +63,12 @@ public static class InstanceLauncher
                 DeleteOnTermination = spec.NetworkInterfaceDeleteOnTermination ?? true,
             };
             nic.Status = "in-use";
-            var blockDevices = await CreateVolumesAsync(tx, scope, instanceId, plan, now, ct).ConfigureAwait(false);
+            var blockDevices = await NewVolumesAsync(tx, scope, instanceId, plan, now, written, ct).ConfigureAwait(false);
             var instance = NewInstance(scope, plan, instanceId, reservationId, index, nic, publicIp, publicDns, blockDevices, now);
-            await tx.PutAsync(scope, ResourceTypes.NetworkInterface, nic.Id, nic, now, ct).ConfigureAwait(false);
+            written.Add(ResourceStore.ToStored(scope, ResourceTypes.NetworkInterface, nic.Id, nic, now));
             launched.Add(new LaunchedInstance(instance, nic));
         }
+        await tx.PutManyAsync(written, ct).ConfigureAwait(false);
         await InstanceRecords.PutManyAsync(tx, scope, launched.Select(l => l.Instance).ToList(), now, ct).ConfigureAwait(false);
         await plan.Subnet.SaveAsync(tx, scope, now, ct).ConfigureAwait(false);
         if (plan.Image.OwnerId == scope.AccountId)
@@ -148,13 +151,13 @@ public static class InstanceLauncher
         };
     }
 
-    /// <summary>Creates the instance's EBS volumes, attached to it from the start.</summary>
-    private static async Task<List<InstanceBlockDevice>> CreateVolumesAsync(IStoreTransaction tx, Scope scope, string instanceId, LaunchPlan plan, DateTime now, CancellationToken ct)
+    /// <summary>The instance's EBS volumes, attached to it from the start, added to <paramref name="written"/>.</summary>
+    private static async Task<List<InstanceBlockDevice>> NewVolumesAsync(IStoreTransaction tx, Scope scope, string instanceId, LaunchPlan plan, DateTime now, List<StoredResource> written, CancellationToken ct)
     {
         var result = new List<InstanceBlockDevice>(plan.Devices.Count);
         foreach (var device in plan.Devices)
         {
-            var volume = await Volumes.CreateAsync(tx, scope, new VolumeSpec
+            var volume = await Volumes.NewAsync(tx, scope, new VolumeSpec
             {
                 AvailabilityZone = plan.Subnet.Subnet.AvailabilityZone,
                 Size = device.Size,
@@ -168,6 +171,7 @@ public static class InstanceLauncher
                 Tags = [.. plan.Spec.VolumeTags],
                 Attachment = new VolumeAttachmentSpec(instanceId, device.DeviceName, device.DeleteOnTermination),
             }, now, ct).ConfigureAwait(false);
+            written.Add(ResourceStore.ToStored(scope, ResourceTypes.Volume, volume.Id, volume, volume.CreateTime));
             result.Add(new InstanceBlockDevice
             {
                 DeviceName = device.DeviceName,

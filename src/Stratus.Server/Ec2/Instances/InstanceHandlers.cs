@@ -39,8 +39,16 @@ internal sealed partial class Ec2Service
 
     public override async Task<DescribeInstancesResult> DescribeInstancesAsync(RequestContext context, DescribeInstancesRequest request)
     {
-        var views = await SelectInstancesAsync(context, request.InstanceIds, request.Filters, InstanceFilters, includeAll: true).ConfigureAwait(false);
-        var page = Paginator.Paginate(views, v => v.Instance.Id, request.MaxResults, request.NextToken);
+        Page<InstanceView> page;
+        if (request.InstanceIds is not { Count: > 0 } && request.MaxResults is { } max && IndexedReads)
+        {
+            page = await PageInstancesAsync(context, request.Filters, InstanceFilters, max, request.NextToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var views = await SelectInstancesAsync(context, request.InstanceIds, request.Filters, InstanceFilters, includeAll: true).ConfigureAwait(false);
+            page = Paginator.Paginate(views, v => v.Instance.Id, request.MaxResults, request.NextToken);
+        }
         var reservations = new List<Reservation>();
         foreach (var group in page.Items.GroupBy(v => v.Instance.ReservationId))
         {
@@ -191,9 +199,9 @@ internal sealed partial class Ec2Service
         {
             instances = await LoadCandidatesAsync<InstanceResource>(context, ResourceTypes.Instance, filterSet, criteria).ConfigureAwait(false);
         }
-        instances.RemoveAll(i => i.TerminatedAt is { } at && at <= cutoff);
         if (ids is { Count: > 0 })
         {
+            instances.RemoveAll(i => i.TerminatedAt is { } at && at <= cutoff);
             var missing = ids.Where(id => !instances.Exists(i => i.Id == id)).Distinct().ToList();
             if (missing.Count > 0)
             {
@@ -202,12 +210,34 @@ internal sealed partial class Ec2Service
             }
             instances = instances.Where(i => ids.Contains(i.Id)).ToList();
         }
-        // The interfaces of these instances only: found by the attachment index for a selection,
-        // read in one pass for larger selections (long IN lists cost SQLite more than a scan).
-        var interfaces = (IndexedReads && instances.Count <= 100
-                ? await context.Store.FindAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface,
-                    [IndexCondition.Equal("attachment.instance-id", instances.ConvertAll(i => i.Id))], context.Cancellation).ConfigureAwait(false)
-                : await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false))
+        return await ViewsAsync(context, instances, filterSet, criteria).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One page of instances by a keyset scan in id order: only the page's instances and their
+    /// interfaces are read (and those the in-memory filters drop on the way), however many exist.
+    /// </summary>
+    private async Task<Page<InstanceView>> PageInstancesAsync(RequestContext context, List<Filter>? filters, FilterSet<InstanceView> filterSet, int maxResults, string? nextToken)
+    {
+        var criteria = ToCriteria(filters);
+        _ = filterSet.Apply([], criteria);
+        var conditions = filterSet.IndexConditions(criteria);
+        return await Paginator.PageAsync<InstanceResource, InstanceView>(async (after, limit) =>
+        {
+            var batch = await context.Store.ListPageAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, conditions, after, limit, context.Cancellation).ConfigureAwait(false);
+            return (batch, await ViewsAsync(context, [.. batch], filterSet, criteria).ConfigureAwait(false));
+        }, i => i.Id, v => v.Instance.Id, maxResults, nextToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The instances (in their order) with their interfaces that the filters match; terminated
+    /// ones only while still visible.
+    /// </summary>
+    private async Task<List<InstanceView>> ViewsAsync(RequestContext context, List<InstanceResource> instances, FilterSet<InstanceView> filterSet, IReadOnlyList<FilterCriterion>? criteria)
+    {
+        var cutoff = context.Now - InstanceLifecycle.TerminatedVisibleFor;
+        instances.RemoveAll(i => i.TerminatedAt is { } at && at <= cutoff);
+        var interfaces = (await InterfacesOfAsync(context, instances).ConfigureAwait(false))
             .Where(n => n.Attachment?.InstanceId is not null)
             .ToLookup(n => n.Attachment!.InstanceId!);
         var runtime = _lifecycle.Runtime;
@@ -217,6 +247,34 @@ internal sealed partial class Ec2Service
         });
         return filterSet.Apply(views, criteria).ToList();
     }
+
+    /// <summary>
+    /// The interfaces attached to <paramref name="instances"/> (and maybe others): for up to a few
+    /// thousand instances their ids from the attachment index, then the interfaces by key; for more,
+    /// every interface in one pass, which costs SQLite less than that many lookups.
+    /// </summary>
+    private static async Task<List<NetworkInterfaceResource>> InterfacesOfAsync(RequestContext context, List<InstanceResource> instances)
+    {
+        if (instances.Count == 0)
+        {
+            return [];
+        }
+        if (!IndexedReads || instances.Count > 2048)
+        {
+            return await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false);
+        }
+        var attached = await context.Store.ListIndexAsync(context.AccountId, context.Region, new IndexEntryQuery(AttachmentIndexName)
+        {
+            Types = [ResourceTypes.NetworkInterface.Name],
+            Names = [AttachmentIndexName],
+            Values = instances.ConvertAll(i => i.Id),
+        }, context.Cancellation).ConfigureAwait(false);
+        return await context.Store.GetManyAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface,
+            attached.Select(e => e.Id).ToList(), context.Cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>The index entry of a network interface naming the instance it is attached to.</summary>
+    private const string AttachmentIndexName = "attachment.instance-id";
 
     private static Instance ToShape(RequestContext context, InstanceView view)
     {

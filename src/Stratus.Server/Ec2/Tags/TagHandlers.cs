@@ -36,37 +36,31 @@ internal sealed partial class Ec2Service
         {
             CheckTag(tag.Key, tag.Value);
         }
-        foreach (var id in request.Resources!)
+        await UpdateTagsAsync(context, request.Resources!, existing =>
         {
-            await UpdateTagsAsync(context, id, existing =>
+            foreach (var tag in tags)
             {
-                foreach (var tag in tags)
-                {
-                    existing.RemoveAll(t => t.Key == tag.Key);
-                    existing.Add(new DomainTag(tag.Key!, tag.Value ?? ""));
-                }
-            }).ConfigureAwait(false);
-        }
+                existing.RemoveAll(t => t.Key == tag.Key);
+                existing.Add(new DomainTag(tag.Key!, tag.Value ?? ""));
+            }
+        }).ConfigureAwait(false);
     }
 
     public override async Task DeleteTagsAsync(RequestContext context, DeleteTagsRequest request)
     {
-        foreach (var id in request.Resources!)
+        await UpdateTagsAsync(context, request.Resources!, existing =>
         {
-            await UpdateTagsAsync(context, id, existing =>
+            if (request.Tags is not { Count: > 0 } tags)
             {
-                if (request.Tags is not { Count: > 0 } tags)
-                {
-                    existing.Clear();
-                    return;
-                }
-                foreach (var tag in tags)
-                {
-                    // A value given must match; without one the key goes whatever its value.
-                    existing.RemoveAll(t => t.Key == tag.Key && (tag.Value is null || t.Value == tag.Value));
-                }
-            }).ConfigureAwait(false);
-        }
+                existing.Clear();
+                return;
+            }
+            foreach (var tag in tags)
+            {
+                // A value given must match; without one the key goes whatever its value.
+                existing.RemoveAll(t => t.Key == tag.Key && (tag.Value is null || t.Value == tag.Value));
+            }
+        }).ConfigureAwait(false);
     }
 
     public override async Task<DescribeTagsResult> DescribeTagsAsync(RequestContext context, DescribeTagsRequest request)
@@ -197,21 +191,42 @@ internal sealed partial class Ec2Service
     }
 
     /// <summary>Edits the tags of any taggable resource in its stored document.</summary>
-    private static async Task UpdateTagsAsync(RequestContext context, string id, Action<List<DomainTag>> edit)
+    /// <summary>
+    /// Edits the tags of every named resource (in request order, each once), read by key per type
+    /// and written back with their index entries in one batch. The first id in request order that
+    /// is invalid, malformed or missing is the error, as when they were edited one by one.
+    /// </summary>
+    private static async Task UpdateTagsAsync(RequestContext context, IReadOnlyList<string> ids, Action<List<DomainTag>> edit)
     {
-        var type = ResourceTypes.FromId(id) ?? throw new AwsException("InvalidID", $"The ID '{id}' is not valid");
-        type.CheckId(id);
-        var key = new ResourceKey(context.AccountId, context.Region, type.Name, id);
-        var stored = await context.Store.GetAsync(key, context.Cancellation).ConfigureAwait(false) ?? throw type.NotFound(id);
-        var document = JsonNode.Parse(stored.Document)!.AsObject();
-        var tags = ReadTags(document);
-        edit(tags);
-        if (tags.Count > MaxTagsPerResource)
+        var unique = ids.Distinct(StringComparer.Ordinal).ToList();
+        var found = new Dictionary<string, StoredResource>(StringComparer.Ordinal);
+        foreach (var group in unique.Select(id => (Id: id, Type: ResourceTypes.FromId(id)))
+            .Where(x => x.Type is not null && ResourceIds.IsWellFormed(x.Type.IdPrefix, x.Id))
+            .GroupBy(x => x.Type!.Name))
         {
-            throw new AwsException("TagLimitExceeded", $"The maximum number of tags ({MaxTagsPerResource}) for resource '{id}' has been exceeded.");
+            var stored = await context.Store.GetManyAsync(context.AccountId, context.Region, group.Key, group.Select(x => x.Id).ToList(), context.Cancellation).ConfigureAwait(false);
+            foreach (var resource in stored)
+            {
+                found[resource.Id] = resource;
+            }
         }
-        document["tags"] = JsonSerializer.SerializeToNode(tags, ResourceStore.Json);
-        await context.Transaction.PutDocumentAsync(stored, document.ToJsonString(), context.Cancellation).ConfigureAwait(false);
+        var written = new List<StoredResource>(unique.Count);
+        foreach (var id in unique)
+        {
+            var type = ResourceTypes.FromId(id) ?? throw new AwsException("InvalidID", $"The ID '{id}' is not valid");
+            type.CheckId(id);
+            var stored = found.GetValueOrDefault(id) ?? throw type.NotFound(id);
+            var document = JsonNode.Parse(stored.Document)!.AsObject();
+            var tags = ReadTags(document);
+            edit(tags);
+            if (tags.Count > MaxTagsPerResource)
+            {
+                throw new AwsException("TagLimitExceeded", $"The maximum number of tags ({MaxTagsPerResource}) for resource '{id}' has been exceeded.");
+            }
+            document["tags"] = JsonSerializer.SerializeToNode(tags, ResourceStore.Json);
+            written.Add(ResourceIndex.Reindexed(stored with { Document = document.ToJsonString() }));
+        }
+        await context.Transaction.PutManyAsync(written, context.Cancellation).ConfigureAwait(false);
     }
 
     private static List<DomainTag> ReadTags(JsonNode document) =>
