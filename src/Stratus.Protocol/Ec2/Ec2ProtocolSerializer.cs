@@ -18,22 +18,115 @@ public static class Ec2ProtocolSerializer
 {
     private const string Declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
-    public static string Serialize(ServiceInfo service, OperationInfo operation, object? output, string requestId)
+    public static string Serialize(ServiceInfo service, OperationInfo operation, object? output, string requestId) =>
+        Encoding.UTF8.GetString(SerializeUtf8(service, operation, output, requestId));
+
+    /// <summary>The response document as UTF-8, written without building it as a string first.</summary>
+    public static byte[] SerializeUtf8(ServiceInfo service, OperationInfo operation, object? output, string requestId)
     {
-        var sb = new StringBuilder(512);
-        sb.Append(Declaration).Append('<').Append(operation.Name).Append("Response xmlns=\"")
-          .Append(service.XmlNamespace).Append(service.XmlNamespace.EndsWith('/') ? "" : "/").Append("\">");
-        AppendElement(sb, "requestId", requestId);
+        using var buffer = new Utf8XmlBuffer();
+        buffer.WriteRaw(Declaration);
+        buffer.Write((byte)'<');
+        buffer.WriteRaw(operation.Name);
+        buffer.WriteRaw("Response xmlns=\"");
+        buffer.WriteRaw(service.XmlNamespace);
+        buffer.WriteRaw(service.XmlNamespace.EndsWith('/') ? "\">" : "/\">");
+        WriteElement(buffer, "requestId", requestId);
         if (operation.Output is { } shape && output is not null)
         {
-            AppendMembers(sb, shape, output);
+            WriteMembers(buffer, shape, output);
         }
         else
         {
-            AppendElement(sb, "return", "true");
+            WriteElement(buffer, "return", "true");
         }
-        sb.Append("</").Append(operation.Name).Append("Response>");
-        return sb.ToString();
+        buffer.WriteRaw("</");
+        buffer.WriteRaw(operation.Name);
+        buffer.WriteRaw("Response>");
+        return buffer.ToArray();
+    }
+
+    private static void WriteMembers(Utf8XmlBuffer buffer, ShapeInfo shape, object value)
+    {
+        foreach (var member in shape.Members)
+        {
+            if (member.GetValue(value) is { } memberValue)
+            {
+                WriteValue(buffer, member.XmlName, member.Shape, memberValue);
+            }
+        }
+    }
+
+    private static void WriteValue(Utf8XmlBuffer buffer, string name, ShapeInfo shape, object value)
+    {
+        switch (shape.Kind)
+        {
+            case ShapeKind.Structure:
+                Open(buffer, name);
+                WriteMembers(buffer, shape, value);
+                Close(buffer, name);
+                break;
+            case ShapeKind.List:
+                var items = (IList)value;
+                if (items.Count == 0)
+                {
+                    buffer.Write((byte)'<');
+                    buffer.WriteRaw(name);
+                    buffer.WriteRaw("/>");
+                    break;
+                }
+                Open(buffer, name);
+                foreach (var item in items)
+                {
+                    if (item is not null)
+                    {
+                        WriteValue(buffer, shape.ElementXmlName, shape.Element, item);
+                    }
+                }
+                Close(buffer, name);
+                break;
+            case ShapeKind.Integer:
+            case ShapeKind.Long:
+                // Digits need no escaping: formatted straight into the buffer.
+                Open(buffer, name);
+                Span<byte> digits = stackalloc byte[24];
+                var ok = shape.Kind == ShapeKind.Integer
+                    ? ((int)value).TryFormat(digits, out var written, default, CultureInfo.InvariantCulture)
+                    : ((long)value).TryFormat(digits, out written, default, CultureInfo.InvariantCulture);
+                System.Diagnostics.Debug.Assert(ok);
+                buffer.Write(digits[..written]);
+                Close(buffer, name);
+                break;
+            case ShapeKind.Boolean:
+                Open(buffer, name);
+                buffer.Write((bool)value ? "true"u8 : "false"u8);
+                Close(buffer, name);
+                break;
+            default:
+                WriteElement(buffer, name, FormatScalar(shape, value));
+                break;
+        }
+    }
+
+    private static void Open(Utf8XmlBuffer buffer, string name)
+    {
+        buffer.Write((byte)'<');
+        buffer.WriteRaw(name);
+        buffer.Write((byte)'>');
+    }
+
+    private static void Close(Utf8XmlBuffer buffer, string name)
+    {
+        buffer.WriteRaw("</");
+        buffer.WriteRaw(name);
+        buffer.Write((byte)'>');
+    }
+
+    private static void WriteElement(Utf8XmlBuffer buffer, string name, string text)
+    {
+        Open(buffer, name);
+        buffer.WriteEscaped(text);
+        Close(buffer, name);
     }
 
     /// <summary>The EC2 error envelope.</summary>
@@ -47,49 +140,6 @@ public static class Ec2ProtocolSerializer
         AppendElement(sb, "RequestID", requestId);
         sb.Append("</Response>");
         return sb.ToString();
-    }
-
-    private static void AppendMembers(StringBuilder sb, ShapeInfo shape, object value)
-    {
-        foreach (var member in shape.Members)
-        {
-            if (member.GetValue(value) is { } memberValue)
-            {
-                AppendValue(sb, member.XmlName, member.Shape, memberValue);
-            }
-        }
-    }
-
-    private static void AppendValue(StringBuilder sb, string name, ShapeInfo shape, object value)
-    {
-        switch (shape.Kind)
-        {
-            case ShapeKind.Structure:
-                sb.Append('<').Append(name).Append('>');
-                AppendMembers(sb, shape, value);
-                sb.Append("</").Append(name).Append('>');
-                break;
-            case ShapeKind.List:
-                var items = (IList)value;
-                if (items.Count == 0)
-                {
-                    sb.Append('<').Append(name).Append("/>");
-                    break;
-                }
-                sb.Append('<').Append(name).Append('>');
-                foreach (var item in items)
-                {
-                    if (item is not null)
-                    {
-                        AppendValue(sb, shape.ElementXmlName, shape.Element, item);
-                    }
-                }
-                sb.Append("</").Append(name).Append('>');
-                break;
-            default:
-                AppendElement(sb, name, FormatScalar(shape, value));
-                break;
-        }
     }
 
     public static string FormatScalar(ShapeInfo shape, object value) => shape.Kind switch
