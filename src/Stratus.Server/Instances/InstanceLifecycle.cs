@@ -413,30 +413,110 @@ internal sealed class InstanceLifecycle(
         return await read.GetAsync<InstanceResource>(command.Scope, ResourceTypes.Instance, command.InstanceId, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Commits the end of a transition if the instance is still in <paramref name="expected"/>.</summary>
-    private async Task FinishAsync(LifecycleCommand command, string expected, Action<InstanceResource>? change, CancellationToken ct,
+    /// <summary>A state change waiting for the next group commit (see <see cref="FinishAsync"/>).</summary>
+    private sealed record PendingFinish(LifecycleCommand Command, string Expected, Action<InstanceResource>? Change, (string Code, string Message)? TerminateWith)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly Lock _finishLock = new();
+    private List<PendingFinish> _finishQueue = [];
+    private bool _finishing;
+
+    /// <summary>
+    /// Records the outcome of a command: when the instance is still in <paramref name="expected"/>,
+    /// applies <paramref name="change"/> (or terminates it with <paramref name="terminateWith"/>) and
+    /// writes it. Changes arriving together (the boots of a batch launch) share one write
+    /// transaction — a group commit — instead of one transaction and one fsync each; should one of
+    /// them fail, each is applied again on its own, so only its command sees the error.
+    /// </summary>
+    private Task FinishAsync(LifecycleCommand command, string expected, Action<InstanceResource>? change, CancellationToken ct,
         (string Code, string Message)? terminateWith = null)
     {
-        await using var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false);
-        var instance = await tx.GetAsync<InstanceResource>(command.Scope, ResourceTypes.Instance, command.InstanceId, ct).ConfigureAwait(false);
-        if (instance is null || instance.State != expected)
+        ct.ThrowIfCancellationRequested();
+        var item = new PendingFinish(command, expected, change, terminateWith);
+        bool start;
+        lock (_finishLock)
         {
-            return;
+            _finishQueue.Add(item);
+            start = !_finishing;
+            _finishing = true;
         }
-        if (terminateWith is { } reason)
+        if (start)
         {
-            instance.Transition(InstanceStates.Terminated, Now, reason.Code, reason.Message);
-            await InstanceTeardown.ReleaseAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
+            _ = Task.Run(DrainFinishesAsync, CancellationToken.None);
         }
-        else
+        return item.Done.Task;
+    }
+
+    private async Task DrainFinishesAsync()
+    {
+        while (true)
         {
-            change!(instance);
-            if (instance.State is InstanceStates.Stopped or InstanceStates.Terminated)
+            List<PendingFinish> batch;
+            lock (_finishLock)
             {
-                await InstanceTeardown.ReleasePublicAddressAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
+                if (_finishQueue.Count == 0)
+                {
+                    _finishing = false;
+                    return;
+                }
+                batch = _finishQueue;
+                _finishQueue = [];
+            }
+            try
+            {
+                await ApplyFinishesAsync(batch).ConfigureAwait(false);
+                batch.ForEach(i => i.Done.TrySetResult());
+            }
+            catch (Exception) when (batch.Count > 1)
+            {
+                foreach (var item in batch)
+                {
+                    try
+                    {
+                        await ApplyFinishesAsync([item]).ConfigureAwait(false);
+                        item.Done.TrySetResult();
+                    }
+                    catch (Exception e)
+                    {
+                        item.Done.TrySetException(e);
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                batch[0].Done.TrySetException(e);
             }
         }
-        await InstanceRecords.PutAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
+    }
+
+    private async Task ApplyFinishesAsync(IReadOnlyList<PendingFinish> batch)
+    {
+        var ct = _stopping;
+        await using var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false);
+        foreach (var (command, expected, change, terminateWith) in batch)
+        {
+            var instance = await tx.GetAsync<InstanceResource>(command.Scope, ResourceTypes.Instance, command.InstanceId, ct).ConfigureAwait(false);
+            if (instance is null || instance.State != expected)
+            {
+                continue;
+            }
+            if (terminateWith is { } reason)
+            {
+                instance.Transition(InstanceStates.Terminated, Now, reason.Code, reason.Message);
+                await InstanceTeardown.ReleaseAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                change!(instance);
+                if (instance.State is InstanceStates.Stopped or InstanceStates.Terminated)
+                {
+                    await InstanceTeardown.ReleasePublicAddressAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
+                }
+            }
+            await InstanceRecords.PutAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
+        }
         await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 }
