@@ -27,7 +27,7 @@ public static class InstanceProfileAssociations
     public static InstanceProfileAssociation? Of(InstanceResource instance, string state = Associated)
     {
         ArgumentNullException.ThrowIfNull(instance);
-        if (instance.IamInstanceProfileArn is not { } arn || instance.State is InstanceStates.Terminated)
+        if (instance.IamInstanceProfileArn is not { } arn || instance.State is InstanceStates.ShuttingDown or InstanceStates.Terminated)
         {
             return null;
         }
