@@ -383,3 +383,106 @@ def test_pass_role_and_instance_profile_associations(server, iam, account):
     # Terminated instances have no associations.
     left = {a["InstanceId"] for a in root.describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"]}
     assert not (left & (ours | {bare}))
+
+
+def test_trust_policy_conditions_on_assume_role(server, iam, account):
+    """sts:ExternalId and aws:PrincipalArn in a trust policy are evaluated by the policy evaluator."""
+    key = new_user(iam, "partner")
+    iam.put_user_policy(UserName="partner", PolicyName="assume", PolicyDocument=policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
+    iam.create_role(RoleName="third-party", AssumeRolePolicyDocument=policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"sts:ExternalId": "secret-42"}, "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{account}:user/partner"}}}))
+    sts = client(server, "sts", key=key)
+    arn = f"arn:aws:iam::{account}:role/third-party"
+    for kwargs in ({}, {"ExternalId": "wrong-id"}):
+        with pytest.raises(ClientError) as ei:
+            sts.assume_role(RoleArn=arn, RoleSessionName="s1", **kwargs)
+        assert error_of(ei)[0] == "AccessDenied"
+    assumed = sts.assume_role(RoleArn=arn, RoleSessionName="s1", ExternalId="secret-42")["AssumedRoleUser"]
+    assert assumed["Arn"] == f"arn:aws:sts::{account}:assumed-role/third-party/s1"
+    # Another principal of the account, with the right external id, is not the one the condition names.
+    other = new_user(iam, "not-partner")
+    iam.put_user_policy(UserName="not-partner", PolicyName="assume", PolicyDocument=policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
+    with pytest.raises(ClientError) as ei:
+        client(server, "sts", key=other).assume_role(RoleArn=arn, RoleSessionName="s1", ExternalId="secret-42")
+    assert error_of(ei)[0] == "AccessDenied"
+
+
+def test_account_summary_alias_password_policy_and_login_profiles(server, iam):
+    summary = iam.get_account_summary()["SummaryMap"]
+    assert summary["UsersQuota"] == 5000 and summary["Users"] >= 1 and summary["AccountMFAEnabled"] == 0
+    iam.create_user(UserName="console-user")
+    assert iam.get_account_summary()["SummaryMap"]["Users"] == summary["Users"] + 1
+
+    assert iam.list_account_aliases()["AccountAliases"] == []
+    with pytest.raises(ClientError) as ei:
+        iam.create_account_alias(AccountAlias="Bad_Alias")
+    assert error_of(ei)[0] == "ValidationError"
+    iam.create_account_alias(AccountAlias="stratus-test")
+    iam.create_account_alias(AccountAlias="stratus-test")  # the same alias again is fine
+    with pytest.raises(ClientError) as ei:
+        iam.create_account_alias(AccountAlias="another-alias")
+    assert error_of(ei)[0] == "LimitExceeded"
+    assert iam.list_account_aliases()["AccountAliases"] == ["stratus-test"]
+    with pytest.raises(ClientError) as ei:
+        iam.delete_account_alias(AccountAlias="another-alias")
+    assert error_of(ei)[0] == "NoSuchEntity"
+    iam.delete_account_alias(AccountAlias="stratus-test")
+
+    with pytest.raises(ClientError) as ei:
+        iam.get_account_password_policy()
+    assert error_of(ei)[0] == "NoSuchEntity"
+    iam.update_account_password_policy(MinimumPasswordLength=12, RequireNumbers=True, AllowUsersToChangePassword=True, MaxPasswordAge=90)
+    pp = iam.get_account_password_policy()["PasswordPolicy"]
+    assert pp["MinimumPasswordLength"] == 12 and pp["RequireNumbers"] and pp["ExpirePasswords"] and pp["MaxPasswordAge"] == 90
+    with pytest.raises(ClientError) as ei:
+        iam.create_login_profile(UserName="console-user", Password="short1")
+    assert error_of(ei)[0] == "PasswordPolicyViolation"
+    with pytest.raises(ClientError) as ei:
+        iam.create_login_profile(UserName="console-user", Password="long-enough-but-no-digits")
+    assert error_of(ei)[:2] == ("PasswordPolicyViolation", "Password should have at least one number")
+    created = iam.create_login_profile(UserName="console-user", Password="correct-horse-42", PasswordResetRequired=True)["LoginProfile"]
+    assert created["UserName"] == "console-user" and created["PasswordResetRequired"] is True
+    with pytest.raises(ClientError) as ei:
+        iam.create_login_profile(UserName="console-user", Password="correct-horse-42")
+    assert error_of(ei)[0] == "EntityAlreadyExists"
+    iam.update_login_profile(UserName="console-user", PasswordResetRequired=False)
+    assert iam.get_login_profile(UserName="console-user")["LoginProfile"]["PasswordResetRequired"] is False
+    with pytest.raises(ClientError) as ei:
+        iam.delete_user(UserName="console-user")
+    assert error_of(ei)[:2] == ("DeleteConflict", "Cannot delete entity, must delete login profile first.")
+    iam.delete_login_profile(UserName="console-user")
+    with pytest.raises(ClientError) as ei:
+        iam.get_login_profile(UserName="console-user")
+    assert error_of(ei)[:2] == ("NoSuchEntity", "Login Profile for User console-user cannot be found.")
+    iam.delete_user(UserName="console-user")
+    iam.delete_account_password_policy()
+
+
+def test_service_linked_roles(server, iam, account):
+    role = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")["Role"]
+    assert role["RoleName"] == "AWSServiceRoleForAutoScaling"
+    assert role["Path"] == "/aws-service-role/autoscaling.amazonaws.com/"
+    assert role["Arn"] == f"arn:aws:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    trust = iam.get_role(RoleName="AWSServiceRoleForAutoScaling")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"]["Service"] == ["autoscaling.amazonaws.com"]
+    with pytest.raises(ClientError) as ei:
+        iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")
+    assert error_of(ei)[0] == "InvalidInput"
+    suffixed = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix="fleet")["Role"]
+    assert suffixed["RoleName"] == "AWSServiceRoleForAutoScaling_fleet"
+    with pytest.raises(ClientError) as ei:
+        iam.delete_role(RoleName="AWSServiceRoleForAutoScaling_fleet")
+    assert error_of(ei)[0] == "UnmodifiableEntity"
+    task = iam.delete_service_linked_role(RoleName="AWSServiceRoleForAutoScaling_fleet")["DeletionTaskId"]
+    assert task.startswith("task/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling_fleet/")
+    assert iam.get_service_linked_role_deletion_status(DeletionTaskId=task)["Status"] == "SUCCEEDED"
+    with pytest.raises(ClientError) as ei:
+        iam.create_service_linked_role(AWSServiceName="nosuch.amazonaws.com")
+    assert error_of(ei)[0] == "InvalidInput"
+    # Elastic Load Balancing creates its role with the account's first load balancer.
+    ec2 = client(server, "ec2")
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]][:2]
+    elb = client(server, "elbv2")
+    elb.create_load_balancer(Name="slr-check", Subnets=subnets)
+    assert iam.get_role(RoleName="AWSServiceRoleForElasticLoadBalancing")["Role"]["Path"] == "/aws-service-role/elasticloadbalancing.amazonaws.com/"
