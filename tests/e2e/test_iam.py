@@ -284,3 +284,205 @@ def test_assume_role_needs_permission_and_trust(server, iam, account):
         session.create_vpc(CidrBlock="10.9.0.0/16")
     assert error_of(ei)[0] == "UnauthorizedOperation"
     assert f"assumed-role/deploy/s1 is not authorized to perform: ec2:CreateVpc" in error_of(ei)[1]
+
+
+def test_pass_role_and_instance_profile_associations(server, iam, account):
+    """Launching with a profile (directly or from a launch template) and associating one need
+    iam:PassRole on its role; an unknown profile is InvalidParameterValue; associations are
+    described, filtered, paged, replaced and removed as EC2 does."""
+    root = client(server, "ec2")
+    ami = minimal_ami(root)
+    iam.create_role(RoleName="worker", AssumeRolePolicyDocument=policy(
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}))
+    for name in ("worker-profile", "worker-profile-2"):
+        iam.create_instance_profile(InstanceProfileName=name)
+    iam.add_role_to_instance_profile(InstanceProfileName="worker-profile", RoleName="worker")
+    role_arn = f"arn:aws:iam::{account}:role/worker"
+    key = new_user(iam, "launcher")
+    iam.put_user_policy(UserName="launcher", PolicyName="ec2", PolicyDocument=policy({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}))
+    ec2 = client(server, "ec2", key=key)
+    launch = dict(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1)
+
+    with pytest.raises(ClientError) as ei:
+        ec2.run_instances(IamInstanceProfile={"Name": "no-such-profile"}, **launch)
+    assert error_of(ei)[:2] == ("InvalidParameterValue", "Value (no-such-profile) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name")
+    for dry in (False, True):
+        with pytest.raises(ClientError) as ei:
+            ec2.run_instances(IamInstanceProfile={"Name": "worker-profile"}, DryRun=dry, **launch)
+        code, message, status = error_of(ei)
+        assert (code, status) == ("UnauthorizedOperation", 403)
+        assert f"user/launcher is not authorized to perform: iam:PassRole on resource: {role_arn}" in message
+    encoded = message.split("Encoded authorization failure message: ")[1].strip()
+    decoded = json.loads(client(server, "sts").decode_authorization_message(EncodedMessage=encoded)["DecodedMessage"])
+    assert decoded["context"]["action"] == "iam:PassRole" and decoded["context"]["resource"] == role_arn
+    # A launch template naming the profile needs the same permission.
+    root.create_launch_template(LaunchTemplateName="worker-lt", LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.micro",
+                                                                                   "IamInstanceProfile": {"Name": "worker-profile"}})
+    with pytest.raises(ClientError) as ei:
+        ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateName": "worker-lt"})
+    assert error_of(ei)[0] == "UnauthorizedOperation" and "iam:PassRole" in error_of(ei)[1]
+    # A profile without a role passes nothing.
+    plain = ec2.run_instances(IamInstanceProfile={"Name": "worker-profile-2"}, **launch)["Instances"][0]["InstanceId"]
+
+    # PassRole to EC2 (the condition names the service the role is passed to).
+    iam.put_user_policy(UserName="launcher", PolicyName="pass", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arn, "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}}))
+    with pytest.raises(ClientError) as ei:
+        ec2.run_instances(IamInstanceProfile={"Name": "worker-profile"}, DryRun=True, **launch)
+    assert error_of(ei)[0] == "DryRunOperation"
+    many = [i["InstanceId"] for i in ec2.run_instances(IamInstanceProfile={"Arn": f"arn:aws:iam::{account}:instance-profile/worker-profile"},
+                                                        **dict(launch, MinCount=5, MaxCount=5))["Instances"]]
+    templated = ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateName": "worker-lt"})["Instances"][0]
+    assert templated["IamInstanceProfile"]["Arn"] == f"arn:aws:iam::{account}:instance-profile/worker-profile"
+    bare = ec2.run_instances(**launch)["Instances"][0]["InstanceId"]
+    ours = set(many) | {templated["InstanceId"], plain}
+
+    # Describe: every launch with a profile has an association; filters; pages of at least 5.
+    pages = list(ec2.get_paginator("describe_iam_instance_profile_associations").paginate(PaginationConfig={"PageSize": 5}))
+    listed = [a for p in pages for a in p["IamInstanceProfileAssociations"]]
+    assert len(pages) >= 2 and ours <= {a["InstanceId"] for a in listed}
+    assert len({a["AssociationId"] for a in listed}) == len(listed)
+    assert all(a["AssociationId"].startswith("iip-assoc-") and a["State"] == "associated" for a in listed)
+    mine = ec2.describe_iam_instance_profile_associations(Filters=[{"Name": "instance-id", "Values": [many[0]]}])["IamInstanceProfileAssociations"]
+    assert len(mine) == 1 and mine[0]["IamInstanceProfile"]["Arn"].endswith("instance-profile/worker-profile")
+    assert ec2.describe_iam_instance_profile_associations(Filters=[{"Name": "state", "Values": ["disassociating"]}])["IamInstanceProfileAssociations"] == []
+    with pytest.raises(ClientError) as ei:
+        ec2.describe_iam_instance_profile_associations(AssociationIds=["iip-assoc-0123456789abcdef0"])
+    assert error_of(ei)[:2] == ("InvalidAssociationID.NotFound", "An invalid association-id of 'iip-assoc-0123456789abcdef0' was given")
+
+    # Associate, replace, disassociate (boto3).
+    with pytest.raises(ClientError) as ei:
+        ec2.associate_iam_instance_profile(InstanceId=many[0], IamInstanceProfile={"Name": "worker-profile"})
+    assert error_of(ei)[:2] == ("IncorrectState", f"There is an existing association for instance {many[0]}")
+    with pytest.raises(ClientError) as ei:
+        ec2.associate_iam_instance_profile(InstanceId=bare, IamInstanceProfile={"Name": "nope"})
+    assert error_of(ei)[0] == "InvalidParameterValue"
+    with pytest.raises(ClientError) as ei:
+        ec2.associate_iam_instance_profile(InstanceId="i-0123456789abcdef0", IamInstanceProfile={"Name": "worker-profile"})
+    assert error_of(ei)[0] == "InvalidInstanceID.NotFound"
+    new = ec2.associate_iam_instance_profile(InstanceId=bare, IamInstanceProfile={"Name": "worker-profile"})["IamInstanceProfileAssociation"]
+    assert new["State"] == "associating" and new["InstanceId"] == bare
+    assert root.describe_instances(InstanceIds=[bare])["Reservations"][0]["Instances"][0]["IamInstanceProfile"]["Arn"].endswith("/worker-profile")
+    replaced = ec2.replace_iam_instance_profile_association(AssociationId=new["AssociationId"], IamInstanceProfile={"Name": "worker-profile-2"})
+    assert replaced["IamInstanceProfileAssociation"]["AssociationId"] != new["AssociationId"]
+    assert replaced["IamInstanceProfileAssociation"]["IamInstanceProfile"]["Arn"].endswith("/worker-profile-2")
+    with pytest.raises(ClientError) as ei:
+        ec2.disassociate_iam_instance_profile(AssociationId=new["AssociationId"])
+    assert error_of(ei)[0] == "InvalidAssociationID.NotFound"
+    gone = ec2.disassociate_iam_instance_profile(AssociationId=replaced["IamInstanceProfileAssociation"]["AssociationId"])
+    assert gone["IamInstanceProfileAssociation"]["State"] == "disassociating"
+    assert "IamInstanceProfile" not in root.describe_instances(InstanceIds=[bare])["Reservations"][0]["Instances"][0]
+
+    # Without PassRole, associating a profile with a role is refused too.
+    iam.delete_user_policy(UserName="launcher", PolicyName="pass")
+    with pytest.raises(ClientError) as ei:
+        ec2.associate_iam_instance_profile(InstanceId=bare, IamInstanceProfile={"Name": "worker-profile"})
+    assert error_of(ei)[0] == "UnauthorizedOperation" and "iam:PassRole" in error_of(ei)[1]
+    ec2.associate_iam_instance_profile(InstanceId=bare, IamInstanceProfile={"Name": "worker-profile-2"})
+    root.terminate_instances(InstanceIds=[*ours, bare])
+    # Terminated instances have no associations.
+    left = {a["InstanceId"] for a in root.describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"]}
+    assert not (left & (ours | {bare}))
+
+
+def test_trust_policy_conditions_on_assume_role(server, iam, account):
+    """sts:ExternalId and aws:PrincipalArn in a trust policy are evaluated by the policy evaluator."""
+    key = new_user(iam, "partner")
+    iam.put_user_policy(UserName="partner", PolicyName="assume", PolicyDocument=policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
+    iam.create_role(RoleName="third-party", AssumeRolePolicyDocument=policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"sts:ExternalId": "secret-42"}, "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{account}:user/partner"}}}))
+    sts = client(server, "sts", key=key)
+    arn = f"arn:aws:iam::{account}:role/third-party"
+    for kwargs in ({}, {"ExternalId": "wrong-id"}):
+        with pytest.raises(ClientError) as ei:
+            sts.assume_role(RoleArn=arn, RoleSessionName="s1", **kwargs)
+        assert error_of(ei)[0] == "AccessDenied"
+    assumed = sts.assume_role(RoleArn=arn, RoleSessionName="s1", ExternalId="secret-42")["AssumedRoleUser"]
+    assert assumed["Arn"] == f"arn:aws:sts::{account}:assumed-role/third-party/s1"
+    # Another principal of the account, with the right external id, is not the one the condition names.
+    other = new_user(iam, "not-partner")
+    iam.put_user_policy(UserName="not-partner", PolicyName="assume", PolicyDocument=policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
+    with pytest.raises(ClientError) as ei:
+        client(server, "sts", key=other).assume_role(RoleArn=arn, RoleSessionName="s1", ExternalId="secret-42")
+    assert error_of(ei)[0] == "AccessDenied"
+
+
+def test_account_summary_alias_password_policy_and_login_profiles(server, iam):
+    summary = iam.get_account_summary()["SummaryMap"]
+    assert summary["UsersQuota"] == 5000 and summary["Users"] >= 1 and summary["AccountMFAEnabled"] == 0
+    iam.create_user(UserName="console-user")
+    assert iam.get_account_summary()["SummaryMap"]["Users"] == summary["Users"] + 1
+
+    assert iam.list_account_aliases()["AccountAliases"] == []
+    with pytest.raises(ClientError) as ei:
+        iam.create_account_alias(AccountAlias="Bad_Alias")
+    assert error_of(ei)[0] == "ValidationError"
+    iam.create_account_alias(AccountAlias="stratus-test")
+    iam.create_account_alias(AccountAlias="stratus-test")  # the same alias again is fine
+    with pytest.raises(ClientError) as ei:
+        iam.create_account_alias(AccountAlias="another-alias")
+    assert error_of(ei)[0] == "LimitExceeded"
+    assert iam.list_account_aliases()["AccountAliases"] == ["stratus-test"]
+    with pytest.raises(ClientError) as ei:
+        iam.delete_account_alias(AccountAlias="another-alias")
+    assert error_of(ei)[0] == "NoSuchEntity"
+    iam.delete_account_alias(AccountAlias="stratus-test")
+
+    with pytest.raises(ClientError) as ei:
+        iam.get_account_password_policy()
+    assert error_of(ei)[0] == "NoSuchEntity"
+    iam.update_account_password_policy(MinimumPasswordLength=12, RequireNumbers=True, AllowUsersToChangePassword=True, MaxPasswordAge=90)
+    pp = iam.get_account_password_policy()["PasswordPolicy"]
+    assert pp["MinimumPasswordLength"] == 12 and pp["RequireNumbers"] and pp["ExpirePasswords"] and pp["MaxPasswordAge"] == 90
+    with pytest.raises(ClientError) as ei:
+        iam.create_login_profile(UserName="console-user", Password="short1")
+    assert error_of(ei)[0] == "PasswordPolicyViolation"
+    with pytest.raises(ClientError) as ei:
+        iam.create_login_profile(UserName="console-user", Password="long-enough-but-no-digits")
+    assert error_of(ei)[:2] == ("PasswordPolicyViolation", "Password should have at least one number")
+    created = iam.create_login_profile(UserName="console-user", Password="correct-horse-42", PasswordResetRequired=True)["LoginProfile"]
+    assert created["UserName"] == "console-user" and created["PasswordResetRequired"] is True
+    with pytest.raises(ClientError) as ei:
+        iam.create_login_profile(UserName="console-user", Password="correct-horse-42")
+    assert error_of(ei)[0] == "EntityAlreadyExists"
+    iam.update_login_profile(UserName="console-user", PasswordResetRequired=False)
+    assert iam.get_login_profile(UserName="console-user")["LoginProfile"]["PasswordResetRequired"] is False
+    with pytest.raises(ClientError) as ei:
+        iam.delete_user(UserName="console-user")
+    assert error_of(ei)[:2] == ("DeleteConflict", "Cannot delete entity, must delete login profile first.")
+    iam.delete_login_profile(UserName="console-user")
+    with pytest.raises(ClientError) as ei:
+        iam.get_login_profile(UserName="console-user")
+    assert error_of(ei)[:2] == ("NoSuchEntity", "Login Profile for User console-user cannot be found.")
+    iam.delete_user(UserName="console-user")
+    iam.delete_account_password_policy()
+
+
+def test_service_linked_roles(server, iam, account):
+    role = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")["Role"]
+    assert role["RoleName"] == "AWSServiceRoleForAutoScaling"
+    assert role["Path"] == "/aws-service-role/autoscaling.amazonaws.com/"
+    assert role["Arn"] == f"arn:aws:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    trust = iam.get_role(RoleName="AWSServiceRoleForAutoScaling")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"]["Service"] == ["autoscaling.amazonaws.com"]
+    with pytest.raises(ClientError) as ei:
+        iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")
+    assert error_of(ei)[0] == "InvalidInput"
+    suffixed = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix="fleet")["Role"]
+    assert suffixed["RoleName"] == "AWSServiceRoleForAutoScaling_fleet"
+    with pytest.raises(ClientError) as ei:
+        iam.delete_role(RoleName="AWSServiceRoleForAutoScaling_fleet")
+    assert error_of(ei)[0] == "UnmodifiableEntity"
+    task = iam.delete_service_linked_role(RoleName="AWSServiceRoleForAutoScaling_fleet")["DeletionTaskId"]
+    assert task.startswith("task/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling_fleet/")
+    assert iam.get_service_linked_role_deletion_status(DeletionTaskId=task)["Status"] == "SUCCEEDED"
+    with pytest.raises(ClientError) as ei:
+        iam.create_service_linked_role(AWSServiceName="nosuch.amazonaws.com")
+    assert error_of(ei)[0] == "InvalidInput"
+    # Elastic Load Balancing creates its role with the account's first load balancer.
+    ec2 = client(server, "ec2")
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]][:2]
+    elb = client(server, "elbv2")
+    elb.create_load_balancer(Name="slr-check", Subnets=subnets)
+    assert iam.get_role(RoleName="AWSServiceRoleForElasticLoadBalancing")["Role"]["Path"] == "/aws-service-role/elasticloadbalancing.amazonaws.com/"

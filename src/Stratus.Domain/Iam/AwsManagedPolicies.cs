@@ -3,7 +3,9 @@ namespace Stratus.Domain.Iam;
 /// <summary>
 /// The AWS-managed policies users name most, as <c>arn:aws:iam::aws:policy/…</c>, with AWS's
 /// statements for the services Stratus serves (the actions of other services are kept as AWS
-/// writes them; they simply match nothing here).
+/// writes them; they simply match nothing here), checked against AWS's managed policy reference.
+/// Of ElasticLoadBalancingFullAccess and CloudWatchReadOnlyAccess, the statements on services
+/// Stratus does not serve beyond those shown (zonal shift, IAM role reads) are left out.
 /// </summary>
 public static class AwsManagedPolicies
 {
@@ -61,6 +63,38 @@ public static class AwsManagedPolicies
             "logs:PutLogEvents","logs:PutRetentionPolicy","logs:DescribeLogStreams","logs:DescribeLogGroups","logs:CreateLogStream","logs:CreateLogGroup",
             "xray:PutTraceSegments","xray:PutTelemetryRecords","xray:GetSamplingRules","xray:GetSamplingTargets","xray:GetSamplingStatisticSummaries"],"Resource":"*"},
             {"Sid":"CWASSMServerPermissions","Effect":"Allow","Action":["ssm:GetParameter"],"Resource":"arn:aws:ssm:*:*:parameter/AmazonCloudWatch-*"}]}
+            """),
+        Policy("AutoScalingFullAccess", "ANPAIAWRCSJDDXDXGPCFU", "/", "Provides full access to Auto Scaling.", "v2",
+            """
+            {"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"autoscaling:*","Resource":"*"},
+            {"Effect":"Allow","Action":"cloudwatch:PutMetricAlarm","Resource":"*"},
+            {"Effect":"Allow","Action":["ec2:DescribeAccountAttributes","ec2:DescribeAvailabilityZones","ec2:DescribeImages","ec2:DescribeInstanceAttribute",
+            "ec2:DescribeInstances","ec2:DescribeKeyPairs","ec2:DescribeLaunchTemplateVersions","ec2:DescribePlacementGroups","ec2:DescribeSecurityGroups",
+            "ec2:DescribeSpotInstanceRequests","ec2:DescribeSubnets","ec2:DescribeVpcClassicLink"],"Resource":"*"},
+            {"Effect":"Allow","Action":["elasticloadbalancing:DescribeLoadBalancers","elasticloadbalancing:DescribeTargetGroups"],"Resource":"*"},
+            {"Effect":"Allow","Action":"iam:CreateServiceLinkedRole","Resource":"*","Condition":{"StringEquals":{"iam:AWSServiceName":"autoscaling.amazonaws.com"}}}]}
+            """),
+        Policy("ElasticLoadBalancingFullAccess", "ANPAIDPMLA3IUIOQCISJ4", "/",
+            "Provides full access to Amazon ElasticLoadBalancing, and limited access to other services necessary to provide ElasticLoadBalancing features.", "v9",
+            """
+            {"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"elasticloadbalancing:*","Resource":"*"},
+            {"Effect":"Allow","Action":["ec2:DescribeAccountAttributes","ec2:DescribeAddresses","ec2:DescribeInternetGateways","ec2:DescribeSecurityGroups",
+            "ec2:DescribeSubnets","ec2:DescribeVpcs","ec2:DescribeVpcClassicLink","ec2:DescribeInstances","ec2:DescribeNetworkInterfaces","ec2:DescribeClassicLinkInstances",
+            "ec2:DescribeRouteTables","ec2:DescribeCoipPools","ec2:GetCoipPoolUsage","ec2:GetSecurityGroupsForVpc","ec2:DescribeVpcPeeringConnections",
+            "ec2:DescribeAvailabilityZones","cognito-idp:DescribeUserPoolClient"],"Resource":"*"},
+            {"Effect":"Allow","Action":"iam:CreateServiceLinkedRole","Resource":"*","Condition":{"StringEquals":{"iam:AWSServiceName":"elasticloadbalancing.amazonaws.com"}}}]}
+            """),
+        Policy("CloudWatchReadOnlyAccess", "ANPAJN23PDQP7SZQAE3QE", "/", "Provides read only access to CloudWatch.", "v10",
+            """
+            {"Version":"2012-10-17","Statement":[{"Sid":"CloudWatchReadOnlyAccessPermissions","Effect":"Allow","Action":[
+            "application-autoscaling:DescribeScalingPolicies","application-signals:BatchGet*","application-signals:Get*","application-signals:List*",
+            "autoscaling:Describe*","cloudwatch:BatchGet*","cloudwatch:Describe*","cloudwatch:GenerateQuery","cloudwatch:Get*","cloudwatch:List*",
+            "logs:Get*","logs:List*","logs:StartQuery","logs:StopQuery","logs:Describe*","logs:TestMetricFilter","logs:FilterLogEvents","logs:StartLiveTail",
+            "logs:StopLiveTail","oam:ListSinks","sns:Get*","sns:List*","rum:BatchGet*","rum:Get*","rum:List*","synthetics:Describe*","synthetics:Get*",
+            "synthetics:List*","xray:BatchGet*","xray:Get*","xray:List*","xray:StartTraceRetrieval","xray:CancelTraceRetrieval"],"Resource":"*"},
+            {"Sid":"OAMReadPermissions","Effect":"Allow","Action":["oam:ListAttachedLinks"],"Resource":"arn:aws:oam:*:*:sink/*"}]}
             """),
     }.ToDictionary(p => p.Arn, StringComparer.Ordinal);
 

@@ -117,6 +117,10 @@ public static partial class IamDirectory
         {
             throw Conflict("Cannot delete entity, must delete access keys first.");
         }
+        if (user.LoginProfile is not null)
+        {
+            throw Conflict("Cannot delete entity, must delete login profile first.");
+        }
         if (user.Groups.Count > 0)
         {
             throw Conflict("Cannot delete entity, must remove users from group first.");

@@ -31,6 +31,9 @@ public sealed class UserResource : IPolicyHolder
 
     public string? PermissionsBoundary { get; set; }
 
+    /// <summary>The user's console password (a salted hash), if it has one.</summary>
+    public LoginProfileRecord? LoginProfile { get; set; }
+
     string IPolicyHolder.Name => UserName;
 }
 
@@ -101,3 +104,6 @@ public sealed class UserAccessKeyResource
 
 /// <summary>A page of a list operation in IAM's Marker / IsTruncated style.</summary>
 public sealed record IamPage<T>(IReadOnlyList<T> Items, bool IsTruncated, string? Marker);
+
+/// <summary>A user's login profile: when it was made, whether the password must be changed, and the password's salted SHA-256.</summary>
+public sealed record LoginProfileRecord(DateTime CreateDate, bool PasswordResetRequired, string Salt, string PasswordHash);

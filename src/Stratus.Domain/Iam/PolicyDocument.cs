@@ -4,7 +4,11 @@ using Stratus.Core;
 namespace Stratus.Domain.Iam;
 
 /// <summary>One statement of a policy document, as far as trust policies need it.</summary>
-public sealed record PolicyStatement(bool Allow, IReadOnlyList<string> Actions, bool NotAction, IReadOnlyDictionary<string, IReadOnlyList<string>>? Principals, bool HasResource);
+public sealed record PolicyStatement(bool Allow, IReadOnlyList<string> Actions, bool NotAction, IReadOnlyDictionary<string, IReadOnlyList<string>>? Principals, bool HasResource)
+{
+    /// <summary>The statement compiled for the evaluator (its conditions).</summary>
+    internal CompiledStatement? Compiled { get; init; }
+}
 
 /// <summary>
 /// An IAM policy document parsed far enough to validate it and to read a trust policy: the
@@ -58,12 +62,18 @@ public sealed class PolicyDocument
     /// True when an Allow statement lets <paramref name="callerArn"/> (of account
     /// <paramref name="callerAccount"/>) perform <paramref name="action"/> and no Deny statement
     /// refuses it. A principal matches as <c>*</c>, the account id, the account's root ARN, or the
-    /// caller's own ARN; conditions are not evaluated.
+    /// caller's own ARN. The statement's conditions are evaluated by the policy evaluator against
+    /// <paramref name="context"/> (<c>sts:ExternalId</c>, <c>aws:PrincipalArn</c>, ...), as AWS does.
     /// </summary>
-    public bool Trusts(string callerAccount, string callerArn, string action)
+    public bool Trusts(string callerAccount, string callerArn, string action, IReadOnlyDictionary<string, string[]>? context = null)
     {
+        var request = new AuthorizationRequest(action, "*", context);
         bool Matches(PolicyStatement s)
         {
+            if (s.Compiled is { } compiled && !compiled.Conditions.All(c => PolicyEvaluator.ConditionHolds(c, request)))
+            {
+                return false;
+            }
             var actionMatches = s.Actions.Any(a => Wildcard(a, action));
             if (s.NotAction ? actionMatches : !actionMatches)
             {
@@ -126,7 +136,7 @@ public sealed class PolicyDocument
             }
         }
         var hasResource = Roles.Property(statement, "Resource") is not null || Roles.Property(statement, "NotResource") is not null;
-        return new PolicyStatement(effect == "Allow", actions, notAction is not null, principals, hasResource);
+        return new PolicyStatement(effect == "Allow", actions, notAction is not null, principals, hasResource) { Compiled = CompiledStatement.Parse(statement) };
     }
 
     private static List<string> Strings(JsonElement value) => value.ValueKind switch

@@ -133,6 +133,10 @@ public static partial class Roles
     public static async Task DeleteAsync(IStoreTransaction tx, string accountId, string? roleName, CancellationToken ct = default)
     {
         var role = await RequireAsync(tx, accountId, roleName, ct).ConfigureAwait(false);
+        if (ServiceLinkedRoles.IsServiceLinked(role))
+        {
+            throw ServiceLinkedRoles.Protected(role.RoleName);
+        }
         if ((await tx.ListAsync<InstanceProfileResource>(Scope(accountId), IamDirectory.InstanceProfileType, ct).ConfigureAwait(false))
             .Exists(p => p.Roles.Contains(role.RoleName, StringComparer.OrdinalIgnoreCase)))
         {

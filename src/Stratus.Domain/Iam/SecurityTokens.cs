@@ -40,9 +40,10 @@ public sealed record AssumedRole(SessionCredentials Credentials, string AssumedR
 /// STS on top of the session credential issuer and IAM roles: GetCallerIdentity, AssumeRole,
 /// GetSessionToken and GetAccessKeyInfo with STS's validation and errors. AssumeRole needs a role
 /// that exists and whose trust policy allows <c>sts:AssumeRole</c> to the caller's account (its
-/// id, its root ARN, <c>*</c>) or to the caller's own ARN; policy conditions and the caller's own
-/// permissions are not evaluated (IAM policy evaluation comes with the IAM issue). Unlike AWS,
-/// the account root may assume roles: it is the only principal Stratus has until IAM users exist.
+/// id, its root ARN, <c>*</c>) or to the caller's own ARN, with the statement's conditions
+/// (<c>sts:ExternalId</c>, <c>aws:PrincipalArn</c>, ...) evaluated by the policy evaluator; the
+/// caller's own permission (<c>sts:AssumeRole</c> on the role) is checked by the gateway. Unlike
+/// AWS, the account root may assume roles.
 /// </summary>
 public static partial class SecurityTokens
 {
@@ -61,10 +62,14 @@ public static partial class SecurityTokens
     }
 
     public static async Task<AssumedRole> AssumeRoleAsync(IStoreSession store, SessionCredentialIssuer issuer, Principal caller, string? roleArn, string? roleSessionName,
-        int? durationSeconds, DateTime now, CancellationToken ct = default)
+        int? durationSeconds, DateTime now, string? externalId = null, string? region = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(issuer);
         ArgumentNullException.ThrowIfNull(caller);
+        if (externalId is { Length: < 2 or > 1224 })
+        {
+            throw Validation($"Value '{externalId}' at 'externalId' failed to satisfy constraint: Member must have length {(externalId.Length < 2 ? "greater than or equal to 2" : "less than or equal to 1224")}");
+        }
         if (string.IsNullOrEmpty(roleArn))
         {
             throw Validation("Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
@@ -100,7 +105,7 @@ public static partial class SecurityTokens
         {
             throw denied;
         }
-        if (!PolicyDocument.Parse(role.AssumeRolePolicyDocument).Trusts(caller.AccountId, caller.Arn, "sts:AssumeRole"))
+        if (!PolicyDocument.Parse(role.AssumeRolePolicyDocument).Trusts(caller.AccountId, caller.Arn, "sts:AssumeRole", TrustContext(caller, roleSessionName, externalId, region)))
         {
             throw denied;
         }
@@ -116,6 +121,42 @@ public static partial class SecurityTokens
         var roleAccount = match.Groups[1].Value;
         var credentials = issuer.IssueSession(SessionKind.AssumedRole, roleAccount, role.RoleName, role.RoleId, roleSessionName, now, TimeSpan.FromSeconds(duration));
         return new AssumedRole(credentials, $"{role.RoleId}:{roleSessionName}", credentials.Arn);
+    }
+
+    /// <summary>
+    /// The request context a trust policy's conditions see: the caller (<c>aws:PrincipalArn</c> —
+    /// for a role session the role's ARN —, <c>aws:PrincipalAccount</c>, <c>aws:PrincipalType</c>,
+    /// <c>aws:userid</c>), <c>sts:ExternalId</c> when given, <c>sts:RoleSessionName</c>, the region,
+    /// and <c>aws:MultiFactorAuthPresent</c> (false: Stratus has no MFA).
+    /// </summary>
+    public static Dictionary<string, string[]> TrustContext(Principal caller, string roleSessionName, string? externalId, string? region)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var principalArn = caller.Session is { Kind: SessionKind.AssumedRole or SessionKind.InstanceProfile } session
+            ? $"arn:aws:iam::{caller.AccountId}:role/{session.RoleName}"
+            : caller.Arn;
+        var context = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["aws:PrincipalArn"] = [principalArn],
+            ["aws:PrincipalAccount"] = [caller.AccountId],
+            ["aws:PrincipalType"] = [caller.IsRoot ? "Account" : caller.IsRole ? "AssumedRole" : "User"],
+            ["aws:userid"] = [caller.UserId],
+            ["aws:MultiFactorAuthPresent"] = ["false"],
+            ["sts:RoleSessionName"] = [roleSessionName],
+        };
+        if (externalId is not null)
+        {
+            context["sts:ExternalId"] = [externalId];
+        }
+        if (region is not null)
+        {
+            context["aws:RequestedRegion"] = [region];
+        }
+        if (caller.User is { } user)
+        {
+            context["aws:username"] = [user.UserName];
+        }
+        return context;
     }
 
     /// <summary>

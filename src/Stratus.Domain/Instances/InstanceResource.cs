@@ -114,8 +114,12 @@ public sealed class InstanceResource : ITaggable, System.Text.Json.Serialization
     public bool EnaSupport { get; set; } = true;
     public string? SriovNetSupport { get; set; }
     public bool SourceDestCheck { get; set; } = true;
-    public string? IamInstanceProfileArn { get; init; }
-    public string? IamInstanceProfileId { get; init; }
+    public string? IamInstanceProfileArn { get; set; }
+    public string? IamInstanceProfileId { get; set; }
+
+    /// <summary>The id (<c>iip-assoc-…</c>) of the instance's profile association and when it began.</summary>
+    public string? IamInstanceProfileAssociationId { get; set; }
+    public DateTime? IamInstanceProfileAssociatedAt { get; set; }
 
     /// <summary>"spot" for spot instances, null for on-demand.</summary>
     public string? InstanceLifecycle { get; init; }

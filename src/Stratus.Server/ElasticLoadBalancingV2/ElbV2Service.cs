@@ -41,6 +41,9 @@ internal sealed class ElbV2Service(TargetHealthTracker health, LoadBalancerDataP
             throw AwsErrors.NotImplemented("CreateLoadBalancer with customer-owned or IPAM pools");
         }
         var lb = await LoadBalancers.CreateAsync(context.Transaction, context.Scope, spec, context.Now, context.Cancellation).ConfigureAwait(false);
+        // The account's AWSServiceRoleForElasticLoadBalancing appears with its first load balancer, as in AWS.
+        await Domain.Iam.ServiceLinkedRoles.EnsureAsync(context.Transaction, context.AccountId, "elasticloadbalancing.amazonaws.com", context.Now, context.Cancellation)
+            .ConfigureAwait(false);
         Changed(context);
         return new CreateLoadBalancerOutput { LoadBalancers = [ToShape(lb, context.Region)] };
     }

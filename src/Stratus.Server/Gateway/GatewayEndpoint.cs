@@ -214,6 +214,8 @@ internal sealed class GatewayEndpoint
             Region = identity.Region,
             AccessKeyId = identity.AccessKeyId,
             Caller = caller,
+            ActionAuthorizer = (action, resource, extra) => _authorizer.AuthorizeActionAsync(caller, endpoint, route.Protocol, identity.Region, action, resource, extra, sourceIp,
+                _clock.GetUtcNow().UtcDateTime, ct),
             Service = model,
             Operation = operation,
             DryRun = dryRun,

@@ -141,6 +141,37 @@ internal sealed class RequestAuthorizer(IStateStore store, IamPolicyCache cache,
         return caller;
     }
 
+    /// <summary>
+    /// Authorises one more action a handler performs on the caller's behalf (<c>iam:PassRole</c>
+    /// when a launch or an association hands a role to an instance), with extra request context
+    /// keys. The root is allowed; a denial is the service's access-denied error, as for the request's own action.
+    /// </summary>
+    public async ValueTask AuthorizeActionAsync(Principal caller, AwsServiceEndpoint endpoint, string protocol, string region, string action, string resourceArn,
+        IReadOnlyDictionary<string, string[]>? extra, string? sourceIp, DateTime now, CancellationToken ct)
+    {
+        if (caller.IsRoot)
+        {
+            return;
+        }
+        var policies = caller.UserName is { } userName
+            ? await cache.GetAsync(caller.AccountId, userName, isRole: false, OpenAsync, ct).ConfigureAwait(false)
+            : await cache.GetAsync(caller.AccountId, caller.Session!.RoleName, isRole: true, OpenAsync, ct).ConfigureAwait(false);
+        if (policies is null)
+        {
+            throw SessionCredentialIssuer.InvalidToken();
+        }
+        var context = BaseContext(caller, policies, region, sourceIp, now);
+        foreach (var (key, values) in extra ?? new Dictionary<string, string[]>())
+        {
+            context[key] = values;
+        }
+        var result = policies.Evaluate(new AuthorizationRequest(action, resourceArn, context));
+        if (result.Decision != PolicyDecision.Allow)
+        {
+            throw Denied(protocol, endpoint, caller, action, resourceArn, result, context);
+        }
+    }
+
     private async Task<IStoreSession> OpenAsync() => await store.OpenReadAsync().ConfigureAwait(false);
 
     /// <summary>Instance-profile credentials stand for the instance while it is pending or running and its profile holds the role.</summary>

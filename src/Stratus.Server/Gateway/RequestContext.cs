@@ -55,5 +55,15 @@ public sealed class RequestContext
     /// <summary>Runs <paramref name="action"/> once the request's changes are committed.</summary>
     public void AfterCommit(Func<Task> action) => _afterCommit.Add(action);
 
+    /// <summary>Authorises a further action on the caller's behalf (set by the gateway; allows everything when the request did not come through it).</summary>
+    internal Func<string, string, IReadOnlyDictionary<string, string[]>?, ValueTask>? ActionAuthorizer { get; init; }
+
+    /// <summary>
+    /// Checks that the caller may also perform <paramref name="action"/> on <paramref name="resourceArn"/>
+    /// (e.g. <c>iam:PassRole</c> on the role a launch gives its instances); throws the service's access-denied error otherwise.
+    /// </summary>
+    public ValueTask AuthorizeAsync(string action, string resourceArn, IReadOnlyDictionary<string, string[]>? requestContext = null) =>
+        ActionAuthorizer?.Invoke(action, resourceArn, requestContext) ?? ValueTask.CompletedTask;
+
     internal static Exception NotImplemented(string operation) => AwsErrors.NotImplemented(operation);
 }

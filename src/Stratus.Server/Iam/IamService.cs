@@ -15,7 +15,7 @@ namespace Stratus.Server.Iam;
 /// policy documents are answered URL-encoded, as IAM does. Every change invalidates the compiled
 /// policies the gateway authorises with, once committed.
 /// </summary>
-internal sealed class IamService(IamPolicyCache cache) : IamServiceBase<RequestContext>, IAwsService
+internal sealed partial class IamService(IamPolicyCache cache) : IamServiceBase<RequestContext>, IAwsService
 {
     /// <summary>The operations this class implements.</summary>
     public static IReadOnlySet<string> ImplementedOperations { get; } = AwsServiceRegistration.OverriddenOperations(typeof(IamService));

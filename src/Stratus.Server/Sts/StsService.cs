@@ -33,7 +33,7 @@ internal sealed class StsService(SessionCredentialIssuer issuer, AuthorizationMe
     public override async Task<AssumeRoleResponse> AssumeRoleAsync(RequestContext context, AssumeRoleRequest request)
     {
         var assumed = await SecurityTokens.AssumeRoleAsync(context.Store, issuer, context.Caller, request.RoleArn, request.RoleSessionName, request.DurationSeconds,
-            context.Now, context.Cancellation).ConfigureAwait(false);
+            context.Now, request.ExternalId, context.Region, context.Cancellation).ConfigureAwait(false);
         return new AssumeRoleResponse
         {
             Credentials = ToShape(assumed.Credentials),

@@ -493,6 +493,106 @@ public sealed class ImdsTests(ImdsServer server) : IClassFixture<ImdsServer>
         }
     }
 
+    /// <summary>The role's credentials the guest reads now (null when IMDS has none), as a client's credentials.</summary>
+    private static async Task<(string Role, SessionAWSCredentials Credentials)?> RoleCredentialsAsync(ImdsClient guest)
+    {
+        var token = await guest.TokenAsync();
+        var listing = await guest.GetAsync("/latest/meta-data/iam/security-credentials/", token);
+        if (listing.Status != HttpStatusCode.OK)
+        {
+            return null;
+        }
+        var role = await guest.ReadAsync("/latest/meta-data/iam/security-credentials/", token);
+        using var doc = JsonDocument.Parse(await guest.ReadAsync("/latest/meta-data/iam/security-credentials/" + role, token));
+        var c = doc.RootElement;
+        return (role, new SessionAWSCredentials(c.GetProperty("AccessKeyId").GetString(), c.GetProperty("SecretAccessKey").GetString(), c.GetProperty("Token").GetString()));
+    }
+
+    [Fact]
+    public async Task CredentialsFollowTheInstanceProfileAssociation()
+    {
+        await EnsureProfileAsync("reader-a");
+        await EnsureProfileAsync("reader-b");
+        var account = server.Root.Account.AccountId;
+        var id = await LaunchAsync(("MetadataOptions.HttpTokens", "required"));
+        using var ec2 = server.Ec2();
+        using var guest = server.GuestOf(id);
+        Assert.Null(await RoleCredentialsAsync(guest));
+
+        // Associate: the guest gets the role's credentials at once; a second association is refused.
+        var associated = (await ec2.CallAsync("AssociateIamInstanceProfile", ("InstanceId", id), ("IamInstanceProfile.Name", "reader-a"))).Ok();
+        Assert.Equal("associating", associated.First("state"));
+        Assert.Equal($"arn:aws:iam::{account}:instance-profile/reader-a", associated.First("arn"));
+        var first = associated.First("associationId")!;
+        Assert.Matches("^iip-assoc-[0-9a-f]{17}$", first);
+        (await ec2.CallAsync("AssociateIamInstanceProfile", ("InstanceId", id), ("IamInstanceProfile.Name", "reader-b"))).Error("IncorrectState", HttpStatusCode.BadRequest);
+        var described = (await ec2.CallAsync("DescribeIamInstanceProfileAssociations", ("Filter.1.Name", "instance-id"), ("Filter.1.Value.1", id))).Ok();
+        Assert.Equal([first], described.All("associationId"));
+        Assert.Equal("associated", described.First("state"));
+        Assert.Equal($"arn:aws:iam::{account}:instance-profile/reader-a", (await ec2.CallAsync("DescribeInstances", ("InstanceId.1", id))).Ok().First("arn"));
+        var (roleA, credentialsA) = (await RoleCredentialsAsync(guest))!.Value;
+        Assert.Equal("reader-a", roleA);
+        using (var asA = new Ec2TestClient(server.Endpoint, credentialsA))
+        {
+            (await asA.CallAsync("DescribeInstances", ("InstanceId.1", id))).Ok();
+        }
+
+        // Replace: a new association id, the new role's credentials; the old role's stand for nobody.
+        (await ec2.CallAsync("ReplaceIamInstanceProfileAssociation", ("AssociationId", "iip-assoc-0123456789abcdef0"), ("IamInstanceProfile.Name", "reader-b")))
+            .Error("InvalidAssociationID.NotFound", HttpStatusCode.BadRequest);
+        (await ec2.CallAsync("ReplaceIamInstanceProfileAssociation", ("AssociationId", first), ("IamInstanceProfile.Name", "no-such-profile")))
+            .Error("InvalidParameterValue", HttpStatusCode.BadRequest);
+        var replaced = (await ec2.CallAsync("ReplaceIamInstanceProfileAssociation", ("AssociationId", first), ("IamInstanceProfile.Name", "reader-b"))).Ok();
+        var second = replaced.First("associationId")!;
+        Assert.NotEqual(first, second);
+        Assert.Equal("associating", replaced.First("state"));
+        var (roleB, credentialsB) = (await RoleCredentialsAsync(guest))!.Value;
+        Assert.Equal("reader-b", roleB);
+        using (var asA = new Ec2TestClient(server.Endpoint, credentialsA))
+        {
+            (await asA.CallAsync("DescribeInstances")).Error("InvalidClientTokenId", HttpStatusCode.Forbidden);
+        }
+        using var asB = new Ec2TestClient(server.Endpoint, credentialsB);
+        (await asB.CallAsync("DescribeInstances", ("InstanceId.1", id))).Ok();
+
+        // The role leaves the profile: its credentials are refused and IMDS has none; back in, they work again.
+        await using (var tx = await server.Store.BeginWriteAsync())
+        {
+            await Stratus.Domain.Iam.IamDirectory.RemoveRoleFromInstanceProfileAsync(tx, account, "reader-b", "reader-b");
+            await tx.CommitAsync();
+        }
+        (await asB.CallAsync("DescribeInstances")).Error("InvalidClientTokenId", HttpStatusCode.Forbidden);
+        Assert.Null(await RoleCredentialsAsync(guest));
+        await using (var tx = await server.Store.BeginWriteAsync())
+        {
+            await Stratus.Domain.Iam.IamDirectory.AddRoleToInstanceProfileAsync(tx, account, "reader-b", "reader-b");
+            await tx.CommitAsync();
+        }
+        (await asB.CallAsync("DescribeInstances", ("InstanceId.1", id))).Ok();
+
+        // Disassociate: no credentials in IMDS (iam/ is gone), the association is no longer described.
+        var gone = (await ec2.CallAsync("DisassociateIamInstanceProfile", ("AssociationId", second))).Ok();
+        Assert.Equal("disassociating", gone.First("state"));
+        Assert.Null(await RoleCredentialsAsync(guest));
+        Assert.Equal(HttpStatusCode.NotFound, (await guest.GetAsync("/latest/meta-data/iam/info", await guest.TokenAsync())).Status);
+        (await asB.CallAsync("DescribeInstances")).Error("InvalidClientTokenId", HttpStatusCode.Forbidden);
+        Assert.Empty((await ec2.CallAsync("DescribeIamInstanceProfileAssociations", ("Filter.1.Name", "instance-id"), ("Filter.1.Value.1", id))).Ok().All("associationId"));
+        (await ec2.CallAsync("DescribeIamInstanceProfileAssociations", ("AssociationId.1", second))).Error("InvalidAssociationID.NotFound", HttpStatusCode.BadRequest);
+        (await ec2.CallAsync("DisassociateIamInstanceProfile", ("AssociationId", second))).Error("InvalidAssociationID.NotFound", HttpStatusCode.BadRequest);
+
+        // Associated again, then stopped: the credentials stop working.
+        (await ec2.CallAsync("AssociateIamInstanceProfile", ("InstanceId", id), ("IamInstanceProfile.Name", "reader-a"))).Ok();
+        var (_, again) = (await RoleCredentialsAsync(guest))!.Value;
+        using var asAgain = new Ec2TestClient(server.Endpoint, again);
+        (await asAgain.CallAsync("DescribeInstances", ("InstanceId.1", id))).Ok();
+        (await ec2.CallAsync("StopInstances", ("InstanceId.1", id))).Ok();
+        (await asAgain.CallAsync("DescribeInstances")).Error("InvalidClientTokenId", HttpStatusCode.Forbidden);
+        // A stopped instance keeps its association.
+        Assert.Single((await ec2.CallAsync("DescribeIamInstanceProfileAssociations", ("Filter.1.Name", "instance-id"), ("Filter.1.Value.1", id),
+            ("Filter.2.Name", "state"), ("Filter.2.Value.1", "associated"))).Ok().All("associationId"));
+        (await ec2.CallAsync("TerminateInstances", ("InstanceId.1", id))).Ok();
+    }
+
     private static async Task<(int Code, string Output)> RunAsync(string file, string workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };

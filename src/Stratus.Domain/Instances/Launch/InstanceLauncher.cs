@@ -133,6 +133,8 @@ public static class InstanceLauncher
             EnaSupport = image.EnaSupport,
             IamInstanceProfileArn = plan.InstanceProfile?.Arn,
             IamInstanceProfileId = plan.InstanceProfile?.InstanceProfileId,
+            IamInstanceProfileAssociationId = plan.InstanceProfile is null ? null : ResourceIds.New("iip-assoc"),
+            IamInstanceProfileAssociatedAt = plan.InstanceProfile is null ? null : now,
             InstanceLifecycle = spec.Spot ? "spot" : null,
             SpotInstanceRequestId = spec.Spot ? ResourceIds.New("sir")[..12] : null,
             CpuCredits = type.BurstablePerformanceSupported ? spec.CpuCredits ?? (type.Name.StartsWith("t2.", StringComparison.Ordinal) ? "standard" : "unlimited") : null,

@@ -29,6 +29,10 @@ internal sealed partial class Ec2Service
         var fromTemplate = await ApplyLaunchTemplateAsync(context, request).ConfigureAwait(false);
         var spec = ToLaunchSpec(fromTemplate.Request, fromTemplate.InstanceTags);
         var plan = await LaunchPlanner.PlanAsync(context.Store, context.Scope, spec, _lifecycle.Runtime.Name, context.Now, context.Cancellation).ConfigureAwait(false);
+        if (plan.InstanceProfile is { } profile)
+        {
+            await CheckPassRoleAsync(context, profile).ConfigureAwait(false);
+        }
         var result = await InstanceLauncher.LaunchAsync(context.Transaction, context.Scope, plan, context.Now, context.Cancellation).ConfigureAwait(false);
         if (!context.DryRun)
         {
