@@ -26,16 +26,14 @@ internal static class ConsoleEndpoints
 
     private static readonly FrozenDictionary<string, Asset> Assets = LoadAssets();
 
-    /// <summary>Maps <c>/console</c>, <c>/console/</c> and its files.</summary>
-    public static void MapConsole(this WebApplication app)
-    {
-        app.MapGet("/console", (HttpContext http) =>
-        {
-            http.Response.Redirect(BasePath);
-            return Task.CompletedTask;
-        });
-        app.MapGet("/console/{**file}", ServeAsync);
-    }
+    /// <summary>
+    /// <c>STRATUS_CONSOLE_DIR</c>: serve the console's files from this directory instead of the
+    /// assembly, read on every request (for working on the console without rebuilding).
+    /// </summary>
+    private static readonly string? SourceDirectory = Environment.GetEnvironmentVariable("STRATUS_CONSOLE_DIR") is { Length: > 0 } dir ? dir : null;
+
+    /// <summary>Maps <c>/console/</c> and its files (<c>/console</c> redirects to <c>/console/</c>: the page's links are relative).</summary>
+    public static void MapConsole(this WebApplication app) => app.MapGet("/console/{**file}", ServeAsync);
 
     /// <summary>
     /// A person opening the endpoint in a browser: <c>GET /</c> with no query string (an API
@@ -50,9 +48,14 @@ internal static class ConsoleEndpoints
 
     private static async Task ServeAsync(HttpContext http, string? file)
     {
+        if (string.IsNullOrEmpty(file) && !(http.Request.Path.Value ?? "").EndsWith('/'))
+        {
+            http.Response.Redirect(BasePath);
+            return;
+        }
         var name = string.IsNullOrEmpty(file) ? "index.html" : file;
         var response = http.Response;
-        if (!Assets.TryGetValue(name, out var asset))
+        if (!TryFind(name, out var asset))
         {
             response.StatusCode = StatusCodes.Status404NotFound;
             response.ContentType = "text/plain; charset=utf-8";
@@ -82,6 +85,29 @@ internal static class ConsoleEndpoints
         }
     }
 
+    private static bool TryFind(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Asset? asset)
+    {
+        if (SourceDirectory is null)
+        {
+            return Assets.TryGetValue(name, out asset);
+        }
+        asset = null;
+        if (!Assets.ContainsKey(name))
+        {
+            return false; // only the files the build embeds: no path of the request reaches the file system
+        }
+        var path = Path.Combine(SourceDirectory, name);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+        var content = File.ReadAllBytes(path);
+        asset = new Asset(content, ContentTypeOf(name), ETagOf(content));
+        return true;
+    }
+
+    private static string ETagOf(byte[] content) => "\"" + Convert.ToHexStringLower(SHA256.HashData(content))[..16] + "\"";
+
     private static FrozenDictionary<string, Asset> LoadAssets()
     {
         var assembly = typeof(ConsoleEndpoints).Assembly;
@@ -94,8 +120,7 @@ internal static class ConsoleEndpoints
             }
             var name = resource[ResourcePrefix.Length..].Replace('\\', '/');
             var content = Read(assembly, resource);
-            var etag = "\"" + Convert.ToHexStringLower(SHA256.HashData(content))[..16] + "\"";
-            assets[name] = new Asset(content, ContentTypeOf(name), etag);
+            assets[name] = new Asset(content, ContentTypeOf(name), ETagOf(content));
         }
         return assets.ToFrozenDictionary(StringComparer.Ordinal);
     }

@@ -245,7 +245,7 @@ document.getElementById('sign-out').addEventListener('click', () => {
 
 function renderSignIn(error = '') {
   document.title = 'Sign in · Stratus console';
-  const options = FALLBACK_REGIONS.map((r) => `<option${r === 'us-east-1' ? ' selected' : ''}>${r}</option>`).join('');
+  const options = FALLBACK_REGIONS.map((r) => `<option value="${r}"${r === 'us-east-1' ? ' selected' : ''}>${r}</option>`).join('');
   main.innerHTML = `<form class="signin panel" data-form="sign-in" autocomplete="off">
     <h1>Sign in to Stratus</h1>
     <p class="muted">Use an account's access key (the <code>stratus</code> profile in <code>~/.aws/credentials</code>,
@@ -433,14 +433,17 @@ PAGES.launch = {
       api('ec2', 'DescribeSecurityGroups', { MaxResults: 1000 }),
     ]);
     const wantedAmi = view.route.query.get('ami');
-    const imageOptions = list(images, 'imagesSet').map((img) => {
+    // x86_64 images first (the default instance type is x86_64), then by name.
+    const imageList = list(images, 'imagesSet').sort((a, b) =>
+      (text(a, 'architecture') === 'x86_64' ? 0 : 1) - (text(b, 'architecture') === 'x86_64' ? 0 : 1) || text(a, 'name').localeCompare(text(b, 'name')));
+    const imageOptions = imageList.map((img) => {
       const id = text(img, 'imageId');
       return `<option value="${esc(id)}"${id === wantedAmi ? ' selected' : ''}>${esc(text(img, 'name') || id)} (${esc(id)}, ${esc(text(img, 'architecture'))})</option>`;
     });
     const preferred = types.includes('t3.micro') ? 't3.micro' : types[0];
-    const typeOptions = types.map((t) => `<option${t === preferred ? ' selected' : ''}>${esc(t)}</option>`);
+    const typeOptions = types.map((t) => `<option value="${esc(t)}"${t === preferred ? ' selected' : ''}>${esc(t)}</option>`);
     const keyOptions = ['<option value="">Proceed without a key pair</option>',
-      ...list(keys, 'keySet').map((k) => `<option>${esc(text(k, 'keyName'))}</option>`)];
+      ...list(keys, 'keySet').map((k) => `<option value="${esc(text(k, 'keyName'))}">${esc(text(k, 'keyName'))}</option>`)];
     const subnetList = list(subnets, 'subnetSet').sort((a, b) => text(a, 'availabilityZone').localeCompare(text(b, 'availabilityZone')));
     const firstDefault = subnetList.find((s) => text(s, 'defaultForAz') === 'true') ?? subnetList[0];
     const subnetOptions = subnetList.map((s) => {
@@ -708,8 +711,11 @@ PAGES['auto-scaling'] = {
 
 // ---- CloudWatch: alarms, metrics and a chart ------------------------------------------------
 
-function metricHash(ns, name, dims) {
-  const q = new URLSearchParams({ ns, metric: name, dims: JSON.stringify(dims) });
+const CHART_HOURS = [1, 3, 12, 24];
+const STATS = ['Average', 'Sum', 'Maximum', 'Minimum', 'SampleCount'];
+
+function metricHash(ns, name, dims, stat = 'Average', hours = 3) {
+  const q = new URLSearchParams({ ns, metric: name, dims: JSON.stringify(dims), stat, hours: String(hours) });
   return `#/cloudwatch?${q}`;
 }
 
@@ -717,7 +723,8 @@ PAGES.cloudwatch = {
   title: () => 'CloudWatch alarms and metrics',
   async render(view) {
     const q = view.route.query;
-    const chosen = q.get('metric') ? { ns: q.get('ns'), name: q.get('metric'), dims: JSON.parse(q.get('dims') || '[]'), stat: q.get('stat') || 'Average' } : null;
+    const hours = CHART_HOURS.includes(Number(q.get('hours'))) ? Number(q.get('hours')) : 3;
+    const chosen = q.get('metric') ? { ns: q.get('ns'), name: q.get('metric'), dims: JSON.parse(q.get('dims') || '[]'), stat: q.get('stat') || 'Average', hours } : null;
     const [alarms, metrics, chart] = await Promise.allSettled([
       fetchPage(view, 'alarms', 'monitoring', 'DescribeAlarms', {}, { sizeParam: 'MaxRecords', max: 100, nextPath: 'DescribeAlarmsResult/NextToken' }),
       fetchPage(view, 'metrics', 'monitoring', 'ListMetrics', {}, { sizeParam: null, nextPath: 'ListMetricsResult/NextToken' }),
@@ -737,7 +744,7 @@ PAGES.cloudwatch = {
         return [esc(text(m, 'Namespace')), esc(text(m, 'MetricName')), dims.map((d) => `<span class="tag">${esc(d.Name)}=${esc(d.Value)}</span>`).join('') || dash(''),
           link(metricHash(text(m, 'Namespace'), text(m, 'MetricName'), dims), 'Chart')];
       }), 'No metrics in this region yet.');
-    const chartHtml = !chosen ? '<p class="muted">Pick a metric below (or an alarm\'s metric) to chart its last three hours.</p>'
+    const chartHtml = !chosen ? '<p class="muted">Pick a metric below (or an alarm\'s metric) to chart it.</p>'
       : chart.status === 'rejected' ? errorBox(chart.reason) : chart.value;
     return `<h1>CloudWatch</h1>
       <h2>Alarms</h2>${alarmHtml}${alarms.status === 'fulfilled' ? pager(view, 'alarms') : ''}
@@ -746,14 +753,15 @@ PAGES.cloudwatch = {
   },
 };
 
-async function metricChart({ ns, name, dims, stat }) {
+async function metricChart({ ns, name, dims, stat, hours }) {
   const end = new Date();
-  const start = new Date(end.getTime() - 3 * 3600 * 1000);
+  const start = new Date(end.getTime() - hours * 3600 * 1000);
+  const period = hours <= 3 ? 60 : 300;
   const params = {
     'MetricDataQueries.member.1.Id': 'm1',
     'MetricDataQueries.member.1.MetricStat.Metric.Namespace': ns,
     'MetricDataQueries.member.1.MetricStat.Metric.MetricName': name,
-    'MetricDataQueries.member.1.MetricStat.Period': 60,
+    'MetricDataQueries.member.1.MetricStat.Period': period,
     'MetricDataQueries.member.1.MetricStat.Stat': stat,
     StartTime: start.toISOString(),
     EndTime: end.toISOString(),
@@ -768,13 +776,16 @@ async function metricChart({ ns, name, dims, stat }) {
   const times = list(result, 'Timestamps').map((t) => Date.parse(t.textContent));
   const values = list(result, 'Values').map((v) => Number(v.textContent));
   const points = times.map((t, i) => [t, values[i]]).sort((a, b) => a[0] - b[0]);
-  const title = `${esc(ns)} ${esc(name)} (${esc(stat)}, 1 minute)${dims.map((d) => ` <span class="tag">${esc(d.Name)}=${esc(d.Value)}</span>`).join('')}`;
-  return `<div class="panel"><p>${title}</p>${svgChart(points, start.getTime(), end.getTime())}</div>`;
+  const title = `${esc(ns)} ${esc(name)} (${esc(stat)}, ${period / 60} minute${period > 60 ? 's' : ''})${dims.map((d) => ` <span class="tag">${esc(d.Name)}=${esc(d.Value)}</span>`).join('')}`;
+  const choice = (label, href, on) => (on ? `<strong>${esc(label)}</strong>` : link(href, label));
+  const ranges = CHART_HOURS.map((h) => choice(`${h} h`, metricHash(ns, name, dims, stat, h), h === hours)).join(' · ');
+  const stats = STATS.map((s) => choice(s, metricHash(ns, name, dims, s, hours), s === stat)).join(' · ');
+  return `<div class="panel"><p>${title}</p><p class="muted">Range: ${ranges} &nbsp; Statistic: ${stats}</p>${svgChart(points, start.getTime(), end.getTime(), hours)}</div>`;
 }
 
-function svgChart(points, t0, t1) {
+function svgChart(points, t0, t1, hours) {
   const W = 760, H = 240, L = 56, R = 12, T = 12, B = 28;
-  if (!points.length) return '<p class="muted" id="metric-chart-empty">No data points in the last three hours.</p>';
+  if (!points.length) return `<p class="muted" id="metric-chart-empty">No data points in the last ${hours} hour(s).</p>`;
   let lo = Math.min(...points.map((p) => p[1]));
   let hi = Math.max(...points.map((p) => p[1]));
   if (lo > 0) lo = 0;
@@ -786,10 +797,11 @@ function svgChart(points, t0, t1) {
     const v = lo + f * (hi - lo);
     return `<line class="grid" x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${fmt(v)}</text>`;
   }).join('');
-  const ticks = [0, 1, 2, 3].map((h) => {
-    const t = t0 + h * 3600 * 1000;
+  const ticks = [0, 1, 2, 3, 4].map((k) => {
+    const t = t0 + (k / 4) * (t1 - t0);
     const label = new Date(t).toISOString().slice(11, 16);
-    return `<text x="${x(t)}" y="${H - 8}" text-anchor="middle">${label}</text>`;
+    const anchor = k === 0 ? 'start' : k === 4 ? 'end' : 'middle';
+    return `<text x="${x(t)}" y="${H - 8}" text-anchor="${anchor}">${label}</text>`;
   }).join('');
   const line = points.map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ');
   const dots = points.length <= 60 ? points.map((p) => `<circle class="dot" r="2.5" cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}"><title>${new Date(p[0]).toISOString()}: ${p[1]}</title></circle>`).join('') : '';
