@@ -129,7 +129,7 @@ class Console:
         self.d.save_screenshot(os.path.join(ARTIFACTS, f"{name}.png"))
 
     def errors_on_page(self) -> list[str]:
-        return [e.text for e in self.d.find_elements(By.CSS_SELECTOR, "#main .error")]
+        return self.d.execute_script("return [...document.querySelectorAll('#main .error')].map(e => e.innerText.trim())")
 
     def sign_in(self, access_key: str, secret: str, region: str = "us-east-1"):
         self.d.find_element(By.ID, "access-key-id").clear()
@@ -375,6 +375,28 @@ def test_instances_page_load_time_with_200_instances(console, server):
     assert max(samples) < 10_000, f"sanity bound: {samples}"
     console.d.execute_script("sessionStorage.removeItem('stratus.console.pageSize')")
     assert console.severe() == []
+
+
+def test_iam_user_sees_aws_errors_then_what_its_policy_allows(console, server):
+    iam = _client(server, "iam")
+    iam.create_user(UserName="console-reader")
+    key = iam.create_access_key(UserName="console-reader")["AccessKey"]
+    console.d.execute_script("sessionStorage.clear(); location.hash = '#/instances'")
+    console.d.refresh()
+    console.wait(lambda d: d.execute_script("return document.body.dataset.ready") == "sign-in", what="the sign-in form")
+    console.sign_in(key["AccessKeyId"], key["SecretAccessKey"])
+    console.wait(lambda d: d.execute_script("return document.body.dataset.ready") == "#/instances", what="the instances page")
+    assert console.d.find_element(By.ID, "identity").text.endswith(":user/console-reader")
+    # No policy: the page shows EC2's own refusal, code and message.
+    error = console.wait(lambda d: console.errors_on_page(), what="the authorization error")[0]
+    assert error.startswith("UnauthorizedOperation: You are not authorized to perform this operation."), error
+    console.shot("19-iam-user-denied")
+    iam.put_user_policy(UserName="console-reader", PolicyName="describe", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]}))
+    # The page's next poll is allowed.
+    console.wait(lambda d: not console.errors_on_page() and len(console.column(3)) > 0, timeout=15, what="the list once allowed")
+    refused = [e for e in console.logs() if e["level"] == "SEVERE"]
+    assert all(e.get("source") == "network" and " 403 " in e["message"] for e in refused), refused
 
 
 def test_sign_out_forgets_the_keys(console):

@@ -37,7 +37,7 @@ function saveSession() {
 const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ENTITIES[c]);
 const dash = (s) => (s === undefined || s === null || s === '' ? '<span class="muted">–</span>' : esc(s));
-const time = (s) => (s ? esc(s.replace('T', ' ').replace(/\.\d+(Z|[+-]\d\d:\d\d)$/, '$1')) : dash(''));
+const time = (s) => (s ? `<span class="nowrap">${esc(s.replace('T', ' ').replace(/\.\d+(Z|[+-]\d\d:\d\d)$/, '$1'))}</span>` : dash(''));
 const state = (s) => (s ? `<span class="state ${esc(s)}">${esc(s)}</span>` : dash(''));
 const link = (href, label) => `<a href="${esc(href)}">${esc(label)}</a>`;
 const tagList = (tags, skip = []) =>
