@@ -329,11 +329,13 @@ def test_lists_update_live_and_page_with_next_token(console, server):
     assert new_id not in before
     # No navigation: the page's own polling shows it.
     console.wait(lambda d: new_id in console.main_text(), timeout=15, what="the new instance to appear by polling")
-    # Enough instances for several pages of 25.
-    ec2.run_instances(ImageId=minimal_ami(ec2), InstanceType="t3.nano", MinCount=60, MaxCount=60)
+    # 200 instances in all (the load-time test below uses them too): three pages of 100.
+    have = sum(len(r["Instances"]) for r in ec2.describe_instances()["Reservations"])
+    ec2.run_instances(ImageId=minimal_ami(ec2), InstanceType="t3.nano", MinCount=200 - have, MaxCount=200 - have)
     total = sum(len(r["Instances"]) for r in ec2.describe_instances()["Reservations"])
-    Select(console.d.find_element(By.CSS_SELECTOR, 'select[data-change="page-size"]')).select_by_value("25")
-    console.wait(lambda d: len(console.column(3)) == 25, what="a page of 25")
+    assert total == 200
+    Select(console.d.find_element(By.CSS_SELECTOR, 'select[data-change="page-size"]')).select_by_value("100")
+    console.wait(lambda d: len(console.column(3)) == 100, what="a page of 100")
     pager = "return document.querySelector('#main .pager').firstChild.textContent.trim()"
     seen = []
     for page in range(1, 10):
@@ -342,7 +344,7 @@ def test_lists_update_live_and_page_with_next_token(console, server):
             break
         console.click('#main button[data-action="page-next"]')
         console.wait(lambda d, p=page: d.execute_script(pager) == f"Page {p + 1}", what=f"page {page + 1}")
-    assert page >= 3 and len(seen) == len(set(seen)) == total, (page, len(seen), len(set(seen)), total)
+    assert page >= 2 and len(seen) == len(set(seen)) == total, (page, len(seen), len(set(seen)), total)
     console.click('#main button[data-action="page-prev"]')
     console.wait(lambda d: d.execute_script(pager) == f"Page {page - 1}", what="the previous page")
     assert console.severe() == []
@@ -350,24 +352,23 @@ def test_lists_update_live_and_page_with_next_token(console, server):
 
 def test_instances_page_load_time_with_200_instances(console, server):
     ec2 = server.ec2("us-east-1")
-    have = sum(len(r["Instances"]) for r in ec2.describe_instances()["Reservations"])
-    if have < 200:
-        ec2.run_instances(ImageId=minimal_ami(ec2), InstanceType="t3.nano", MinCount=200 - have, MaxCount=200 - have)
     total = sum(len(r["Instances"]) for r in ec2.describe_instances()["Reservations"])
     assert total >= 200
     console.go("#/instances")
     console.d.execute_script("sessionStorage.setItem('stratus.console.pageSize', '200')")
-    samples = []
+    samples, api = [], []
     for _ in range(6):
         console.d.refresh()  # a full page load: HTML, scripts, the signed DescribeInstances and the table
         console.wait(lambda d: d.execute_script("return document.body.dataset.ready") == "#/instances", what="the instances page")
         rows = len(console.column(3))
         assert rows == 200, rows
         samples.append(console.d.execute_script("return window.__stratusReady[0].sinceNavigationMs"))
+        api.append(console.d.execute_script("return window.__stratusCalls.find(c => c.action === 'DescribeInstances').ms"))
     console.shot("18-instances-200")
     warm = samples[1:]
     result = {"instances": total, "rows_rendered": 200, "runs": len(samples), "first_ms": round(samples[0], 1),
               "median_ms": round(statistics.median(warm), 1), "max_ms": round(max(warm), 1), "samples_ms": [round(s, 1) for s in samples],
+              "describe_instances_ms": [round(a, 1) for a in api], "load_average": os.getloadavg()[0],
               "measured": "navigation start to the instances table rendered (performance.now()), full reload, headless Chromium"}
     with open(os.path.join(ARTIFACTS, "page-load.json"), "w") as f:
         json.dump(result, f, indent=2)

@@ -33,7 +33,7 @@ internal static class ConsoleEndpoints
     private static readonly string? SourceDirectory = Environment.GetEnvironmentVariable("STRATUS_CONSOLE_DIR") is { Length: > 0 } dir ? dir : null;
 
     /// <summary>Maps <c>/console/</c> and its files (<c>/console</c> redirects to <c>/console/</c>: the page's links are relative).</summary>
-    public static void MapConsole(this WebApplication app) => app.MapGet("/console/{**file}", ServeAsync);
+    public static void MapConsole(this WebApplication app) => app.MapMethods("/console/{**file}", ["GET", "HEAD"], ServeAsync);
 
     /// <summary>
     /// A person opening the endpoint in a browser: <c>GET /</c> with no query string (an API

@@ -43,8 +43,17 @@ const link = (href, label) => `<a href="${esc(href)}">${esc(label)}</a>`;
 const tagList = (tags, skip = []) =>
   Object.entries(tags).filter(([k]) => !skip.includes(k)).map(([k, v]) => `<span class="tag">${esc(k)}=${esc(v)}</span>`).join('') || dash('');
 
-function api(service, action, params) {
-  return call(session, session.region, service, action, params);
+/** The last calls' durations (window.__stratusCalls), for measuring the pages. */
+window.__stratusCalls = [];
+
+async function api(service, action, params) {
+  const started = performance.now();
+  try {
+    return await call(session, session.region, service, action, params);
+  } finally {
+    window.__stratusCalls.push({ action, ms: performance.now() - started });
+    if (window.__stratusCalls.length > 100) window.__stratusCalls.shift();
+  }
 }
 
 function pageSize() {
@@ -213,14 +222,20 @@ function fillRegions() {
   const all = names.includes(session.region) ? names : [session.region, ...names];
   const html = all.map((r) => `<option value="${esc(r)}"${r === session.region ? ' selected' : ''}>${esc(r)}</option>`).join('');
   if (select.innerHTML !== html) select.innerHTML = html;
+  if (!regions && session.regions) regions = session.regions;
   if (!regions) {
+    // Once per sign-in, after the first page has its data (the list is kept with the session).
     regions = FALLBACK_REGIONS;
-    api('ec2', 'DescribeRegions', {})
+    setTimeout(() => api('ec2', 'DescribeRegions', {})
       .then((root) => {
         regions = list(root, 'regionInfo').map((r) => text(r, 'regionName')).sort();
-        fillRegions();
+        if (session) {
+          session.regions = regions;
+          saveSession();
+          fillRegions();
+        }
       })
-      .catch(() => {});
+      .catch(() => {}), 1500);
   }
 }
 
