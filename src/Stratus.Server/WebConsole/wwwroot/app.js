@@ -151,13 +151,16 @@ async function refresh(view) {
     clearTimeout(view.timer);
     view.timer = null;
   }
+  // Only the latest refresh of a view draws and schedules the next one (a click may start one
+  // while a poll is in flight).
+  const seq = (view.seq = (view.seq ?? 0) + 1);
   let html;
   try {
     html = await view.page.render(view);
   } catch (e) {
     html = `<h1>${esc(view.page.title(view.route))}</h1>${errorBox(e)}`;
   }
-  if (view !== current) return;
+  if (view !== current || seq !== view.seq) return;
   const full = (flash ? `<div class="flash">${flash.html}</div>` : '') + html;
   if (full !== view.lastHtml) {
     main.innerHTML = full;
