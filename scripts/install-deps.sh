@@ -29,6 +29,10 @@ have npm || need_apt+=(npm)
 have ssh-keygen || need_apt+=(openssh-client)
 have openssl || need_apt+=(openssl)
 have puttygen || need_apt+=(putty-tools)
+# The web console's browser tests (tests/e2e/test_console.py): headless Chromium, its WebDriver, selenium.
+have chromium || need_apt+=(chromium)
+have chromedriver || need_apt+=(chromium-driver)
+python3 -c 'import selenium' 2>/dev/null || [ -d /usr/lib/python3/dist-packages/selenium ] || need_apt+=(python3-selenium)
 fi
 # VPC networking for real guests (src/Stratus.Runtime/Network): iproute2, nftables, dnsmasq; busybox for its tests.
 have ip || need_apt+=(iproute2)

@@ -15,6 +15,7 @@ using Stratus.Server.Hosting;
 using Stratus.Server.Imds;
 using Stratus.Server.Instances;
 using Stratus.Server.Operations;
+using Stratus.Server.WebConsole;
 
 namespace Stratus.Server;
 
@@ -142,7 +143,11 @@ public static class StratusHost
         app.MapOperations();
         app.MapPost("/", endpoint.HandleAsync);
         app.MapPost("/service/{**operation}", endpoint.HandleAsync);
-        app.MapGet("/", endpoint.HandleAsync);
+        // A browser opening the endpoint gets the web console; API clients' GET / is the gateway's.
+        app.MapConsole();
+        app.MapGet("/", http => ConsoleEndpoints.IsBrowserVisit(http.Request)
+            ? RedirectToConsole(http)
+            : endpoint.HandleAsync(http));
 
         if (options.AwsConfigDirectory is { } awsDir)
         {
@@ -183,5 +188,11 @@ public static class StratusHost
             }
         }
         return app;
+    }
+
+    private static Task RedirectToConsole(HttpContext http)
+    {
+        http.Response.Redirect(ConsoleEndpoints.BasePath);
+        return Task.CompletedTask;
     }
 }
