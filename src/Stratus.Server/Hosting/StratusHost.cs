@@ -124,6 +124,8 @@ public static class StratusHost
         services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>());
         services.AddAwsService<Stratus.Server.ElasticLoadBalancingV2.ElbV2Service>();
         Stratus.Server.CloudWatch.CloudWatchRegistration.AddCloudWatch(services, options);
+        services.AddAwsService<Stratus.Server.AutoScaling.AutoScalingService>();
+        Stratus.Server.AutoScaling.Policies.PoliciesRegistration.AddScalingPolicies(services);
 
         var app = builder.Build();
         var endpoint = app.Services.GetRequiredService<GatewayEndpoint>();

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Stratus.Core;
+using Stratus.Domain.Resources;
+using Stratus.Domain.Store;
 
 namespace Stratus.Domain.AutoScaling.Policies;
 
@@ -58,13 +60,14 @@ public static class PolicyExecution
             }
             case PolicyTypes.Step:
             {
-                if (trigger.MetricValue is not { } value)
-                {
-                    throw Validation("MetricValue is required when executing a step scaling policy.");
-                }
                 if (trigger.BreachThreshold is not { } threshold)
                 {
                     throw Validation("BreachThreshold is required when executing a step scaling policy.");
+                }
+                // An alarm set by SetAlarmState has no datapoint: it breaches at its threshold.
+                if ((trigger.MetricValue ?? (trigger.FromAlarm ? threshold : null)) is not { } value)
+                {
+                    throw Validation("MetricValue is required when executing a step scaling policy.");
                 }
                 var step = PolicyMath.FindStep(policy.StepAdjustments ?? [], value, threshold);
                 if (step is null)
@@ -104,6 +107,38 @@ public static class PolicyExecution
             ? $"a monitor alarm {trigger.AlarmName} in state {trigger.AlarmState ?? "ALARM"} triggered policy {policy.PolicyName}"
             : $"a user request executed policy {policy.PolicyName}";
         return new ExecutionPlan(next, $"At {Time(now)} {who} changing the desired capacity from {current} to {next}.", null);
+    }
+
+    /// <summary>The group as a policy sees it.</summary>
+    public static GroupCapacity CapacityOf(AutoScalingGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        return new GroupCapacity(group.Name, group.MinSize, group.MaxSize, group.DesiredCapacity, group.DefaultCooldown, group.LastScalingTime);
+    }
+
+    /// <summary>
+    /// Executes a policy in <paramref name="tx"/>: plans it against the group as it is now and,
+    /// when the capacity changes, sets the group's desired capacity through the group core (the
+    /// controller launches or terminates after the commit) and records the policy's execution.
+    /// </summary>
+    public static async Task<(ExecutionPlan Plan, ScalingActivity? Activity)> ExecuteAsync(IStoreTransaction tx, Scope scope, ScalingPolicyResource policy, PolicyTrigger trigger,
+        DateTime now, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(trigger);
+        var group = await AutoScalingGroups.RequireAsync(tx, scope, policy.GroupName, ct).ConfigureAwait(false);
+        if (trigger.FromAlarm && group.IsSuspended("AlarmNotification"))
+        {
+            return (new ExecutionPlan(null, "", $"The process AlarmNotification is suspended for the group {group.Name}."), null);
+        }
+        var plan = Plan(policy, CapacityOf(group), trigger, now);
+        if (plan.NewDesiredCapacity is not { } next)
+        {
+            return (plan, null);
+        }
+        var activity = await AutoScalingGroups.SetDesiredCapacityAsync(tx, scope, group.Name, next, plan.Cause, now, honorCooldown: false, ct).ConfigureAwait(false);
+        await ScalingPolicies.MarkExecutedAsync(tx, scope, policy, now, ct).ConfigureAwait(false);
+        return (plan, activity);
     }
 
     private static DateTime? Latest(DateTime? a, DateTime? b) => a is null ? b : b is null ? a : a > b ? a : b;

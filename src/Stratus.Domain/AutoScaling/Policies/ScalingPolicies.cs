@@ -28,6 +28,9 @@ public interface IPolicyAlarms
 
     /// <summary>Deletes the alarms (names that do not exist are ignored).</summary>
     Task DeleteAsync(Scope scope, IReadOnlyList<string> names, CancellationToken cancellationToken);
+
+    /// <summary>The alarms (name and ARN) whose actions name the policy, by name.</summary>
+    IReadOnlyList<(string Name, string Arn)> Acting(Scope scope, string policyArn);
 }
 
 /// <summary>A page of policies and the token of the next page.</summary>
