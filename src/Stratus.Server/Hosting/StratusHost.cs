@@ -123,6 +123,9 @@ public static class StratusHost
         services.AddSingleton<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>();
         services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>());
         services.AddAwsService<Stratus.Server.ElasticLoadBalancingV2.ElbV2Service>();
+        services.AddSingleton<Stratus.Server.AutoScaling.AutoScalingController>();
+        services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.AutoScaling.AutoScalingController>());
+        services.AddAwsService<Stratus.Server.AutoScaling.AutoScalingService>();
         Stratus.Server.CloudWatch.CloudWatchRegistration.AddCloudWatch(services, options);
 
         var app = builder.Build();
