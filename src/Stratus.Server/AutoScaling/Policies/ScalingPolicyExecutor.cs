@@ -48,13 +48,9 @@ internal sealed class ScalingPolicyExecutor(IStateStore store, ScalingSignals si
 
 /// <summary>
 /// Tells the group controller that a policy or scheduled action changed a group's capacity, so
-/// it acts now rather than at its next tick. The controller subscribes at start-up.
+/// it acts now rather than at its next tick.
 /// </summary>
-internal sealed class ScalingSignals
+internal sealed class ScalingSignals(AutoScalingController controller)
 {
-    private Action? _listeners;
-
-    public void Subscribe(Action listener) => _listeners += listener;
-
-    public void CapacityChanged() => _listeners?.Invoke();
+    public void CapacityChanged() => controller.Wake();
 }
