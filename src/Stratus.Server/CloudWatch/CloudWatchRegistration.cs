@@ -20,6 +20,8 @@ internal static class CloudWatchRegistration
         services.AddHostedService(sp => sp.GetRequiredService<AlarmEvaluator>());
         services.AddSingleton<InstanceMetricsCollector>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceMetricsCollector>());
+        services.AddSingleton<GroupMetricsPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<GroupMetricsPublisher>());
         services.AddAwsService<CloudWatchService>();
     }
 }
