@@ -397,3 +397,100 @@ def test_kill9_during_scale_out_converges_without_orphans_or_duplicates(stratus_
         assert _live_tagged(ec2, "k") == ids, "no further launches once converged"
     finally:
         factory.close()
+
+
+# ------------------------------------------------------------------------------ seed Lab 3 on real instances (container runtime)
+
+
+def test_seed_lab3_group_behind_alb_on_real_instances(stratus_binary, tmp_path_factory):
+    """Lab 3 steps 1-3 and 5: target group with /health, an ALB across three zones, a launch
+    template whose user data serves the instance id, a group of three with ELB health checks and a
+    launch hook; then a terminated instance is replaced and a smaller desired capacity drains."""
+    import base64
+    import shutil
+
+    from test_elbv2 import WEB, _get, _hosts_blocks_of
+    from test_real_instances import BOOT_TIMEOUT, IMAGE_DIR, _assert_nothing_left, _require_host, _terminate_all
+
+    _require_host()
+    if shutil.which("crun") is None:
+        pytest.fail("the container runtime needs crun", pytrace=False)
+    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("asg-lab3")))
+    srv = factory(name="stratus-asg-lab3", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
+    try:
+        ec2, elb, asg = srv.ec2(), _client(srv, "elbv2"), _client(srv, "autoscaling")
+        vpc = default_vpc(ec2)["VpcId"]
+        subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"], key=lambda s: s["AvailabilityZone"])[:3]
+        assert len({s["AvailabilityZone"] for s in subnets}) == 3
+        web = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        ec2.create_launch_template(LaunchTemplateName="myapp-lt", LaunchTemplateData={
+            "ImageId": minimal_ami(ec2), "InstanceType": "t3.micro", "SecurityGroupIds": [web], "UserData": base64.b64encode(WEB.encode()).decode()})
+
+        # Step 1-2: target group and ALB (the seed's commands, through the aws CLI).
+        tg = srv.cli_json("--profile", "stratus", "elbv2", "create-target-group", "--name", "myapp-target-group", "--protocol", "HTTP", "--port", "80",
+                          "--vpc-id", vpc, "--health-check-enabled", "--health-check-protocol", "HTTP", "--health-check-path", "/health",
+                          "--health-check-interval-seconds", "5", "--health-check-timeout-seconds", "2",
+                          "--healthy-threshold-count", "2", "--unhealthy-threshold-count", "3")["TargetGroups"][0]["TargetGroupArn"]
+        elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "3"}])
+        alb = srv.cli_json("--profile", "stratus", "elbv2", "create-load-balancer", "--name", "myapp-alb", "--subnets", *[s["SubnetId"] for s in subnets],
+                           "--security-groups", web, "--scheme", "internet-facing", "--type", "application")["LoadBalancers"][0]
+        srv.cli_json("--profile", "stratus", "elbv2", "create-listener", "--load-balancer-arn", alb["LoadBalancerArn"], "--protocol", "HTTP", "--port", "80",
+                     "--default-actions", f"Type=forward,TargetGroupArn={tg}")
+
+        # Step 3: the group, with ELB health checks and a hook that holds each launch.
+        srv.cli_json("--profile", "stratus", "autoscaling", "create-auto-scaling-group", "--auto-scaling-group-name", "myapp-asg",
+                     "--launch-template", "LaunchTemplateName=myapp-lt,Version=$Latest", "--min-size", "2", "--max-size", "6", "--desired-capacity", "3",
+                     "--vpc-zone-identifier", ",".join(s["SubnetId"] for s in subnets), "--target-group-arns", tg,
+                     "--health-check-type", "ELB", "--health-check-grace-period", "120")
+        asg.put_lifecycle_hook(AutoScalingGroupName="myapp-asg", LifecycleHookName="hold", LifecycleTransition="autoscaling:EC2_INSTANCE_LAUNCHING",
+                               HeartbeatTimeout=600, DefaultResult="ABANDON")
+
+        def release_held(n_expected=None):
+            held = [i["InstanceId"] for i in _group(asg, "myapp-asg")["Instances"] if i["LifecycleState"] == "Pending:Wait"]
+            for instance in held:
+                asg.complete_lifecycle_action(AutoScalingGroupName="myapp-asg", LifecycleHookName="hold", LifecycleActionResult="CONTINUE", InstanceId=instance)
+            return held
+
+        # The hook was put after creation; instances already past Pending are not held, later ones are.
+        def healthy_targets(n):
+            release_held()
+            states = [h["TargetHealth"]["State"] for h in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]]
+            return states if states.count("healthy") == n and len(states) == n else None
+
+        _until(lambda: healthy_targets(3), BOOT_TIMEOUT, "three healthy targets")
+        instances = _in_service(asg, "myapp-asg", 3)
+        assert len({i["AvailabilityZone"] for i in instances}) == 3
+        ids = {i["InstanceId"] for i in instances}
+        answered = {_get(f"http://{alb['DNSName']}/")[1].strip() for _ in range(12)}
+        assert len(answered) >= 2 and answered <= ids, answered
+
+        # Step 5: an instance terminated behind the group's back is replaced; the hook holds the replacement.
+        victim = sorted(ids)[0]
+        ec2.terminate_instances(InstanceIds=[victim])
+        held = _until(lambda: [i["InstanceId"] for i in _group(asg, "myapp-asg")["Instances"] if i["LifecycleState"] == "Pending:Wait"], 60, "replacement held by the hook")
+        time.sleep(2)
+        assert [i["LifecycleState"] for i in _group(asg, "myapp-asg")["Instances"] if i["InstanceId"] == held[0]] == ["Pending:Wait"]
+        _until(lambda: healthy_targets(3), BOOT_TIMEOUT, "replacement healthy")
+        activities = asg.describe_scaling_activities(AutoScalingGroupName="myapp-asg")["Activities"]
+        assert any(a["Description"] == f"Terminating EC2 instance: {victim}" for a in activities)
+        assert any(a["Description"] == f"Launching a new EC2 instance: {held[0]}" and a["StatusCode"] == "Successful" for a in activities)
+
+        # set-desired-capacity 2: one target drains, then its instance terminates.
+        srv.cli_json("--profile", "stratus", "autoscaling", "set-desired-capacity", "--auto-scaling-group-name", "myapp-asg", "--desired-capacity", "2")
+        draining = _until(lambda: [h["Target"]["Id"] for h in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"] if h["TargetHealth"]["State"] == "draining"],
+                          30, "a target draining")
+        _until(lambda: ec2.describe_instances(InstanceIds=draining)["Reservations"][0]["Instances"][0]["State"]["Name"] in ("shutting-down", "terminated"), 60, "drained instance terminated")
+        _in_service(asg, "myapp-asg", 2, timeout=30)
+        assert len({_get(f"http://{alb['DNSName']}/")[1].strip() for _ in range(8)} - {""}) >= 1
+
+        asg.delete_auto_scaling_group(AutoScalingGroupName="myapp-asg", ForceDelete=True)
+        _until(lambda: not asg.describe_auto_scaling_groups(AutoScalingGroupNames=["myapp-asg"])["AutoScalingGroups"], 90, "group deleted")
+        elb.delete_load_balancer(LoadBalancerArn=alb["LoadBalancerArn"])
+    finally:
+        try:
+            _terminate_all(srv)
+        finally:
+            factory.close()
+            _assert_nothing_left(srv)
+            assert not _hosts_blocks_of(srv)
