@@ -15,10 +15,13 @@ namespace Stratus.Server.CloudWatch;
 /// a StateUpdate history item, then the actions of the new state run (when actions are enabled)
 /// and each is recorded as an Action history item.
 /// </summary>
-internal sealed partial class AlarmEvaluator(CloudWatchState state, MetricQueries queries, IInstanceActions instances, ServerOptions options,
-    TimeProvider clock, ILogger<AlarmEvaluator> logger) : BackgroundService
+internal sealed partial class AlarmEvaluator(CloudWatchState state, MetricQueries queries, IInstanceActions instances, IScalingPolicyActions policies,
+    ServerOptions options, TimeProvider clock, ILogger<AlarmEvaluator> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>When each alarm in ALARM last ran its Auto Scaling actions (they repeat every period while it stays there, as in CloudWatch).</summary>
+    private readonly Dictionary<(string Account, string Region, string Name), DateTime> _scalingActionsRun = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -73,6 +76,15 @@ internal sealed partial class AlarmEvaluator(CloudWatchState state, MetricQuerie
                     if (outcome.State is { } next && next != alarm.State)
                     {
                         await TransitionAsync(account, region, alarm, next, outcome.Reason, outcome.ReasonData, now, ct).ConfigureAwait(false);
+                    }
+                    else if (alarm.State == AlarmStates.Alarm && alarm.ActionsEnabled)
+                    {
+                        if (alarm.Metric is not null && outcome.ReasonData is not null)
+                        {
+                            // The policy sees the datapoints of this evaluation, not those of the transition.
+                            alarm.Metric.StateReasonData = outcome.ReasonData;
+                        }
+                        await RepeatScalingActionsAsync(account, region, alarm, now, ct).ConfigureAwait(false);
                     }
                 }
                 catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
@@ -248,8 +260,53 @@ internal sealed partial class AlarmEvaluator(CloudWatchState state, MetricQuerie
             AlarmStates.Ok => alarm.Metric?.OKActions ?? alarm.Composite?.OKActions,
             _ => alarm.Metric?.InsufficientDataActions ?? alarm.Composite?.InsufficientDataActions,
         };
+        if (next == AlarmStates.Alarm)
+        {
+            lock (_scalingActionsRun)
+            {
+                _scalingActionsRun[(account, region, alarm.Name)] = now;
+            }
+        }
+        await RunActionsAsync(account, region, alarm, actions ?? [], now, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs the Auto Scaling actions of an alarm that stays in ALARM again once a period (the
+    /// alarm's, at least a minute) has passed since they last ran, as CloudWatch invokes scaling
+    /// policies for every period the alarm remains in ALARM.
+    /// </summary>
+    private async Task RepeatScalingActionsAsync(string account, string region, AlarmRecord alarm, DateTime now, CancellationToken ct)
+    {
+        var scaling = (alarm.Metric?.AlarmActions ?? alarm.Composite?.AlarmActions ?? []).Where(IsScalingAction).ToList();
+        if (scaling.Count == 0)
+        {
+            return;
+        }
+        var period = Math.Max(60, alarm.Metric?.Period ?? 60);
+        var key = (account, region, alarm.Name);
+        lock (_scalingActionsRun)
+        {
+            if (_scalingActionsRun.TryGetValue(key, out var last) && now < last.AddSeconds(period))
+            {
+                return;
+            }
+            if (!_scalingActionsRun.ContainsKey(key))
+            {
+                // First sight of an alarm already in ALARM (after a restart): start its period now.
+                _scalingActionsRun[key] = now;
+                return;
+            }
+            _scalingActionsRun[key] = now;
+        }
+        await RunActionsAsync(account, region, alarm, scaling, now, ct).ConfigureAwait(false);
+    }
+
+    private static bool IsScalingAction(string action) => action.Split(':') is { Length: >= 6 } parts && parts[2] == "autoscaling";
+
+    private async Task RunActionsAsync(string account, string region, AlarmRecord alarm, IReadOnlyList<string> actions, DateTime now, CancellationToken ct)
+    {
         var records = new List<AlarmHistoryItem>();
-        foreach (var action in actions ?? [])
+        foreach (var action in actions)
         {
             var (succeeded, message) = await RunActionAsync(account, region, alarm, action, ct).ConfigureAwait(false);
             records.Add(new AlarmHistoryItem
@@ -303,8 +360,48 @@ internal sealed partial class AlarmEvaluator(CloudWatchState state, MetricQuerie
         }
         if (parts.Length >= 3 && parts[2] == "autoscaling")
         {
-            return (false, "The scaling policy was not executed: Stratus has no Auto Scaling service yet.");
+            try
+            {
+                var (value, threshold) = BreachOf(alarm);
+                return (true, await policies.ExecuteAsync(account, region, action, alarm.Name, alarm.State, value, threshold, ct).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+            {
+                return (false, e.Message);
+            }
         }
         return (false, $"Stratus cannot execute the action {action}.");
+    }
+
+    /// <summary>
+    /// The value that breached (the newest of the recent datapoints of the alarm's state reason
+    /// data; null when the state was set without data) and the alarm's threshold.
+    /// </summary>
+    private static (double? Value, double? Threshold) BreachOf(AlarmRecord alarm)
+    {
+        var threshold = alarm.Metric?.Threshold;
+        double? value = null;
+        if (alarm.Metric?.StateReasonData is { Length: > 0 } data)
+        {
+            try
+            {
+                if (JsonNode.Parse(data) is JsonObject o)
+                {
+                    if (o["recentDatapoints"] is JsonArray { Count: > 0 } points && points[^1] is JsonValue v && v.TryGetValue<double>(out var d))
+                    {
+                        value = d;
+                    }
+                    if (threshold is null && o["threshold"] is JsonValue t && t.TryGetValue<double>(out var td))
+                    {
+                        threshold = td;
+                    }
+                }
+            }
+            catch (JsonException)
+            {
+                // Reason data set by SetAlarmState need not be JSON with datapoints.
+            }
+        }
+        return (value, threshold);
     }
 }

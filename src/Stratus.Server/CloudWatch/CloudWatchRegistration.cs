@@ -4,7 +4,7 @@ using Stratus.Server.Gateway;
 
 namespace Stratus.Server.CloudWatch;
 
-/// <summary>Wires CloudWatch: its database, the service, the alarm evaluator and the host metrics collector.</summary>
+/// <summary>Wires CloudWatch: its database, the service, the alarm evaluator (with EC2 and Auto Scaling policy actions), the alarms of target-tracking policies and the host metrics collector.</summary>
 internal static class CloudWatchRegistration
 {
     public static void AddCloudWatch(IServiceCollection services, ServerOptions options)
@@ -14,10 +14,14 @@ internal static class CloudWatchRegistration
         services.AddSingleton<CloudWatchState>();
         services.AddSingleton<MetricQueries>();
         services.AddSingleton<IInstanceActions, Ec2InstanceActions>();
+        services.AddSingleton<IScalingPolicyActions, Stratus.Server.AutoScaling.Policies.ScalingPolicyExecutor>();
+        services.AddSingleton<Stratus.Domain.AutoScaling.Policies.IPolicyAlarms, PolicyAlarms>();
         services.AddSingleton<AlarmEvaluator>();
         services.AddHostedService(sp => sp.GetRequiredService<AlarmEvaluator>());
         services.AddSingleton<InstanceMetricsCollector>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceMetricsCollector>());
+        services.AddSingleton<GroupMetricsPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<GroupMetricsPublisher>());
         services.AddAwsService<CloudWatchService>();
     }
 }

@@ -71,7 +71,7 @@ internal sealed partial class CloudWatchService
         }
     }
 
-    private static AlarmHistoryItem ConfigurationItem(AlarmRecord alarm, string type, DateTime now)
+    internal static AlarmHistoryItem ConfigurationItem(AlarmRecord alarm, string type, DateTime now)
     {
         JsonNode? doc = alarm.Metric is not null ? JsonSerializer.SerializeToNode(alarm.Metric, JsonOptions) : JsonSerializer.SerializeToNode(alarm.Composite, JsonOptions);
         var data = new JsonObject { ["version"] = "1.0", ["type"] = type };

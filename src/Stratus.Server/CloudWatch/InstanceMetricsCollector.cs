@@ -17,12 +17,16 @@ namespace Stratus.Server.CloudWatch;
 /// EBSReadOps/EBSWriteOps (Count) and StatusCheckFailed, _Instance, _System (Count) with the
 /// InstanceId dimension. Basic monitoring stores them in 5-minute slots; detailed monitoring
 /// (MonitorInstances, Monitoring.Enabled at launch) in 1-minute slots and also as ImageId and
-/// InstanceType aggregates, as AWS does.
+/// InstanceType aggregates, as AWS does. Instances of an Auto Scaling group (tagged
+/// <c>aws:autoscaling:groupName</c>) are also aggregated by the AutoScalingGroupName dimension.
 /// </summary>
 internal sealed partial class InstanceMetricsCollector(MetricStore metrics, IStateStore store, IInstanceRuntime runtime, ServerOptions options,
     TimeProvider clock, ILogger<InstanceMetricsCollector> logger) : BackgroundService
 {
     private readonly Dictionary<string, (GuestUsage Usage, long At)> _previous = new(StringComparer.Ordinal);
+
+    /// <summary>The tag Auto Scaling puts on the instances of a group.</summary>
+    private const string AutoScalingGroupTag = "aws:autoscaling:groupName";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -106,9 +110,16 @@ internal sealed partial class InstanceMetricsCollector(MetricStore metrics, ISta
                 }
                 _previous[instance.Id] = (usage, nowMs);
             }
+            var group = instance.Tags.FirstOrDefault(t => t.Key == AutoScalingGroupTag)?.Value;
             foreach (var (name, unit, value) in values)
             {
                 Put(account, region, name, [new("InstanceId", instance.Id)], slot, unit, value, now);
+                if (group is not null)
+                {
+                    // The group aggregate, in 1-minute slots whatever the instances' monitoring,
+                    // so the one-minute alarms of target-tracking policies see every minute.
+                    Put(account, region, name, [new("AutoScalingGroupName", group)], now - now % 60, unit, value, now);
+                }
                 if (detailed)
                 {
                     Put(account, region, name, [new("ImageId", instance.ImageId)], slot, unit, value, now);

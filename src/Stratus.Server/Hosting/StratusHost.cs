@@ -124,7 +124,11 @@ public static class StratusHost
         services.AddSingleton<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>();
         services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>());
         services.AddAwsService<Stratus.Server.ElasticLoadBalancingV2.ElbV2Service>();
+        services.AddSingleton<Stratus.Server.AutoScaling.AutoScalingController>();
+        services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.AutoScaling.AutoScalingController>());
+        services.AddAwsService<Stratus.Server.AutoScaling.AutoScalingService>();
         Stratus.Server.CloudWatch.CloudWatchRegistration.AddCloudWatch(services, options);
+        Stratus.Server.AutoScaling.Policies.PoliciesRegistration.AddScalingPolicies(services);
 
         var app = builder.Build();
         var endpoint = app.Services.GetRequiredService<GatewayEndpoint>();

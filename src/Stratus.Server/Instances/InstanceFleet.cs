@@ -11,12 +11,26 @@ namespace Stratus.Server.Instances;
 public sealed record LaunchTemplateRef(string? LaunchTemplateId, string? LaunchTemplateName, string? Version = null);
 
 /// <summary>
-/// N instances from a launch template, on behalf of an account and region, with what a fleet
-/// overrides: the instance type, the subnet and extra instance tags. All of <see cref="Count"/> or
-/// none unless <see cref="MinCount"/> allows fewer (EC2's MinCount/MaxCount).
+/// What to launch when there is no launch template (an Auto Scaling launch configuration): the
+/// RunInstances parameters a template would otherwise give.
 /// </summary>
-public sealed record FleetLaunchRequest(string AccountId, string Region, LaunchTemplateRef Template, int Count)
+public sealed record FleetLaunchParameters(string ImageId, string InstanceType)
 {
+    public string? KeyName { get; init; }
+    public IReadOnlyList<string> SecurityGroups { get; init; } = [];
+    public string? UserData { get; init; }
+    public string? IamInstanceProfile { get; init; }
+}
+
+/// <summary>
+/// N instances from a launch template (or, when <see cref="Template"/> is null, from
+/// <see cref="Parameters"/>), on behalf of an account and region, with what a fleet overrides: the
+/// instance type, the subnet and extra instance tags. All of <see cref="Count"/> or none unless
+/// <see cref="MinCount"/> allows fewer (EC2's MinCount/MaxCount).
+/// </summary>
+public sealed record FleetLaunchRequest(string AccountId, string Region, LaunchTemplateRef? Template, int Count)
+{
+    public FleetLaunchParameters? Parameters { get; init; }
     public int? MinCount { get; init; }
     public string? InstanceType { get; init; }
     public string? SubnetId { get; init; }
@@ -71,13 +85,24 @@ internal sealed class InstanceFleet(IStateStore store, InstanceLifecycle lifecyc
             MaxCount = request.Count,
             InstanceType = request.InstanceType,
             SubnetId = request.SubnetId,
-            LaunchTemplate = new LaunchTemplateSpecification
-            {
-                LaunchTemplateId = request.Template.LaunchTemplateId,
-                LaunchTemplateName = request.Template.LaunchTemplateName,
-                Version = request.Template.Version,
-            },
+            LaunchTemplate = request.Template is { } template
+                ? new LaunchTemplateSpecification { LaunchTemplateId = template.LaunchTemplateId, LaunchTemplateName = template.LaunchTemplateName, Version = template.Version }
+                : null,
         };
+        if (request.Template is null)
+        {
+            var parameters = request.Parameters ?? throw new ArgumentException("a launch needs a template or parameters", nameof(request));
+            run.ImageId = parameters.ImageId;
+            run.InstanceType ??= parameters.InstanceType;
+            run.KeyName = parameters.KeyName;
+            run.UserData = parameters.UserData;
+            var (ids, names) = (parameters.SecurityGroups.Where(g => g.StartsWith("sg-", StringComparison.Ordinal)).ToList(), parameters.SecurityGroups.Where(g => !g.StartsWith("sg-", StringComparison.Ordinal)).ToList());
+            run.SecurityGroupIds = ids.Count > 0 ? ids : null;
+            run.SecurityGroups = names.Count > 0 ? names : null;
+            run.IamInstanceProfile = parameters.IamInstanceProfile is { } profile
+                ? profile.StartsWith("arn:", StringComparison.Ordinal) ? new IamInstanceProfileSpecification { Arn = profile } : new IamInstanceProfileSpecification { Name = profile }
+                : null;
+        }
         LaunchResult result;
         await using (var tx = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false))
         {

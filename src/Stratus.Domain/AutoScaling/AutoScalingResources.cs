@@ -1,0 +1,263 @@
+using Stratus.Domain.Resources;
+
+namespace Stratus.Domain.AutoScaling;
+
+/// <summary>The store types of Auto Scaling: groups (keyed by name) and launch configurations (keyed by name).</summary>
+public static class AutoScalingTypes
+{
+    public static readonly ResourceType Group = new("autoscaling-group", "asg", "ValidationError", "ValidationError", "AutoScalingGroup name not found - AutoScalingGroup '{0}' not found");
+    public static readonly ResourceType LaunchConfiguration = new("launch-configuration", "lc", "ValidationError", "ValidationError", "Launch configuration name not found - Launch configuration {0} not found");
+}
+
+/// <summary>Lifecycle states of an instance in a group, as DescribeAutoScalingInstances names them.</summary>
+public static class LifecycleStates
+{
+    public const string Pending = "Pending", PendingWait = "Pending:Wait", PendingProceed = "Pending:Proceed", InService = "InService";
+    public const string Terminating = "Terminating", TerminatingWait = "Terminating:Wait", TerminatingProceed = "Terminating:Proceed", Terminated = "Terminated";
+    public const string Detaching = "Detaching", Detached = "Detached", EnteringStandby = "EnteringStandby", Standby = "Standby";
+
+    /// <summary>States that count towards the group's capacity (not leaving it, not in standby).</summary>
+    public static bool CountsTowardsCapacity(string state) => state is Pending or PendingWait or PendingProceed or InService;
+
+    public static bool IsTerminating(string state) => state is Terminating or TerminatingWait or TerminatingProceed;
+}
+
+/// <summary>Activity status codes (DescribeScalingActivities' StatusCode).</summary>
+public static class ActivityStatus
+{
+    public const string PendingSpotBidPlacement = "PendingSpotBidPlacement", WaitingForSpotInstanceRequestId = "WaitingForSpotInstanceRequestId",
+        WaitingForInstanceId = "WaitingForInstanceId", PreInService = "PreInService", InProgress = "InProgress",
+        WaitingForElbConnectionDraining = "WaitingForELBConnectionDraining", MidLifecycleAction = "MidLifecycleAction",
+        WaitingForInstanceWarmup = "WaitingForInstanceWarmup", Successful = "Successful", Failed = "Failed", Cancelled = "Cancelled";
+
+    public static bool IsDone(string code) => code is Successful or Failed or Cancelled;
+}
+
+/// <summary>The launch template a group (or an instance) uses: by id or name, and its version (<c>$Default</c> when none).</summary>
+public sealed record GroupLaunchTemplate(string LaunchTemplateId, string LaunchTemplateName, string? Version);
+
+/// <summary>An instance type override of a mixed instances policy, with its weight.</summary>
+public sealed record InstanceTypeOverride(string InstanceType, int? WeightedCapacity, GroupLaunchTemplate? LaunchTemplate = null);
+
+/// <summary>A mixed instances policy: the template, overrides and the on-demand/spot distribution (every launch is on-demand here).</summary>
+public sealed class MixedInstances
+{
+    public required GroupLaunchTemplate LaunchTemplate { get; set; }
+    public List<InstanceTypeOverride> Overrides { get; set; } = [];
+    public string? OnDemandAllocationStrategy { get; set; }
+    public int OnDemandBaseCapacity { get; set; }
+    public int OnDemandPercentageAboveBaseCapacity { get; set; } = 100;
+    public string? SpotAllocationStrategy { get; set; }
+    public int? SpotInstancePools { get; set; }
+    public string? SpotMaxPrice { get; set; }
+}
+
+/// <summary>A group tag; PropagateAtLaunch tags go onto the instances it launches.</summary>
+public sealed record GroupTag(string Key, string Value, bool PropagateAtLaunch);
+
+/// <summary>A traffic source (an ELBv2 target group is <c>elbv2</c>) and its state with the group.</summary>
+public sealed class TrafficSource
+{
+    public required string Identifier { get; init; }
+    public string Type { get; init; } = "elbv2";
+
+    /// <summary>Adding, Added, InService, Removing, Removed.</summary>
+    public string State { get; set; } = "Adding";
+}
+
+/// <summary>A lifecycle hook.</summary>
+public sealed class LifecycleHook
+{
+    public required string Name { get; init; }
+    public required string Transition { get; set; }
+    public int HeartbeatTimeout { get; set; } = 3600;
+    public string DefaultResult { get; set; } = "ABANDON";
+    public string? NotificationMetadata { get; set; }
+    public string? NotificationTargetArn { get; set; }
+    public string? RoleArn { get; set; }
+
+    public const string Launching = "autoscaling:EC2_INSTANCE_LAUNCHING", Terminating = "autoscaling:EC2_INSTANCE_TERMINATING";
+}
+
+/// <summary>A notification configuration (accepted and described; Stratus has no SNS to deliver to).</summary>
+public sealed record NotificationConfiguration(string TopicArn, string NotificationType);
+
+/// <summary>A suspended process and why.</summary>
+public sealed record SuspendedProcess(string ProcessName, string SuspensionReason);
+
+/// <summary>One instance of a group and where it is in its lifecycle.</summary>
+public sealed class GroupInstance
+{
+    public required string InstanceId { get; init; }
+    public required string AvailabilityZone { get; init; }
+    public string? SubnetId { get; init; }
+    public required string InstanceType { get; init; }
+    public string? ImageId { get; init; }
+    public required string LifecycleState { get; set; }
+    public string HealthStatus { get; set; } = "Healthy";
+    public bool ProtectedFromScaleIn { get; set; }
+    public GroupLaunchTemplate? LaunchTemplate { get; init; }
+    public string? LaunchConfigurationName { get; init; }
+    public int? WeightedCapacity { get; init; }
+    public required DateTime LaunchTime { get; init; }
+
+    /// <summary>When the instance became InService (health check grace period counts from launch).</summary>
+    public DateTime? InServiceSince { get; set; }
+
+    /// <summary>The activity that launches or terminates the instance, while it runs.</summary>
+    public string? ActivityId { get; set; }
+
+    /// <summary>The hook holding the instance (Pending:Wait or Terminating:Wait), its token, deadline and the result given.</summary>
+    public string? HookName { get; set; }
+    public string? HookToken { get; set; }
+    public DateTime? HookDeadline { get; set; }
+    public DateTime? HookGlobalDeadline { get; set; }
+    public string? HookResult { get; set; }
+    public List<string> HooksDone { get; set; } = [];
+
+    /// <summary>Target groups the instance is registered with.</summary>
+    public List<string> RegisteredWith { get; set; } = [];
+
+    /// <summary>While terminating: when deregistration from the target groups started.</summary>
+    public DateTime? DrainingSince { get; set; }
+
+    /// <summary>Whether the instance is terminated when it leaves (false for DetachInstances).</summary>
+    public bool TerminateOnExit { get; set; } = true;
+
+    /// <summary>Why the instance is leaving, for the activity.</summary>
+    public string? ExitCause { get; set; }
+}
+
+/// <summary>A scaling activity as DescribeScalingActivities answers it.</summary>
+public sealed class ScalingActivity
+{
+    public required string ActivityId { get; init; }
+    public required string AutoScalingGroupName { get; init; }
+    public string? AutoScalingGroupArn { get; init; }
+    public required string Description { get; set; }
+    public required string Cause { get; set; }
+    public required DateTime StartTime { get; init; }
+    public DateTime? EndTime { get; set; }
+    public required string StatusCode { get; set; }
+    public string? StatusMessage { get; set; }
+    public int Progress { get; set; }
+    public string Details { get; set; } = "{}";
+}
+
+/// <summary>An instance refresh and its progress.</summary>
+public sealed class InstanceRefreshRecord
+{
+    public required string Id { get; init; }
+    public required DateTime StartTime { get; init; }
+    public DateTime? EndTime { get; set; }
+
+    /// <summary>Pending, InProgress, Successful, Failed, Cancelling, Cancelled, RollbackInProgress, RollbackSuccessful, RollbackFailed.</summary>
+    public string Status { get; set; } = "Pending";
+    public string? StatusReason { get; set; }
+    public int MinHealthyPercentage { get; set; } = 90;
+    public int MaxHealthyPercentage { get; set; } = 100;
+    public int InstanceWarmup { get; set; }
+    public bool SkipMatching { get; set; }
+    public int InstancesToUpdate { get; set; }
+
+    /// <summary>The instances the refresh still has to replace.</summary>
+    public List<string> Remaining { get; set; } = [];
+
+    /// <summary>The configuration the refresh moves to, and the one it started from (for a rollback).</summary>
+    public GroupLaunchTemplate? DesiredLaunchTemplate { get; set; }
+    public GroupLaunchTemplate? PreviousLaunchTemplate { get; set; }
+    public string? PreviousLaunchConfigurationName { get; set; }
+}
+
+/// <summary>An Auto Scaling group, stored as one JSON document keyed by its name: configuration, instances and recent activities.</summary>
+public sealed class AutoScalingGroup
+{
+    public required string Name { get; init; }
+    public required string Arn { get; init; }
+    public required DateTime CreatedTime { get; init; }
+    public GroupLaunchTemplate? LaunchTemplate { get; set; }
+    public string? LaunchConfigurationName { get; set; }
+    public MixedInstances? MixedInstancesPolicy { get; set; }
+    public required int MinSize { get; set; }
+    public required int MaxSize { get; set; }
+    public required int DesiredCapacity { get; set; }
+    public int DefaultCooldown { get; set; } = 300;
+    public int? DefaultInstanceWarmup { get; set; }
+    public List<string> AvailabilityZones { get; set; } = [];
+
+    /// <summary>The subnets of VPCZoneIdentifier, in the order given.</summary>
+    public List<string> Subnets { get; set; } = [];
+
+    /// <summary>The zone of each subnet, resolved at create/update.</summary>
+    public Dictionary<string, string> SubnetZones { get; set; } = [];
+    public string HealthCheckType { get; set; } = "EC2";
+    public int HealthCheckGracePeriod { get; set; }
+    public List<string> TerminationPolicies { get; set; } = ["Default"];
+    public bool NewInstancesProtectedFromScaleIn { get; set; }
+    public bool CapacityRebalance { get; set; }
+    public int? MaxInstanceLifetime { get; set; }
+    public string? PlacementGroup { get; set; }
+    public string? ServiceLinkedRoleArn { get; set; }
+    public string? Context { get; set; }
+    public string? DesiredCapacityType { get; set; }
+    public List<TrafficSource> TrafficSources { get; set; } = [];
+    public List<string> LoadBalancerNames { get; set; } = [];
+    public List<SuspendedProcess> SuspendedProcesses { get; set; } = [];
+    public List<GroupTag> Tags { get; set; } = [];
+    public List<LifecycleHook> LifecycleHooks { get; set; } = [];
+    public List<NotificationConfiguration> NotificationConfigurations { get; set; } = [];
+    public List<string> EnabledMetrics { get; set; } = [];
+    public List<GroupInstance> Instances { get; set; } = [];
+
+    /// <summary>The most recent activities, newest first (at most <see cref="AutoScalingGroups.ActivitiesKept"/>).</summary>
+    public List<ScalingActivity> Activities { get; set; } = [];
+    public List<InstanceRefreshRecord> InstanceRefreshes { get; set; } = [];
+
+    /// <summary>When the group last scaled (desired capacity changed or an activity ended): the start of its cooldown.</summary>
+    public DateTime? LastScalingTime { get; set; }
+
+    /// <summary>The cause of the latest capacity change, which the activities it leads to quote.</summary>
+    public string? PendingCause { get; set; }
+
+    /// <summary>Set by DeleteAutoScalingGroup: "Delete in progress" while the group drains its instances.</summary>
+    public string? Status { get; set; }
+
+    /// <summary>Launch failures in a row, for backing off.</summary>
+    public int LaunchFailures { get; set; }
+    public DateTime? NextLaunchAttempt { get; set; }
+
+    public bool IsSuspended(string process) => SuspendedProcesses.Any(p => p.ProcessName == process);
+
+    /// <summary>Target group ARNs (traffic sources of type elbv2) the group puts its instances behind.</summary>
+    public IEnumerable<string> TargetGroupArns => TrafficSources.Where(t => t.Type == "elbv2" && t.State != "Removing").Select(t => t.Identifier);
+
+    /// <summary>The instances that count towards capacity (weights when a mixed policy gives them).</summary>
+    public int CurrentCapacity => Instances.Where(i => LifecycleStates.CountsTowardsCapacity(i.LifecycleState)).Sum(i => i.WeightedCapacity ?? 1);
+}
+
+/// <summary>A launch configuration (immutable once created).</summary>
+public sealed class LaunchConfigurationResource
+{
+    public required string Name { get; init; }
+    public required string Arn { get; init; }
+    public required DateTime CreatedTime { get; init; }
+    public required string ImageId { get; init; }
+    public required string InstanceType { get; init; }
+    public string? KeyName { get; init; }
+    public List<string> SecurityGroups { get; init; } = [];
+    public string? UserData { get; init; }
+    public string? IamInstanceProfile { get; init; }
+    public bool? AssociatePublicIpAddress { get; init; }
+    public bool InstanceMonitoring { get; init; } = true;
+    public bool EbsOptimized { get; init; }
+    public string? PlacementTenancy { get; init; }
+    public string? SpotPrice { get; init; }
+    public string? KernelId { get; init; }
+    public string? RamdiskId { get; init; }
+    public string? MetadataHttpTokens { get; init; }
+    public int? MetadataHopLimit { get; init; }
+    public string? MetadataHttpEndpoint { get; init; }
+
+    /// <summary>Block device mappings as JSON (kept to describe them back).</summary>
+    public string? BlockDeviceMappingsJson { get; init; }
+}

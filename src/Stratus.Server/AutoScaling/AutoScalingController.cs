@@ -1,0 +1,708 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Stratus.Core;
+using Stratus.Domain.AutoScaling;
+using Stratus.Domain.ElasticLoadBalancingV2;
+using Stratus.Domain.Instances;
+using Stratus.Domain.Regions;
+using Stratus.Domain.Resources;
+using Stratus.Domain.Store;
+using Stratus.Server.ElasticLoadBalancingV2;
+using Stratus.Server.Instances;
+
+namespace Stratus.Server.AutoScaling;
+
+/// <summary>
+/// Keeps every Auto Scaling group at its desired capacity. All it knows is in the store: the
+/// group document (instances with their lifecycle states, hooks, activities) and the instances,
+/// which carry the tag <c>aws:autoscaling:groupName</c> from the moment their launch commits. A
+/// pass per group (woken after every committed change, and every <see cref="Interval"/>) decides
+/// in one write transaction — adopt tagged instances the document does not list yet (a launch
+/// whose bookkeeping a crash cut off), move instances through Pending, Pending:Wait, InService,
+/// Terminating (deregister and drain), Terminating:Wait, Terminating:Proceed; mark unhealthy ones
+/// (EC2 state, ELB target health after the grace period) for replacement; pick instances to
+/// terminate by the termination policies — then launches and terminates through
+/// <see cref="IInstanceFleet"/> and records the new instances. Nothing is queued in memory, so a
+/// restart (even kill -9) picks up where the store left off, without orphan or duplicate
+/// instances.
+/// </summary>
+internal sealed partial class AutoScalingController(
+    IStateStore store, IInstanceFleet fleet, ITargetRegistry targets, LoadBalancerDataPlane dataPlane, TimeProvider clock, ILogger<AutoScalingController> log) : BackgroundService
+{
+    private static readonly string[] LiveStates = [InstanceStates.Pending, InstanceStates.Running, InstanceStates.Stopping, InstanceStates.Stopped];
+    private readonly SemaphoreSlim _wake = new(0);
+
+    /// <summary>How often every group is reconciled when nothing wakes the controller.</summary>
+    public static TimeSpan Interval { get; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Asks for a pass now (after a commit that changed a group).</summary>
+    public void Wake() => _wake.Release();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await PassAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                LogPassFailed(e);
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), clock, stoppingToken).ConfigureAwait(false);
+                await _wake.WaitAsync(Interval, stoppingToken).ConfigureAwait(false);
+                while (_wake.CurrentCount > 0)
+                {
+                    await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>One pass over every group of every account and region.</summary>
+    internal async Task PassAsync(CancellationToken ct)
+    {
+        var groups = new List<(Scope Scope, string Name)>();
+        await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
+        {
+            foreach (var region in RegionCatalog.Names)
+            {
+                foreach (var stored in await read.ListEveryAccountAsync(region, AutoScalingTypes.Group.Name, ct).ConfigureAwait(false))
+                {
+                    groups.Add((new Scope(stored.Key.AccountId, region), stored.Key.Id));
+                }
+            }
+        }
+        foreach (var (scope, name) in groups)
+        {
+            try
+            {
+                await ReconcileAsync(scope, name, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception e)
+            {
+                LogGroupFailed(e, name);
+            }
+        }
+    }
+
+    /// <summary>What a decision asks for once committed: launches per subnet and instances to terminate.</summary>
+    private sealed record Plan(List<(string? SubnetId, string? InstanceType, int? Weight, int Count)> Launches, List<string> Terminations, string LaunchCause, int CapacityBefore);
+
+    /// <summary>Reconciles one group: decide (write only when something changes), then act, then record.</summary>
+    internal async Task ReconcileAsync(Scope scope, string name, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        // Decide on a read view first: most passes change nothing and need no write.
+        await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
+        {
+            var group = await AutoScalingGroups.GetAsync(read, scope, name, ct).ConfigureAwait(false);
+            if (group is null)
+            {
+                return;
+            }
+            var before = JsonSerializer.Serialize(group, ResourceStore.Json);
+            var plan = await DecideAsync(read, null, scope, group, now, ct).ConfigureAwait(false);
+            if (plan.Launches.Count == 0 && plan.Terminations.Count == 0 && before == JsonSerializer.Serialize(group, ResourceStore.Json) && group.Status is null)
+            {
+                return;
+            }
+        }
+        Plan decided;
+        var registered = false;
+        await using (var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false))
+        {
+            var group = await AutoScalingGroups.GetAsync(tx, scope, name, ct).ConfigureAwait(false);
+            if (group is null)
+            {
+                return;
+            }
+            var targetsBefore = group.Instances.Sum(i => i.RegisteredWith.Count) + group.Instances.Count(i => i.DrainingSince is not null);
+            decided = await DecideAsync(tx, tx, scope, group, now, ct).ConfigureAwait(false);
+            registered = targetsBefore != group.Instances.Sum(i => i.RegisteredWith.Count) + group.Instances.Count(i => i.DrainingSince is not null);
+            if (group.Status is not null && group.Instances.Count == 0)
+            {
+                await tx.DeleteAsync(scope, AutoScalingTypes.Group, name, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await AutoScalingGroups.SaveAsync(tx, scope, group, ct).ConfigureAwait(false);
+            }
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+        if (registered)
+        {
+            dataPlane.Wake();
+        }
+        if (decided.Terminations.Count > 0)
+        {
+            await TerminateAsync(scope, decided.Terminations, ct).ConfigureAwait(false);
+        }
+        if (decided.Launches.Count > 0)
+        {
+            await LaunchAsync(scope, name, decided, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The decision of one pass, applied to <paramref name="group"/>. <paramref name="tx"/> is null
+    /// on the read-only trial run (target groups are then not touched).
+    /// </summary>
+    private async Task<Plan> DecideAsync(IStoreSession session, IStoreTransaction? tx, Scope scope, AutoScalingGroup group, DateTime now, CancellationToken ct)
+    {
+        var plan = new Plan([], [], "", group.CurrentCapacity);
+        var tagged = await session.FindAsync<InstanceResource>(scope, ResourceTypes.Instance,
+            [IndexCondition.Equal(ResourceIndex.TagName(AutoScalingGroups.GroupNameTag), [group.Name]), IndexCondition.Equal("instance-state-name", LiveStates)], ct).ConfigureAwait(false);
+        var known = group.Instances.Select(i => i.InstanceId).ToHashSet(StringComparer.Ordinal);
+        var ec2 = (await session.GetManyAsync<InstanceResource>(scope, ResourceTypes.Instance, known, ct).ConfigureAwait(false))
+            .Concat(tagged.Where(t => !known.Contains(t.Id)))
+            .ToDictionary(i => i.Id, StringComparer.Ordinal);
+
+        // Adopt instances launched for the group whose bookkeeping did not commit (a restart between launch and record).
+        foreach (var orphan in tagged.Where(t => !known.Contains(t.Id)))
+        {
+            var instance = NewGroupInstance(group, orphan, now);
+            var activity = AutoScalingGroups.StartActivity(group, $"Launching a new EC2 instance: {orphan.Id}",
+                $"At {AutoScalingGroups.Iso(now)} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {group.CurrentCapacity} to {group.CurrentCapacity + 1}.", now,
+                details: Details(orphan.SubnetId, orphan.AvailabilityZone));
+            instance.ActivityId = activity.ActivityId;
+            group.Instances.Add(instance);
+        }
+
+        var health = await TargetHealthAsync(session, scope, group, ct).ConfigureAwait(false);
+        await TrafficSourcesAsync(tx, scope, group, health, now, ct).ConfigureAwait(false);
+        var deleting = group.Status is not null;
+        foreach (var instance in group.Instances.ToList())
+        {
+            var state = ec2.GetValueOrDefault(instance.InstanceId);
+            await StepAsync(tx, scope, group, instance, state, health, deleting, now, plan, ct).ConfigureAwait(false);
+        }
+
+        // Capacity.
+        if (deleting)
+        {
+            foreach (var instance in group.Instances.Where(i => LifecycleStates.CountsTowardsCapacity(i.LifecycleState) || i.LifecycleState == LifecycleStates.Standby))
+            {
+                BeginExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to a user request to delete the group.", now, terminate: true);
+            }
+            return plan;
+        }
+        var current = group.CurrentCapacity;
+        if (current < group.DesiredCapacity && !group.IsSuspended("Launch") && (group.NextLaunchAttempt is null || now >= group.NextLaunchAttempt))
+        {
+            var weight = LaunchWeight(group);
+            var count = (group.DesiredCapacity - current + weight - 1) / weight;
+            var subnets = GroupPlacement.ChooseSubnets(group, count);
+            var type = group.MixedInstancesPolicy?.Overrides.FirstOrDefault();
+            var launches = subnets.Count > 0
+                ? subnets.GroupBy(s => s).Select(g => ((string?)g.Key, type?.InstanceType, type?.WeightedCapacity, g.Count())).ToList()
+                : [(null, type?.InstanceType, type?.WeightedCapacity, count)];
+            plan.Launches.AddRange(launches);
+            var cause = group.PendingCause is { Length: > 0 } pending ? pending + "  " : "";
+            plan = plan with
+            {
+                LaunchCause = cause + $"At {AutoScalingGroups.Iso(now)} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {current} to {group.DesiredCapacity}.",
+                CapacityBefore = current,
+            };
+        }
+        else if (current > group.DesiredCapacity && !group.IsSuspended("Terminate"))
+        {
+            var version = await CurrentTemplateVersionAsync(session, scope, group, ct).ConfigureAwait(false);
+            var cause = group.PendingCause is { Length: > 0 } pending ? pending + "  " : "";
+            foreach (var victim in GroupPlacement.ChooseForScaleIn(group, current - group.DesiredCapacity, now, version))
+            {
+                BeginExit(group, victim, cause + $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from {current} to {group.DesiredCapacity}.", now, terminate: true);
+            }
+        }
+        return plan;
+    }
+
+    /// <summary>Moves one instance on through its lifecycle.</summary>
+    private async Task StepAsync(IStoreTransaction? tx, Scope scope, AutoScalingGroup group, GroupInstance instance, InstanceResource? ec2, Dictionary<string, List<TargetHealthView>> health,
+        bool deleting, DateTime now, Plan plan, CancellationToken ct)
+    {
+        var gone = ec2 is null || ec2.State is InstanceStates.Terminated or InstanceStates.ShuttingDown;
+        switch (instance.LifecycleState)
+        {
+            case LifecycleStates.Pending or LifecycleStates.PendingProceed or LifecycleStates.PendingWait when gone:
+            case LifecycleStates.InService or LifecycleStates.Standby when gone:
+                // Terminated behind the group's back: take it out and let capacity launch a replacement.
+                await DeregisterAsync(tx, scope, instance, now, ct).ConfigureAwait(false);
+                AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Failed, now, "Instance was terminated before it was in service.");
+                AutoScalingGroups.StartActivity(group, $"Terminating EC2 instance: {instance.InstanceId}",
+                    $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.", now, ActivityStatus.Successful,
+                    Details(instance.SubnetId, instance.AvailabilityZone));
+                group.Instances.Remove(instance);
+                return;
+
+            case LifecycleStates.Pending:
+                if (NextHook(group, instance, LifecycleHook.Launching) is { } launchHook)
+                {
+                    Hold(instance, launchHook, LifecycleStates.PendingWait, now);
+                    AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.MidLifecycleAction, 30);
+                    return;
+                }
+                instance.LifecycleState = LifecycleStates.PendingProceed;
+                goto case LifecycleStates.PendingProceed;
+
+            case LifecycleStates.PendingWait:
+                if (instance.HookResult is null && !HookExpired(instance, now))
+                {
+                    return;
+                }
+                var result = instance.HookResult ?? group.LifecycleHooks.FirstOrDefault(h => h.Name == instance.HookName)?.DefaultResult ?? "ABANDON";
+                ReleaseHook(instance);
+                if (result == "ABANDON")
+                {
+                    AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Cancelled, now, "Instance failed to complete user's Lifecycle Action: Lifecycle Action with token was abandoned.");
+                    BeginExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service because its launch lifecycle action was abandoned.", now, terminate: true);
+                    return;
+                }
+                instance.LifecycleState = NextHook(group, instance, LifecycleHook.Launching) is null ? LifecycleStates.PendingProceed : LifecycleStates.Pending;
+                return;
+
+            case LifecycleStates.PendingProceed:
+                if (ec2?.State != InstanceStates.Running)
+                {
+                    return;
+                }
+                instance.LifecycleState = LifecycleStates.InService;
+                instance.InServiceSince = now;
+                instance.HealthStatus = "Healthy";
+                await RegisterAsync(tx, scope, group, instance, now, ct).ConfigureAwait(false);
+                AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Successful, now);
+                instance.ActivityId = null;
+                return;
+
+            case LifecycleStates.InService:
+                if (deleting)
+                {
+                    return;
+                }
+                await RegisterAsync(tx, scope, group, instance, now, ct).ConfigureAwait(false);
+                if (instance.HealthStatus == "Healthy" && UnhealthyReason(group, instance, ec2!, health, now) is { } reason)
+                {
+                    instance.HealthStatus = "Unhealthy";
+                    instance.ExitCause = reason;
+                }
+                if (instance.HealthStatus == "Unhealthy" && !group.IsSuspended("ReplaceUnhealthy") && !group.IsSuspended("HealthCheck"))
+                {
+                    BeginExit(group, instance, instance.ExitCause ?? $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to a user health-check.", now, terminate: true);
+                }
+                return;
+
+            case LifecycleStates.EnteringStandby:
+                if (await DrainAsync(tx, scope, instance, health, now, ct).ConfigureAwait(false))
+                {
+                    instance.LifecycleState = LifecycleStates.Standby;
+                    instance.DrainingSince = null;
+                    AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Successful, now);
+                    instance.ActivityId = null;
+                }
+                return;
+
+            case LifecycleStates.Terminating or LifecycleStates.Detaching:
+                if (!await DrainAsync(tx, scope, instance, health, now, ct).ConfigureAwait(false))
+                {
+                    AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.WaitingForElbConnectionDraining, 20);
+                    return;
+                }
+                if (instance.LifecycleState == LifecycleStates.Detaching)
+                {
+                    AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Successful, now);
+                    group.Instances.Remove(instance);
+                    return;
+                }
+                if (NextHook(group, instance, LifecycleHook.Terminating) is { } terminateHook && !gone)
+                {
+                    Hold(instance, terminateHook, LifecycleStates.TerminatingWait, now);
+                    AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.MidLifecycleAction, 40);
+                    return;
+                }
+                instance.LifecycleState = LifecycleStates.TerminatingProceed;
+                goto case LifecycleStates.TerminatingProceed;
+
+            case LifecycleStates.TerminatingWait:
+                if (instance.HookResult is null && !HookExpired(instance, now) && !gone)
+                {
+                    return;
+                }
+                ReleaseHook(instance);
+                instance.LifecycleState = NextHook(group, instance, LifecycleHook.Terminating) is null || gone ? LifecycleStates.TerminatingProceed : LifecycleStates.Terminating;
+                return;
+
+            case LifecycleStates.TerminatingProceed:
+                if (gone)
+                {
+                    AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Successful, now);
+                    group.Instances.Remove(instance);
+                    return;
+                }
+                AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.InProgress, 50);
+                plan.Terminations.Add(instance.InstanceId);
+                return;
+        }
+    }
+
+    /// <summary>Traffic sources move on: detached ones deregister every instance and go, attached ones become Added, then InService once a target is healthy.</summary>
+    private async Task TrafficSourcesAsync(IStoreTransaction? tx, Scope scope, AutoScalingGroup group, Dictionary<string, List<TargetHealthView>> health, DateTime now, CancellationToken ct)
+    {
+        foreach (var source in group.TrafficSources.ToList())
+        {
+            switch (source.State)
+            {
+                case "Removing":
+                    foreach (var instance in group.Instances.Where(i => i.RegisteredWith.Contains(source.Identifier)))
+                    {
+                        if (tx is not null)
+                        {
+                            try
+                            {
+                                await targets.DeregisterInstancesAsync(tx, scope, source.Identifier, [instance.InstanceId], now, ct).ConfigureAwait(false);
+                            }
+                            catch (AwsException)
+                            {
+                                // The target group is gone.
+                            }
+                        }
+                        instance.RegisteredWith.Remove(source.Identifier);
+                    }
+                    group.TrafficSources.Remove(source);
+                    break;
+                case "Adding":
+                    source.State = "Added";
+                    break;
+                case "Added" when health.GetValueOrDefault(source.Identifier)?.Any(h => h.State == TargetStates.Healthy && group.Instances.Any(i => i.InstanceId == h.Id)) == true:
+                    source.State = "InService";
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Starts an instance's way out of the group (terminating or detaching), with its activity.</summary>
+    internal static void BeginExit(AutoScalingGroup group, GroupInstance instance, string cause, DateTime now, bool terminate)
+    {
+        if (LifecycleStates.IsTerminating(instance.LifecycleState) || instance.LifecycleState is LifecycleStates.Detaching)
+        {
+            return;
+        }
+        AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Cancelled, now, "The instance left the group before it was in service.");
+        ReleaseHook(instance);
+        instance.LifecycleState = terminate ? LifecycleStates.Terminating : LifecycleStates.Detaching;
+        instance.TerminateOnExit = terminate;
+        instance.ExitCause = cause;
+        var activity = AutoScalingGroups.StartActivity(group,
+            terminate ? $"Terminating EC2 instance: {instance.InstanceId}" : $"Detaching EC2 instance: {instance.InstanceId}", cause, now, details: Details(instance.SubnetId, instance.AvailabilityZone));
+        instance.ActivityId = activity.ActivityId;
+    }
+
+    private static LifecycleHook? NextHook(AutoScalingGroup group, GroupInstance instance, string transition) =>
+        group.LifecycleHooks.FirstOrDefault(h => h.Transition == transition && !instance.HooksDone.Contains(h.Name + "/" + transition));
+
+    private static void Hold(GroupInstance instance, LifecycleHook hook, string state, DateTime now)
+    {
+        instance.LifecycleState = state;
+        instance.HookName = hook.Name;
+        instance.HookToken = Guid.NewGuid().ToString();
+        instance.HookDeadline = now.AddSeconds(hook.HeartbeatTimeout);
+        instance.HookGlobalDeadline = now.AddSeconds(Math.Min(172800, 100 * hook.HeartbeatTimeout));
+        instance.HookResult = null;
+        instance.HooksDone.Add(hook.Name + "/" + hook.Transition);
+    }
+
+    private static bool HookExpired(GroupInstance instance, DateTime now) =>
+        (instance.HookDeadline is { } deadline && now >= deadline) || (instance.HookGlobalDeadline is { } global && now >= global);
+
+    private static void ReleaseHook(GroupInstance instance)
+    {
+        instance.HookName = null;
+        instance.HookToken = null;
+        instance.HookDeadline = null;
+        instance.HookGlobalDeadline = null;
+        instance.HookResult = null;
+    }
+
+    /// <summary>Why an InService instance is unhealthy, as the activity's cause, or null.</summary>
+    private static string? UnhealthyReason(AutoScalingGroup group, GroupInstance instance, InstanceResource ec2, Dictionary<string, List<TargetHealthView>> health, DateTime now)
+    {
+        if (ec2.State != InstanceStates.Running)
+        {
+            return $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to an EC2 instance status checks failure.";
+        }
+        if (group.HealthCheckType != "ELB" || now < instance.LaunchTime.AddSeconds(group.HealthCheckGracePeriod))
+        {
+            return null;
+        }
+        foreach (var arn in group.TargetGroupArns)
+        {
+            if (health.GetValueOrDefault(arn)?.FirstOrDefault(h => h.Id == instance.InstanceId) is { State: TargetStates.Unhealthy })
+            {
+                return $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to an ELB system health check failure.";
+            }
+        }
+        return null;
+    }
+
+    private async Task<Dictionary<string, List<TargetHealthView>>> TargetHealthAsync(IStoreSession session, Scope scope, AutoScalingGroup group, CancellationToken ct)
+    {
+        var result = new Dictionary<string, List<TargetHealthView>>(StringComparer.Ordinal);
+        foreach (var arn in group.TrafficSources.Where(t => t.Type == "elbv2").Select(t => t.Identifier))
+        {
+            try
+            {
+                result[arn] = [.. await targets.DescribeHealthAsync(session, scope, arn, ct).ConfigureAwait(false)];
+            }
+            catch (AwsException)
+            {
+                result[arn] = []; // the target group was deleted
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Registers an InService instance with every attached target group it is not registered with yet.</summary>
+    private async Task RegisterAsync(IStoreTransaction? tx, Scope scope, AutoScalingGroup group, GroupInstance instance, DateTime now, CancellationToken ct)
+    {
+        foreach (var arn in group.TargetGroupArns.Where(a => !instance.RegisteredWith.Contains(a)).ToList())
+        {
+            if (tx is not null)
+            {
+                try
+                {
+                    await targets.RegisterInstancesAsync(tx, scope, arn, [(instance.InstanceId, null)], now, ct).ConfigureAwait(false);
+                }
+                catch (AwsException e)
+                {
+                    LogRegisterFailed(instance.InstanceId, arn, e.Message);
+                }
+            }
+            instance.RegisteredWith.Add(arn);
+        }
+    }
+
+    /// <summary>Deregisters an instance from its target groups (they drain for their deregistration delay).</summary>
+    private async Task DeregisterAsync(IStoreTransaction? tx, Scope scope, GroupInstance instance, DateTime now, CancellationToken ct)
+    {
+        foreach (var arn in instance.RegisteredWith.ToList())
+        {
+            if (tx is not null)
+            {
+                try
+                {
+                    await targets.DeregisterInstancesAsync(tx, scope, arn, [instance.InstanceId], now, ct).ConfigureAwait(false);
+                }
+                catch (AwsException)
+                {
+                    // The target group is gone: nothing to drain.
+                }
+            }
+            instance.RegisteredWith.Remove(arn);
+        }
+    }
+
+    /// <summary>Deregisters (first call) and answers whether the instance has finished draining from every target group.</summary>
+    private async Task<bool> DrainAsync(IStoreTransaction? tx, Scope scope, GroupInstance instance, Dictionary<string, List<TargetHealthView>> health, DateTime now, CancellationToken ct)
+    {
+        if (instance.RegisteredWith.Count > 0)
+        {
+            instance.DrainingSince ??= now;
+            await DeregisterAsync(tx, scope, instance, now, ct).ConfigureAwait(false);
+            return false;
+        }
+        return !health.Values.Any(list => list.Any(h => h.Id == instance.InstanceId && h.State == TargetStates.Draining));
+    }
+
+    private static int LaunchWeight(AutoScalingGroup group) =>
+        group.MixedInstancesPolicy?.Overrides.FirstOrDefault()?.WeightedCapacity is { } weight && weight > 0 ? weight : 1;
+
+    private static async Task<string?> CurrentTemplateVersionAsync(IStoreSession session, Scope scope, AutoScalingGroup group, CancellationToken ct)
+    {
+        if ((group.MixedInstancesPolicy?.LaunchTemplate ?? group.LaunchTemplate) is not { } template)
+        {
+            return null;
+        }
+        try
+        {
+            var resource = await Domain.LaunchTemplates.LaunchTemplates.GetAsync(session, scope, template.LaunchTemplateId, null, ct).ConfigureAwait(false);
+            return Domain.LaunchTemplates.LaunchTemplates.GetVersion(resource, template.Version).Number.ToString(CultureInfo.InvariantCulture);
+        }
+        catch (AwsException)
+        {
+            return null;
+        }
+    }
+
+    internal static string Details(string? subnetId, string zone) =>
+        JsonSerializer.Serialize(new Dictionary<string, string> { ["Subnet ID"] = subnetId ?? "", ["Availability Zone"] = zone });
+
+    /// <summary>The group's record of an EC2 instance it launched or adopted.</summary>
+    internal static GroupInstance NewGroupInstance(AutoScalingGroup group, InstanceResource ec2, DateTime now)
+    {
+        var templateId = ec2.Tags.FirstOrDefault(t => t.Key == "aws:ec2launchtemplate:id")?.Value;
+        var templateVersion = ec2.Tags.FirstOrDefault(t => t.Key == "aws:ec2launchtemplate:version")?.Value;
+        var template = group.MixedInstancesPolicy?.LaunchTemplate ?? group.LaunchTemplate;
+        return new GroupInstance
+        {
+            InstanceId = ec2.Id,
+            AvailabilityZone = ec2.AvailabilityZone,
+            SubnetId = ec2.SubnetId,
+            InstanceType = ec2.InstanceType,
+            ImageId = ec2.ImageId,
+            LifecycleState = LifecycleStates.Pending,
+            LaunchTime = ec2.LaunchTime == default ? now : ec2.LaunchTime,
+            ProtectedFromScaleIn = group.NewInstancesProtectedFromScaleIn,
+            LaunchTemplate = templateId is null ? null : new GroupLaunchTemplate(templateId, template?.LaunchTemplateName ?? "", templateVersion),
+            LaunchConfigurationName = templateId is null ? group.LaunchConfigurationName : null,
+            WeightedCapacity = group.MixedInstancesPolicy?.Overrides.FirstOrDefault(o => o.InstanceType == ec2.InstanceType)?.WeightedCapacity,
+        };
+    }
+
+    // ---------------------------------------------------------------- acting
+
+    private async Task TerminateAsync(Scope scope, List<string> instanceIds, CancellationToken ct)
+    {
+        try
+        {
+            var existing = await fleet.DescribeAsync(scope.AccountId, scope.Region, instanceIds, ct).ConfigureAwait(false);
+            var live = existing.Where(i => i.State is not (InstanceStates.Terminated or InstanceStates.ShuttingDown)).Select(i => i.InstanceId).ToList();
+            if (live.Count > 0)
+            {
+                await fleet.TerminateAsync(scope.AccountId, scope.Region, live, ct).ConfigureAwait(false);
+            }
+            Wake();
+        }
+        catch (AwsException e)
+        {
+            LogTerminateFailed(string.Join(",", instanceIds), e.Message);
+        }
+    }
+
+    private async Task LaunchAsync(Scope scope, string name, Plan plan, CancellationToken ct)
+    {
+        AutoScalingGroup? group;
+        LaunchTemplateRef? template = null;
+        FleetLaunchParameters? parameters = null;
+        List<Domain.Resources.Tag> tags;
+        await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
+        {
+            group = await AutoScalingGroups.GetAsync(read, scope, name, ct).ConfigureAwait(false);
+            if (group is null)
+            {
+                return;
+            }
+            if ((group.MixedInstancesPolicy?.LaunchTemplate ?? group.LaunchTemplate) is { } lt)
+            {
+                template = new LaunchTemplateRef(lt.LaunchTemplateId, null, lt.Version);
+            }
+            else if (group.LaunchConfigurationName is { } lcName
+                && await read.GetAsync<LaunchConfigurationResource>(scope, AutoScalingTypes.LaunchConfiguration, lcName, ct).ConfigureAwait(false) is { } lc)
+            {
+                parameters = new FleetLaunchParameters(lc.ImageId, lc.InstanceType)
+                {
+                    KeyName = lc.KeyName,
+                    SecurityGroups = lc.SecurityGroups,
+                    UserData = lc.UserData,
+                    IamInstanceProfile = lc.IamInstanceProfile,
+                };
+            }
+            tags = [new(AutoScalingGroups.GroupNameTag, group.Name), .. group.Tags.Where(t => t.PropagateAtLaunch && t.Key != AutoScalingGroups.GroupNameTag).Select(t => new Domain.Resources.Tag(t.Key, t.Value))];
+        }
+        var launched = new List<FleetInstance>();
+        var failures = new List<(string? SubnetId, string Message)>();
+        foreach (var (subnetId, instanceType, _, count) in plan.Launches)
+        {
+            try
+            {
+                if (template is null && parameters is null)
+                {
+                    throw AutoScalingErrors.Validation($"The launch configuration {group.LaunchConfigurationName} does not exist.");
+                }
+                var result = await fleet.LaunchAsync(new FleetLaunchRequest(scope.AccountId, scope.Region, template, count)
+                {
+                    Parameters = parameters,
+                    InstanceType = instanceType,
+                    SubnetId = subnetId,
+                    Tags = tags,
+                }, ct).ConfigureAwait(false);
+                launched.AddRange(result.Instances);
+            }
+            catch (AwsException e)
+            {
+                failures.Add((subnetId, e.Message));
+            }
+        }
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using (var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false))
+        {
+            group = await AutoScalingGroups.GetAsync(tx, scope, name, ct).ConfigureAwait(false);
+            if (group is null)
+            {
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+                if (launched.Count > 0)
+                {
+                    await fleet.TerminateAsync(scope.AccountId, scope.Region, launched.Select(l => l.InstanceId).ToList(), ct).ConfigureAwait(false);
+                }
+                return;
+            }
+            var records = await tx.GetManyAsync<InstanceResource>(scope, ResourceTypes.Instance, launched.Select(l => l.InstanceId).ToList(), ct).ConfigureAwait(false);
+            foreach (var ec2 in records.Where(r => group.Instances.All(i => i.InstanceId != r.Id)))
+            {
+                var instance = NewGroupInstance(group, ec2, now);
+                var activity = AutoScalingGroups.StartActivity(group, $"Launching a new EC2 instance: {ec2.Id}", plan.LaunchCause, now, details: Details(ec2.SubnetId, ec2.AvailabilityZone));
+                instance.ActivityId = activity.ActivityId;
+                group.Instances.Add(instance);
+            }
+            foreach (var (subnetId, message) in failures)
+            {
+                AutoScalingGroups.StartActivity(group, $"Launching a new EC2 instance.  Status Reason: {message}. Launching EC2 instance failed.", plan.LaunchCause, now, ActivityStatus.Failed,
+                    Details(subnetId, subnetId is null ? "" : group.SubnetZones.GetValueOrDefault(subnetId, ""))).StatusMessage = message;
+            }
+            if (failures.Count > 0)
+            {
+                group.LaunchFailures++;
+                group.NextLaunchAttempt = now.AddSeconds(Math.Min(300, 5 * Math.Pow(2, Math.Min(group.LaunchFailures, 6))));
+            }
+            else
+            {
+                group.LaunchFailures = 0;
+                group.NextLaunchAttempt = null;
+                group.PendingCause = null;
+            }
+            await AutoScalingGroups.SaveAsync(tx, scope, group, ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+        if (launched.Count > 0)
+        {
+            Wake();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "auto scaling: pass failed")]
+    private partial void LogPassFailed(Exception e);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "auto scaling: reconciling group {Group} failed")]
+    private partial void LogGroupFailed(Exception e, string group);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "auto scaling: registering {Instance} with {TargetGroup} failed: {Reason}")]
+    private partial void LogRegisterFailed(string instance, string targetGroup, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "auto scaling: terminating {Instances} failed: {Reason}")]
+    private partial void LogTerminateFailed(string instances, string reason);
+}
