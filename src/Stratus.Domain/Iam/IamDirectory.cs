@@ -136,20 +136,6 @@ public static partial class IamDirectory
         await tx.DeleteAsync(Scope(accountId), UserType, user.UserName.ToUpperInvariant(), ct).ConfigureAwait(false);
     }
 
-    public static async Task TagUserAsync(IStoreTransaction tx, string accountId, string? userName, List<Tag>? tags, CancellationToken ct = default)
-    {
-        var user = await RequireUserAsync(tx, accountId, userName, ct).ConfigureAwait(false);
-        Merge(user.Tags, tags, "TagsPerUser");
-        await SaveUserAsync(tx, accountId, user, ct).ConfigureAwait(false);
-    }
-
-    public static async Task UntagUserAsync(IStoreTransaction tx, string accountId, string? userName, List<string>? keys, CancellationToken ct = default)
-    {
-        var user = await RequireUserAsync(tx, accountId, userName, ct).ConfigureAwait(false);
-        user.Tags.RemoveAll(t => keys?.Contains(t.Key) ?? false);
-        await SaveUserAsync(tx, accountId, user, ct).ConfigureAwait(false);
-    }
-
     // ---- groups --------------------------------------------------------------------------------
 
     public static async Task<GroupResource> CreateGroupAsync(IStoreTransaction tx, string accountId, string? groupName, string? path, DateTime now, CancellationToken ct = default)
@@ -705,13 +691,56 @@ public static partial class IamDirectory
     }
 
     /// <summary>A role seen as a policy holder.</summary>
-    public sealed class RoleHolder(RoleResource role) : IPolicyHolder
+    public sealed class RoleHolder(RoleResource role) : IPrincipalEntity
     {
         public RoleResource Role => role;
         public string Name => role.RoleName;
         public string Arn => role.Arn;
         public List<string> AttachedPolicies => role.AttachedPolicies;
         public List<InlinePolicy> InlinePolicies => role.InlinePolicies;
+        public List<Tag> Tags => role.Tags;
+
+        public string? PermissionsBoundary
+        {
+            get => role.PermissionsBoundary;
+            set => role.PermissionsBoundary = value;
+        }
+    }
+
+    // ---- tags and permissions boundaries (users, roles) ----------------------------------------
+
+    /// <summary>The user or role named (groups have neither tags nor a boundary).</summary>
+    public static async Task<IPrincipalEntity> RequirePrincipalAsync(IStoreSession session, string accountId, IamEntityKind kind, string? name, CancellationToken ct = default) =>
+        kind switch
+        {
+            IamEntityKind.User => await RequireUserAsync(session, accountId, name, ct).ConfigureAwait(false),
+            IamEntityKind.Role => new RoleHolder(await Roles.RequireAsync(session, accountId, name, ct).ConfigureAwait(false)),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "groups have no tags or permissions boundary"),
+        };
+
+    /// <summary>TagUser / TagRole: adds or replaces tags by key (at most 50).</summary>
+    public static async Task TagPrincipalAsync(IStoreTransaction tx, string accountId, IamEntityKind kind, string? name, List<Tag>? tags, CancellationToken ct = default)
+    {
+        var principal = await RequirePrincipalAsync(tx, accountId, kind, name, ct).ConfigureAwait(false);
+        Merge(principal.Tags, tags, kind == IamEntityKind.User ? "TagsPerUser" : "TagsPerRole");
+        await SaveHolderAsync(tx, accountId, principal, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>UntagUser / UntagRole.</summary>
+    public static async Task UntagPrincipalAsync(IStoreTransaction tx, string accountId, IamEntityKind kind, string? name, List<string>? keys, CancellationToken ct = default)
+    {
+        var principal = await RequirePrincipalAsync(tx, accountId, kind, name, ct).ConfigureAwait(false);
+        principal.Tags.RemoveAll(t => keys?.Contains(t.Key) ?? false);
+        await SaveHolderAsync(tx, accountId, principal, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Put/Delete{User,Role}PermissionsBoundary: the boundary must be a policy that exists; null removes it.</summary>
+    public static async Task SetPermissionsBoundaryAsync(IStoreTransaction tx, string accountId, IamEntityKind kind, string? name, string? boundaryArn, bool remove,
+        CancellationToken ct = default)
+    {
+        var principal = await RequirePrincipalAsync(tx, accountId, kind, name, ct).ConfigureAwait(false);
+        principal.PermissionsBoundary = remove ? null : (await RequirePolicyAsync(tx, accountId, boundaryArn, ct).ConfigureAwait(false)).Arn;
+        await SaveHolderAsync(tx, accountId, principal, ct).ConfigureAwait(false);
     }
 
     // ---- shared rules --------------------------------------------------------------------------

@@ -14,8 +14,15 @@ public interface IPolicyHolder
     List<InlinePolicy> InlinePolicies { get; }
 }
 
+/// <summary>What users and roles (the principals) share besides policies: tags and a permissions boundary.</summary>
+public interface IPrincipalEntity : IPolicyHolder
+{
+    List<Tag> Tags { get; }
+    string? PermissionsBoundary { get; set; }
+}
+
 /// <summary>An IAM user: global to its account, named case-insensitively uniquely.</summary>
-public sealed class UserResource : IPolicyHolder
+public sealed class UserResource : IPrincipalEntity
 {
     public required string UserName { get; set; }
     public required string UserId { get; init; }

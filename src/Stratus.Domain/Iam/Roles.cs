@@ -180,28 +180,12 @@ public static partial class Roles
     }
 
     /// <summary>TagRole: adds or replaces tags by key (at most 50 per role).</summary>
-    public static async Task TagAsync(IStoreTransaction tx, string accountId, string? roleName, List<Tag>? tags, CancellationToken ct = default)
-    {
-        var role = await RequireAsync(tx, accountId, roleName, ct).ConfigureAwait(false);
-        var added = tags ?? [];
-        CheckTags(added, 0);
-        var merged = role.Tags.Where(t => !added.Exists(a => a.Key == t.Key)).Concat(added).ToList();
-        if (merged.Count > MaxTags)
-        {
-            throw new AwsException("LimitExceeded", $"Cannot exceed quota for TagsPerRole: {MaxTags}.", 409);
-        }
-        role.Tags.Clear();
-        role.Tags.AddRange(merged);
-        await SaveAsync(tx, accountId, role, ct).ConfigureAwait(false);
-    }
+    public static Task TagAsync(IStoreTransaction tx, string accountId, string? roleName, List<Tag>? tags, CancellationToken ct = default) =>
+        IamDirectory.TagPrincipalAsync(tx, accountId, IamEntityKind.Role, roleName, tags, ct);
 
     /// <summary>UntagRole.</summary>
-    public static async Task UntagAsync(IStoreTransaction tx, string accountId, string? roleName, List<string>? keys, CancellationToken ct = default)
-    {
-        var role = await RequireAsync(tx, accountId, roleName, ct).ConfigureAwait(false);
-        role.Tags.RemoveAll(t => keys?.Contains(t.Key) ?? false);
-        await SaveAsync(tx, accountId, role, ct).ConfigureAwait(false);
-    }
+    public static Task UntagAsync(IStoreTransaction tx, string accountId, string? roleName, List<string>? keys, CancellationToken ct = default) =>
+        IamDirectory.UntagPrincipalAsync(tx, accountId, IamEntityKind.Role, roleName, keys, ct);
 
     public static Task SaveAsync(IStoreTransaction tx, string accountId, RoleResource role, CancellationToken ct) =>
         tx.PutAsync(Scope(accountId), Type, role.RoleName.ToUpperInvariant(), role, role.CreateDate, ct);

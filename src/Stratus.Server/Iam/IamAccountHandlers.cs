@@ -156,8 +156,9 @@ internal sealed partial class IamService
     };
 
     public override async Task<GetServiceLinkedRoleDeletionStatusResponse> GetServiceLinkedRoleDeletionStatusAsync(RequestContext context,
-        GetServiceLinkedRoleDeletionStatusRequest request) => new()
+        GetServiceLinkedRoleDeletionStatusRequest request)
     {
-        Status = await ServiceLinkedRoles.DeletionStatusAsync(context.Store, Acct(context), request.DeletionTaskId, context.Cancellation).ConfigureAwait(false),
-    };
+        var status = await ServiceLinkedRoles.DeletionStatusAsync(context.Store, Acct(context), request.DeletionTaskId, context.Cancellation).ConfigureAwait(false);
+        return new GetServiceLinkedRoleDeletionStatusResponse { Status = status };
+    }
 }

@@ -98,32 +98,21 @@ internal sealed partial class IamService(IamPolicyCache cache) : IamServiceBase<
         return new UpdateRoleDescriptionResponse { Role = ToShape(role) };
     }
 
-    public override Task TagRoleAsync(RequestContext context, TagRoleRequest request) =>
-        Roles.TagAsync(context.Transaction, context.AccountId, request.RoleName, Tags(request.Tags), context.Cancellation);
+    public override Task TagRoleAsync(RequestContext context, TagRoleRequest request) => TagAsync(context, IamEntityKind.Role, request.RoleName, request.Tags);
 
-    public override Task UntagRoleAsync(RequestContext context, UntagRoleRequest request) =>
-        Roles.UntagAsync(context.Transaction, context.AccountId, request.RoleName, request.TagKeys, context.Cancellation);
+    public override Task UntagRoleAsync(RequestContext context, UntagRoleRequest request) => UntagAsync(context, IamEntityKind.Role, request.RoleName, request.TagKeys);
 
     public override async Task<ListRoleTagsResponse> ListRoleTagsAsync(RequestContext context, ListRoleTagsRequest request)
     {
-        var role = await Roles.RequireAsync(context.Store, context.AccountId, request.RoleName, context.Cancellation).ConfigureAwait(false);
-        var page = IamDirectory.Page(role.Tags, request.Marker, request.MaxItems);
-        return new ListRoleTagsResponse { Tags = page.Items.Select(t => new Tag { Key = t.Key, Value = t.Value }).ToList(), IsTruncated = page.IsTruncated, Marker = page.Marker };
+        var (tags, truncated, marker) = await TagPageAsync(context, IamEntityKind.Role, request.RoleName, request.Marker, request.MaxItems).ConfigureAwait(false);
+        return new ListRoleTagsResponse { Tags = tags, IsTruncated = truncated, Marker = marker };
     }
 
-    public override async Task PutRolePermissionsBoundaryAsync(RequestContext context, PutRolePermissionsBoundaryRequest request)
-    {
-        var role = await Roles.RequireAsync(context.Store, Acct(context), request.RoleName, context.Cancellation).ConfigureAwait(false);
-        role.PermissionsBoundary = (await IamDirectory.RequirePolicyAsync(context.Store, Acct(context), request.PermissionsBoundary, context.Cancellation).ConfigureAwait(false)).Arn;
-        await Roles.SaveAsync(context.Transaction, Acct(context), role, context.Cancellation).ConfigureAwait(false);
-    }
+    public override Task PutRolePermissionsBoundaryAsync(RequestContext context, PutRolePermissionsBoundaryRequest request) =>
+        BoundaryAsync(context, IamEntityKind.Role, request.RoleName, request.PermissionsBoundary);
 
-    public override async Task DeleteRolePermissionsBoundaryAsync(RequestContext context, DeleteRolePermissionsBoundaryRequest request)
-    {
-        var role = await Roles.RequireAsync(context.Store, Acct(context), request.RoleName, context.Cancellation).ConfigureAwait(false);
-        role.PermissionsBoundary = null;
-        await Roles.SaveAsync(context.Transaction, Acct(context), role, context.Cancellation).ConfigureAwait(false);
-    }
+    public override Task DeleteRolePermissionsBoundaryAsync(RequestContext context, DeleteRolePermissionsBoundaryRequest request) =>
+        BoundaryAsync(context, IamEntityKind.Role, request.RoleName, null, remove: true);
 
     private static Role ToShape(RoleResource role, bool tags = true) => new()
     {
@@ -191,32 +180,40 @@ internal sealed partial class IamService(IamPolicyCache cache) : IamServiceBase<
     public override Task DeleteUserAsync(RequestContext context, DeleteUserRequest request) =>
         IamDirectory.DeleteUserAsync(context.Transaction, Acct(context), request.UserName, context.Cancellation);
 
-    public override Task TagUserAsync(RequestContext context, TagUserRequest request) =>
-        IamDirectory.TagUserAsync(context.Transaction, Acct(context), request.UserName, Tags(request.Tags), context.Cancellation);
+    public override Task TagUserAsync(RequestContext context, TagUserRequest request) => TagAsync(context, IamEntityKind.User, request.UserName, request.Tags);
 
-    public override Task UntagUserAsync(RequestContext context, UntagUserRequest request) =>
-        IamDirectory.UntagUserAsync(context.Transaction, Acct(context), request.UserName, request.TagKeys, context.Cancellation);
+    public override Task UntagUserAsync(RequestContext context, UntagUserRequest request) => UntagAsync(context, IamEntityKind.User, request.UserName, request.TagKeys);
 
     public override async Task<ListUserTagsResponse> ListUserTagsAsync(RequestContext context, ListUserTagsRequest request)
     {
-        var user = await IamDirectory.RequireUserAsync(context.Store, Acct(context), request.UserName, context.Cancellation).ConfigureAwait(false);
-        var page = IamDirectory.Page(user.Tags, request.Marker, request.MaxItems);
-        return new ListUserTagsResponse { Tags = page.Items.Select(t => new Tag { Key = t.Key, Value = t.Value }).ToList(), IsTruncated = page.IsTruncated, Marker = page.Marker };
+        var (tags, truncated, marker) = await TagPageAsync(context, IamEntityKind.User, request.UserName, request.Marker, request.MaxItems).ConfigureAwait(false);
+        return new ListUserTagsResponse { Tags = tags, IsTruncated = truncated, Marker = marker };
     }
 
-    public override async Task PutUserPermissionsBoundaryAsync(RequestContext context, PutUserPermissionsBoundaryRequest request)
+    public override Task PutUserPermissionsBoundaryAsync(RequestContext context, PutUserPermissionsBoundaryRequest request) =>
+        BoundaryAsync(context, IamEntityKind.User, request.UserName, request.PermissionsBoundary);
+
+    public override Task DeleteUserPermissionsBoundaryAsync(RequestContext context, DeleteUserPermissionsBoundaryRequest request) =>
+        BoundaryAsync(context, IamEntityKind.User, request.UserName, null, remove: true);
+
+    // ---- what users and roles share: tags and permissions boundaries ---------------------------
+
+    private static Task TagAsync(RequestContext context, IamEntityKind kind, string? name, List<Tag>? tags) =>
+        IamDirectory.TagPrincipalAsync(context.Transaction, Acct(context), kind, name, Tags(tags), context.Cancellation);
+
+    private static Task UntagAsync(RequestContext context, IamEntityKind kind, string? name, List<string>? keys) =>
+        IamDirectory.UntagPrincipalAsync(context.Transaction, Acct(context), kind, name, keys, context.Cancellation);
+
+    private static async Task<(List<Tag> Tags, bool Truncated, string? Marker)> TagPageAsync(RequestContext context, IamEntityKind kind, string? name, string? marker,
+        int? maxItems)
     {
-        var user = await IamDirectory.RequireUserAsync(context.Store, Acct(context), request.UserName, context.Cancellation).ConfigureAwait(false);
-        user.PermissionsBoundary = (await IamDirectory.RequirePolicyAsync(context.Store, Acct(context), request.PermissionsBoundary, context.Cancellation).ConfigureAwait(false)).Arn;
-        await IamDirectory.SaveUserAsync(context.Transaction, Acct(context), user, context.Cancellation).ConfigureAwait(false);
+        var principal = await IamDirectory.RequirePrincipalAsync(context.Store, Acct(context), kind, name, context.Cancellation).ConfigureAwait(false);
+        var page = IamDirectory.Page(principal.Tags, marker, maxItems);
+        return (page.Items.Select(t => new Tag { Key = t.Key, Value = t.Value }).ToList(), page.IsTruncated, page.Marker);
     }
 
-    public override async Task DeleteUserPermissionsBoundaryAsync(RequestContext context, DeleteUserPermissionsBoundaryRequest request)
-    {
-        var user = await IamDirectory.RequireUserAsync(context.Store, Acct(context), request.UserName, context.Cancellation).ConfigureAwait(false);
-        user.PermissionsBoundary = null;
-        await IamDirectory.SaveUserAsync(context.Transaction, Acct(context), user, context.Cancellation).ConfigureAwait(false);
-    }
+    private static Task BoundaryAsync(RequestContext context, IamEntityKind kind, string? name, string? boundaryArn, bool remove = false) =>
+        IamDirectory.SetPermissionsBoundaryAsync(context.Transaction, Acct(context), kind, name, boundaryArn, remove, context.Cancellation);
 
     // ---- groups --------------------------------------------------------------------------------
 
