@@ -210,7 +210,7 @@ internal sealed partial class Ec2Service
             }
             instances = instances.Where(i => ids.Contains(i.Id)).ToList();
         }
-        return await ViewsAsync(context, instances, filterSet, criteria).ConfigureAwait(false);
+        return await ViewsAsync(context, instances, filterSet, criteria, paged: false).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -225,7 +225,7 @@ internal sealed partial class Ec2Service
         return await Paginator.PageAsync<InstanceResource, InstanceView>(async (after, limit) =>
         {
             var batch = await context.Store.ListPageAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, conditions, after, limit, context.Cancellation).ConfigureAwait(false);
-            return (batch, await ViewsAsync(context, [.. batch], filterSet, criteria).ConfigureAwait(false));
+            return (batch, await ViewsAsync(context, [.. batch], filterSet, criteria, paged: true).ConfigureAwait(false));
         }, i => i.Id, v => v.Instance.Id, maxResults, nextToken).ConfigureAwait(false);
     }
 
@@ -233,11 +233,11 @@ internal sealed partial class Ec2Service
     /// The instances (in their order) with their interfaces that the filters match; terminated
     /// ones only while still visible.
     /// </summary>
-    private async Task<List<InstanceView>> ViewsAsync(RequestContext context, List<InstanceResource> instances, FilterSet<InstanceView> filterSet, IReadOnlyList<FilterCriterion>? criteria)
+    private async Task<List<InstanceView>> ViewsAsync(RequestContext context, List<InstanceResource> instances, FilterSet<InstanceView> filterSet, IReadOnlyList<FilterCriterion>? criteria, bool paged)
     {
         var cutoff = context.Now - InstanceLifecycle.TerminatedVisibleFor;
         instances.RemoveAll(i => i.TerminatedAt is { } at && at <= cutoff);
-        var interfaces = (await InterfacesOfAsync(context, instances).ConfigureAwait(false))
+        var interfaces = (await InterfacesOfAsync(context, instances, paged).ConfigureAwait(false))
             .Where(n => n.Attachment?.InstanceId is not null)
             .ToLookup(n => n.Attachment!.InstanceId!);
         var runtime = _lifecycle.Runtime;
@@ -249,17 +249,18 @@ internal sealed partial class Ec2Service
     }
 
     /// <summary>
-    /// The interfaces attached to <paramref name="instances"/> (and maybe others): for up to a few
-    /// thousand instances their ids from the attachment index, then the interfaces by key; for more,
-    /// every interface in one pass, which costs SQLite less than that many lookups.
+    /// The interfaces attached to <paramref name="instances"/> (and maybe others): for a page or up
+    /// to 100 instances their ids from the attachment index, then the interfaces by key; for a
+    /// larger selection, every interface in one pass, which costs SQLite less than that many lookups
+    /// when the selection is a good part of the region.
     /// </summary>
-    private static async Task<List<NetworkInterfaceResource>> InterfacesOfAsync(RequestContext context, List<InstanceResource> instances)
+    private static async Task<List<NetworkInterfaceResource>> InterfacesOfAsync(RequestContext context, List<InstanceResource> instances, bool paged)
     {
         if (instances.Count == 0)
         {
             return [];
         }
-        if (!IndexedReads || instances.Count > 2048)
+        if (!IndexedReads || instances.Count > (paged ? 2048 : 100))
         {
             return await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false);
         }
