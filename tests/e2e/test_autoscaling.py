@@ -371,6 +371,29 @@ def test_notification_configurations(env):
     asg.delete_auto_scaling_group(AutoScalingGroupName="notes")
 
 
+def test_instance_refresh_replaces_every_instance(env):
+    asg, ec2 = env.asg, env.ec2
+    _create(env, "refresh", 2, MinSize=1)
+    before = {i["InstanceId"] for i in _in_service(asg, "refresh", 2)}
+    v2 = ec2.create_launch_template_version(LaunchTemplateId=env.lt["LaunchTemplateId"], SourceVersion="1",
+                                            LaunchTemplateData={"InstanceType": "t3.small"})["LaunchTemplateVersion"]["VersionNumber"]
+    refresh = asg.start_instance_refresh(AutoScalingGroupName="refresh", Preferences={"MinHealthyPercentage": 50, "InstanceWarmup": 0},
+                                         DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": env.lt["LaunchTemplateId"], "Version": str(v2)}})["InstanceRefreshId"]
+    with pytest.raises(ClientError) as e:
+        asg.start_instance_refresh(AutoScalingGroupName="refresh")
+    assert error_of(e)[0] == "InstanceRefreshInProgress"
+    done = _until(lambda: [r for r in asg.describe_instance_refreshes(AutoScalingGroupName="refresh")["InstanceRefreshes"]
+                           if r["InstanceRefreshId"] == refresh and r["Status"] == "Successful"], 60, "refresh successful")
+    assert done[0]["PercentageComplete"] == 100
+    after = _in_service(asg, "refresh", 2)
+    assert not before & {i["InstanceId"] for i in after}, "every instance replaced"
+    assert all(i["InstanceType"] == "t3.small" for i in after)
+    with pytest.raises(ClientError) as e:
+        asg.cancel_instance_refresh(AutoScalingGroupName="refresh")
+    assert error_of(e)[0] == "ActiveInstanceRefreshNotFound"
+    _delete(env, "refresh")
+
+
 # ------------------------------------------------------------------------------ durability
 
 

@@ -204,6 +204,7 @@ internal sealed partial class AutoScalingController(
             }
             return plan;
         }
+        Refresh(group, now);
         var current = group.CurrentCapacity;
         if (current < group.DesiredCapacity && !group.IsSuspended("Launch") && (group.NextLaunchAttempt is null || now >= group.NextLaunchAttempt))
         {
@@ -358,6 +359,52 @@ internal sealed partial class AutoScalingController(
                 AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.InProgress, 50);
                 plan.Terminations.Add(instance.InstanceId);
                 return;
+        }
+    }
+
+    /// <summary>
+    /// An instance refresh in progress: while at least MinHealthyPercentage of the desired capacity
+    /// is InService (and every replacement so far has warmed up), take the next instances to
+    /// replace out of service; capacity launches their replacements from the group's configuration.
+    /// </summary>
+    private static void Refresh(AutoScalingGroup group, DateTime now)
+    {
+        if (group.InstanceRefreshes.FirstOrDefault(r => r.Status is "Pending" or "InProgress" or "RollbackInProgress") is not { } refresh || group.IsSuspended("InstanceRefresh"))
+        {
+            return;
+        }
+        if (refresh.Status == "Pending")
+        {
+            refresh.Status = "InProgress";
+        }
+        refresh.Remaining.RemoveAll(id => group.Instances.All(i => i.InstanceId != id || !LifecycleStates.CountsTowardsCapacity(i.LifecycleState)));
+        var inService = group.Instances.Where(i => i.LifecycleState == LifecycleStates.InService && i.HealthStatus == "Healthy"
+            && (i.InServiceSince is null || now >= i.InServiceSince.Value.AddSeconds(refresh.InstanceWarmup))).ToList();
+        var leaving = group.Instances.Count(i => LifecycleStates.IsTerminating(i.LifecycleState));
+        var pending = group.Instances.Count(i => i.LifecycleState is LifecycleStates.Pending or LifecycleStates.PendingWait or LifecycleStates.PendingProceed);
+        if (refresh.Remaining.Count == 0)
+        {
+            if (pending == 0 && leaving == 0)
+            {
+                refresh.Status = refresh.Status == "RollbackInProgress" ? "RollbackSuccessful" : "Successful";
+                refresh.StatusReason = null;
+                refresh.EndTime = now;
+            }
+            return;
+        }
+        var minHealthy = (int)Math.Ceiling(group.DesiredCapacity * refresh.MinHealthyPercentage / 100.0);
+        var batch = Math.Max(1, inService.Count - minHealthy);
+        if (pending > 0 || leaving > 0 || inService.Count - 1 < minHealthy && inService.Count < group.DesiredCapacity)
+        {
+            return; // wait for the previous replacements to be in service (and warm)
+        }
+        foreach (var id in refresh.Remaining.Take(batch).ToList())
+        {
+            if (group.Instances.FirstOrDefault(i => i.InstanceId == id) is { } instance)
+            {
+                BeginExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to an instance refresh.", now, terminate: true);
+            }
+            refresh.Remaining.Remove(id);
         }
     }
 
