@@ -330,3 +330,15 @@ def test_group_metrics_after_enable_metrics_collection(env):
     assert points[0]["Maximum"] == 2.0
     names = {m["MetricName"] for m in env.cw.list_metrics(Namespace="AWS/AutoScaling", Dimensions=[{"Name": "AutoScalingGroupName", "Value": g}])["Metrics"]}
     assert {"GroupMinSize", "GroupMaxSize", "GroupInServiceInstances", "GroupTotalInstances"} <= names
+
+
+def test_deleting_the_group_deletes_its_policies_and_alarms(env):
+    g = _group(env, "pol-gone", desired=0, min_size=0)
+    out = env.asg.put_scaling_policy(AutoScalingGroupName=g, PolicyName="cpu", PolicyType="TargetTrackingScaling",
+                                     TargetTrackingConfiguration={"PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageNetworkIn"},
+                                                                  "TargetValue": 1000.0})
+    names = [a["AlarmName"] for a in out["Alarms"]]
+    assert env.cw.describe_alarms(AlarmNames=names)["MetricAlarms"][0]["MetricName"] == "NetworkIn"
+    env.asg.delete_auto_scaling_group(AutoScalingGroupName=g, ForceDelete=True)
+    _until(lambda: not env.asg.describe_policies(AutoScalingGroupName=g)["ScalingPolicies"], 30, "the group's policies are deleted")
+    _until(lambda: not env.cw.describe_alarms(AlarmNames=names)["MetricAlarms"], 10, "the policy's alarms are deleted")
