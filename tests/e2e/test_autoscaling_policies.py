@@ -75,6 +75,14 @@ def _group(env, name: str, desired: int = 1, min_size: int = 1, max_size: int = 
     return name
 
 
+def _settled(env, name: str, n: int):
+    """Waits for the group's instances to be launched and InService (so the causes of later changes are not mixed with its creation's)."""
+    def check():
+        instances = env.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]
+        return len(instances) == n and all(i["LifecycleState"] == "InService" for i in instances)
+    _until(check, 20, f"{name}: {n} instances InService")
+
+
 def _desired(env, name: str) -> int:
     return env.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["DesiredCapacity"]
 
@@ -166,6 +174,7 @@ def test_cli_round_trip(env):
 
 def test_execute_policy_cooldown_and_activity(env):
     g = _group(env, "pol-exec", cooldown=300)
+    _settled(env, g, 1)
     env.asg.put_scaling_policy(AutoScalingGroupName=g, PolicyName="add-one", AdjustmentType="ChangeInCapacity", ScalingAdjustment=1, Cooldown=120)
     env.asg.execute_policy(AutoScalingGroupName=g, PolicyName="add-one")
     assert _desired(env, g) == 2
@@ -198,6 +207,7 @@ def test_execute_policy_cooldown_and_activity(env):
 
 def test_step_policy_run_by_an_alarm(env):
     g = _group(env, "pol-alarm", max_size=10)
+    _settled(env, g, 1)
     arn = env.asg.put_scaling_policy(AutoScalingGroupName=g, PolicyName="scale-out", PolicyType="StepScaling", AdjustmentType="ChangeInCapacity",
                                      StepAdjustments=[{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 2}])["PolicyARN"]
     # As the seed: an alarm on the group's average CPU whose action is the policy.
