@@ -17,9 +17,12 @@ internal static class CloudWatchBench
     private const string Account = "111122223333";
     private const string Region = "us-east-1";
 
-    private sealed class NoActions : IInstanceActions
+    private sealed class NoActions : IInstanceActions, IScalingPolicyActions
     {
         public Task RunAsync(string accountId, string region, string instanceId, string action, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<string> ExecuteAsync(string accountId, string region, string policyArn, string alarmName, string alarmState, double? metricValue, double? threshold,
+            CancellationToken cancellationToken) => Task.FromResult("");
     }
 
     private static SeriesKey Key(int i) => SeriesKey.Create(Account, Region, "Bench", "Latency", [new("Host", $"host-{i:D5}")]);
@@ -137,7 +140,7 @@ internal static class CloudWatchBench
                 }
                 await state.PutAlarmsAsync(Account, Region, alarms, []).ConfigureAwait(false);
                 var clock = new FixedClock(DateTimeOffset.FromUnixTimeSeconds(now - 30));
-                var evaluator = new AlarmEvaluator(state, queries, new NoActions(), new ServerOptions(), clock, NullLogger<AlarmEvaluator>.Instance);
+                var evaluator = new AlarmEvaluator(state, queries, new NoActions(), new NoActions(), new ServerOptions(), clock, NullLogger<AlarmEvaluator>.Instance);
                 var first = Stopwatch.StartNew();
                 await evaluator.EvaluateAllAsync(default).ConfigureAwait(false);
                 first.Stop();

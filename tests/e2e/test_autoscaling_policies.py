@@ -75,6 +75,14 @@ def _group(env, name: str, desired: int = 1, min_size: int = 1, max_size: int = 
     return name
 
 
+def _settled(env, name: str, n: int):
+    """Waits for the group's instances to be launched and InService (so the causes of later changes are not mixed with its creation's)."""
+    def check():
+        instances = env.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]
+        return len(instances) == n and all(i["LifecycleState"] == "InService" for i in instances)
+    _until(check, 20, f"{name}: {n} instances InService")
+
+
 def _desired(env, name: str) -> int:
     return env.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["DesiredCapacity"]
 
@@ -166,6 +174,7 @@ def test_cli_round_trip(env):
 
 def test_execute_policy_cooldown_and_activity(env):
     g = _group(env, "pol-exec", cooldown=300)
+    _settled(env, g, 1)
     env.asg.put_scaling_policy(AutoScalingGroupName=g, PolicyName="add-one", AdjustmentType="ChangeInCapacity", ScalingAdjustment=1, Cooldown=120)
     env.asg.execute_policy(AutoScalingGroupName=g, PolicyName="add-one")
     assert _desired(env, g) == 2
@@ -198,6 +207,7 @@ def test_execute_policy_cooldown_and_activity(env):
 
 def test_step_policy_run_by_an_alarm(env):
     g = _group(env, "pol-alarm", max_size=10)
+    _settled(env, g, 1)
     arn = env.asg.put_scaling_policy(AutoScalingGroupName=g, PolicyName="scale-out", PolicyType="StepScaling", AdjustmentType="ChangeInCapacity",
                                      StepAdjustments=[{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 2}])["PolicyARN"]
     # As the seed: an alarm on the group's average CPU whose action is the policy.
@@ -330,3 +340,15 @@ def test_group_metrics_after_enable_metrics_collection(env):
     assert points[0]["Maximum"] == 2.0
     names = {m["MetricName"] for m in env.cw.list_metrics(Namespace="AWS/AutoScaling", Dimensions=[{"Name": "AutoScalingGroupName", "Value": g}])["Metrics"]}
     assert {"GroupMinSize", "GroupMaxSize", "GroupInServiceInstances", "GroupTotalInstances"} <= names
+
+
+def test_deleting_the_group_deletes_its_policies_and_alarms(env):
+    g = _group(env, "pol-gone", desired=0, min_size=0)
+    out = env.asg.put_scaling_policy(AutoScalingGroupName=g, PolicyName="cpu", PolicyType="TargetTrackingScaling",
+                                     TargetTrackingConfiguration={"PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageNetworkIn"},
+                                                                  "TargetValue": 1000.0})
+    names = [a["AlarmName"] for a in out["Alarms"]]
+    assert env.cw.describe_alarms(AlarmNames=names)["MetricAlarms"][0]["MetricName"] == "NetworkIn"
+    env.asg.delete_auto_scaling_group(AutoScalingGroupName=g, ForceDelete=True)
+    _until(lambda: not env.asg.describe_policies(AutoScalingGroupName=g)["ScalingPolicies"], 30, "the group's policies are deleted")
+    _until(lambda: not env.cw.describe_alarms(AlarmNames=names)["MetricAlarms"], 10, "the policy's alarms are deleted")

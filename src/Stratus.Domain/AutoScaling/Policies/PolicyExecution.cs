@@ -43,58 +43,58 @@ public static class PolicyExecution
         switch (policy.PolicyType)
         {
             case PolicyTypes.Simple:
-            {
-                var cooldown = policy.Cooldown ?? group.DefaultCooldown;
-                var last = Latest(policy.LastExecuted, group.LastScalingTime);
-                if (trigger.HonorCooldown && last is { } t && now < t.AddSeconds(cooldown))
                 {
-                    if (trigger.FromAlarm)
+                    var cooldown = policy.Cooldown ?? group.DefaultCooldown;
+                    var last = Latest(policy.LastExecuted, group.LastScalingTime);
+                    if (trigger.HonorCooldown && last is { } t && now < t.AddSeconds(cooldown))
                     {
-                        return new ExecutionPlan(null, "", $"The group {group.Name} is in its cooldown period until {Time(t.AddSeconds(cooldown))}.");
+                        if (trigger.FromAlarm)
+                        {
+                            return new ExecutionPlan(null, "", $"The group {group.Name} is in its cooldown period until {Time(t.AddSeconds(cooldown))}.");
+                        }
+                        throw new AwsException("ScalingActivityInProgress",
+                            $"The Auto Scaling group {group.Name} is in its cooldown period (until {Time(t.AddSeconds(cooldown))}); the policy {policy.PolicyName} was not executed.");
                     }
-                    throw new AwsException("ScalingActivityInProgress",
-                        $"The Auto Scaling group {group.Name} is in its cooldown period (until {Time(t.AddSeconds(cooldown))}); the policy {policy.PolicyName} was not executed.");
+                    wanted = PolicyMath.Adjusted(policy.AdjustmentType!, policy.ScalingAdjustment ?? 0, policy.MinAdjustmentMagnitude, current);
+                    break;
                 }
-                wanted = PolicyMath.Adjusted(policy.AdjustmentType!, policy.ScalingAdjustment ?? 0, policy.MinAdjustmentMagnitude, current);
-                break;
-            }
             case PolicyTypes.Step:
-            {
-                if (trigger.BreachThreshold is not { } threshold)
                 {
-                    throw Validation("BreachThreshold is required when executing a step scaling policy.");
+                    if (trigger.BreachThreshold is not { } threshold)
+                    {
+                        throw Validation("BreachThreshold is required when executing a step scaling policy.");
+                    }
+                    // An alarm set by SetAlarmState has no datapoint: it breaches at its threshold.
+                    if ((trigger.MetricValue ?? (trigger.FromAlarm ? threshold : null)) is not { } value)
+                    {
+                        throw Validation("MetricValue is required when executing a step scaling policy.");
+                    }
+                    var step = PolicyMath.FindStep(policy.StepAdjustments ?? [], value, threshold);
+                    if (step is null)
+                    {
+                        var message = $"The metric value {Format(value)} minus the breach threshold {Format(threshold)} is in no step adjustment's interval of the policy {policy.PolicyName}.";
+                        return trigger.FromAlarm ? new ExecutionPlan(null, "", message) : throw Validation(message);
+                    }
+                    wanted = PolicyMath.Adjusted(policy.AdjustmentType!, step.ScalingAdjustment, policy.MinAdjustmentMagnitude, current);
+                    break;
                 }
-                // An alarm set by SetAlarmState has no datapoint: it breaches at its threshold.
-                if ((trigger.MetricValue ?? (trigger.FromAlarm ? threshold : null)) is not { } value)
-                {
-                    throw Validation("MetricValue is required when executing a step scaling policy.");
-                }
-                var step = PolicyMath.FindStep(policy.StepAdjustments ?? [], value, threshold);
-                if (step is null)
-                {
-                    var message = $"The metric value {Format(value)} minus the breach threshold {Format(threshold)} is in no step adjustment's interval of the policy {policy.PolicyName}.";
-                    return trigger.FromAlarm ? new ExecutionPlan(null, "", message) : throw Validation(message);
-                }
-                wanted = PolicyMath.Adjusted(policy.AdjustmentType!, step.ScalingAdjustment, policy.MinAdjustmentMagnitude, current);
-                break;
-            }
             case PolicyTypes.TargetTracking when trigger.FromAlarm:
-            {
-                var tt = policy.TargetTracking!;
-                var scaleOut = trigger.AlarmName!.Contains("-AlarmHigh-", StringComparison.Ordinal);
-                if (!scaleOut && tt.DisableScaleIn)
                 {
-                    return new ExecutionPlan(null, "", "Scale-in is disabled for the policy.");
+                    var tt = policy.TargetTracking!;
+                    var scaleOut = trigger.AlarmName!.Contains("-AlarmHigh-", StringComparison.Ordinal);
+                    if (!scaleOut && tt.DisableScaleIn)
+                    {
+                        return new ExecutionPlan(null, "", "Scale-in is disabled for the policy.");
+                    }
+                    if (!scaleOut && Latest(policy.LastExecuted, group.LastScalingTime) is { } t && now < t.AddSeconds(group.DefaultCooldown))
+                    {
+                        return new ExecutionPlan(null, "", $"The group {group.Name} is in its scale-in cooldown until {Time(t.AddSeconds(group.DefaultCooldown))}.");
+                    }
+                    var value = trigger.MetricValue ?? (scaleOut ? tt.TargetValue * 1.1 : tt.TargetValue * 0.8);
+                    wanted = PolicyMath.TargetTrackingCapacity(current, value, tt.TargetValue, scaleOut);
+                    wanted = scaleOut ? Math.Max(wanted, current) : Math.Min(wanted, current);
+                    break;
                 }
-                if (!scaleOut && Latest(policy.LastExecuted, group.LastScalingTime) is { } t && now < t.AddSeconds(group.DefaultCooldown))
-                {
-                    return new ExecutionPlan(null, "", $"The group {group.Name} is in its scale-in cooldown until {Time(t.AddSeconds(group.DefaultCooldown))}.");
-                }
-                var value = trigger.MetricValue ?? (scaleOut ? tt.TargetValue * 1.1 : tt.TargetValue * 0.8);
-                wanted = PolicyMath.TargetTrackingCapacity(current, value, tt.TargetValue, scaleOut);
-                wanted = scaleOut ? Math.Max(wanted, current) : Math.Min(wanted, current);
-                break;
-            }
             default:
                 throw Validation($"ExecutePolicy is not supported for policy type {policy.PolicyType}: only SimpleScaling and StepScaling policies can be executed.");
         }

@@ -1,5 +1,5 @@
-using AutoScalingGroup = Stratus.Domain.AutoScaling.AutoScalingGroup;
 using Stratus.Services.Model.AutoScaling;
+using AutoScalingGroup = Stratus.Domain.AutoScaling.AutoScalingGroup;
 
 namespace Stratus.Server.AutoScaling.Policies;
 
