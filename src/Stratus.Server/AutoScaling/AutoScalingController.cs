@@ -730,7 +730,11 @@ internal sealed partial class AutoScalingController(
             {
                 group.LaunchFailures = 0;
                 group.NextLaunchAttempt = null;
-                group.PendingCause = null;
+                // A cause set after this launch was planned (a policy, a scheduled action) stays for the next launch.
+                if (group.PendingCause is { } pending && plan.LaunchCause.StartsWith(pending, StringComparison.Ordinal))
+                {
+                    group.PendingCause = null;
+                }
             }
             await AutoScalingGroups.SaveAsync(tx, scope, group, ct).ConfigureAwait(false);
             await tx.CommitAsync(ct).ConfigureAwait(false);

@@ -125,6 +125,12 @@ internal sealed partial class AutoScalingService(AutoScalingController controlle
         {
             PutHook(group, spec.LifecycleHookName, spec.LifecycleTransition, spec.HeartbeatTimeout, spec.DefaultResult, spec.NotificationMetadata, spec.NotificationTargetARN, spec.RoleARN);
         }
+        if (request.ServiceLinkedRoleARN is null)
+        {
+            // The account's AWSServiceRoleForAutoScaling appears with its first group, as in AWS.
+            await Domain.Iam.ServiceLinkedRoles.EnsureAsync(context.Transaction, context.AccountId, "autoscaling.amazonaws.com", now, context.Cancellation)
+                .ConfigureAwait(false);
+        }
         await SaveAsync(context, group).ConfigureAwait(false);
         Changed(context);
     }
