@@ -59,10 +59,10 @@ def test_services_without_handlers_answer_not_implemented_in_their_protocol(serv
     # Operations without handlers, in query (Auto Scaling, ELBv2), JSON 1.0 (CloudWatch from
     # boto3) and the EC2 protocol on one port.
     with pytest.raises(ClientError) as e:
-        client(server, "autoscaling").describe_auto_scaling_groups()
+        client(server, "autoscaling").describe_warm_pool(AutoScalingGroupName="web")
     code, message, status = error_of(e)
     assert (code, status) == ("UnsupportedOperation", 400)
-    assert "DescribeAutoScalingGroups" in message
+    assert "DescribeWarmPool" in message
     with pytest.raises(ClientError) as e:
         client(server, "elbv2").describe_trust_stores()
     assert error_of(e)[0] == "UnsupportedOperation"
@@ -105,7 +105,8 @@ def test_unknown_service_and_operation(server):
 
 
 def test_aws_cli_reaches_other_services_on_the_same_port(server):
-    p = server.cli("--profile", "stratus", "autoscaling", "describe-auto-scaling-groups")
+    assert server.cli_json("--profile", "stratus", "autoscaling", "describe-auto-scaling-groups")["AutoScalingGroups"] == []
+    p = server.cli("--profile", "stratus", "autoscaling", "describe-warm-pool", "--auto-scaling-group-name", "web")
     assert p.returncode != 0
     assert "UnsupportedOperation" in p.stderr, p.stderr
     assert server.cli_json("--profile", "stratus", "ec2", "describe-regions", "--region-names", "us-east-1")["Regions"]
