@@ -207,6 +207,18 @@ def http_send(method: str, url: str, body: bytes | None = None, headers: dict | 
         return RawResponse(e.code, e.read().decode("utf-8", "replace"), dict(e.headers))
 
 
+def wait_until(check, timeout: float, what: str):
+    """Polls `check` until it returns something truthy and returns that; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.3)
+    raise AssertionError(f"{what}: not reached within {timeout}s (last: {last!r})")
+
+
 def strip_ns(root: ET.Element) -> ET.Element:
     """Drop XML namespaces in place so ElementTree paths stay readable."""
     for el in root.iter():
@@ -405,6 +417,14 @@ class StratusServer:
         return _plain_session().client(
             "ec2", region_name=region or "us-east-1", endpoint_url=self.endpoint, config=cfg,
             aws_access_key_id=credentials.access_key, aws_secret_access_key=credentials.secret_key, **kw)
+
+    def client(self, service: str, region: str = "us-east-1", **kw):
+        """A boto3 client of any service, with this server's endpoint and account keys given explicitly."""
+        creds = self.credentials
+        return _plain_session().client(
+            service, region_name=region, endpoint_url=self.endpoint,
+            aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
+            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}), **kw)
 
     def cli(self, *args: str, check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess:
         """Run `aws ARGS...` exactly as a user would, with HOME set to the server's HOME."""

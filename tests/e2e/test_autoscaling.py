@@ -7,36 +7,14 @@ The real-instance part needs root, crun and the minimal image; anything missing 
 
 from __future__ import annotations
 
-import os
 import time
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ServerFactory, default_vpc, error_of, minimal_ami, tags_dict
+from conftest import ServerFactory, default_vpc, error_of, minimal_ami, tags_dict, wait_until
 
 MOCK_BOOT_SECONDS = 1
-
-
-def _client(srv, service: str):
-    creds = srv.credentials
-    return boto3.Session().client(
-        service, region_name="us-east-1", endpoint_url=srv.endpoint,
-        aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
-
-
-def _until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: not reached within {timeout}s (last: {last!r})")
 
 
 def _group(asg, name: str) -> dict:
@@ -49,7 +27,7 @@ def _in_service(asg, name: str, n: int, timeout: float = 30) -> list[dict]:
     def check():
         instances = _group(asg, name)["Instances"]
         return instances if len(instances) == n and all(i["LifecycleState"] == "InService" for i in instances) else None
-    return _until(check, timeout, f"{name}: {n} instances InService")
+    return wait_until(check, timeout, f"{name}: {n} instances InService")
 
 
 def _live_tagged(ec2, name: str) -> list[str]:
@@ -63,7 +41,7 @@ def env(server):
     class Env:
         pass
     e = Env()
-    e.srv, e.ec2, e.asg, e.elb = server, server.ec2(), _client(server, "autoscaling"), _client(server, "elbv2")
+    e.srv, e.ec2, e.asg, e.elb = server, server.ec2(), server.client("autoscaling"), server.client("elbv2")
     e.vpc = default_vpc(e.ec2)["VpcId"]
     subnets = sorted(e.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [e.vpc]}])["Subnets"], key=lambda s: s["AvailabilityZone"])
     e.subnets = [s["SubnetId"] for s in subnets[:3]]
@@ -84,7 +62,7 @@ def _create(env, name: str, desired: int, **kw):
 
 def _delete(env, name: str):
     env.asg.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
-    _until(lambda: not env.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"], 30, f"{name} deleted")
+    wait_until(lambda: not env.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"], 30, f"{name} deleted")
     assert _live_tagged(env.ec2, name) == []
 
 
@@ -122,7 +100,7 @@ def test_group_launches_across_zones_with_tags_and_activities(env):
     assert group["VPCZoneIdentifier"] == ",".join(env.subnets) and sorted(group["AvailabilityZones"]) == sorted(env.zones)
     assert group["HealthCheckType"] == "EC2" and group["DefaultCooldown"] == 300 and group["TerminationPolicies"] == ["Default"]
 
-    activities = _until(lambda: [a for a in asg.describe_scaling_activities(AutoScalingGroupName="web")["Activities"] if a["StatusCode"] == "Successful"],
+    activities = wait_until(lambda: [a for a in asg.describe_scaling_activities(AutoScalingGroupName="web")["Activities"] if a["StatusCode"] == "Successful"],
                         10, "launch activities successful")
     launches = [a for a in activities if a["Description"].startswith("Launching a new EC2 instance: i-")]
     assert sorted(a["Description"].split(": ")[1] for a in launches) == ids
@@ -138,14 +116,14 @@ def test_group_launches_across_zones_with_tags_and_activities(env):
     # Scale in: balanced zones, terminated EC2 instances, activities.
     asg.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=1)
     left = _in_service(asg, "web", 1)
-    _until(lambda: _live_tagged(ec2, "web") == [left[0]["InstanceId"]], 20, "scaled-in instances terminated")
+    wait_until(lambda: _live_tagged(ec2, "web") == [left[0]["InstanceId"]], 20, "scaled-in instances terminated")
     terms = [a for a in asg.describe_scaling_activities(AutoScalingGroupName="web")["Activities"] if a["Description"].startswith("Terminating EC2 instance")]
     assert len(terms) == 2 and all("shrinking the capacity from 3 to 1" in a["Cause"] for a in terms)
 
     # An instance terminated behind the group's back is replaced.
     victim = left[0]["InstanceId"]
     ec2.terminate_instances(InstanceIds=[victim])
-    replaced = _until(lambda: [i for i in _group(asg, "web")["Instances"] if i["InstanceId"] != victim and i["LifecycleState"] == "InService"], 30, "replacement")
+    replaced = wait_until(lambda: [i for i in _group(asg, "web")["Instances"] if i["InstanceId"] != victim and i["LifecycleState"] == "InService"], 30, "replacement")
     assert len(replaced) == 1
     causes = [a["Cause"] for a in asg.describe_scaling_activities(AutoScalingGroupName="web")["Activities"] if victim in a["Description"]]
     assert any("EC2 health check" in c for c in causes), causes
@@ -230,7 +208,7 @@ def test_lifecycle_hook_holds_launch_until_completed(env):
     hooks = asg.describe_lifecycle_hooks(AutoScalingGroupName="hooked")["LifecycleHooks"]
     assert hooks[0]["LifecycleHookName"] == "warm" and hooks[0]["HeartbeatTimeout"] == 300 and hooks[0]["GlobalTimeout"] == 30000
     asg.set_desired_capacity(AutoScalingGroupName="hooked", DesiredCapacity=1)
-    held = _until(lambda: [i for i in _group(asg, "hooked")["Instances"] if i["LifecycleState"] == "Pending:Wait"], 20, "Pending:Wait")
+    held = wait_until(lambda: [i for i in _group(asg, "hooked")["Instances"] if i["LifecycleState"] == "Pending:Wait"], 20, "Pending:Wait")
     time.sleep(3)
     assert _group(asg, "hooked")["Instances"][0]["LifecycleState"] == "Pending:Wait", "the hook holds the launch"
     activity = asg.describe_scaling_activities(AutoScalingGroupName="hooked")["Activities"][0]
@@ -244,9 +222,9 @@ def test_lifecycle_hook_holds_launch_until_completed(env):
     # A terminating hook holds the termination the same way.
     asg.put_lifecycle_hook(AutoScalingGroupName="hooked", LifecycleHookName="drain", LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING", HeartbeatTimeout=30)
     asg.set_desired_capacity(AutoScalingGroupName="hooked", DesiredCapacity=0)
-    _until(lambda: [i for i in _group(asg, "hooked")["Instances"] if i["LifecycleState"] == "Terminating:Wait"], 20, "Terminating:Wait")
+    wait_until(lambda: [i for i in _group(asg, "hooked")["Instances"] if i["LifecycleState"] == "Terminating:Wait"], 20, "Terminating:Wait")
     asg.complete_lifecycle_action(AutoScalingGroupName="hooked", LifecycleHookName="drain", LifecycleActionResult="CONTINUE", InstanceId=held[0]["InstanceId"])
-    _until(lambda: not _group(asg, "hooked")["Instances"], 20, "terminated after the hook")
+    wait_until(lambda: not _group(asg, "hooked")["Instances"], 20, "terminated after the hook")
     asg.delete_lifecycle_hook(AutoScalingGroupName="hooked", LifecycleHookName="drain")
     assert [h["LifecycleHookName"] for h in asg.describe_lifecycle_hooks(AutoScalingGroupName="hooked")["LifecycleHooks"]] == ["warm"]
     _delete(env, "hooked")
@@ -266,14 +244,14 @@ def test_protection_standby_detach_attach_and_terminate(env):
     other = next(i for i in pair if i != ids[0])
     standby = asg.enter_standby(AutoScalingGroupName="ops", InstanceIds=[other], ShouldDecrementDesiredCapacity=True)["Activities"]
     assert standby[0]["Description"] == f"Moving EC2 instance to Standby: {other}"
-    _until(lambda: {i["InstanceId"]: i["LifecycleState"] for i in _group(asg, "ops")["Instances"]}.get(other) == "Standby", 20, "Standby")
+    wait_until(lambda: {i["InstanceId"]: i["LifecycleState"] for i in _group(asg, "ops")["Instances"]}.get(other) == "Standby", 20, "Standby")
     assert _group(asg, "ops")["DesiredCapacity"] == 1
     asg.exit_standby(AutoScalingGroupName="ops", InstanceIds=[other])
     _in_service(asg, "ops", 2)
 
     detached = asg.detach_instances(AutoScalingGroupName="ops", InstanceIds=[other], ShouldDecrementDesiredCapacity=True)["Activities"]
     assert detached[0]["Description"] == f"Detaching EC2 instance: {other}"
-    _until(lambda: [i["InstanceId"] for i in _group(asg, "ops")["Instances"]] == [ids[0]], 20, "detached")
+    wait_until(lambda: [i["InstanceId"] for i in _group(asg, "ops")["Instances"]] == [ids[0]], 20, "detached")
     inst = ec2.describe_instances(InstanceIds=[other])["Reservations"][0]["Instances"][0]
     assert inst["State"]["Name"] == "running" and "aws:autoscaling:groupName" not in tags_dict(inst)
     asg.attach_instances(AutoScalingGroupName="ops", InstanceIds=[other])
@@ -282,7 +260,7 @@ def test_protection_standby_detach_attach_and_terminate(env):
 
     activity = asg.terminate_instance_in_auto_scaling_group(InstanceId=other, ShouldDecrementDesiredCapacity=True)["Activity"]
     assert activity["Description"] == f"Terminating EC2 instance: {other}" and "in response to a user request, shrinking the capacity from 2 to 1" in activity["Cause"]
-    _until(lambda: ec2.describe_instances(InstanceIds=[other])["Reservations"][0]["Instances"][0]["State"]["Name"] in ("shutting-down", "terminated"), 20, "terminated")
+    wait_until(lambda: ec2.describe_instances(InstanceIds=[other])["Reservations"][0]["Instances"][0]["State"]["Name"] in ("shutting-down", "terminated"), 20, "terminated")
     with pytest.raises(ClientError) as e:
         asg.terminate_instance_in_auto_scaling_group(InstanceId=ids[1], ShouldDecrementDesiredCapacity=False)
     assert error_of(e)[0] == "ValidationError"
@@ -296,7 +274,7 @@ def test_protection_standby_detach_attach_and_terminate(env):
     _in_service(asg, "ops", 2)
     asg.set_instance_health(InstanceId=ids[0], HealthStatus="Unhealthy")
     asg.set_instance_protection(AutoScalingGroupName="ops", InstanceIds=[ids[0]], ProtectedFromScaleIn=False)
-    _until(lambda: ids[0] not in [i["InstanceId"] for i in _group(asg, "ops")["Instances"]] and len(_in_service(asg, "ops", 2)) == 2, 30, "unhealthy replaced")
+    wait_until(lambda: ids[0] not in [i["InstanceId"] for i in _group(asg, "ops")["Instances"]] and len(_in_service(asg, "ops", 2)) == 2, 30, "unhealthy replaced")
     _delete(env, "ops")
 
 
@@ -338,20 +316,20 @@ def test_target_groups_register_in_service_and_drain_before_terminate(env):
     elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=8081, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
     _create(env, "tg", 2, TargetGroupARNs=[tg])
     ids = sorted(i["InstanceId"] for i in _in_service(asg, "tg", 2))
-    _until(lambda: sorted(h["Target"]["Id"] for h in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]) == ids, 15, "registered")
+    wait_until(lambda: sorted(h["Target"]["Id"] for h in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]) == ids, 15, "registered")
     states = asg.describe_load_balancer_target_groups(AutoScalingGroupName="tg")["LoadBalancerTargetGroups"]
     assert states[0]["LoadBalancerTargetGroupARN"] == tg and states[0]["State"] in ("Added", "InService")
     sources = asg.describe_traffic_sources(AutoScalingGroupName="tg")["TrafficSources"]
     assert sources[0]["Identifier"] == tg and sources[0]["Type"] == "elbv2"
     asg.set_desired_capacity(AutoScalingGroupName="tg", DesiredCapacity=1)
-    draining = _until(lambda: [h for h in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"] if h["TargetHealth"]["State"] == "draining"],
+    draining = wait_until(lambda: [h for h in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"] if h["TargetHealth"]["State"] == "draining"],
                       15, "one target draining")
     victim = draining[0]["Target"]["Id"]
     state = env.ec2.describe_instances(InstanceIds=[victim])["Reservations"][0]["Instances"][0]["State"]["Name"]
     assert state == "running", "the instance drains before it is terminated"
-    _until(lambda: env.ec2.describe_instances(InstanceIds=[victim])["Reservations"][0]["Instances"][0]["State"]["Name"] in ("shutting-down", "terminated"), 20, "terminated after draining")
+    wait_until(lambda: env.ec2.describe_instances(InstanceIds=[victim])["Reservations"][0]["Instances"][0]["State"]["Name"] in ("shutting-down", "terminated"), 20, "terminated after draining")
     asg.detach_load_balancer_target_groups(AutoScalingGroupName="tg", TargetGroupARNs=[tg])
-    _until(lambda: not asg.describe_load_balancer_target_groups(AutoScalingGroupName="tg")["LoadBalancerTargetGroups"], 15, "detached")
+    wait_until(lambda: not asg.describe_load_balancer_target_groups(AutoScalingGroupName="tg")["LoadBalancerTargetGroups"], 15, "detached")
     with pytest.raises(ClientError) as e:
         asg.attach_load_balancer_target_groups(AutoScalingGroupName="tg", TargetGroupARNs=[tg.replace("asg-tg", "nope-tg")])
     assert error_of(e)[0] == "ValidationError"
@@ -382,7 +360,7 @@ def test_instance_refresh_replaces_every_instance(env):
     with pytest.raises(ClientError) as e:
         asg.start_instance_refresh(AutoScalingGroupName="refresh")
     assert error_of(e)[0] == "InstanceRefreshInProgress"
-    done = _until(lambda: [r for r in asg.describe_instance_refreshes(AutoScalingGroupName="refresh")["InstanceRefreshes"]
+    done = wait_until(lambda: [r for r in asg.describe_instance_refreshes(AutoScalingGroupName="refresh")["InstanceRefreshes"]
                            if r["InstanceRefreshId"] == refresh and r["Status"] == "Successful"], 60, "refresh successful")
     assert done[0]["PercentageComplete"] == 100
     after = _in_service(asg, "refresh", 2)
@@ -401,7 +379,7 @@ def test_kill9_during_scale_out_converges_without_orphans_or_duplicates(stratus_
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("asg-kill9")))
     srv = factory(name="stratus-asg-kill9", extra_args=["--mock-boot-seconds", "3"])
     try:
-        ec2, asg = srv.ec2(), _client(srv, "autoscaling")
+        ec2, asg = srv.ec2(), srv.client("autoscaling")
         vpc = default_vpc(ec2)["VpcId"]
         subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
         lt = ec2.create_launch_template(LaunchTemplateName="kill9", LaunchTemplateData={"ImageId": minimal_ami(ec2), "InstanceType": "t3.micro"})["LaunchTemplate"]
@@ -409,9 +387,9 @@ def test_kill9_during_scale_out_converges_without_orphans_or_duplicates(stratus_
                                       LaunchTemplate={"LaunchTemplateId": lt["LaunchTemplateId"]})
         _in_service(asg, "k", 2)
         asg.set_desired_capacity(AutoScalingGroupName="k", DesiredCapacity=6)
-        _until(lambda: len(_live_tagged(ec2, "k")) > 2, 10, "scale-out started")
+        wait_until(lambda: len(_live_tagged(ec2, "k")) > 2, 10, "scale-out started")
         srv.restart(graceful=False)
-        ec2, asg = srv.ec2(), _client(srv, "autoscaling")
+        ec2, asg = srv.ec2(), srv.client("autoscaling")
         instances = _in_service(asg, "k", 6, timeout=40)
         ids = sorted(i["InstanceId"] for i in instances)
         assert len(set(ids)) == 6
@@ -441,7 +419,7 @@ def test_seed_lab3_group_behind_alb_on_real_instances(stratus_binary, tmp_path_f
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("asg-lab3")))
     srv = factory(name="stratus-asg-lab3", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
     try:
-        ec2, elb, asg = srv.ec2(), _client(srv, "elbv2"), _client(srv, "autoscaling")
+        ec2, elb, asg = srv.ec2(), srv.client("elbv2"), srv.client("autoscaling")
         vpc = default_vpc(ec2)["VpcId"]
         subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"], key=lambda s: s["AvailabilityZone"])[:3]
         assert len({s["AvailabilityZone"] for s in subnets}) == 3
@@ -481,7 +459,7 @@ def test_seed_lab3_group_behind_alb_on_real_instances(stratus_binary, tmp_path_f
             states = [h["TargetHealth"]["State"] for h in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]]
             return states if states.count("healthy") == n and len(states) == n else None
 
-        _until(lambda: healthy_targets(3), BOOT_TIMEOUT, "three healthy targets")
+        wait_until(lambda: healthy_targets(3), BOOT_TIMEOUT, "three healthy targets")
         instances = _in_service(asg, "myapp-asg", 3)
         assert len({i["AvailabilityZone"] for i in instances}) == 3
         ids = {i["InstanceId"] for i in instances}
@@ -491,24 +469,24 @@ def test_seed_lab3_group_behind_alb_on_real_instances(stratus_binary, tmp_path_f
         # Step 5: an instance terminated behind the group's back is replaced; the hook holds the replacement.
         victim = sorted(ids)[0]
         ec2.terminate_instances(InstanceIds=[victim])
-        held = _until(lambda: [i["InstanceId"] for i in _group(asg, "myapp-asg")["Instances"] if i["LifecycleState"] == "Pending:Wait"], 60, "replacement held by the hook")
+        held = wait_until(lambda: [i["InstanceId"] for i in _group(asg, "myapp-asg")["Instances"] if i["LifecycleState"] == "Pending:Wait"], 60, "replacement held by the hook")
         time.sleep(2)
         assert [i["LifecycleState"] for i in _group(asg, "myapp-asg")["Instances"] if i["InstanceId"] == held[0]] == ["Pending:Wait"]
-        _until(lambda: healthy_targets(3), BOOT_TIMEOUT, "replacement healthy")
+        wait_until(lambda: healthy_targets(3), BOOT_TIMEOUT, "replacement healthy")
         activities = asg.describe_scaling_activities(AutoScalingGroupName="myapp-asg")["Activities"]
         assert any(a["Description"] == f"Terminating EC2 instance: {victim}" for a in activities)
         assert any(a["Description"] == f"Launching a new EC2 instance: {held[0]}" and a["StatusCode"] == "Successful" for a in activities)
 
         # set-desired-capacity 2: one target drains, then its instance terminates.
         srv.cli_json("--profile", "stratus", "autoscaling", "set-desired-capacity", "--auto-scaling-group-name", "myapp-asg", "--desired-capacity", "2")
-        draining = _until(lambda: [h["Target"]["Id"] for h in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"] if h["TargetHealth"]["State"] == "draining"],
+        draining = wait_until(lambda: [h["Target"]["Id"] for h in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"] if h["TargetHealth"]["State"] == "draining"],
                           30, "a target draining")
-        _until(lambda: ec2.describe_instances(InstanceIds=draining)["Reservations"][0]["Instances"][0]["State"]["Name"] in ("shutting-down", "terminated"), 60, "drained instance terminated")
+        wait_until(lambda: ec2.describe_instances(InstanceIds=draining)["Reservations"][0]["Instances"][0]["State"]["Name"] in ("shutting-down", "terminated"), 60, "drained instance terminated")
         _in_service(asg, "myapp-asg", 2, timeout=30)
         assert len({_get(f"http://{alb['DNSName']}/")[1].strip() for _ in range(8)} - {""}) >= 1
 
         asg.delete_auto_scaling_group(AutoScalingGroupName="myapp-asg", ForceDelete=True)
-        _until(lambda: not asg.describe_auto_scaling_groups(AutoScalingGroupNames=["myapp-asg"])["AutoScalingGroups"], 90, "group deleted")
+        wait_until(lambda: not asg.describe_auto_scaling_groups(AutoScalingGroupNames=["myapp-asg"])["AutoScalingGroups"], 90, "group deleted")
         elb.delete_load_balancer(LoadBalancerArn=alb["LoadBalancerArn"])
     finally:
         try:

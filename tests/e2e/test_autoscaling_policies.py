@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ServerFactory, default_vpc, error_of, minimal_ami
+from conftest import ServerFactory, default_vpc, error_of, minimal_ami, wait_until
 
 FAST_ARGS = ["--alarm-evaluation-seconds", "1", "--metrics-interval-seconds", "1", "--mock-boot-seconds", "0.2"]
 
@@ -33,32 +30,13 @@ def server(stratus_binary, tmp_path_factory):
         factory.close()
 
 
-def _client(srv, service: str):
-    creds = srv.credentials
-    return boto3.Session().client(
-        service, region_name="us-east-1", endpoint_url=srv.endpoint,
-        aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
-
-
-def _until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: not reached within {timeout}s (last: {last!r})")
-
-
 @pytest.fixture(scope="module")
 def env(server):
     class Env:
         pass
     e = Env()
     e.srv, e.ec2 = server, server.ec2()
-    e.asg, e.cw = _client(server, "autoscaling"), _client(server, "cloudwatch")
+    e.asg, e.cw = server.client("autoscaling"), server.client("cloudwatch")
     vpc = default_vpc(e.ec2)["VpcId"]
     subnets = sorted(e.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"], key=lambda s: s["AvailabilityZone"])
     e.subnets = ",".join(s["SubnetId"] for s in subnets[:2])
@@ -80,7 +58,7 @@ def _settled(env, name: str, n: int):
     def check():
         instances = env.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]
         return len(instances) == n and all(i["LifecycleState"] == "InService" for i in instances)
-    _until(check, 20, f"{name}: {n} instances InService")
+    wait_until(check, 20, f"{name}: {n} instances InService")
 
 
 def _desired(env, name: str) -> int:
@@ -189,7 +167,7 @@ def test_execute_policy_cooldown_and_activity(env):
     def launched():
         acts = env.asg.describe_scaling_activities(AutoScalingGroupName=g)["Activities"]
         return [a for a in acts if "a user request executed policy add-one" in a["Cause"]]
-    acts = _until(launched, 20, "an activity caused by the policy")
+    acts = wait_until(launched, 20, "an activity caused by the policy")
     assert acts[0]["Description"].startswith("Launching a new EC2 instance")
 
     env.asg.put_scaling_policy(AutoScalingGroupName=g, PolicyName="steps", PolicyType="StepScaling", AdjustmentType="ChangeInCapacity",
@@ -217,12 +195,12 @@ def test_step_policy_run_by_an_alarm(env):
     described = env.asg.describe_policies(AutoScalingGroupName=g)["ScalingPolicies"][0]
     assert [a["AlarmName"] for a in described["Alarms"]] == ["myapp-high-cpu"]
     env.cw.set_alarm_state(AlarmName="myapp-high-cpu", StateValue="ALARM", StateReason="load test")
-    _until(lambda: _desired(env, g) == 3, 15, "the alarm's policy adds two instances")
+    wait_until(lambda: _desired(env, g) == 3, 15, "the alarm's policy adds two instances")
 
     def action_item():
         items = env.cw.describe_alarm_history(AlarmName="myapp-high-cpu", HistoryItemType="Action")["AlarmHistoryItems"]
         return items
-    items = _until(action_item, 10, "an Action history item")
+    items = wait_until(action_item, 10, "an Action history item")
     assert items[0]["HistorySummary"] == f"Successfully executed action {arn}"
     data = json.loads(items[0]["HistoryData"])
     assert data["actionState"] == "Succeeded" and "triggered policy scale-out changing the desired capacity from 1 to 3" in data["publishedMessage"]
@@ -230,7 +208,7 @@ def test_step_policy_run_by_an_alarm(env):
     def caused():
         acts = env.asg.describe_scaling_activities(AutoScalingGroupName=g)["Activities"]
         return [a for a in acts if "a monitor alarm myapp-high-cpu in state ALARM triggered policy scale-out" in a["Cause"]]
-    _until(caused, 20, "activities quoting the alarm")
+    wait_until(caused, 20, "activities quoting the alarm")
 
 
 def test_target_tracking_owns_its_alarms(env):
@@ -254,7 +232,7 @@ def test_target_tracking_owns_its_alarms(env):
 
     # The high alarm scales out.
     env.cw.set_alarm_state(AlarmName=names[0], StateValue="ALARM", StateReason="test")
-    _until(lambda: _desired(env, g) >= 2, 15, "the target-tracking policy scales out")
+    wait_until(lambda: _desired(env, g) >= 2, 15, "the target-tracking policy scales out")
 
     # DisableScaleIn drops the low alarm; deleting the policy deletes the rest.
     out2 = env.asg.put_scaling_policy(AutoScalingGroupName=g, PolicyName="cpu50", PolicyType="TargetTrackingScaling",
@@ -286,13 +264,13 @@ def test_scheduled_actions_fire(env):
     def fired():
         group = env.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[g])["AutoScalingGroups"][0]
         return group if group["DesiredCapacity"] == 3 and group["MinSize"] == 2 else None
-    _until(fired, 15, "the scheduled action sets min 2, desired 3")
+    wait_until(fired, 15, "the scheduled action sets min 2, desired 3")
     # A one-time action is gone once it ran.
     assert env.asg.describe_scheduled_actions(AutoScalingGroupName=g)["ScheduledUpdateGroupActions"] == []
 
     def caused():
         return [a for a in env.asg.describe_scaling_activities(AutoScalingGroupName=g)["Activities"] if "a scheduled action update" in a["Cause"]]
-    _until(caused, 20, "activities quoting the scheduled action")
+    wait_until(caused, 20, "activities quoting the scheduled action")
 
     # Batch put with one bad entry; the good ones are kept; batch delete reports the unknown name.
     result = env.asg.batch_put_scheduled_update_group_action(AutoScalingGroupName=g, ScheduledUpdateGroupActions=[
@@ -320,9 +298,9 @@ def test_schedule_survives_a_restart(env):
     soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2)
     env.asg.put_scheduled_update_group_action(AutoScalingGroupName=g, ScheduledActionName="once", StartTime=soon, DesiredCapacity=2)
     env.srv.restart()
-    env.asg = _client(env.srv, "autoscaling")
-    env.cw = _client(env.srv, "cloudwatch")
-    _until(lambda: _desired(env, g) == 2, 20, "the action fires after the restart")
+    env.asg = env.srv.client("autoscaling")
+    env.cw = env.srv.client("cloudwatch")
+    wait_until(lambda: _desired(env, g) == 2, 20, "the action fires after the restart")
     assert env.asg.describe_scheduled_actions(AutoScalingGroupName=g)["ScheduledUpdateGroupActions"] == []
 
 
@@ -336,7 +314,7 @@ def test_group_metrics_after_enable_metrics_collection(env):
                                            Dimensions=[{"Name": "AutoScalingGroupName", "Value": g}],
                                            StartTime=now - dt.timedelta(minutes=5), EndTime=now + dt.timedelta(minutes=1), Period=60, Statistics=["Maximum"])
         return out["Datapoints"]
-    points = _until(datapoints, 15, "GroupDesiredCapacity datapoints")
+    points = wait_until(datapoints, 15, "GroupDesiredCapacity datapoints")
     assert points[0]["Maximum"] == 2.0
     names = {m["MetricName"] for m in env.cw.list_metrics(Namespace="AWS/AutoScaling", Dimensions=[{"Name": "AutoScalingGroupName", "Value": g}])["Metrics"]}
     assert {"GroupMinSize", "GroupMaxSize", "GroupInServiceInstances", "GroupTotalInstances"} <= names
@@ -350,5 +328,5 @@ def test_deleting_the_group_deletes_its_policies_and_alarms(env):
     names = [a["AlarmName"] for a in out["Alarms"]]
     assert env.cw.describe_alarms(AlarmNames=names)["MetricAlarms"][0]["MetricName"] == "NetworkIn"
     env.asg.delete_auto_scaling_group(AutoScalingGroupName=g, ForceDelete=True)
-    _until(lambda: not env.asg.describe_policies(AutoScalingGroupName=g)["ScalingPolicies"], 30, "the group's policies are deleted")
-    _until(lambda: not env.cw.describe_alarms(AlarmNames=names)["MetricAlarms"], 10, "the policy's alarms are deleted")
+    wait_until(lambda: not env.asg.describe_policies(AutoScalingGroupName=g)["ScalingPolicies"], 30, "the group's policies are deleted")
+    wait_until(lambda: not env.cw.describe_alarms(AlarmNames=names)["MetricAlarms"], 10, "the policy's alarms are deleted")

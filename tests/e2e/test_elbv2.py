@@ -19,25 +19,14 @@ import os
 import socket
 import socketserver
 import threading
-import time
 import urllib.request
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ServerFactory, default_vpc, error_of, minimal_ami
+from conftest import ServerFactory, default_vpc, error_of, minimal_ami, wait_until
 
 HOSTS = "/etc/hosts"
-
-
-def _elbv2(srv):
-    creds = srv.credentials
-    return boto3.Session().client(
-        "elbv2", region_name="us-east-1", endpoint_url=srv.endpoint,
-        aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
 
 
 def _get(url: str, timeout: float = 5) -> tuple[int, str, dict]:
@@ -52,17 +41,6 @@ def _get(url: str, timeout: float = 5) -> tuple[int, str, dict]:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
-
-
-def _until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: not reached within {timeout}s (last: {last!r})")
 
 
 def _hosts_blocks_of(srv) -> list[str]:
@@ -121,7 +99,7 @@ def lab(stratus_binary, tmp_path_factory):
         class Lab:
             pass
         lab = Lab()
-        lab.srv, lab.ec2, lab.elb = srv, srv.ec2(), _elbv2(srv)
+        lab.srv, lab.ec2, lab.elb = srv, srv.ec2(), srv.client("elbv2")
         lab.vpc = default_vpc(lab.ec2)["VpcId"]
         subnets = sorted(lab.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [lab.vpc]}])["Subnets"], key=lambda s: s["AvailabilityZone"])
         lab.subnets = [s["SubnetId"] for s in subnets]
@@ -166,7 +144,7 @@ def test_load_balancer_shape_and_errors(lab):
     with pytest.raises(ClientError) as e:
         elb.create_load_balancer(Name="api-alb", Subnets=lab.subnets[:3])
     assert error_of(e)[0] == "DuplicateLoadBalancerName"
-    _until(lambda: elb.describe_load_balancers(Names=["api-alb"])["LoadBalancers"][0]["State"]["Code"] == "active", 10, "active")
+    wait_until(lambda: elb.describe_load_balancers(Names=["api-alb"])["LoadBalancers"][0]["State"]["Code"] == "active", 10, "active")
 
     internal = elb.create_load_balancer(Name="api-nlb", Type="network", Scheme="internal", Subnets=lab.subnets[:1])["LoadBalancers"][0]
     assert internal["DNSName"].startswith("internal-api-nlb-") and ".elb.us-east-1.amazonaws.com" in internal["DNSName"]
@@ -277,7 +255,7 @@ def test_target_groups_listeners_and_rules(lab):
     elb.deregister_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": iid}])
     drained = elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]
     assert drained[0]["TargetHealth"] == {"State": "draining", "Reason": "Target.DeregistrationInProgress", "Description": "Target deregistration is in progress"}
-    _until(lambda: not elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"], 15, "drained")
+    wait_until(lambda: not elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"], 15, "drained")
 
     elb.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
     elb.delete_target_group(TargetGroupArn=tg["TargetGroupArn"])
@@ -308,9 +286,9 @@ def test_alb_routes_to_healthy_targets_by_dns_name(lab):
 
     dns = lb["DNSName"]
     # The name resolves on the host with no setup (the server's block in /etc/hosts).
-    address = _until(lambda: _resolve(dns), 10, f"{dns} resolves")
+    address = wait_until(lambda: _resolve(dns), 10, f"{dns} resolves")
     assert address.startswith("127.")
-    _until(lambda: all(h["TargetHealth"]["State"] == "healthy"
+    wait_until(lambda: all(h["TargetHealth"]["State"] == "healthy"
                        for h in elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]), 30, "targets healthy")
     seen = set()
     for _ in range(6):
@@ -330,7 +308,7 @@ def test_alb_routes_to_healthy_targets_by_dns_name(lab):
     beta = lab.http[1]
     beta.shutdown()
     beta.server_close()
-    _until(lambda: {h["Target"]["Port"]: h["TargetHealth"] for h in elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]}
+    wait_until(lambda: {h["Target"]["Port"]: h["TargetHealth"] for h in elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]}
            [beta.server_address[1]]["State"] == "unhealthy", 30, "beta unhealthy")
     reason = {h["Target"]["Port"]: h["TargetHealth"] for h in elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]}[beta.server_address[1]]
     assert reason["Reason"] in ("Target.FailedHealthChecks", "Target.Timeout")
@@ -346,8 +324,8 @@ def test_nlb_forwards_tcp(lab):
     lb = elb.create_load_balancer(Name="local-nlb", Type="network", Subnets=lab.subnets[:1])["LoadBalancers"][0]
     elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP", Port=7000,
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
-    _until(lambda: _resolve(lb["DNSName"]), 10, "NLB name resolves")
-    _until(lambda: all(h["TargetHealth"]["State"] == "healthy"
+    wait_until(lambda: _resolve(lb["DNSName"]), 10, "NLB name resolves")
+    wait_until(lambda: all(h["TargetHealth"]["State"] == "healthy"
                        for h in elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]), 30, "TCP targets healthy")
     answers = set()
     for i in range(12):
@@ -387,7 +365,7 @@ def test_real_instances_behind_alb_and_nlb(stratus_binary, tmp_path_factory):
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("elbv2-real")))
     srv = factory(name="stratus-elbv2-real", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
     try:
-        ec2, elb = srv.ec2(), _elbv2(srv)
+        ec2, elb = srv.ec2(), srv.client("elbv2")
         key = str(tmp_path_factory.mktemp("elbkeys") / "k.pem")
         with open(key, "w") as f:
             f.write(ec2.create_key_pair(KeyName="elb-key")["KeyMaterial"])
@@ -416,7 +394,7 @@ def test_real_instances_behind_alb_and_nlb(stratus_binary, tmp_path_factory):
                             DefaultActions=[{"Type": "forward", "TargetGroupArn": tcp["TargetGroupArn"]}])
 
         for group in (tg, tcp):
-            _until(lambda group=group: [h["TargetHealth"]["State"] for h in elb.describe_target_health(TargetGroupArn=group["TargetGroupArn"])["TargetHealthDescriptions"]]
+            wait_until(lambda group=group: [h["TargetHealth"]["State"] for h in elb.describe_target_health(TargetGroupArn=group["TargetGroupArn"])["TargetHealthDescriptions"]]
                    == ["healthy", "healthy"], BOOT_TIMEOUT, f"{group['TargetGroupName']} targets healthy")
         dns = lb["DNSName"]
         answered = {_get(f"http://{dns}/")[1].strip() for _ in range(8)}
@@ -430,12 +408,12 @@ def test_real_instances_behind_alb_and_nlb(stratus_binary, tmp_path_factory):
         _wait_ssh(key, public)
         killed = _ssh(key, public, "kill $(ps | grep '[h]ttpd -p 80' | awk '{print $1}')")
         assert killed.returncode == 0, killed.stderr
-        _until(lambda: {h["Target"]["Id"]: h["TargetHealth"]["State"] for h in elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]}
+        wait_until(lambda: {h["Target"]["Id"]: h["TargetHealth"]["State"] for h in elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]}
                [victim] == "unhealthy", 30, "killed target unhealthy")
         assert {_get(f"http://{dns}/")[1].strip() for _ in range(8)} == {ids[1]}
         for arn in (lb["LoadBalancerArn"], nlb["LoadBalancerArn"]):
             elb.delete_load_balancer(LoadBalancerArn=arn)
-        _until(lambda: _resolve(dns) is None, 10, "name removed with the load balancer")
+        wait_until(lambda: _resolve(dns) is None, 10, "name removed with the load balancer")
     finally:
         try:
             _terminate_all(srv)
