@@ -320,13 +320,48 @@ def test_group_metrics_after_enable_metrics_collection(env):
     assert {"GroupMinSize", "GroupMaxSize", "GroupInServiceInstances", "GroupTotalInstances"} <= names
 
 
-def test_deleting_the_group_deletes_its_policies_and_alarms(env):
-    g = _group(env, "pol-gone", desired=0, min_size=0)
-    out = env.asg.put_scaling_policy(AutoScalingGroupName=g, PolicyName="cpu", PolicyType="TargetTrackingScaling",
+def _owned(env, g: str) -> tuple[list[str], list[str]]:
+    """Puts a target-tracking policy, a simple policy and a recurring scheduled action on the group; answers (alarm names, policy names)."""
+    out = env.asg.put_scaling_policy(AutoScalingGroupName=g, PolicyName="net", PolicyType="TargetTrackingScaling",
                                      TargetTrackingConfiguration={"PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageNetworkIn"},
                                                                   "TargetValue": 1000.0})
-    names = [a["AlarmName"] for a in out["Alarms"]]
+    env.asg.put_scaling_policy(AutoScalingGroupName=g, PolicyName="add-one", AdjustmentType="ChangeInCapacity", ScalingAdjustment=1)
+    env.asg.put_scheduled_update_group_action(AutoScalingGroupName=g, ScheduledActionName="nightly", Recurrence="0 2 * * *", DesiredCapacity=0)
+    names = sorted(a["AlarmName"] for a in out["Alarms"])
+    assert len(names) == 2 and all(n.startswith(f"TargetTracking-{g}-Alarm") for n in names)
     assert env.cw.describe_alarms(AlarmNames=names)["MetricAlarms"][0]["MetricName"] == "NetworkIn"
+    assert [a["ScheduledActionName"] for a in env.asg.describe_scheduled_actions(AutoScalingGroupName=g)["ScheduledUpdateGroupActions"]] == ["nightly"]
+    return names, ["add-one", "net"]
+
+
+def _gone(env, g: str, alarms: list[str]) -> bool:
+    return (not env.asg.describe_policies(AutoScalingGroupName=g)["ScalingPolicies"]
+            and not [a for a in env.asg.describe_scheduled_actions()["ScheduledUpdateGroupActions"] if a["AutoScalingGroupName"] == g]
+            and not env.cw.describe_alarms(AlarmNames=alarms)["MetricAlarms"]
+            and not env.cw.describe_alarms(AlarmNamePrefix=f"TargetTracking-{g}-")["MetricAlarms"])
+
+
+def test_deleting_the_group_deletes_its_policies_actions_and_alarms(env):
+    # An empty group goes at once: its policies, scheduled actions and the target-tracking alarms go with it.
+    g = _group(env, "pol-gone", desired=0, min_size=0)
+    alarms, policies = _owned(env, g)
+    assert sorted(p["PolicyName"] for p in env.asg.describe_policies(AutoScalingGroupName=g)["ScalingPolicies"]) == policies
+    env.asg.delete_auto_scaling_group(AutoScalingGroupName=g)
+    assert not env.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[g])["AutoScalingGroups"]
+    assert _gone(env, g, alarms), "deleted with the group, not later"
+
+    # A group with instances (ForceDelete) goes once its instances are gone, and takes the same with it.
+    g = _group(env, "pol-gone-force", desired=1, min_size=1)
+    _settled(env, g, 1)
+    alarms, _ = _owned(env, g)
     env.asg.delete_auto_scaling_group(AutoScalingGroupName=g, ForceDelete=True)
-    wait_until(lambda: not env.asg.describe_policies(AutoScalingGroupName=g)["ScalingPolicies"], 30, "the group's policies are deleted")
-    wait_until(lambda: not env.cw.describe_alarms(AlarmNames=names)["MetricAlarms"], 10, "the policy's alarms are deleted")
+
+    def deleted():
+        return not env.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[g])["AutoScalingGroups"]
+    wait_until(deleted, 20, "the group is deleted")
+    wait_until(lambda: _gone(env, g, alarms), 5, "policies, scheduled actions and alarms deleted with the group")
+    # A new group of the same name starts with none of them.
+    _group(env, g, desired=0, min_size=0)
+    assert env.asg.describe_policies(AutoScalingGroupName=g)["ScalingPolicies"] == []
+    assert env.asg.describe_scheduled_actions(AutoScalingGroupName=g)["ScheduledUpdateGroupActions"] == []
+    env.asg.delete_auto_scaling_group(AutoScalingGroupName=g)

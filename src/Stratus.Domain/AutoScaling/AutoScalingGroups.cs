@@ -77,6 +77,21 @@ public static class AutoScalingGroups
     }
 
     /// <summary>
+    /// Removes the group document together with what belongs to it — its scaling policies and
+    /// scheduled actions — in the caller's transaction, as deleting a group does in AWS. Both places
+    /// a group goes away call this: DeleteAutoScalingGroup of an empty group, and the controller once
+    /// a deletion's instances are gone. Answers the CloudWatch alarms the group's target-tracking
+    /// policies owned; the caller deletes them through <see cref="Policies.IPolicyAlarms"/> after the commit.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> DeleteAsync(IStoreTransaction tx, Scope scope, string groupName, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        await tx.DeleteAsync(scope, AutoScalingTypes.Group, groupName, ct).ConfigureAwait(false);
+        await Policies.ScheduledActions.DeleteForGroupAsync(tx, scope, groupName, ct).ConfigureAwait(false);
+        return await Policies.ScalingPolicies.DeleteForGroupAsync(tx, scope, groupName, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Sets the group's desired capacity (SetDesiredCapacity, ExecutePolicy, scheduled actions):
     /// ValidationError outside min/max; with <paramref name="honorCooldown"/>, ScalingActivityInProgress
     /// while an activity runs or the group's cooldown (DefaultCooldown since the last scaling) has not

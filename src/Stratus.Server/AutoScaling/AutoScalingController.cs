@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Core;
 using Stratus.Domain.AutoScaling;
+using Stratus.Domain.AutoScaling.Policies;
 using Stratus.Domain.ElasticLoadBalancingV2;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Regions;
@@ -29,7 +30,8 @@ namespace Stratus.Server.AutoScaling;
 /// instances.
 /// </summary>
 internal sealed partial class AutoScalingController(
-    IStateStore store, IInstanceFleet fleet, ITargetRegistry targets, LoadBalancerDataPlane dataPlane, TimeProvider clock, ILogger<AutoScalingController> log) : BackgroundService
+    IStateStore store, IInstanceFleet fleet, ITargetRegistry targets, LoadBalancerDataPlane dataPlane, IPolicyAlarms alarms, TimeProvider clock,
+    ILogger<AutoScalingController> log) : BackgroundService
 {
     private static readonly string[] LiveStates = [InstanceStates.Pending, InstanceStates.Running, InstanceStates.Stopping, InstanceStates.Stopped];
     private readonly SemaphoreSlim _wake = new(0);
@@ -127,6 +129,7 @@ internal sealed partial class AutoScalingController(
         }
         Plan decided;
         var registered = false;
+        IReadOnlyList<string>? deletedAlarms = null;
         await using (var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false))
         {
             var group = await AutoScalingGroups.GetAsync(tx, scope, name, ct).ConfigureAwait(false);
@@ -139,13 +142,17 @@ internal sealed partial class AutoScalingController(
             registered = targetsBefore != group.Instances.Sum(i => i.RegisteredWith.Count) + group.Instances.Count(i => i.DrainingSince is not null);
             if (group.Status is not null && group.Instances.Count == 0)
             {
-                await tx.DeleteAsync(scope, AutoScalingTypes.Group, name, ct).ConfigureAwait(false);
+                deletedAlarms = await AutoScalingGroups.DeleteAsync(tx, scope, name, ct).ConfigureAwait(false);
             }
             else
             {
                 await AutoScalingGroups.SaveAsync(tx, scope, group, ct).ConfigureAwait(false);
             }
             await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+        if (deletedAlarms is { Count: > 0 })
+        {
+            await alarms.DeleteAsync(scope, deletedAlarms, ct).ConfigureAwait(false);
         }
         if (registered)
         {

@@ -66,7 +66,8 @@ internal sealed partial class AutoScalingService
         var policy = await ScalingPolicies.DeleteAsync(context.Transaction, context.Scope, request.AutoScalingGroupName, request.PolicyName, context.Cancellation).ConfigureAwait(false);
         if (policy.OwnedAlarms.Count > 0)
         {
-            await policyAlarms.DeleteAsync(context.Scope, policy.OwnedAlarms, context.Cancellation).ConfigureAwait(false);
+            var scope = context.Scope;
+            context.AfterCommit(() => policyAlarms.DeleteAsync(scope, policy.OwnedAlarms, CancellationToken.None));
         }
     }
 

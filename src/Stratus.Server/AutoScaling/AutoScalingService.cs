@@ -205,7 +205,16 @@ internal sealed partial class AutoScalingService(AutoScalingController controlle
             }
             if (group.DesiredCapacity == 0)
             {
-                await context.Transaction.DeleteAsync(context.Scope, AutoScalingTypes.Group, group.Name, context.Cancellation).ConfigureAwait(false);
+                var alarms = await Groups.DeleteAsync(context.Transaction, context.Scope, group.Name, context.Cancellation).ConfigureAwait(false);
+                var scope = context.Scope;
+                context.AfterCommit(async () =>
+                {
+                    schedule.Wake();
+                    if (alarms.Count > 0)
+                    {
+                        await policyAlarms.DeleteAsync(scope, alarms, CancellationToken.None).ConfigureAwait(false);
+                    }
+                });
                 Changed(context);
                 return;
             }

@@ -392,6 +392,23 @@ public static class ScalingPolicies
         return policy;
     }
 
+    /// <summary>
+    /// Deletes every policy of <paramref name="group"/> in the caller's transaction (the group is
+    /// being deleted); answers the CloudWatch alarms those policies owned, for the caller to delete
+    /// through <see cref="IPolicyAlarms"/> once the transaction has committed.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> DeleteForGroupAsync(IStoreTransaction tx, Scope scope, string group, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        var alarms = new List<string>();
+        foreach (var policy in await OfGroupAsync(tx, scope, group, ct).ConfigureAwait(false))
+        {
+            await tx.DeleteAsync(scope, Type, policy.Id, ct).ConfigureAwait(false);
+            alarms.AddRange(policy.OwnedAlarms);
+        }
+        return alarms;
+    }
+
     /// <summary>Records that the policy changed its group's capacity at <paramref name="now"/>.</summary>
     public static async Task MarkExecutedAsync(IStoreTransaction tx, Scope scope, ScalingPolicyResource policy, DateTime now, CancellationToken ct = default)
     {

@@ -277,6 +277,16 @@ public static class ScheduledActions
         await tx.DeleteAsync(scope, Type, action.Id, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Deletes every scheduled action of <paramref name="group"/> in the caller's transaction (the group is being deleted).</summary>
+    public static async Task DeleteForGroupAsync(IStoreTransaction tx, Scope scope, string group, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        foreach (var action in await OfGroupAsync(tx, scope, group, ct).ConfigureAwait(false))
+        {
+            await tx.DeleteAsync(scope, Type, action.Id, ct).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>
     /// Records that the action fired at <paramref name="now"/>: a one-time action (or one with no
     /// occurrence left before its end time) is deleted, as AWS does; a recurring one moves to

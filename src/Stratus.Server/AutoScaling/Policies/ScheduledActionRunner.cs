@@ -16,11 +16,10 @@ namespace Stratus.Server.AutoScaling.Policies;
 /// desired capacity through the group core in one write transaction, moving a recurring action to
 /// its next occurrence and deleting a one-time one — and then sleeps until the earliest next fire
 /// time (at most <see cref="MaxSleep"/>). An action that came due while Stratus was down fires once
-/// at start, as AWS runs a missed action late rather than never. Each round also deletes the
-/// scaling policies (with the alarms target-tracking policies own) of groups that no longer
-/// exist, as deleting a group deletes its policies in AWS.
+/// at start, as AWS runs a missed action late rather than never. A group's actions are deleted
+/// with the group (<see cref="AutoScalingGroups.DeleteAsync"/>).
 /// </summary>
-internal sealed partial class ScheduledActionRunner(IStateStore store, ScalingSignals signals, IPolicyAlarms alarms, TimeProvider clock, ILogger<ScheduledActionRunner> logger)
+internal sealed partial class ScheduledActionRunner(IStateStore store, ScalingSignals signals, TimeProvider clock, ILogger<ScheduledActionRunner> logger)
     : BackgroundService
 {
     /// <summary>The longest the runner sleeps without looking at the store.</summary>
@@ -92,21 +91,11 @@ internal sealed partial class ScheduledActionRunner(IStateStore store, ScalingSi
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var due = new List<(Scope Scope, string Id)>();
-        var orphans = new List<(Scope Scope, string Id)>();
         DateTime? earliest = null;
         await using (var session = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
             foreach (var region in RegionCatalog.Names)
             {
-                foreach (var stored in await session.ListEveryAccountAsync(region, ScalingPolicies.Type.Name, ct).ConfigureAwait(false))
-                {
-                    var policy = JsonSerializer.Deserialize<ScalingPolicyResource>(stored.Document, ResourceStore.Json)!;
-                    var scope = new Scope(stored.Key.AccountId, region);
-                    if (await AutoScalingGroups.GetAsync(session, scope, policy.GroupName, ct).ConfigureAwait(false) is null)
-                    {
-                        orphans.Add((scope, policy.Id));
-                    }
-                }
                 foreach (var stored in await session.ListEveryAccountAsync(region, ScheduledActions.Type.Name, ct).ConfigureAwait(false))
                 {
                     var action = JsonSerializer.Deserialize<ScheduledActionResource>(stored.Document, ResourceStore.Json)!;
@@ -125,10 +114,6 @@ internal sealed partial class ScheduledActionRunner(IStateStore store, ScalingSi
                 }
             }
         }
-        foreach (var (scope, id) in orphans)
-        {
-            await DeleteOrphanAsync(scope, id, ct).ConfigureAwait(false);
-        }
         var changed = false;
         foreach (var (scope, id) in due)
         {
@@ -144,25 +129,6 @@ internal sealed partial class ScheduledActionRunner(IStateStore store, ScalingSi
             signals.CapacityChanged();
         }
         return earliest;
-    }
-
-    private async Task DeleteOrphanAsync(Scope scope, string id, CancellationToken ct)
-    {
-        ScalingPolicyResource? policy;
-        await using (var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false))
-        {
-            policy = await tx.GetAsync<ScalingPolicyResource>(scope, ScalingPolicies.Type, id, ct).ConfigureAwait(false);
-            if (policy is null || await AutoScalingGroups.GetAsync(tx, scope, policy.GroupName, ct).ConfigureAwait(false) is not null)
-            {
-                return;
-            }
-            await tx.DeleteAsync(scope, ScalingPolicies.Type, id, ct).ConfigureAwait(false);
-            await tx.CommitAsync(ct).ConfigureAwait(false);
-        }
-        if (policy.OwnedAlarms.Count > 0)
-        {
-            await alarms.DeleteAsync(scope, policy.OwnedAlarms, ct).ConfigureAwait(false);
-        }
     }
 
     private async Task<(bool Changed, DateTime? Next)> FireAsync(Scope scope, string id, DateTime now, CancellationToken ct)
