@@ -541,6 +541,21 @@ def server(stratus_binary, tmp_path_factory, request):
         factory.close()
 
 
+# The Auto Scaling modules (test_autoscaling.py, test_autoscaling_policies.py) share one server:
+# mock runtime with short boots, alarms evaluated and metrics collected every second.
+AUTOSCALING_ARGS = ["--alarm-evaluation-seconds", "1", "--metrics-interval-seconds", "1", "--mock-boot-seconds", "0.2"]
+
+
+@pytest.fixture(scope="session")
+def autoscaling_server(stratus_binary, tmp_path_factory):
+    """One server for the Auto Scaling modules (their groups, templates and alarms have distinct names)."""
+    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("autoscaling")))
+    try:
+        yield factory(name="stratus-autoscaling", extra_args=AUTOSCALING_ARGS)
+    finally:
+        factory.close()
+
+
 @pytest.fixture(scope="module")
 def ec2(server):
     return server.ec2()

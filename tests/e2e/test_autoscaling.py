@@ -1,6 +1,7 @@
-"""Amazon EC2 Auto Scaling: the API with AWS's semantics on one shared server (mock runtime with
-a short boot), a kill -9 during a scale-out, and seed Lab 3 on real instances (container runtime:
-an ALB across three zones in front of a group whose instances serve their id and /health).
+"""Amazon EC2 Auto Scaling: the API with AWS's semantics and a kill -9 during a scale-out on the
+server shared with test_autoscaling_policies.py (mock runtime with a short boot), and seed Lab 3 on
+real instances (container runtime: an ALB across three zones in front of a group whose instances
+serve their id and /health).
 
 The real-instance part needs root, crun and the minimal image; anything missing FAILS.
 """
@@ -8,13 +9,17 @@ The real-instance part needs root, crun and the minimal image; anything missing 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
 
 from conftest import ServerFactory, default_vpc, error_of, minimal_ami, tags_dict, wait_until
 
-MOCK_BOOT_SECONDS = 1
+
+@pytest.fixture(scope="module")
+def server(autoscaling_server):
+    return autoscaling_server
 
 
 def _group(asg, name: str) -> dict:
@@ -375,29 +380,21 @@ def test_instance_refresh_replaces_every_instance(env):
 # ------------------------------------------------------------------------------ durability
 
 
-def test_kill9_during_scale_out_converges_without_orphans_or_duplicates(stratus_binary, tmp_path_factory):
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("asg-kill9")))
-    srv = factory(name="stratus-asg-kill9", extra_args=["--mock-boot-seconds", "3"])
-    try:
-        ec2, asg = srv.ec2(), srv.client("autoscaling")
-        vpc = default_vpc(ec2)["VpcId"]
-        subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
-        lt = ec2.create_launch_template(LaunchTemplateName="kill9", LaunchTemplateData={"ImageId": minimal_ami(ec2), "InstanceType": "t3.micro"})["LaunchTemplate"]
-        asg.create_auto_scaling_group(AutoScalingGroupName="k", MinSize=0, MaxSize=10, DesiredCapacity=2, VPCZoneIdentifier=",".join(subnets),
-                                      LaunchTemplate={"LaunchTemplateId": lt["LaunchTemplateId"]})
-        _in_service(asg, "k", 2)
-        asg.set_desired_capacity(AutoScalingGroupName="k", DesiredCapacity=6)
-        wait_until(lambda: len(_live_tagged(ec2, "k")) > 2, 10, "scale-out started")
-        srv.restart(graceful=False)
-        ec2, asg = srv.ec2(), srv.client("autoscaling")
-        instances = _in_service(asg, "k", 6, timeout=40)
-        ids = sorted(i["InstanceId"] for i in instances)
-        assert len(set(ids)) == 6
-        assert _live_tagged(ec2, "k") == ids, "every live instance of the group is in it, and no more"
-        time.sleep(3)
-        assert _live_tagged(ec2, "k") == ids, "no further launches once converged"
-    finally:
-        factory.close()
+def test_kill9_during_scale_out_converges_without_orphans_or_duplicates(env):
+    """Runs last on the shared server: kill -9 while a scale-out's launches are in flight, then start it again."""
+    _create(env, "k", 2, MaxSize=10)
+    _in_service(env.asg, "k", 2)
+    env.asg.set_desired_capacity(AutoScalingGroupName="k", DesiredCapacity=6)
+    wait_until(lambda: len(_live_tagged(env.ec2, "k")) > 2, 10, "scale-out started")
+    env.srv.restart(graceful=False)
+    env.ec2, env.asg, env.elb = env.srv.ec2(), env.srv.client("autoscaling"), env.srv.client("elbv2")
+    instances = _in_service(env.asg, "k", 6, timeout=40)
+    ids = sorted(i["InstanceId"] for i in instances)
+    assert len(set(ids)) == 6
+    assert _live_tagged(env.ec2, "k") == ids, "every live instance of the group is in it, and no more"
+    time.sleep(2.5)  # more than one controller pass (every 2 s)
+    assert _live_tagged(env.ec2, "k") == ids, "no further launches once converged"
+    _delete(env, "k")
 
 
 # ------------------------------------------------------------------------------ seed Lab 3 on real instances (container runtime)
@@ -428,22 +425,29 @@ def test_seed_lab3_group_behind_alb_on_real_instances(stratus_binary, tmp_path_f
         ec2.create_launch_template(LaunchTemplateName="myapp-lt", LaunchTemplateData={
             "ImageId": minimal_ami(ec2), "InstanceType": "t3.micro", "SecurityGroupIds": [web], "UserData": base64.b64encode(WEB.encode()).decode()})
 
-        # Step 1-2: target group and ALB (the seed's commands, through the aws CLI).
-        tg = srv.cli_json("--profile", "stratus", "elbv2", "create-target-group", "--name", "myapp-target-group", "--protocol", "HTTP", "--port", "80",
-                          "--vpc-id", vpc, "--health-check-enabled", "--health-check-protocol", "HTTP", "--health-check-path", "/health",
-                          "--health-check-interval-seconds", "5", "--health-check-timeout-seconds", "2",
-                          "--healthy-threshold-count", "2", "--unhealthy-threshold-count", "3")["TargetGroups"][0]["TargetGroupArn"]
+        # Step 1-2: target group and ALB (the seed's commands, through the aws CLI; the independent
+        # ones at the same time, as each CLI start takes seconds).
+        with ThreadPoolExecutor(2) as pool:
+            tg_call = pool.submit(srv.cli_json, "--profile", "stratus", "elbv2", "create-target-group", "--name", "myapp-target-group", "--protocol", "HTTP",
+                                  "--port", "80", "--vpc-id", vpc, "--health-check-enabled", "--health-check-protocol", "HTTP", "--health-check-path", "/health",
+                                  "--health-check-interval-seconds", "5", "--health-check-timeout-seconds", "2",
+                                  "--healthy-threshold-count", "2", "--unhealthy-threshold-count", "3")
+            alb_call = pool.submit(srv.cli_json, "--profile", "stratus", "elbv2", "create-load-balancer", "--name", "myapp-alb",
+                                   "--subnets", *[s["SubnetId"] for s in subnets], "--security-groups", web, "--scheme", "internet-facing", "--type", "application")
+            tg = tg_call.result()["TargetGroups"][0]["TargetGroupArn"]
+            alb = alb_call.result()["LoadBalancers"][0]
         elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "3"}])
-        alb = srv.cli_json("--profile", "stratus", "elbv2", "create-load-balancer", "--name", "myapp-alb", "--subnets", *[s["SubnetId"] for s in subnets],
-                           "--security-groups", web, "--scheme", "internet-facing", "--type", "application")["LoadBalancers"][0]
-        srv.cli_json("--profile", "stratus", "elbv2", "create-listener", "--load-balancer-arn", alb["LoadBalancerArn"], "--protocol", "HTTP", "--port", "80",
-                     "--default-actions", f"Type=forward,TargetGroupArn={tg}")
 
-        # Step 3: the group, with ELB health checks and a hook that holds each launch.
-        srv.cli_json("--profile", "stratus", "autoscaling", "create-auto-scaling-group", "--auto-scaling-group-name", "myapp-asg",
-                     "--launch-template", "LaunchTemplateName=myapp-lt,Version=$Latest", "--min-size", "2", "--max-size", "6", "--desired-capacity", "3",
-                     "--vpc-zone-identifier", ",".join(s["SubnetId"] for s in subnets), "--target-group-arns", tg,
-                     "--health-check-type", "ELB", "--health-check-grace-period", "120")
+        # Step 3: the listener, and the group with ELB health checks (then a hook that holds each launch).
+        with ThreadPoolExecutor(2) as pool:
+            listener_call = pool.submit(srv.cli_json, "--profile", "stratus", "elbv2", "create-listener", "--load-balancer-arn", alb["LoadBalancerArn"],
+                                        "--protocol", "HTTP", "--port", "80", "--default-actions", f"Type=forward,TargetGroupArn={tg}")
+            group_call = pool.submit(srv.cli_json, "--profile", "stratus", "autoscaling", "create-auto-scaling-group", "--auto-scaling-group-name", "myapp-asg",
+                                     "--launch-template", "LaunchTemplateName=myapp-lt,Version=$Latest", "--min-size", "2", "--max-size", "6",
+                                     "--desired-capacity", "3", "--vpc-zone-identifier", ",".join(s["SubnetId"] for s in subnets), "--target-group-arns", tg,
+                                     "--health-check-type", "ELB", "--health-check-grace-period", "120")
+            listener_call.result()
+            group_call.result()
         asg.put_lifecycle_hook(AutoScalingGroupName="myapp-asg", LifecycleHookName="hold", LifecycleTransition="autoscaling:EC2_INSTANCE_LAUNCHING",
                                HeartbeatTimeout=600, DefaultResult="ABANDON")
 

@@ -1,5 +1,5 @@
 """Auto Scaling scaling policies and scheduled actions with real clients (boto3 and the aws CLI)
-on one shared server (mock runtime with a short boot; alarms evaluated every second):
+on the server shared with test_autoscaling.py (mock runtime with a short boot; alarms evaluated every second):
 policy CRUD with AWS's validation, ExecutePolicy with cooldowns, a step policy run by a CloudWatch
 alarm (the alarm history shows the action), target-tracking policies that own their alarm pair,
 and scheduled actions that fire.
@@ -16,18 +16,11 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ServerFactory, default_vpc, error_of, minimal_ami, wait_until
-
-FAST_ARGS = ["--alarm-evaluation-seconds", "1", "--metrics-interval-seconds", "1", "--mock-boot-seconds", "0.2"]
-
+from conftest import default_vpc, error_of, minimal_ami, wait_until
 
 @pytest.fixture(scope="module")
-def server(stratus_binary, tmp_path_factory):
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("asg-policies")))
-    try:
-        yield factory(extra_args=FAST_ARGS)
-    finally:
-        factory.close()
+def server(autoscaling_server):
+    return autoscaling_server
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ Needs root, crun and the minimal image; anything missing FAILS.
 
 from __future__ import annotations
 
+import datetime
 import http.server
 import os
 import socket
@@ -93,7 +94,7 @@ def lab(stratus_binary, tmp_path_factory):
     if os.geteuid() != 0:
         pytest.fail("the ELB tests need root (the server keeps load balancer names in /etc/hosts)", pytrace=False)
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("elbv2")))
-    srv = factory(name="stratus-elbv2")
+    srv = factory(name="stratus-elbv2", extra_args=["--metrics-interval-seconds", "1"])
     servers = []
     try:
         class Lab:
@@ -103,7 +104,7 @@ def lab(stratus_binary, tmp_path_factory):
         lab.vpc = default_vpc(lab.ec2)["VpcId"]
         subnets = sorted(lab.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [lab.vpc]}])["Subnets"], key=lambda s: s["AvailabilityZone"])
         lab.subnets = [s["SubnetId"] for s in subnets]
-        lab.http = [_http_server("alpha"), _http_server("beta")]
+        lab.http = [_http_server("alpha"), _http_server("beta"), _http_server("gamma")]
         lab.tcp = [_tcp_server("one"), _tcp_server("two")]
         servers = lab.http + lab.tcp
         yield lab
@@ -274,7 +275,7 @@ def test_alb_routes_to_healthy_targets_by_dns_name(lab):
     tg = elb.create_target_group(Name="local-http", Protocol="HTTP", Port=80, VpcId=lab.vpc, TargetType="ip",
                                  HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]
     elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[
-        {"Id": "127.0.0.1", "Port": s.server_address[1], "AvailabilityZone": "all"} for s in lab.http])
+        {"Id": "127.0.0.1", "Port": s.server_address[1], "AvailabilityZone": "all"} for s in lab.http[:2]])
     lb = elb.create_load_balancer(Name="local-alb", Subnets=lab.subnets[:2])["LoadBalancers"][0]
     listener = elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
                                    DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])["Listeners"][0]
@@ -335,6 +336,65 @@ def test_nlb_forwards_tcp(lab):
             assert reply.endswith(f":ping{i}"), reply
             answers.add(reply.split(":")[0])
     assert answers == {"one", "two"}, answers
+
+
+def _statistic(cw, namespace: str, metric: str, dimensions: dict, statistic: str = "Sum") -> float | None:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    points = cw.get_metric_statistics(Namespace=namespace, MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+                                      StartTime=now - datetime.timedelta(minutes=10), EndTime=now + datetime.timedelta(minutes=1),
+                                      Period=600, Statistics=[statistic])["Datapoints"]
+    return sum(p[statistic] for p in points) if points else None
+
+
+def test_load_balancer_metrics_in_cloudwatch(lab):
+    """The data plane counts what it serves: AWS/ApplicationELB and AWS/NetworkELB with AWS's dimensions."""
+    elb, cw = lab.elb, lab.srv.client("cloudwatch")
+    tg = elb.create_target_group(Name="metrics-http", Protocol="HTTP", Port=80, VpcId=lab.vpc, TargetType="ip",
+                                 HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2)["TargetGroups"][0]
+    gamma = lab.http[2]
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": gamma.server_address[1], "AvailabilityZone": "all"}])
+    lb = elb.create_load_balancer(Name="metrics-alb", Subnets=lab.subnets[:2])["LoadBalancers"][0]
+    listener = elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])["Listeners"][0]
+    elb.create_rule(ListenerArn=listener["ListenerArn"], Priority=1, Conditions=[{"Field": "path-pattern", "Values": ["/fixed"]}],
+                    Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}])
+    dns = lb["DNSName"]
+    wait_until(lambda: _resolve(dns), 10, f"{dns} resolves")
+    wait_until(lambda: all(h["TargetHealth"]["State"] == "healthy"
+                       for h in elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]), 30, "target healthy")
+    n = 7
+    for _ in range(n):
+        assert _get(f"http://{dns}/count")[0] == 200
+    assert _get(f"http://{dns}/fixed")[0] == 404
+
+    alb_dim = lb["LoadBalancerArn"].split(":loadbalancer/")[1]
+    tg_dim = tg["TargetGroupArn"].split(":")[-1]
+    assert alb_dim.startswith("app/metrics-alb/") and tg_dim.startswith("targetgroup/metrics-http/")
+    ns = "AWS/ApplicationELB"
+    # RequestCount counts requests that reached a target (not the fixed response), as ELB does.
+    wait_until(lambda: _statistic(cw, ns, "RequestCount", {"LoadBalancer": alb_dim}) == n, 15, "RequestCount")
+    assert _statistic(cw, ns, "RequestCount", {"LoadBalancer": alb_dim, "TargetGroup": tg_dim}) == n
+    assert _statistic(cw, ns, "HTTPCode_Target_2XX_Count", {"LoadBalancer": alb_dim, "TargetGroup": tg_dim}) == n
+    assert _statistic(cw, ns, "HTTPCode_Target_2XX_Count", {"LoadBalancer": alb_dim}) == n
+    wait_until(lambda: _statistic(cw, ns, "HTTPCode_ELB_4XX_Count", {"LoadBalancer": alb_dim}) == 1, 10, "HTTPCode_ELB_4XX_Count")
+    # One healthy target: RequestCountPerTarget is the group's requests.
+    assert _statistic(cw, ns, "RequestCountPerTarget", {"TargetGroup": tg_dim}) == n
+    assert _statistic(cw, ns, "HealthyHostCount", {"LoadBalancer": alb_dim, "TargetGroup": tg_dim}, "Maximum") == 1
+    assert _statistic(cw, ns, "UnHealthyHostCount", {"LoadBalancer": alb_dim, "TargetGroup": tg_dim}, "Maximum") == 0
+    assert 0 < _statistic(cw, ns, "TargetResponseTime", {"LoadBalancer": alb_dim, "TargetGroup": tg_dim}, "Maximum") < 5
+    wait_until(lambda: (_statistic(cw, ns, "NewConnectionCount", {"LoadBalancer": alb_dim}) or 0) >= 1, 10, "NewConnectionCount")
+    assert _statistic(cw, ns, "ProcessedBytes", {"LoadBalancer": alb_dim}) > 100 * n
+    listed = {m["MetricName"] for m in cw.list_metrics(Namespace=ns, Dimensions=[{"Name": "LoadBalancer", "Value": alb_dim}])["Metrics"]}
+    assert {"RequestCount", "HTTPCode_Target_2XX_Count", "HealthyHostCount", "ActiveConnectionCount", "ProcessedBytes"} <= listed
+
+    # The NLB of test_nlb_forwards_tcp relayed 12 flows.
+    nlb = elb.describe_load_balancers(Names=["local-nlb"])["LoadBalancers"][0]
+    nlb_dim = nlb["LoadBalancerArn"].split(":loadbalancer/")[1]
+    assert nlb_dim.startswith("net/local-nlb/")
+    wait_until(lambda: _statistic(cw, "AWS/NetworkELB", "NewFlowCount", {"LoadBalancer": nlb_dim}) == 12, 10, "NewFlowCount")
+    assert _statistic(cw, "AWS/NetworkELB", "ProcessedBytes", {"LoadBalancer": nlb_dim}) >= 12 * len("ping0")
+    nlb_tg = elb.describe_target_groups(Names=["local-tcp"])["TargetGroups"][0]["TargetGroupArn"].split(":")[-1]
+    assert _statistic(cw, "AWS/NetworkELB", "HealthyHostCount", {"LoadBalancer": nlb_dim, "TargetGroup": nlb_tg}, "Maximum") == 2
 
 
 def _resolve(name: str) -> str | None:

@@ -41,6 +41,27 @@ public static partial class ElbNaming
 
     public static string RuleArn(string listenerArn, string id) => listenerArn.Replace(":listener/", ":listener-rule/", StringComparison.Ordinal) + "/" + id;
 
+    /// <summary>
+    /// The CloudWatch dimension value that names a load balancer or target group: the ARN's
+    /// resource after <c>loadbalancer/</c> (<c>app/&lt;name&gt;/&lt;id&gt;</c>, <c>net/&lt;name&gt;/&lt;id&gt;</c>)
+    /// or the whole resource of a target group (<c>targetgroup/&lt;name&gt;/&lt;id&gt;</c>), as AWS/ApplicationELB
+    /// and AWS/NetworkELB metrics carry them.
+    /// </summary>
+    public static string MetricDimension(string arn)
+    {
+        ArgumentNullException.ThrowIfNull(arn);
+        var resource = arn.Split(':', 6) is { Length: 6 } parts ? parts[5] : arn;
+        return resource.StartsWith("loadbalancer/", StringComparison.Ordinal) ? resource["loadbalancer/".Length..] : resource;
+    }
+
+    /// <summary>The account and region of an ELB ARN.</summary>
+    public static (string AccountId, string Region) AccountAndRegion(string arn)
+    {
+        ArgumentNullException.ThrowIfNull(arn);
+        var parts = arn.Split(':', 6);
+        return parts.Length == 6 ? (parts[4], parts[3]) : ("", "");
+    }
+
     /// <summary>Parses an ELB ARN of <paramref name="kind"/>; null when it is not one.</summary>
     public static ElbArn? Parse(string? arn, string kind)
     {

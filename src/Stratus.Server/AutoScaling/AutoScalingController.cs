@@ -19,7 +19,8 @@ namespace Stratus.Server.AutoScaling;
 /// Keeps every Auto Scaling group at its desired capacity. All it knows is in the store: the
 /// group document (instances with their lifecycle states, hooks, activities) and the instances,
 /// which carry the tag <c>aws:autoscaling:groupName</c> from the moment their launch commits. A
-/// pass per group (woken after every committed change, and every <see cref="Interval"/>) decides
+/// pass per group (woken after every committed change — the API's, and an instance of a group
+/// settling in its new state (<see cref="InstanceSettled"/>) — and every <see cref="Interval"/>) decides
 /// in one write transaction — adopt tagged instances the document does not list yet (a launch
 /// whose bookkeeping a crash cut off), move instances through Pending, Pending:Wait, InService,
 /// Terminating (deregister and drain), Terminating:Wait, Terminating:Proceed; mark unhealthy ones
@@ -30,8 +31,8 @@ namespace Stratus.Server.AutoScaling;
 /// instances.
 /// </summary>
 internal sealed partial class AutoScalingController(
-    IStateStore store, IInstanceFleet fleet, ITargetRegistry targets, LoadBalancerDataPlane dataPlane, IPolicyAlarms alarms, TimeProvider clock,
-    ILogger<AutoScalingController> log) : BackgroundService
+    IStateStore store, IInstanceFleet fleet, ITargetRegistry targets, LoadBalancerDataPlane dataPlane, IPolicyAlarms alarms, InstanceSettled settled,
+    TimeProvider clock, ILogger<AutoScalingController> log) : BackgroundService
 {
     private static readonly string[] LiveStates = [InstanceStates.Pending, InstanceStates.Running, InstanceStates.Stopping, InstanceStates.Stopped];
     private readonly SemaphoreSlim _wake = new(0);
@@ -44,6 +45,8 @@ internal sealed partial class AutoScalingController(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A group's instance that finished booting or shutting down moves the group on at once.
+        settled.Subscribe(Wake);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.AutoScaling;
 using Stratus.Domain.CloudWatch;
@@ -17,32 +16,9 @@ namespace Stratus.Server.CloudWatch;
 /// every <see cref="ServerOptions.MetricsCollectionInterval"/>, from the group documents in the
 /// state store.
 /// </summary>
-internal sealed partial class GroupMetricsPublisher(MetricStore metrics, IStateStore store, ServerOptions options, TimeProvider clock,
-    ILogger<GroupMetricsPublisher> logger) : BackgroundService
+internal sealed class GroupMetricsPublisher(MetricStore metrics, IStateStore store, ServerOptions options, TimeProvider clock,
+    ILogger<GroupMetricsPublisher> logger) : MetricsPublisher(options, clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.MetricsCollectionInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-        {
-            try
-            {
-                await PublishAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                LogFailed(logger, e);
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing Auto Scaling group metrics failed")]
-    private static partial void LogFailed(ILogger logger, Exception e);
-
     /// <summary>The value of each group metric for a group as it is now.</summary>
     public static IReadOnlyDictionary<string, double> Values(AutoScalingGroup group)
     {
@@ -73,9 +49,9 @@ internal sealed partial class GroupMetricsPublisher(MetricStore metrics, IStateS
     }
 
     /// <summary>Publishes the enabled metrics of every group once.</summary>
-    public async Task PublishAsync(CancellationToken ct)
+    public override async Task PublishAsync(CancellationToken ct)
     {
-        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        var now = Clock.GetUtcNow().ToUnixTimeSeconds();
         var slot = now - now % 60;
         await using var session = await store.OpenReadAsync(ct).ConfigureAwait(false);
         foreach (var region in RegionCatalog.Names)

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.CloudWatch;
 using Stratus.Domain.Instances;
@@ -20,41 +19,18 @@ namespace Stratus.Server.CloudWatch;
 /// InstanceType aggregates, as AWS does. Instances of an Auto Scaling group (tagged
 /// <c>aws:autoscaling:groupName</c>) are also aggregated by the AutoScalingGroupName dimension.
 /// </summary>
-internal sealed partial class InstanceMetricsCollector(MetricStore metrics, IStateStore store, IInstanceRuntime runtime, ServerOptions options,
-    TimeProvider clock, ILogger<InstanceMetricsCollector> logger) : BackgroundService
+internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore store, IInstanceRuntime runtime, ServerOptions options,
+    TimeProvider clock, ILogger<InstanceMetricsCollector> logger) : MetricsPublisher(options, clock, logger)
 {
     private readonly Dictionary<string, (GuestUsage Usage, long At)> _previous = new(StringComparer.Ordinal);
 
     /// <summary>The tag Auto Scaling puts on the instances of a group.</summary>
     private const string AutoScalingGroupTag = "aws:autoscaling:groupName";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.MetricsCollectionInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-        {
-            try
-            {
-                await CollectAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                LogFailed(logger, e);
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Collecting instance metrics failed")]
-    private static partial void LogFailed(ILogger logger, Exception e);
-
     /// <summary>Samples every running instance once.</summary>
-    public async Task CollectAsync(CancellationToken ct)
+    public override async Task PublishAsync(CancellationToken ct)
     {
-        var nowMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var nowMs = Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var now = nowMs / 1000;
         var running = new List<(string Account, string Region, InstanceResource Instance)>();
         await using (var session = await store.OpenReadAsync(ct).ConfigureAwait(false))

@@ -4,8 +4,8 @@ using Stratus.Domain.Resources;
 
 namespace Stratus.Server.ElasticLoadBalancingV2;
 
-/// <summary>A registered target as the data plane reaches it.</summary>
-internal sealed record TargetEndpoint(string TargetGroupArn, string Id, int Port, string Address, int HealthCheckPort, bool Draining)
+/// <summary>A registered target as the data plane reaches it (<paramref name="Zone"/>: its instance's zone, or the zone it was registered in; null when unknown or <c>all</c>).</summary>
+internal sealed record TargetEndpoint(string TargetGroupArn, string Id, int Port, string Address, int HealthCheckPort, bool Draining, string? Zone = null)
 {
     public string Key => $"{Id}:{Port}";
 }
@@ -87,7 +87,7 @@ internal sealed class TargetSelector(TargetHealthTracker health, TimeProvider cl
 /// <summary>Reads what the data plane needs from the store for every account of every region.</summary>
 internal static class DataPlaneLoader
 {
-    private sealed record InstanceAddress(string Id, string State, string PrivateIpAddress, string? PublicIpAddress);
+    private sealed record InstanceAddress(string Id, string State, string PrivateIpAddress, string? PublicIpAddress, string? AvailabilityZone);
 
     public static async Task<(DataPlaneState State, List<(Scope Scope, string Id)> Provisioning, List<(Scope Scope, TargetGroupResource Group)> Expired)> LoadAsync(
         Stratus.Domain.Store.IStateStore store, DateTime now, CancellationToken ct)
@@ -141,6 +141,7 @@ internal static class DataPlaneLoader
                 foreach (var target in tg.Targets)
                 {
                     var address = target.Id;
+                    var zone = target.AvailabilityZone is "all" ? null : target.AvailabilityZone;
                     if (tg.TargetType == "instance")
                     {
                         var stored = await read.GetAsync(new Stratus.Domain.Store.ResourceKey(scope.AccountId, scope.Region, ResourceTypes.Instance.Name, target.Id), ct).ConfigureAwait(false);
@@ -152,9 +153,10 @@ internal static class DataPlaneLoader
                         // The host reaches a guest through its public address (always routed to the VPC's
                         // namespace), else through the private one (routed for the first VPC with that CIDR).
                         address = instance.PublicIpAddress ?? instance.PrivateIpAddress;
+                        zone = instance.AvailabilityZone;
                     }
                     var checkPort = tg.HealthCheckPort == "traffic-port" ? target.Port : int.Parse(tg.HealthCheckPort, System.Globalization.CultureInfo.InvariantCulture);
-                    endpoints.Add(new TargetEndpoint(tg.Arn, target.Id, target.Port, address, checkPort, target.DrainingUntil is not null));
+                    endpoints.Add(new TargetEndpoint(tg.Arn, target.Id, target.Port, address, checkPort, target.DrainingUntil is not null, zone));
                 }
                 groups[tg.Arn] = new TargetGroupRoute(tg, endpoints, used.Contains(tg.Arn));
             }

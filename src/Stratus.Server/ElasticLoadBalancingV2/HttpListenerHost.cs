@@ -69,8 +69,27 @@ internal sealed class HttpListenerHost : IListenerHost
         {
             k.AddServerHeader = false;
             k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(ElbAttributes.Int(route.LoadBalancer.Attributes, "idle_timeout.timeout_seconds", 60));
+            var lbArn = route.LoadBalancer.Arn;
             k.Listen(endpoint, o =>
             {
+                // Counted before TLS: connections and the bytes on the wire (ActiveConnectionCount,
+                // NewConnectionCount, ProcessedBytes).
+                o.Use(next => async connection =>
+                {
+                    var traffic = plane.Traffic;
+                    traffic.Opened(lbArn);
+                    var transport = connection.Transport;
+                    connection.Transport = new CountingDuplexPipe(transport, n => traffic.Bytes(lbArn, n));
+                    try
+                    {
+                        await next(connection).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        connection.Transport = transport;
+                        traffic.Closed(lbArn);
+                    }
+                });
                 if (certificate is not null)
                 {
                     o.Protocols = HttpProtocols.Http1AndHttp2;
@@ -125,9 +144,13 @@ internal sealed class HttpListenerHost : IListenerHost
             name => request.Headers[name].Select(v => v ?? "").ToList(), context.Connection.RemoteIpAddress);
         var actions = RuleMatcher.Select(route.Rules, route.Listener.DefaultActions, ruleRequest);
         var action = actions.OrderBy(a => a.Order ?? int.MaxValue).First(a => a.Type is "forward" or "redirect" or "fixed-response");
+        var traffic = _plane.Traffic;
+        var lbArn = route.LoadBalancer.Arn;
+        var nodeZone = route.LoadBalancer.Zones.FirstOrDefault()?.ZoneName;
         switch (action.Type)
         {
             case "fixed-response":
+                traffic.Request(lbArn, null, nodeZone, int.Parse(action.FixedStatusCode!, CultureInfo.InvariantCulture), fromTarget: false, null, targetChosen: false);
                 context.Response.StatusCode = int.Parse(action.FixedStatusCode!, CultureInfo.InvariantCulture);
                 if (action.FixedContentType is { } type)
                 {
@@ -140,6 +163,7 @@ internal sealed class HttpListenerHost : IListenerHost
                 return;
             case "redirect":
                 context.Response.StatusCode = action.RedirectStatusCode == "HTTP_301" ? 301 : 302;
+                traffic.Request(lbArn, null, nodeZone, context.Response.StatusCode, fromTarget: false, null, targetChosen: false);
                 context.Response.Headers.Location = RedirectLocation(action, route, context);
                 return;
             default:
@@ -183,7 +207,7 @@ internal sealed class HttpListenerHost : IListenerHost
             var total = groups.Sum(g => g.Weight ?? 1);
             if (total <= 0)
             {
-                await Unavailable(context).ConfigureAwait(false);
+                await Unavailable(context, route, null).ConfigureAwait(false);
                 return;
             }
             var roll = Random.Shared.Next(total);
@@ -199,7 +223,7 @@ internal sealed class HttpListenerHost : IListenerHost
         }
         if (chosen is null || !state.TargetGroups.TryGetValue(chosen.TargetGroupArn, out var targetGroup))
         {
-            await Unavailable(context).ConfigureAwait(false);
+            await Unavailable(context, route, null).ConfigureAwait(false);
             return;
         }
         var tg = targetGroup.Group;
@@ -212,7 +236,7 @@ internal sealed class HttpListenerHost : IListenerHost
         var target = _plane.Selector.Pick(targetGroup, stickyTarget is null ? null : Unkey(stickyTarget));
         if (target is null)
         {
-            await Unavailable(context).ConfigureAwait(false);
+            await Unavailable(context, route, tg.Arn).ConfigureAwait(false);
             return;
         }
         var cookies = new List<string>();
@@ -228,7 +252,17 @@ internal sealed class HttpListenerHost : IListenerHost
         var config = new ForwarderRequestConfig { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower, ActivityTimeout = TimeSpan.FromSeconds(ElbAttributes.Int(route.LoadBalancer.Attributes, "idle_timeout.timeout_seconds", 60)) };
         var transformer = new AlbTransformer(route, cookies, ElbAttributes.Bool(route.LoadBalancer.Attributes, "routing.http.xff_client_port.enabled"),
             route.LoadBalancer.Attributes.GetValueOrDefault("routing.http.xff_header_processing.mode") ?? "append");
-        await _forwarder.SendAsync(context, $"{(tg.Protocol == "HTTPS" ? "https" : "http")}://{target.Address}:{target.Port.ToString(CultureInfo.InvariantCulture)}/", Invoker, config, transformer).ConfigureAwait(false);
+        var error = await _forwarder.SendAsync(context, $"{(tg.Protocol == "HTTPS" ? "https" : "http")}://{target.Address}:{target.Port.ToString(CultureInfo.InvariantCulture)}/", Invoker, config, transformer).ConfigureAwait(false);
+        // What the target answered, or what the load balancer answered for it (502 when the target
+        // could not be reached or answered nonsense, 504 when it did not answer in time).
+        var fromTarget = transformer.TargetAnswered;
+        var lbArn = route.LoadBalancer.Arn;
+        var zone = target.Zone ?? route.LoadBalancer.Zones.FirstOrDefault()?.ZoneName;
+        if ((error is ForwarderError.Request or ForwarderError.RequestTimedOut) && !fromTarget)
+        {
+            _plane.Traffic.TargetConnectionError(lbArn, tg.Arn, zone);
+        }
+        _plane.Traffic.Request(lbArn, tg.Arn, zone, context.Response.StatusCode, fromTarget, fromTarget ? transformer.TargetSeconds : null, targetChosen: true);
     }
 
     private static string Key(string value) => Convert.ToBase64String(Encoding.UTF8.GetBytes(value)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -246,8 +280,9 @@ internal sealed class HttpListenerHost : IListenerHost
         }
     }
 
-    private static Task Unavailable(HttpContext context)
+    private Task Unavailable(HttpContext context, ListenerRoute route, string? targetGroupArn)
     {
+        _plane.Traffic.Request(route.LoadBalancer.Arn, targetGroupArn, route.LoadBalancer.Zones.FirstOrDefault()?.ZoneName, 503, fromTarget: false, null, targetChosen: false);
         context.Response.StatusCode = 503;
         context.Response.ContentType = "text/html";
         return context.Response.WriteAsync("<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n</body>\r\n</html>\r\n", context.RequestAborted);
@@ -263,6 +298,14 @@ internal sealed class HttpListenerHost : IListenerHost
     /// <summary>Keeps the client's Host, adds the X-Forwarded-* headers and X-Amzn-Trace-Id as an ALB does, and sets stickiness cookies.</summary>
     private sealed class AlbTransformer(ListenerRoute route, List<string> cookies, bool clientPort, string xffMode) : HttpTransformer
     {
+        private long _sent;
+
+        /// <summary>Whether the target's response headers arrived.</summary>
+        public bool TargetAnswered { get; private set; }
+
+        /// <summary>Seconds from the request leaving for the target to its response headers (TargetResponseTime).</summary>
+        public double TargetSeconds { get; private set; }
+
         public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
         {
             await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
@@ -297,10 +340,16 @@ internal sealed class HttpListenerHost : IListenerHost
                 var epoch = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString("x8", CultureInfo.InvariantCulture);
                 proxyRequest.Headers.TryAddWithoutValidation("X-Amzn-Trace-Id", $"Root=1-{epoch}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12))}");
             }
+            _sent = System.Diagnostics.Stopwatch.GetTimestamp();
         }
 
         public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
         {
+            if (proxyResponse is not null)
+            {
+                TargetAnswered = true;
+                TargetSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(_sent).TotalSeconds;
+            }
             var result = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
             foreach (var cookie in cookies)
             {

@@ -31,8 +31,10 @@ internal sealed class LoadBalancerDataPlane : BackgroundService
     private readonly Yarp.ReverseProxy.Forwarder.IHttpForwarder _forwarder;
 
     public LoadBalancerDataPlane(IStateStore store, TimeProvider clock, ILogger<LoadBalancerDataPlane> log, TargetHealthTracker tracker, ServerOptions options,
-        Yarp.ReverseProxy.Forwarder.IHttpForwarder forwarder, ILoggerFactory loggers)
+        Yarp.ReverseProxy.Forwarder.IHttpForwarder forwarder, ILoggerFactory loggers, LoadBalancerTraffic traffic)
     {
+        Traffic = traffic;
+        Health = tracker;
         _store = store;
         _clock = clock;
         _log = log;
@@ -46,6 +48,12 @@ internal sealed class LoadBalancerDataPlane : BackgroundService
     public DataPlaneState State { get; private set; } = DataPlaneState.Empty;
 
     public TargetSelector Selector { get; }
+
+    /// <summary>What the listeners count for the load balancer metrics.</summary>
+    public LoadBalancerTraffic Traffic { get; }
+
+    /// <summary>The targets' health as the probes found it.</summary>
+    public TargetHealthTracker Health { get; }
 
     /// <summary>Asks for a reconcile now (after a commit).</summary>
     public void Wake() => _wake.Release();

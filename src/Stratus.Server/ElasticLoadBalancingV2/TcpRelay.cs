@@ -93,41 +93,96 @@ internal sealed class TcpRelay : IListenerHost
                 return;
             }
             var remote = (IPEndPoint)client.RemoteEndPoint!;
+            var traffic = _plane.Traffic;
+            var lbArn = route.LoadBalancer.Arn;
             var target = _plane.Selector.Pick(group, flowHash: HashCode.Combine(remote.Address, remote.Port));
-            if (target is null)
-            {
-                return;
-            }
-            using var tracking = _plane.Selector.Track(target);
-            using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            var zone = target?.Zone ?? route.LoadBalancer.Zones.FirstOrDefault()?.ZoneName;
+            traffic.Opened(lbArn, zone);
             try
             {
-                using (var connect = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+                if (target is null)
                 {
-                    connect.CancelAfter(TimeSpan.FromSeconds(10));
-                    await upstream.ConnectAsync(IPAddress.Parse(target.Address), target.Port, connect.Token).ConfigureAwait(false);
+                    ResetClient(client, lbArn, zone);
+                    return;
                 }
-                using var a = new NetworkStream(client, ownsSocket: false);
-                using var b = new NetworkStream(upstream, ownsSocket: false);
-                var up = PumpAsync(a, b, upstream);
-                var down = PumpAsync(b, a, client);
-                await Task.WhenAll(up, down).ConfigureAwait(false);
+                using var tracking = _plane.Selector.Track(target);
+                using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    using (var connect = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+                    {
+                        connect.CancelAfter(TimeSpan.FromSeconds(10));
+                        await upstream.ConnectAsync(IPAddress.Parse(target.Address), target.Port, connect.Token).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (e is SocketException or OperationCanceledException)
+                {
+                    ResetClient(client, lbArn, zone);
+                    return;
+                }
+                try
+                {
+                    using var a = new NetworkStream(client, ownsSocket: false);
+                    using var b = new NetworkStream(upstream, ownsSocket: false);
+                    var up = PumpAsync(a, b, upstream, lbArn, zone, TcpResetSource.Client);
+                    var down = PumpAsync(b, a, client, lbArn, zone, TcpResetSource.Target);
+                    await Task.WhenAll(up, down).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+                {
+                    if (_log.IsEnabled(LogLevel.Debug))
+                    {
+                        _log.LogDebug("NLB relay to {Target}: {Error}", target.Address, e.Message);
+                    }
+                }
             }
-            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+            finally
             {
-                if (_log.IsEnabled(LogLevel.Debug))
-                {
-                    _log.LogDebug("NLB relay to {Target}: {Error}", target.Address, e.Message);
-                }
+                traffic.Closed(lbArn, zone);
             }
         }
     }
 
-    private async Task PumpAsync(Stream from, Stream to, Socket toSocket)
+    /// <summary>Refuses a flow no target can take with a TCP reset, as an NLB does (TCP_ELB_Reset_Count).</summary>
+    private void ResetClient(Socket client, string lbArn, string? zone)
     {
+        _plane.Traffic.Reset(lbArn, zone, TcpResetSource.LoadBalancer);
         try
         {
-            await from.CopyToAsync(to, 64 * 1024, _stop.Token).ConfigureAwait(false);
+            client.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>Copies one direction of a flow, counting its bytes (ProcessedBytes) and a reset by the side it reads from.</summary>
+    private async Task PumpAsync(Stream from, Stream to, Socket toSocket, string lbArn, string? zone, TcpResetSource readSide)
+    {
+        var traffic = _plane.Traffic;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (true)
+            {
+                int read;
+                try
+                {
+                    read = await from.ReadAsync(buffer, _stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (IsReset(e))
+                {
+                    traffic.Reset(lbArn, zone, readSide);
+                    throw;
+                }
+                if (read == 0)
+                {
+                    break;
+                }
+                await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token).ConfigureAwait(false);
+                traffic.Bytes(lbArn, read, zone);
+            }
             toSocket.Shutdown(SocketShutdown.Send);
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
@@ -141,7 +196,14 @@ internal sealed class TcpRelay : IListenerHost
                 // Already gone.
             }
         }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
+
+    private static bool IsReset(Exception e) =>
+        e is SocketException { SocketErrorCode: SocketError.ConnectionReset } or IOException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionReset } };
 
     public async ValueTask DisposeAsync()
     {

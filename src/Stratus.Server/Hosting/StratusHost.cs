@@ -101,6 +101,7 @@ public static class StratusHost
         services.AddSingleton(new Stratus.Domain.Iam.AuthorizationMessages(metadataKeys.Secret));
         services.AddSingleton<RequestAuthorizer>();
         services.AddSingleton(runtime);
+        services.AddSingleton<InstanceSettled>();
         services.AddSingleton<InstanceLifecycle>();
         services.AddSingleton<IInstanceFleet, InstanceFleet>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceLifecycle>());
@@ -120,6 +121,7 @@ public static class StratusHost
         // Elastic Load Balancing: the API, and the data plane (listeners, health checks) that follows the store.
         services.AddHttpForwarder();
         services.AddSingleton<Stratus.Domain.ElasticLoadBalancingV2.TargetHealthTracker>();
+        services.AddSingleton<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerTraffic>();
         services.AddSingleton<Stratus.Domain.ElasticLoadBalancingV2.ITargetRegistry, Stratus.Domain.ElasticLoadBalancingV2.TargetRegistry>();
         services.AddSingleton<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>();
         services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>());

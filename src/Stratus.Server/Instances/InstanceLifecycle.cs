@@ -53,7 +53,8 @@ internal sealed class InstanceLifecycle(
     IStateStore store,
     IInstanceRuntime runtime,
     TimeProvider clock,
-    ILogger<InstanceLifecycle> logger) : BackgroundService
+    ILogger<InstanceLifecycle> logger,
+    InstanceSettled settled) : BackgroundService
 {
     public static readonly TimeSpan TerminatedVisibleFor = TimeSpan.FromHours(1);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
@@ -495,6 +496,7 @@ internal sealed class InstanceLifecycle(
     {
         var ct = _stopping;
         await using var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false);
+        var fleet = false;
         foreach (var (command, expected, change, terminateWith) in batch)
         {
             var instance = await tx.GetAsync<InstanceResource>(command.Scope, ResourceTypes.Instance, command.InstanceId, ct).ConfigureAwait(false);
@@ -516,7 +518,15 @@ internal sealed class InstanceLifecycle(
                 }
             }
             await InstanceRecords.PutAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
+            fleet |= instance.Tags.Any(t => t.Key == FleetTag);
         }
         await tx.CommitAsync(ct).ConfigureAwait(false);
+        if (fleet)
+        {
+            settled.Notify();
+        }
     }
+
+    /// <summary>The tag of instances an Auto Scaling group launched (their changes are signalled through <see cref="InstanceSettled"/>).</summary>
+    private const string FleetTag = "aws:autoscaling:groupName";
 }
