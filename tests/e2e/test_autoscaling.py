@@ -403,12 +403,14 @@ def test_kill9_during_scale_out_converges_without_orphans_or_duplicates(env):
 def test_seed_lab3_group_behind_alb_on_real_instances(stratus_binary, tmp_path_factory):
     """Lab 3 steps 1-3 and 5: target group with /health, an ALB across three zones, a launch
     template whose user data serves the instance id, a group of three with ELB health checks and a
-    launch hook; then a terminated instance is replaced and a smaller desired capacity drains."""
+    launch hook; then a terminated instance and one whose web server was killed are replaced, and
+    a smaller desired capacity drains."""
     import base64
+    import os
     import shutil
 
     from test_elbv2 import WEB, _get, _hosts_blocks_of
-    from test_real_instances import BOOT_TIMEOUT, IMAGE_DIR, _assert_nothing_left, _require_host, _terminate_all
+    from test_real_instances import BOOT_TIMEOUT, IMAGE_DIR, _assert_nothing_left, _require_host, _ssh, _terminate_all, _wait_ssh
 
     _require_host()
     if shutil.which("crun") is None:
@@ -421,9 +423,15 @@ def test_seed_lab3_group_behind_alb_on_real_instances(stratus_binary, tmp_path_f
         subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"], key=lambda s: s["AvailabilityZone"])[:3]
         assert len({s["AvailabilityZone"] for s in subnets}) == 3
         web = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
-        ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]} for port in (22, 80)])
+        key = str(tmp_path_factory.mktemp("asg-keys") / "k.pem")
+        with open(key, "w") as f:
+            f.write(ec2.create_key_pair(KeyName="myapp-key")["KeyMaterial"])
+        os.chmod(key, 0o400)
         ec2.create_launch_template(LaunchTemplateName="myapp-lt", LaunchTemplateData={
-            "ImageId": minimal_ami(ec2), "InstanceType": "t3.micro", "SecurityGroupIds": [web], "UserData": base64.b64encode(WEB.encode()).decode()})
+            "ImageId": minimal_ami(ec2), "InstanceType": "t3.micro", "SecurityGroupIds": [web], "KeyName": "myapp-key",
+            "UserData": base64.b64encode(WEB.encode()).decode()})
 
         # Step 1-2: target group and ALB (the seed's commands, through the aws CLI; the independent
         # ones at the same time, as each CLI start takes seconds).
@@ -470,16 +478,35 @@ def test_seed_lab3_group_behind_alb_on_real_instances(stratus_binary, tmp_path_f
         answered = {_get(f"http://{alb['DNSName']}/")[1].strip() for _ in range(12)}
         assert len(answered) >= 2 and answered <= ids, answered
 
-        # Step 5: an instance terminated behind the group's back is replaced; the hook holds the replacement.
-        victim = sorted(ids)[0]
+        # Step 5, and issue 12's ELB health acceptance, at the same time: an instance terminated behind
+        # the group's back is replaced (the hook holds the replacement), and an instance whose web
+        # server is killed over SSH turns unhealthy in the target group and is replaced (HealthCheckType
+        # ELB; the grace period, 120 s at creation, is shortened first).
+        victim, sick = sorted(ids)[:2]
+        sick_ip = ec2.describe_instances(InstanceIds=[sick])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
+        _wait_ssh(key, sick_ip)
+        asg.update_auto_scaling_group(AutoScalingGroupName="myapp-asg", HealthCheckGracePeriod=0)
+        killed = _ssh(key, sick_ip, "kill $(ps | grep '[h]ttpd -p 80' | awk '{print $1}')")
+        assert killed.returncode == 0, killed.stderr
         ec2.terminate_instances(InstanceIds=[victim])
         held = wait_until(lambda: [i["InstanceId"] for i in _group(asg, "myapp-asg")["Instances"] if i["LifecycleState"] == "Pending:Wait"], 60, "replacement held by the hook")
         time.sleep(2)
         assert [i["LifecycleState"] for i in _group(asg, "myapp-asg")["Instances"] if i["InstanceId"] == held[0]] == ["Pending:Wait"]
-        wait_until(lambda: healthy_targets(3), BOOT_TIMEOUT, "replacement healthy")
+        wait_until(lambda: {h["Target"]["Id"]: h["TargetHealth"]["State"] for h in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]}
+                   .get(sick) in ("unhealthy", "draining", None), 45, "the killed web server's target unhealthy")
+
+        def both_replaced():
+            members = {i["InstanceId"] for i in _group(asg, "myapp-asg")["Instances"]}
+            return healthy_targets(3) if not members & {victim, sick} else None
+        wait_until(both_replaced, BOOT_TIMEOUT + 60, "both replaced and three targets healthy")
         activities = asg.describe_scaling_activities(AutoScalingGroupName="myapp-asg")["Activities"]
         assert any(a["Description"] == f"Terminating EC2 instance: {victim}" for a in activities)
         assert any(a["Description"] == f"Launching a new EC2 instance: {held[0]}" and a["StatusCode"] == "Successful" for a in activities)
+        sick_terms = [a for a in activities if a["Description"] == f"Terminating EC2 instance: {sick}"]
+        assert sick_terms and "in response to an ELB system health check failure" in sick_terms[0]["Cause"], sick_terms
+        launches = [a for a in activities if a["Description"].startswith("Launching a new EC2 instance") and a["StatusCode"] == "Successful"]
+        assert len(launches) >= 5, "three at creation, one per replacement"
+        assert sick not in {_get(f"http://{alb['DNSName']}/")[1].strip() for _ in range(6)}
 
         # set-desired-capacity 2: one target drains, then its instance terminates.
         srv.cli_json("--profile", "stratus", "autoscaling", "set-desired-capacity", "--auto-scaling-group-name", "myapp-asg", "--desired-capacity", "2")

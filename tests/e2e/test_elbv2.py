@@ -387,6 +387,20 @@ def test_load_balancer_metrics_in_cloudwatch(lab):
     listed = {m["MetricName"] for m in cw.list_metrics(Namespace=ns, Dimensions=[{"Name": "LoadBalancer", "Value": alb_dim}])["Metrics"]}
     assert {"RequestCount", "HTTPCode_Target_2XX_Count", "HealthyHostCount", "ActiveConnectionCount", "ProcessedBytes"} <= listed
 
+    # A target-tracking policy on ALBRequestCountPerTarget: its alarms watch exactly this series.
+    asg = lab.srv.client("autoscaling")
+    lt = lab.ec2.create_launch_template(LaunchTemplateName="metrics-lt", LaunchTemplateData={"ImageId": minimal_ami(lab.ec2), "InstanceType": "t3.micro"})
+    asg.create_auto_scaling_group(AutoScalingGroupName="metrics-asg", MinSize=0, MaxSize=4, DesiredCapacity=0, VPCZoneIdentifier=lab.subnets[0],
+                                  LaunchTemplate={"LaunchTemplateId": lt["LaunchTemplate"]["LaunchTemplateId"]})
+    policy = asg.put_scaling_policy(AutoScalingGroupName="metrics-asg", PolicyName="requests", PolicyType="TargetTrackingScaling",
+                                    TargetTrackingConfiguration={"TargetValue": 100.0, "PredefinedMetricSpecification": {
+                                        "PredefinedMetricType": "ALBRequestCountPerTarget", "ResourceLabel": f"{alb_dim}/{tg_dim}"}})
+    high = cw.describe_alarms(AlarmNames=[a["AlarmName"] for a in policy["Alarms"] if "-AlarmHigh-" in a["AlarmName"]])["MetricAlarms"][0]
+    assert (high["Namespace"], high["MetricName"], high["Statistic"]) == (ns, "RequestCountPerTarget", "Sum")
+    assert _statistic(cw, high["Namespace"], high["MetricName"], {d["Name"]: d["Value"] for d in high["Dimensions"]}, high["Statistic"]) == n
+    asg.delete_auto_scaling_group(AutoScalingGroupName="metrics-asg")
+    assert not cw.describe_alarms(AlarmNames=[a["AlarmName"] for a in policy["Alarms"]])["MetricAlarms"]
+
     # The NLB of test_nlb_forwards_tcp relayed 12 flows.
     nlb = elb.describe_load_balancers(Names=["local-nlb"])["LoadBalancers"][0]
     nlb_dim = nlb["LoadBalancerArn"].split(":loadbalancer/")[1]

@@ -101,6 +101,26 @@ public sealed class GroupDeletionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ALoadBalancerResourceLabelNamesTheTargetGroupTheAlarmsWatch()
+    {
+        const string label = "app/web-alb/0123456789abcdef/targetgroup/web-tg/fedcba9876543210";
+        await using var tx = await _store.BeginWriteAsync();
+        var spec = Tracking("web", "requests") with
+        {
+            TargetTracking = new TargetTrackingSpec { TargetValue = 100, PredefinedMetricType = "ALBRequestCountPerTarget", ResourceLabel = label },
+        };
+        var (policy, _) = await ScalingPolicies.PutAsync(tx, Scope, spec, Now);
+        var high = ScalingPolicies.AlarmsOf(policy).Single(a => a.Name.Contains("-AlarmHigh-", StringComparison.Ordinal));
+        Assert.Equal(("AWS/ApplicationELB", "RequestCountPerTarget", "Sum"), (high.Namespace, high.MetricName, high.Statistic));
+        Assert.Equal([new MetricDimensionSpec("TargetGroup", "targetgroup/web-tg/fedcba9876543210")], high.Dimensions);
+        foreach (var bad in new[] { label + "/extra", "app/web-alb/0123456789abcdef/web-tg/fedcba9876543210", "net/x/1/targetgroup/y/2", "app//1/targetgroup/y/2" })
+        {
+            var wrong = spec with { TargetTracking = new TargetTrackingSpec { TargetValue = 100, PredefinedMetricType = "ALBRequestCountPerTarget", ResourceLabel = bad } };
+            Assert.Equal("ValidationError", (await Assert.ThrowsAsync<Stratus.Core.AwsException>(() => ScalingPolicies.PutAsync(tx, Scope, wrong, Now))).Code);
+        }
+    }
+
+    [Fact]
     public async Task AGroupWithoutPoliciesOrActionsOwnsNoAlarms()
     {
         await using var tx = await _store.BeginWriteAsync();

@@ -233,7 +233,7 @@ public static class ScalingPolicies
             {
                 var label = tt.ResourceLabel ?? throw Validation("ResourceLabel is required for the predefined metric type ALBRequestCountPerTarget.");
                 var parts = label.Split('/');
-                if (parts.Length != 7 || parts[0] != "app" || parts[3] != "targetgroup")
+                if (parts.Length != 6 || parts[0] != "app" || parts[3] != "targetgroup" || parts.Any(p => p.Length == 0))
                 {
                     throw Validation($"The resource label {label} is not valid: expected app/<load-balancer-name>/<load-balancer-id>/targetgroup/<target-group-name>/<target-group-id>.");
                 }
