@@ -67,20 +67,39 @@ public sealed class LoadBalancerMetricsTests
     {
         var alb = new LoadBalancerResource
         {
-            Id = "0123456789abcdef", Arn = AlbArn, Name = "web", Type = ElbTypes.Application, Scheme = "internet-facing", VpcId = "vpc-1",
-            DnsName = "web-1.us-east-1.elb.amazonaws.com", CreatedTime = DateTime.UtcNow, HostAddress = "127.1.2.3",
+            Id = "0123456789abcdef",
+            Arn = AlbArn,
+            Name = "web",
+            Type = ElbTypes.Application,
+            Scheme = "internet-facing",
+            VpcId = "vpc-1",
+            DnsName = "web-1.us-east-1.elb.amazonaws.com",
+            CreatedTime = DateTime.UtcNow,
+            HostAddress = "127.1.2.3",
             Zones = [new() { SubnetId = "subnet-a", ZoneName = "us-east-1a" }, new() { SubnetId = "subnet-b", ZoneName = "us-east-1b" }],
         };
         var nlb = new LoadBalancerResource
         {
-            Id = "fedcba9876543210", Arn = NlbArn, Name = "tcp", Type = ElbTypes.Network, Scheme = "internet-facing", VpcId = "vpc-1",
-            DnsName = "tcp-fedcba9876543210.elb.us-east-1.amazonaws.com", CreatedTime = DateTime.UtcNow, HostAddress = "127.1.2.4",
+            Id = "fedcba9876543210",
+            Arn = NlbArn,
+            Name = "tcp",
+            Type = ElbTypes.Network,
+            Scheme = "internet-facing",
+            VpcId = "vpc-1",
+            DnsName = "tcp-fedcba9876543210.elb.us-east-1.amazonaws.com",
+            CreatedTime = DateTime.UtcNow,
+            HostAddress = "127.1.2.4",
             Zones = [new() { SubnetId = "subnet-a", ZoneName = "us-east-1a" }],
         };
         ListenerRoute Listener(LoadBalancerResource lb, string tg, string protocol, int port) => new(lb, new ListenerResource
         {
-            Id = "l" + port, Arn = lb.Arn.Replace(":loadbalancer/", ":listener/", StringComparison.Ordinal) + "/l" + port, LoadBalancerArn = lb.Arn,
-            DefaultRuleId = "r", Port = port, Protocol = protocol, DefaultActions = [new RuleAction { Type = "forward", TargetGroupArn = tg }],
+            Id = "l" + port,
+            Arn = lb.Arn.Replace(":loadbalancer/", ":listener/", StringComparison.Ordinal) + "/l" + port,
+            LoadBalancerArn = lb.Arn,
+            DefaultRuleId = "r",
+            Port = port,
+            Protocol = protocol,
+            DefaultActions = [new RuleAction { Type = "forward", TargetGroupArn = tg }],
         }, []);
         TargetGroupResource Group(string arn, string name) => new() { Id = arn[^16..], Arn = arn, Name = name, TargetType = "instance", CreatedTime = DateTime.UtcNow };
         var targets = new List<TargetEndpoint>
