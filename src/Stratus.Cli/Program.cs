@@ -325,6 +325,7 @@ var root = new RootCommand(
     new Command("account", "Manage accounts and their access keys (works while the server runs).") { accountCreate, accountList },
     new Command("quotas", "Show and set an account's service quotas (EC2 vCPUs per instance bucket, Elastic IPs, VPC quotas).") { quotasList, quotasSet },
     new Command("images", "Build, import and list guest images (kernel + root filesystem) that instances boot.") { imagesBuild, imagesImport, imagesList },
+    SpotCommands.Spot(dataDir),
     StatusCommands.Status(),
     StatusCommands.Doctor(imageDir),
 };
