@@ -160,6 +160,10 @@ public sealed class SpotInstanceRequestResource : ITaggable
     /// <summary>The interruption asked for, noticed or due for the current instance.</summary>
     public SpotInterruption? Interruption { get; set; }
 
+    /// <summary>The ClientToken of the RequestSpotInstances call that made the request, and the request's place in that call.</summary>
+    public string? ClientToken { get; init; }
+    public int BatchIndex { get; init; }
+
     /// <summary>How many instances fulfilled this request so far.</summary>
     public int Fulfilments { get; set; }
 

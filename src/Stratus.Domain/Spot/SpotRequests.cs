@@ -215,6 +215,14 @@ public static class SpotRequests
         return request.State;
     }
 
+    /// <summary>Whether a Spot Instance may be stopped: only one of a persistent request (EC2 refuses the others with UnsupportedOperation).</summary>
+    public static async Task<bool> StoppableAsync(IStoreSession session, Scope scope, InstanceResource instance, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return instance.SpotInstanceRequestId is { } id
+            && await session.GetAsync<SpotInstanceRequestResource>(scope, ResourceTypes.SpotInstanceRequest, id, ct).ConfigureAwait(false) is { IsPersistent: true };
+    }
+
     /// <summary>
     /// Asks for an interruption of the Spot Instance <paramref name="instance"/> (and of the other
     /// instances of its launch group): its request gets an <see cref="SpotInterruption"/> that the

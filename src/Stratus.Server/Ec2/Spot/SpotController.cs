@@ -143,8 +143,8 @@ internal sealed partial class SpotController(
                     SpotRequests.CompleteInterruption(request, now);
                     break;
                 case SpotWork.Stop when instance is not null:
-                    var hibernate = request.Interruption?.Action == SpotInterruptionBehaviors.Hibernate;
-                    var stopped = await InstanceOperations.StopAsync(tx, scope, [instance], force: false, hibernate: hibernate, now, ct).ConfigureAwait(false);
+                    // Hibernation is carried out as a stop: Stratus's guests do not hibernate.
+                    var stopped = await InstanceOperations.StopAsync(tx, scope, [instance], force: false, hibernate: false, now, ct).ConfigureAwait(false);
                     commands.AddRange(stopped.Where(c => c.Work != InstanceWork.None).Select(c => new LifecycleCommand(scope, c.Instance.Id, InstanceLifecycle.ActionFor(c.Work))));
                     SpotRequests.CompleteInterruption(request, now);
                     break;

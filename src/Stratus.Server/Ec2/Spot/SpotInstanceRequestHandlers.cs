@@ -84,6 +84,19 @@ internal sealed partial class Ec2Service
         CheckValidity(context.Now, request.ValidFrom, request.ValidUntil);
         var maxPrice = CheckMaxPrice(request.SpotPrice);
         var launch = request.LaunchSpecification ?? throw AwsErrors.MissingParameter("LaunchSpecification");
+        if (request.ClientToken is { } token)
+        {
+            // The same token answers with the requests it made (RequestSpotInstances' token is not
+            // an idempotency token of the model, so the gateway does not keep the response).
+            var made = (await context.Store.ListAsync<SpotInstanceRequestResource>(context.Scope, ResourceTypes.SpotInstanceRequest, context.Cancellation).ConfigureAwait(false))
+                .Where(r => r.ClientToken == token)
+                .OrderBy(r => r.BatchIndex)
+                .ToList();
+            if (made.Count > 0)
+            {
+                return new RequestSpotInstancesResult { SpotInstanceRequests = made.Select(ToShape).ToList() };
+            }
+        }
         var run = new RunInstancesRequest
         {
             ImageId = launch.ImageId ?? throw AwsErrors.MissingParameter("LaunchSpecification.ImageId"),
@@ -145,6 +158,8 @@ internal sealed partial class Ec2Service
                     GroupIds = nic.Groups ?? [],
                 },
                 Tags = [.. tags],
+                ClientToken = request.ClientToken,
+                BatchIndex = i,
             };
             await context.Transaction.PutAsync(context.Scope, ResourceTypes.SpotInstanceRequest, spotRequest.Id, spotRequest, context.Now, context.Cancellation).ConfigureAwait(false);
             created.Add(spotRequest);
