@@ -11,8 +11,8 @@ namespace Stratus.Domain.Spot;
 /// for the same moment, so the history is reproducible and needs no storage.
 /// <list type="bullet">
 /// <item>The on-demand reference price of a type is <c>max(0.0208 × vCPUs, 0.0116 × GiB of memory)</c>
-/// (close to AWS's us-east-1 Linux prices of the general-purpose families: m5.large 0.096,
-/// t3.micro 0.0116), times the product's factor (Linux/UNIX 1, SUSE Linux 1.1, Red Hat 1.25,
+/// (close to AWS's us-east-1 Linux prices of the general-purpose families: m5.large 0.0928 here, 0.096 on AWS;
+/// but burstable types cost more here: t3.micro 0.0416, 0.0104 on AWS), times the product's factor (Linux/UNIX 1, SUSE Linux 1.1, Red Hat 1.25,
 /// Windows 1.8) and a regional factor (us-east-1, us-east-2, us-west-2: 1; others 1.1–1.2).</item>
 /// <item>The Spot price in period <c>n</c> is the reference times
 /// <c>0.30 + 0.08 × sin(2π (n + φ) / 24) + 0.04 × u(n)</c>: a daily wave with a phase φ and a noise
