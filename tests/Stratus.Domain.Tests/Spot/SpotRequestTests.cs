@@ -14,26 +14,36 @@ public sealed class SpotRequestTests
 
     private static SpotInstanceRequestResource Request(string type = SpotRequestTypes.OneTime, string behaviour = SpotInterruptionBehaviors.Terminate, string price = "1.000000",
         DateTime? validFrom = null, DateTime? validUntil = null) => new()
-    {
-        Id = "sir-0123abcd",
-        Type = type,
-        State = SpotRequestStates.Open,
-        StatusCode = SpotStatusCodes.PendingEvaluation,
-        StatusMessage = "",
-        StatusUpdateTime = T0,
-        CreateTime = T0,
-        SpotPrice = price,
-        InstanceInterruptionBehavior = behaviour,
-        ValidFrom = validFrom,
-        ValidUntil = validUntil,
-        Launch = new LaunchSpec { ImageId = "ami-0123456789abcdef0", MinCount = 1, MaxCount = 1 },
-    };
+        {
+            Id = "sir-0123abcd",
+            Type = type,
+            State = SpotRequestStates.Open,
+            StatusCode = SpotStatusCodes.PendingEvaluation,
+            StatusMessage = "",
+            StatusUpdateTime = T0,
+            CreateTime = T0,
+            SpotPrice = price,
+            InstanceInterruptionBehavior = behaviour,
+            ValidFrom = validFrom,
+            ValidUntil = validUntil,
+            Launch = new LaunchSpec { ImageId = "ami-0123456789abcdef0", MinCount = 1, MaxCount = 1 },
+        };
 
     private static InstanceResource Instance(string id = "i-0123456789abcdef0") => new()
     {
-        Id = id, ReservationId = "r-0", OwnerId = "000000000000", ImageId = "ami-0", InstanceType = "t3.micro", State = InstanceStates.Running,
-        LaunchTime = T0, AvailabilityZone = "us-east-1a", AvailabilityZoneId = "use1-az1", SubnetId = "subnet-0", VpcId = "vpc-0",
-        PrivateIpAddress = "10.0.0.1", PrivateDnsName = "ip-10-0-0-1.ec2.internal",
+        Id = id,
+        ReservationId = "r-0",
+        OwnerId = "000000000000",
+        ImageId = "ami-0",
+        InstanceType = "t3.micro",
+        State = InstanceStates.Running,
+        LaunchTime = T0,
+        AvailabilityZone = "us-east-1a",
+        AvailabilityZoneId = "use1-az1",
+        SubnetId = "subnet-0",
+        VpcId = "vpc-0",
+        PrivateIpAddress = "10.0.0.1",
+        PrivateDnsName = "ip-10-0-0-1.ec2.internal",
     };
 
     [Fact]
