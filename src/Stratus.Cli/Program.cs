@@ -77,6 +77,17 @@ var alarmInterval = new Option<double>("--alarm-evaluation-seconds")
     DefaultValueFactory = _ => 60,
 };
 
+var spotNotice = new Option<double>("--spot-notice-seconds")
+{
+    Description = "How long a Spot interruption notice shows in the instance's metadata before Stratus carries it out, in seconds. Default: 120 (as on EC2).",
+    DefaultValueFactory = _ => 120,
+};
+var spotInterval = new Option<double>("--spot-evaluation-seconds")
+{
+    Description = "How often Spot requests, prices and due interruptions are evaluated, in seconds. Default: 5.",
+    DefaultValueFactory = _ => 5,
+};
+
 var metricsInterval = new Option<double>("--metrics-interval-seconds")
 {
     Description = "How often each running instance's AWS/EC2 metrics are sampled, in seconds. Default: 60.",
@@ -85,7 +96,7 @@ var metricsInterval = new Option<double>("--metrics-interval-seconds")
 
 var serve = new Command("serve", "Run the EC2 API server (control plane and host in one process, state in SQLite).")
 {
-    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot, metadataPort, imageDir, hostsFile, alarmInterval, metricsInterval,
+    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot, metadataPort, imageDir, hostsFile, alarmInterval, metricsInterval, spotNotice, spotInterval,
 };
 serve.SetAction(async (parse, ct) =>
 {
@@ -104,6 +115,8 @@ serve.SetAction(async (parse, ct) =>
         HostsFile = parse.GetValue(hostsFile) is { } hosts && hosts != "none" ? Path.GetFullPath(hosts) : null,
         AlarmEvaluationInterval = TimeSpan.FromSeconds(parse.GetValue(alarmInterval)),
         MetricsCollectionInterval = TimeSpan.FromSeconds(parse.GetValue(metricsInterval)),
+        SpotInterruptionNotice = TimeSpan.FromSeconds(parse.GetValue(spotNotice)),
+        SpotEvaluationInterval = TimeSpan.FromSeconds(parse.GetValue(spotInterval)),
     };
     if (options.Validate() is { Count: > 0 } errors)
     {
@@ -312,6 +325,7 @@ var root = new RootCommand(
     new Command("account", "Manage accounts and their access keys (works while the server runs).") { accountCreate, accountList },
     new Command("quotas", "Show and set an account's service quotas (EC2 vCPUs per instance bucket, Elastic IPs, VPC quotas).") { quotasList, quotasSet },
     new Command("images", "Build, import and list guest images (kernel + root filesystem) that instances boot.") { imagesBuild, imagesImport, imagesList },
+    SpotCommands.Spot(dataDir),
     StatusCommands.Status(),
     StatusCommands.Doctor(imageDir),
 };

@@ -66,7 +66,7 @@ public static class InstanceOperations
             {
                 throw InstanceErrors.ApiStopDisabled(instance.Id);
             }
-            if (instance.InstanceLifecycle == "spot")
+            if (instance.InstanceLifecycle == "spot" && !await Spot.SpotRequests.StoppableAsync(tx, scope, instance, ct).ConfigureAwait(false))
             {
                 throw new AwsException("UnsupportedOperation", $"You can't stop the Spot Instance '{instance.Id}' because it is associated with a one-time Spot Instance request. You can only stop Spot Instances associated with persistent Spot Instance requests.");
             }

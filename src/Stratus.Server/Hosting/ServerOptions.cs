@@ -74,6 +74,12 @@ public sealed record ServerOptions
     /// <summary>How often the host samples each running instance's AWS/EC2 metrics (default one minute).</summary>
     public TimeSpan MetricsCollectionInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long before a Spot interruption is carried out its notice shows in IMDS (default two minutes, as on EC2).</summary>
+    public TimeSpan SpotInterruptionNotice { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often the Spot controller evaluates requests, prices and due interruptions (default five seconds).</summary>
+    public TimeSpan SpotEvaluationInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     public string DatabasePath => Path.Combine(DataDirectory, "stratus.db");
 
     /// <summary>The CloudWatch database (metrics, alarms, dashboards), beside the state database.</summary>
@@ -128,6 +134,10 @@ public sealed record ServerOptions
         if (AlarmEvaluationInterval < TimeSpan.FromMilliseconds(100) || MetricsCollectionInterval < TimeSpan.FromMilliseconds(100))
         {
             errors.Add("--alarm-evaluation-seconds and --metrics-interval-seconds must be at least 0.1");
+        }
+        if (SpotInterruptionNotice < TimeSpan.Zero || SpotEvaluationInterval < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add("--spot-notice-seconds must not be negative and --spot-evaluation-seconds must be at least 0.1");
         }
         if (MaxClockSkew <= TimeSpan.Zero)
         {

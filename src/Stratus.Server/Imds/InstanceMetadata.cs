@@ -11,11 +11,11 @@ using Stratus.Domain.Vpc;
 namespace Stratus.Server.Imds;
 
 /// <summary>
-/// A spot interruption notice (<c>spot/instance-action</c>, <c>spot/termination-time</c>). Stratus
-/// does not interrupt spot instances yet: <see cref="InstanceMetadata.ScheduledSpotInterruption"/>
-/// is where a scheduler would report one.
+/// A spot interruption notice (<c>spot/instance-action</c>, <c>spot/termination-time</c>) and the
+/// rebalance recommendation that comes with it (<c>events/recommendations/rebalance</c>), from the
+/// instance's spot request (src/Stratus.Domain/Spot).
 /// </summary>
-internal sealed record SpotInterruption(string Action, DateTime Time);
+internal sealed record SpotInterruption(string Action, DateTime Time, DateTime NoticeTime);
 
 /// <summary>Everything the metadata of one instance is made from, read from the store in one view.</summary>
 internal sealed record InstanceMetadataSource(
@@ -38,8 +38,14 @@ internal sealed record InstanceMetadataSource(
         var subnet = await session.GetAsync<SubnetResource>(scope, ResourceTypes.Subnet, instance.SubnetId, ct).ConfigureAwait(false);
         var vpc = await session.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, instance.VpcId, ct).ConfigureAwait(false);
         var key = instance.KeyName is null ? null : await KeyPairs.FindByNameAsync(session, scope, instance.KeyName, ct).ConfigureAwait(false);
-        return new InstanceMetadataSource(instance, scope.Region, nic, subnet, vpc, key);
+        var spot = instance.SpotInstanceRequestId is { } requestId
+            ? await session.GetAsync<Domain.Spot.SpotInstanceRequestResource>(scope, ResourceTypes.SpotInstanceRequest, requestId, ct).ConfigureAwait(false)
+            : null;
+        return new InstanceMetadataSource(instance, scope.Region, nic, subnet, vpc, key) { SpotRequest = spot };
     }
+
+    /// <summary>The spot request of a Spot Instance (its interruption notice), null for on-demand instances.</summary>
+    public Domain.Spot.SpotInstanceRequestResource? SpotRequest { get; init; }
 }
 
 /// <summary>
@@ -59,15 +65,14 @@ internal static class InstanceMetadata
     ];
 
     /// <summary>
-    /// The spot interruption scheduled for the instance, if any. Stratus has no spot interruptions
-    /// yet, so this is always null and <c>spot/</c> is absent (404), as on EC2 when no interruption
-    /// is scheduled. A future interruption scheduler reports here.
+    /// The spot interruption noticed for the instance, if any: from the moment the Spot controller
+    /// notices an interruption until it is carried out. Otherwise <c>spot/</c> is absent (404), as on
+    /// EC2 when no interruption is scheduled.
     /// </summary>
-    public static SpotInterruption? ScheduledSpotInterruption(InstanceResource instance)
-    {
-        _ = instance;
-        return null;
-    }
+    public static SpotInterruption? ScheduledSpotInterruption(InstanceMetadataSource source) =>
+        source.SpotRequest is { InstanceId: { } id, Interruption: { NoticeTime: { } notice, DueTime: { } due } interruption } && id == source.Instance.Id
+            ? new SpotInterruption(interruption.Action == Domain.Spot.SpotInterruptionBehaviors.Hibernate ? "hibernate" : interruption.Action, due, notice)
+            : null;
 
     /// <summary>The tree below a version (<c>/latest/</c>): <c>dynamic/</c>, <c>meta-data/</c> and, when the instance has user data, <c>user-data</c>.</summary>
     public static MetadataDirectory Build(InstanceMetadataSource source, Func<SessionCredentials>? credentials, MetadataKeys keys)
@@ -164,12 +169,17 @@ internal static class InstanceMetadata
             }
         }
 
-        if (instance.InstanceLifecycle == "spot" && ScheduledSpotInterruption(instance) is { } interruption)
+        if (instance.InstanceLifecycle == "spot" && ScheduledSpotInterruption(source) is { } interruption)
         {
             var time = interruption.Time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
             var spot = md.Dir("spot");
             spot.Add("instance-action", $"{{\"action\": \"{interruption.Action}\", \"time\": \"{time}\"}}");
-            spot.Add("termination-time", time);
+            if (interruption.Action == Domain.Spot.SpotInterruptionBehaviors.Terminate)
+            {
+                spot.Add("termination-time", time);
+            }
+            var notice = interruption.NoticeTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            md.Dir("events").Dir("recommendations").Add("rebalance", $"{{\"noticeTime\": \"{notice}\"}}");
         }
 
         if (source.Nic is { } primary)

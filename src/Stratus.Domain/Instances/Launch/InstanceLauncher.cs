@@ -136,7 +136,7 @@ public static class InstanceLauncher
             IamInstanceProfileAssociationId = plan.InstanceProfile is null ? null : ResourceIds.New("iip-assoc"),
             IamInstanceProfileAssociatedAt = plan.InstanceProfile is null ? null : now,
             InstanceLifecycle = spec.Spot ? "spot" : null,
-            SpotInstanceRequestId = spec.Spot ? ResourceIds.New("sir")[..12] : null,
+            SpotInstanceRequestId = spec.Spot ? spec.SpotInstanceRequestId ?? ResourceIds.New("sir")[..12] : null,
             CpuCredits = type.BurstablePerformanceSupported ? spec.CpuCredits ?? (type.Name.StartsWith("t2.", StringComparison.Ordinal) ? "standard" : "unlimited") : null,
             ClientToken = spec.ClientToken,
             DisableApiTermination = spec.DisableApiTermination,

@@ -48,6 +48,9 @@ public sealed record LaunchSpec
     public string? IamInstanceProfileArn { get; init; }
     public string? IamInstanceProfileName { get; init; }
     public bool Spot { get; init; }
+
+    /// <summary>The spot instance request a spot launch fulfils (one instance); a new id per instance when null.</summary>
+    public string? SpotInstanceRequestId { get; init; }
     public string? CpuCredits { get; init; }
     public string? ClientToken { get; init; }
     public bool DisableApiTermination { get; init; }

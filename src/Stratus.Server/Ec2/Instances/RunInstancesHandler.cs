@@ -27,13 +27,22 @@ internal sealed partial class Ec2Service
             throw AwsErrors.InvalidParameterValue($"Value ({minCount}) for parameter minCount is invalid. minCount must be less than or equal to maxCount ({maxCount}).");
         }
         var fromTemplate = await ApplyLaunchTemplateAsync(context, request).ConfigureAwait(false);
+        var spot = CheckSpotMarketOptions(context, fromTemplate.Request);
         var spec = ToLaunchSpec(fromTemplate.Request, fromTemplate.InstanceTags);
         var plan = await LaunchPlanner.PlanAsync(context.Store, context.Scope, spec, _lifecycle.Runtime.Name, context.Now, context.Cancellation).ConfigureAwait(false);
+        if (spot is not null)
+        {
+            CheckSpotPrice(context, spot, plan);
+        }
         if (plan.InstanceProfile is { } profile)
         {
             await CheckPassRoleAsync(context, profile).ConfigureAwait(false);
         }
         var result = await InstanceLauncher.LaunchAsync(context.Transaction, context.Scope, plan, context.Now, context.Cancellation).ConfigureAwait(false);
+        if (spot is not null)
+        {
+            await RecordRunInstancesSpotAsync(context, fromTemplate.Request, spot, plan, result).ConfigureAwait(false);
+        }
         if (!context.DryRun)
         {
             var scope = context.Scope;
