@@ -719,7 +719,8 @@ public sealed class LinuxHostNetwork : IHostNetwork
     /// <summary>
     /// Peering links: a veth pair between two VPC namespaces (named <see cref="FirewallRuleset.PeeringLink"/>
     /// on both ends) for each connection both VPCs' firewalls name as active, with a route to the
-    /// other VPC's blocks on each end and proxy ARP answering for the addresses behind it. Links no
+    /// other VPC's blocks on each end and proxy ARP answering for the addresses behind it (each end
+    /// holds its VPC's DNS address, the source of its ARP requests). Links no
     /// longer wanted are removed; a namespace that goes takes its links with it.
     /// </summary>
     private async Task SyncPeeringLinksAsync(CancellationToken cancellationToken)
@@ -746,9 +747,13 @@ public sealed class LinuxHostNetwork : IHostNetwork
                     await NsIpQuietAsync(peer.Namespace, "link", "del", link).ConfigureAwait(false);
                     await NsIpAsync(vpc.Namespace, cancellationToken, "link", "add", link, "type", "veth", "peer", "name", link, "netns", peer.Namespace).ConfigureAwait(false);
                 }
-                foreach (var (ns, cidrs) in new[] { (vpc.Namespace, peering.PeerCidrs), (peer.Namespace, back.PeerCidrs) })
+                foreach (var (side, cidrs) in new[] { (vpc, peering.PeerCidrs), (peer, back.PeerCidrs) })
                 {
+                    var ns = side.Namespace;
                     await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", $"net.ipv4.conf.{link}.proxy_arp=1", $"net.ipv4.neigh.{link}.proxy_delay=0"], cancellationToken: cancellationToken).ConfigureAwait(false);
+                    // The link's own address (the VPC's DNS address, unique to it and inside its block):
+                    // ARP requests on the link come from it, which the other side's proxy ARP accepts.
+                    await NsIpAsync(ns, cancellationToken, "addr", "replace", DnsAddress(side) + "/32", "dev", link).ConfigureAwait(false);
                     await NsIpAsync(ns, cancellationToken, "link", "set", link, "up").ConfigureAwait(false);
                     foreach (var cidr in cidrs)
                     {
