@@ -176,7 +176,7 @@ public sealed class NatPeeringApiTests(LiveServer server) : IClassFixture<LiveSe
     [Fact]
     public async Task Peering_errors_are_aws_codes()
     {
-        using var ec2 = Client("ap-northeast-1");
+        using var ec2 = Client("eu-central-1");
         var a = await VpcAsync(ec2, "10.60.0.0/16");
         (await ec2.CallAsync("DescribeVpcPeeringConnections", ("VpcPeeringConnectionId.1", "pcx-0123456789abcdef0")))
             .Error("InvalidVpcPeeringConnectionID.NotFound", HttpStatusCode.BadRequest);
