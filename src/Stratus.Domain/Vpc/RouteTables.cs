@@ -236,7 +236,7 @@ public static class RouteTables
         {
             throw AwsErrors.InvalidParameterCombination("More than one target specified. A route may have only one target.");
         }
-        string? gatewayId = null, instanceId = null, instanceOwner = null, eniId = null, natGatewayId = null, peeringId = null;
+        string? gatewayId = null, instanceId = null, instanceOwner = null, eniId = null, natGatewayId = null, peeringId = null, egressOnlyId = null;
         var state = "active";
         if (spec.GatewayId is { } gw)
         {
@@ -310,7 +310,7 @@ public static class RouteTables
         }
         else if (spec.EgressOnlyInternetGatewayId is { } eigw)
         {
-            throw new AwsException("InvalidEgressOnlyInternetGatewayId.NotFound", $"The egressOnlyInternetGateway ID '{eigw}' does not exist");
+            egressOnlyId = (await EgressOnly.EgressOnlyInternetGateways.RequireRouteTargetAsync(tx, scope, eigw, table.VpcId, kind, ct).ConfigureAwait(false)).Id;
         }
         else
         {
@@ -326,6 +326,7 @@ public static class RouteTables
             NetworkInterfaceId = eniId,
             NatGatewayId = natGatewayId,
             VpcPeeringConnectionId = peeringId,
+            EgressOnlyInternetGatewayId = egressOnlyId,
             State = state,
             Origin = "CreateRoute",
         };

@@ -191,4 +191,32 @@ public sealed class NatPeeringApiTests(LiveServer server) : IClassFixture<LiveSe
         (await ec2.CallAsync("CreateVpcPeeringConnection", ("VpcId", a), ("PeerVpcId", b), ("PeerRegion", "us-east-1")))
             .Error("InvalidParameterValue", HttpStatusCode.BadRequest);
     }
+
+    [Fact]
+    public async Task Egress_only_internet_gateways_serve_ipv6_routes_of_their_vpc()
+    {
+        using var ec2 = Client("eu-west-1");
+        var vpc = await VpcAsync(ec2, "10.70.0.0/16");
+        var created = (await ec2.CallAsync("CreateEgressOnlyInternetGateway", ("VpcId", vpc),
+            ("TagSpecification.1.ResourceType", "egress-only-internet-gateway"), ("TagSpecification.1.Tag.1.Key", "k"), ("TagSpecification.1.Tag.1.Value", "v"))).Ok();
+        var eigw = created.First("egressOnlyInternetGatewayId")!;
+        Assert.StartsWith("eigw-", eigw);
+        Assert.Equal("attached", created.First("state"));
+        var described = (await ec2.CallAsync("DescribeEgressOnlyInternetGateways", ("Filter.1.Name", "tag:k"), ("Filter.1.Value.1", "v"))).Ok();
+        Assert.Equal([eigw], described.All("egressOnlyInternetGatewayId"));
+
+        var table = await MainTableAsync(ec2, vpc);
+        (await ec2.CallAsync("CreateRoute", ("RouteTableId", table), ("DestinationCidrBlock", "0.0.0.0/0"), ("EgressOnlyInternetGatewayId", eigw)))
+            .Error("InvalidParameterValue", HttpStatusCode.BadRequest);
+        (await ec2.CallAsync("CreateRoute", ("RouteTableId", table), ("DestinationIpv6CidrBlock", "::/0"), ("EgressOnlyInternetGatewayId", eigw))).Ok();
+        Assert.Equal(eigw, (await ec2.CallAsync("DescribeRouteTables", ("RouteTableId.1", table))).Ok().First("egressOnlyInternetGatewayId"));
+        (await ec2.CallAsync("DeleteVpc", ("VpcId", vpc))).Error("DependencyViolation", HttpStatusCode.BadRequest);
+
+        Assert.Equal("true", (await ec2.CallAsync("DeleteEgressOnlyInternetGateway", ("EgressOnlyInternetGatewayId", eigw))).Ok().First("returnCode"));
+        Assert.Contains("blackhole", (await ec2.CallAsync("DescribeRouteTables", ("RouteTableId.1", table))).Ok().All("state"));
+        (await ec2.CallAsync("DeleteEgressOnlyInternetGateway", ("EgressOnlyInternetGatewayId", eigw)))
+            .Error("InvalidEgressOnlyInternetGatewayId.NotFound", HttpStatusCode.BadRequest);
+        (await ec2.CallAsync("DescribeEgressOnlyInternetGateways", ("EgressOnlyInternetGatewayId.1", "igw-0123456789abcdef0")))
+            .Error("InvalidEgressOnlyInternetGatewayId.Malformed", HttpStatusCode.BadRequest);
+    }
 }
