@@ -2,6 +2,8 @@ using Stratus.Domain.Resources;
 using Stratus.Domain.SecurityGroups;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
+using Stratus.Domain.Vpc.NatGateways;
+using Stratus.Domain.Vpc.Peering;
 
 namespace Stratus.Domain.Firewall;
 
@@ -12,7 +14,23 @@ public sealed record FirewallInterface(string NetworkInterfaceId, string SubnetI
 public sealed record FirewallAclEntry(int RuleNumber, bool Egress, bool Allow, string Protocol, string? Cidr, int? FromPort, int? ToPort, int? IcmpType, int? IcmpCode);
 
 /// <summary>A subnet: its CIDR, whether its route table sends 0.0.0.0/0 to an internet gateway, and its network ACL's entries in rule order.</summary>
-public sealed record FirewallSubnet(string SubnetId, string Cidr, bool Public, string? NetworkAclId, IReadOnlyList<FirewallAclEntry> AclEntries);
+public sealed record FirewallSubnet(string SubnetId, string Cidr, bool Public, string? NetworkAclId, IReadOnlyList<FirewallAclEntry> AclEntries)
+{
+    /// <summary>
+    /// The public address new flows leave from when the subnet's route table sends 0.0.0.0/0 to a NAT
+    /// gateway that forwards (a public one, in a subnet routed to an internet gateway); null otherwise.
+    /// </summary>
+    public string? NatAddress { get; init; }
+
+    /// <summary>Active routes of the subnet's table through active peering connections.</summary>
+    public IReadOnlyList<FirewallPeerRoute> PeerRoutes { get; init; } = [];
+}
+
+/// <summary>A route through a peering connection: its destination block.</summary>
+public sealed record FirewallPeerRoute(string PeeringConnectionId, string DestinationCidr);
+
+/// <summary>An active peering connection of the VPC: the peer VPC and its IPv4 blocks.</summary>
+public sealed record FirewallPeering(string PeeringConnectionId, string PeerVpcId, IReadOnlyList<string> PeerCidrs);
 
 /// <summary>
 /// Everything the packet filter of one VPC needs, read from the store at one point in time:
@@ -31,6 +49,12 @@ public sealed record VpcFirewall(
     IReadOnlyDictionary<string, IReadOnlyList<string>> PrefixLists,
     IReadOnlyList<FirewallSubnet> Subnets)
 {
+    /// <summary>The VPC's active peering connections.</summary>
+    public IReadOnlyList<FirewallPeering> Peerings { get; init; } = [];
+
+    /// <summary>Public addresses of the VPC's forwarding NAT gateways (the host routes them to the VPC).</summary>
+    public IReadOnlyList<string> NatAddresses { get; init; } = [];
+
     /// <summary>Reads the firewall of <paramref name="vpcId"/> from the store.</summary>
     public static async Task<VpcFirewall?> ReadAsync(IStoreSession session, Scope scope, string vpcId, CancellationToken ct = default)
     {
@@ -41,7 +65,7 @@ public sealed record VpcFirewall(
             return null;
         }
         var allInterfaces = await session.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
-        var interfaces = allInterfaces.Where(i => i.VpcId == vpcId)
+        var interfaces = allInterfaces.Where(i => i.VpcId == vpcId && i.InterfaceType != "nat_gateway")
             .Select(i => new FirewallInterface(i.Id, i.SubnetId, i.AllPrivateIpAddresses.ToList(), i.SecurityGroupIds.ToList()))
             .OrderBy(i => i.NetworkInterfaceId, StringComparer.Ordinal)
             .ToList();
@@ -66,13 +90,38 @@ public sealed record VpcFirewall(
         var tables = (await session.ListAsync<RouteTableResource>(scope, ResourceTypes.RouteTable, ct).ConfigureAwait(false)).Where(t => t.VpcId == vpcId).ToList();
         var acls = (await session.ListAsync<NetworkAclResource>(scope, ResourceTypes.NetworkAcl, ct).ConfigureAwait(false)).Where(a => a.VpcId == vpcId).ToList();
         var main = tables.Find(t => t.Associations.Exists(a => a.Main));
+        RouteTableResource? TableOf(string subnetId) => tables.Find(t => t.Associations.Exists(a => a.SubnetId == subnetId)) ?? main;
+        static bool RoutesToInternet(RouteTableResource? table) => table is not null && table.Routes.Exists(r =>
+            r.DestinationCidrBlock == "0.0.0.0/0" && r.State == "active" && r.GatewayId is { } gateway && gateway.StartsWith("igw-", StringComparison.Ordinal));
+
+        // NAT gateways that forward: public ones with an Elastic IP, in a subnet routed to an internet gateway.
+        var natAddresses = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var nat in await session.ListAsync<NatGatewayResource>(scope, ResourceTypes.NatGateway, ct).ConfigureAwait(false))
+        {
+            if (nat.VpcId == vpcId && nat.Forwards && nat.ConnectivityType == "public" && nat.PrimaryPublicIp is { } ip && RoutesToInternet(TableOf(nat.SubnetId)))
+            {
+                natAddresses[nat.Id] = ip;
+            }
+        }
+        var peerings = (await session.ListAsync<VpcPeeringConnectionResource>(scope, ResourceTypes.VpcPeeringConnection, ct).ConfigureAwait(false))
+            .Where(p => p.Status == "active" && p.Involves(vpcId))
+            .OrderBy(p => p.Id, StringComparer.Ordinal)
+            .Select(p => new FirewallPeering(p.Id, p.PeerOf(vpcId).VpcId, p.PeerOf(vpcId).CidrBlocks.ToList()))
+            .ToList();
+        var activePeerings = peerings.Select(p => p.PeeringConnectionId).ToHashSet(StringComparer.Ordinal);
         var defaultAcl = acls.Find(a => a.IsDefault);
         var firewallSubnets = new List<FirewallSubnet>();
         foreach (var subnet in subnets.OrderBy(s => s.Id, StringComparer.Ordinal))
         {
-            var table = tables.Find(t => t.Associations.Exists(a => a.SubnetId == subnet.Id)) ?? main;
-            var isPublic = table is not null && table.Routes.Exists(r =>
-                r.DestinationCidrBlock == "0.0.0.0/0" && r.State == "active" && r.GatewayId is { } gateway && gateway.StartsWith("igw-", StringComparison.Ordinal));
+            var table = TableOf(subnet.Id);
+            var isPublic = RoutesToInternet(table);
+            var natRoute = table?.Routes.Find(r => r.DestinationCidrBlock == "0.0.0.0/0" && r.State == "active" && r.NatGatewayId is not null);
+            var peerRoutes = table is null
+                ? []
+                : table.Routes.Where(r => r.State == "active" && r.DestinationCidrBlock is not null && r.VpcPeeringConnectionId is { } pcx && activePeerings.Contains(pcx))
+                    .Select(r => new FirewallPeerRoute(r.VpcPeeringConnectionId!, r.DestinationCidrBlock!))
+                    .OrderBy(r => r.PeeringConnectionId, StringComparer.Ordinal).ThenBy(r => r.DestinationCidr, StringComparer.Ordinal)
+                    .ToList();
             var acl = acls.Find(a => a.Associations.Exists(x => x.SubnetId == subnet.Id)) ?? defaultAcl;
             var entries = acl is null
                 ? []
@@ -80,12 +129,20 @@ public sealed record VpcFirewall(
                     .OrderBy(e => e.RuleNumber)
                     .Select(e => new FirewallAclEntry(e.RuleNumber, e.Egress, e.RuleAction == "allow", e.Protocol, e.CidrBlock, e.FromPort, e.ToPort, e.IcmpType, e.IcmpCode))
                     .ToList();
-            firewallSubnets.Add(new FirewallSubnet(subnet.Id, subnet.CidrBlock, isPublic, acl?.Id, entries));
+            firewallSubnets.Add(new FirewallSubnet(subnet.Id, subnet.CidrBlock, isPublic, acl?.Id, entries)
+            {
+                NatAddress = natRoute is not null && natAddresses.TryGetValue(natRoute.NatGatewayId!, out var natIp) ? natIp : null,
+                PeerRoutes = peerRoutes,
+            });
         }
 
         return new VpcFirewall(
             scope.AccountId, scope.Region, vpcId,
             vpc.CidrBlocks.Where(c => c.State == "associated").Select(c => c.CidrBlock).ToList(),
-            interfaces, groupRules, members, new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal), firewallSubnets);
+            interfaces, groupRules, members, new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal), firewallSubnets)
+        {
+            Peerings = peerings,
+            NatAddresses = natAddresses.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+        };
     }
 }

@@ -26,6 +26,9 @@ public static class ResourceTypes
     public static readonly ResourceType PlacementGroup = new("placement-group", "pg", "InvalidPlacementGroup.Unknown", "InvalidPlacementGroup.Unknown", "The Placement Group '{0}' is unknown.");
     public static readonly ResourceType LaunchTemplate = new("launch-template", "lt", "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateId.Malformed", "The specified launch template, with template ID {0}, does not exist.");
     public static readonly ResourceType SpotInstanceRequest = new("spot-instances-request", "sir", "InvalidSpotInstanceRequestID.NotFound", "InvalidSpotInstanceRequestID.Malformed", "The spot instance request ID '{0}' does not exist");
+    public static readonly ResourceType NatGateway = new("natgateway", "nat", "NatGatewayNotFound", "NatGatewayMalformed", "The Nat Gateway {0} was not found");
+    public static readonly ResourceType EgressOnlyInternetGateway = new("egress-only-internet-gateway", "eigw", "InvalidEgressOnlyInternetGatewayId.NotFound", "InvalidEgressOnlyInternetGatewayId.Malformed", "The egressOnlyInternetGateway ID '{0}' does not exist");
+    public static readonly ResourceType VpcPeeringConnection = new("vpc-peering-connection", "pcx", "InvalidVpcPeeringConnectionID.NotFound", "InvalidVpcPeeringConnectionId.Malformed", "The vpcPeeringConnection ID '{0}' does not exist");
 
     /// <summary>Per account and region bookkeeping (for example that the default VPC was created).</summary>
     public static readonly ResourceType RegionSetup = new("region-setup", "setup", "InvalidParameterValue", "InvalidParameterValue", "{0}");
@@ -34,7 +37,9 @@ public static class ResourceTypes
     public static IReadOnlyList<ResourceType> Taggable { get; } =
     [
         Vpc, Subnet, SecurityGroup, SecurityGroupRule, InternetGateway, RouteTable, NetworkAcl, DhcpOptions, NetworkInterface,
-        Instance, Image, Volume, Snapshot, KeyPair, ElasticIp, PlacementGroup, LaunchTemplate, SpotInstanceRequest,
+        Instance, Image, Volume, Snapshot, KeyPair, ElasticIp, PlacementGroup, LaunchTemplate,
+        SpotInstanceRequest,
+        NatGateway, VpcPeeringConnection, EgressOnlyInternetGateway,
     ];
 
     /// <summary>The taggable type whose ids start with the prefix of <paramref name="id"/>.</summary>

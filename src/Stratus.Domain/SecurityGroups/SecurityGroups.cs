@@ -429,11 +429,18 @@ public static class SecurityGroups
         {
             throw AwsErrors.MissingParameter("groupId or groupName (of the referenced security group)");
         }
-        if (referenced.VpcId != group.VpcId)
+        if (referenced.VpcId != group.VpcId && !await PeeredAsync(session, scope, group.VpcId, referenced.VpcId, ct).ConfigureAwait(false))
         {
             throw new AwsException("InvalidGroup.NotFound", "You have specified two resources that belong to different networks.");
         }
         return referenced;
+    }
+
+    /// <summary>True when an active peering connection joins the two VPCs (a rule may then name a group of the peer VPC).</summary>
+    private static async Task<bool> PeeredAsync(IStoreSession session, Scope scope, string vpcId, string peerVpcId, CancellationToken ct)
+    {
+        var peerings = await session.ListAsync<Vpc.Peering.VpcPeeringConnectionResource>(scope, ResourceTypes.VpcPeeringConnection, ct).ConfigureAwait(false);
+        return peerings.Exists(p => p.Status == "active" && p.Involves(vpcId) && p.Involves(peerVpcId));
     }
 
     private static SecurityGroupRuleResource NewRule(SecurityGroupResource group, bool egress, string protocol, int? from, int? to) => new()

@@ -31,7 +31,7 @@ public static class RouteTables
         {
             throw new AwsException("RouteAlreadyExists", $"The route identified by {destination} already exists.");
         }
-        var route = await BuildAsync(tx, scope, table, spec, kind, destination, ct).ConfigureAwait(false);
+        var route = await BuildAsync(tx, scope, table, spec, kind, destination, now, ct).ConfigureAwait(false);
         table.Routes.Add(route);
         await tx.PutAsync(scope, ResourceTypes.RouteTable, table.Id, table, now, ct).ConfigureAwait(false);
     }
@@ -47,7 +47,7 @@ public static class RouteTables
         {
             throw AwsErrors.InvalidParameterValue($"cannot replace local route {destination} in route table {table.Id}");
         }
-        var route = await BuildAsync(tx, scope, table, spec, kind, destination, ct).ConfigureAwait(false);
+        var route = await BuildAsync(tx, scope, table, spec, kind, destination, now, ct).ConfigureAwait(false);
         table.Routes[table.Routes.IndexOf(existing)] = route;
         await tx.PutAsync(scope, ResourceTypes.RouteTable, table.Id, table, now, ct).ConfigureAwait(false);
     }
@@ -221,7 +221,7 @@ public static class RouteTables
         throw new AwsException("InvalidPrefixListID.NotFound", $"The prefix list ID '{spec.DestinationPrefixListId}' does not exist");
     }
 
-    private static async Task<RouteEntry> BuildAsync(IStoreTransaction tx, Scope scope, RouteTableResource table, RouteSpec spec, string kind, string destination, CancellationToken ct)
+    private static async Task<RouteEntry> BuildAsync(IStoreTransaction tx, Scope scope, RouteTableResource table, RouteSpec spec, string kind, string destination, DateTime now, CancellationToken ct)
     {
         var targets = new[]
         {
@@ -236,7 +236,8 @@ public static class RouteTables
         {
             throw AwsErrors.InvalidParameterCombination("More than one target specified. A route may have only one target.");
         }
-        string? gatewayId = null, instanceId = null, instanceOwner = null, eniId = null;
+        string? gatewayId = null, instanceId = null, instanceOwner = null, eniId = null, natGatewayId = null, peeringId = null, egressOnlyId = null;
+        var state = "active";
         if (spec.GatewayId is { } gw)
         {
             if (gw.StartsWith("igw-", StringComparison.Ordinal))
@@ -293,11 +294,15 @@ public static class RouteTables
         }
         else if (spec.NatGatewayId is { } nat)
         {
-            throw new AwsException("InvalidNatGatewayID.NotFound", $"The natGateway ID '{nat}' does not exist");
+            var gateway = await NatGateways.NatGateways.RequireRouteTargetAsync(tx, scope, nat, table.VpcId, now, ct).ConfigureAwait(false);
+            natGatewayId = gateway.Id;
+            state = gateway.StateAt(now) is "pending" or "available" ? "active" : "blackhole";
         }
         else if (spec.VpcPeeringConnectionId is { } pcx)
         {
-            throw new AwsException("InvalidVpcPeeringConnectionID.NotFound", $"The vpcPeeringConnection ID '{pcx}' does not exist");
+            var peering = await Peering.VpcPeering.RequireRouteTargetAsync(tx, scope, pcx, table.VpcId, now, ct).ConfigureAwait(false);
+            peeringId = peering.Id;
+            state = peering.StatusAt(now) == "active" ? "active" : "blackhole";
         }
         else if (spec.TransitGatewayId is { } tgw)
         {
@@ -305,7 +310,7 @@ public static class RouteTables
         }
         else if (spec.EgressOnlyInternetGatewayId is { } eigw)
         {
-            throw new AwsException("InvalidEgressOnlyInternetGatewayId.NotFound", $"The egressOnlyInternetGateway ID '{eigw}' does not exist");
+            egressOnlyId = (await EgressOnly.EgressOnlyInternetGateways.RequireRouteTargetAsync(tx, scope, eigw, table.VpcId, kind, ct).ConfigureAwait(false)).Id;
         }
         else
         {
@@ -319,6 +324,10 @@ public static class RouteTables
             InstanceId = instanceId,
             InstanceOwnerId = instanceOwner,
             NetworkInterfaceId = eniId,
+            NatGatewayId = natGatewayId,
+            VpcPeeringConnectionId = peeringId,
+            EgressOnlyInternetGatewayId = egressOnlyId,
+            State = state,
             Origin = "CreateRoute",
         };
     }

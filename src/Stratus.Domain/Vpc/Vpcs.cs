@@ -129,7 +129,8 @@ public static class Vpcs
             || gateways.Exists(g => g.Attachments.Exists(a => a.VpcId == vpc.Id))
             || groups.Exists(g => g.GroupName != "default")
             || interfaces.Exists(i => i.VpcId == vpc.Id)
-            || tables.Exists(t => !t.Associations.Exists(a => a.Main)))
+            || tables.Exists(t => !t.Associations.Exists(a => a.Main))
+            || (await tx.ListAsync<EgressOnly.EgressOnlyInternetGatewayResource>(scope, ResourceTypes.EgressOnlyInternetGateway, ct).ConfigureAwait(false)).Exists(g => g.VpcId == vpc.Id))
         {
             throw dependency;
         }

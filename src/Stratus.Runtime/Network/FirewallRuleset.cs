@@ -92,7 +92,21 @@ public static class FirewallRuleset
         foreach (var subnet in firewall.Subnets.Where(x => !x.Public))
         {
             s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" ip daddr {subnet.Cidr} ct status dnat drop\n");
-            s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr} ct direction original drop\n");
+            if (subnet.NatAddress is null)
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr} ct direction original drop\n");
+            }
+        }
+        // Peering links: only the peer's addresses come in, only to this VPC's guests (peering is not
+        // transitive), and only between subnets whose route tables send the other side's block there.
+        foreach (var peering in firewall.Peerings)
+        {
+            var link = PeeringLink(peering.PeeringConnectionId);
+            var name = Name(peering.PeeringConnectionId);
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{link}\" ip saddr != {{ {string.Join(", ", peering.PeerCidrs)} }} drop\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{link}\" oifname != \"{LinuxHostNetwork.Bridge}\" drop\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{link}\" ct direction original jump peer_out_{name}\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{link}\" ct direction original jump peer_in_{name}\n");
         }
         foreach (var subnet in firewall.Subnets)
         {
@@ -106,6 +120,11 @@ public static class FirewallRuleset
         // To a guest: its inbound rules decide; anywhere else (the uplink): allowed.
         s.Append("\tchain sg_ingress {\n\t\tip daddr vmap @eni_ingress\n\t\taccept\n\t}\n");
 
+        foreach (var peering in firewall.Peerings)
+        {
+            AppendPeering(s, firewall, peering.PeeringConnectionId, outbound: true);
+            AppendPeering(s, firewall, peering.PeeringConnectionId, outbound: false);
+        }
         foreach (var subnet in firewall.Subnets)
         {
             AppendAcl(s, subnet, egress: true);
@@ -131,8 +150,46 @@ public static class FirewallRuleset
             AppendGroup(s, group, rules, egress: true);
             AppendGroup(s, group, rules, egress: false);
         }
+        // NAT gateways: new flows of subnets routed to one leave from its Elastic IP (guests with a
+        // public address of their own were translated already by the namespace's own nat chain,
+        // which runs first; metadata requests keep their source).
+        var natted = firewall.Subnets.Where(x => x.NatAddress is not null).ToList();
+        if (natted.Count > 0)
+        {
+            s.Append("\tchain nat_gateways {\n\t\ttype nat hook postrouting priority srcnat + 10; policy accept;\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ct status dnat return\n");
+            foreach (var subnet in natted)
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr} snat to {subnet.NatAddress}\n");
+            }
+            s.Append("\t}\n");
+        }
         s.Append("}\n");
         return s.ToString();
+    }
+
+    /// <summary>The device name, in both VPCs' namespaces, of the link a peering connection's traffic takes.</summary>
+    public static string PeeringLink(string peeringConnectionId) => "px" + LinuxHostNetwork.Hex8(peeringConnectionId);
+
+    /// <summary>
+    /// New flows across a peering link: out, a subnet's flow passes when its route table sends the
+    /// destination to the connection; in, when the destination subnet's route table sends the source
+    /// back through it (AWS needs routes on both sides). Anything else is dropped.
+    /// </summary>
+    private static void AppendPeering(StringBuilder s, VpcFirewall firewall, string peeringId, bool outbound)
+    {
+        s.Append(CultureInfo.InvariantCulture, $"\tchain peer_{(outbound ? "out" : "in")}_{Name(peeringId)} {{\n");
+        foreach (var subnet in firewall.Subnets)
+        {
+            var destinations = subnet.PeerRoutes.Where(r => r.PeeringConnectionId == peeringId).Select(r => r.DestinationCidr).Distinct(StringComparer.Ordinal).ToList();
+            if (destinations.Count == 0)
+            {
+                continue;
+            }
+            var (local, remote) = outbound ? ("saddr", "daddr") : ("daddr", "saddr");
+            s.Append(CultureInfo.InvariantCulture, $"\t\tip {local} {subnet.Cidr} ip {remote} {{ {string.Join(", ", destinations)} }} return\n");
+        }
+        s.Append("\t\tdrop\n\t}\n");
     }
 
     /// <summary>An nftables identifier for an AWS id (<c>sg-0ab…</c> → <c>sg_0ab…</c>).</summary>

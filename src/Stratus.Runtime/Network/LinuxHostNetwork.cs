@@ -33,6 +33,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, VpcNetworkRecord> _vpcs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _firewalls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (List<PeeringRecord> Peerings, List<string> NatAddresses)> _routing = new(StringComparer.Ordinal);
     private Dictionary<(uint Local, uint Remote), MetadataCaller> _callers = [];
 
     /// <summary>Creates the network on <paramref name="options"/>' state directory; reads what an earlier run recorded but changes nothing until called.</summary>
@@ -120,6 +121,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
                 Save(vpc);
                 await ApplyAsync(vpc, restartDhcp: false, cancellationToken).ConfigureAwait(false);
             }
+            await SyncPeeringLinksAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -167,19 +169,34 @@ public sealed class LinuxHostNetwork : IHostNetwork
         var dns = Ipv4Cidr.Parse(firewall.VpcCidrs.Count > 0 ? firewall.VpcCidrs[0] : "0.0.0.0/0").At(2);
         var key = VpcNetworkRecord.VpcKey(firewall.AccountId, firewall.Region, firewall.VpcId);
         var text = FirewallRuleset.Compile(firewall, dns);
+        var peerings = firewall.Peerings.Select(p => new PeeringRecord { PeeringConnectionId = p.PeeringConnectionId, PeerVpcId = p.PeerVpcId, PeerCidrs = [.. p.PeerCidrs] }).ToList();
+        var nats = firewall.NatAddresses.ToList();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             _firewalls[key] = text;
-            if (!_vpcs.TryGetValue(key, out var vpc) || vpc.Firewall == text)
+            _routing[key] = (peerings, nats);
+            if (!_vpcs.TryGetValue(key, out var vpc))
+            {
+                return;
+            }
+            var routingChanged = !SamePeerings(vpc.Peerings, peerings) || !vpc.NatAddresses.SequenceEqual(nats, StringComparer.Ordinal);
+            if (vpc.Firewall == text && !routingChanged)
             {
                 return;
             }
             vpc.Firewall = text;
+            vpc.Peerings = peerings;
+            vpc.NatAddresses = nats;
             Save(vpc);
             if (File.Exists(NamespacePath(vpc.Namespace)))
             {
                 await HostCommand.RunAsync("ip", ["netns", "exec", vpc.Namespace, "nft", "-f", "-"], text, cancellationToken).ConfigureAwait(false);
+                if (routingChanged)
+                {
+                    await SyncPublicRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
+                    await SyncPeeringLinksAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         finally
@@ -316,6 +333,8 @@ public sealed class LinuxHostNetwork : IHostNetwork
                     Namespace = ns,
                     UplinkDevice = "sxh-" + ns[4..],
                     Firewall = _firewalls.GetValueOrDefault(key),
+                    Peerings = _routing.TryGetValue(key, out var routing) ? routing.Peerings : [],
+                    NatAddresses = _routing.TryGetValue(key, out var known) ? known.NatAddresses : [],
                 };
                 _vpcs[key] = vpc;
                 try
@@ -359,6 +378,10 @@ public sealed class LinuxHostNetwork : IHostNetwork
                 }
                 Save(vpc);
                 await ApplyAsync(vpc, restartDhcp, cancellationToken).ConfigureAwait(false);
+                if (vpc.Peerings.Count > 0)
+                {
+                    await SyncPeeringLinksAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
             catch
             {
@@ -657,8 +680,15 @@ public sealed class LinuxHostNetwork : IHostNetwork
 
         await HostCommand.RunAsync("ip", ["netns", "exec", ns, "nft", "-f", "-"], NamespaceRuleset(vpc), cancellationToken).ConfigureAwait(false);
 
-        // Public addresses: a host route per address into the VPC namespace.
-        var publics = vpc.Nics.Where(n => n.PublicIp is not null).Select(n => n.PublicIp + "/32").ToHashSet(StringComparer.Ordinal);
+        await SyncPublicRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
+        await ApplyDhcpAsync(vpc, restartDhcp, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A host route per public address (guests' and NAT gateways') into the VPC namespace; no others.</summary>
+    private static async Task SyncPublicRoutesAsync(VpcNetworkRecord vpc, CancellationToken cancellationToken)
+    {
+        var publics = vpc.Nics.Where(n => n.PublicIp is not null).Select(n => n.PublicIp + "/32")
+            .Concat(vpc.NatAddresses.Select(a => a + "/32")).ToHashSet(StringComparer.Ordinal);
         using (var routes = JsonDocument.Parse(await HostCommand.RunAsync("ip", ["-j", "-4", "route", "show", "table", "main", "dev", vpc.UplinkDevice], cancellationToken: cancellationToken).ConfigureAwait(false)))
         {
             var publicPool = Ipv4Cidr.Parse(PublicPool);
@@ -680,8 +710,69 @@ public sealed class LinuxHostNetwork : IHostNetwork
         {
             await HostCommand.RunAsync("ip", ["route", "replace", address, "via", vpc.NamespaceAddress, "dev", vpc.UplinkDevice], cancellationToken: cancellationToken).ConfigureAwait(false);
         }
+    }
 
-        await ApplyDhcpAsync(vpc, restartDhcp, cancellationToken).ConfigureAwait(false);
+    private static bool SamePeerings(List<PeeringRecord> a, List<PeeringRecord> b) =>
+        a.Count == b.Count && a.Zip(b).All(p => p.First.PeeringConnectionId == p.Second.PeeringConnectionId && p.First.PeerVpcId == p.Second.PeerVpcId
+            && p.First.PeerCidrs.SequenceEqual(p.Second.PeerCidrs, StringComparer.Ordinal));
+
+    /// <summary>
+    /// Peering links: a veth pair between two VPC namespaces (named <see cref="FirewallRuleset.PeeringLink"/>
+    /// on both ends) for each connection both VPCs' firewalls name as active, with a route to the
+    /// other VPC's blocks on each end and proxy ARP answering for the addresses behind it (each end
+    /// holds its VPC's DNS address, the source of its ARP requests). Links no
+    /// longer wanted are removed; a namespace that goes takes its links with it.
+    /// </summary>
+    private async Task SyncPeeringLinksAsync(CancellationToken cancellationToken)
+    {
+        var wanted = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var vpc in _vpcs.Values.OrderBy(v => v.Key, StringComparer.Ordinal))
+        {
+            foreach (var peering in vpc.Peerings)
+            {
+                if (!_vpcs.TryGetValue(VpcNetworkRecord.VpcKey(vpc.AccountId, vpc.Region, peering.PeerVpcId), out var peer)
+                    || string.CompareOrdinal(vpc.Key, peer.Key) >= 0
+                    || peer.Peerings.Find(p => p.PeeringConnectionId == peering.PeeringConnectionId) is not { } back
+                    || !File.Exists(NamespacePath(vpc.Namespace)) || !File.Exists(NamespacePath(peer.Namespace)))
+                {
+                    continue;
+                }
+                var link = FirewallRuleset.PeeringLink(peering.PeeringConnectionId);
+                (wanted.TryGetValue(vpc.Namespace, out var a) ? a : wanted[vpc.Namespace] = new(StringComparer.Ordinal)).Add(link);
+                (wanted.TryGetValue(peer.Namespace, out var b) ? b : wanted[peer.Namespace] = new(StringComparer.Ordinal)).Add(link);
+                if (!await LinkExistsAsync(vpc.Namespace, link, cancellationToken).ConfigureAwait(false)
+                    || !await LinkExistsAsync(peer.Namespace, link, cancellationToken).ConfigureAwait(false))
+                {
+                    await NsIpQuietAsync(vpc.Namespace, "link", "del", link).ConfigureAwait(false);
+                    await NsIpQuietAsync(peer.Namespace, "link", "del", link).ConfigureAwait(false);
+                    await NsIpAsync(vpc.Namespace, cancellationToken, "link", "add", link, "type", "veth", "peer", "name", link, "netns", peer.Namespace).ConfigureAwait(false);
+                }
+                foreach (var (side, cidrs) in new[] { (vpc, peering.PeerCidrs), (peer, back.PeerCidrs) })
+                {
+                    var ns = side.Namespace;
+                    await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", $"net.ipv4.conf.{link}.proxy_arp=1", $"net.ipv4.neigh.{link}.proxy_delay=0"], cancellationToken: cancellationToken).ConfigureAwait(false);
+                    // The link's own address (the VPC's DNS address, unique to it and inside its block):
+                    // ARP requests on the link come from it, which the other side's proxy ARP accepts.
+                    await NsIpAsync(ns, cancellationToken, "addr", "replace", DnsAddress(side) + "/32", "dev", link).ConfigureAwait(false);
+                    await NsIpAsync(ns, cancellationToken, "link", "set", link, "up").ConfigureAwait(false);
+                    foreach (var cidr in cidrs)
+                    {
+                        await NsIpAsync(ns, cancellationToken, "route", "replace", cidr, "dev", link).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        foreach (var vpc in _vpcs.Values.Where(v => File.Exists(NamespacePath(v.Namespace))))
+        {
+            using var links = JsonDocument.Parse(await HostCommand.RunAsync("ip", ["-n", vpc.Namespace, "-j", "link", "show"], cancellationToken: cancellationToken).ConfigureAwait(false));
+            foreach (var name in links.RootElement.EnumerateArray().Select(l => l.GetProperty("ifname").GetString() ?? "").Where(n => n.StartsWith("px", StringComparison.Ordinal)).ToList())
+            {
+                if (!(wanted.TryGetValue(vpc.Namespace, out var keep) && keep.Contains(name)))
+                {
+                    await NsIpQuietAsync(vpc.Namespace, "link", "del", name).ConfigureAwait(false);
+                }
+            }
+        }
     }
 
     private string NamespaceRuleset(VpcNetworkRecord vpc)

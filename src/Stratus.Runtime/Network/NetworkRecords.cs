@@ -39,10 +39,26 @@ internal sealed class VpcNetworkRecord
     /// <summary>The VPC's packet filter (nftables text from <see cref="FirewallRuleset"/>); null until the control plane gave one.</summary>
     public string? Firewall { get; set; }
 
+    /// <summary>The VPC's active peering connections, as its last firewall named them (a link exists while both sides name each other).</summary>
+    public List<PeeringRecord> Peerings { get; set; } = [];
+
+    /// <summary>Public addresses of the VPC's NAT gateways, routed from the host into the namespace.</summary>
+    public List<string> NatAddresses { get; set; } = [];
+
     [JsonIgnore]
     public string Key => VpcKey(AccountId, Region, VpcId);
 
     public static string VpcKey(string accountId, string region, string vpcId) => $"{accountId}/{region}/{vpcId}";
+}
+
+/// <summary>An active peering connection of a VPC: the peer VPC (same account and region) and its blocks.</summary>
+internal sealed class PeeringRecord
+{
+    public required string PeeringConnectionId { get; init; }
+
+    public required string PeerVpcId { get; init; }
+
+    public List<string> PeerCidrs { get; init; } = [];
 }
 
 /// <summary>One guest interface plugged into a VPC bridge.</summary>

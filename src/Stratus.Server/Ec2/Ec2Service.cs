@@ -32,6 +32,9 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
         Ec2Action.AttachNetworkInterface, Ec2Action.DetachNetworkInterface,
         Ec2Action.AssignPrivateIpAddresses, Ec2Action.UnassignPrivateIpAddresses,
         Ec2Action.CreateSubnet, Ec2Action.DeleteSubnet,
+        Ec2Action.CreateNatGateway, Ec2Action.DeleteNatGateway,
+        Ec2Action.AssociateNatGatewayAddress, Ec2Action.DisassociateNatGatewayAddress,
+        Ec2Action.AcceptVpcPeeringConnection, Ec2Action.RejectVpcPeeringConnection, Ec2Action.DeleteVpcPeeringConnection,
     ];
 
     private readonly ServerOptions _options = options;

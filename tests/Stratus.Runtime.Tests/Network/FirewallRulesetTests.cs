@@ -172,6 +172,74 @@ public sealed class FirewallRulesetTests
         Assert.True(result.Code == 0, result.Error + "\n" + text);
     }
 
+    /// <summary>A VPC with a NAT subnet (0.0.0.0/0 → a NAT gateway at 198.18.0.9) and an active peering to 10.9.0.0/16 routed from subnet-1 only.</summary>
+    private static VpcFirewall Routed() => Sample() with
+    {
+        Subnets =
+        [
+            new FirewallSubnet("subnet-1", "10.0.1.0/24", false, "acl-1", DefaultAcl)
+            {
+                NatAddress = "198.18.0.9",
+                PeerRoutes = [new FirewallPeerRoute("pcx-1", "10.9.0.0/16")],
+            },
+            new FirewallSubnet("subnet-2", "10.0.2.0/24", false, "acl-1", DefaultAcl),
+        ],
+        Peerings = [new FirewallPeering("pcx-1", "vpc-9", ["10.9.0.0/16"])],
+        NatAddresses = ["198.18.0.9"],
+    };
+
+    [Fact]
+    public void A_subnet_routed_to_a_nat_gateway_leaves_from_its_address()
+    {
+        var text = FirewallRuleset.Compile(Routed(), "10.0.0.2");
+        var forward = Chain(text, "forward");
+        // subnet-1 may start flows out through the uplink; subnet-2 (no route) may not.
+        Assert.DoesNotContain("oifname \"up0\" ip saddr 10.0.1.0/24 ct direction original drop", forward);
+        Assert.Contains("oifname \"up0\" ip saddr 10.0.2.0/24 ct direction original drop", forward);
+        // Its public addresses stay unreachable from outside.
+        Assert.Contains("iifname \"up0\" ip daddr 10.0.1.0/24 ct status dnat drop", forward);
+        var nat = Lines(Chain(text, "nat_gateways"));
+        Assert.Equal("type nat hook postrouting priority srcnat + 10; policy accept;", nat[0]);
+        Assert.Equal("oifname \"up0\" ct status dnat return", nat[1]);
+        Assert.Equal("oifname \"up0\" ip saddr 10.0.1.0/24 snat to 198.18.0.9", nat[2]);
+        Assert.Equal(3, nat.Length);
+    }
+
+    [Fact]
+    public void Without_a_nat_route_there_is_no_nat_chain()
+    {
+        Assert.DoesNotContain("nat_gateways", FirewallRuleset.Compile(Sample(isPublic: false), "10.0.0.2"));
+    }
+
+    [Fact]
+    public void A_peering_link_carries_only_routed_subnets_both_ways()
+    {
+        var text = FirewallRuleset.Compile(Routed(), "10.0.0.2");
+        var link = FirewallRuleset.PeeringLink("pcx-1");
+        Assert.Matches("^px[0-9a-f]{8}$", link);
+        var forward = Chain(text, "forward");
+        Assert.Contains($"iifname \"{link}\" ip saddr != {{ 10.9.0.0/16 }} drop", forward);
+        Assert.Contains($"iifname \"{link}\" oifname != \"br0\" drop", forward);
+        Assert.Contains($"oifname \"{link}\" ct direction original jump peer_out_pcx_1", forward);
+        Assert.Contains($"iifname \"{link}\" ct direction original jump peer_in_pcx_1", forward);
+        // The peering checks come before the ACLs and security groups, which still apply.
+        Assert.True(forward.IndexOf("peer_in_pcx_1", StringComparison.Ordinal) < forward.IndexOf("jump acl_out_subnet_1", StringComparison.Ordinal));
+        Assert.Equal(["ip saddr 10.0.1.0/24 ip daddr { 10.9.0.0/16 } return", "drop"], Lines(Chain(text, "peer_out_pcx_1")));
+        Assert.Equal(["ip daddr 10.0.1.0/24 ip saddr { 10.9.0.0/16 } return", "drop"], Lines(Chain(text, "peer_in_pcx_1")));
+    }
+
+    [Fact]
+    public async Task Nft_accepts_the_nat_and_peering_ruleset()
+    {
+        if (Environment.UserName != "root" || !File.Exists("/usr/sbin/nft") && !File.Exists("/sbin/nft"))
+        {
+            Assert.Fail("nft -c needs root and nftables (scripts/install-deps.sh)");
+        }
+        var text = FirewallRuleset.Compile(Routed(), "10.0.0.2");
+        var result = await RunAsync("unshare", ["--net", "nft", "-c", "-f", "-"], text);
+        Assert.True(result.Code == 0, result.Error + "\n" + text);
+    }
+
     private static async Task<(int Code, string Error)> RunAsync(string file, string[] args, string input)
     {
         var info = new System.Diagnostics.ProcessStartInfo(file) { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -1,0 +1,270 @@
+using Stratus.Core;
+using Stratus.Domain.Resources;
+using Stratus.Domain.Store;
+
+namespace Stratus.Domain.Vpc.Peering;
+
+/// <summary>One side of a peering connection.</summary>
+public sealed class PeeringSide
+{
+    public required string OwnerId { get; init; }
+    public required string VpcId { get; init; }
+    public required string Region { get; init; }
+    public List<string> CidrBlocks { get; init; } = [];
+    public bool AllowDnsResolutionFromRemoteVpc { get; set; }
+}
+
+/// <summary>A VPC peering connection between two VPCs of the account and region.</summary>
+public sealed class VpcPeeringConnectionResource : ITaggable
+{
+    public required string Id { get; init; }
+    public required PeeringSide Requester { get; init; }
+    public required PeeringSide Accepter { get; init; }
+
+    /// <summary>Stored status: <c>pending-acceptance</c> (expired from <see cref="ExpiresAt"/>), <c>active</c>, <c>rejected</c>, <c>deleted</c>, <c>failed</c>.</summary>
+    public string Status { get; set; } = "pending-acceptance";
+    public string StatusMessage { get; set; } = "";
+    public required DateTime CreatedAt { get; init; }
+    public required DateTime ExpiresAt { get; init; }
+    public DateTime? EndedAt { get; set; }
+    public List<Tag> Tags { get; init; } = [];
+
+    public string StatusAt(DateTime now) => Status == "pending-acceptance" && now >= ExpiresAt ? "expired" : Status;
+
+    public string StatusMessageAt(DateTime now) => StatusAt(now) == "expired" ? "Expired" : StatusMessage;
+
+    /// <summary>Ended connections stay visible for a while (two hours after deleted or failed, two days after rejected or expired), as on AWS.</summary>
+    public bool VisibleAt(DateTime now) => StatusAt(now) switch
+    {
+        "deleted" or "failed" => EndedAt is not { } d || now < d + TimeSpan.FromHours(2),
+        "rejected" => EndedAt is not { } d || now < d + TimeSpan.FromDays(2),
+        "expired" => now < ExpiresAt + TimeSpan.FromDays(2),
+        _ => true,
+    };
+
+    /// <summary>True when <paramref name="vpcId"/> is one of the two sides.</summary>
+    public bool Involves(string vpcId) => Requester.VpcId == vpcId || Accepter.VpcId == vpcId;
+
+    /// <summary>The other side, seen from <paramref name="vpcId"/>.</summary>
+    public PeeringSide PeerOf(string vpcId) => Requester.VpcId == vpcId ? Accepter : Requester;
+}
+
+/// <summary>
+/// VPC peering with EC2's states: a request between two VPCs is <c>pending-acceptance</c> (shown as
+/// <c>initiating-request</c> in the answer to the request) until accepted (<c>active</c>), rejected,
+/// deleted or 7 days pass (<c>expired</c>); overlapping IPv4 blocks make it <c>failed</c>. Routes through
+/// a connection that is no longer active become <c>blackhole</c>. Both VPCs must be in the caller's
+/// account and region.
+/// </summary>
+public static class VpcPeering
+{
+    public static readonly TimeSpan PendingFor = TimeSpan.FromDays(7);
+
+    public static async Task<VpcPeeringConnectionResource> RequireAsync(IStoreSession session, Scope scope, string? id, DateTime now, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(id))
+        {
+            throw AwsErrors.MissingParameter("vpcPeeringConnectionId");
+        }
+        ResourceTypes.VpcPeeringConnection.CheckId(id);
+        var pcx = await session.GetAsync<VpcPeeringConnectionResource>(scope, ResourceTypes.VpcPeeringConnection, id, ct).ConfigureAwait(false);
+        return pcx is not null && pcx.VisibleAt(now) ? pcx : throw ResourceTypes.VpcPeeringConnection.NotFound(id);
+    }
+
+    /// <summary>CreateVpcPeeringConnection.</summary>
+    public static async Task<VpcPeeringConnectionResource> CreateAsync(
+        IStoreTransaction tx, Scope scope, string? vpcId, string? peerVpcId, string? peerOwnerId, string? peerRegion, List<Tag> tags, DateTime now, CancellationToken ct)
+    {
+        var vpc = await Vpcs.RequireAsync<VpcResource>(tx, scope, ResourceTypes.Vpc, vpcId, ct).ConfigureAwait(false);
+        if (string.IsNullOrEmpty(peerVpcId))
+        {
+            throw AwsErrors.MissingParameter("peerVpcId");
+        }
+        if (peerOwnerId is not null && peerOwnerId != scope.AccountId)
+        {
+            throw AwsErrors.InvalidParameterValue($"Value ({peerOwnerId}) for parameter peerOwnerId is invalid. Peering connections to VPCs of other accounts are not supported; the peer VPC must be owned by {scope.AccountId}.");
+        }
+        if (peerRegion is not null && peerRegion != scope.Region)
+        {
+            throw AwsErrors.InvalidParameterValue($"Value ({peerRegion}) for parameter peerRegion is invalid. Inter-Region peering is not supported; the peer VPC must be in {scope.Region}.");
+        }
+        ResourceTypes.Vpc.CheckId(peerVpcId);
+        var peer = await tx.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, peerVpcId, ct).ConfigureAwait(false)
+            ?? throw ResourceTypes.Vpc.NotFound(peerVpcId);
+        if (peer.Id == vpc.Id)
+        {
+            throw AwsErrors.InvalidParameterValue("The requester VPC and the accepter VPC must be different.");
+        }
+        await PurgeAsync(tx, scope, now, ct).ConfigureAwait(false);
+        var existing = await tx.ListAsync<VpcPeeringConnectionResource>(scope, ResourceTypes.VpcPeeringConnection, ct).ConfigureAwait(false);
+        if (existing.Exists(p => p.StatusAt(now) is "pending-acceptance" or "active" && p.Involves(vpc.Id) && p.Involves(peer.Id)))
+        {
+            throw new AwsException("VpcPeeringConnectionAlreadyExists", $"A VPC peering connection already exists between {vpc.Id} and {peer.Id}.");
+        }
+        var pcx = new VpcPeeringConnectionResource
+        {
+            Id = ResourceIds.New(ResourceTypes.VpcPeeringConnection.IdPrefix),
+            Requester = Side(scope, vpc),
+            Accepter = Side(scope, peer),
+            CreatedAt = now,
+            ExpiresAt = now + PendingFor,
+            StatusMessage = $"Pending Acceptance by {scope.AccountId}",
+            Tags = tags,
+        };
+        var overlap = vpc.CidrBlocks.Any(a => peer.CidrBlocks.Any(b => Ipv4Cidr.Parse(a.CidrBlock).Overlaps(Ipv4Cidr.Parse(b.CidrBlock))));
+        if (overlap)
+        {
+            pcx.Status = "failed";
+            pcx.StatusMessage = "Overlapping CIDRs";
+            pcx.EndedAt = now;
+        }
+        await tx.PutAsync(scope, ResourceTypes.VpcPeeringConnection, pcx.Id, pcx, now, ct).ConfigureAwait(false);
+        return pcx;
+    }
+
+    /// <summary>AcceptVpcPeeringConnection: only a pending request.</summary>
+    public static async Task<VpcPeeringConnectionResource> AcceptAsync(IStoreTransaction tx, Scope scope, string? id, DateTime now, CancellationToken ct)
+    {
+        var pcx = await RequireAsync(tx, scope, id, now, ct).ConfigureAwait(false);
+        RequirePending(pcx, "active", now);
+        // The VPCs' blocks as they are now (CIDR blocks may have been added since the request).
+        var requester = await tx.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, pcx.Requester.VpcId, ct).ConfigureAwait(false);
+        var accepter = await tx.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, pcx.Accepter.VpcId, ct).ConfigureAwait(false);
+        if (requester is null || accepter is null)
+        {
+            throw ResourceTypes.Vpc.NotFound(requester is null ? pcx.Requester.VpcId : pcx.Accepter.VpcId);
+        }
+        pcx.Requester.CidrBlocks.Clear();
+        pcx.Requester.CidrBlocks.AddRange(requester.CidrBlocks.Select(c => c.CidrBlock));
+        pcx.Accepter.CidrBlocks.Clear();
+        pcx.Accepter.CidrBlocks.AddRange(accepter.CidrBlocks.Select(c => c.CidrBlock));
+        pcx.Status = "active";
+        pcx.StatusMessage = "Active";
+        await tx.PutAsync(scope, ResourceTypes.VpcPeeringConnection, pcx.Id, pcx, now, ct).ConfigureAwait(false);
+        await SetRouteStateAsync(tx, scope, pcx, "active", now, ct).ConfigureAwait(false);
+        return pcx;
+    }
+
+    /// <summary>RejectVpcPeeringConnection: only a pending request.</summary>
+    public static async Task RejectAsync(IStoreTransaction tx, Scope scope, string? id, DateTime now, CancellationToken ct)
+    {
+        var pcx = await RequireAsync(tx, scope, id, now, ct).ConfigureAwait(false);
+        RequirePending(pcx, "rejected", now);
+        pcx.Status = "rejected";
+        pcx.StatusMessage = $"Rejected by {scope.AccountId}";
+        pcx.EndedAt = now;
+        await tx.PutAsync(scope, ResourceTypes.VpcPeeringConnection, pcx.Id, pcx, now, ct).ConfigureAwait(false);
+        await SetRouteStateAsync(tx, scope, pcx, "blackhole", now, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>DeleteVpcPeeringConnection: a pending or active connection (either side may delete).</summary>
+    public static async Task DeleteAsync(IStoreTransaction tx, Scope scope, string? id, DateTime now, CancellationToken ct)
+    {
+        var pcx = await RequireAsync(tx, scope, id, now, ct).ConfigureAwait(false);
+        var status = pcx.StatusAt(now);
+        if (status is not ("pending-acceptance" or "active"))
+        {
+            throw new AwsException("InvalidStateTransition", $"Invalid state transition for {pcx.Id}, attempted to transition from {status} to deleted");
+        }
+        pcx.Status = "deleted";
+        pcx.StatusMessage = $"Deleted by {scope.AccountId}";
+        pcx.EndedAt = now;
+        await tx.PutAsync(scope, ResourceTypes.VpcPeeringConnection, pcx.Id, pcx, now, ct).ConfigureAwait(false);
+        await SetRouteStateAsync(tx, scope, pcx, "blackhole", now, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>ModifyVpcPeeringConnectionOptions: DNS resolution across an active connection, per side.</summary>
+    public static async Task<(bool? Requester, bool? Accepter)> ModifyOptionsAsync(IStoreTransaction tx, Scope scope, string? id, bool? requesterDns, bool? accepterDns, DateTime now, CancellationToken ct)
+    {
+        var pcx = await RequireAsync(tx, scope, id, now, ct).ConfigureAwait(false);
+        if (pcx.StatusAt(now) != "active")
+        {
+            throw new AwsException("OperationNotPermitted", $"Peering connection {pcx.Id} is not active; options can be changed only on an active connection.");
+        }
+        if (requesterDns is null && accepterDns is null)
+        {
+            throw AwsErrors.MissingParameter("requesterPeeringConnectionOptions or accepterPeeringConnectionOptions");
+        }
+        if (requesterDns is { } r)
+        {
+            pcx.Requester.AllowDnsResolutionFromRemoteVpc = r;
+        }
+        if (accepterDns is { } a)
+        {
+            pcx.Accepter.AllowDnsResolutionFromRemoteVpc = a;
+        }
+        await tx.PutAsync(scope, ResourceTypes.VpcPeeringConnection, pcx.Id, pcx, now, ct).ConfigureAwait(false);
+        return (requesterDns, accepterDns);
+    }
+
+    /// <summary>The route target check: the connection exists and involves the table's VPC.</summary>
+    public static async Task<VpcPeeringConnectionResource> RequireRouteTargetAsync(IStoreSession session, Scope scope, string id, string vpcId, DateTime now, CancellationToken ct)
+    {
+        if (!ResourceIds.IsWellFormed(ResourceTypes.VpcPeeringConnection.IdPrefix, id))
+        {
+            throw ResourceTypes.VpcPeeringConnection.Malformed(id);
+        }
+        var pcx = await session.GetAsync<VpcPeeringConnectionResource>(scope, ResourceTypes.VpcPeeringConnection, id, ct).ConfigureAwait(false);
+        if (pcx is null || !pcx.VisibleAt(now) || pcx.StatusAt(now) is not ("active" or "pending-acceptance"))
+        {
+            throw ResourceTypes.VpcPeeringConnection.NotFound(id);
+        }
+        if (!pcx.Involves(vpcId))
+        {
+            throw AwsErrors.InvalidParameterValue($"route table and peering connection {id} belong to different networks");
+        }
+        return pcx;
+    }
+
+    private static void RequirePending(VpcPeeringConnectionResource pcx, string to, DateTime now)
+    {
+        var status = pcx.StatusAt(now);
+        if (status != "pending-acceptance")
+        {
+            throw new AwsException("InvalidStateTransition", $"Invalid state transition for {pcx.Id}, attempted to transition from {status} to {to}");
+        }
+    }
+
+    private static PeeringSide Side(Scope scope, VpcResource vpc) => new()
+    {
+        OwnerId = scope.AccountId,
+        VpcId = vpc.Id,
+        Region = scope.Region,
+        CidrBlocks = vpc.CidrBlocks.Select(c => c.CidrBlock).ToList(),
+    };
+
+    private static async Task SetRouteStateAsync(IStoreTransaction tx, Scope scope, VpcPeeringConnectionResource pcx, string state, DateTime now, CancellationToken ct)
+    {
+        foreach (var vpcId in new[] { pcx.Requester.VpcId, pcx.Accepter.VpcId })
+        {
+            foreach (var table in await tx.ListAsync<RouteTableResource>(scope, ResourceTypes.RouteTable, ct).ConfigureAwait(false))
+            {
+                if (table.VpcId != vpcId)
+                {
+                    continue;
+                }
+                var changed = false;
+                foreach (var route in table.Routes.Where(r => r.VpcPeeringConnectionId == pcx.Id && r.State != state))
+                {
+                    route.State = state;
+                    changed = true;
+                }
+                if (changed)
+                {
+                    await tx.PutAsync(scope, ResourceTypes.RouteTable, table.Id, table, now, ct).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    private static async Task PurgeAsync(IStoreTransaction tx, Scope scope, DateTime now, CancellationToken ct)
+    {
+        foreach (var pcx in await tx.ListAsync<VpcPeeringConnectionResource>(scope, ResourceTypes.VpcPeeringConnection, ct).ConfigureAwait(false))
+        {
+            if (!pcx.VisibleAt(now))
+            {
+                await tx.DeleteAsync(scope, ResourceTypes.VpcPeeringConnection, pcx.Id, ct).ConfigureAwait(false);
+            }
+        }
+    }
+}
