@@ -25,6 +25,7 @@ public static class ResourceTypes
     public static readonly ResourceType ElasticIp = new("elastic-ip", "eipalloc", "InvalidAllocationID.NotFound", "InvalidAllocationID.NotFound", "The allocation ID '{0}' does not exist");
     public static readonly ResourceType PlacementGroup = new("placement-group", "pg", "InvalidPlacementGroup.Unknown", "InvalidPlacementGroup.Unknown", "The Placement Group '{0}' is unknown.");
     public static readonly ResourceType LaunchTemplate = new("launch-template", "lt", "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateId.Malformed", "The specified launch template, with template ID {0}, does not exist.");
+    public static readonly ResourceType Host = new("dedicated-host", "h", "InvalidHostID.NotFound", "InvalidHostID.Malformed", "The host ID '{0}' does not exist");
 
     /// <summary>Per account and region bookkeeping (for example that the default VPC was created).</summary>
     public static readonly ResourceType RegionSetup = new("region-setup", "setup", "InvalidParameterValue", "InvalidParameterValue", "{0}");
@@ -33,7 +34,7 @@ public static class ResourceTypes
     public static IReadOnlyList<ResourceType> Taggable { get; } =
     [
         Vpc, Subnet, SecurityGroup, SecurityGroupRule, InternetGateway, RouteTable, NetworkAcl, DhcpOptions, NetworkInterface,
-        Instance, Image, Volume, Snapshot, KeyPair, ElasticIp, PlacementGroup, LaunchTemplate,
+        Instance, Image, Volume, Snapshot, KeyPair, ElasticIp, PlacementGroup, LaunchTemplate, Host,
     ];
 
     /// <summary>The taggable type whose ids start with the prefix of <paramref name="id"/>.</summary>

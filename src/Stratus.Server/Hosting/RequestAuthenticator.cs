@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Stratus.Core;
 using Stratus.Domain.Accounts;
-using Stratus.Domain.Regions;
 using Stratus.Protocol.Auth;
 
 namespace Stratus.Server.Hosting;
@@ -28,17 +27,19 @@ internal sealed class RequestAuthenticator
     private readonly ServerOptions _options;
     private readonly SessionCredentialIssuer _sessions;
     private readonly SigV4Verifier _verifier;
+    private readonly IReadOnlySet<string> _enabledRegions;
     private CallerIdentity? _anonymous;
 
     public RequestAuthenticator(AccountService accounts, ServerOptions options, SessionCredentialIssuer sessions, Gateway.ServiceRouter router)
     {
         _accounts = accounts;
         _options = options;
+        _enabledRegions = options.EnabledRegions;
         _sessions = sessions;
         _verifier = new SigV4Verifier(new SigV4Options
         {
             MaxClockSkew = options.MaxClockSkew,
-            AllowedRegions = RegionCatalog.Names,
+            AllowedRegions = _enabledRegions,
             AllowedServices = new HashSet<string>(router.SigningNames, StringComparer.Ordinal),
         });
     }
@@ -93,7 +94,7 @@ internal sealed class RequestAuthenticator
     private async Task<CallerIdentity> AnonymousAsync(HttpRequest request)
     {
         var region = CredentialPart(request, 2) ?? _options.DefaultRegion;
-        if (RegionCatalog.Find(region) is null)
+        if (!_enabledRegions.Contains(region))
         {
             throw AwsErrors.AuthFailure($"Credential should be scoped to a valid region, not '{region}'.");
         }

@@ -100,6 +100,7 @@ internal sealed partial class Ec2Service
     {
         var instances = await LoadInstancesAsync(context, request.InstanceIds).ConfigureAwait(false);
         var changes = await InstanceOperations.StartAsync(context.Transaction, context.Scope, instances, context.Now, context.Cancellation).ConfigureAwait(false);
+        await Stratus.Domain.Hosts.DedicatedHosts.PlaceStartingAsync(context.Transaction, context.Scope, changes.Where(c => c.PreviousState == InstanceStates.Stopped).Select(c => c.Instance).ToList(), context.Now, context.Cancellation).ConfigureAwait(false);
         return new StartInstancesResult { StartingInstances = Enqueue(context, changes) };
     }
 
@@ -299,6 +300,8 @@ internal sealed partial class Ec2Service
                 GroupId = i.PlacementGroupId,
                 PartitionNumber = i.PartitionNumber,
                 Tenancy = i.Tenancy,
+                HostId = i.HostId,
+                Affinity = i.Affinity,
             },
             SubnetId = i.State == InstanceStates.Terminated ? null : i.SubnetId,
             VpcId = i.State == InstanceStates.Terminated ? null : i.VpcId,
