@@ -25,6 +25,7 @@ public static class ResourceTypes
     public static readonly ResourceType ElasticIp = new("elastic-ip", "eipalloc", "InvalidAllocationID.NotFound", "InvalidAllocationID.NotFound", "The allocation ID '{0}' does not exist");
     public static readonly ResourceType PlacementGroup = new("placement-group", "pg", "InvalidPlacementGroup.Unknown", "InvalidPlacementGroup.Unknown", "The Placement Group '{0}' is unknown.");
     public static readonly ResourceType LaunchTemplate = new("launch-template", "lt", "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateId.Malformed", "The specified launch template, with template ID {0}, does not exist.");
+    public static readonly ResourceType CapacityReservation = new("capacity-reservation", "cr", "InvalidCapacityReservationId.NotFound", "InvalidCapacityReservationId.Malformed", "The capacity reservation ID '{0}' does not exist");
     public static readonly ResourceType Host = new("dedicated-host", "h", "InvalidHostID.NotFound", "InvalidHostID.Malformed", "The host ID '{0}' does not exist");
 
     /// <summary>Per account and region bookkeeping (for example that the default VPC was created).</summary>
@@ -34,7 +35,7 @@ public static class ResourceTypes
     public static IReadOnlyList<ResourceType> Taggable { get; } =
     [
         Vpc, Subnet, SecurityGroup, SecurityGroupRule, InternetGateway, RouteTable, NetworkAcl, DhcpOptions, NetworkInterface,
-        Instance, Image, Volume, Snapshot, KeyPair, ElasticIp, PlacementGroup, LaunchTemplate, Host,
+        Instance, Image, Volume, Snapshot, KeyPair, ElasticIp, PlacementGroup, LaunchTemplate, Host, CapacityReservation,
     ];
 
     /// <summary>The taggable type whose ids start with the prefix of <paramref name="id"/>.</summary>

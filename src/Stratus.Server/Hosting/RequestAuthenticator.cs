@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Stratus.Core;
 using Stratus.Domain.Accounts;
+using Stratus.Domain.Regions;
 using Stratus.Protocol.Auth;
 
 namespace Stratus.Server.Hosting;
@@ -49,6 +50,11 @@ internal sealed class RequestAuthenticator
         if (!_options.RequireSignatures)
         {
             return await AnonymousAsync(request).ConfigureAwait(false);
+        }
+        if (CredentialPart(request, 2) is { } scoped && RegionCatalog.Find(scoped) is { OptInRequired: true } && !_enabledRegions.Contains(scoped))
+        {
+            // An opt-in region the account has not enabled: AWS does not accept the credentials there.
+            throw AwsErrors.AuthFailure();
         }
         var sigRequest = ToSigV4Request(request, body);
         var accessKeyId = CredentialPart(request, 0);

@@ -106,6 +106,26 @@ internal sealed partial class Ec2Service
         return new ModifyInstancePlacementResult { Return = true };
     }
 
+    /// <summary>Where RunInstances' instances run: Dedicated Hosts for host tenancy, then capacity reservations.</summary>
+    private static async Task PlaceLaunchAsync(RequestContext context, RunInstancesRequest request, LaunchResult result)
+    {
+        await PlaceOnHostsAsync(context, request.Placement, result).ConfigureAwait(false);
+        if (request.CreditSpecification?.CpuCredits is null)
+        {
+            await Stratus.Domain.Compute.CreditSpecifications.ApplyDefaultsAsync(context.Transaction, context.Scope, result.Instances.Select(l => l.Instance), context.Cancellation).ConfigureAwait(false);
+        }
+        // Writes the instances once more, with their host, reservation and credit option.
+        await PlaceInReservationsAsync(context, request.CapacityReservationSpecification, result.Instances.Select(l => l.Instance).ToList()).ConfigureAwait(false);
+    }
+
+    /// <summary>StartInstances: instances with host tenancy go back onto hosts, and into capacity reservations.</summary>
+    private static async Task PlaceStartingAsync(RequestContext context, IReadOnlyList<InstanceChange> changes)
+    {
+        var starting = changes.Where(c => c.PreviousState == InstanceStates.Stopped).Select(c => c.Instance).ToList();
+        await DedicatedHosts.PlaceStartingAsync(context.Transaction, context.Scope, starting, context.Now, context.Cancellation).ConfigureAwait(false);
+        await PlaceStartingInReservationsAsync(context, starting).ConfigureAwait(false);
+    }
+
     /// <summary>RunInstances with host tenancy, a host id or host affinity: the launched instances go onto Dedicated Hosts.</summary>
     private static async Task PlaceOnHostsAsync(RequestContext context, Placement? placement, LaunchResult result)
     {

@@ -100,7 +100,7 @@ internal sealed partial class Ec2Service
     {
         var instances = await LoadInstancesAsync(context, request.InstanceIds).ConfigureAwait(false);
         var changes = await InstanceOperations.StartAsync(context.Transaction, context.Scope, instances, context.Now, context.Cancellation).ConfigureAwait(false);
-        await Stratus.Domain.Hosts.DedicatedHosts.PlaceStartingAsync(context.Transaction, context.Scope, changes.Where(c => c.PreviousState == InstanceStates.Stopped).Select(c => c.Instance).ToList(), context.Now, context.Cancellation).ConfigureAwait(false);
+        await PlaceStartingAsync(context, changes).ConfigureAwait(false);
         return new StartInstancesResult { StartingInstances = Enqueue(context, changes) };
     }
 
@@ -303,6 +303,12 @@ internal sealed partial class Ec2Service
                 HostId = i.HostId,
                 Affinity = i.Affinity,
             },
+            CapacityReservationId = i.CapacityReservationId,
+            CapacityReservationSpecification = new CapacityReservationSpecificationResponse
+            {
+                CapacityReservationPreference = i.CapacityReservationPreference,
+                CapacityReservationTarget = i.CapacityReservationPreference is null && i.CapacityReservationId is { } cr ? new CapacityReservationTargetResponse { CapacityReservationId = cr } : null,
+            },
             SubnetId = i.State == InstanceStates.Terminated ? null : i.SubnetId,
             VpcId = i.State == InstanceStates.Terminated ? null : i.VpcId,
             PrivateIpAddress = i.State == InstanceStates.Terminated ? null : i.PrivateIpAddress,
@@ -375,7 +381,6 @@ internal sealed partial class Ec2Service
             SpotInstanceRequestId = i.SpotInstanceRequestId,
             ClientToken = i.ClientToken ?? "",
             CpuOptions = new CpuOptions { CoreCount = i.CoreCount, ThreadsPerCore = i.ThreadsPerCore },
-            CapacityReservationSpecification = new CapacityReservationSpecificationResponse { CapacityReservationPreference = "open" },
             HibernationOptions = new HibernationOptions { Configured = false },
             EnclaveOptions = new EnclaveOptions { Enabled = false },
             MaintenanceOptions = new InstanceMaintenanceOptions { AutoRecovery = i.AutoRecovery },

@@ -65,7 +65,7 @@ internal sealed record InstanceView(InstanceResource Instance, IReadOnlyList<Net
             .AddMany("block-device-mapping.status", v => v.Instance.BlockDevices.Select(b => b.Status))
             .AddMany("block-device-mapping.volume-id", v => v.Instance.BlockDevices.Select(b => b.VolumeId))
             .Add("boot-mode", v => v.Instance.BootMode)
-            .Add("capacity-reservation-id", _ => null)
+            .Add("capacity-reservation-id", v => v.Instance.CapacityReservationId)
             .Add("capacity-reservation-specification.capacity-reservation-preference", _ => "open")
             .Add("capacity-reservation-specification.capacity-reservation-target.capacity-reservation-id", _ => null)
             .Add("capacity-reservation-specification.capacity-reservation-target.capacity-reservation-resource-group-arn", _ => null)

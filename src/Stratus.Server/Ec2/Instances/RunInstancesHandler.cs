@@ -34,7 +34,7 @@ internal sealed partial class Ec2Service
             await CheckPassRoleAsync(context, profile).ConfigureAwait(false);
         }
         var result = await InstanceLauncher.LaunchAsync(context.Transaction, context.Scope, plan, context.Now, context.Cancellation).ConfigureAwait(false);
-        await PlaceOnHostsAsync(context, fromTemplate.Request.Placement, result).ConfigureAwait(false);
+        await PlaceLaunchAsync(context, fromTemplate.Request, result).ConfigureAwait(false);
         if (!context.DryRun)
         {
             var scope = context.Scope;
