@@ -1,6 +1,5 @@
 using Stratus.Core;
 using Stratus.Domain.Addressing;
-using Stratus.Domain.CapacityReservations;
 using Stratus.Domain.Hosts;
 using Stratus.Domain.Images;
 using Stratus.Domain.Instances;
@@ -10,7 +9,8 @@ using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
 using Stratus.Store.Sqlite;
-using CapacityReservations = Stratus.Domain.CapacityReservations.CapacityReservations;
+using ReservationResource = Stratus.Domain.CapacityReservations.CapacityReservationResource;
+using Reservations = Stratus.Domain.CapacityReservations.CapacityReservations;
 
 namespace Stratus.Domain.Tests;
 
@@ -118,20 +118,20 @@ public sealed class ComputeExtrasTests : IAsyncLifetime
     [Fact]
     public async Task Reservations_TakeMatchingLaunchesAndExpire()
     {
-        var reservation = CapacityReservations.Plan(Scope, "t3.micro", "Linux/UNIX", "us-east-1a", null, 1, null, Now.AddHours(1), "limited", null, false, null, [], Now);
+        var reservation = Reservations.Plan(Scope, "t3.micro", "Linux/UNIX", "us-east-1a", null, 1, null, Now.AddHours(1), "limited", null, false, null, [], Now);
         await using var tx = await _store.BeginWriteAsync();
-        await CapacityReservations.PutAsync(tx, Scope, reservation);
+        await Reservations.PutAsync(tx, Scope, reservation);
         var launched = await LaunchAsync(tx, "t3.micro", 2);
-        await CapacityReservations.PlaceAsync(tx, Scope, launched, null, null, Now);
+        await Reservations.PlaceAsync(tx, Scope, launched, null, null, Now);
         Assert.Equal(reservation.Id, launched[0].CapacityReservationId);
         Assert.Null(launched[1].CapacityReservationId);
         var again = await LaunchAsync(tx, "t3.micro", 1);
-        Assert.Equal("ReservationCapacityExceeded", (await Assert.ThrowsAsync<AwsException>(() => CapacityReservations.PlaceAsync(tx, Scope, again, null, reservation.Id, Now))).Code);
-        var stored = (await tx.GetAsync<CapacityReservationResource>(Scope, ResourceTypes.CapacityReservation, reservation.Id))!;
-        Assert.True(await CapacityReservations.ReconcileAsync(tx, Scope, stored, Now.AddHours(2)));
-        Assert.Equal(CapacityReservations.Expired, stored.State);
-        await CapacityReservations.PutAsync(tx, Scope, stored);
-        Assert.Equal("IncorrectState", (await Assert.ThrowsAsync<AwsException>(() => CapacityReservations.CancelAsync(tx, Scope, reservation.Id, Now.AddHours(2)))).Code);
+        Assert.Equal("ReservationCapacityExceeded", (await Assert.ThrowsAsync<AwsException>(() => Reservations.PlaceAsync(tx, Scope, again, null, reservation.Id, Now))).Code);
+        var stored = (await tx.GetAsync<ReservationResource>(Scope, ResourceTypes.CapacityReservation, reservation.Id))!;
+        Assert.True(await Reservations.ReconcileAsync(tx, Scope, stored, Now.AddHours(2)));
+        Assert.Equal(Reservations.Expired, stored.State);
+        await Reservations.PutAsync(tx, Scope, stored);
+        Assert.Equal("IncorrectState", (await Assert.ThrowsAsync<AwsException>(() => Reservations.CancelAsync(tx, Scope, reservation.Id, Now.AddHours(2)))).Code);
     }
 
     [Theory]
@@ -139,7 +139,7 @@ public sealed class ComputeExtrasTests : IAsyncLifetime
     [InlineData("limited", false, "MissingParameter")]
     [InlineData("sometimes", false, "InvalidParameterValue")]
     public void Reservations_CheckTheirEnd(string endType, bool withDate, string code) =>
-        Assert.Equal(code, Assert.Throws<AwsException>(() => CapacityReservations.Plan(Scope, "t3.micro", "Linux/UNIX", "us-east-1a", null, 1, null,
+        Assert.Equal(code, Assert.Throws<AwsException>(() => Reservations.Plan(Scope, "t3.micro", "Linux/UNIX", "us-east-1a", null, 1, null,
             withDate ? Now.AddDays(1) : null, endType, null, false, null, [], Now)).Code);
 
     [Fact]

@@ -255,9 +255,11 @@ public static class CapacityReservations
             ? [await RequireAsync(tx, scope, targetId, ct).ConfigureAwait(false)]
             : effective == "none" ? [] : await tx.ListAsync<CapacityReservationResource>(scope, ResourceTypes.CapacityReservation, ct).ConfigureAwait(false);
         var changed = new Dictionary<string, CapacityReservationResource>(StringComparer.Ordinal);
+        var placing = instances.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var reservation in candidates)
         {
-            if (await ReconcileAsync(tx, scope, reservation, now, ct).ConfigureAwait(false))
+            // An instance being placed again (a start) is counted once, where it lands now.
+            if (await ReconcileAsync(tx, scope, reservation, now, ct).ConfigureAwait(false) | reservation.Instances.RemoveAll(placing.Contains) > 0)
             {
                 changed[reservation.Id] = reservation;
             }

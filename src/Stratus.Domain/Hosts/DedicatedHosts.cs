@@ -219,9 +219,11 @@ public static class DedicatedHosts
         var named = hostId is null ? null : await RequireAsync(tx, scope, hostId, ct).ConfigureAwait(false);
         var hosts = named is not null ? [named] : await tx.ListAsync<HostResource>(scope, ResourceTypes.Host, ct).ConfigureAwait(false);
         var changed = new Dictionary<string, HostResource>(StringComparer.Ordinal);
+        var placing = instances.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var host in hosts)
         {
-            if (await ReconcileAsync(tx, scope, host, ct).ConfigureAwait(false))
+            // An instance being placed again (a start) is counted once, where it lands now.
+            if (await ReconcileAsync(tx, scope, host, ct).ConfigureAwait(false) | host.Instances.RemoveAll(i => placing.Contains(i.InstanceId)) > 0)
             {
                 changed[host.Id] = host;
             }
