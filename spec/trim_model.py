@@ -73,6 +73,24 @@ def merge_patch(target, patch):
 FILTER_RE = re.compile(r"<code>([a-z0-9:.\-_*]+)</code>(?::&lt;key&gt;)?\s*(?:</p>)?\s*-")
 
 
+LIST_RE = re.compile(r"<(/?)ul>")
+
+
+def top_level_filters(doc):
+    """Filter names of the documentation's outer list; lists nested in an item describe a filter's values."""
+    found, depth, events = [], 0, []
+    events += [(m.start(), "close" if m.group(1) else "open", None) for m in LIST_RE.finditer(doc)]
+    events += [(m.start(), "name", m.group(1)) for m in FILTER_RE.finditer(doc)]
+    for _, kind, name in sorted(events, key=lambda e: e[0]):
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+        elif depth <= 1:
+            found.append(name)
+    return found
+
+
 def extract_filters(model):
     """Filter names documented on each operation's Filters member."""
     result = {}
@@ -82,7 +100,7 @@ def extract_filters(model):
             if member_name not in ("Filters", "Filter"):
                 continue
             doc = member.get("documentation", "")
-            names = sorted(set(FILTER_RE.findall(doc)))
+            names = sorted(set(top_level_filters(doc)))
             if names:
                 result[name] = names
     return result

@@ -34,6 +34,11 @@ var region = new Option<string>("--region")
     Description = $"Region written into the profile. Default: {defaults.DefaultRegion}",
     DefaultValueFactory = _ => defaults.DefaultRegion,
 };
+var optInRegions = new Option<string[]>("--opt-in-region")
+{
+    Description = "Enable an opt-in region (af-south-1, ap-east-1, ...) for every account; repeatable. Others report not-opted-in.",
+    AllowMultipleArgumentsPerToken = false,
+};
 var logFormat = new Option<string>("--log-format")
 {
     Description = "Log format: text or json.",
@@ -96,7 +101,7 @@ var metricsInterval = new Option<double>("--metrics-interval-seconds")
 
 var serve = new Command("serve", "Run the EC2 API server (control plane and host in one process, state in SQLite).")
 {
-    urls, dataDir, noAuth, noProfile, profile, region, logFormat, runtimeName, mockBoot, metadataPort, imageDir, hostsFile, alarmInterval, metricsInterval, spotNotice, spotInterval,
+    urls, dataDir, noAuth, noProfile, profile, region, optInRegions, logFormat, runtimeName, mockBoot, metadataPort, imageDir, hostsFile, alarmInterval, metricsInterval, spotNotice, spotInterval,
 };
 serve.SetAction(async (parse, ct) =>
 {
@@ -109,6 +114,7 @@ serve.SetAction(async (parse, ct) =>
         AwsConfigDirectory = parse.GetValue(noProfile) ? null : defaults.AwsConfigDirectory,
         ProfileName = parse.GetValue(profile)!,
         DefaultRegion = parse.GetValue(region)!,
+        OptInRegions = (parse.GetValue(optInRegions) ?? []).ToHashSet(StringComparer.Ordinal),
         LogFormat = parse.GetValue(logFormat)!,
         MetadataPort = parse.GetValue(metadataPort) ?? ServerOptions.FreeTcpPort(),
         LocalImages = LocalImages.CatalogEntries(images),

@@ -17,7 +17,10 @@ ID_RE = {
     "acl": re.compile(r"^acl-[0-9a-f]{8}([0-9a-f]{9})?$"),
     "dopt": re.compile(r"^dopt-[0-9a-f]{8}([0-9a-f]{9})?$"),
 }
-DEFAULT_SUBNETS = {"172.31.0.0/20", "172.31.16.0/20", "172.31.32.0/20"}
+# One /20 per Availability Zone, in zone order, as AWS carves the default VPC: us-east-1 has six zones.
+EAST_ZONES = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"]
+DEFAULT_SUBNETS = {f"172.31.{16 * i}.0/20" for i in range(len(EAST_ZONES))}
+THREE_ZONE_SUBNETS = {"172.31.0.0/20", "172.31.16.0/20", "172.31.32.0/20"}
 
 
 def snapshot(client) -> dict:
@@ -64,7 +67,8 @@ def test_default_subnets(east, server):
     subnets = east["subnets"]
     vid = east["vpc"]["VpcId"]
     assert {s["CidrBlock"] for s in subnets} == DEFAULT_SUBNETS
-    assert sorted(s["AvailabilityZone"] for s in subnets) == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert sorted(s["AvailabilityZone"] for s in subnets) == EAST_ZONES
+    assert {s["AvailabilityZone"]: s["CidrBlock"] for s in subnets}["us-east-1f"] == "172.31.80.0/20"
     zones = {z["ZoneName"]: z["ZoneId"]
              for z in server.ec2("us-east-1").describe_availability_zones()["AvailabilityZones"]}
     for s in subnets:
@@ -153,7 +157,7 @@ def test_default_dhcp_options(east, west):
 def test_two_regions_are_independent(east, west):
     assert west["vpc"]["CidrBlock"] == "172.31.0.0/16"
     assert sorted(s["AvailabilityZone"] for s in west["subnets"]) == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
-    assert {s["CidrBlock"] for s in west["subnets"]} == DEFAULT_SUBNETS
+    assert {s["CidrBlock"] for s in west["subnets"]} == THREE_ZONE_SUBNETS
 
     def ids(snap):
         return {snap["vpc"]["VpcId"], snap["vpc"]["DhcpOptionsId"],
@@ -204,16 +208,16 @@ def test_subnet_filters(server, east):
 
     assert subnets({"Name": "availability-zone", "Values": ["us-east-1b"]}) == ["us-east-1b"]
     assert subnets({"Name": "availability-zone", "Values": ["us-east-1a", "us-east-1c"]}) == ["us-east-1a", "us-east-1c"]
-    assert subnets({"Name": "availability-zone", "Values": ["us-east-1*"]}) == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert subnets({"Name": "availability-zone", "Values": ["us-east-1*"]}) == EAST_ZONES
     assert subnets({"Name": "availability-zone", "Values": ["us-east-?b"]}) == ["us-east-1b"]
     assert subnets({"Name": "availability-zone", "Values": ["eu-*"]}) == []
-    assert subnets({"Name": "default-for-az", "Values": ["true"]}) == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert subnets({"Name": "default-for-az", "Values": ["true"]}) == EAST_ZONES
     assert subnets({"Name": "default-for-az", "Values": ["false"]}) == []
     assert subnets({"Name": "vpc-id", "Values": [vid]},
                    {"Name": "availability-zone", "Values": ["us-east-1c"]}) == ["us-east-1c"]
     assert subnets({"Name": "vpc-id", "Values": ["vpc-0123456789abcdef0"]}) == []
-    assert subnets({"Name": "cidr-block", "Values": ["172.31.16.0/20"]}) in (["us-east-1a"], ["us-east-1b"], ["us-east-1c"])
-    assert len(subnets({"Name": "cidr-block", "Values": ["172.31.*"]})) == 3
+    assert subnets({"Name": "cidr-block", "Values": ["172.31.16.0/20"]}) in ([z] for z in EAST_ZONES)
+    assert len(subnets({"Name": "cidr-block", "Values": ["172.31.*"]})) == len(EAST_ZONES)
     # AND across filters, OR within values
     assert subnets({"Name": "availability-zone", "Values": ["us-east-1a", "us-east-1b"]},
                    {"Name": "availability-zone", "Values": ["us-east-1b", "us-east-1c"]}) == ["us-east-1b"]

@@ -5,7 +5,19 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import REGIONS, default_vpc, error_of
+from conftest import default_vpc, error_of
+
+# The seventeen regions every AWS account may use without opting in, and the opt-in ones.
+REGIONS = [
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1",
+    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-south-1",
+]
+OPT_IN_REGIONS = [
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+    "ap-southeast-6", "ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1",
+    "me-central-1", "me-south-1", "mx-central-1",
+]
 
 ZONE_ID_PREFIX = {
     "us-east-1": "use1", "us-east-2": "use2", "us-west-1": "usw1", "us-west-2": "usw2",
@@ -44,7 +56,7 @@ def test_describe_regions_filters_and_names(ec2):
     got = ec2.describe_regions(Filters=[{"Name": "region-name", "Values": ["us-*"]}])["Regions"]
     assert sorted(r["RegionName"] for r in got) == ["us-east-1", "us-east-2", "us-west-1", "us-west-2"]
     got = ec2.describe_regions(Filters=[{"Name": "region-name", "Values": ["eu-west-1", "ap-*-2"]}])["Regions"]
-    assert sorted(r["RegionName"] for r in got) == ["ap-southeast-2", "eu-west-1"]
+    assert sorted(r["RegionName"] for r in got) == ["ap-northeast-2", "ap-southeast-2", "eu-west-1"]
     got = ec2.describe_regions(Filters=[{"Name": "region-name", "Values": ["us-?est-1"]}])["Regions"]
     assert sorted(r["RegionName"] for r in got) == ["us-west-1"]
     got = ec2.describe_regions(RegionNames=["eu-central-1"])["Regions"]
@@ -57,9 +69,14 @@ def test_describe_regions_filters_and_names(ec2):
 
 def test_describe_regions_all_regions(ec2):
     all_regions = ec2.describe_regions(AllRegions=True)["Regions"]
-    assert {r["RegionName"] for r in all_regions} >= set(REGIONS)
-    for r in all_regions:
-        assert r["OptInStatus"] in ("opt-in-not-required", "opted-in", "not-opted-in"), r
+    assert sorted(r["RegionName"] for r in all_regions) == sorted(REGIONS + OPT_IN_REGIONS)
+    status = {r["RegionName"]: r["OptInStatus"] for r in all_regions}
+    assert {status[r] for r in REGIONS} == {"opt-in-not-required"}
+    assert {status[r] for r in OPT_IN_REGIONS} == {"not-opted-in"}
+    got = ec2.describe_regions(AllRegions=True, Filters=[{"Name": "opt-in-status", "Values": ["not-opted-in"]}])["Regions"]
+    assert sorted(r["RegionName"] for r in got) == sorted(OPT_IN_REGIONS)
+    # Named regions are listed whatever their status.
+    assert [r["OptInStatus"] for r in ec2.describe_regions(RegionNames=["af-south-1"])["Regions"]] == ["not-opted-in"]
 
 
 def test_describe_regions_unknown_filter(ec2):
@@ -70,13 +87,13 @@ def test_describe_regions_unknown_filter(ec2):
     assert "no-such-filter" in msg
 
 
-@pytest.mark.parametrize("region", ["us-east-1", "us-west-2"])
-def test_describe_availability_zones(server, region):
+@pytest.mark.parametrize("region,letters", [("us-east-1", "abcdef"), ("us-west-2", "abcd"), ("eu-west-1", "abc"), ("us-west-1", "ab")])
+def test_describe_availability_zones(server, region, letters):
     client = server.ec2(region)
     zones = client.describe_availability_zones()["AvailabilityZones"]
-    assert sorted(z["ZoneName"] for z in zones) == [f"{region}a", f"{region}b", f"{region}c"]
+    assert sorted(z["ZoneName"] for z in zones) == [f"{region}{c}" for c in letters]
     ids = sorted(z["ZoneId"] for z in zones)
-    assert len(set(ids)) == 3
+    assert len(set(ids)) == len(letters)
     for z in zones:
         assert z["RegionName"] == region
         assert z["State"] == "available"
@@ -96,7 +113,7 @@ def test_zone_filters_and_wildcards(server):
     got = client.describe_availability_zones(Filters=[{"Name": "zone-name", "Values": ["us-east-1a"]}])
     assert [z["ZoneName"] for z in got["AvailabilityZones"]] == ["us-east-1a"]
     got = client.describe_availability_zones(Filters=[{"Name": "zone-name", "Values": ["*-1b", "us-east-1?"]}])
-    assert sorted(z["ZoneName"] for z in got["AvailabilityZones"]) == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert sorted(z["ZoneName"] for z in got["AvailabilityZones"]) == [f"us-east-1{c}" for c in "abcdef"]
     got = client.describe_availability_zones(Filters=[{"Name": "zone-name", "Values": ["*c"]}])
     assert [z["ZoneName"] for z in got["AvailabilityZones"]] == ["us-east-1c"]
     got = client.describe_availability_zones(Filters=[{"Name": "zone-name", "Values": ["us-west-2*"]}])
@@ -120,6 +137,7 @@ def test_zone_filter_cli(server):
     data = server.cli_json("--profile", "stratus", "ec2", "describe-availability-zones", "--region", "us-west-2",
                            "--filters", "Name=zone-name,Values=*a,*c")
     assert sorted(z["ZoneName"] for z in data["AvailabilityZones"]) == ["us-west-2a", "us-west-2c"]
+    assert len(server.cli_json("--profile", "stratus", "ec2", "describe-availability-zones", "--region", "us-west-2")["AvailabilityZones"]) == 4
 
 
 def test_account_attributes_default_vpc(server):

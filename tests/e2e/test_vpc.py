@@ -484,7 +484,7 @@ def test_create_default_vpc(server):
     again = default_vpc(ec2)
     assert again["VpcId"] == vpc["VpcId"] and again["State"] == "available"
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]
-    assert {s["AvailabilityZone"] for s in subnets} == {"us-west-2a", "us-west-2b", "us-west-2c"}
+    assert {s["AvailabilityZone"] for s in subnets} == {"us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"}
     assert all(s["DefaultForAz"] and s["MapPublicIpOnLaunch"] for s in subnets)
     assert ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"][0]["VpcId"] == vpc["VpcId"]
     assert code_of(ec2.create_default_vpc) == "DefaultVpcAlreadyExists"

@@ -9,7 +9,8 @@ namespace Stratus.Domain.Addressing;
 /// <summary>
 /// Public IPv4 addresses of a region: auto-assigned instance addresses and Elastic IPs come from
 /// one pool per region, unique across accounts. The pool is 198.18.0.0/15 (reserved for network
-/// benchmarking, never routed on the internet), split into one /19 per region, so an address
+/// benchmarking, never routed on the internet): 198.18.0.0/16 as one /19 for each of the first
+/// eight regions of the catalog, 198.19.0.0/16 as one /21 for each later one, so an address
 /// says which region it belongs to and can never collide with a real public address. A host maps
 /// these addresses to its instances (see the networking of the instance runtimes).
 /// Which addresses are held is one document per region (a bitmap, outside every account), written
@@ -19,9 +20,11 @@ namespace Stratus.Domain.Addressing;
 /// </summary>
 public static class PublicAddressPool
 {
-    private const int BlockSize = 1 << 13; // a /19 per region
-    private const int Usable = BlockSize - 3; // the block's first two and last addresses are kept
+    private const int LargeBlock = 1 << 13; // a /19 for each of the first eight regions
+    private const int LargeBlocks = 8;
+    private const int SmallBlock = 1 << 11; // a /21 for each later region
     private static readonly uint PoolBase = ToUInt(IPAddress.Parse("198.18.0.0"));
+    private static readonly uint SmallPoolBase = ToUInt(IPAddress.Parse("198.19.0.0"));
 
     /// <summary>The document type of the pool's allocation record.</summary>
     public static readonly ResourceType DocumentType = new("public-address-pool", "pool", "InvalidParameterValue", "InvalidParameterValue", "{0}");
@@ -91,7 +94,7 @@ public static class PublicAddressPool
         var stored = await session.GetAsync<PoolDocument>(new Scope(PoolAccount, region), DocumentType, region, ct).ConfigureAwait(false);
         return stored is null
             ? await CountAsync(session, region, ct).ConfigureAwait(false)
-            : AddressBitmap.FromBase64(FirstUsable(region), Usable, stored.Used);
+            : AddressBitmap.FromBase64(FirstUsable(region), Usable(region), stored.Used);
     }
 
     /// <summary>
@@ -100,7 +103,7 @@ public static class PublicAddressPool
     /// </summary>
     internal static async Task<AddressBitmap> CountAsync(IStoreSession session, string region, CancellationToken ct)
     {
-        var pool = new AddressBitmap(FirstUsable(region), Usable);
+        var pool = new AddressBitmap(FirstUsable(region), Usable(region));
         foreach (var type in new[] { ResourceTypes.Instance, ResourceTypes.ElasticIp })
         {
             foreach (var stored in await session.ListEveryAccountAsync(region, type.Name, ct).ConfigureAwait(false))
@@ -128,7 +131,7 @@ public static class PublicAddressPool
         {
             return null;
         }
-        var start = pool.First + (uint)System.Security.Cryptography.RandomNumberGenerator.GetInt32(Usable);
+        var start = pool.First + (uint)System.Security.Cryptography.RandomNumberGenerator.GetInt32(pool.Size);
         var found = pool.NextFree(start) ?? pool.NextFree(pool.First);
         if (found is not { } address)
         {
@@ -138,7 +141,15 @@ public static class PublicAddressPool
         return ToAddress(address);
     }
 
-    private static uint FirstUsable(string region) => PoolBase + (uint)(RegionIndex(region) * BlockSize) + 2;
+    /// <summary>The region's first usable address: its block's first two addresses are kept.</summary>
+    private static uint FirstUsable(string region)
+    {
+        var index = RegionIndex(region);
+        return (index < LargeBlocks ? PoolBase + (uint)(index * LargeBlock) : SmallPoolBase + (uint)((index - LargeBlocks) * SmallBlock)) + 2;
+    }
+
+    /// <summary>How many addresses of the region's block are handed out (all but the first two and the last).</summary>
+    private static int Usable(string region) => (RegionIndex(region) < LargeBlocks ? LargeBlock : SmallBlock) - 3;
 
     /// <summary>The stored form of a region's pool: a bitmap of its usable addresses.</summary>
     internal sealed class PoolDocument

@@ -77,7 +77,15 @@ public sealed class InstanceResource : ITaggable, System.Text.Json.Serialization
     public string? PlacementGroupName { get; init; }
     public string? PlacementGroupId { get; init; }
     public int? PartitionNumber { get; init; }
-    public string Tenancy { get; init; } = "default";
+    public string Tenancy { get; set; } = "default";
+
+    /// <summary>The Dedicated Host the instance runs on (tenancy host), and whether it returns to that host when started (affinity host).</summary>
+    public string? HostId { get; set; }
+    public string? Affinity { get; set; }
+
+    /// <summary>The capacity reservation the instance runs in, and its CapacityReservationPreference (null when it targets one).</summary>
+    public string? CapacityReservationId { get; set; }
+    public string? CapacityReservationPreference { get; set; } = "open";
     public required string SubnetId { get; init; }
     public required string VpcId { get; init; }
     public required string PrivateIpAddress { get; init; }

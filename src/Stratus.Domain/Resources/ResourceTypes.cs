@@ -29,6 +29,8 @@ public static class ResourceTypes
     public static readonly ResourceType NatGateway = new("natgateway", "nat", "NatGatewayNotFound", "NatGatewayMalformed", "The Nat Gateway {0} was not found");
     public static readonly ResourceType EgressOnlyInternetGateway = new("egress-only-internet-gateway", "eigw", "InvalidEgressOnlyInternetGatewayId.NotFound", "InvalidEgressOnlyInternetGatewayId.Malformed", "The egressOnlyInternetGateway ID '{0}' does not exist");
     public static readonly ResourceType VpcPeeringConnection = new("vpc-peering-connection", "pcx", "InvalidVpcPeeringConnectionID.NotFound", "InvalidVpcPeeringConnectionId.Malformed", "The vpcPeeringConnection ID '{0}' does not exist");
+    public static readonly ResourceType CapacityReservation = new("capacity-reservation", "cr", "InvalidCapacityReservationId.NotFound", "InvalidCapacityReservationId.Malformed", "The capacity reservation ID '{0}' does not exist");
+    public static readonly ResourceType Host = new("dedicated-host", "h", "InvalidHostID.NotFound", "InvalidHostID.Malformed", "The host ID '{0}' does not exist");
 
     /// <summary>Per account and region bookkeeping (for example that the default VPC was created).</summary>
     public static readonly ResourceType RegionSetup = new("region-setup", "setup", "InvalidParameterValue", "InvalidParameterValue", "{0}");
@@ -40,6 +42,7 @@ public static class ResourceTypes
         Instance, Image, Volume, Snapshot, KeyPair, ElasticIp, PlacementGroup, LaunchTemplate,
         SpotInstanceRequest,
         NatGateway, VpcPeeringConnection, EgressOnlyInternetGateway,
+        Host, CapacityReservation,
     ];
 
     /// <summary>The taggable type whose ids start with the prefix of <paramref name="id"/>.</summary>

@@ -28,17 +28,19 @@ internal sealed class RequestAuthenticator
     private readonly ServerOptions _options;
     private readonly SessionCredentialIssuer _sessions;
     private readonly SigV4Verifier _verifier;
+    private readonly IReadOnlySet<string> _enabledRegions;
     private CallerIdentity? _anonymous;
 
     public RequestAuthenticator(AccountService accounts, ServerOptions options, SessionCredentialIssuer sessions, Gateway.ServiceRouter router)
     {
         _accounts = accounts;
         _options = options;
+        _enabledRegions = options.EnabledRegions;
         _sessions = sessions;
         _verifier = new SigV4Verifier(new SigV4Options
         {
             MaxClockSkew = options.MaxClockSkew,
-            AllowedRegions = RegionCatalog.Names,
+            AllowedRegions = _enabledRegions,
             AllowedServices = new HashSet<string>(router.SigningNames, StringComparer.Ordinal),
         });
     }
@@ -48,6 +50,11 @@ internal sealed class RequestAuthenticator
         if (!_options.RequireSignatures)
         {
             return await AnonymousAsync(request).ConfigureAwait(false);
+        }
+        if (CredentialPart(request, 2) is { } scoped && RegionCatalog.Find(scoped) is { OptInRequired: true } && !_enabledRegions.Contains(scoped))
+        {
+            // An opt-in region the account has not enabled: AWS does not accept the credentials there.
+            throw AwsErrors.AuthFailure();
         }
         var sigRequest = ToSigV4Request(request, body);
         var accessKeyId = CredentialPart(request, 0);
@@ -93,7 +100,7 @@ internal sealed class RequestAuthenticator
     private async Task<CallerIdentity> AnonymousAsync(HttpRequest request)
     {
         var region = CredentialPart(request, 2) ?? _options.DefaultRegion;
-        if (RegionCatalog.Find(region) is null)
+        if (!_enabledRegions.Contains(region))
         {
             throw AwsErrors.AuthFailure($"Credential should be scoped to a valid region, not '{region}'.");
         }

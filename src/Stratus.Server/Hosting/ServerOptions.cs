@@ -29,6 +29,17 @@ public sealed record ServerOptions
     /// <summary>Region written into the profile. Default <c>us-east-1</c>.</summary>
     public string DefaultRegion { get; init; } = RegionCatalog.DefaultRegion;
 
+    /// <summary>
+    /// Opt-in regions (af-south-1, ap-east-1, ...) enabled for every account: DescribeRegions
+    /// reports them <c>opted-in</c> and requests may be signed for them. The others report
+    /// <c>not-opted-in</c> and requests scoped to them are refused, as for a new AWS account.
+    /// Default: none.
+    /// </summary>
+    public IReadOnlySet<string> OptInRegions { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>The regions requests may be signed for: those enabled by default and <see cref="OptInRegions"/>.</summary>
+    public IReadOnlySet<string> EnabledRegions => RegionCatalog.EnabledByDefault.Union(OptInRegions).ToHashSet(StringComparer.Ordinal);
+
     /// <summary>Log format: <c>text</c> (default) or <c>json</c> (one JSON object per line).</summary>
     public string LogFormat { get; init; } = "text";
 
@@ -113,6 +124,17 @@ public sealed record ServerOptions
         if (string.IsNullOrWhiteSpace(DataDirectory))
         {
             errors.Add("--data-dir must not be empty");
+        }
+        foreach (var optIn in OptInRegions)
+        {
+            if (RegionCatalog.Find(optIn) is not { OptInRequired: true })
+            {
+                errors.Add($"--opt-in-region: '{optIn}' is not an opt-in region; opt-in regions: {string.Join(", ", RegionCatalog.All.Where(r => r.OptInRequired).Select(r => r.Name))}");
+            }
+        }
+        if (RegionCatalog.Find(DefaultRegion) is { OptInRequired: true } && !OptInRegions.Contains(DefaultRegion))
+        {
+            errors.Add($"--region: '{DefaultRegion}' is an opt-in region; enable it with --opt-in-region {DefaultRegion}");
         }
         if (RegionCatalog.Find(DefaultRegion) is null)
         {

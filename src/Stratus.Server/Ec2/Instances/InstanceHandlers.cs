@@ -100,6 +100,7 @@ internal sealed partial class Ec2Service
     {
         var instances = await LoadInstancesAsync(context, request.InstanceIds).ConfigureAwait(false);
         var changes = await InstanceOperations.StartAsync(context.Transaction, context.Scope, instances, context.Now, context.Cancellation).ConfigureAwait(false);
+        await PlaceStartingAsync(context, changes).ConfigureAwait(false);
         return new StartInstancesResult { StartingInstances = Enqueue(context, changes) };
     }
 
@@ -299,6 +300,14 @@ internal sealed partial class Ec2Service
                 GroupId = i.PlacementGroupId,
                 PartitionNumber = i.PartitionNumber,
                 Tenancy = i.Tenancy,
+                HostId = i.HostId,
+                Affinity = i.Affinity,
+            },
+            CapacityReservationId = i.CapacityReservationId,
+            CapacityReservationSpecification = new CapacityReservationSpecificationResponse
+            {
+                CapacityReservationPreference = i.CapacityReservationPreference,
+                CapacityReservationTarget = i.CapacityReservationPreference is null && i.CapacityReservationId is { } cr ? new CapacityReservationTargetResponse { CapacityReservationId = cr } : null,
             },
             SubnetId = i.State == InstanceStates.Terminated ? null : i.SubnetId,
             VpcId = i.State == InstanceStates.Terminated ? null : i.VpcId,
@@ -372,7 +381,6 @@ internal sealed partial class Ec2Service
             SpotInstanceRequestId = i.SpotInstanceRequestId,
             ClientToken = i.ClientToken ?? "",
             CpuOptions = new CpuOptions { CoreCount = i.CoreCount, ThreadsPerCore = i.ThreadsPerCore },
-            CapacityReservationSpecification = new CapacityReservationSpecificationResponse { CapacityReservationPreference = "open" },
             HibernationOptions = new HibernationOptions { Configured = false },
             EnclaveOptions = new EnclaveOptions { Enabled = false },
             MaintenanceOptions = new InstanceMaintenanceOptions { AutoRecovery = i.AutoRecovery },

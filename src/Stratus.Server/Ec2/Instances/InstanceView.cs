@@ -55,7 +55,7 @@ internal sealed record InstanceView(InstanceResource Instance, IReadOnlyList<Net
     {
         var f = new FilterSet<InstanceView>();
         IEnumerable<string?> None(InstanceView _) => [];
-        f.Add("affinity", _ => null)
+        f.Add("affinity", v => v.Instance.Affinity)
             .Add("architecture", v => v.Instance.Architecture)
             .Add("availability-zone", v => v.Instance.AvailabilityZone)
             .Add("availability-zone-id", v => v.Instance.AvailabilityZoneId)
@@ -65,7 +65,7 @@ internal sealed record InstanceView(InstanceResource Instance, IReadOnlyList<Net
             .AddMany("block-device-mapping.status", v => v.Instance.BlockDevices.Select(b => b.Status))
             .AddMany("block-device-mapping.volume-id", v => v.Instance.BlockDevices.Select(b => b.VolumeId))
             .Add("boot-mode", v => v.Instance.BootMode)
-            .Add("capacity-reservation-id", _ => null)
+            .Add("capacity-reservation-id", v => v.Instance.CapacityReservationId)
             .Add("capacity-reservation-specification.capacity-reservation-preference", _ => "open")
             .Add("capacity-reservation-specification.capacity-reservation-target.capacity-reservation-id", _ => null)
             .Add("capacity-reservation-specification.capacity-reservation-target.capacity-reservation-resource-group-arn", _ => null)
@@ -76,7 +76,7 @@ internal sealed record InstanceView(InstanceResource Instance, IReadOnlyList<Net
             .Add("ena-support", v => v.Instance.EnaSupport)
             .Add("enclave-options.enabled", _ => false)
             .Add("hibernation-options.configured", _ => false)
-            .Add("host-id", _ => null)
+            .Add("host-id", v => v.Instance.HostId)
             .Add("hypervisor", v => v.Instance.Hypervisor)
             .Add("iam-instance-profile.arn", v => v.Instance.IamInstanceProfileArn)
             .Add("iam-instance-profile.id", v => v.Instance.IamInstanceProfileId)

@@ -43,6 +43,7 @@ internal sealed partial class Ec2Service
         {
             await RecordRunInstancesSpotAsync(context, fromTemplate.Request, spot, plan, result).ConfigureAwait(false);
         }
+        await PlaceLaunchAsync(context, fromTemplate.Request, result).ConfigureAwait(false);
         if (!context.DryRun)
         {
             var scope = context.Scope;

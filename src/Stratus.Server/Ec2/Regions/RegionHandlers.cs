@@ -36,11 +36,12 @@ internal sealed partial class Ec2Service
     public override Task<DescribeRegionsResult> DescribeRegionsAsync(RequestContext context, DescribeRegionsRequest request)
     {
         var endpointHost = new Uri(_options.PublicEndpoint).Authority;
+        var enabled = _options.OptInRegions;
         var regions = RegionCatalog.All.Select(r => new Region
         {
             RegionName = r.Name,
             Endpoint = endpointHost,
-            OptInStatus = "opt-in-not-required",
+            OptInStatus = !r.OptInRequired ? ZoneGroups.OptInNotRequired : enabled.Contains(r.Name) ? ZoneGroups.OptedIn : ZoneGroups.NotOptedIn,
         });
         if (request.RegionNames is { Count: > 0 } names)
         {
@@ -50,25 +51,45 @@ internal sealed partial class Ec2Service
             }
             regions = regions.Where(r => names.Contains(r.RegionName!));
         }
+        else if (request.AllRegions != true)
+        {
+            // Without AllRegions only the regions the account may use are listed.
+            regions = regions.Where(r => r.OptInStatus != ZoneGroups.NotOptedIn);
+        }
         return Task.FromResult(new DescribeRegionsResult { Regions = RegionFilters.Apply(regions, ToCriteria(request.Filters)).ToList() });
     }
 
-    public override Task<DescribeAvailabilityZonesResult> DescribeAvailabilityZonesAsync(RequestContext context, DescribeAvailabilityZonesRequest request)
+    public override async Task<DescribeAvailabilityZonesResult> DescribeAvailabilityZonesAsync(RequestContext context, DescribeAvailabilityZonesRequest request)
     {
-        var regions = request.AllAvailabilityZones == true ? RegionCatalog.All : [RegionCatalog.Get(context.Region)];
-        var zones = regions.SelectMany(r => r.Zones).Select(z => new AvailabilityZone
+        var region = RegionCatalog.Get(context.Region);
+        var optedIn = await ZoneGroups.OptedInAsync(context.Store, context.Scope, context.Cancellation).ConfigureAwait(false);
+        var zones = region.Zones.Select(z => new AvailabilityZone
         {
             ZoneName = z.ZoneName,
             ZoneId = z.ZoneId,
             RegionName = z.RegionName,
             State = "available",
-            OptInStatus = "opt-in-not-required",
+            OptInStatus = ZoneGroups.OptInNotRequired,
             GroupName = z.RegionName,
-            GroupLongName = z.RegionName,
+            GroupLongName = region.LongName,
             NetworkBorderGroup = z.RegionName,
             ZoneType = "availability-zone",
             Messages = [],
-        }).ToList();
+        }).Concat(region.EdgeZones.Select(z => new AvailabilityZone
+        {
+            ZoneName = z.ZoneName,
+            ZoneId = z.ZoneId,
+            RegionName = z.RegionName,
+            State = "available",
+            OptInStatus = ZoneGroups.StatusOf(z, optedIn),
+            GroupName = z.GroupName,
+            GroupLongName = z.GroupLongName,
+            NetworkBorderGroup = z.NetworkBorderGroup,
+            ZoneType = z.ZoneType,
+            ParentZoneName = z.Parent.ZoneName,
+            ParentZoneId = z.Parent.ZoneId,
+            Messages = [],
+        })).ToList();
         if (request.ZoneNames is { Count: > 0 } || request.ZoneIds is { Count: > 0 })
         {
             foreach (var name in request.ZoneNames ?? [])
@@ -87,7 +108,18 @@ internal sealed partial class Ec2Service
             }
             zones = zones.Where(z => (request.ZoneNames?.Contains(z.ZoneName!) ?? false) || (request.ZoneIds?.Contains(z.ZoneId!) ?? false)).ToList();
         }
-        return Task.FromResult(new DescribeAvailabilityZonesResult { AvailabilityZones = ZoneFilters.Apply(zones, ToCriteria(request.Filters)).ToList() });
+        else if (request.AllAvailabilityZones != true && !(request.Filters?.Any(f => f.Name == "opt-in-status") ?? false))
+        {
+            // Without AllAvailabilityZones (or an opt-in-status filter) only the zones the account may use are listed.
+            zones = zones.Where(z => z.OptInStatus != ZoneGroups.NotOptedIn).ToList();
+        }
+        return new DescribeAvailabilityZonesResult { AvailabilityZones = ZoneFilters.Apply(zones, ToCriteria(request.Filters)).ToList() };
+    }
+
+    public override async Task<ModifyAvailabilityZoneGroupResult> ModifyAvailabilityZoneGroupAsync(RequestContext context, ModifyAvailabilityZoneGroupRequest request)
+    {
+        await ZoneGroups.ModifyAsync(context.Transaction, context.Scope, request.GroupName!, request.OptInStatus!, context.Now, context.Cancellation).ConfigureAwait(false);
+        return new ModifyAvailabilityZoneGroupResult { Return = true };
     }
 
     public override async Task<DescribeAccountAttributesResult> DescribeAccountAttributesAsync(RequestContext context, DescribeAccountAttributesRequest request)
