@@ -26,6 +26,12 @@ public static class ResourceTypes
     public static readonly ResourceType PlacementGroup = new("placement-group", "pg", "InvalidPlacementGroup.Unknown", "InvalidPlacementGroup.Unknown", "The Placement Group '{0}' is unknown.");
     public static readonly ResourceType LaunchTemplate = new("launch-template", "lt", "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateId.Malformed", "The specified launch template, with template ID {0}, does not exist.");
 
+    /// <summary>
+    /// What stays of a deregistered image for a while: DescribeImages still shows it (state
+    /// <c>deregistered</c>), then answers empty for its id, as EC2 does (see <c>Images.Deregistered</c>).
+    /// </summary>
+    public static readonly ResourceType DeregisteredImage = new("deregistered-image", "ami", "InvalidAMIID.NotFound", "InvalidAMIID.Malformed", "The image id '[{0}]' does not exist");
+
     /// <summary>Per account and region bookkeeping (for example that the default VPC was created).</summary>
     public static readonly ResourceType RegionSetup = new("region-setup", "setup", "InvalidParameterValue", "InvalidParameterValue", "{0}");
 
