@@ -45,6 +45,7 @@ def run_playbook(server, state: str, tmp_path) -> dict:
         "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-tmp"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_PIPELINING": "1",
         "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3",
         "ANSIBLE_LOCALHOST_WARNING": "0",
         "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
