@@ -177,3 +177,74 @@ def test_classic_link_is_not_available(ec2):
     assert err(ec2.describe_vpc_classic_link_dns_support, VpcIds=[vpc])[:2] == answer
     assert err(ec2.enable_vpc_classic_link, VpcId=vpc)[:2] == answer
     assert err(ec2.disable_vpc_classic_link_dns_support, VpcId=vpc)[:2] == answer
+
+
+# ---- image lifecycle settings and account settings ------------------------------------------
+
+def _own_image(ec2, name):
+    volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
+    ec2.get_waiter("volume_available").wait(VolumeIds=[volume], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    snapshot = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
+    ec2.get_waiter("snapshot_completed").wait(SnapshotIds=[snapshot], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    return ec2.register_image(Name=name, RootDeviceName="/dev/xvda",
+                              BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snapshot}}])["ImageId"]
+
+
+def test_image_deprecation(ec2, ami):
+    import datetime as dt
+    image = _own_image(ec2, "to-deprecate")
+    at = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).replace(second=40, microsecond=0)
+    assert ec2.enable_image_deprecation(ImageId=image, DeprecateAt=at)["Return"] is True
+    [shown] = ec2.describe_images(ImageIds=[image])["Images"]
+    assert shown["DeprecationTime"] == (at.replace(second=0) + dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert err(ec2.enable_image_deprecation, ImageId=image, DeprecateAt=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))[0] == "InvalidParameterValue"
+    assert err(ec2.enable_image_deprecation, ImageId=image, DeprecateAt=at + dt.timedelta(days=3700 * 2))[0] == "InvalidParameterValue"
+    assert err(ec2.enable_image_deprecation, ImageId=ami, DeprecateAt=at)[0] == "AuthFailure"
+    assert ec2.disable_image_deprecation(ImageId=image)["Return"] is True
+    assert "DeprecationTime" not in ec2.describe_images(ImageIds=[image])["Images"][0]
+    ec2.deregister_image(ImageId=image)
+
+
+def test_image_deregistration_protection_with_cooldown(ec2):
+    image = _own_image(ec2, "protected")
+    assert ec2.enable_image_deregistration_protection(ImageId=image, WithCooldown=True)["Return"] == "true"
+    assert ec2.describe_images(ImageIds=[image])["Images"][0]["DeregistrationProtection"] == "enabled"
+    assert err(ec2.deregister_image, ImageId=image)[0] == "InvalidParameterValue"
+    assert ec2.disable_image_deregistration_protection(ImageId=image)["Return"] == "true"
+    # The cooldown keeps it for 24 hours.
+    assert err(ec2.deregister_image, ImageId=image)[0] == "InvalidParameterValue"
+    other = _own_image(ec2, "protected-without-cooldown")
+    ec2.enable_image_deregistration_protection(ImageId=other)
+    ec2.disable_image_deregistration_protection(ImageId=other)
+    ec2.deregister_image(ImageId=other)
+
+
+def test_disable_and_enable_image(ec2):
+    image = _own_image(ec2, "to-disable")
+    ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"UserId": "123456789012"}]})
+    assert ec2.disable_image(ImageId=image)["Return"] is True
+    assert not [i for i in ec2.describe_images(Owners=["self"])["Images"] if i["ImageId"] == image]
+    [shown] = ec2.describe_images(Owners=["self"], IncludeDisabled=True, Filters=[{"Name": "image-id", "Values": [image]}])["Images"]
+    assert shown["State"] == "disabled"
+    assert ec2.describe_image_attribute(ImageId=image, Attribute="launchPermission")["LaunchPermissions"] == []
+    assert err(ec2.run_instances, ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro")[0] == "InvalidAMIID.Unavailable"
+    assert err(ec2.modify_image_attribute, ImageId=image, LaunchPermission={"Add": [{"Group": "all"}]})[0] == "IncorrectState"
+    assert ec2.enable_image(ImageId=image)["Return"] is True
+    assert ec2.describe_images(ImageIds=[image])["Images"][0]["State"] == "available"
+    ec2.deregister_image(ImageId=image)
+
+
+def test_serial_console_access(server):
+    ec2 = server.ec2("eu-central-1")
+    assert ec2.get_serial_console_access_status() | {"ResponseMetadata": None} == {
+        "SerialConsoleAccessEnabled": False, "ManagedBy": "account", "ResponseMetadata": None}
+    assert ec2.enable_serial_console_access()["SerialConsoleAccessEnabled"] is True
+    assert ec2.get_serial_console_access_status()["SerialConsoleAccessEnabled"] is True
+    # Per region.
+    assert server.ec2("eu-west-1").get_serial_console_access_status()["SerialConsoleAccessEnabled"] is False
+    with pytest.raises(ClientError) as ei:
+        ec2.disable_serial_console_access(DryRun=True)
+    assert error_of(ei)[0] == "DryRunOperation"
+    assert ec2.get_serial_console_access_status()["SerialConsoleAccessEnabled"] is True
+    assert ec2.disable_serial_console_access()["SerialConsoleAccessEnabled"] is False
+    assert ec2.get_serial_console_access_status()["SerialConsoleAccessEnabled"] is False

@@ -103,6 +103,10 @@ internal sealed partial class Ec2Service
                 _ => v.Image.LaunchPermissions.Contains(u),
             }));
         }
+        if (request.IncludeDisabled != true && request.ImageIds is not { Count: > 0 })
+        {
+            selected = selected.Where(v => v.Image.State != "disabled");
+        }
         if (request.IncludeDeprecated != true && request.ImageIds is not { Count: > 0 })
         {
             selected = selected.Where(v => v.Image.DeprecationTime is not { } t || t > context.Now || v.Image.OwnerId == context.AccountId);
@@ -164,7 +168,7 @@ internal sealed partial class Ec2Service
     public override async Task<DeregisterImageResult> DeregisterImageAsync(RequestContext context, DeregisterImageRequest request)
     {
         var image = await GetOwnImageAsync(context, request.ImageId!).ConfigureAwait(false);
-        if (image.DeregistrationProtection)
+        if (image.DeregistrationProtection || image.DeregistrationProtectedUntil > context.Now)
         {
             throw new AwsException("InvalidParameterValue", $"Deregistration protection is enabled for the image '{image.Id}'. Disable it first.");
         }
@@ -268,6 +272,10 @@ internal sealed partial class Ec2Service
                 if (legacy.Count > 0)
                 {
                     (request.OperationType == "remove" ? remove : request.OperationType == "add" ? add : throw AwsErrors.MissingParameter("OperationType")).AddRange(legacy);
+                }
+                if (add.Count > 0 && image.State == "disabled")
+                {
+                    throw new AwsException("IncorrectState", $"The image '{image.Id}' is disabled and cannot be shared. Enable it first.");
                 }
                 foreach (var target in add.Concat(remove).Where(t => t != "all" && !IsAccountId(t)))
                 {
