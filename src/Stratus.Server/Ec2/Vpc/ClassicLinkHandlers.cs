@@ -1,4 +1,6 @@
 using Stratus.Core;
+using Stratus.Domain.Filtering;
+using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
 using Stratus.Server.Gateway;
 
@@ -13,6 +15,16 @@ namespace Stratus.Server.Ec2;
 /// </summary>
 internal sealed partial class Ec2Service
 {
+    /// <summary>
+    /// The filters AWS documents for DescribeVpcClassicLink. The operation answers
+    /// UnsupportedOperation before filtering, as EC2 does; declared so that the documented filter
+    /// set stays complete (a VPC's ClassicLink is never enabled).
+    /// </summary>
+    [FiltersFor("DescribeVpcClassicLink")]
+    private static readonly FilterSet<VpcResource> VpcClassicLinkFilters = new FilterSet<VpcResource>()
+        .Add("is-classic-link-enabled", _ => false)
+        .WithTags(v => v.Tags);
+
     internal static AwsException ClassicLinkUnavailable() =>
         new("UnsupportedOperation", "The functionality you requested is not available in this region.");
 
