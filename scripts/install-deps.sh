@@ -33,6 +33,11 @@ have puttygen || need_apt+=(putty-tools)
 have chromium || need_apt+=(chromium)
 have chromedriver || need_apt+=(chromium-driver)
 python3 -c 'import selenium' 2>/dev/null || [ -d /usr/lib/python3/dist-packages/selenium ] || need_apt+=(python3-selenium)
+# The Ansible e2e test (tests/e2e/test_ansible.py): Debian's ansible ships the amazon.aws collection;
+# its modules run under Debian's python3 with Debian's boto3.
+have ansible-playbook || need_apt+=(ansible)
+[ -d /usr/lib/python3/dist-packages/ansible_collections/amazon/aws ] || need_apt+=(ansible)
+/usr/bin/python3 -c 'import boto3' 2>/dev/null || need_apt+=(python3-boto3)
 fi
 # VPC networking for real guests (src/Stratus.Runtime/Network): iproute2, nftables, dnsmasq; busybox for its tests.
 have ip || need_apt+=(iproute2)

@@ -19,6 +19,7 @@ public sealed class FilterSet<T> : IFilterSet
     private readonly Dictionary<string, Func<T, IEnumerable<string?>>> _filters = new(StringComparer.Ordinal);
     private Func<T, IEnumerable<Tag>>? _tags;
     private readonly HashSet<string> _indexed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _aliases = new(StringComparer.Ordinal);
     private bool _tagsIndexed;
 
     public IReadOnlyCollection<string> Names => _filters.Keys;
@@ -46,6 +47,27 @@ public sealed class FilterSet<T> : IFilterSet
         _filters.Add(name, values);
         return this;
     }
+
+    /// <summary>
+    /// Another name EC2 accepts for a declared filter (DescribeSubnets documents <c>cidr</c> and
+    /// <c>cidrBlock</c> for <c>cidr-block</c>; older clients send the query API's camel-case member
+    /// names). Aliases are answered like the filter they stand for but are not among <see cref="Names"/>.
+    /// </summary>
+    public FilterSet<T> Alias(string alias, string name)
+    {
+        if (!_filters.ContainsKey(name))
+        {
+            throw new ArgumentException($"'{name}' is not a filter of this set.", nameof(name));
+        }
+        _aliases.Add(alias, name);
+        return this;
+    }
+
+    /// <summary>The aliases and the declared filter each stands for.</summary>
+    public IReadOnlyDictionary<string, string> Aliases => _aliases;
+
+    /// <summary>The declared name a filter name stands for: itself, or the filter it is an alias of.</summary>
+    public string Canonical(string name) => _aliases.TryGetValue(name, out var canonical) ? canonical : name;
 
     public FilterSet<T> WithTags(Func<T, IEnumerable<Tag>> tags)
     {
@@ -91,11 +113,12 @@ public sealed class FilterSet<T> : IFilterSet
             {
                 continue;
             }
-            if (_indexed.Contains(filter.Name))
+            var name = Canonical(filter.Name);
+            if (_indexed.Contains(name))
             {
-                conditions.Add(new IndexCondition([filter.Name], filter.Values));
+                conditions.Add(new IndexCondition([name], filter.Values));
             }
-            else if (_tagsIndexed && _tags is not null && !_filters.ContainsKey(filter.Name))
+            else if (_tagsIndexed && _tags is not null && !_filters.ContainsKey(name))
             {
                 if (filter.Name.StartsWith("tag:", StringComparison.Ordinal) && filter.Name.Length > 4)
                 {
@@ -126,7 +149,7 @@ public sealed class FilterSet<T> : IFilterSet
         var patterns = filter.Values.Select(v => new WildcardPattern(v)).ToList();
         bool AnyMatches(IEnumerable<string?> values) => values.Any(v => v is not null && patterns.Exists(p => p.IsMatch(v)));
 
-        if (_filters.TryGetValue(filter.Name, out var getter))
+        if (_filters.TryGetValue(Canonical(filter.Name), out var getter))
         {
             return item => AnyMatches(getter(item));
         }

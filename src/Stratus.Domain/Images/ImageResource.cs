@@ -56,6 +56,12 @@ public sealed class ImageResource : ITaggable
 
     public DateTime? DeprecationTime { get; set; }
     public bool DeregistrationProtection { get; set; }
+
+    /// <summary>Protection was enabled with a cooldown: disabling it keeps the image protected for 24 hours more.</summary>
+    public bool DeregistrationProtectionCooldown { get; set; }
+
+    /// <summary>Until when a disabled protection with cooldown still refuses DeregisterImage.</summary>
+    public DateTime? DeregistrationProtectedUntil { get; set; }
     public DateTime? LastLaunchedTime { get; set; }
     public bool FreeTierEligible { get; init; }
     public string? SourceInstanceId { get; init; }

@@ -7,6 +7,13 @@ namespace Stratus.Domain.Images;
 /// <summary>An image and the account that owns it.</summary>
 public sealed record VisibleImage(ImageResource Image, Scope Scope);
 
+/// <summary>A deregistered image as it was, and when it was deregistered (stored as <see cref="ResourceTypes.DeregisteredImage"/>).</summary>
+public sealed class DeregisteredImageRecord
+{
+    public required ImageResource Image { get; init; }
+    public required DateTime DeregisteredAt { get; init; }
+}
+
 /// <summary>Finding images as an account sees them: its own, public ones and those shared with it.</summary>
 public static class Images
 {
@@ -26,15 +33,84 @@ public static class Images
         return result;
     }
 
+    /// <summary>
+    /// How long DescribeImages still lists a deregistered image, in state <c>deregistered</c>
+    /// ("recently deregistered images appear in the returned results for a short interval").
+    /// </summary>
+    public static readonly TimeSpan DeregisteredVisibleFor = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// How long DescribeImages asked for a deregistered image's id answers with no image rather
+    /// than <c>InvalidAMIID.NotFound</c> ("then return empty results"); other calls naming it
+    /// answer <c>InvalidAMIID.Unavailable</c> until then.
+    /// </summary>
+    public static readonly TimeSpan DeregisteredKnownFor = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// DeregisterImage: the image goes; what it was is kept for <see cref="DeregisteredKnownFor"/>
+    /// (state <c>deregistered</c>, its block devices and launch permissions as they were).
+    /// Records older than that are removed on the way.
+    /// </summary>
+    public static async Task DeregisterAsync(IStoreTransaction tx, Scope scope, ImageResource image, DateTime now, CancellationToken ct = default)
+    {
+        foreach (var old in await tx.ListAsync<DeregisteredImageRecord>(scope, ResourceTypes.DeregisteredImage, ct).ConfigureAwait(false))
+        {
+            if (now - old.DeregisteredAt >= DeregisteredKnownFor)
+            {
+                await tx.DeleteAsync(scope, ResourceTypes.DeregisteredImage, old.Image.Id, ct).ConfigureAwait(false);
+            }
+        }
+        await tx.DeleteAsync(scope, ResourceTypes.Image, image.Id, ct).ConfigureAwait(false);
+        image.State = "deregistered";
+        image.AvailableAt = null;
+        await tx.PutAsync(scope, ResourceTypes.DeregisteredImage, image.Id, new DeregisteredImageRecord { Image = image, DeregisteredAt = now }, now, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The images the account could see that were deregistered less than
+    /// <see cref="DeregisteredKnownFor"/> ago (state <c>deregistered</c>), with when.
+    /// </summary>
+    public static async Task<List<(VisibleImage Image, DateTime DeregisteredAt)>> ListDeregisteredAsync(IStoreSession session, Scope scope, DateTime now, CancellationToken ct = default)
+    {
+        var stored = await session.ListEveryAccountAsync(scope.Region, ResourceTypes.DeregisteredImage.Name, ct).ConfigureAwait(false);
+        var result = new List<(VisibleImage, DateTime)>();
+        foreach (var s in stored)
+        {
+            var record = System.Text.Json.JsonSerializer.Deserialize<DeregisteredImageRecord>(s.Document, ResourceStore.Json)!;
+            if (now - record.DeregisteredAt < DeregisteredKnownFor
+                && (record.Image.OwnerId == scope.AccountId || record.Image.CanLaunch(scope.AccountId)))
+            {
+                result.Add((new VisibleImage(record.Image, new Scope(s.Key.AccountId, scope.Region)), record.DeregisteredAt));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>EC2's answer to naming an image that was deregistered a short while ago.</summary>
+    public static AwsException Unavailable(string imageId) =>
+        new("InvalidAMIID.Unavailable", $"The image id '[{imageId}]' is no longer available");
+
+    /// <summary>
+    /// <c>InvalidAMIID.NotFound</c> for the ids given, worded as EC2 words it for one id and for several.
+    /// </summary>
+    public static AwsException NotFound(IReadOnlyList<string> imageIds) => imageIds.Count == 1
+        ? ResourceTypes.Image.NotFound(imageIds[0])
+        : new AwsException(ResourceTypes.Image.NotFoundCode, $"The image ids '[{string.Join(", ", imageIds)}]' do not exist");
+
     /// <summary>An image the account may launch, or AWS's error: malformed, not found, or not available.</summary>
     public static async Task<VisibleImage> GetLaunchableAsync(IStoreSession session, Scope scope, string imageId, DateTime now, CancellationToken ct = default)
     {
         ResourceTypes.Image.CheckId(imageId);
         var visible = await ListVisibleAsync(session, scope, ct).ConfigureAwait(false);
-        var found = visible.Find(v => v.Image.Id == imageId) ?? throw ResourceTypes.Image.NotFound(imageId);
+        var found = visible.Find(v => v.Image.Id == imageId);
+        if (found is null)
+        {
+            var deregistered = await ListDeregisteredAsync(session, scope, now, ct).ConfigureAwait(false);
+            throw deregistered.Exists(d => d.Image.Image.Id == imageId) ? Unavailable(imageId) : ResourceTypes.Image.NotFound(imageId);
+        }
         if (found.Image.StateAt(now) != "available")
         {
-            throw new AwsException("InvalidAMIID.Unavailable", $"The image id '[{imageId}]' is no longer available");
+            throw Unavailable(imageId);
         }
         return found;
     }

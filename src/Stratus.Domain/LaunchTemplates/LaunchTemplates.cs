@@ -28,8 +28,7 @@ public static class LaunchTemplates
         }
         if (!IsValidName(name))
         {
-            throw new AwsException("InvalidLaunchTemplateName.MalformedException",
-                "A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.'");
+            throw NameMalformed();
         }
         return name;
     }
@@ -38,11 +37,24 @@ public static class LaunchTemplates
         name.Length is >= MinNameLength and <= MaxNameLength
         && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '(' or ')' or '.' or '-' or '/' or '_');
 
+    /// <summary>DescribeLaunchTemplates naming templates (by name) of which one or more do not exist.</summary>
     public static AwsException NameNotFound() =>
         new("InvalidLaunchTemplateName.NotFoundException", "At least one of the launch templates specified in the request does not exist.");
 
+    /// <summary>An operation on one template named by a name no template has.</summary>
+    public static AwsException NameNotFound(string name) =>
+        new("InvalidLaunchTemplateName.NotFoundException", $"The specified launch template, with template name {name}, does not exist.");
+
+    public static AwsException NameMalformed() =>
+        new("InvalidLaunchTemplateName.MalformedException",
+            "A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.");
+
     public static AwsException VersionNotFound(string version, string templateId) =>
-        new("InvalidLaunchTemplateId.VersionNotFound", $"Could not find launch template version {version} for launch template ID {templateId}.");
+        new("InvalidLaunchTemplateId.VersionNotFound", $"Could not find the specified version {version} for the launch template with ID {templateId}.");
+
+    /// <summary>CreateLaunchTemplate (<paramref name="what"/> "launch template") or CreateLaunchTemplateVersion without data.</summary>
+    public static AwsException MissingData(string what) =>
+        new("MissingParameter", $"No launch template data was provided. Launch template data is required to create a {what}.");
 
     /// <summary>Refuses a name already used by a template in the scope.</summary>
     public static async Task CheckNameFreeAsync(IStoreSession session, Scope scope, string name, CancellationToken ct = default)
@@ -78,11 +90,10 @@ public static class LaunchTemplates
         {
             if (!IsValidName(name))
             {
-                throw new AwsException("InvalidLaunchTemplateName.MalformedException",
-                    "A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.'");
+                throw NameMalformed();
             }
             var all = await session.ListAsync<LaunchTemplateResource>(scope, ResourceTypes.LaunchTemplate, ct).ConfigureAwait(false);
-            return all.Find(t => t.Name == name) ?? throw NameNotFound();
+            return all.Find(t => t.Name == name) ?? throw NameNotFound(name);
         }
         throw new AwsException("MissingParameter", "The request must contain the parameter launchTemplateName or launchTemplateId");
     }

@@ -32,6 +32,12 @@ public static class ResourceTypes
     public static readonly ResourceType CapacityReservation = new("capacity-reservation", "cr", "InvalidCapacityReservationId.NotFound", "InvalidCapacityReservationId.Malformed", "The capacity reservation ID '{0}' does not exist");
     public static readonly ResourceType Host = new("dedicated-host", "h", "InvalidHostID.NotFound", "InvalidHostID.Malformed", "The host ID '{0}' does not exist");
 
+    /// <summary>
+    /// What stays of a deregistered image for a while: DescribeImages still shows it (state
+    /// <c>deregistered</c>), then answers empty for its id, as EC2 does (see <c>Images.Deregistered</c>).
+    /// </summary>
+    public static readonly ResourceType DeregisteredImage = new("deregistered-image", "ami", "InvalidAMIID.NotFound", "InvalidAMIID.Malformed", "The image id '[{0}]' does not exist");
+
     /// <summary>Per account and region bookkeeping (for example that the default VPC was created).</summary>
     public static readonly ResourceType RegionSetup = new("region-setup", "setup", "InvalidParameterValue", "InvalidParameterValue", "{0}");
 

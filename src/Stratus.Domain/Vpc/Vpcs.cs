@@ -198,12 +198,13 @@ public static class Vpcs
         {
             throw AwsErrors.MissingParameter("cidrBlock");
         }
-        var block = ParseCidr(cidrBlock, "cidrBlock", "InvalidVpc.Range");
+        // As on EC2, a VPC at its limit refuses before the block itself is looked at.
         var maxBlocks = await AccountQuotas.GetValueAsync(tx, scope, QuotaCatalog.CidrBlocksPerVpc, ct).ConfigureAwait(false);
         if (vpc.AdditionalCidrBlocks.Count + 1 >= maxBlocks)
         {
             throw new AwsException("CidrLimitExceeded", $"This network '{vpc.Id}' has met its maximum number of allowed CIDRs: {maxBlocks}");
         }
+        var block = ParseCidr(cidrBlock, "cidrBlock", "InvalidVpc.Range");
         if (vpc.CidrBlocks.Any(c => Ipv4Cidr.Parse(c.CidrBlock).Overlaps(block)))
         {
             throw new AwsException("InvalidVpc.Range", $"The CIDR '{cidrBlock}' conflicts with another CIDR block of the VPC.");

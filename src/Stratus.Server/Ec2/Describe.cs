@@ -84,6 +84,29 @@ internal sealed partial class Ec2Service
     }
 
     /// <summary>
+    /// Refuses a value of the id-valued filter <paramref name="name"/> that cannot be an id of
+    /// <paramref name="type"/> (<c>InvalidGroupId.Malformed</c> for a group-id filter of "web",
+    /// say), as EC2 does; values with wildcards are patterns and are not checked.
+    /// </summary>
+    private static void CheckIdFilter(List<Filter>? filters, string name, ResourceType type)
+    {
+        foreach (var filter in filters ?? [])
+        {
+            if (filter.Name != name)
+            {
+                continue;
+            }
+            foreach (var value in filter.Values ?? [])
+            {
+                if (value.AsSpan().IndexOfAny('*', '?', '\\') < 0)
+                {
+                    type.CheckId(value);
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// False reads every resource of a type and filters in memory, as Describe did before the
     /// store kept an index: tests compare both paths' answers.
     /// </summary>

@@ -68,12 +68,19 @@ internal sealed partial class Ec2Service
         {
             v.Image.State = v.Image.StateAt(context.Now);
         }
-        IEnumerable<VisibleImage> selected = visible;
+        // Recently deregistered images are listed (state deregistered) for a short interval; after
+        // that their ids answer with no image until EC2 would forget them, then InvalidAMIID.NotFound.
+        var deregistered = await Images.ListDeregisteredAsync(context.Store, context.Scope, context.Now, context.Cancellation).ConfigureAwait(false);
+        var recent = deregistered.Where(d => context.Now - d.DeregisteredAt < Images.DeregisteredVisibleFor).Select(d => d.Image).ToList();
+        IEnumerable<VisibleImage> selected = visible.Concat(recent);
         if (request.ImageIds is { Count: > 0 } ids)
         {
-            foreach (var id in ids.Where(id => !visible.Exists(v => v.Image.Id == id)))
+            var missing = ids.Distinct(StringComparer.Ordinal)
+                .Where(id => !visible.Exists(v => v.Image.Id == id) && !deregistered.Exists(d => d.Image.Image.Id == id))
+                .ToList();
+            if (missing.Count > 0)
             {
-                throw ResourceTypes.Image.NotFound(id);
+                throw Images.NotFound(missing);
             }
             selected = selected.Where(v => ids.Contains(v.Image.Id));
         }
@@ -95,6 +102,10 @@ internal sealed partial class Ec2Service
                 "self" => v.Image.OwnerId == context.AccountId || v.Image.LaunchPermissions.Contains(context.AccountId),
                 _ => v.Image.LaunchPermissions.Contains(u),
             }));
+        }
+        if (request.IncludeDisabled != true && request.ImageIds is not { Count: > 0 })
+        {
+            selected = selected.Where(v => v.Image.State != "disabled");
         }
         if (request.IncludeDeprecated != true && request.ImageIds is not { Count: > 0 })
         {
@@ -157,11 +168,11 @@ internal sealed partial class Ec2Service
     public override async Task<DeregisterImageResult> DeregisterImageAsync(RequestContext context, DeregisterImageRequest request)
     {
         var image = await GetOwnImageAsync(context, request.ImageId!).ConfigureAwait(false);
-        if (image.DeregistrationProtection)
+        if (image.DeregistrationProtection || image.DeregistrationProtectedUntil > context.Now)
         {
             throw new AwsException("InvalidParameterValue", $"Deregistration protection is enabled for the image '{image.Id}'. Disable it first.");
         }
-        await context.Transaction.DeleteAsync(context.Scope, ResourceTypes.Image, image.Id, context.Cancellation).ConfigureAwait(false);
+        await Images.DeregisterAsync(context.Transaction, context.Scope, image, context.Now, context.Cancellation).ConfigureAwait(false);
         var results = new List<DeleteSnapshotReturnCode>();
         if (request.DeleteAssociatedSnapshots == true)
         {
@@ -262,6 +273,10 @@ internal sealed partial class Ec2Service
                 {
                     (request.OperationType == "remove" ? remove : request.OperationType == "add" ? add : throw AwsErrors.MissingParameter("OperationType")).AddRange(legacy);
                 }
+                if (add.Count > 0 && image.State == "disabled")
+                {
+                    throw new AwsException("IncorrectState", $"The image '{image.Id}' is disabled and cannot be shared. Enable it first.");
+                }
                 foreach (var target in add.Concat(remove).Where(t => t != "all" && !IsAccountId(t)))
                 {
                     throw new AwsException("InvalidAMIAttributeItemValue", $"Invalid attribute item value \"{target}\" for userId item type.");
@@ -299,9 +314,12 @@ internal sealed partial class Ec2Service
         if (image is null)
         {
             var visible = await Images.ListVisibleAsync(context.Store, context.Scope, context.Cancellation).ConfigureAwait(false);
-            throw visible.Exists(v => v.Image.Id == imageId)
-                ? new AwsException("AuthFailure", $"Not authorized for image:{imageId}", 400)
-                : ResourceTypes.Image.NotFound(imageId);
+            if (visible.Exists(v => v.Image.Id == imageId))
+            {
+                throw new AwsException("AuthFailure", $"Not authorized for image:{imageId}", 400);
+            }
+            var deregistered = await Images.ListDeregisteredAsync(context.Store, context.Scope, context.Now, context.Cancellation).ConfigureAwait(false);
+            throw deregistered.Exists(d => d.Image.Image.Id == imageId) ? Images.Unavailable(imageId) : ResourceTypes.Image.NotFound(imageId);
         }
         return image;
     }

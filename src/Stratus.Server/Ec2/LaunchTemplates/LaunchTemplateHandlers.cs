@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Stratus.Core;
 using Stratus.Domain.Filtering;
+using Stratus.Domain.Images;
 using Stratus.Domain.LaunchTemplates;
 using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
@@ -58,9 +59,10 @@ internal sealed partial class Ec2Service
     public override async Task<CreateLaunchTemplateResult> CreateLaunchTemplateAsync(RequestContext context, CreateLaunchTemplateRequest request)
     {
         var name = DomainLaunchTemplates.CheckName(request.LaunchTemplateName);
-        var data = request.LaunchTemplateData ?? throw AwsErrors.MissingParameter("LaunchTemplateData");
+        var data = request.LaunchTemplateData ?? throw DomainLaunchTemplates.MissingData("launch template");
         DomainLaunchTemplates.CheckDescription(request.VersionDescription);
         CheckLaunchTemplateData(data);
+        var warnings = await LaunchTemplateWarningsAsync(context, data).ConfigureAwait(false);
         var tags = TagsOnCreate(request.TagSpecifications, ResourceTypes.LaunchTemplate.Name);
         await DomainLaunchTemplates.CheckNameFreeAsync(context.Store, context.Scope, name, context.Cancellation).ConfigureAwait(false);
         var createdBy = CreatedByArn(context);
@@ -86,13 +88,14 @@ internal sealed partial class Ec2Service
             Tags = tags,
         };
         await context.Transaction.PutAsync(context.Scope, ResourceTypes.LaunchTemplate, template.Id, template, template.CreateTime, context.Cancellation).ConfigureAwait(false);
-        return new CreateLaunchTemplateResult { LaunchTemplate = ToShape(template) };
+        return new CreateLaunchTemplateResult { LaunchTemplate = ToShape(template), Warning = warnings };
     }
 
     public override async Task<CreateLaunchTemplateVersionResult> CreateLaunchTemplateVersionAsync(RequestContext context, CreateLaunchTemplateVersionRequest request)
     {
-        var data = request.LaunchTemplateData ?? throw AwsErrors.MissingParameter("LaunchTemplateData");
+        var data = request.LaunchTemplateData ?? throw DomainLaunchTemplates.MissingData("launch template version");
         CheckLaunchTemplateData(data);
+        var warnings = await LaunchTemplateWarningsAsync(context, data).ConfigureAwait(false);
         var template = await DomainLaunchTemplates.GetAsync(context.Store, context.Scope, request.LaunchTemplateId, request.LaunchTemplateName, context.Cancellation).ConfigureAwait(false);
         var stored = JsonSerializer.Serialize(data, LaunchTemplateJson);
         if (request.SourceVersion is { } sourceVersion)
@@ -108,7 +111,11 @@ internal sealed partial class Ec2Service
         }
         var version = DomainLaunchTemplates.AddVersion(template, request.VersionDescription, stored, context.Now, CreatedByArn(context));
         await context.Transaction.PutAsync(context.Scope, ResourceTypes.LaunchTemplate, template.Id, template, template.CreateTime, context.Cancellation).ConfigureAwait(false);
-        return new CreateLaunchTemplateVersionResult { LaunchTemplateVersion = ToShape(new LaunchTemplateVersionView(template, version, ReadData(version))) };
+        return new CreateLaunchTemplateVersionResult
+        {
+            LaunchTemplateVersion = ToShape(new LaunchTemplateVersionView(template, version, ReadData(version))),
+            Warning = warnings,
+        };
     }
 
     public override async Task<DescribeLaunchTemplatesResult> DescribeLaunchTemplatesAsync(RequestContext context, DescribeLaunchTemplatesRequest request)
@@ -241,13 +248,31 @@ internal sealed partial class Ec2Service
 
     private static string CreatedByArn(RequestContext context) => $"arn:aws:iam::{context.AccountId}:root";
 
-    /// <summary>What CreateLaunchTemplate checks of the data; the rest is checked when an instance is launched.</summary>
-    private static void CheckLaunchTemplateData(RequestLaunchTemplateData data)
+    /// <summary>
+    /// What EC2 accepts into a launch template but reports back as a <c>Warning</c>: data that could
+    /// not launch an instance as it stands (an image id that is malformed, unknown to the caller or
+    /// no longer available). The version is still created; RunInstances refuses it later.
+    /// </summary>
+    private static async Task<ValidationWarning?> LaunchTemplateWarningsAsync(RequestContext context, RequestLaunchTemplateData data)
     {
+        var errors = new List<ValidationError>();
         if (data.ImageId is { } imageId && !imageId.StartsWith("resolve:ssm:", StringComparison.Ordinal))
         {
-            ResourceTypes.Image.CheckId(imageId);
+            try
+            {
+                await Images.GetLaunchableAsync(context.Store, context.Scope, imageId, context.Now, context.Cancellation).ConfigureAwait(false);
+            }
+            catch (AwsException e)
+            {
+                errors.Add(new ValidationError { Code = e.Code, Message = e.Message });
+            }
         }
+        return errors.Count > 0 ? new ValidationWarning { Errors = errors } : null;
+    }
+
+    /// <summary>What CreateLaunchTemplate refuses outright; the rest is reported as a warning or checked when an instance is launched.</summary>
+    private static void CheckLaunchTemplateData(RequestLaunchTemplateData data)
+    {
         foreach (var spec in data.TagSpecifications ?? [])
         {
             if (spec.ResourceType is not ("instance" or "volume" or "network-interface" or "spot-instances-request" or "elastic-gpu"))

@@ -82,6 +82,7 @@ internal sealed partial class Ec2Service
         {
             ResourceTypes.SecurityGroup.CheckId(id);
         }
+        CheckIdFilter(request.Filters, "group-id", ResourceTypes.SecurityGroup);
         var criteria = ToCriteria(request.Filters);
         // By key when ids are given; every group when names are (they are checked against all of
         // the default VPC's); else what the index selects for the filters.
@@ -134,6 +135,7 @@ internal sealed partial class Ec2Service
 
     public override async Task<DescribeSecurityGroupRulesResult> DescribeSecurityGroupRulesAsync(RequestContext context, DescribeSecurityGroupRulesRequest request)
     {
+        CheckIdFilter(request.Filters, "group-id", ResourceTypes.SecurityGroup);
         var page = await SelectAsync(context, ResourceTypes.SecurityGroupRule, SecurityGroupRuleFilters, request.SecurityGroupRuleIds, request.Filters, request.MaxResults, request.NextToken, "securityGroupRuleIds").ConfigureAwait(false);
         return new DescribeSecurityGroupRulesResult
         {

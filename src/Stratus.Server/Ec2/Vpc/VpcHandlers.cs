@@ -25,7 +25,11 @@ internal sealed partial class Ec2Service
         .AddMany("ipv6-cidr-block-association.ipv6-pool", _ => [])
         .AddMany("ipv6-cidr-block-association.association-id", _ => [])
         .AddMany("ipv6-cidr-block-association.state", _ => [])
-        .WithTags(v => v.Tags);
+        .WithTags(v => v.Tags)
+        // Older filter names EC2 still answers (amazon.aws's ec2_vpc_net sends cidr-block, ec2_instance isDefault).
+        .Alias("cidr-block", "cidr")
+        .Alias("cidrBlock", "cidr")
+        .Alias("isDefault", "is-default");
 
     [FiltersFor("DescribeSubnets")]
     private static readonly FilterSet<SubnetResource> SubnetFilters = new FilterSet<SubnetResource>()
@@ -52,7 +56,13 @@ internal sealed partial class Ec2Service
         .Add("private-dns-name-options-on-launch.enable-resource-name-dns-a-record", _ => false)
         .Add("private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record", _ => false)
         .Add("private-dns-name-options-on-launch.hostname-type", _ => "ip-name")
-        .WithTags(s => s.Tags);
+        .WithTags(s => s.Tags)
+        // The alternative names the API reference documents for DescribeSubnets.
+        .Alias("availabilityZone", "availability-zone")
+        .Alias("availabilityZoneId", "availability-zone-id")
+        .Alias("cidr", "cidr-block")
+        .Alias("cidrBlock", "cidr-block")
+        .Alias("defaultForAz", "default-for-az");
 
     [FiltersFor("DescribeInternetGateways")]
     private static readonly FilterSet<InternetGatewayResource> InternetGatewayFilters = new FilterSet<InternetGatewayResource>()
