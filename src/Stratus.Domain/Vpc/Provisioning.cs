@@ -19,6 +19,12 @@ public interface IProvisioned : ITaggable
     DateTime? NextStateAt { get; set; }
 }
 
+/// <summary>A provisioned resource with parts that settle too (a VPN gateway's VPC attachments, a VPN connection's routes).</summary>
+public interface IProvisionedParts
+{
+    void SettleParts(DateTime now);
+}
+
 /// <summary>
 /// The timing of managed network resources: what AWS takes minutes to provision takes
 /// <see cref="Delay"/> here, and deleted resources stay visible for <see cref="DeletedRetention"/>
@@ -61,6 +67,7 @@ public static class Provisioning
             resource.State = next;
             resource.NextState = null;
         }
+        (resource as IProvisionedParts)?.SettleParts(now);
         return resource;
     }
 

@@ -237,6 +237,7 @@ public static class RouteTables
             throw AwsErrors.InvalidParameterCombination("More than one target specified. A route may have only one target.");
         }
         string? gatewayId = null, instanceId = null, instanceOwner = null, eniId = null;
+        string? transitGatewayId = null;
         if (spec.GatewayId is { } gw)
         {
             if (gw.StartsWith("igw-", StringComparison.Ordinal))
@@ -254,7 +255,7 @@ public static class RouteTables
             }
             else if (gw.StartsWith("vgw-", StringComparison.Ordinal))
             {
-                throw new AwsException("InvalidVpnGatewayID.NotFound", $"The vpnGateway ID '{gw}' does not exist");
+                await Vpn.Vpn.RouteTargetAsync(tx, scope, table.VpcId, gw, ct).ConfigureAwait(false);
             }
             else
             {
@@ -301,7 +302,7 @@ public static class RouteTables
         }
         else if (spec.TransitGatewayId is { } tgw)
         {
-            throw new AwsException("InvalidTransitGatewayID.NotFound", $"The transitGateway ID '{tgw}' does not exist");
+            transitGatewayId = await TransitGateways.TransitGateways.RouteTargetAsync(tx, scope, table.VpcId, tgw, ct).ConfigureAwait(false);
         }
         else if (spec.EgressOnlyInternetGatewayId is { } eigw)
         {
@@ -319,6 +320,7 @@ public static class RouteTables
             InstanceId = instanceId,
             InstanceOwnerId = instanceOwner,
             NetworkInterfaceId = eniId,
+            TransitGatewayId = transitGatewayId,
             Origin = "CreateRoute",
         };
     }

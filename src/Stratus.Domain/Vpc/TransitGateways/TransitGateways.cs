@@ -634,6 +634,25 @@ public static class TransitGateways
         return vpcs.ToDictionary(v => v.Id, v => (IReadOnlyList<string>)v.CidrBlocks.Where(c => c.State == "associated").Select(c => c.CidrBlock).ToList(), StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// The check CreateRoute makes of a <c>TransitGatewayId</c> target: a transit gateway that
+    /// exists and has a VPC attachment (not deleted) to the route table's VPC; otherwise AWS
+    /// answers that the transit gateway does not exist.
+    /// </summary>
+    public static async Task<string> RouteTargetAsync(IStoreSession session, Scope scope, string vpcId, string transitGatewayId, CancellationToken ct)
+    {
+        ResourceTypes.TransitGateway.CheckId(transitGatewayId);
+        var gateway = await session.GetAsync<TransitGatewayResource>(scope, ResourceTypes.TransitGateway, transitGatewayId, ct).ConfigureAwait(false);
+        var attachments = gateway is null || Provisioning.IsDeletedOrDeleting(gateway)
+            ? []
+            : await session.ListAsync<TransitGatewayAttachmentResource>(scope, ResourceTypes.TransitGatewayAttachment, ct).ConfigureAwait(false);
+        if (!attachments.Exists(a => a.TransitGatewayId == transitGatewayId && a.ResourceType == "vpc" && a.ResourceId == vpcId && !Provisioning.IsDeletedOrDeleting(a)))
+        {
+            throw new AwsException("InvalidTransitGatewayID.NotFound", $"The transitGateway ID '{transitGatewayId}' does not exist.");
+        }
+        return transitGatewayId;
+    }
+
     // ---- Shared rules ----------------------------------------------------------------------
 
     /// <summary>Refuses a call on a resource that is not in one of <paramref name="allowed"/>: EC2's IncorrectState.</summary>
