@@ -179,7 +179,7 @@ def test_vpn_gateways_connections_and_waiters(ec2, server, vpcs):
     assert config.findtext("vpn_connection_attributes") == "NoBGPVPNConnection"
     ec2.get_waiter("vpn_connection_available").wait(VpnConnectionIds=[vpn_id], WaiterConfig=FAST)
     # The aws CLI's waiter sees the same state.
-    server.cli("ec2", "wait", "vpn-connection-available", "--vpn-connection-ids", vpn_id, check=True)
+    server.cli("--profile", "stratus", "ec2", "wait", "vpn-connection-available", "--vpn-connection-ids", vpn_id, check=True)
     telemetry = ec2.describe_vpn_connections(VpnConnectionIds=[vpn_id])["VpnConnections"][0]["VgwTelemetry"]
     assert [t["Status"] for t in telemetry] == ["DOWN", "DOWN"]
 
@@ -205,7 +205,7 @@ def test_vpn_gateways_connections_and_waiters(ec2, server, vpcs):
     assert code_of(ec2.delete_vpn_gateway, VpnGatewayId=vgw_id) == "IncorrectState"
     ec2.delete_vpn_connection(VpnConnectionId=vpn_id)
     ec2.get_waiter("vpn_connection_deleted").wait(VpnConnectionIds=[vpn_id], WaiterConfig=FAST)
-    server.cli("ec2", "wait", "vpn-connection-deleted", "--vpn-connection-ids", vpn_id, check=True)
+    server.cli("--profile", "stratus", "ec2", "wait", "vpn-connection-deleted", "--vpn-connection-ids", vpn_id, check=True)
     ec2.detach_vpn_gateway(VpnGatewayId=vgw_id, VpcId=vpc_a)
     assert code_of(ec2.detach_vpn_gateway, VpnGatewayId=vgw_id, VpcId=vpc_a) == "InvalidVpnGatewayAttachment.NotFound"
     until(lambda: ec2.describe_vpn_gateways(VpnGatewayIds=[vgw_id])["VpnGateways"][0]["VpcAttachments"][0]["State"] == "detached", "detached")
@@ -240,7 +240,7 @@ def test_vpc_endpoints(ec2, server, vpcs):
         assert f"com.amazonaws.us-east-1.{short}" in names
     gateway_services = ec2.describe_vpc_endpoint_services(Filters=[{"Name": "service-type", "Values": ["Gateway"]}])["ServiceNames"]
     assert gateway_services == ["com.amazonaws.us-east-1.dynamodb", "com.amazonaws.us-east-1.s3"]
-    cli = server.cli_json("ec2", "describe-vpc-endpoint-services", "--service-names", "com.amazonaws.us-east-1.sts")
+    cli = server.cli_json("--profile", "stratus", "ec2", "describe-vpc-endpoint-services", "--service-names", "com.amazonaws.us-east-1.sts")
     assert cli["ServiceDetails"][0]["PrivateDnsName"] == "sts.us-east-1.amazonaws.com"
 
     rtb = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_a]}])["RouteTables"][0]["RouteTableId"]

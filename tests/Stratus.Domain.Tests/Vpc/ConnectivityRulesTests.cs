@@ -32,7 +32,7 @@ public sealed class ConnectivityRulesTests : IAsyncLifetime
         Directory.Delete(_directory, recursive: true);
     }
 
-    private async Task<(VpcResource Vpc, SubnetResource Subnet)> DefaultVpcAsync(IStoreSession session)
+    private static async Task<(VpcResource Vpc, SubnetResource Subnet)> DefaultVpcAsync(IStoreSession session)
     {
         var vpc = (await session.ListAsync<VpcResource>(Scope, ResourceTypes.Vpc)).Single(v => v.IsDefault);
         var subnet = (await session.ListAsync<SubnetResource>(Scope, ResourceTypes.Subnet)).First(s => s.VpcId == vpc.Id);

@@ -19,6 +19,9 @@ public sealed class VpcEndpointResource : IProvisioned
     public List<string> NetworkInterfaceIds { get; init; } = [];
     public List<string> SecurityGroupIds { get; init; } = [];
     public DateTime CreationTimestamp { get; init; }
+
+    /// <summary>The ClientToken it was created with (the model does not mark it an idempotency token, so the domain honours it).</summary>
+    public string? ClientToken { get; init; }
     public string State { get; set; } = "pending";
     public string? NextState { get; set; }
     public DateTime? NextStateAt { get; set; }

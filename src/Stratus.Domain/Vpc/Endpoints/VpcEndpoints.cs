@@ -17,7 +17,8 @@ public sealed record VpcEndpointSpec(
     IReadOnlyList<string> RouteTableIds,
     IReadOnlyList<string> SubnetIds,
     IReadOnlyList<string> SecurityGroupIds,
-    bool? PrivateDnsEnabled);
+    bool? PrivateDnsEnabled,
+    string? ClientToken = null);
 
 /// <summary>What ModifyVpcEndpoint changes.</summary>
 public sealed record VpcEndpointChanges(
@@ -63,6 +64,14 @@ public static class VpcEndpoints
     public static async Task<VpcEndpointResource> CreateAsync(IStoreTransaction tx, Scope scope, VpcEndpointSpec spec, List<Tag> tags, DateTime now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (spec.ClientToken is { Length: > 0 } token
+            && (await Provisioning.ListAsync<VpcEndpointResource>(tx, scope, ResourceTypes.VpcEndpoint, now, ct).ConfigureAwait(false)).Find(e => e.ClientToken == token) is { } earlier)
+        {
+            // The same request again answers the endpoint it made; a different one with the token is refused.
+            return earlier.VpcId == spec.VpcId && earlier.ServiceName == spec.ServiceName && earlier.VpcEndpointType == (spec.VpcEndpointType ?? "Gateway")
+                ? earlier
+                : throw AwsErrors.IdempotentParameterMismatch(token);
+        }
         var vpc = await Vpcs.RequireAsync<VpcResource>(tx, scope, ResourceTypes.Vpc, spec.VpcId, ct).ConfigureAwait(false);
         if (string.IsNullOrEmpty(spec.ServiceName))
         {
@@ -88,6 +97,7 @@ public static class VpcEndpoints
             VpcEndpointType = type,
             PolicyDocument = CheckPolicy(spec.PolicyDocument) ?? DefaultPolicy,
             CreationTimestamp = now,
+            ClientToken = spec.ClientToken,
             Tags = tags,
         };
         if (type == "Gateway")

@@ -62,7 +62,7 @@ internal sealed partial class Ec2Service
         }
         var subnets = (request.SubnetIds ?? []).Concat((request.SubnetConfigurations ?? []).Select(c => c.SubnetId ?? "")).ToList();
         var spec = new VpcEndpointSpec(request.VpcId, request.ServiceName, request.VpcEndpointType, request.PolicyDocument,
-            request.RouteTableIds ?? [], subnets, request.SecurityGroupIds ?? [], request.PrivateDnsEnabled);
+            request.RouteTableIds ?? [], subnets, request.SecurityGroupIds ?? [], request.PrivateDnsEnabled, request.ClientToken);
         var endpoint = await VpcEndpoints.CreateAsync(context.Transaction, context.Scope, spec, TagsOnCreate(request.TagSpecifications, "vpc-endpoint"),
             context.Now, context.Cancellation).ConfigureAwait(false);
         return new CreateVpcEndpointResult { VpcEndpoint = ToShape(context.Scope, endpoint), ClientToken = request.ClientToken };
