@@ -5,7 +5,7 @@ namespace Stratus.Domain.Resources;
 /// publishes no malformed-id code (network ACLs, key pairs, addresses, placement groups) a
 /// malformed id answers the not-found code.
 /// </summary>
-public static class ResourceTypes
+public static partial class ResourceTypes
 {
     public static readonly ResourceType Vpc = new("vpc", "vpc", "InvalidVpcID.NotFound", "InvalidVpcID.Malformed", "The vpc ID '{0}' does not exist");
     public static readonly ResourceType Subnet = new("subnet", "subnet", "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed", "The subnet ID '{0}' does not exist");
@@ -42,14 +42,18 @@ public static class ResourceTypes
     public static readonly ResourceType RegionSetup = new("region-setup", "setup", "InvalidParameterValue", "InvalidParameterValue", "{0}");
 
     /// <summary>Types whose documents carry tags (the <c>tags</c> array) and whose ids CreateTags accepts.</summary>
-    public static IReadOnlyList<ResourceType> Taggable { get; } =
+    public static IReadOnlyList<ResourceType> Taggable => TaggableTypes.Value;
+
+    // Lazy: the static fields of the other partial file are initialised in no defined order.
+    private static readonly Lazy<ResourceType[]> TaggableTypes = new(() =>
     [
         Vpc, Subnet, SecurityGroup, SecurityGroupRule, InternetGateway, RouteTable, NetworkAcl, DhcpOptions, NetworkInterface,
         Instance, Image, Volume, Snapshot, KeyPair, ElasticIp, PlacementGroup, LaunchTemplate,
         SpotInstanceRequest,
         NatGateway, VpcPeeringConnection, EgressOnlyInternetGateway,
         Host, CapacityReservation,
-    ];
+        .. ConnectivityTaggable,
+    ]);
 
     /// <summary>The taggable type whose ids start with the prefix of <paramref name="id"/>.</summary>
     public static ResourceType? FromId(string id)
@@ -58,6 +62,12 @@ public static class ResourceTypes
         if (dash <= 0)
         {
             return null;
+        }
+        // Prefixes may themselves hold a dash (tgw-attach, tgw-rtb): the longest well-formed match wins.
+        if (Taggable.Where(t => t.IdPrefix.Contains('-', StringComparison.Ordinal) && ResourceIds.IsWellFormed(t.IdPrefix, id))
+            .MaxBy(t => t.IdPrefix.Length) is { } compound)
+        {
+            return compound;
         }
         var prefix = id[..dash];
         return Taggable.FirstOrDefault(t => t.IdPrefix == prefix);

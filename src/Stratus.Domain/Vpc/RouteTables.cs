@@ -238,6 +238,7 @@ public static class RouteTables
         }
         string? gatewayId = null, instanceId = null, instanceOwner = null, eniId = null, natGatewayId = null, peeringId = null, egressOnlyId = null;
         var state = "active";
+        string? transitGatewayId = null;
         if (spec.GatewayId is { } gw)
         {
             if (gw.StartsWith("igw-", StringComparison.Ordinal))
@@ -255,7 +256,7 @@ public static class RouteTables
             }
             else if (gw.StartsWith("vgw-", StringComparison.Ordinal))
             {
-                throw new AwsException("InvalidVpnGatewayID.NotFound", $"The vpnGateway ID '{gw}' does not exist");
+                await Vpn.Vpn.RouteTargetAsync(tx, scope, table.VpcId, gw, ct).ConfigureAwait(false);
             }
             else
             {
@@ -306,7 +307,7 @@ public static class RouteTables
         }
         else if (spec.TransitGatewayId is { } tgw)
         {
-            throw new AwsException("InvalidTransitGatewayID.NotFound", $"The transitGateway ID '{tgw}' does not exist");
+            transitGatewayId = await TransitGateways.TransitGateways.RouteTargetAsync(tx, scope, table.VpcId, tgw, ct).ConfigureAwait(false);
         }
         else if (spec.EgressOnlyInternetGatewayId is { } eigw)
         {
@@ -328,6 +329,7 @@ public static class RouteTables
             VpcPeeringConnectionId = peeringId,
             EgressOnlyInternetGatewayId = egressOnlyId,
             State = state,
+            TransitGatewayId = transitGatewayId,
             Origin = "CreateRoute",
         };
     }

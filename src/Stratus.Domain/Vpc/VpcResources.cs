@@ -95,6 +95,9 @@ public sealed class RouteTableResource : ITaggable
     public required string VpcId { get; init; }
     public List<RouteEntry> Routes { get; init; } = [];
     public List<RouteTableLink> Associations { get; init; } = [];
+
+    /// <summary>Virtual private gateways whose VPN routes this table receives (EnableVgwRoutePropagation).</summary>
+    public List<string> PropagatingVgws { get; init; } = [];
     public List<Tag> Tags { get; init; } = [];
 }
 

@@ -295,7 +295,7 @@ internal sealed partial class Ec2Service
             GatewayId = a.GatewayId,
             AssociationState = new RouteTableAssociationState { State = a.State },
         }).ToList(),
-        PropagatingVgws = [],
+        PropagatingVgws = t.PropagatingVgws.Select(g => new PropagatingVgw { GatewayId = g }).ToList(),
         Tags = ToShape(t.Tags),
     };
 

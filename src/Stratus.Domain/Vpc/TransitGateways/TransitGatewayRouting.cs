@@ -1,0 +1,135 @@
+namespace Stratus.Domain.Vpc.TransitGateways;
+
+/// <summary>One route of a transit gateway route table as the API shows it and as forwarding uses it.</summary>
+/// <param name="DestinationCidrBlock">The destination, a canonical IPv4 block.</param>
+/// <param name="Type"><c>static</c> or <c>propagated</c>.</param>
+/// <param name="State"><c>active</c> or <c>blackhole</c>.</param>
+/// <param name="AttachmentId">Where matching traffic goes; null for a blackhole route.</param>
+public sealed record TransitGatewayRouteView(string DestinationCidrBlock, string Type, string State, string? AttachmentId)
+{
+    public Ipv4Cidr Destination => Ipv4Cidr.Parse(DestinationCidrBlock);
+}
+
+/// <summary>Everything forwarding through one transit gateway depends on.</summary>
+/// <param name="ResourceCidrs">The IPv4 blocks of each attached resource (a VPC's CIDR blocks), by resource id: what propagation announces.</param>
+public sealed record TransitGatewayTopology(
+    TransitGatewayResource Gateway,
+    IReadOnlyList<TransitGatewayAttachmentResource> Attachments,
+    IReadOnlyList<TransitGatewayRouteTableResource> RouteTables,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> ResourceCidrs);
+
+/// <summary>What a transit gateway does with a packet.</summary>
+public enum ForwardingOutcome
+{
+    /// <summary>Sent out of <see cref="TransitGatewayForwarding.AttachmentId"/>.</summary>
+    Forward,
+
+    /// <summary>Dropped by a blackhole route (or a static route whose attachment is gone).</summary>
+    Blackhole,
+
+    /// <summary>Dropped: the associated route table has no route to the destination.</summary>
+    NoRoute,
+
+    /// <summary>Dropped: the ingress attachment is associated with no route table.</summary>
+    NotAssociated,
+
+    /// <summary>Dropped: the gateway, the ingress attachment or the egress attachment is not available.</summary>
+    Unavailable,
+}
+
+/// <summary>A forwarding decision, with the route table and the route that made it.</summary>
+public sealed record TransitGatewayForwarding(ForwardingOutcome Outcome, string? AttachmentId = null, string? RouteTableId = null, TransitGatewayRouteView? Route = null);
+
+/// <summary>
+/// Transit gateway routing as pure functions: the effective routes of a route table (static
+/// routes, then the CIDR blocks propagated by attachments, a static route winning over a propagated
+/// one for the same block) and, given a gateway, its attachments and route tables, where a packet
+/// arriving on one attachment for a destination address goes (longest prefix match in the route
+/// table associated with the ingress attachment). The API shows the first; a host data plane
+/// forwards per the second.
+/// </summary>
+public static class TransitGatewayRouting
+{
+    /// <summary>The attachment states in which an attachment carries traffic and its propagations count.</summary>
+    public static bool IsUsable(TransitGatewayAttachmentResource attachment)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        return attachment.State is "available" or "modifying" && attachment.NextState is null or "available";
+    }
+
+    /// <summary>The routes of <paramref name="table"/>, ordered by destination (address, then prefix length).</summary>
+    public static IReadOnlyList<TransitGatewayRouteView> EffectiveRoutes(
+        TransitGatewayRouteTableResource table,
+        IEnumerable<TransitGatewayAttachmentResource> attachments,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> resourceCidrs)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(resourceCidrs);
+        var byId = attachments.Where(a => a.TransitGatewayId == table.TransitGatewayId).ToDictionary(a => a.Id, StringComparer.Ordinal);
+        var routes = new Dictionary<string, TransitGatewayRouteView>(StringComparer.Ordinal);
+        foreach (var route in table.Routes)
+        {
+            var active = !route.Blackhole && route.AttachmentId is { } id && byId.TryGetValue(id, out var target)
+                && !Provisioning.IsDeletedOrDeleting(target);
+            routes[route.DestinationCidrBlock] = new TransitGatewayRouteView(route.DestinationCidrBlock, "static", active ? "active" : "blackhole",
+                route.Blackhole ? null : route.AttachmentId);
+        }
+        foreach (var attachmentId in table.PropagatingAttachmentIds.Order(StringComparer.Ordinal))
+        {
+            if (!byId.TryGetValue(attachmentId, out var attachment) || !IsUsable(attachment)
+                || !resourceCidrs.TryGetValue(attachment.ResourceId, out var cidrs))
+            {
+                continue;
+            }
+            foreach (var cidr in cidrs)
+            {
+                // A static route for the same block takes precedence; of two propagations the first stays.
+                routes.TryAdd(cidr, new TransitGatewayRouteView(cidr, "propagated", "active", attachment.Id));
+            }
+        }
+        return routes.Values
+            .OrderBy(r => r.Destination.Network)
+            .ThenBy(r => r.Destination.PrefixLength)
+            .ToList();
+    }
+
+    /// <summary>
+    /// Where a packet for <paramref name="destination"/> arriving from <paramref name="ingressAttachmentId"/>
+    /// goes: the longest matching route of the route table the ingress attachment is associated with.
+    /// </summary>
+    public static TransitGatewayForwarding Forward(TransitGatewayTopology topology, string ingressAttachmentId, uint destination)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        if (topology.Gateway.State is not ("available" or "modifying"))
+        {
+            return new TransitGatewayForwarding(ForwardingOutcome.Unavailable);
+        }
+        var ingress = topology.Attachments.FirstOrDefault(a => a.Id == ingressAttachmentId && a.TransitGatewayId == topology.Gateway.Id);
+        if (ingress is null || !IsUsable(ingress))
+        {
+            return new TransitGatewayForwarding(ForwardingOutcome.Unavailable);
+        }
+        var table = ingress.AssociatedRouteTableId is { } tableId
+            ? topology.RouteTables.FirstOrDefault(t => t.Id == tableId && t.State == "available")
+            : null;
+        if (table is null)
+        {
+            return new TransitGatewayForwarding(ForwardingOutcome.NotAssociated);
+        }
+        var best = EffectiveRoutes(table, topology.Attachments, topology.ResourceCidrs)
+            .Where(r => r.Destination.Contains(destination))
+            .MaxBy(r => r.Destination.PrefixLength);
+        if (best is null)
+        {
+            return new TransitGatewayForwarding(ForwardingOutcome.NoRoute, RouteTableId: table.Id);
+        }
+        if (best.State == "blackhole" || best.AttachmentId is null)
+        {
+            return new TransitGatewayForwarding(ForwardingOutcome.Blackhole, RouteTableId: table.Id, Route: best);
+        }
+        var egress = topology.Attachments.First(a => a.Id == best.AttachmentId);
+        return IsUsable(egress)
+            ? new TransitGatewayForwarding(ForwardingOutcome.Forward, egress.Id, table.Id, best)
+            : new TransitGatewayForwarding(ForwardingOutcome.Unavailable, egress.Id, table.Id, best);
+    }
+}
