@@ -247,7 +247,7 @@ def test_capacity_reservation_open_and_targeted(ec2, ami):
     assert ec2.modify_instance_capacity_reservation_attributes(
         InstanceId=first["InstanceId"], CapacityReservationSpecification={"CapacityReservationPreference": "none"})["Return"] is True
     assert ec2.modify_capacity_reservation(CapacityReservationId=cr_id, InstanceCount=5)["Return"] is True
-    got = ec2.describe_capacity_reservations(Filters=[{"Name": "tag:env", "Values": ["ci"]}, {"Name": "state", "Values": ["active"]}])["CapacityReservations"]
+    got = ec2.describe_capacity_reservations(CapacityReservationIds=[cr_id], Filters=[{"Name": "state", "Values": ["active"]}])["CapacityReservations"]
     assert [(c["CapacityReservationId"], c["TotalInstanceCount"], c["AvailableInstanceCount"]) for c in got] == [(cr_id, 5, 4)]
     assert ec2.cancel_capacity_reservation(CapacityReservationId=cr_id)["Return"] is True
     assert ec2.describe_capacity_reservations(CapacityReservationIds=[cr_id])["CapacityReservations"][0]["State"] == "cancelled"

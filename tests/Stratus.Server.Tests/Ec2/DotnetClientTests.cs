@@ -23,7 +23,7 @@ public sealed class DotnetClientTests(LiveServer server) : IClassFixture<LiveSer
     {
         using var west = Client("us-west-2");
         var zones = (await west.CallAsync("DescribeAvailabilityZones")).Ok().All("zoneName");
-        Assert.Equal(["us-west-2a", "us-west-2b", "us-west-2c"], zones);
+        Assert.Equal(["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"], zones);
         var filtered = (await west.CallAsync("DescribeAvailabilityZones", ("Filter.1.Name", "zone-name"), ("Filter.1.Value.1", "*b"))).Ok().All("zoneName");
         Assert.Equal(["us-west-2b"], filtered);
     }

@@ -43,7 +43,7 @@ await check("describe-regions", async () => {
 await check("describe-availability-zones", async () => {
   const out = await client("us-west-2").send(new EC2.DescribeAvailabilityZonesCommand({}));
   const names = out.AvailabilityZones.map((z) => z.ZoneName);
-  assert(names.join() === "us-west-2a,us-west-2b,us-west-2c", `zones: ${names}`);
+  assert(names.join() === "us-west-2a,us-west-2b,us-west-2c,us-west-2d", `zones: ${names}`);
   return names;
 });
 

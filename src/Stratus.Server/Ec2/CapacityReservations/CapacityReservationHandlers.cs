@@ -24,8 +24,7 @@ internal sealed partial class Ec2Service
         .Add("placement-group-arn", _ => null)
         .Add("start-date", r => r.StartDate.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture))
         .Add("state", r => r.State)
-        .Add("tenancy", r => r.Tenancy)
-        .WithTags(r => r.Tags);
+        .Add("tenancy", r => r.Tenancy);
 
     public override async Task<CreateCapacityReservationResult> CreateCapacityReservationAsync(RequestContext context, CreateCapacityReservationRequest request)
     {

@@ -5,9 +5,9 @@ using Stratus.Domain.Filtering;
 using Stratus.Domain.Regions;
 using Stratus.Domain.Spot;
 using Stratus.Ec2.Model;
+using Stratus.Server.Gateway;
 using AvailabilityZone = Stratus.Domain.Regions.AvailabilityZone;
 using InstanceTypeInfo = Stratus.Domain.Compute.InstanceTypes.InstanceTypeInfo;
-using Stratus.Server.Gateway;
 
 namespace Stratus.Server.Ec2;
 
