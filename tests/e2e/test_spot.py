@@ -177,7 +177,7 @@ def test_spot_price_history_is_deterministic_and_moves(ec2, srv):
     assert stamps == sorted(stamps, reverse=True)
     # Current prices of every zone; filters; pages.
     now = ec2.describe_spot_price_history(InstanceTypes=["t3.micro", "c5.large"], ProductDescriptions=["Linux/UNIX"])["SpotPriceHistory"]
-    assert {(p["InstanceType"], p["AvailabilityZone"]) for p in now} == {(t, "us-east-1" + z) for t in ("t3.micro", "c5.large") for z in "abc"}
+    assert {(p["InstanceType"], p["AvailabilityZone"]) for p in now} == {(t, "us-east-1" + z) for t in ("t3.micro", "c5.large") for z in "abcdef"}
     filtered = ec2.describe_spot_price_history(InstanceTypes=["t3.micro"], Filters=[{"Name": "availability-zone", "Values": ["us-east-1b"]},
                                                                                    {"Name": "product-description", "Values": ["Windows"]}])["SpotPriceHistory"]
     assert len(filtered) == 1 and filtered[0]["ProductDescription"] == "Windows"
@@ -196,7 +196,7 @@ def test_spot_placement_scores(ec2):
     scores = ec2.get_spot_placement_scores(InstanceTypes=["m5.large", "c5.large"], TargetCapacity=10, RegionNames=["us-east-1", "eu-west-1"])["SpotPlacementScores"]
     assert {s["Region"] for s in scores} == {"us-east-1", "eu-west-1"} and all(1 <= s["Score"] <= 10 for s in scores)
     zonal = ec2.get_spot_placement_scores(InstanceTypes=["m5.large"], TargetCapacity=10, RegionNames=["us-east-1"], SingleAvailabilityZone=True)["SpotPlacementScores"]
-    assert {s["AvailabilityZoneId"] for s in zonal} == {"use1-az1", "use1-az2", "use1-az3"}
+    assert {s["AvailabilityZoneId"] for s in zonal} == {f"use1-az{n}" for n in range(1, 7)}
     huge = ec2.get_spot_placement_scores(InstanceTypes=["m5.large"], TargetCapacity=100000, RegionNames=["us-east-1"])["SpotPlacementScores"]
     assert huge[0]["Score"] == 1
 
