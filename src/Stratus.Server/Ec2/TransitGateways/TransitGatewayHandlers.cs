@@ -221,9 +221,7 @@ internal sealed partial class Ec2Service
     public override async Task<GetTransitGatewayRouteTableAssociationsResult> GetTransitGatewayRouteTableAssociationsAsync(RequestContext context, GetTransitGatewayRouteTableAssociationsRequest request)
     {
         var table = await TransitGateways.RequireRouteTableAsync(context.Store, context.Scope, request.TransitGatewayRouteTableId, context.Now, context.Cancellation).ConfigureAwait(false);
-        var attachments = (await Provisioning.ListAsync<TransitGatewayAttachmentResource>(context.Store, context.Scope, ResourceTypes.TransitGatewayAttachment, context.Now, context.Cancellation).ConfigureAwait(false))
-            .Where(a => a.AssociatedRouteTableId == table.Id);
-        var page = Paginator.Paginate(TransitGatewayTableAttachmentFilters.Apply(attachments, ToCriteria(request.Filters)), a => a.Id, request.MaxResults, request.NextToken);
+        var page = await TableAttachmentsPageAsync(context, a => a.AssociatedRouteTableId == table.Id, request.Filters, request.MaxResults, request.NextToken).ConfigureAwait(false);
         return new GetTransitGatewayRouteTableAssociationsResult
         {
             Associations = page.Items.Select(a => new TransitGatewayRouteTableAssociation
@@ -240,9 +238,7 @@ internal sealed partial class Ec2Service
     public override async Task<GetTransitGatewayRouteTablePropagationsResult> GetTransitGatewayRouteTablePropagationsAsync(RequestContext context, GetTransitGatewayRouteTablePropagationsRequest request)
     {
         var table = await TransitGateways.RequireRouteTableAsync(context.Store, context.Scope, request.TransitGatewayRouteTableId, context.Now, context.Cancellation).ConfigureAwait(false);
-        var attachments = (await Provisioning.ListAsync<TransitGatewayAttachmentResource>(context.Store, context.Scope, ResourceTypes.TransitGatewayAttachment, context.Now, context.Cancellation).ConfigureAwait(false))
-            .Where(a => table.PropagatingAttachmentIds.Contains(a.Id));
-        var page = Paginator.Paginate(TransitGatewayTableAttachmentFilters.Apply(attachments, ToCriteria(request.Filters)), a => a.Id, request.MaxResults, request.NextToken);
+        var page = await TableAttachmentsPageAsync(context, a => table.PropagatingAttachmentIds.Contains(a.Id), request.Filters, request.MaxResults, request.NextToken).ConfigureAwait(false);
         return new GetTransitGatewayRouteTablePropagationsResult
         {
             TransitGatewayRouteTablePropagations = page.Items.Select(a => new TransitGatewayRouteTablePropagation
@@ -254,6 +250,15 @@ internal sealed partial class Ec2Service
             }).ToList(),
             NextToken = page.NextToken,
         };
+    }
+
+    /// <summary>One page of the attachments a route table associates or propagates, after the request's filters.</summary>
+    private static async Task<Page<TransitGatewayAttachmentResource>> TableAttachmentsPageAsync(
+        RequestContext context, Func<TransitGatewayAttachmentResource, bool> ofTable, List<Filter>? filters, int? maxResults, string? nextToken)
+    {
+        var attachments = (await Provisioning.ListAsync<TransitGatewayAttachmentResource>(context.Store, context.Scope, ResourceTypes.TransitGatewayAttachment, context.Now, context.Cancellation).ConfigureAwait(false))
+            .Where(ofTable);
+        return Paginator.Paginate(TransitGatewayTableAttachmentFilters.Apply(attachments, ToCriteria(filters)), a => a.Id, maxResults, nextToken);
     }
 
     public override async Task<GetTransitGatewayAttachmentPropagationsResult> GetTransitGatewayAttachmentPropagationsAsync(RequestContext context, GetTransitGatewayAttachmentPropagationsRequest request)
