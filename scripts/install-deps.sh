@@ -23,6 +23,9 @@ have aws || need_apt+=(awscli)
 # The aws CLI v2 beside pyenv's v1: the e2e suite drives both.
 [ -x /usr/bin/aws ] || need_apt+=(awscli)
 python3 -c 'import pytest' 2>/dev/null || [ -d /usr/lib/python3/dist-packages/pytest ] || need_apt+=(python3-pytest)
+# pytest-xdist runs the e2e modules in parallel workers (scripts/test.sh, STRATUS_E2E_WORKERS).
+python3 -c 'import xdist' 2>/dev/null || [ -d /usr/lib/python3/dist-packages/xdist ] || need_apt+=(python3-pytest-xdist)
+python3 -c 'import execnet' 2>/dev/null || [ -d /usr/lib/python3/dist-packages/execnet ] || need_apt+=(python3-execnet)
 have node || need_apt+=(nodejs)
 have npm || need_apt+=(npm)
 # Key pair tests check the key material with OpenSSH, OpenSSL and PuTTYgen.

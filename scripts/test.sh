@@ -32,8 +32,22 @@ dotnet test Stratus.slnx -c Release --no-build -nologo --logger "trx" --results-
 dotnet_rc=${PIPESTATUS[0]}
 [ "$dotnet_rc" -eq 0 ] || failed=1
 
-step "end-to-end (boto3, aws CLI)"
-STRATUS_BIN="$PWD/src/Stratus.Cli/bin/Release/net10.0/stratus" python3 scripts/run_pytest.py tests/e2e -q -p no:cacheprovider --junitxml=artifacts/test-results/e2e.xml
+# The e2e modules run in STRATUS_E2E_WORKERS parallel pytest-xdist workers (each starts its own
+# servers); a module is never split, the modules that boot real guests share one worker
+# (tests/e2e/README.md, "Parallel runs"). Most e2e time is waiting on boots and polls, so two
+# workers suit a 2-core machine; STRATUS_E2E_WORKERS=0 runs them in this process, one after another.
+e2e_workers="${STRATUS_E2E_WORKERS:-2}"
+step "end-to-end (boto3, aws CLI; $e2e_workers workers)"
+e2e_parallel=()
+if [ "$e2e_workers" != "0" ]; then
+  if ! python3 -c 'import sys; sys.path.append("/usr/lib/python3/dist-packages"); import xdist, execnet' 2>/dev/null; then
+    echo "error: STRATUS_E2E_WORKERS=$e2e_workers needs pytest-xdist (python3-pytest-xdist, python3-execnet; scripts/install-deps.sh installs them)" >&2
+    exit 1
+  fi
+  e2e_parallel=(-n "$e2e_workers" --dist loadgroup)
+fi
+STRATUS_BIN="$PWD/src/Stratus.Cli/bin/Release/net10.0/stratus" python3 scripts/run_pytest.py tests/e2e -q -p no:cacheprovider -rfE \
+  "${e2e_parallel[@]}" --junitxml=artifacts/test-results/e2e.xml
 [ $? -eq 0 ] || failed=1
 
 python3 scripts/summarize_tests.py artifacts/test-results

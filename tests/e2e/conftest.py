@@ -71,6 +71,162 @@ def _kill_leftovers():
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
+        _unregister(pid)
+
+
+# --------------------------------------------------------------------------------------------
+# Parallel runs (pytest-xdist) and the servers a crashed worker leaves behind
+# --------------------------------------------------------------------------------------------
+
+# The run's server registry: one file per live `stratus serve` this run started (named by pid,
+# holding its data directory), in a directory the controlling pytest process creates and hands
+# to its workers through the environment. A worker that dies (crash, OOM kill) cannot run its
+# fixtures' teardown; the controller then stops what the worker left, gracefully (SIGTERM: the
+# server removes its namespaces, links, nftables tables, guests and mounts itself) and SIGKILL
+# after a grace period, and reports it.
+_REGISTRY_ENV = "STRATUS_E2E_SERVER_REGISTRY"
+
+
+def _is_xdist_worker() -> bool:
+    return "PYTEST_XDIST_WORKER" in os.environ
+
+
+def _register(pid: int, data_dir: str):
+    registry = os.environ.get(_REGISTRY_ENV)
+    if registry and os.path.isdir(registry):
+        with open(os.path.join(registry, str(pid)), "w") as f:
+            f.write(f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')} {data_dir}\n")
+
+
+def _unregister(pid: int):
+    registry = os.environ.get(_REGISTRY_ENV)
+    if registry:
+        try:
+            os.unlink(os.path.join(registry, str(pid)))
+        except OSError:
+            pass
+
+
+def _is_our_server(pid: int, data_dir: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read().split(b"\0")
+    except OSError:
+        return False
+    return b"serve" in cmd and data_dir.encode() in cmd
+
+
+def _stop_orphans(registry: str) -> list[str]:
+    """Stops every server a worker registered and did not stop itself; returns what it found."""
+    found = []
+    for name in sorted(os.listdir(registry)):
+        try:
+            pid = int(name)
+            with open(os.path.join(registry, name)) as f:
+                worker, data_dir = f.read().strip().split(" ", 1)
+        except (ValueError, OSError):
+            continue
+        if _is_our_server(pid, data_dir):
+            found.append(f"pid {pid} (worker {worker}, data dir {data_dir})")
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                continue
+            deadline = time.monotonic() + 30
+            while _is_our_server(pid, data_dir) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if _is_our_server(pid, data_dir):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+    return found
+
+
+def pytest_configure(config):
+    if not _is_xdist_worker() and not os.environ.get(_REGISTRY_ENV):
+        # Set before xdist starts its workers, so they inherit it.
+        registry = tempfile.mkdtemp(prefix="stratus-e2e-servers-")
+        os.environ[_REGISTRY_ENV] = registry
+        config._stratus_registry = registry
+
+
+def pytest_unconfigure(config):
+    registry = getattr(config, "_stratus_registry", None)
+    if registry is None:
+        return
+    left = _stop_orphans(registry)
+    if left:
+        # Loud: a worker died with servers up (their own teardown never ran).
+        print("\nstratus e2e: stopped servers a worker left running: " + "; ".join(left), flush=True)
+    shutil.rmtree(registry, ignore_errors=True)
+
+
+# Seconds each module took in the last full CI run (sequentially). Modules are started slowest
+# first so the long ones do not end up last on one worker; a module not listed counts as
+# DEFAULT_MODULE_SECONDS. Update the figures from `scripts/summarize_tests.py` when a module
+# grows or a new slow one is added.
+MODULE_SECONDS = {
+    "test_real_instances.py": 237, "test_autoscaling.py": 142, "test_ansible.py": 125,
+    "test_instances.py": 88, "test_cloud_init.py": 86, "test_ebs.py": 80, "test_elbv2.py": 67,
+    "test_durability.py": 65, "test_spot.py": 60, "test_security_groups.py": 45, "test_nat_peering.py": 45,
+    "test_console.py": 45, "test_first_start.py": 40, "test_cloudwatch_guests.py": 35, "test_iam_guests.py": 35,
+    "test_keypairs.py": 31, "test_autoscaling_policies.py": 30, "test_addresses.py": 28, "test_securitygroups.py": 27,
+    "test_cli.py": 26, "test_imds.py": 23, "test_server_options.py": 23, "test_vpc.py": 18,
+    "test_placement.py": 16, "test_images.py": 15, "test_sts_quotas.py": 13, "test_gateway.py": 13,
+    "test_launchtemplates.py": 12, "test_seed_boto3.py": 10, "test_semantics.py": 10,
+    "test_instancetypes.py": 9, "test_default_vpc.py": 9, "test_regions.py": 7, "test_auth.py": 6,
+}
+DEFAULT_MODULE_SECONDS = 30
+
+# Modules that boot real guests (container or microVM runtime) form one xdist group, run by one
+# worker after another: two servers on one host draw public addresses at random from the same
+# region block (198.18.0.0/15), so two guests at once could get the same address and the host's
+# /32 route would follow whichever server installed it last; and microVMs under TCG are
+# CPU-bound. Such a module declares `pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)`;
+# `StratusServer.start` refuses a real runtime in a module outside the group.
+GUESTS_GROUP = "guests"
+_MODULE_GROUPS: dict[str, str] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session, config, items):
+    """Every module is one xdist group (its own, or a shared one such as GUESTS_GROUP), so
+    `--dist loadgroup` never splits a module (its module-scoped server is started once); groups
+    are ordered slowest first (the schedulers hand out work in collection order)."""
+    groups: dict[str, list] = {}
+    for item in items:
+        module = os.path.basename(str(item.fspath))
+        mark = item.get_closest_marker("xdist_group")
+        group = (mark.args[0] if mark.args else mark.kwargs.get("name", "default")) if mark else module
+        if not mark:
+            item.add_marker(pytest.mark.xdist_group(module))
+        _MODULE_GROUPS[module] = group
+        groups.setdefault(group, []).append(item)
+
+    def seconds(group_items) -> float:
+        modules = {os.path.basename(str(i.fspath)) for i in group_items}
+        return sum(MODULE_SECONDS.get(m, DEFAULT_MODULE_SECONDS) for m in modules)
+
+    ordered = sorted(groups.values(), key=seconds, reverse=True)  # stable: equal groups keep their order
+    items[:] = [item for group_items in ordered for item in group_items]
+
+
+def _current_module() -> str | None:
+    current = os.environ.get("PYTEST_CURRENT_TEST", "")
+    return os.path.basename(current.split("::", 1)[0]) if current else None
+
+
+def _require_guests_group(extra_args):
+    args = list(extra_args)
+    runtime = args[args.index("--runtime") + 1] if "--runtime" in args and args.index("--runtime") + 1 < len(args) else "mock"
+    module = _current_module()
+    if runtime == "mock" or module is None or module not in _MODULE_GROUPS:
+        return
+    if _MODULE_GROUPS[module] != GUESTS_GROUP:
+        pytest.fail(f"{module} starts a server with --runtime {runtime} (real guests) but is not in the "
+                    f"'{GUESTS_GROUP}' xdist group: add `pytestmark = pytest.mark.xdist_group(\"{GUESTS_GROUP}\")` "
+                    "(see tests/e2e/README.md, 'Parallel runs')", pytrace=False)
 
 
 atexit.register(_kill_leftovers)
@@ -267,6 +423,36 @@ class StratusServer:
 
     def start(self):
         assert self.proc is None or self.proc.poll() is not None, "already running"
+        if self.starts == 0:
+            _require_guests_group(self.extra_args)
+        for attempt in range(3):
+            self._spawn()
+            # A free port picked by binding port 0 can be taken by another process (another
+            # worker's server, an outgoing connection) before the server binds it: on the first
+            # start (nothing was told the port yet) try again on another one.
+            if self.starts == 1 and attempt < 2 and self._exited_early() and "address already in use" in self.log_tail().lower():
+                self.port = free_port()
+                self.starts = 0
+                continue
+            break
+        self.wait_healthy()
+        return self
+
+    def _exited_early(self, within: float = HEALTH_TIMEOUT) -> bool:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self._reap(1)
+                return True
+            try:
+                if http_send("GET", self.endpoint + "/_stratus/health", timeout=2).status == 200:
+                    return False
+            except (urllib.error.URLError, ConnectionError, socket.timeout, OSError):
+                pass
+            time.sleep(0.1)
+        return False
+
+    def _spawn(self):
         self._profile_session = None
         self._log = open(self.log_path, "ab")
         self._log.write(f"\n===== start #{self.starts + 1} on port {self.port} =====\n".encode())
@@ -279,11 +465,10 @@ class StratusServer:
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         _ALL_PIDS.add(self.proc.pid)
+        _register(self.proc.pid, self.data_dir)
         self.starts += 1
         if self not in _ACTIVE:
             _ACTIVE.append(self)
-        self.wait_healthy()
-        return self
 
     def wait_healthy(self, timeout: float = HEALTH_TIMEOUT):
         deadline = time.monotonic() + timeout
@@ -310,6 +495,7 @@ class StratusServer:
         except subprocess.TimeoutExpired:
             return None
         _ALL_PIDS.discard(self.proc.pid)
+        _unregister(self.proc.pid)
         if self._log:
             self._log.close()
             self._log = None

@@ -14,7 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ServerFactory, default_vpc, error_of, minimal_ami, tags_dict, wait_until
+from conftest import GUESTS_GROUP, ServerFactory, default_vpc, error_of, minimal_ami, tags_dict, wait_until
+
+# Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 
 @pytest.fixture(scope="module")

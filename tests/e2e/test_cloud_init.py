@@ -18,8 +18,11 @@ from email.mime.text import MIMEText
 
 import pytest
 
-from conftest import ServerFactory
+from conftest import GUESTS_GROUP, ServerFactory
 from test_real_instances import IMAGE_DIR, RUNTIMES, _describe, _ssh
+
+# Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 DEBIAN_BOOT_TIMEOUT = 600
 

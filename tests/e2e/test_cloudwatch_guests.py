@@ -17,8 +17,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import ServerFactory, minimal_ami
+from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
 from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _terminate_all, _assert_nothing_left
+
+# Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 BUSY = """#!/bin/sh
 ( while :; do :; done ) &

@@ -25,7 +25,10 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ServerFactory, default_vpc, error_of, minimal_ami, wait_until
+from conftest import GUESTS_GROUP, ServerFactory, default_vpc, error_of, minimal_ami, wait_until
+
+# Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 HOSTS = "/etc/hosts"
 

@@ -12,7 +12,12 @@ import re
 import shutil
 import subprocess
 
-from conftest import REPO_ROOT, aws_cli, free_port
+import pytest
+
+from conftest import GUESTS_GROUP, REPO_ROOT, aws_cli, free_port
+
+# Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 
 def test_first_start_reaches_ssh_without_building_a_kernel():

@@ -19,8 +19,11 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ServerFactory, error_of, minimal_ami
+from conftest import GUESTS_GROUP, ServerFactory, error_of, minimal_ami
 from test_real_instances import BOOT_TIMEOUT, IMAGE_DIR, _assert_nothing_left, _require_host, _ssh, _terminate_all, _wait_ssh
+
+# Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 IMDS = "http://169.254.169.254/latest"

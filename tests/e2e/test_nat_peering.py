@@ -23,8 +23,11 @@ import time
 
 import pytest
 
-from conftest import ServerFactory, minimal_ami
+from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
 from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _terminate_all, _assert_nothing_left
+
+# Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 SLOT = os.getpid() % 60
 OUTSIDE_NS = f"stratus-outside-{os.getpid()}"

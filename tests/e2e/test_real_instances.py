@@ -23,7 +23,10 @@ import urllib.request
 
 import pytest
 
-from conftest import ServerFactory, error_of, minimal_ami
+from conftest import GUESTS_GROUP, ServerFactory, error_of, minimal_ami
+
+# Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 RUNTIMES = [r for r in os.environ.get("STRATUS_E2E_RUNTIMES", "container,microvm").split(",") if r]
 IMAGE_DIR = os.environ.get("STRATUS_IMAGE_DIR") or os.path.join(
@@ -103,6 +106,17 @@ def _guest_processes(srv) -> list[int]:
 def _netns() -> set[str]:
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     return {line.split()[0] for line in out.splitlines() if line.strip()}
+
+
+def _own_netns(srv) -> set[str]:
+    """The host's namespaces that belong to `srv`: its VPCs' (stx-*, recorded under its data dir)
+    and its container guests' (s-<instance id>). Other servers on the host (parallel workers,
+    other builds) have their own; assertions look at these only."""
+    network = os.path.join(srv.data_dir, "host", "network")
+    vpcs = {f[:-5] for f in os.listdir(network) if f.startswith("stx-") and f.endswith(".json")} if os.path.isdir(network) else set()
+    instances = os.path.join(srv.data_dir, "host", "instances")
+    guests = {"s-" + d[2:] for d in os.listdir(instances) if d.startswith("i-")} if os.path.isdir(instances) else set()
+    return _netns() & (vpcs | guests)
 
 
 def _assert_nothing_left(srv):
@@ -299,9 +313,9 @@ def test_imds_from_inside_the_guest(real, keyed):
         _terminate(keyed, a, b)
 
 
-def _vpc_netns(private_ip: str) -> str:
-    """The host namespace of the VPC the guest is plugged into (its bridge routes to the guest's subnet)."""
-    for ns in sorted(_netns()):
+def _vpc_netns(srv, private_ip: str) -> str:
+    """The host namespace of the server's VPC the guest is plugged into (its bridge routes to the guest's subnet)."""
+    for ns in sorted(_own_netns(srv)):
         if not ns.startswith("stx-"):
             continue
         out = subprocess.run(["ip", "netns", "exec", ns, "ip", "-4", "route", "get", private_ip],
@@ -318,7 +332,7 @@ def test_hop_limit_is_the_ttl_of_the_token_response(real, keyed):
     ec2 = keyed[0]
     inst = _launch(keyed)
     try:
-        ns = _vpc_netns(inst["PrivateIpAddress"])
+        ns = _vpc_netns(real, inst["PrivateIpAddress"])
         for hops in (1, 3):
             ec2.modify_instance_metadata_options(InstanceId=inst["InstanceId"], HttpPutResponseHopLimit=hops)
             table = f"stratus_e2e_ttl{hops}"
@@ -428,17 +442,12 @@ def test_reboot_from_the_guest_keeps_the_instance_running(real, keyed):
         _terminate(keyed, inst)
 
 
-def _links(prefix: str) -> int:
-    out = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
-    return sum(1 for line in out.splitlines() if line.split(": ")[1].startswith(prefix))
-
-
 def test_kill9_and_restart_keeps_instances_running(real, keyed):
     ec2 = keyed[0]
     inst = _launch(keyed, USER_DATA)
     _wait_http(f"http://{inst['PublicIpAddress']}/", "Hello from Stratus")
     procs_before = sorted(_guest_processes(real))
-    netns_before = _netns()
+    netns_before = _own_netns(real)
     real.kill9()
     real.start()
     ec2 = real.ec2()
@@ -447,5 +456,5 @@ def test_kill9_and_restart_keeps_instances_running(real, keyed):
     assert _ssh(keyed[2], inst["PublicIpAddress"], "true").returncode == 0
     # re-adopted, not duplicated: the same guest processes, namespaces and no second uplink
     assert sorted(_guest_processes(real)) == procs_before
-    assert _netns() == netns_before
+    assert _own_netns(real) == netns_before
     _terminate((ec2, *keyed[1:]), inst)

@@ -21,8 +21,11 @@ import time
 
 import pytest
 
-from conftest import ServerFactory, minimal_ami
+from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
 from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _ssh, _wait_ssh, _terminate_all, _assert_nothing_left
+
+# Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 RUNTIME = os.environ.get("STRATUS_SG_RUNTIME", "container")
 LIMIT = 1.0  # seconds from the API call to the change being in effect

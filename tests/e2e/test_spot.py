@@ -19,7 +19,10 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ServerFactory, error_of, minimal_ami, wait_until
+from conftest import GUESTS_GROUP, ServerFactory, error_of, minimal_ami, wait_until
+
+# Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 NOTICE_SECONDS = 3
 
