@@ -44,7 +44,8 @@ if [ "$e2e_workers" != "0" ]; then
     echo "error: STRATUS_E2E_WORKERS=$e2e_workers needs pytest-xdist (python3-pytest-xdist, python3-execnet; scripts/install-deps.sh installs them)" >&2
     exit 1
   fi
-  e2e_parallel=(-n "$e2e_workers" --dist loadgroup)
+  # A crashed worker is replaced at most twice (xdist re-runs the module it crashed in).
+  e2e_parallel=(-n "$e2e_workers" --dist loadgroup --max-worker-restart=2)
 fi
 STRATUS_BIN="$PWD/src/Stratus.Cli/bin/Release/net10.0/stratus" python3 scripts/run_pytest.py tests/e2e -q -p no:cacheprovider -rfE \
   "${e2e_parallel[@]}" --junitxml=artifacts/test-results/e2e.xml

@@ -212,6 +212,18 @@ def pytest_collection_modifyitems(session, config, items):
     items[:] = [item for group_items in ordered for item in group_items]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report):
+    """Reports name a test by its own id: `loadgroup` appends `@<group>` to the ids it schedules
+    by; the JUnit XML, the failure summary and the per-module times use the plain one (in the
+    controlling process only: a worker matches its reports to its items by the scheduled id)."""
+    if _is_xdist_worker():
+        return
+    at = report.nodeid.rfind("@")
+    if at > report.nodeid.rfind("]"):
+        report.nodeid = report.nodeid[:at]
+
+
 def _current_module() -> str | None:
     current = os.environ.get("PYTEST_CURRENT_TEST", "")
     return os.path.basename(current.split("::", 1)[0]) if current else None
