@@ -11,27 +11,30 @@ namespace Stratus.Runtime.Network;
 /// <c>/run/stratus-sysctl/original</c>, and the last one to leave (its last VPC removed, or
 /// Stratus shut down) writes the originals back. A crashed Stratus leaves its registration: the
 /// values then stay until the next host boot or the next clean shutdown of that state directory.
+/// Several Stratus servers on one host (parallel test workers, several data directories) each
+/// register under their own name, so none restores a value another still needs.
 /// </summary>
-internal static class HostSysctls
+/// <param name="directory">Where users and original values are recorded.</param>
+/// <param name="lockPath">The file lock that serialises claims and releases.</param>
+/// <param name="settings">Each setting's file and the value it must have given its current one (null: leave it).</param>
+internal sealed class HostSysctls(string directory, string lockPath, IReadOnlyList<(string Path, Func<string, string?> Wanted)> settings)
 {
-    private const string Directory_ = "/run/stratus-sysctl";
-    private const string LockPath = "/run/stratus-sysctl.lock";
-
-    private static readonly (string Path, Func<string, string?> Wanted)[] Settings =
+    /// <summary>The host's settings, recorded under <c>/run/stratus-sysctl</c>.</summary>
+    public static readonly HostSysctls Host = new("/run/stratus-sysctl", "/run/stratus-sysctl.lock",
     [
         ("/proc/sys/net/ipv4/ip_forward", current => current == "1" ? null : "1"),
         ("/proc/sys/net/ipv4/conf/all/rp_filter", current => current == "1" ? "2" : null),
-    ];
+    ]);
 
     /// <summary>Registers <paramref name="user"/> and makes sure the settings are what VPC networking needs.</summary>
-    public static async Task ClaimAsync(string user, Action<string> log, CancellationToken cancellationToken)
+    public async Task ClaimAsync(string user, Action<string> log, CancellationToken cancellationToken)
     {
-        using (await HostLock.AcquireAsync(LockPath, cancellationToken).ConfigureAwait(false))
+        using (await HostLock.AcquireAsync(lockPath, cancellationToken).ConfigureAwait(false))
         {
-            Directory.CreateDirectory(Path.Combine(Directory_, "users"));
-            await File.WriteAllTextAsync(Path.Combine(Directory_, "users", user), Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-            var originals = Path.Combine(Directory_, "original");
-            foreach (var (path, wanted) in Settings)
+            Directory.CreateDirectory(Path.Combine(directory, "users"));
+            await File.WriteAllTextAsync(Path.Combine(directory, "users", user), Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+            var originals = Path.Combine(directory, "original");
+            foreach (var (path, wanted) in settings)
             {
                 var current = (await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false)).Trim();
                 if (wanted(current) is not { } value)
@@ -49,17 +52,17 @@ internal static class HostSysctls
     }
 
     /// <summary>Unregisters <paramref name="user"/>; the last user restores the original values.</summary>
-    public static async Task ReleaseAsync(string user, Action<string> log)
+    public async Task ReleaseAsync(string user, Action<string> log)
     {
-        using (await HostLock.AcquireAsync(LockPath, CancellationToken.None).ConfigureAwait(false))
+        using (await HostLock.AcquireAsync(lockPath, CancellationToken.None).ConfigureAwait(false))
         {
-            var users = Path.Combine(Directory_, "users");
+            var users = Path.Combine(directory, "users");
             File.Delete(Path.Combine(users, user));
             if (Directory.Exists(users) && Directory.EnumerateFiles(users).Any())
             {
                 return;
             }
-            var originals = Path.Combine(Directory_, "original");
+            var originals = Path.Combine(directory, "original");
             if (!File.Exists(originals))
             {
                 return;

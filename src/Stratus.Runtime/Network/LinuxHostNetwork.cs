@@ -512,7 +512,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
             await ClaimMainRouteAsync(vpc, cancellationToken).ConfigureAwait(false);
         }
 
-        await HostSysctls.ClaimAsync(GuardTable, _log, cancellationToken).ConfigureAwait(false);
+        await HostSysctls.Host.ClaimAsync(GuardTable, _log, cancellationToken).ConfigureAwait(false);
         await HostCommand.RunAsync("nft", ["-f", "-"], GuardRuleset(), cancellationToken).ConfigureAwait(false);
         Save(vpc);
     }
@@ -843,7 +843,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
         if (_vpcs.Count == 0)
         {
             await HostCommand.TryAsync("nft", ["delete", "table", "inet", GuardTable]).ConfigureAwait(false);
-            await HostSysctls.ReleaseAsync(GuardTable, _log).ConfigureAwait(false);
+            await HostSysctls.Host.ReleaseAsync(GuardTable, _log).ConfigureAwait(false);
         }
         else
         {
