@@ -158,7 +158,16 @@ public sealed class SnapshotResource : ITaggable
     public List<FastRestoreRecord> FastRestores { get; init; } = [];
     public List<Tag> Tags { get; init; } = [];
 
+    /// <summary>The snapshot lock (LockSnapshot), kept after it expires until UnlockSnapshot.</summary>
+    public SnapshotLockRecord? Lock { get; set; }
+
+    /// <summary>The last archive or restore (ModifySnapshotTier, RestoreSnapshotTier); null when never archived.</summary>
+    public SnapshotTierRecord? Tiering { get; set; }
+
     public bool IsPublic => CreateVolumePermissions.Contains("all");
+
+    /// <summary>The storage tier as of <paramref name="now"/> (standard or archive).</summary>
+    public string StorageTierAt(DateTime now) => Tiering?.TierAt(now) ?? StorageTier;
 
     public string StateAt(DateTime now) => now >= CompletedAt ? "completed" : "pending";
 

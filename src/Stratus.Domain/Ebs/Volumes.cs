@@ -130,6 +130,7 @@ public static partial class Volumes
                 {
                     throw new AwsException("IncorrectState", $"Snapshot '{snapshotId}' is not in the 'completed' state; it is '{snapshot.StateAt(now)}'.");
                 }
+                SnapshotTiers.CheckUsable(snapshot, now);
                 snapshotSize = snapshot.VolumeSize;
             }
         }

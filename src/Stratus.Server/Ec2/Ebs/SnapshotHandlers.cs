@@ -79,7 +79,7 @@ internal sealed partial class Ec2Service
     }
 
     public override async Task DeleteSnapshotAsync(RequestContext context, DeleteSnapshotRequest request) =>
-        await Snapshots.DeleteAsync(context.Transaction, context.Scope, request.SnapshotId!, context.Cancellation).ConfigureAwait(false);
+        await Snapshots.DeleteAsync(context.Transaction, context.Scope, request.SnapshotId!, context.Now, context.Cancellation).ConfigureAwait(false);
 
     public override async Task<DescribeSnapshotsResult> DescribeSnapshotsAsync(RequestContext context, DescribeSnapshotsRequest request)
     {
