@@ -81,6 +81,10 @@ public sealed class VolumeResource : ITaggable
     public int? Iops { get; set; }
     public int? Throughput { get; set; }
     public string? SnapshotId { get; init; }
+
+    /// <summary>For copies made by CopyVolumes: the volume copied.</summary>
+    public string? SourceVolumeId { get; set; }
+
     public bool Encrypted { get; init; }
     public string? KmsKeyId { get; init; }
     public string State { get; set; } = VolumeStates.Available;
