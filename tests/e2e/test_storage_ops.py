@@ -41,6 +41,7 @@ def other(server):
 
 def completed_snapshot(ec2, size=1, zone="us-east-1a"):
     volume = ec2.create_volume(AvailabilityZone=zone, Size=size)["VolumeId"]
+    until(lambda: ec2.describe_volumes(VolumeIds=[volume])["Volumes"][0]["State"] == "available", "volume available")
     snapshot = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
     until(lambda: ec2.describe_snapshots(SnapshotIds=[snapshot])["Snapshots"][0]["State"] == "completed", "snapshot completed")
     return volume, snapshot
@@ -56,7 +57,7 @@ def test_create_default_subnet_recreates_the_deleted_default_subnet(server, ec2)
     ec2.delete_subnet(SubnetId=gone["SubnetId"])
     assert code_of(ec2.create_default_subnet, AvailabilityZone="us-east-1c", DryRun=True) == "DryRunOperation"
 
-    created = server.cli_json("ec2", "create-default-subnet", "--availability-zone", "us-east-1c")["Subnet"]
+    created = server.cli_json("--profile", "stratus", "ec2", "create-default-subnet", "--availability-zone", "us-east-1c")["Subnet"]
     assert created["CidrBlock"] == gone["CidrBlock"]
     assert (created["DefaultForAz"], created["MapPublicIpOnLaunch"], created["AvailableIpAddressCount"]) == (True, True, 4091)
     assert (created["VpcId"], created["AvailabilityZoneId"]) == (gone["VpcId"], "use1-az3")
@@ -92,7 +93,7 @@ def test_create_default_subnet_needs_the_default_vpc(server):
 def test_snapshot_lock_refuses_delete_until_unlocked(server, ec2):
     _, snapshot = completed_snapshot(ec2)
     assert code_of(ec2.lock_snapshot, SnapshotId=snapshot, LockMode="governance", LockDuration=1, DryRun=True) == "DryRunOperation"
-    locked = server.cli_json("ec2", "lock-snapshot", "--snapshot-id", snapshot, "--lock-mode", "governance", "--lock-duration", "1")
+    locked = server.cli_json("--profile", "stratus", "ec2", "lock-snapshot", "--snapshot-id", snapshot, "--lock-mode", "governance", "--lock-duration", "1")
     assert (locked["LockState"], locked["LockDuration"]) == ("governance", 1)
     assert code_of(ec2.delete_snapshot, SnapshotId=snapshot) == "OperationNotPermitted"
 
@@ -162,7 +163,7 @@ def test_snapshot_block_public_access(server, ec2, other):
                    CreateVolumePermission={"Add": [{"Group": "all"}]}) == "OperationNotPermitted"
     assert other.describe_snapshots(SnapshotIds=[shared])["Snapshots"][0]["SnapshotId"] == shared
 
-    state = server.cli_json("ec2", "enable-snapshot-block-public-access", "--state", "block-all-sharing")
+    state = server.cli_json("--profile", "stratus", "ec2", "enable-snapshot-block-public-access", "--state", "block-all-sharing")
     assert state["State"] == "block-all-sharing"
     got = ec2.get_snapshot_block_public_access_state()
     assert (got["State"], got["ManagedBy"]) == ("block-all-sharing", "account")
@@ -234,6 +235,7 @@ def test_allowed_amis_filter_describe_images_and_refuse_launches(other):
 def test_image_ancestry_and_references(ec2):
     minimal = minimal_ami(ec2)
     first = ec2.copy_image(Name="copy-one", SourceImageId=minimal, SourceRegion="us-east-1")["ImageId"]
+    until(lambda: ec2.describe_images(ImageIds=[first])["Images"][0]["State"] == "available", "copy available")
     second = ec2.copy_image(Name="copy-two", SourceImageId=first, SourceRegion="us-east-1")["ImageId"]
     chain = ec2.get_image_ancestry(ImageId=second)["ImageAncestryEntries"]
     assert [e["ImageId"] for e in chain] == [second, first, minimal]
@@ -286,7 +288,7 @@ def test_id_formats_are_long_only(server, ec2):
     root = f"arn:aws:iam::{account}:root"
     principals = ec2.describe_principal_id_format(Resources=["volume"])["Principals"]
     assert principals == [{"Arn": root, "Statuses": [{"Resource": "volume", "UseLongIds": True}]}]
-    identity = server.cli_json("ec2", "describe-identity-id-format", "--principal-arn", root, "--resource", "snapshot")
+    identity = server.cli_json("--profile", "stratus", "ec2", "describe-identity-id-format", "--principal-arn", root, "--resource", "snapshot")
     assert identity["Statuses"] == [{"Resource": "snapshot", "UseLongIds": True}]
     assert code_of(ec2.modify_identity_id_format, PrincipalArn="not-an-arn", Resource="instance", UseLongIds=True) == "InvalidParameterValue"
 
