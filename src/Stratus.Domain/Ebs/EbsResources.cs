@@ -81,6 +81,10 @@ public sealed class VolumeResource : ITaggable
     public int? Iops { get; set; }
     public int? Throughput { get; set; }
     public string? SnapshotId { get; init; }
+
+    /// <summary>For copies made by CopyVolumes: the volume copied.</summary>
+    public string? SourceVolumeId { get; set; }
+
     public bool Encrypted { get; init; }
     public string? KmsKeyId { get; init; }
     public string State { get; set; } = VolumeStates.Available;
@@ -158,7 +162,16 @@ public sealed class SnapshotResource : ITaggable
     public List<FastRestoreRecord> FastRestores { get; init; } = [];
     public List<Tag> Tags { get; init; } = [];
 
+    /// <summary>The snapshot lock (LockSnapshot), kept after it expires until UnlockSnapshot.</summary>
+    public SnapshotLockRecord? Lock { get; set; }
+
+    /// <summary>The last archive or restore (ModifySnapshotTier, RestoreSnapshotTier); null when never archived.</summary>
+    public SnapshotTierRecord? Tiering { get; set; }
+
     public bool IsPublic => CreateVolumePermissions.Contains("all");
+
+    /// <summary>The storage tier as of <paramref name="now"/> (standard or archive).</summary>
+    public string StorageTierAt(DateTime now) => Tiering?.TierAt(now) ?? StorageTier;
 
     public string StateAt(DateTime now) => now >= CompletedAt ? "completed" : "pending";
 

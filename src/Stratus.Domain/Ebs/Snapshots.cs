@@ -27,13 +27,29 @@ public static class Snapshots
     {
         var stored = await session.ListEveryAccountAsync(scope.Region, ResourceTypes.Snapshot.Name, ct).ConfigureAwait(false);
         var result = new List<VisibleSnapshot>(stored.Count);
+        Dictionary<string, bool>? blocksAll = null;
         foreach (var s in stored)
         {
             var snapshot = JsonSerializer.Deserialize<SnapshotResource>(s.Document, ResourceStore.Json)!;
-            if (snapshot.CanRestore(scope.AccountId))
+            if (!snapshot.CanRestore(scope.AccountId))
             {
-                result.Add(new VisibleSnapshot(snapshot, new Scope(s.Key.AccountId, scope.Region)));
+                continue;
             }
+            if (s.Key.AccountId != scope.AccountId && !snapshot.CreateVolumePermissions.Contains(scope.AccountId))
+            {
+                // Public only: hidden while the owner blocks all public sharing in the region.
+                blocksAll ??= [];
+                if (!blocksAll.TryGetValue(s.Key.AccountId, out var blocked))
+                {
+                    blocked = blocksAll[s.Key.AccountId] = await PublicAccessSettings.SnapshotStateAsync(session, new Scope(s.Key.AccountId, scope.Region), ct).ConfigureAwait(false)
+                        == PublicAccessSettings.BlockAllSharing;
+                }
+                if (blocked)
+                {
+                    continue;
+                }
+            }
+            result.Add(new VisibleSnapshot(snapshot, new Scope(s.Key.AccountId, scope.Region)));
         }
         return result;
     }
@@ -147,6 +163,7 @@ public static class Snapshots
         {
             throw new AwsException("IncorrectState", $"Snapshot '{sourceSnapshotId}' is not in the 'completed' state; it is '{snapshot.StateAt(now)}'.");
         }
+        SnapshotTiers.CheckUsable(snapshot, now);
         if (kmsKeyId is not null)
         {
             EbsEncryption.CheckKmsKeyId(kmsKeyId);
@@ -177,10 +194,14 @@ public static class Snapshots
         return copy;
     }
 
-    /// <summary>Deletes an own snapshot unless a registered AMI of the account uses it (<c>InvalidSnapshot.InUse</c>).</summary>
-    public static async Task DeleteAsync(IStoreTransaction tx, Scope scope, string snapshotId, CancellationToken ct = default)
+    /// <summary>
+    /// Deletes an own snapshot unless a registered AMI of the account uses it (<c>InvalidSnapshot.InUse</c>)
+    /// or a lock that has not expired protects it.
+    /// </summary>
+    public static async Task DeleteAsync(IStoreTransaction tx, Scope scope, string snapshotId, DateTime now, CancellationToken ct = default)
     {
         var snapshot = await GetOwnAsync(tx, scope, snapshotId, ct).ConfigureAwait(false);
+        SnapshotLocks.CheckDeletable(snapshot, now);
         var images = await tx.ListAsync<ImageResource>(scope, ResourceTypes.Image, ct).ConfigureAwait(false);
         if (images.Find(i => i.BlockDevices.Exists(b => b.SnapshotId == snapshot.Id)) is { } image)
         {

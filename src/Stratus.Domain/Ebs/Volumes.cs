@@ -107,6 +107,41 @@ public static partial class Volumes
     }
 
     /// <summary>
+    /// CopyVolumes: a point-in-time copy of a volume in its zone, encrypted as the source is, of
+    /// the source's type and size unless others are asked for (never smaller than the source).
+    /// </summary>
+    public static async Task<VolumeResource> CopyAsync(IStoreTransaction tx, Scope scope, string sourceVolumeId, string? volumeType, int? size, int? iops, int? throughput,
+        bool? multiAttachEnabled, List<Tag> tags, DateTime now, CancellationToken ct = default)
+    {
+        var source = await GetAsync(tx, scope, sourceVolumeId, ct).ConfigureAwait(false);
+        var state = source.StateAt(now);
+        if (state == VolumeStates.Creating)
+        {
+            throw new AwsException("IncorrectState", $"The volume '{source.Id}' is in the '{state}' state.");
+        }
+        if (size is { } requested && requested < source.Size)
+        {
+            throw AwsErrors.InvalidParameterValue($"The size of the copy ({requested} GiB) must be at least the size of the source volume '{source.Id}' ({source.Size} GiB).");
+        }
+        var type = volumeType ?? source.VolumeType;
+        var copy = await NewAsync(tx, scope, new VolumeSpec
+        {
+            AvailabilityZone = source.AvailabilityZone,
+            VolumeType = type,
+            Size = size ?? source.Size,
+            Iops = iops ?? (type == source.VolumeType ? source.Iops : null),
+            Throughput = throughput ?? (type == source.VolumeType ? source.Throughput : null),
+            Encrypted = source.Encrypted,
+            KmsKeyId = source.KmsKeyId,
+            MultiAttachEnabled = multiAttachEnabled ?? false,
+            Tags = tags,
+        }, now, ct).ConfigureAwait(false);
+        copy.SourceVolumeId = source.Id;
+        await PutAsync(tx, scope, copy, ct).ConfigureAwait(false);
+        return copy;
+    }
+
+    /// <summary>
     /// The volume <see cref="CreateAsync"/> would create, validated but not yet written: for a
     /// caller that writes many resources in one batch.
     /// </summary>
@@ -130,6 +165,7 @@ public static partial class Volumes
                 {
                     throw new AwsException("IncorrectState", $"Snapshot '{snapshotId}' is not in the 'completed' state; it is '{snapshot.StateAt(now)}'.");
                 }
+                SnapshotTiers.CheckUsable(snapshot, now);
                 snapshotSize = snapshot.VolumeSize;
             }
         }

@@ -97,7 +97,10 @@ public static class Images
         ? ResourceTypes.Image.NotFound(imageIds[0])
         : new AwsException(ResourceTypes.Image.NotFoundCode, $"The image ids '[{string.Join(", ", imageIds)}]' do not exist");
 
-    /// <summary>An image the account may launch, or AWS's error: malformed, not found, or not available.</summary>
+    /// <summary>
+    /// An image the account may launch, or AWS's error: malformed, not found (also when Allowed AMIs
+    /// is enabled and the image does not meet its criteria), or not available.
+    /// </summary>
     public static async Task<VisibleImage> GetLaunchableAsync(IStoreSession session, Scope scope, string imageId, DateTime now, CancellationToken ct = default)
     {
         ResourceTypes.Image.CheckId(imageId);
@@ -111,6 +114,12 @@ public static class Images
         if (found.Image.StateAt(now) != "available")
         {
             throw Unavailable(imageId);
+        }
+        if (found.Image.OwnerId != scope.AccountId
+            && AllowedImages.Refuses(await AllowedImages.GetAsync(session, scope, ct).ConfigureAwait(false), found.Image, scope.AccountId, now))
+        {
+            // EC2 answers as if the image did not exist when it does not meet the Allowed AMIs criteria.
+            throw ResourceTypes.Image.NotFound(imageId);
         }
         return found;
     }

@@ -24,7 +24,7 @@ internal sealed partial class Ec2Service
         .Add("snapshot-id", s => s.Snapshot.Id)
         .Add("start-time", s => ProtocolFormats.FormatTimestamp(s.Snapshot.StartTime))
         .Add("status", s => s.Snapshot.StateAt(s.Now))
-        .Add("storage-tier", s => s.Snapshot.StorageTier)
+        .Add("storage-tier", s => s.Snapshot.StorageTierAt(s.Now))
         .Add("transfer-type", s => TransferType(s.Snapshot))
         .Add("volume-id", s => s.Snapshot.VolumeId)
         .Add("volume-size", s => s.Snapshot.VolumeSize.ToString(CultureInfo.InvariantCulture))
@@ -79,7 +79,7 @@ internal sealed partial class Ec2Service
     }
 
     public override async Task DeleteSnapshotAsync(RequestContext context, DeleteSnapshotRequest request) =>
-        await Snapshots.DeleteAsync(context.Transaction, context.Scope, request.SnapshotId!, context.Cancellation).ConfigureAwait(false);
+        await Snapshots.DeleteAsync(context.Transaction, context.Scope, request.SnapshotId!, context.Now, context.Cancellation).ConfigureAwait(false);
 
     public override async Task<DescribeSnapshotsResult> DescribeSnapshotsAsync(RequestContext context, DescribeSnapshotsRequest request)
     {
@@ -186,6 +186,10 @@ internal sealed partial class Ec2Service
         if (snapshot.Encrypted && add.Contains("all"))
         {
             throw new AwsException("OperationNotPermitted", $"Encrypted snapshots cannot be made public: {snapshot.Id}");
+        }
+        if (add.Contains("all") && !snapshot.CreateVolumePermissions.Contains("all"))
+        {
+            await PublicAccessSettings.CheckSnapshotSharingAsync(context.Store, context.Scope, snapshot.Id, context.Cancellation).ConfigureAwait(false);
         }
         foreach (var target in add.Where(t => !snapshot.CreateVolumePermissions.Contains(t)))
         {
@@ -388,7 +392,8 @@ internal sealed partial class Ec2Service
             Description = s.Description,
             Encrypted = s.Encrypted,
             KmsKeyId = s.KmsKeyId,
-            StorageTier = s.StorageTier,
+            StorageTier = s.StorageTierAt(now),
+            RestoreExpiryTime = s.Tiering is { Operation: SnapshotTiers.TemporaryRestore } t && now >= t.CompleteTime ? t.RestoreExpiryTime : null,
             TransferType = TransferType(s),
             Tags = s.Tags.Count > 0 ? ToShape(s.Tags) : null,
         };

@@ -260,6 +260,7 @@ internal sealed partial class Ec2Service
         MultiAttachEnabled = v.MultiAttachEnabled,
         Size = v.Size,
         SnapshotId = v.SnapshotId ?? "",
+        SourceVolumeId = v.SourceVolumeId,
         State = v.StateAt(now),
         VolumeType = v.VolumeType,
         Attachments = v.Attachments.Select(a => new VolumeAttachment

@@ -4,7 +4,6 @@ using Stratus.Core;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.Images;
 using Stratus.Domain.Resources;
-using Stratus.Domain.Store;
 using Stratus.Ec2.Model;
 using Stratus.Protocol;
 
@@ -18,7 +17,7 @@ internal sealed partial class Ec2Service
     private static readonly Regex ImageName = new(@"^[a-zA-Z0-9()\[\] ./\-'@_]{3,128}$", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     [FiltersFor("DescribeImages")]
-    private static readonly FilterSet<VisibleImage> ImageFilters = new FilterSet<VisibleImage>()
+    private static readonly FilterSet<DescribedImage> ImageFilters = new FilterSet<DescribedImage>()
         .Add("architecture", v => v.Image.Architecture)
         .AddMany("block-device-mapping.delete-on-termination", v => v.Image.BlockDevices.Select(b => b.SnapshotId is null ? null : b.DeleteOnTermination ? "true" : "false"))
         .AddMany("block-device-mapping.device-name", v => v.Image.BlockDevices.Select(b => b.DeviceName))
@@ -31,7 +30,7 @@ internal sealed partial class Ec2Service
         .Add("ena-support", v => v.Image.EnaSupport)
         .Add("free-tier-eligible", v => v.Image.FreeTierEligible)
         .Add("hypervisor", v => v.Image.Hypervisor)
-        .Add("image-allowed", _ => true)
+        .Add("image-allowed", v => v.Allowed)
         .Add("image-id", v => v.Image.Id)
         .Add("image-type", v => v.Image.ImageType)
         .Add("is-public", v => v.Image.IsPublic)
@@ -111,11 +110,17 @@ internal sealed partial class Ec2Service
         {
             selected = selected.Where(v => v.Image.DeprecationTime is not { } t || t > context.Now || v.Image.OwnerId == context.AccountId);
         }
-        selected = selected.OrderBy(v => v.Image.Id, StringComparer.Ordinal);
-        var page = Paginator.Paginate(ImageFilters.Apply(selected, ToCriteria(request.Filters)), v => v.Image.Id, request.MaxResults, request.NextToken);
+        // Allowed AMIs: in enabled mode images that meet no criterion are left out (own images always
+        // qualify); in audit mode they are listed with ImageAllowed false.
+        var allowedImages = await AllowedImages.GetAsync(context.Store, context.Scope, context.Cancellation).ConfigureAwait(false);
+        var described = selected
+            .Select(v => new DescribedImage(v.Image, allowedImages.State == AllowedImages.Disabled || AllowedImages.IsAllowed(allowedImages, v.Image, context.AccountId, context.Now)))
+            .Where(d => d.Allowed || allowedImages.State != AllowedImages.Enabled)
+            .OrderBy(v => v.Image.Id, StringComparer.Ordinal);
+        var page = Paginator.Paginate(ImageFilters.Apply(described, ToCriteria(request.Filters)), v => v.Image.Id, request.MaxResults, request.NextToken);
         return new DescribeImagesResult
         {
-            Images = page.Items.Select(v => ToShape(v.Image, context.Now)).ToList(),
+            Images = page.Items.Select(v => ToShape(v.Image, context.Now, v.Allowed)).ToList(),
             NextToken = page.NextToken,
         };
     }
@@ -281,6 +286,10 @@ internal sealed partial class Ec2Service
                 {
                     throw new AwsException("InvalidAMIAttributeItemValue", $"Invalid attribute item value \"{target}\" for userId item type.");
                 }
+                if (add.Contains("all") && !image.LaunchPermissions.Contains("all"))
+                {
+                    await Stratus.Domain.Ebs.PublicAccessSettings.CheckImageSharingAsync(context.Store, context.Scope, image.Id, context.Cancellation).ConfigureAwait(false);
+                }
                 foreach (var target in add.Where(t => !image.LaunchPermissions.Contains(t)))
                 {
                     image.LaunchPermissions.Add(target);
@@ -354,9 +363,10 @@ internal sealed partial class Ec2Service
         if (ebs.SnapshotId is { } snapshotId)
         {
             ResourceTypes.Snapshot.CheckId(snapshotId);
-            var snapshot = await context.Store.GetAsync(new ResourceKey(context.AccountId, context.Region, ResourceTypes.Snapshot.Name, snapshotId), context.Cancellation).ConfigureAwait(false)
+            var snapshot = await context.Store.GetAsync<Stratus.Domain.Ebs.SnapshotResource>(context.Scope, ResourceTypes.Snapshot, snapshotId, context.Cancellation).ConfigureAwait(false)
                 ?? throw ResourceTypes.Snapshot.NotFound(snapshotId);
-            var snapshotSize = System.Text.Json.Nodes.JsonNode.Parse(snapshot.Document)?["volumeSize"]?.GetValue<int>();
+            Stratus.Domain.Ebs.SnapshotTiers.CheckUsable(snapshot, context.Now);
+            int? snapshotSize = snapshot.VolumeSize;
             if (size is { } requested && snapshotSize is { } minimum && requested < minimum)
             {
                 throw AwsErrors.InvalidParameterValue($"Volume of {requested}GiB is smaller than snapshot '{snapshotId}', expect size >= {minimum}GiB");
@@ -401,7 +411,10 @@ internal sealed partial class Ec2Service
                 },
             };
 
-    private static Image ToShape(ImageResource image, DateTime now)
+    /// <summary>An image as DescribeImages lists it, with whether Allowed AMIs allows it.</summary>
+    private sealed record DescribedImage(ImageResource Image, bool Allowed);
+
+    private static Image ToShape(ImageResource image, DateTime now, bool allowed = true)
     {
         var state = image.StateAt(now);
         return new Image
@@ -434,7 +447,7 @@ internal sealed partial class Ec2Service
             DeregistrationProtection = image.DeregistrationProtection ? "enabled" : "disabled",
             LastLaunchedTime = image.LastLaunchedTime is { } launched ? ProtocolFormats.FormatTimestamp(launched) : null,
             FreeTierEligible = image.FreeTierEligible,
-            ImageAllowed = true,
+            ImageAllowed = allowed,
             Public = image.IsPublic,
             SourceInstanceId = image.SourceInstanceId,
             SourceImageId = image.SourceImageId,
