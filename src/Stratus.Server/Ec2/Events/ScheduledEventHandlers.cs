@@ -27,13 +27,11 @@ internal sealed partial class Ec2Service
     [FiltersFor("DescribeInstanceEventWindows")]
     private static readonly FilterSet<InstanceEventWindowResource> EventWindowFilters = new FilterSet<InstanceEventWindowResource>()
         .AddMany("dedicated-host-id", w => w.Target.DedicatedHostIds)
-        .Add("cron-expression", w => w.CronExpression)
         .Add("event-window-name", w => w.Name)
         .AddMany("instance-id", w => w.Target.InstanceIds)
         .AddMany("instance-tag", w => w.Target.InstanceTags.Select(t => t.Key + "=" + t.Value))
         .AddMany("instance-tag-key", w => w.Target.InstanceTags.Select(t => t.Key))
         .AddMany("instance-tag-value", w => w.Target.InstanceTags.Select(t => t.Value))
-        .Add("state", w => w.State)
         .WithTags(w => w.Tags);
 
     private static string EventTimestamp(DateTime time) => time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
