@@ -230,3 +230,119 @@ def test_event_windows_validate_associate_and_move_events(srv, ec2, image):
         ec2.describe_instance_event_windows(InstanceEventWindowIds=[wid])
     assert error_of(caught)[0] == "InvalidInstanceEventWindowID.NotFound"
     ec2.terminate_instances(InstanceIds=[iid])
+
+
+# ---------------------------------------------------------------- Reserved Instances
+
+def _offering(ec2, **kw):
+    return ec2.describe_reserved_instances_offerings(InstanceType="m5.large", ProductDescription="Linux/UNIX", InstanceTenancy="default", **kw)["ReservedInstancesOfferings"]
+
+
+def test_reserved_instance_offerings_price_model_filters_and_paging(ec2):
+    offers = _offering(ec2, OfferingClass="standard", OfferingType="All Upfront", MinDuration=31536000, MaxDuration=31536000)
+    regional = [o for o in offers if o["Scope"] == "Region"]
+    zonal = [o for o in offers if o["Scope"] == "Availability Zone"]
+    assert len(regional) == 1 and len(zonal) == 6  # us-east-1's six zones
+    o = regional[0]
+    # m5.large: on-demand 0.0928/h; standard 1-year All Upfront is 42 % off: 0.053824 × 8760 h.
+    assert o["FixedPrice"] == pytest.approx(471.50, abs=0.01)
+    assert o["RecurringCharges"] == [{"Amount": 0.0, "Frequency": "Hourly"}]
+    assert o["Duration"] == 31536000 and o["CurrencyCode"] == "USD" and o["Marketplace"] is False
+    no_upfront = _offering(ec2, OfferingClass="standard", OfferingType="No Upfront", MaxDuration=31536000, Filters=[{"Name": "scope", "Values": ["Region"]}])
+    assert [x["FixedPrice"] for x in no_upfront] == [0.0]
+    assert no_upfront[0]["RecurringCharges"][0]["Amount"] == pytest.approx(0.0585, abs=0.0001)
+    by_id = ec2.describe_reserved_instances_offerings(ReservedInstancesOfferingIds=[o["ReservedInstancesOfferingId"]])["ReservedInstancesOfferings"]
+    assert by_id == [o]
+    with pytest.raises(ClientError) as caught:
+        ec2.describe_reserved_instances_offerings(ReservedInstancesOfferingIds=["438012d3-80c7-42c6-9396-a209cEXAMPLE"])
+    assert error_of(caught)[0] == "InvalidReservedInstancesOfferingId"
+    three = _offering(ec2, MinDuration=94608000, Filters=[{"Name": "availability-zone", "Values": ["us-east-1a"]}])
+    assert three and all(x["Duration"] == 94608000 and x["AvailabilityZone"] == "us-east-1a" for x in three)
+
+    # Paging over the whole region: pages of MaxResults, tokens, no repeats.
+    first = ec2.describe_reserved_instances_offerings(MaxResults=10)
+    second = ec2.describe_reserved_instances_offerings(MaxResults=10, NextToken=first["NextToken"])
+    ids = [x["ReservedInstancesOfferingId"] for x in first["ReservedInstancesOfferings"] + second["ReservedInstancesOfferings"]]
+    assert len(ids) == 20 and len(set(ids)) == 20
+    with pytest.raises(ClientError) as caught:
+        ec2.describe_reserved_instances_offerings(MaxResults=10, NextToken="bogus")
+    assert error_of(caught)[0] == "InvalidPaginationToken"
+    with pytest.raises(ClientError) as caught:
+        ec2.describe_reserved_instances_offerings(InstanceType="m5.huge")
+    assert error_of(caught)[0] == "InvalidParameterValue"
+
+
+def test_purchase_describe_queue_modify_and_exchange(ec2):
+    [regional] = _offering(ec2, OfferingClass="standard", OfferingType="No Upfront", MaxDuration=31536000, Filters=[{"Name": "scope", "Values": ["Region"]}])
+    with pytest.raises(ClientError) as caught:
+        ec2.purchase_reserved_instances_offering(ReservedInstancesOfferingId=regional["ReservedInstancesOfferingId"], InstanceCount=2, DryRun=True)
+    assert error_of(caught)[0] == "DryRunOperation"
+    ri = ec2.purchase_reserved_instances_offering(ReservedInstancesOfferingId=regional["ReservedInstancesOfferingId"], InstanceCount=2)["ReservedInstancesId"]
+    [got] = ec2.describe_reserved_instances(ReservedInstancesIds=[ri])["ReservedInstances"]
+    assert got["State"] == "payment-pending" and got["InstanceCount"] == 2 and got["Scope"] == "Region"
+    assert (got["End"] - got["Start"]).total_seconds() == 31536000
+    wait_until(lambda: ec2.describe_reserved_instances(ReservedInstancesIds=[ri])["ReservedInstances"][0]["State"] == "active", 10, "the purchase becomes active")
+    assert ec2.describe_reserved_instances(Filters=[{"Name": "state", "Values": ["active"]}, {"Name": "instance-type", "Values": ["m5.large"]}])["ReservedInstances"]
+
+    [all_upfront] = _offering(ec2, OfferingClass="standard", OfferingType="All Upfront", MaxDuration=31536000, Filters=[{"Name": "scope", "Values": ["Region"]}])
+    with pytest.raises(ClientError) as caught:
+        ec2.purchase_reserved_instances_offering(ReservedInstancesOfferingId=all_upfront["ReservedInstancesOfferingId"], InstanceCount=1, LimitPrice={"Amount": 100.0, "CurrencyCode": "USD"})
+    assert error_of(caught)[0] == "ReservedInstancesLimitPriceExceeded"
+    with pytest.raises(ClientError) as caught:
+        ec2.purchase_reserved_instances_offering(ReservedInstancesOfferingId=regional["ReservedInstancesOfferingId"], InstanceCount=30)
+    assert error_of(caught)[0] == "ReservedInstancesLimitExceeded"
+
+    # A queued purchase (regional only) can be deleted while queued.
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)
+    queued = ec2.purchase_reserved_instances_offering(ReservedInstancesOfferingId=regional["ReservedInstancesOfferingId"], InstanceCount=1, PurchaseTime=later)["ReservedInstancesId"]
+    assert ec2.describe_reserved_instances(ReservedInstancesIds=[queued])["ReservedInstances"][0]["State"] == "queued"
+    zonal = _offering(ec2, OfferingClass="standard", OfferingType="No Upfront", MaxDuration=31536000, AvailabilityZone="us-east-1a")[0]
+    with pytest.raises(ClientError) as caught:
+        ec2.purchase_reserved_instances_offering(ReservedInstancesOfferingId=zonal["ReservedInstancesOfferingId"], InstanceCount=1, PurchaseTime=later)
+    assert error_of(caught)[0] == "InvalidParameterCombination"
+    deleted = ec2.delete_queued_reserved_instances(ReservedInstancesIds=[queued, ri])
+    assert [d["ReservedInstancesId"] for d in deleted["SuccessfulQueuedPurchaseDeletions"]] == [queued]
+    assert deleted["FailedQueuedPurchaseDeletions"][0]["Error"]["Code"] == "reserved-instances-not-in-queued-state"
+    assert ec2.describe_reserved_instances(ReservedInstancesIds=[queued])["ReservedInstances"][0]["State"] == "queued-deleted"
+
+    # Modify: 2 × m5.large (footprint 8) → 1 × m5.xlarge in us-east-1b (footprint 8); a mismatch is refused.
+    with pytest.raises(ClientError) as caught:
+        ec2.modify_reserved_instances(ReservedInstancesIds=[ri], TargetConfigurations=[{"InstanceType": "m5.2xlarge", "InstanceCount": 1}])
+    assert error_of(caught)[0] == "InvalidParameterValue"
+    with pytest.raises(ClientError) as caught:
+        ec2.modify_reserved_instances(ReservedInstancesIds=[ri], TargetConfigurations=[{"InstanceType": "c5.xlarge", "InstanceCount": 1}])
+    assert error_of(caught)[0] == "InvalidParameterCombination"
+    mod = ec2.modify_reserved_instances(ReservedInstancesIds=[ri], ClientToken="mod-1",
+                                        TargetConfigurations=[{"InstanceType": "m5.xlarge", "InstanceCount": 1, "AvailabilityZone": "us-east-1b", "Scope": "Availability Zone"}])["ReservedInstancesModificationId"]
+    assert mod.startswith("rimod-")
+    [m] = ec2.describe_reserved_instances_modifications(ReservedInstancesModificationIds=[mod])["ReservedInstancesModifications"]
+    assert m["Status"] == "fulfilled" and m["ReservedInstancesIds"] == [{"ReservedInstancesId": ri}]
+    result = m["ModificationResults"][0]
+    assert result["TargetConfiguration"]["InstanceType"] == "m5.xlarge" and result["TargetConfiguration"]["AvailabilityZone"] == "us-east-1b"
+    assert ec2.describe_reserved_instances(ReservedInstancesIds=[ri])["ReservedInstances"][0]["State"] == "retired"
+    [new] = ec2.describe_reserved_instances(ReservedInstancesIds=[result["ReservedInstancesId"]])["ReservedInstances"]
+    assert new["State"] == "active" and new["InstanceType"] == "m5.xlarge" and new["End"] == got["End"]
+
+    # Exchange: only convertible Reserved Instances; the target must be worth at least as much.
+    quote = ec2.get_reserved_instances_exchange_quote(ReservedInstanceIds=[new["ReservedInstancesId"]], TargetConfigurations=[{"OfferingId": regional["ReservedInstancesOfferingId"]}])
+    assert quote["IsValidExchange"] is False and "convertible" in quote["ValidationFailureReason"]
+    [conv] = _offering(ec2, OfferingClass="convertible", OfferingType="Partial Upfront", MaxDuration=31536000, Filters=[{"Name": "scope", "Values": ["Region"]}])
+    cri = ec2.purchase_reserved_instances_offering(ReservedInstancesOfferingId=conv["ReservedInstancesOfferingId"], InstanceCount=1)["ReservedInstancesId"]
+    wait_until(lambda: ec2.describe_reserved_instances(ReservedInstancesIds=[cri])["ReservedInstances"][0]["State"] == "active", 10, "the convertible purchase becomes active")
+    [bigger] = ec2.describe_reserved_instances_offerings(InstanceType="m5.xlarge", ProductDescription="Linux/UNIX", InstanceTenancy="default", OfferingClass="convertible",
+                                                         OfferingType="Partial Upfront", MaxDuration=31536000, Filters=[{"Name": "scope", "Values": ["Region"]}])["ReservedInstancesOfferings"]
+    quote = ec2.get_reserved_instances_exchange_quote(ReservedInstanceIds=[cri], TargetConfigurations=[{"OfferingId": bigger["ReservedInstancesOfferingId"], "InstanceCount": 1}])
+    assert quote["IsValidExchange"] is True, quote.get("ValidationFailureReason")
+    assert float(quote["TargetConfigurationValueRollup"]["RemainingTotalValue"]) >= float(quote["ReservedInstanceValueRollup"]["RemainingTotalValue"])
+    assert float(quote["PaymentDue"]) == pytest.approx(float(bigger["FixedPrice"]) - float(quote["ReservedInstanceValueRollup"]["RemainingUpfrontValue"]), abs=0.02)
+    exchange = ec2.accept_reserved_instances_exchange_quote(ReservedInstanceIds=[cri], TargetConfigurations=[{"OfferingId": bigger["ReservedInstancesOfferingId"], "InstanceCount": 1}])
+    assert exchange["ExchangeId"].startswith("riex-")
+    assert ec2.describe_reserved_instances(ReservedInstancesIds=[cri])["ReservedInstances"][0]["State"] == "retired"
+
+
+def test_reserved_instances_with_the_aws_cli(srv):
+    out = srv.cli_json("ec2", "describe-reserved-instances-offerings", "--instance-type", "t3.micro", "--offering-class", "convertible",
+                       "--offering-type", "No Upfront", "--product-description", "Linux/UNIX", "--instance-tenancy", "default",
+                       "--filters", "Name=scope,Values=Region", "--max-duration", "31536000")
+    [offer] = out["ReservedInstancesOfferings"]
+    assert offer["OfferingClass"] == "convertible" and offer["InstanceType"] == "t3.micro"

@@ -269,6 +269,7 @@ public static class ReservedInstances
             CreateDate = now,
             EffectiveDate = now,
         };
+        var termEnd = first.End;
         foreach (var source in sources)
         {
             source.State = Retired;
@@ -294,7 +295,7 @@ public static class ReservedInstances
                 HourlyCharge = Math.Round(first.HourlyCharge * factor, 4),
                 InstanceCount = target.InstanceCount,
                 Start = now - PaymentPendingFor,
-                End = first.End,
+                End = termEnd,
                 CreateTime = now,
                 State = Active,
             };
