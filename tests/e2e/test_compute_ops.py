@@ -341,7 +341,7 @@ def test_purchase_describe_queue_modify_and_exchange(ec2):
 
 
 def test_reserved_instances_with_the_aws_cli(srv):
-    out = srv.cli_json("ec2", "describe-reserved-instances-offerings", "--instance-type", "t3.micro", "--offering-class", "convertible",
+    out = srv.cli_json("--profile", "stratus", "ec2", "describe-reserved-instances-offerings", "--instance-type", "t3.micro", "--offering-class", "convertible",
                        "--offering-type", "No Upfront", "--product-description", "Linux/UNIX", "--instance-tenancy", "default",
                        "--filters", "Name=scope,Values=Region", "--max-duration", "31536000")
     [offer] = out["ReservedInstancesOfferings"]
