@@ -332,6 +332,7 @@ var root = new RootCommand(
     new Command("quotas", "Show and set an account's service quotas (EC2 vCPUs per instance bucket, Elastic IPs, VPC quotas).") { quotasList, quotasSet },
     new Command("images", "Build, import and list guest images (kernel + root filesystem) that instances boot.") { imagesBuild, imagesImport, imagesList },
     SpotCommands.Spot(dataDir),
+    EventCommands.Events(dataDir),
     StatusCommands.Status(),
     StatusCommands.Doctor(imageDir),
 };

@@ -116,6 +116,7 @@ public static class StratusHost
         services.AddSingleton<AccountReset>();
         services.AddSingleton<Stratus.Server.Ec2.Spot.SpotController>();
         services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.Ec2.Spot.SpotController>());
+        services.AddHostedService<Stratus.Server.Ec2.Events.ScheduledEventsController>();
         services.AddAwsService<Ec2Service>();
         services.AddAwsService<Stratus.Server.Sts.StsService>();
         services.AddAwsService<Stratus.Server.Iam.IamService>();

@@ -41,11 +41,15 @@ internal sealed record InstanceMetadataSource(
         var spot = instance.SpotInstanceRequestId is { } requestId
             ? await session.GetAsync<Domain.Spot.SpotInstanceRequestResource>(scope, ResourceTypes.SpotInstanceRequest, requestId, ct).ConfigureAwait(false)
             : null;
-        return new InstanceMetadataSource(instance, scope.Region, nic, subnet, vpc, key) { SpotRequest = spot };
+        var events = await Domain.Compute.Events.ScheduledEvents.GetAsync(session, scope, instanceId, ct).ConfigureAwait(false);
+        return new InstanceMetadataSource(instance, scope.Region, nic, subnet, vpc, key) { SpotRequest = spot, Events = events };
     }
 
     /// <summary>The spot request of a Spot Instance (its interruption notice), null for on-demand instances.</summary>
     public Domain.Spot.SpotInstanceRequestResource? SpotRequest { get; init; }
+
+    /// <summary>The instance's scheduled events and their history (events/maintenance/), null when it never had any.</summary>
+    public Domain.Compute.Events.InstanceEventsResource? Events { get; init; }
 }
 
 /// <summary>
@@ -133,8 +137,8 @@ internal static class InstanceMetadata
         }
 
         var maintenance = md.Dir("events").Dir("maintenance");
-        maintenance.Add("history", "[]");
-        maintenance.Add("scheduled", "[]");
+        maintenance.Add("history", MaintenanceEvents.Json(source.Events?.History));
+        maintenance.Add("scheduled", MaintenanceEvents.Json(source.Events?.Scheduled));
 
         var placement = md.Dir("placement");
         placement.Add("availability-zone", instance.AvailabilityZone);

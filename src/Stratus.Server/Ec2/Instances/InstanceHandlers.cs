@@ -64,10 +64,16 @@ internal sealed partial class Ec2Service
 
     public override async Task<DescribeInstanceStatusResult> DescribeInstanceStatusAsync(RequestContext context, DescribeInstanceStatusRequest request)
     {
-        var views = await SelectInstancesAsync(context, request.InstanceIds, request.Filters, InstanceStatusFilters, includeAll: false).ConfigureAwait(false);
+        var (instanceFilters, eventFilters) = SplitEventFilters(request.Filters);
+        var views = await SelectInstancesAsync(context, request.InstanceIds, instanceFilters, InstanceStatusFilters, includeAll: false).ConfigureAwait(false);
         if (request.IncludeAllInstances != true)
         {
             views = views.Where(v => v.Instance.State == InstanceStates.Running).ToList();
+        }
+        var events = await EventsOfAsync(context, views.Select(v => v.Instance.Id)).ConfigureAwait(false);
+        if (eventFilters.Count > 0)
+        {
+            views = views.Where(v => MatchesEventFilters(events.GetValueOrDefault(v.Instance.Id) ?? [], eventFilters)).ToList();
         }
         var page = Paginator.Paginate(views, v => v.Instance.Id, request.MaxResults, request.NextToken);
         return new DescribeInstanceStatusResult
@@ -89,7 +95,7 @@ internal sealed partial class Ec2Service
                     InstanceStatusValue = Summary(v.InstanceReachability),
                     SystemStatus = Summary(v.SystemReachability),
                     AttachedEbsStatus = new EbsStatusSummary { Status = running ? "ok" : "not-applicable" },
-                    Events = [],
+                    Events = events.GetValueOrDefault(v.Instance.Id)?.Select(ToShape).ToList() ?? [],
                 };
             }).ToList(),
             NextToken = page.NextToken,
