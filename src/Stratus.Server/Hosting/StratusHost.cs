@@ -116,6 +116,8 @@ public static class StratusHost
         services.AddSingleton<AccountReset>();
         services.AddSingleton<Stratus.Server.Ec2.Spot.SpotController>();
         services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.Ec2.Spot.SpotController>());
+        services.AddSingleton<Stratus.Server.Ec2.Fleets.FleetController>();
+        services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.Ec2.Fleets.FleetController>());
         services.AddAwsService<Ec2Service>();
         services.AddAwsService<Stratus.Server.Sts.StsService>();
         services.AddAwsService<Stratus.Server.Iam.IamService>();
