@@ -175,7 +175,7 @@ internal sealed partial class Ec2Service
         };
         FleetRules.Submitted(fleet, context.Now);
         var failureLifecycle = total - onDemandTarget > 0 ? FleetLifecycles.Spot : FleetLifecycles.OnDemand;
-        var errors = failures.Select(f => new CreateFleetError
+        var errors = failures.DistinctBy(f => (f.ConfigIndex, f.OverrideIndex, f.InstanceType, f.Error.Code)).Select(f => new CreateFleetError
         {
             ErrorCode = f.Error.Code,
             ErrorMessage = f.Error.Message,
