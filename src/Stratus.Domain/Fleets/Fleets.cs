@@ -204,7 +204,8 @@ public static class Fleets
             return;
         }
         var capacity = fleet.Type == FleetTypes.Request ? Math.Max(fleet.FulfilledCapacity, fleet.LaunchedCapacity) : fleet.FulfilledCapacity;
-        if (fleet.TerminateExcess && fleet.FulfilledCapacity > fleet.TargetCapacity + 1e-9 && fleet.Type != FleetTypes.Instant)
+        if (fleet.TerminateExcess && fleet.Type != FleetTypes.Instant
+            && fleet.Instances.Exists(m => fleet.FulfilledCapacity - m.Weight >= fleet.TargetCapacity - 1e-9))
         {
             fleet.ActivityStatus = FleetActivityStatuses.PendingTermination;
         }
