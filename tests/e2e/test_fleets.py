@@ -365,35 +365,35 @@ def test_instant_fleet_with_no_usable_override_and_minimum_capacity(ec2, templat
 def test_maintain_ec2_fleet_through_the_aws_cli(srv, template):
     config = json.dumps([{"LaunchTemplateSpecification": {"LaunchTemplateId": template, "Version": "$Default"},
                           "Overrides": [{"InstanceType": "t3.micro", "WeightedCapacity": 1}, {"InstanceType": "t3.xlarge", "WeightedCapacity": 2}]}])
-    out = srv.cli_json("ec2", "create-fleet", "--type", "maintain", "--launch-template-configs", config,
+    out = srv.cli_json("--profile", "stratus", "ec2", "create-fleet", "--type", "maintain", "--launch-template-configs", config,
                        "--target-capacity-specification", "TotalTargetCapacity=4,DefaultTargetCapacityType=spot",
                        "--spot-options", "AllocationStrategy=capacity-optimized",
                        "--tag-specifications", "ResourceType=fleet,Tags=[{Key=env,Value=ci}]")
     fid = out["FleetId"]
 
     def fleet():
-        return srv.cli_json("ec2", "describe-fleets", "--fleet-ids", fid)["Fleets"][0]
+        return srv.cli_json("--profile", "stratus", "ec2", "describe-fleets", "--fleet-ids", fid)["Fleets"][0]
     wait_until(lambda: fleet()["ActivityStatus"] == "fulfilled" and fleet()["FulfilledCapacity"] >= 4, 20, "the EC2 Fleet is fulfilled")
-    instances = srv.cli_json("ec2", "describe-fleet-instances", "--fleet-id", fid)["ActiveInstances"]
+    instances = srv.cli_json("--profile", "stratus", "ec2", "describe-fleet-instances", "--fleet-id", fid)["ActiveInstances"]
     # capacity-optimized: the pools with the most room (the type with fewer vCPUs) are chosen.
     assert {i["InstanceType"] for i in instances} == {"t3.micro"} and len(instances) == 4
-    smalls = srv.cli_json("ec2", "describe-fleet-instances", "--fleet-id", fid, "--filters", "Name=instance-type,Values=t3.xlarge")
+    smalls = srv.cli_json("--profile", "stratus", "ec2", "describe-fleet-instances", "--fleet-id", fid, "--filters", "Name=instance-type,Values=t3.xlarge")
     assert smalls["ActiveInstances"] == []
-    listed = srv.cli_json("ec2", "describe-fleets", "--filters", "Name=fleet-state,Values=active", "Name=type,Values=maintain", "Name=tag:env,Values=ci")
+    listed = srv.cli_json("--profile", "stratus", "ec2", "describe-fleets", "--filters", "Name=fleet-state,Values=active", "Name=type,Values=maintain", "Name=tag:env,Values=ci")
     assert [f["FleetId"] for f in listed["Fleets"]] == [fid]
-    srv.cli("ec2", "modify-fleet", "--fleet-id", fid, "--target-capacity-specification", "TotalTargetCapacity=2", check=True)
+    srv.cli("--profile", "stratus", "ec2", "modify-fleet", "--fleet-id", fid, "--target-capacity-specification", "TotalTargetCapacity=2", check=True)
     wait_until(lambda: fleet()["FulfilledCapacity"] == 2 and fleet()["FleetState"] == "active", 20, "the EC2 Fleet shrinks")
     start = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    history = srv.cli_json("ec2", "describe-fleet-history", "--fleet-id", fid, "--start-time", start)["HistoryRecords"]
+    history = srv.cli_json("--profile", "stratus", "ec2", "describe-fleet-history", "--fleet-id", fid, "--start-time", start)["HistoryRecords"]
     kinds = {(h["EventType"], h["EventInformation"]["EventSubType"]) for h in history}
     assert {("fleet-change", "submitted"), ("fleet-change", "active"), ("fleet-change", "modify_succeeded"),
             ("instance-change", "launched"), ("instance-change", "terminated")} <= kinds
-    bad = srv.cli("ec2", "describe-fleet-history", "--fleet-id", "fleet-" + str(uuid.uuid4()), "--start-time", start)
+    bad = srv.cli("--profile", "stratus", "ec2", "describe-fleet-history", "--fleet-id", "fleet-" + str(uuid.uuid4()), "--start-time", start)
     assert bad.returncode != 0 and "InvalidFleetId.NotFound" in bad.stderr
-    deleted = srv.cli_json("ec2", "delete-fleets", "--fleet-ids", fid, "--no-terminate-instances")
+    deleted = srv.cli_json("--profile", "stratus", "ec2", "delete-fleets", "--fleet-ids", fid, "--no-terminate-instances")
     assert deleted["SuccessfulFleetDeletions"][0]["CurrentFleetState"] == "deleted_running"
     for i in instances:
-        srv.cli("ec2", "terminate-instances", "--instance-ids", i["InstanceId"])
+        srv.cli("--profile", "stratus", "ec2", "terminate-instances", "--instance-ids", i["InstanceId"])
 
 
 def test_instance_types_from_instance_requirements(ec2):
