@@ -13,7 +13,8 @@ namespace Stratus.Server.Ec2;
 /// between the wire shapes and the domain; state lives in the store. As a gateway service, EC2
 /// provisions the caller's default VPC in the region before any handler runs.
 /// </summary>
-internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycle lifecycle, DefaultVpcProvisioner defaultVpcs, Spot.SpotController? spot = null)
+internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycle lifecycle, DefaultVpcProvisioner defaultVpcs, Spot.SpotController? spot = null,
+    Fleets.FleetController? fleets = null)
     : Ec2ServiceBase<RequestContext>, IAwsService
 {
     /// <summary>Operations whose changes the packet filters of running guests follow (after the commit, before the answer).</summary>
@@ -40,6 +41,7 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
     private readonly ServerOptions _options = options;
     private readonly InstanceLifecycle _lifecycle = lifecycle;
     private readonly Spot.SpotController? _spot = spot;
+    private readonly Fleets.FleetController? _fleets = fleets;
 
     /// <summary>The operations this class overrides, i.e. implements.</summary>
     public static IReadOnlySet<string> ImplementedOperations { get; } = AwsServiceRegistration.OverriddenOperations(typeof(Ec2Service));

@@ -117,6 +117,8 @@ public static class StratusHost
         services.AddSingleton<Stratus.Server.Ec2.Spot.SpotController>();
         services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.Ec2.Spot.SpotController>());
         services.AddHostedService<Stratus.Server.Ec2.Events.ScheduledEventsController>();
+        services.AddSingleton<Stratus.Server.Ec2.Fleets.FleetController>();
+        services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.Ec2.Fleets.FleetController>());
         services.AddAwsService<Ec2Service>();
         services.AddAwsService<Stratus.Server.Sts.StsService>();
         services.AddAwsService<Stratus.Server.Iam.IamService>();

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Core;
 using Stratus.Domain.Compute.InstanceTypes;
@@ -23,46 +22,12 @@ namespace Stratus.Server.Ec2.Spot;
 /// <see cref="ServerOptions.SpotEvaluationInterval"/> and when woken after a change.
 /// </summary>
 internal sealed partial class SpotController(
-    IStateStore store, InstanceLifecycle lifecycle, ServerOptions options, TimeProvider clock, ILogger<SpotController> log) : BackgroundService
+    IStateStore store, InstanceLifecycle lifecycle, ServerOptions options, TimeProvider clock, ILogger<SpotController> log) : StoreReconciler(log)
 {
-    private readonly SemaphoreSlim _wake = new(0);
-
-    /// <summary>Asks for a pass now (after a commit that created or changed requests).</summary>
-    public void Wake() => _wake.Release();
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await PassAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                LogPassFailed(e);
-            }
-            try
-            {
-                await _wake.WaitAsync(options.SpotEvaluationInterval, stoppingToken).ConfigureAwait(false);
-                while (_wake.CurrentCount > 0)
-                {
-                    await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-    }
+    protected override TimeSpan Interval => options.SpotEvaluationInterval;
 
     /// <summary>One pass over the requests of every account and region that may need something.</summary>
-    internal async Task PassAsync(CancellationToken ct)
+    internal override async Task PassAsync(CancellationToken ct)
     {
         var work = new List<(Scope Scope, string Id)>();
         await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
@@ -92,7 +57,7 @@ internal sealed partial class SpotController(
             }
             catch (Exception e)
             {
-                LogRequestFailed(e, id);
+                LogRequestFailed(Logger, e, id);
             }
         }
     }
@@ -223,9 +188,6 @@ internal sealed partial class SpotController(
         return instance;
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "a pass of the Spot controller failed")]
-    private partial void LogPassFailed(Exception e);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "reconciling spot request {RequestId} failed")]
-    private partial void LogRequestFailed(Exception e, string requestId);
+    private static partial void LogRequestFailed(ILogger logger, Exception e, string requestId);
 }

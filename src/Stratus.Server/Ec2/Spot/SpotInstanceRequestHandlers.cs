@@ -262,9 +262,22 @@ internal sealed partial class Ec2Service
     /// with the id the launch gave the instance; tags from the <c>spot-instances-request</c> tag
     /// specification.
     /// </summary>
-    internal static async Task RecordRunInstancesSpotAsync(RequestContext context, RunInstancesRequest request, SpotMarketChoice choice, LaunchPlan plan, LaunchResult result)
+    internal static Task RecordRunInstancesSpotAsync(RequestContext context, RunInstancesRequest request, SpotMarketChoice choice, LaunchPlan plan, LaunchResult result)
     {
         var tags = TagsOnCreate(request.TagSpecifications?.Where(s => s.ResourceType == ResourceTypes.SpotInstanceRequest.Name).ToList(), ResourceTypes.SpotInstanceRequest.Name);
+        return RecordSpotLaunchAsync(context.Transaction, context.Scope, choice, plan, result, [.. tags], context.Now, context.Cancellation);
+    }
+
+    /// <summary>
+    /// The spot requests of a spot launch made outside a spot request (RunInstances, a fleet): one
+    /// per instance, already fulfilled (active), with the id the launch gave the instance. They are
+    /// never fulfilled again; the Spot controller follows and interrupts their instances.
+    /// </summary>
+    internal static async Task<List<SpotInstanceRequestResource>> RecordSpotLaunchAsync(
+        Domain.Store.IStoreTransaction tx, Domain.Resources.Scope scope, SpotMarketChoice choice, LaunchPlan plan, LaunchResult result,
+        IReadOnlyList<Domain.Resources.Tag> tags, DateTime now, CancellationToken ct)
+    {
+        var made = new List<SpotInstanceRequestResource>(result.Instances.Count);
         foreach (var launched in result.Instances)
         {
             var instance = launched.Instance;
@@ -274,10 +287,10 @@ internal sealed partial class Ec2Service
                 Type = choice.Type,
                 State = SpotRequestStates.Open,
                 StatusCode = SpotStatusCodes.PendingEvaluation,
-                StatusMessage = SpotStatusCodes.Message(SpotStatusCodes.PendingEvaluation, context.Now),
-                StatusUpdateTime = context.Now,
-                CreateTime = context.Now,
-                SpotPrice = SpotPriceModel.Format(choice.MaxPrice ?? SpotPriceModel.OnDemandPrice(plan.Type, context.Region)),
+                StatusMessage = SpotStatusCodes.Message(SpotStatusCodes.PendingEvaluation, now),
+                StatusUpdateTime = now,
+                CreateTime = now,
+                SpotPrice = SpotPriceModel.Format(choice.MaxPrice ?? SpotPriceModel.OnDemandPrice(plan.Type, scope.Region)),
                 ValidUntil = choice.ValidUntil,
                 InstanceInterruptionBehavior = choice.Behaviour,
                 Launch = plan.Spec with { MinCount = 1, MaxCount = 1, InstanceType = plan.Type.Name, ClientToken = null },
@@ -285,9 +298,11 @@ internal sealed partial class Ec2Service
                 FromRunInstances = true,
                 Tags = [.. tags],
             };
-            SpotRequests.Fulfilled(spotRequest, instance, context.Now);
-            await context.Transaction.PutAsync(context.Scope, ResourceTypes.SpotInstanceRequest, spotRequest.Id, spotRequest, context.Now, context.Cancellation).ConfigureAwait(false);
+            SpotRequests.Fulfilled(spotRequest, instance, now);
+            await tx.PutAsync(scope, ResourceTypes.SpotInstanceRequest, spotRequest.Id, spotRequest, now, ct).ConfigureAwait(false);
+            made.Add(spotRequest);
         }
+        return made;
     }
 
     private void WakeSpotController(RequestContext context)
