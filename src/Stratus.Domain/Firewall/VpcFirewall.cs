@@ -4,6 +4,7 @@ using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
 using Stratus.Domain.Vpc.NatGateways;
 using Stratus.Domain.Vpc.Peering;
+using Stratus.Domain.Vpc.PrefixLists;
 
 namespace Stratus.Domain.Firewall;
 
@@ -54,6 +55,11 @@ public sealed record VpcFirewall(
 
     /// <summary>Public addresses of the VPC's forwarding NAT gateways (the host routes them to the VPC).</summary>
     public IReadOnlyList<string> NatAddresses { get; init; } = [];
+
+    private static IEnumerable<string> RouteDestinations(RouteEntry route, SortedDictionary<string, IReadOnlyList<string>> prefixLists) =>
+        route.DestinationCidrBlock is { } cidr ? [cidr]
+        : route.DestinationPrefixListId is { } pl && prefixLists.TryGetValue(pl, out var blocks) ? blocks
+        : [];
 
     /// <summary>Reads the firewall of <paramref name="vpcId"/> from the store.</summary>
     public static async Task<VpcFirewall?> ReadAsync(IStoreSession session, Scope scope, string vpcId, CancellationToken ct = default)
@@ -109,6 +115,9 @@ public sealed record VpcFirewall(
             .Select(p => new FirewallPeering(p.Id, p.PeerOf(vpcId).VpcId, p.PeerOf(vpcId).CidrBlocks.ToList()))
             .ToList();
         var activePeerings = peerings.Select(p => p.PeeringConnectionId).ToHashSet(StringComparer.Ordinal);
+        // Routes to a prefix list carry its IPv4 blocks.
+        var routeLists = await ManagedPrefixLists.Ipv4BlocksAsync(session, scope,
+            tables.SelectMany(t => t.Routes).Select(r => r.DestinationPrefixListId).OfType<string>(), ct).ConfigureAwait(false);
         var defaultAcl = acls.Find(a => a.IsDefault);
         var firewallSubnets = new List<FirewallSubnet>();
         foreach (var subnet in subnets.OrderBy(s => s.Id, StringComparer.Ordinal))
@@ -118,8 +127,8 @@ public sealed record VpcFirewall(
             var natRoute = table?.Routes.Find(r => r.DestinationCidrBlock == "0.0.0.0/0" && r.State == "active" && r.NatGatewayId is not null);
             var peerRoutes = table is null
                 ? []
-                : table.Routes.Where(r => r.State == "active" && r.DestinationCidrBlock is not null && r.VpcPeeringConnectionId is { } pcx && activePeerings.Contains(pcx))
-                    .Select(r => new FirewallPeerRoute(r.VpcPeeringConnectionId!, r.DestinationCidrBlock!))
+                : table.Routes.Where(r => r.State == "active" && r.VpcPeeringConnectionId is { } pcx && activePeerings.Contains(pcx))
+                    .SelectMany(r => RouteDestinations(r, routeLists).Select(d => new FirewallPeerRoute(r.VpcPeeringConnectionId!, d)))
                     .OrderBy(r => r.PeeringConnectionId, StringComparer.Ordinal).ThenBy(r => r.DestinationCidr, StringComparer.Ordinal)
                     .ToList();
             var acl = acls.Find(a => a.Associations.Exists(x => x.SubnetId == subnet.Id)) ?? defaultAcl;
@@ -139,7 +148,9 @@ public sealed record VpcFirewall(
         return new VpcFirewall(
             scope.AccountId, scope.Region, vpcId,
             vpc.CidrBlocks.Where(c => c.State == "associated").Select(c => c.CidrBlock).ToList(),
-            interfaces, groupRules, members, new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal), firewallSubnets)
+            interfaces, groupRules, members,
+            await ManagedPrefixLists.Ipv4BlocksAsync(session, scope, groupRules.Values.SelectMany(r => r).Where(r => r.PeerKind == PeerKind.PrefixList).Select(r => r.Peer), ct).ConfigureAwait(false),
+            firewallSubnets)
         {
             Peerings = peerings,
             NatAddresses = natAddresses.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),

@@ -53,6 +53,7 @@ public static partial class ResourceTypes
         NatGateway, VpcPeeringConnection, EgressOnlyInternetGateway,
         Host, CapacityReservation,
         .. ConnectivityTaggable,
+        .. NetworkApiTaggable,
     ]);
 
     /// <summary>The taggable type whose ids start with the prefix of <paramref name="id"/>.</summary>
