@@ -2,6 +2,7 @@ using Stratus.Domain.Resources;
 using Stratus.Domain.SecurityGroups;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
+using Stratus.Domain.Vpc.BlockPublicAccess;
 using Stratus.Domain.Vpc.NatGateways;
 using Stratus.Domain.Vpc.Peering;
 using Stratus.Domain.Vpc.PrefixLists;
@@ -22,6 +23,9 @@ public sealed record FirewallSubnet(string SubnetId, string Cidr, bool Public, s
     /// gateway that forwards (a public one, in a subnet routed to an internet gateway); null otherwise.
     /// </summary>
     public string? NatAddress { get; init; }
+
+    /// <summary>True when VPC Block Public Access lets the subnet's flows out to the internet but nothing in (block-ingress, or an allow-egress exclusion).</summary>
+    public bool PublicIngressBlocked { get; init; }
 
     /// <summary>Active routes of the subnet's table through active peering connections.</summary>
     public IReadOnlyList<FirewallPeerRoute> PeerRoutes { get; init; } = [];
@@ -100,11 +104,15 @@ public sealed record VpcFirewall(
         static bool RoutesToInternet(RouteTableResource? table) => table is not null && table.Routes.Exists(r =>
             r.DestinationCidrBlock == "0.0.0.0/0" && r.State == "active" && r.GatewayId is { } gateway && gateway.StartsWith("igw-", StringComparison.Ordinal));
 
+        // VPC Block Public Access: what the mode and exclusions leave of each subnet's internet path.
+        var access = await VpcBlockPublicAccess.AccessAsync(session, scope, ct).ConfigureAwait(false);
+
         // NAT gateways that forward: public ones with an Elastic IP, in a subnet routed to an internet gateway.
         var natAddresses = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var nat in await session.ListAsync<NatGatewayResource>(scope, ResourceTypes.NatGateway, ct).ConfigureAwait(false))
         {
-            if (nat.VpcId == vpcId && nat.Forwards && nat.ConnectivityType == "public" && nat.PrimaryPublicIp is { } ip && RoutesToInternet(TableOf(nat.SubnetId)))
+            if (nat.VpcId == vpcId && nat.Forwards && nat.ConnectivityType == "public" && nat.PrimaryPublicIp is { } ip && RoutesToInternet(TableOf(nat.SubnetId))
+                && access(vpcId, nat.SubnetId).Egress)
             {
                 natAddresses[nat.Id] = ip;
             }
@@ -123,7 +131,8 @@ public sealed record VpcFirewall(
         foreach (var subnet in subnets.OrderBy(s => s.Id, StringComparer.Ordinal))
         {
             var table = TableOf(subnet.Id);
-            var isPublic = RoutesToInternet(table);
+            var reach = access(vpcId, subnet.Id);
+            var isPublic = RoutesToInternet(table) && reach.Egress;
             var natRoute = table?.Routes.Find(r => r.DestinationCidrBlock == "0.0.0.0/0" && r.State == "active" && r.NatGatewayId is not null);
             var peerRoutes = table is null
                 ? []
@@ -142,6 +151,7 @@ public sealed record VpcFirewall(
             {
                 NatAddress = natRoute is not null && natAddresses.TryGetValue(natRoute.NatGatewayId!, out var natIp) ? natIp : null,
                 PeerRoutes = peerRoutes,
+                PublicIngressBlocked = !reach.Ingress,
             });
         }
 
