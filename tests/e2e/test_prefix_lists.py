@@ -184,18 +184,18 @@ def test_security_group_rules_routes_associations_and_delete(ec2, vpc):
 
 
 def test_cli_round_trip(server):
-    made = server.cli_json("ec2", "create-managed-prefix-list", "--prefix-list-name", "cli-list", "--max-entries", "2",
+    made = server.cli_json("--profile", "stratus", "--region", "us-east-1", "ec2", "create-managed-prefix-list", "--prefix-list-name", "cli-list", "--max-entries", "2",
                            "--address-family", "IPv4", "--entries", "Cidr=198.51.100.0/24,Description=docs")
     pid = made["PrefixList"]["PrefixListId"]
-    entries = server.cli_json("ec2", "get-managed-prefix-list-entries", "--prefix-list-id", pid)["Entries"]
+    entries = server.cli_json("--profile", "stratus", "--region", "us-east-1", "ec2", "get-managed-prefix-list-entries", "--prefix-list-id", pid)["Entries"]
     assert entries == [{"Cidr": "198.51.100.0/24", "Description": "docs"}]
-    modified = server.cli_json("ec2", "modify-managed-prefix-list", "--prefix-list-id", pid, "--current-version", "1",
+    modified = server.cli_json("--profile", "stratus", "--region", "us-east-1", "ec2", "modify-managed-prefix-list", "--prefix-list-id", pid, "--current-version", "1",
                                "--add-entries", "Cidr=192.0.2.0/24")
     assert modified["PrefixList"]["Version"] == 2
-    stale = server.cli("ec2", "modify-managed-prefix-list", "--prefix-list-id", pid, "--current-version", "1",
+    stale = server.cli("--profile", "stratus", "--region", "us-east-1", "ec2", "modify-managed-prefix-list", "--prefix-list-id", pid, "--current-version", "1",
                        "--remove-entries", "Cidr=192.0.2.0/24")
     assert stale.returncode != 0 and "PrefixListVersionMismatch" in stale.stderr
-    server.cli_json("ec2", "delete-managed-prefix-list", "--prefix-list-id", pid)
+    server.cli_json("--profile", "stratus", "--region", "us-east-1", "ec2", "delete-managed-prefix-list", "--prefix-list-id", pid)
 
 
 # ---- subnet CIDR reservations -------------------------------------------------------------------
@@ -340,11 +340,14 @@ def test_prefix_list_rule_on_real_packets(stratus_binary, tmp_path_factory):
             return "prefix-list-ok" in p.stdout
 
         def until(expected, timeout, what):
+            """Seconds from the call's return to the start of the first check that saw the new behaviour."""
             start = time.monotonic()
-            while reachable() != expected:
+            while True:
+                checked = time.monotonic()
+                if reachable() == expected:
+                    return checked - start
                 assert time.monotonic() - start < timeout, f"{what}: never {expected}"
-                time.sleep(0.2)
-            return time.monotonic() - start
+                time.sleep(0.1)
 
         until(True, 60, "guest serving through the prefix-list rule")
         ec2.modify_managed_prefix_list(PrefixListId=pl, RemoveEntries=[{"Cidr": "100.64.0.0/10"}], AddEntries=[{"Cidr": "192.0.2.0/24"}])

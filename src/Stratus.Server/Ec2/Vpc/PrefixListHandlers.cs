@@ -126,7 +126,7 @@ internal sealed partial class Ec2Service
         MaxEntries = l.MaxEntries,
         OwnerId = l.OwnerId,
         PrefixListArn = l.Arn(region),
-        State = state is not null && l.State != "modify-failed" ? state : l.State,
+        State = state is null || (state == "modify-in-progress" && l.State == "modify-failed") ? l.State : state,
         StateMessage = l.StateMessage,
         Version = l.Version,
         Tags = ToShape(l.Tags),
