@@ -47,11 +47,11 @@ public sealed class SubnetAddresses
         ArgumentNullException.ThrowIfNull(subnet);
         var stored = await session.GetAsync<Document>(scope, DocumentType, subnet.Id, ct).ConfigureAwait(false);
         var block = Ipv4Cidr.Parse(subnet.CidrBlock);
-        if (stored is not null && stored.CidrBlock == subnet.CidrBlock)
-        {
-            return new SubnetAddresses(subnet, block, AddressBitmap.FromBase64(block.Network + 4, (int)block.Size - Vpcs.ReservedAddresses, stored.Used));
-        }
-        return await CountAsync(session, scope, subnet, ct).ConfigureAwait(false);
+        var result = stored is not null && stored.CidrBlock == subnet.CidrBlock
+            ? new SubnetAddresses(subnet, block, AddressBitmap.FromBase64(block.Network + 4, (int)block.Size - Vpcs.ReservedAddresses, stored.Used))
+            : await CountAsync(session, scope, subnet, ct).ConfigureAwait(false);
+        result.Excluded = await Vpc.CidrReservations.SubnetCidrReservations.ExplicitBlocksAsync(session, scope, subnet.Id, ct).ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>The allocator counted from every interface of the subnet (the slow, authoritative way).</summary>
@@ -74,6 +74,9 @@ public sealed class SubnetAddresses
         }
         return result;
     }
+
+    /// <summary>Blocks the allocator never picks on its own (the subnet's <c>explicit</c> CIDR reservations); requested addresses may lie there.</summary>
+    public IReadOnlyList<Ipv4Cidr> Excluded { get; private set; } = [];
 
     /// <summary>True when <paramref name="address"/> (a usable address of the subnet) is held.</summary>
     public bool IsUsed(uint address) => Bitmap.Contains(address) && Bitmap.IsUsed(address);
@@ -120,6 +123,15 @@ public sealed class SubnetAddresses
         var next = Bitmap.First;
         while (result.Count < count && Bitmap.NextFree(next) is { } free)
         {
+            if (ReservedBlockOf(free) is { } reserved)
+            {
+                next = reserved.Last + 1;
+                if (reserved.Last == uint.MaxValue || !Bitmap.Contains(next))
+                {
+                    break;
+                }
+                continue;
+            }
             Bitmap.TryTake(free);
             result.Add(Ipv4.Format(free));
             next = free + 1;
@@ -129,6 +141,18 @@ public sealed class SubnetAddresses
             }
         }
         return result.Count == count ? result : throw InsufficientAddresses();
+    }
+
+    private Ipv4Cidr? ReservedBlockOf(uint address)
+    {
+        foreach (var block in Excluded)
+        {
+            if (block.Contains(address))
+            {
+                return block;
+            }
+        }
+        return null;
     }
 
     /// <summary>Frees <paramref name="address"/> (no-op for one not held or not of the subnet).</summary>

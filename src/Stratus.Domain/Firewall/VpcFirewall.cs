@@ -2,8 +2,10 @@ using Stratus.Domain.Resources;
 using Stratus.Domain.SecurityGroups;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
+using Stratus.Domain.Vpc.BlockPublicAccess;
 using Stratus.Domain.Vpc.NatGateways;
 using Stratus.Domain.Vpc.Peering;
+using Stratus.Domain.Vpc.PrefixLists;
 
 namespace Stratus.Domain.Firewall;
 
@@ -21,6 +23,9 @@ public sealed record FirewallSubnet(string SubnetId, string Cidr, bool Public, s
     /// gateway that forwards (a public one, in a subnet routed to an internet gateway); null otherwise.
     /// </summary>
     public string? NatAddress { get; init; }
+
+    /// <summary>True when VPC Block Public Access lets the subnet's flows out to the internet but nothing in (block-ingress, or an allow-egress exclusion).</summary>
+    public bool PublicIngressBlocked { get; init; }
 
     /// <summary>Active routes of the subnet's table through active peering connections.</summary>
     public IReadOnlyList<FirewallPeerRoute> PeerRoutes { get; init; } = [];
@@ -54,6 +59,11 @@ public sealed record VpcFirewall(
 
     /// <summary>Public addresses of the VPC's forwarding NAT gateways (the host routes them to the VPC).</summary>
     public IReadOnlyList<string> NatAddresses { get; init; } = [];
+
+    private static IEnumerable<string> RouteDestinations(RouteEntry route, SortedDictionary<string, IReadOnlyList<string>> prefixLists) =>
+        route.DestinationCidrBlock is { } cidr ? [cidr]
+        : route.DestinationPrefixListId is { } pl && prefixLists.TryGetValue(pl, out var blocks) ? blocks
+        : [];
 
     /// <summary>Reads the firewall of <paramref name="vpcId"/> from the store.</summary>
     public static async Task<VpcFirewall?> ReadAsync(IStoreSession session, Scope scope, string vpcId, CancellationToken ct = default)
@@ -94,11 +104,15 @@ public sealed record VpcFirewall(
         static bool RoutesToInternet(RouteTableResource? table) => table is not null && table.Routes.Exists(r =>
             r.DestinationCidrBlock == "0.0.0.0/0" && r.State == "active" && r.GatewayId is { } gateway && gateway.StartsWith("igw-", StringComparison.Ordinal));
 
+        // VPC Block Public Access: what the mode and exclusions leave of each subnet's internet path.
+        var access = await VpcBlockPublicAccess.AccessAsync(session, scope, ct).ConfigureAwait(false);
+
         // NAT gateways that forward: public ones with an Elastic IP, in a subnet routed to an internet gateway.
         var natAddresses = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var nat in await session.ListAsync<NatGatewayResource>(scope, ResourceTypes.NatGateway, ct).ConfigureAwait(false))
         {
-            if (nat.VpcId == vpcId && nat.Forwards && nat.ConnectivityType == "public" && nat.PrimaryPublicIp is { } ip && RoutesToInternet(TableOf(nat.SubnetId)))
+            if (nat.VpcId == vpcId && nat.Forwards && nat.ConnectivityType == "public" && nat.PrimaryPublicIp is { } ip && RoutesToInternet(TableOf(nat.SubnetId))
+                && access(vpcId, nat.SubnetId).Egress)
             {
                 natAddresses[nat.Id] = ip;
             }
@@ -109,17 +123,21 @@ public sealed record VpcFirewall(
             .Select(p => new FirewallPeering(p.Id, p.PeerOf(vpcId).VpcId, p.PeerOf(vpcId).CidrBlocks.ToList()))
             .ToList();
         var activePeerings = peerings.Select(p => p.PeeringConnectionId).ToHashSet(StringComparer.Ordinal);
+        // Routes to a prefix list carry its IPv4 blocks.
+        var routeLists = await ManagedPrefixLists.Ipv4BlocksAsync(session, scope,
+            tables.SelectMany(t => t.Routes).Select(r => r.DestinationPrefixListId).OfType<string>(), ct).ConfigureAwait(false);
         var defaultAcl = acls.Find(a => a.IsDefault);
         var firewallSubnets = new List<FirewallSubnet>();
         foreach (var subnet in subnets.OrderBy(s => s.Id, StringComparer.Ordinal))
         {
             var table = TableOf(subnet.Id);
-            var isPublic = RoutesToInternet(table);
+            var reach = access(vpcId, subnet.Id);
+            var isPublic = RoutesToInternet(table) && reach.Egress;
             var natRoute = table?.Routes.Find(r => r.DestinationCidrBlock == "0.0.0.0/0" && r.State == "active" && r.NatGatewayId is not null);
             var peerRoutes = table is null
                 ? []
-                : table.Routes.Where(r => r.State == "active" && r.DestinationCidrBlock is not null && r.VpcPeeringConnectionId is { } pcx && activePeerings.Contains(pcx))
-                    .Select(r => new FirewallPeerRoute(r.VpcPeeringConnectionId!, r.DestinationCidrBlock!))
+                : table.Routes.Where(r => r.State == "active" && r.VpcPeeringConnectionId is { } pcx && activePeerings.Contains(pcx))
+                    .SelectMany(r => RouteDestinations(r, routeLists).Select(d => new FirewallPeerRoute(r.VpcPeeringConnectionId!, d)))
                     .OrderBy(r => r.PeeringConnectionId, StringComparer.Ordinal).ThenBy(r => r.DestinationCidr, StringComparer.Ordinal)
                     .ToList();
             var acl = acls.Find(a => a.Associations.Exists(x => x.SubnetId == subnet.Id)) ?? defaultAcl;
@@ -133,13 +151,16 @@ public sealed record VpcFirewall(
             {
                 NatAddress = natRoute is not null && natAddresses.TryGetValue(natRoute.NatGatewayId!, out var natIp) ? natIp : null,
                 PeerRoutes = peerRoutes,
+                PublicIngressBlocked = !reach.Ingress,
             });
         }
 
         return new VpcFirewall(
             scope.AccountId, scope.Region, vpcId,
             vpc.CidrBlocks.Where(c => c.State == "associated").Select(c => c.CidrBlock).ToList(),
-            interfaces, groupRules, members, new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal), firewallSubnets)
+            interfaces, groupRules, members,
+            await ManagedPrefixLists.Ipv4BlocksAsync(session, scope, groupRules.Values.SelectMany(r => r).Where(r => r.PeerKind == PeerKind.PrefixList).Select(r => r.Peer), ct).ConfigureAwait(false),
+            firewallSubnets)
         {
             Peerings = peerings,
             NatAddresses = natAddresses.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),

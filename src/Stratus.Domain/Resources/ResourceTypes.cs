@@ -54,6 +54,7 @@ public static partial class ResourceTypes
         Host, CapacityReservation,
         .. ConnectivityTaggable,
         .. ComputeTaggable,
+        .. NetworkApiTaggable,
     ]);
 
     /// <summary>The taggable type whose ids start with the prefix of <paramref name="id"/>.</summary>

@@ -224,7 +224,9 @@ public static class SecurityGroups
                 added.Add(rule);
             }
         }
-        if (existing.Count(r => r.IsEgress == egress) + added.Count > await AccountQuotas.GetValueAsync(tx, scope, QuotaCatalog.RulesPerSecurityGroup, ct).ConfigureAwait(false))
+        // A prefix-list rule counts as its list's MaxEntries rules.
+        if (await Vpc.PrefixLists.ManagedPrefixLists.RuleSlotsAsync(tx, scope, existing.Where(r => r.IsEgress == egress).Concat(added), ct).ConfigureAwait(false)
+            > await AccountQuotas.GetValueAsync(tx, scope, QuotaCatalog.RulesPerSecurityGroup, ct).ConfigureAwait(false))
         {
             throw new AwsException("RulesPerSecurityGroupLimitExceeded", "The maximum number of rules per security group has been reached.");
         }
@@ -394,7 +396,7 @@ public static class SecurityGroups
                     rule.CidrIpv6 = RuleValidation.CanonicalIpv6Cidr(peer.Value ?? "");
                     break;
                 case PeerKind.PrefixList:
-                    rule.PrefixListId = RuleValidation.CheckPrefixListId(peer.Value ?? "");
+                    rule.PrefixListId = (await Vpc.PrefixLists.ManagedPrefixLists.RequireAsync(session, scope, RuleValidation.CheckPrefixListId(peer.Value ?? ""), ct).ConfigureAwait(false)).Id;
                     break;
                 default:
                     var referenced = await FindReferencedAsync(session, scope, group, peer, ct).ConfigureAwait(false);

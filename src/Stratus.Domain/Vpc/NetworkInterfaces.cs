@@ -182,7 +182,7 @@ public static class NetworkInterfaces
         {
             ResourceTypes.SecurityGroup.CheckId(id);
             var group = groups.Find(g => g.Id == id) ?? throw ResourceTypes.SecurityGroup.NotFound(id);
-            if (group.VpcId != vpcId)
+            if (group.VpcId != vpcId && !await SecurityGroupAssociations.SecurityGroupVpcAssociations.IsAssociatedAsync(session, scope, id, vpcId, ct).ConfigureAwait(false))
             {
                 throw AwsErrors.InvalidParameterValue($"The security group '{id}' does not belong to VPC '{vpcId}'");
             }

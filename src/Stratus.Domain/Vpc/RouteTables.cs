@@ -218,11 +218,15 @@ public static class RouteTables
             }
             return ("ipv6-cidr-block", network.ToString());
         }
-        throw new AwsException("InvalidPrefixListID.NotFound", $"The prefix list ID '{spec.DestinationPrefixListId}' does not exist");
+        return ("prefix-list-id", SecurityGroups.RuleValidation.CheckPrefixListId(spec.DestinationPrefixListId!));
     }
 
     private static async Task<RouteEntry> BuildAsync(IStoreTransaction tx, Scope scope, RouteTableResource table, RouteSpec spec, string kind, string destination, DateTime now, CancellationToken ct)
     {
+        if (kind == "prefix-list-id")
+        {
+            await PrefixLists.ManagedPrefixLists.CheckRouteAsync(tx, scope, table, destination, ct).ConfigureAwait(false);
+        }
         var targets = new[]
         {
             spec.GatewayId, spec.NatGatewayId, spec.NetworkInterfaceId, spec.InstanceId, spec.VpcPeeringConnectionId,
@@ -321,6 +325,7 @@ public static class RouteTables
         {
             DestinationCidrBlock = kind == "cidr-block" ? destination : null,
             DestinationIpv6CidrBlock = kind == "ipv6-cidr-block" ? destination : null,
+            DestinationPrefixListId = kind == "prefix-list-id" ? destination : null,
             GatewayId = gatewayId,
             InstanceId = instanceId,
             InstanceOwnerId = instanceOwner,

@@ -89,6 +89,11 @@ public static class FirewallRuleset
         s.Append("\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n");
         s.Append("\t\tct original ip daddr 169.254.169.254 accept\n");
         s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" oifname \"{up}\" drop\n");
+        // VPC Block Public Access (block-ingress, allow-egress): flows out, nothing in from the internet.
+        foreach (var subnet in firewall.Subnets.Where(x => x.Public && x.PublicIngressBlocked))
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" ip daddr {subnet.Cidr} ct status dnat drop\n");
+        }
         foreach (var subnet in firewall.Subnets.Where(x => !x.Public))
         {
             s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" ip daddr {subnet.Cidr} ct status dnat drop\n");

@@ -36,6 +36,7 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
         Ec2Action.CreateNatGateway, Ec2Action.DeleteNatGateway,
         Ec2Action.AssociateNatGatewayAddress, Ec2Action.DisassociateNatGatewayAddress,
         Ec2Action.AcceptVpcPeeringConnection, Ec2Action.RejectVpcPeeringConnection, Ec2Action.DeleteVpcPeeringConnection,
+        .. NetworkApiFirewallActions,
     ];
 
     private readonly ServerOptions _options = options;

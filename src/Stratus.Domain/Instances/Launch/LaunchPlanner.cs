@@ -210,7 +210,7 @@ public static class LaunchPlanner
         {
             ResourceTypes.SecurityGroup.CheckId(id);
             var group = groups.Find(g => g.Id == id) ?? throw ResourceTypes.SecurityGroup.NotFound(id);
-            if (group.VpcId != vpcId)
+            if (group.VpcId != vpcId && !await Vpc.SecurityGroupAssociations.SecurityGroupVpcAssociations.IsAssociatedAsync(session, scope, id, vpcId, ct).ConfigureAwait(false))
             {
                 throw AwsErrors.InvalidParameterValue($"Security group {id} and subnet belong to different networks.");
             }
