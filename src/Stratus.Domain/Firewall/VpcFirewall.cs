@@ -55,6 +55,9 @@ public sealed record VpcFirewall(
     /// <summary>Public addresses of the VPC's forwarding NAT gateways (the host routes them to the VPC).</summary>
     public IReadOnlyList<string> NatAddresses { get; init; } = [];
 
+    /// <summary>The VPC's transit gateway attachments that carry traffic (see <see cref="TransitGatewayFirewall"/>).</summary>
+    public IReadOnlyList<FirewallTransitGateway> TransitGateways { get; init; } = [];
+
     /// <summary>Reads the firewall of <paramref name="vpcId"/> from the store.</summary>
     public static async Task<VpcFirewall?> ReadAsync(IStoreSession session, Scope scope, string vpcId, CancellationToken ct = default)
     {
@@ -143,6 +146,7 @@ public sealed record VpcFirewall(
         {
             Peerings = peerings,
             NatAddresses = natAddresses.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+            TransitGateways = await TransitGatewayFirewall.ReadAsync(session, scope, vpcId, DateTime.UtcNow, ct).ConfigureAwait(false),
         };
     }
 }
