@@ -58,4 +58,60 @@ public sealed class VpcConnectivityClientTests(ClockServer server) : IClassFixtu
         var error = await Assert.ThrowsAsync<AmazonEC2Exception>(() => ec2.DeleteTransitGatewayAsync(new DeleteTransitGatewayRequest { TransitGatewayId = tgw.TransitGatewayId }));
         Assert.Equal("IncorrectState", error.ErrorCode);
     }
+
+    [Fact]
+    public async Task TransitGatewayPeeringAndVpnTunnelOptionsWithTheDotnetSdk()
+    {
+        using var ec2 = Ec2();
+        var a = (await ec2.CreateTransitGatewayAsync(new CreateTransitGatewayRequest { Description = "a" })).TransitGateway;
+        var b = (await ec2.CreateTransitGatewayAsync(new CreateTransitGatewayRequest { Description = "b" })).TransitGateway;
+        Settle();
+        var peering = (await ec2.CreateTransitGatewayPeeringAttachmentAsync(new CreateTransitGatewayPeeringAttachmentRequest
+        {
+            TransitGatewayId = a.TransitGatewayId,
+            PeerTransitGatewayId = b.TransitGatewayId,
+            PeerAccountId = a.OwnerId,
+            PeerRegion = "us-east-1",
+        })).TransitGatewayPeeringAttachment;
+        Assert.Equal(TransitGatewayAttachmentState.InitiatingRequest, peering.State);
+        Settle();
+        var accepted = (await ec2.AcceptTransitGatewayPeeringAttachmentAsync(new AcceptTransitGatewayPeeringAttachmentRequest
+        {
+            TransitGatewayAttachmentId = peering.TransitGatewayAttachmentId,
+        })).TransitGatewayPeeringAttachment;
+        Assert.Equal(TransitGatewayAttachmentState.Pending, accepted.State);
+        Assert.Equal(b.TransitGatewayId, accepted.AccepterTgwInfo.TransitGatewayId);
+        Settle();
+        var listed = (await ec2.DescribeTransitGatewayPeeringAttachmentsAsync(new DescribeTransitGatewayPeeringAttachmentsRequest
+        {
+            Filters = [new Filter { Name = "transit-gateway-id", Values = [b.TransitGatewayId] }],
+        })).TransitGatewayPeeringAttachments;
+        Assert.Equal(TransitGatewayAttachmentState.Available, Assert.Single(listed).State);
+
+        var cgw = (await ec2.CreateCustomerGatewayAsync(new CreateCustomerGatewayRequest { Type = GatewayType.Ipsec1, PublicIp = "198.51.100.51", BgpAsn = 65051 })).CustomerGateway;
+        Settle();
+        var vpn = (await ec2.CreateVpnConnectionAsync(new CreateVpnConnectionRequest { Type = "ipsec.1", CustomerGatewayId = cgw.CustomerGatewayId, TransitGatewayId = a.TransitGatewayId })).VpnConnection;
+        Settle();
+        var outside = vpn.Options.TunnelOptions[0].OutsideIpAddress;
+        var modified = (await ec2.ModifyVpnTunnelOptionsAsync(new ModifyVpnTunnelOptionsRequest
+        {
+            VpnConnectionId = vpn.VpnConnectionId,
+            VpnTunnelOutsideIpAddress = outside,
+            TunnelOptions = new ModifyVpnTunnelOptionsSpecification { Phase1EncryptionAlgorithms = [new Phase1EncryptionAlgorithmsRequestListValue { Value = "AES256" }] },
+        })).VpnConnection;
+        Assert.Equal(VpnState.Modifying, modified.State);
+        Settle();
+        var status = (await ec2.GetActiveVpnTunnelStatusAsync(new GetActiveVpnTunnelStatusRequest { VpnConnectionId = vpn.VpnConnectionId, VpnTunnelOutsideIpAddress = outside })).ActiveVpnTunnelStatus;
+        Assert.Equal("AES256", status.Phase1EncryptionAlgorithm);
+        var types = (await ec2.GetVpnConnectionDeviceTypesAsync(new GetVpnConnectionDeviceTypesRequest())).VpnConnectionDeviceTypes;
+        var swan = types.First(t => t.Vendor == "Strongswan");
+        var sample = (await ec2.GetVpnConnectionDeviceSampleConfigurationAsync(new GetVpnConnectionDeviceSampleConfigurationRequest
+        {
+            VpnConnectionId = vpn.VpnConnectionId,
+            VpnConnectionDeviceTypeId = swan.VpnConnectionDeviceTypeId,
+            InternetKeyExchangeVersion = "ikev2",
+        })).VpnConnectionDeviceSampleConfiguration;
+        Assert.Contains("conn Tunnel1", sample, StringComparison.Ordinal);
+        Assert.Contains("ike=aes256", sample, StringComparison.Ordinal);
+    }
 }

@@ -113,6 +113,7 @@ public static class FirewallRuleset
             s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{link}\" ct direction original jump peer_out_{name}\n");
             s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{link}\" ct direction original jump peer_in_{name}\n");
         }
+        TransitGatewayRuleset.AppendForward(s, firewall);
         foreach (var subnet in firewall.Subnets)
         {
             s.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {subnet.Cidr} ip daddr != {subnet.Cidr} jump acl_out_{Name(subnet.SubnetId)}\n");
@@ -130,6 +131,7 @@ public static class FirewallRuleset
             AppendPeering(s, firewall, peering.PeeringConnectionId, outbound: true);
             AppendPeering(s, firewall, peering.PeeringConnectionId, outbound: false);
         }
+        TransitGatewayRuleset.AppendChains(s, firewall);
         foreach (var subnet in firewall.Subnets)
         {
             AppendAcl(s, subnet, egress: true);

@@ -18,7 +18,7 @@ namespace Stratus.Runtime.Network;
 /// DNAT/SNAT) and <c>bridge stratus</c> table (anti-spoofing per port), and a dnsmasq for DHCP
 /// and the VPC's names. Everything is recorded under <c>&lt;state&gt;/network/</c>.
 /// </summary>
-public sealed class LinuxHostNetwork : IHostNetwork
+public sealed partial class LinuxHostNetwork : IHostNetwork
 {
     internal const string Bridge = "br0";
     internal const string NamespaceUplink = "up0";
@@ -122,6 +122,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
                 await ApplyAsync(vpc, restartDhcp: false, cancellationToken).ConfigureAwait(false);
             }
             await SyncPeeringLinksAsync(cancellationToken).ConfigureAwait(false);
+            await QuietlyAsync(() => SyncTransitGatewaysAsync(cancellationToken)).ConfigureAwait(false);
         }
         finally
         {
@@ -176,13 +177,22 @@ public sealed class LinuxHostNetwork : IHostNetwork
         {
             _firewalls[key] = text;
             _routing[key] = (peerings, nats);
+            var gatewaysChanged = RecordTransitGateways(firewall);
             if (!_vpcs.TryGetValue(key, out var vpc))
             {
+                if (gatewaysChanged)
+                {
+                    await SyncTransitGatewaysAsync(cancellationToken).ConfigureAwait(false);
+                }
                 return;
             }
             var routingChanged = !SamePeerings(vpc.Peerings, peerings) || !vpc.NatAddresses.SequenceEqual(nats, StringComparer.Ordinal);
             if (vpc.Firewall == text && !routingChanged)
             {
+                if (gatewaysChanged)
+                {
+                    await SyncTransitGatewaysAsync(cancellationToken).ConfigureAwait(false);
+                }
                 return;
             }
             vpc.Firewall = text;
@@ -196,6 +206,10 @@ public sealed class LinuxHostNetwork : IHostNetwork
                 {
                     await SyncPublicRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
                     await SyncPeeringLinksAsync(cancellationToken).ConfigureAwait(false);
+                }
+                if (gatewaysChanged)
+                {
+                    await SyncTransitGatewaysAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -381,6 +395,10 @@ public sealed class LinuxHostNetwork : IHostNetwork
                 if (vpc.Peerings.Count > 0)
                 {
                     await SyncPeeringLinksAsync(cancellationToken).ConfigureAwait(false);
+                }
+                if (Gateways.Vpcs.ContainsKey(key))
+                {
+                    await SyncTransitGatewaysAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
             catch
@@ -1004,6 +1022,8 @@ public sealed class LinuxHostNetwork : IHostNetwork
             _log($"network: cannot remove the records of {vpc.Namespace}: {e.Message}");
         }
         await QuietlyAsync(() => RemoveGuardTableAsync()).ConfigureAwait(false);
+        // Transit gateways this VPC was the last one attached to here go with it.
+        await QuietlyAsync(() => SyncTransitGatewaysAsync(CancellationToken.None)).ConfigureAwait(false);
         // Another VPC with the same CIDR may now take the main-table route.
         foreach (var other in _vpcs.Values.Where(v => !v.MainRoute && Ipv4Cidr.Parse(v.VpcCidr).Overlaps(Ipv4Cidr.Parse(vpc.VpcCidr))).ToList())
         {

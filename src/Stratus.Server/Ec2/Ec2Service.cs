@@ -37,6 +37,13 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
         Ec2Action.AssociateNatGatewayAddress, Ec2Action.DisassociateNatGatewayAddress,
         Ec2Action.AcceptVpcPeeringConnection, Ec2Action.RejectVpcPeeringConnection, Ec2Action.DeleteVpcPeeringConnection,
         .. NetworkApiFirewallActions,
+        Ec2Action.CreateTransitGatewayVpcAttachment, Ec2Action.ModifyTransitGatewayVpcAttachment, Ec2Action.DeleteTransitGatewayVpcAttachment,
+        Ec2Action.AcceptTransitGatewayVpcAttachment, Ec2Action.RejectTransitGatewayVpcAttachment,
+        Ec2Action.AssociateTransitGatewayRouteTable, Ec2Action.DisassociateTransitGatewayRouteTable, Ec2Action.DeleteTransitGatewayRouteTable,
+        Ec2Action.EnableTransitGatewayRouteTablePropagation, Ec2Action.DisableTransitGatewayRouteTablePropagation,
+        Ec2Action.CreateTransitGatewayRoute, Ec2Action.ReplaceTransitGatewayRoute, Ec2Action.DeleteTransitGatewayRoute,
+        Ec2Action.ModifyTransitGateway, Ec2Action.DeleteTransitGateway,
+        Ec2Action.AssociateVpcCidrBlock, Ec2Action.DisassociateVpcCidrBlock,
     ];
 
     private readonly ServerOptions _options = options;

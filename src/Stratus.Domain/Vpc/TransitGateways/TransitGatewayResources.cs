@@ -54,6 +54,13 @@ public sealed class TransitGatewayAttachmentResource : IProvisioned
     public string Ipv6Support { get; set; } = "disable";
     public string SecurityGroupReferencingSupport { get; set; } = "enable";
     public string? AssociatedRouteTableId { get; set; }
+
+    /// <summary>Peering attachments: the accepter side (the requester is <see cref="TransitGatewayId"/>); Connect attachments: the GRE protocol.</summary>
+    public TransitGatewayPeerInfo? Peer { get; init; }
+    public string? Protocol { get; init; }
+
+    /// <summary>The policy table the attachment is associated with (peering attachments), if any.</summary>
+    public string? PolicyTableId { get; set; }
     public DateTime CreationTime { get; init; }
     public string State { get; set; } = "pending";
     public string? NextState { get; set; }

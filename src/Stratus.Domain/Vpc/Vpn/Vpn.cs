@@ -482,7 +482,7 @@ public static class Vpn
         }
     }
 
-    private static string CheckNetworkCidr(string? cidr, string parameter)
+    internal static string CheckNetworkCidr(string? cidr, string parameter)
     {
         if (cidr is null)
         {
@@ -517,12 +517,12 @@ public static class Vpn
         return key;
     }
 
-    private static int? CheckRange(int? value, int min, int max, string parameter) =>
+    internal static int? CheckRange(int? value, int min, int max, string parameter) =>
         value is null || (value >= min && value <= max)
             ? value
             : throw AwsErrors.InvalidParameterValue($"Value ({value}) for parameter {parameter} is invalid. Valid range: {min}-{max}.");
 
-    private static string? OneOf(string? value, string parameter, params string[] allowed) =>
+    internal static string? OneOf(string? value, string parameter, params string[] allowed) =>
         value is null || allowed.Contains(value, StringComparer.Ordinal)
             ? value
             : throw AwsErrors.InvalidParameterValue($"Value ({value}) for parameter {parameter} is invalid. Valid values: {string.Join(", ", allowed)}.");

@@ -61,14 +61,28 @@ public sealed class VpnTunnel
     public required string OutsideIpAddress { get; init; }
 
     /// <summary>The /30 inside the tunnel, in 169.254.0.0/16.</summary>
-    public required string InsideCidr { get; init; }
-    public required string PreSharedKey { get; init; }
-    public int? Phase1LifetimeSeconds { get; init; }
-    public int? Phase2LifetimeSeconds { get; init; }
-    public int? DpdTimeoutSeconds { get; init; }
-    public string? DpdTimeoutAction { get; init; }
-    public string? StartupAction { get; init; }
-    public List<string> IkeVersions { get; init; } = [];
+    public required string InsideCidr { get; set; }
+    public required string PreSharedKey { get; set; }
+    public int? Phase1LifetimeSeconds { get; set; }
+    public int? Phase2LifetimeSeconds { get; set; }
+    public int? DpdTimeoutSeconds { get; set; }
+    public string? DpdTimeoutAction { get; set; }
+    public string? StartupAction { get; set; }
+    public List<string> IkeVersions { get; set; } = [];
+    public List<string> Phase1EncryptionAlgorithms { get; set; } = [];
+    public List<string> Phase1IntegrityAlgorithms { get; set; } = [];
+    public List<int> Phase1DhGroupNumbers { get; set; } = [];
+    public List<string> Phase2EncryptionAlgorithms { get; set; } = [];
+    public List<string> Phase2IntegrityAlgorithms { get; set; } = [];
+    public List<int> Phase2DhGroupNumbers { get; set; } = [];
+    public int? RekeyMarginTimeSeconds { get; set; }
+    public int? RekeyFuzzPercentage { get; set; }
+    public int? ReplayWindowSize { get; set; }
+    public bool EnableTunnelLifecycleControl { get; set; }
+
+    /// <summary>When the tunnel endpoint was last replaced (ReplaceVpnTunnel) and its certificate last rotated.</summary>
+    public DateTime? LastMaintenanceApplied { get; set; }
+    public DateTime? CertificateRotatedAt { get; set; }
 }
 
 /// <summary>A static route of a VPN connection: traffic for the block goes to the customer gateway.</summary>
@@ -90,8 +104,9 @@ public sealed class VpnConnectionResource : IProvisioned, IProvisionedParts
     public string? TransitGatewayAttachmentId { get; set; }
     public string Type { get; init; } = "ipsec.1";
     public bool StaticRoutesOnly { get; init; }
-    public string LocalIpv4NetworkCidr { get; init; } = "0.0.0.0/0";
-    public string RemoteIpv4NetworkCidr { get; init; } = "0.0.0.0/0";
+    public string LocalIpv4NetworkCidr { get; set; } = "0.0.0.0/0";
+    public string RemoteIpv4NetworkCidr { get; set; } = "0.0.0.0/0";
+    public string TunnelBandwidth { get; set; } = "standard";
     public string OutsideIpAddressType { get; init; } = "PublicIpv4";
     public bool EnableAcceleration { get; init; }
     public List<VpnTunnel> Tunnels { get; init; } = [];

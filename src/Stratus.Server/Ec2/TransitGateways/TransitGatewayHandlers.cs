@@ -147,14 +147,8 @@ internal sealed partial class Ec2Service
 
     public override async Task<DescribeTransitGatewayVpcAttachmentsResult> DescribeTransitGatewayVpcAttachmentsAsync(RequestContext context, DescribeTransitGatewayVpcAttachmentsRequest request)
     {
-        var page = await SelectProvisionedAsync(context, ResourceTypes.TransitGatewayAttachment, TransitGatewayVpcAttachmentFilters, request.TransitGatewayAttachmentIds,
-            request.Filters, null, null, "").ConfigureAwait(false);
-        var vpcOnly = page.Items.Where(a => a.ResourceType == "vpc");
-        if (request.TransitGatewayAttachmentIds is { Count: > 0 } && page.Items.FirstOrDefault(a => a.ResourceType != "vpc") is { } other)
-        {
-            throw ResourceTypes.TransitGatewayAttachment.NotFound(other.Id);
-        }
-        var paged = Paginator.Paginate(vpcOnly, a => a.Id, request.MaxResults, request.NextToken);
+        var paged = await AttachmentsOfTypeAsync(context, "vpc", TransitGatewayVpcAttachmentFilters, request.TransitGatewayAttachmentIds,
+            request.Filters, request.MaxResults, request.NextToken).ConfigureAwait(false);
         return new DescribeTransitGatewayVpcAttachmentsResult { TransitGatewayVpcAttachments = paged.Items.Select(ToVpcAttachmentShape).ToList(), NextToken = paged.NextToken };
     }
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using Stratus.Core;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.Resources;
-using Stratus.Domain.Vpc.TransitGateways;
 using Stratus.Domain.Vpc.Vpn;
 using Stratus.Ec2.Model;
 
@@ -178,17 +177,7 @@ internal sealed partial class Ec2Service
     {
         var session = context.Store;
         var customer = await session.GetAsync<CustomerGatewayResource>(context.Scope, ResourceTypes.CustomerGateway, connection.CustomerGatewayId, context.Cancellation).ConfigureAwait(false);
-        long asn = 64512;
-        if (connection.VpnGatewayId is { } vgw
-            && await session.GetAsync<VpnGatewayResource>(context.Scope, ResourceTypes.VpnGateway, vgw, context.Cancellation).ConfigureAwait(false) is { } gateway)
-        {
-            asn = gateway.AmazonSideAsn;
-        }
-        else if (connection.TransitGatewayId is { } tgw
-                 && await session.GetAsync<TransitGatewayResource>(context.Scope, ResourceTypes.TransitGateway, tgw, context.Cancellation).ConfigureAwait(false) is { } transit)
-        {
-            asn = transit.Options.AmazonSideAsn;
-        }
+        var asn = await AmazonSideAsnAsync(context, connection).ConfigureAwait(false);
         return new VpnConnectionView(connection, customer, CustomerGatewayConfiguration.Render(connection, customer, asn));
     }
 
@@ -241,6 +230,7 @@ internal sealed partial class Ec2Service
                 RemoteIpv4NetworkCidr = c.RemoteIpv4NetworkCidr,
                 OutsideIpAddressType = c.OutsideIpAddressType,
                 TunnelInsideIpVersion = "ipv4",
+                TunnelBandwidth = c.TunnelBandwidth,
                 TunnelOptions = c.Tunnels.Select(t => new TunnelOption
                 {
                     OutsideIpAddress = t.OutsideIpAddress,
@@ -252,6 +242,16 @@ internal sealed partial class Ec2Service
                     DpdTimeoutAction = t.DpdTimeoutAction ?? "clear",
                     StartupAction = t.StartupAction ?? "add",
                     IkeVersions = (t.IkeVersions.Count > 0 ? t.IkeVersions : ["ikev1", "ikev2"]).Select(v => new IKEVersionsListValue { Value = v }).ToList(),
+                    Phase1EncryptionAlgorithms = t.Phase1EncryptionAlgorithms.Count > 0 ? t.Phase1EncryptionAlgorithms.Select(v => new Phase1EncryptionAlgorithmsListValue { Value = v }).ToList() : null,
+                    Phase1IntegrityAlgorithms = t.Phase1IntegrityAlgorithms.Count > 0 ? t.Phase1IntegrityAlgorithms.Select(v => new Phase1IntegrityAlgorithmsListValue { Value = v }).ToList() : null,
+                    Phase1DHGroupNumbers = t.Phase1DhGroupNumbers.Count > 0 ? t.Phase1DhGroupNumbers.Select(v => new Phase1DHGroupNumbersListValue { Value = v }).ToList() : null,
+                    Phase2EncryptionAlgorithms = t.Phase2EncryptionAlgorithms.Count > 0 ? t.Phase2EncryptionAlgorithms.Select(v => new Phase2EncryptionAlgorithmsListValue { Value = v }).ToList() : null,
+                    Phase2IntegrityAlgorithms = t.Phase2IntegrityAlgorithms.Count > 0 ? t.Phase2IntegrityAlgorithms.Select(v => new Phase2IntegrityAlgorithmsListValue { Value = v }).ToList() : null,
+                    Phase2DHGroupNumbers = t.Phase2DhGroupNumbers.Count > 0 ? t.Phase2DhGroupNumbers.Select(v => new Phase2DHGroupNumbersListValue { Value = v }).ToList() : null,
+                    RekeyMarginTimeSeconds = t.RekeyMarginTimeSeconds,
+                    RekeyFuzzPercentage = t.RekeyFuzzPercentage,
+                    ReplayWindowSize = t.ReplayWindowSize,
+                    EnableTunnelLifecycleControl = t.EnableTunnelLifecycleControl,
                 }).ToList(),
             },
             Routes = c.Routes.Select(r => new VpnStaticRoute { DestinationCidrBlock = r.DestinationCidrBlock, Source = "Static", State = r.State }).ToList(),
