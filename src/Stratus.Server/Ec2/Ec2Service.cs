@@ -35,6 +35,9 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
         Ec2Action.CreateNatGateway, Ec2Action.DeleteNatGateway,
         Ec2Action.AssociateNatGatewayAddress, Ec2Action.DisassociateNatGatewayAddress,
         Ec2Action.AcceptVpcPeeringConnection, Ec2Action.RejectVpcPeeringConnection, Ec2Action.DeleteVpcPeeringConnection,
+        Ec2Action.AssignIpv6Addresses, Ec2Action.UnassignIpv6Addresses,
+        Ec2Action.AssociateSubnetCidrBlock, Ec2Action.DisassociateSubnetCidrBlock,
+        Ec2Action.AssociateVpcCidrBlock, Ec2Action.DisassociateVpcCidrBlock,
     ];
 
     private readonly ServerOptions _options = options;
