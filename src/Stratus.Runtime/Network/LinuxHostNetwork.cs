@@ -18,7 +18,7 @@ namespace Stratus.Runtime.Network;
 /// DNAT/SNAT) and <c>bridge stratus</c> table (anti-spoofing per port), and a dnsmasq for DHCP
 /// and the VPC's names. Everything is recorded under <c>&lt;state&gt;/network/</c>.
 /// </summary>
-public sealed class LinuxHostNetwork : IHostNetwork
+public sealed partial class LinuxHostNetwork : IHostNetwork
 {
     internal const string Bridge = "br0";
     internal const string NamespaceUplink = "up0";
@@ -168,13 +168,14 @@ public sealed class LinuxHostNetwork : IHostNetwork
         ArgumentNullException.ThrowIfNull(firewall);
         var dns = Ipv4Cidr.Parse(firewall.VpcCidrs.Count > 0 ? firewall.VpcCidrs[0] : "0.0.0.0/0").At(2);
         var key = VpcNetworkRecord.VpcKey(firewall.AccountId, firewall.Region, firewall.VpcId);
-        var text = FirewallRuleset.Compile(firewall, dns);
+        var text = FirewallRuleset.Compile(firewall, dns) + Ipv6Ruleset.Compile(firewall);
         var peerings = firewall.Peerings.Select(p => new PeeringRecord { PeeringConnectionId = p.PeeringConnectionId, PeerVpcId = p.PeerVpcId, PeerCidrs = [.. p.PeerCidrs] }).ToList();
         var nats = firewall.NatAddresses.ToList();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             _firewalls[key] = text;
+            RememberIpv6(key, firewall.Ipv6);
             _routing[key] = (peerings, nats);
             if (!_vpcs.TryGetValue(key, out var vpc))
             {
@@ -192,6 +193,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
             if (File.Exists(NamespacePath(vpc.Namespace)))
             {
                 await HostCommand.RunAsync("ip", ["netns", "exec", vpc.Namespace, "nft", "-f", "-"], text, cancellationToken).ConfigureAwait(false);
+                await SyncIpv6Async(vpc, cancellationToken).ConfigureAwait(false);
                 if (routingChanged)
                 {
                     await SyncPublicRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
@@ -682,6 +684,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
 
         await SyncPublicRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
         await ApplyDhcpAsync(vpc, restartDhcp, cancellationToken).ConfigureAwait(false);
+        await SyncIpv6Async(vpc, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A host route per public address (guests' and NAT gateways') into the VPC namespace; no others.</summary>
@@ -799,13 +802,14 @@ public sealed class LinuxHostNetwork : IHostNetwork
         {
             var port2 = $"iifname \"{nic.Device}\"";
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ether saddr != {nic.MacAddress} drop\n");
-            nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ether type != {{ ip, arp }} drop\n");
+            nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ether type != {{ ip, arp, ip6 }} drop\n");
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} arp saddr ether != {nic.MacAddress} drop\n");
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} arp saddr ip != {{ 0.0.0.0, {nic.PrivateIp} }} drop\n");
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n");
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ip saddr != {nic.PrivateIp} drop\n");
         }
         nat.Append("\t}\n}\n");
+        nat.Append(Ipv6BridgeRules(vpc));
         if (vpc.Firewall is not null)
         {
             nat.Append(vpc.Firewall);
