@@ -82,23 +82,23 @@ def test_vpc_gets_an_amazon_provided_56_with_default_routes_acl_and_group_rules(
 
 
 def test_associate_and_disassociate_vpc_block_with_the_cli(server):
-    vpc_id = server.cli_json("ec2", "create-vpc", "--cidr-block", "10.62.0.0/16")["Vpc"]["VpcId"]
-    out = server.cli_json("ec2", "associate-vpc-cidr-block", "--vpc-id", vpc_id, "--amazon-provided-ipv6-cidr-block")
+    vpc_id = server.cli_json("--profile", "stratus", "ec2", "create-vpc", "--cidr-block", "10.62.0.0/16")["Vpc"]["VpcId"]
+    out = server.cli_json("--profile", "stratus", "ec2", "associate-vpc-cidr-block", "--vpc-id", vpc_id, "--amazon-provided-ipv6-cidr-block")
     association = out["Ipv6CidrBlockAssociation"]
     assert out["VpcId"] == vpc_id and association["Ipv6CidrBlockState"]["State"] == "associating"
     assert ipaddress.ip_network(association["Ipv6CidrBlock"]).prefixlen == 56
-    out = server.cli_json("ec2", "disassociate-vpc-cidr-block", "--association-id", association["AssociationId"])
+    out = server.cli_json("--profile", "stratus", "ec2", "disassociate-vpc-cidr-block", "--association-id", association["AssociationId"])
     assert out["Ipv6CidrBlockAssociation"]["Ipv6CidrBlockState"]["State"] == "disassociating"
-    assert server.cli_json("ec2", "describe-vpcs", "--vpc-ids", vpc_id)["Vpcs"][0].get("Ipv6CidrBlockAssociationSet", []) == []
-    p = server.cli("ec2", "disassociate-vpc-cidr-block", "--association-id", association["AssociationId"])
+    assert server.cli_json("--profile", "stratus", "ec2", "describe-vpcs", "--vpc-ids", vpc_id)["Vpcs"][0].get("Ipv6CidrBlockAssociationSet", []) == []
+    p = server.cli("--profile", "stratus", "ec2", "disassociate-vpc-cidr-block", "--association-id", association["AssociationId"])
     assert p.returncode != 0 and "InvalidVpcCidrBlockAssociationID.NotFound" in p.stderr
-    p = server.cli("ec2", "associate-vpc-cidr-block", "--vpc-id", vpc_id, "--amazon-provided-ipv6-cidr-block",
+    p = server.cli("--profile", "stratus", "ec2", "associate-vpc-cidr-block", "--vpc-id", vpc_id, "--amazon-provided-ipv6-cidr-block",
                    "--ipv6-cidr-block-network-border-group", "eu-west-1")
     assert p.returncode != 0 and "InvalidParameterValue" in p.stderr
-    p = server.cli("ec2", "associate-vpc-cidr-block", "--vpc-id", vpc_id, "--ipv6-pool", "ipv6pool-ec2-0123456789abcdef0",
+    p = server.cli("--profile", "stratus", "ec2", "associate-vpc-cidr-block", "--vpc-id", vpc_id, "--ipv6-pool", "ipv6pool-ec2-0123456789abcdef0",
                    "--ipv6-cidr-block", "2600:1f00::/56")
     assert p.returncode != 0 and "InvalidIpv6PoolID.NotFound" in p.stderr
-    server.cli("ec2", "delete-vpc", "--vpc-id", vpc_id, check=True)
+    server.cli("--profile", "stratus", "ec2", "delete-vpc", "--vpc-id", vpc_id, check=True)
 
 
 def test_vpc_block_limit_and_errors(ec2):
@@ -258,7 +258,7 @@ def test_routes_to_gateways_and_ipv6_acl_entries(ec2):
 
 def test_byoip_pools_are_empty(ec2, server):
     assert ec2.describe_ipv6_pools()["Ipv6Pools"] == []
-    assert server.cli_json("ec2", "describe-ipv6-pools")["Ipv6Pools"] == []
+    assert server.cli_json("--profile", "stratus", "ec2", "describe-ipv6-pools")["Ipv6Pools"] == []
     with pytest.raises(ClientError) as e:
         ec2.describe_ipv6_pools(PoolIds=["ipv6pool-ec2-0123456789abcdef0"])
     assert error_of(e)[0] == "InvalidIpv6PoolID.NotFound"

@@ -42,9 +42,14 @@ public sealed partial class LinuxHostNetwork
         foreach (var nic in vpc.Nics)
         {
             var addresses = Ipv6AddressesOf(vpc, nic);
-            s.Append(CultureInfo.InvariantCulture, addresses.Count == 0
-                ? $"\t\tiifname \"{nic.Device}\" ether type ip6 drop\n"
-                : $"\t\tiifname \"{nic.Device}\" ether type ip6 ip6 saddr != {{ ::, fe80::/10, {string.Join(", ", addresses)} }} drop\n");
+            if (addresses.Count == 0)
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{nic.Device}\" ether type ip6 drop\n");
+            }
+            else
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{nic.Device}\" ether type ip6 ip6 saddr != {{ ::, fe80::/10, {string.Join(", ", addresses)} }} drop\n");
+            }
         }
         s.Append("\t}\n}\n");
         return s.ToString();
