@@ -276,7 +276,7 @@ def _run(*args, check=True, **kw):
 
 
 def _ping6(instance_id: str, address: str) -> bool:
-    r = _run("ip", "netns", "exec", "s-" + instance_id[2:], "ping", "-6", "-c", "1", "-W", "1", address, check=False, timeout=10)
+    r = _run("ip", "netns", "exec", "s-" + instance_id[2:], "busybox", "ping", "-6", "-c", "1", "-W", "1", address, check=False, timeout=10)
     return r.returncode == 0
 
 
@@ -293,8 +293,8 @@ def _until(check, expected, timeout=5.0):
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
     _require_host()
-    if _run("sh", "-c", "command -v crun && command -v ping", check=False).returncode != 0:
-        pytest.fail("IPv6 packet tests need crun and ping on the host", pytrace=False)
+    if _run("sh", "-c", "command -v crun && command -v busybox", check=False).returncode != 0:
+        pytest.fail("IPv6 packet tests need crun and busybox on the host", pytrace=False)
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("ipv6")))
     srv = factory(name="stratus-ipv6", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
     try:

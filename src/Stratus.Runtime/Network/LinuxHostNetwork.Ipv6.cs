@@ -106,9 +106,13 @@ public sealed partial class LinuxHostNetwork
             {
                 if (link.TryGetProperty("addr_info", out var infos))
                 {
-                    foreach (var info in infos.EnumerateArray().Where(i => i.GetProperty("family").GetString() == "inet6"))
+                    foreach (var info in infos.EnumerateArray())
                     {
-                        present.Add($"{info.GetProperty("local").GetString()}/{info.GetProperty("prefixlen").GetInt32()}");
+                        if (info.TryGetProperty("local", out var local) && info.TryGetProperty("prefixlen", out var length)
+                            && local.GetString() is { } text && text.Contains(':', StringComparison.Ordinal))
+                        {
+                            present.Add($"{text}/{length.GetInt32()}");
+                        }
                     }
                 }
             }
