@@ -63,7 +63,12 @@ public sealed class Ipv6CidrsTests
     {
         var subnet = new SubnetResource
         {
-            Id = "subnet-1", OwnerId = "123456789012", VpcId = "vpc-1", CidrBlock = "10.0.1.0/24", AvailabilityZone = "us-east-1a", AvailabilityZoneId = "use1-az1",
+            Id = "subnet-1",
+            OwnerId = "123456789012",
+            VpcId = "vpc-1",
+            CidrBlock = "10.0.1.0/24",
+            AvailabilityZone = "us-east-1a",
+            AvailabilityZoneId = "use1-az1",
             Ipv6CidrBlocks = [new Ipv6CidrAssociation { AssociationId = "subnet-cidr-assoc-1", Ipv6CidrBlock = "2001:db8:0:100::/64" }],
         };
         var taken = new HashSet<string>();
