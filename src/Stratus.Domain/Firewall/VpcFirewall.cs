@@ -64,8 +64,11 @@ public sealed record VpcFirewall(
         route.DestinationCidrBlock is { } cidr ? [cidr]
         : route.DestinationPrefixListId is { } pl && prefixLists.TryGetValue(pl, out var blocks) ? blocks
         : [];
+
     /// <summary>The VPC's transit gateway attachments that carry traffic (see <see cref="TransitGatewayFirewall"/>).</summary>
     public IReadOnlyList<FirewallTransitGateway> TransitGateways { get; init; } = [];
+    /// <summary>The VPC's IPv6 blocks, subnets and addresses; null when it has no IPv6 block.</summary>
+    public Vpc.Ipv6.FirewallIpv6? Ipv6 { get; init; }
 
     /// <summary>Reads the firewall of <paramref name="vpcId"/> from the store.</summary>
     public static async Task<VpcFirewall?> ReadAsync(IStoreSession session, Scope scope, string vpcId, CancellationToken ct = default)
@@ -167,6 +170,7 @@ public sealed record VpcFirewall(
             Peerings = peerings,
             NatAddresses = natAddresses.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
             TransitGateways = await TransitGatewayFirewall.ReadAsync(session, scope, vpcId, DateTime.UtcNow, ct).ConfigureAwait(false),
+            Ipv6 = await Vpc.Ipv6.FirewallIpv6.ReadAsync(session, scope, vpcId, groupRules, ct).ConfigureAwait(false),
         };
     }
 }

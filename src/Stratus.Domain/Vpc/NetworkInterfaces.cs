@@ -40,6 +40,9 @@ public sealed class NetworkInterfaceResource : ITaggable
     public string? AvailabilityZoneId { get; init; }
     public required string PrivateIpAddress { get; init; }
     public List<string> SecondaryPrivateIpAddresses { get; init; } = [];
+
+    /// <summary>IPv6 addresses in the subnet's /64 (AssignIpv6Addresses, Ipv6AddressCount, AssignIpv6AddressOnCreation).</summary>
+    public List<string> Ipv6Addresses { get; init; } = [];
     public required string MacAddress { get; init; }
     public string Description { get; set; } = "";
     public List<string> SecurityGroupIds { get; set; } = [];

@@ -18,6 +18,9 @@ public sealed class VpcResource : ITaggable
 
     /// <summary>IPv4 blocks added after the primary one (AssociateVpcCidrBlock).</summary>
     public List<VpcCidrAssociation> AdditionalCidrBlocks { get; init; } = [];
+
+    /// <summary>IPv6 blocks (Amazon-provided /56s, see <see cref="Ipv6.Ipv6Blocks"/>).</summary>
+    public List<Ipv6.Ipv6CidrAssociation> Ipv6CidrBlocks { get; init; } = [];
     public List<Tag> Tags { get; init; } = [];
 
     /// <summary>Every IPv4 block of the VPC, primary first.</summary>
@@ -44,6 +47,11 @@ public sealed class SubnetResource : ITaggable
     public bool DefaultForAz { get; init; }
     public bool MapPublicIpOnLaunch { get; set; }
     public int AvailableIpAddressCount { get; set; }
+
+    /// <summary>The subnet's IPv6 block (at most one /64 inside one of the VPC's /56s).</summary>
+    public List<Ipv6.Ipv6CidrAssociation> Ipv6CidrBlocks { get; init; } = [];
+    public bool AssignIpv6AddressOnCreation { get; set; }
+    public bool EnableDns64 { get; set; }
     public List<Tag> Tags { get; init; } = [];
 }
 

@@ -169,13 +169,14 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         ArgumentNullException.ThrowIfNull(firewall);
         var dns = Ipv4Cidr.Parse(firewall.VpcCidrs.Count > 0 ? firewall.VpcCidrs[0] : "0.0.0.0/0").At(2);
         var key = VpcNetworkRecord.VpcKey(firewall.AccountId, firewall.Region, firewall.VpcId);
-        var text = FirewallRuleset.Compile(firewall, dns);
+        var text = FirewallRuleset.Compile(firewall, dns) + Ipv6Ruleset.Compile(firewall);
         var peerings = firewall.Peerings.Select(p => new PeeringRecord { PeeringConnectionId = p.PeeringConnectionId, PeerVpcId = p.PeerVpcId, PeerCidrs = [.. p.PeerCidrs] }).ToList();
         var nats = firewall.NatAddresses.ToList();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             _firewalls[key] = text;
+            RememberIpv6(key, firewall.Ipv6);
             _routing[key] = (peerings, nats);
             var gatewaysChanged = RecordTransitGateways(firewall);
             if (!_vpcs.TryGetValue(key, out var vpc))
@@ -202,6 +203,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             if (File.Exists(NamespacePath(vpc.Namespace)))
             {
                 await HostCommand.RunAsync("ip", ["netns", "exec", vpc.Namespace, "nft", "-f", "-"], text, cancellationToken).ConfigureAwait(false);
+                await SyncIpv6Async(vpc, cancellationToken).ConfigureAwait(false);
                 if (routingChanged)
                 {
                     await SyncPublicRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
@@ -700,6 +702,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
 
         await SyncPublicRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
         await ApplyDhcpAsync(vpc, restartDhcp, cancellationToken).ConfigureAwait(false);
+        await SyncIpv6Async(vpc, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A host route per public address (guests' and NAT gateways') into the VPC namespace; no others.</summary>
@@ -817,13 +820,14 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         {
             var port2 = $"iifname \"{nic.Device}\"";
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ether saddr != {nic.MacAddress} drop\n");
-            nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ether type != {{ ip, arp }} drop\n");
+            nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ether type != {{ ip, arp, ip6 }} drop\n");
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} arp saddr ether != {nic.MacAddress} drop\n");
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} arp saddr ip != {{ 0.0.0.0, {nic.PrivateIp} }} drop\n");
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n");
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ip saddr != {nic.PrivateIp} drop\n");
         }
         nat.Append("\t}\n}\n");
+        nat.Append(Ipv6BridgeRules(vpc));
         if (vpc.Firewall is not null)
         {
             nat.Append(vpc.Firewall);

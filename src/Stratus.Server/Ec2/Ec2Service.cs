@@ -43,6 +43,8 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
         Ec2Action.EnableTransitGatewayRouteTablePropagation, Ec2Action.DisableTransitGatewayRouteTablePropagation,
         Ec2Action.CreateTransitGatewayRoute, Ec2Action.ReplaceTransitGatewayRoute, Ec2Action.DeleteTransitGatewayRoute,
         Ec2Action.ModifyTransitGateway, Ec2Action.DeleteTransitGateway,
+        Ec2Action.AssignIpv6Addresses, Ec2Action.UnassignIpv6Addresses,
+        Ec2Action.AssociateSubnetCidrBlock, Ec2Action.DisassociateSubnetCidrBlock,
         Ec2Action.AssociateVpcCidrBlock, Ec2Action.DisassociateVpcCidrBlock,
     ];
 

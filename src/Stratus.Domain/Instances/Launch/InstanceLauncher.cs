@@ -38,6 +38,7 @@ public static class InstanceLauncher
         privateIps.AddRange(plan.Subnet.Allocate(count - privateIps.Count));
         var publicIps = plan.AssignPublicIp ? await PublicAddressPool.AllocateManyAsync(tx, scope.Region, count, ct).ConfigureAwait(false) : null;
 
+        var ipv6 = await Vpc.Ipv6.Ipv6Launch.PrepareAsync(tx, scope, plan, ct).ConfigureAwait(false);
         var reservationId = ResourceIds.New(ResourceTypes.Reservation.IdPrefix);
         var groupIds = plan.Groups.Select(g => g.GroupId).ToList();
         var launched = new List<LaunchedInstance>(count);
@@ -63,6 +64,7 @@ public static class InstanceLauncher
                 DeleteOnTermination = spec.NetworkInterfaceDeleteOnTermination ?? true,
             };
             nic.Status = "in-use";
+            nic.Ipv6Addresses.AddRange(ipv6.Next());
             var blockDevices = await NewVolumesAsync(tx, scope, instanceId, plan, now, written, ct).ConfigureAwait(false);
             var instance = NewInstance(scope, plan, instanceId, reservationId, index, nic, publicIp, publicDns, blockDevices, now);
             written.Add(ResourceStore.ToStored(scope, ResourceTypes.NetworkInterface, nic.Id, nic, now));

@@ -34,6 +34,10 @@ public sealed record LaunchSpec
     public string? NetworkInterfaceDescription { get; init; }
     public bool? NetworkInterfaceDeleteOnTermination { get; init; }
 
+    /// <summary>IPv6 addresses for the primary interface: a count, or these addresses (one instance only); the subnet's AssignIpv6AddressOnCreation when neither.</summary>
+    public int? Ipv6AddressCount { get; init; }
+    public IReadOnlyList<string> Ipv6Addresses { get; init; } = [];
+
     public string? KeyName { get; init; }
 
     /// <summary>User data, base64-encoded as the API carries it.</summary>

@@ -366,8 +366,9 @@ internal sealed partial class Ec2Service
                         PrivateDnsName = NetworkInterfaces.PrivateDnsName(context.Region, n.PrivateIpAddress),
                         Association = n.Association is { } pa ? new InstanceNetworkInterfaceAssociation { PublicIp = pa.PublicIp, PublicDnsName = pa.PublicDnsName, IpOwnerId = pa.IpOwnerId } : null,
                     }).ToList(),
-                Ipv6Addresses = [],
+                Ipv6Addresses = InstanceIpv6AddressShapes(n),
             }).ToList(),
+            Ipv6Address = i.State == InstanceStates.Terminated ? null : view.Interfaces.FirstOrDefault(n => n.Attachment?.DeviceIndex == 0)?.Ipv6Addresses.FirstOrDefault(),
             MetadataOptions = new InstanceMetadataOptionsResponse
             {
                 State = "applied",

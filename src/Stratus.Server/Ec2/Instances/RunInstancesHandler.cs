@@ -110,6 +110,8 @@ internal sealed partial class Ec2Service
             AssociatePublicIpAddress = nicSpec?.AssociatePublicIpAddress,
             NetworkInterfaceDescription = nicSpec?.Description,
             NetworkInterfaceDeleteOnTermination = nicSpec?.DeleteOnTermination,
+            Ipv6AddressCount = nicSpec?.Ipv6AddressCount ?? request.Ipv6AddressCount,
+            Ipv6Addresses = (nicSpec?.Ipv6Addresses ?? request.Ipv6Addresses ?? []).Select(a => a.Ipv6Address ?? "").ToList(),
             KeyName = request.KeyName,
             UserData = request.UserData,
             BlockDevices = (request.BlockDeviceMappings ?? []).Select(m => new LaunchBlockDevice

@@ -37,7 +37,7 @@ internal sealed partial class Ec2Service
         .Add("description", n => n.Description)
         .AddMany("group-id", n => n.SecurityGroupIds)
         .Add("interface-type", n => n.InterfaceType)
-        .AddMany("ipv6-addresses.ipv6-address", _ => [])
+        .AddMany("ipv6-addresses.ipv6-address", n => n.Ipv6Addresses)
         .Add("mac-address", n => n.MacAddress)
         .Add("network-interface-id", n => n.Id)
         .Add("operator.managed", _ => false)
@@ -57,10 +57,10 @@ internal sealed partial class Ec2Service
 
     public override async Task<CreateNetworkInterfaceResult> CreateNetworkInterfaceAsync(RequestContext context, CreateNetworkInterfaceRequest request)
     {
-        if (request.Ipv6AddressCount is > 0 || request.Ipv6Addresses is { Count: > 0 } || request.Ipv4PrefixCount is > 0 || request.Ipv4Prefixes is { Count: > 0 }
+        if (request.Ipv4PrefixCount is > 0 || request.Ipv4Prefixes is { Count: > 0 }
             || request.Ipv6PrefixCount is > 0 || request.Ipv6Prefixes is { Count: > 0 } || request.EnablePrimaryIpv6 == true)
         {
-            throw AwsErrors.InvalidParameterValue("IPv6 addresses and prefix delegation are not supported for this subnet.");
+            throw AwsErrors.InvalidParameterValue("Prefix delegation and primary IPv6 addresses are not supported.");
         }
         var subnet = await Vpcs.RequireAsync<SubnetResource>(context.Transaction, context.Scope, ResourceTypes.Subnet, request.SubnetId, context.Cancellation).ConfigureAwait(false);
         var primary = request.PrivateIpAddress;
@@ -93,6 +93,7 @@ internal sealed partial class Ec2Service
         var tags = TagsOnCreate(request.TagSpecifications, "network-interface");
         var eni = await NetworkInterfaces.CreateAsync(context.Transaction, context.Scope, subnet, primary, secondary, request.SecondaryPrivateIpAddressCount ?? 0,
             request.Groups ?? [], request.Description, request.InterfaceType ?? "interface", context.Now, tags, context.Cancellation).ConfigureAwait(false);
+        await AddIpv6OnCreateAsync(context, subnet, eni, request.Ipv6AddressCount, (request.Ipv6Addresses ?? []).Select(a => a.Ipv6Address ?? "").ToList()).ConfigureAwait(false);
         var groups = await context.Store.ListAsync<SecurityGroupResource>(context.Scope, ResourceTypes.SecurityGroup, context.Cancellation).ConfigureAwait(false);
         var shape = ToShape(eni, context.Region, groups);
         shape.Status = "pending";
@@ -300,7 +301,8 @@ internal sealed partial class Ec2Service
             Primary = i == 0,
             Association = i == 0 ? ToShape(n.Association) : null,
         }).ToList(),
-        Ipv6Addresses = [],
+        Ipv6Addresses = Ipv6AddressShapes(n),
+        Ipv6Address = n.Ipv6Addresses.FirstOrDefault(),
         Ipv4Prefixes = null,
         RequesterId = n.RequesterId,
         RequesterManaged = n.RequesterManaged,

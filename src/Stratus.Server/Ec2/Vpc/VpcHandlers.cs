@@ -21,10 +21,10 @@ internal sealed partial class Ec2Service
         .Add("owner-id", v => v.OwnerId)
         .Add("state", v => v.State)
         .Add("vpc-id", v => v.Id)
-        .AddMany("ipv6-cidr-block-association.ipv6-cidr-block", _ => [])
-        .AddMany("ipv6-cidr-block-association.ipv6-pool", _ => [])
-        .AddMany("ipv6-cidr-block-association.association-id", _ => [])
-        .AddMany("ipv6-cidr-block-association.state", _ => [])
+        .AddMany("ipv6-cidr-block-association.ipv6-cidr-block", v => v.Ipv6CidrBlocks.Select(b => b.Ipv6CidrBlock))
+        .AddMany("ipv6-cidr-block-association.ipv6-pool", v => v.Ipv6CidrBlocks.Select(b => b.Ipv6Pool))
+        .AddMany("ipv6-cidr-block-association.association-id", v => v.Ipv6CidrBlocks.Select(b => b.AssociationId))
+        .AddMany("ipv6-cidr-block-association.state", v => v.Ipv6CidrBlocks.Select(b => b.State))
         .WithTags(v => v.Tags)
         // Older filter names EC2 still answers (amazon.aws's ec2_vpc_net sends cidr-block, ec2_instance isDefault).
         .Alias("cidr-block", "cidr")
@@ -45,11 +45,11 @@ internal sealed partial class Ec2Service
         .Add("subnet-arn", s => SubnetArn(s))
         .Add("vpc-id", s => s.VpcId)
         .Add("customer-owned-ipv4-pool", _ => null)
-        .Add("enable-dns64", _ => false)
+        .Add("enable-dns64", s => s.EnableDns64)
         .Add("enable-lni-at-device-index", _ => null)
-        .AddMany("ipv6-cidr-block-association.association-id", _ => [])
-        .AddMany("ipv6-cidr-block-association.ipv6-cidr-block", _ => [])
-        .AddMany("ipv6-cidr-block-association.state", _ => [])
+        .AddMany("ipv6-cidr-block-association.association-id", s => s.Ipv6CidrBlocks.Select(b => b.AssociationId))
+        .AddMany("ipv6-cidr-block-association.ipv6-cidr-block", s => s.Ipv6CidrBlocks.Select(b => b.Ipv6CidrBlock))
+        .AddMany("ipv6-cidr-block-association.state", s => s.Ipv6CidrBlocks.Select(b => b.State))
         .Add("ipv6-native", _ => false)
         .Add("map-customer-owned-ip-on-launch", _ => false)
         .Add("outpost-arn", _ => null)
@@ -194,6 +194,7 @@ internal sealed partial class Ec2Service
         InstanceTenancy = v.InstanceTenancy,
         IsDefault = v.IsDefault,
         CidrBlockAssociationSet = v.CidrBlocks.Select(c => ToShape(c)).ToList(),
+        Ipv6CidrBlockAssociationSet = Ipv6AssociationShapes(v),
         Tags = v.Tags.Count > 0 ? ToShape(v.Tags) : null,
     };
 
@@ -210,9 +211,9 @@ internal sealed partial class Ec2Service
         DefaultForAz = s.DefaultForAz,
         MapPublicIpOnLaunch = s.MapPublicIpOnLaunch,
         MapCustomerOwnedIpOnLaunch = false,
-        AssignIpv6AddressOnCreation = false,
-        Ipv6CidrBlockAssociationSet = [],
-        EnableDns64 = false,
+        AssignIpv6AddressOnCreation = s.AssignIpv6AddressOnCreation,
+        Ipv6CidrBlockAssociationSet = Ipv6AssociationShapes(s),
+        EnableDns64 = s.EnableDns64,
         Ipv6Native = false,
         PrivateDnsNameOptionsOnLaunch = new PrivateDnsNameOptionsOnLaunch
         {

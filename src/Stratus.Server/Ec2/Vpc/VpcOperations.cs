@@ -14,13 +14,22 @@ internal sealed partial class Ec2Service
 
     public override async Task<CreateVpcResult> CreateVpcAsync(RequestContext context, CreateVpcRequest request)
     {
-        if (request.Ipv4IpamPoolId is not null || request.Ipv6IpamPoolId is not null || request.Ipv6Pool is not null)
+        CheckIpv6Pool(request.Ipv6Pool, request.Ipv6CidrBlock);
+        if (request.Ipv4IpamPoolId is not null || request.Ipv6IpamPoolId is not null)
         {
             throw AwsErrors.InvalidParameterValue("IPAM pools are not supported; specify cidrBlock.");
         }
+        if (request.Ipv6CidrBlockNetworkBorderGroup is not null && request.AmazonProvidedIpv6CidrBlock != true)
+        {
+            throw AwsErrors.InvalidParameterCombination("Ipv6CidrBlockNetworkBorderGroup requires AmazonProvidedIpv6CidrBlock.");
+        }
         var tags = TagsOnCreate(request.TagSpecifications, "vpc");
         var vpc = await Vpcs.CreateAsync(context.Transaction, context.Scope, request.CidrBlock, request.InstanceTenancy, tags, context.Now, context.Cancellation).ConfigureAwait(false);
-        var shape = ToShape(vpc);
+        if (request.AmazonProvidedIpv6CidrBlock == true)
+        {
+            await Stratus.Domain.Vpc.Ipv6.Ipv6Blocks.AssociateVpcBlockAsync(context.Transaction, context.Scope, vpc, request.Ipv6CidrBlockNetworkBorderGroup, context.Now, context.Cancellation).ConfigureAwait(false);
+        }
+        var shape = ToShape(vpc, ipv6State: "associating");
         shape.State = "pending";
         return new CreateVpcResult { Vpc = shape };
     }
@@ -66,10 +75,13 @@ internal sealed partial class Ec2Service
 
     public override async Task<AssociateVpcCidrBlockResult> AssociateVpcCidrBlockAsync(RequestContext context, AssociateVpcCidrBlockRequest request)
     {
-        if (request.AmazonProvidedIpv6CidrBlock == true || request.Ipv6CidrBlock is not null || request.Ipv6Pool is not null || request.Ipv6IpamPoolId is not null
-            || request.Ipv4IpamPoolId is not null || request.Ipv6CidrBlockNetworkBorderGroup is not null)
+        if (request.AmazonProvidedIpv6CidrBlock == true || request.Ipv6CidrBlock is not null || request.Ipv6Pool is not null || request.Ipv6CidrBlockNetworkBorderGroup is not null)
         {
-            throw AwsErrors.InvalidParameterValue("IPv6 blocks and IPAM pools are not supported; specify cidrBlock.");
+            return await AssociateVpcIpv6CidrBlockAsync(context, request).ConfigureAwait(false);
+        }
+        if (request.Ipv6IpamPoolId is not null || request.Ipv4IpamPoolId is not null)
+        {
+            throw AwsErrors.InvalidParameterValue("IPAM pools are not supported; specify cidrBlock or amazonProvidedIpv6CidrBlock.");
         }
         var (vpc, association) = await Vpcs.AssociateCidrBlockAsync(context.Transaction, context.Scope, request.VpcId, request.CidrBlock, context.Now, context.Cancellation).ConfigureAwait(false);
         return new AssociateVpcCidrBlockResult { VpcId = vpc.Id, CidrBlockAssociation = ToShape(association, "associating") };
@@ -77,6 +89,10 @@ internal sealed partial class Ec2Service
 
     public override async Task<DisassociateVpcCidrBlockResult> DisassociateVpcCidrBlockAsync(RequestContext context, DisassociateVpcCidrBlockRequest request)
     {
+        if (await DisassociateVpcIpv6CidrBlockAsync(context, request).ConfigureAwait(false) is { } ipv6)
+        {
+            return ipv6;
+        }
         var (vpc, association) = await Vpcs.DisassociateCidrBlockAsync(context.Transaction, context.Scope, request.AssociationId, context.Now, context.Cancellation).ConfigureAwait(false);
         return new DisassociateVpcCidrBlockResult { VpcId = vpc.Id, CidrBlockAssociation = ToShape(association, "disassociating") };
     }
@@ -92,9 +108,13 @@ internal sealed partial class Ec2Service
 
     public override async Task<CreateSubnetResult> CreateSubnetAsync(RequestContext context, CreateSubnetRequest request)
     {
-        if (request.Ipv6CidrBlock is not null || request.Ipv6Native == true || request.Ipv4IpamPoolId is not null || request.Ipv6IpamPoolId is not null)
+        if (request.Ipv6Native == true)
         {
-            throw AwsErrors.InvalidParameterValue("IPv6 subnets and IPAM pools are not supported; specify cidrBlock.");
+            throw AwsErrors.InvalidParameterValue("IPv6-only subnets are not supported; create a dual-stack subnet with cidrBlock and ipv6CidrBlock.");
+        }
+        if (request.Ipv4IpamPoolId is not null || request.Ipv6IpamPoolId is not null)
+        {
+            throw AwsErrors.InvalidParameterValue("IPAM pools are not supported; specify cidrBlock.");
         }
         if (request.OutpostArn is not null)
         {
@@ -103,6 +123,10 @@ internal sealed partial class Ec2Service
         var tags = TagsOnCreate(request.TagSpecifications, "subnet");
         var subnet = await Vpcs.CreateSubnetAsync(context.Transaction, context.Scope, request.VpcId, request.CidrBlock,
             request.AvailabilityZone, request.AvailabilityZoneId, tags, context.Now, context.Cancellation).ConfigureAwait(false);
+        if (request.Ipv6CidrBlock is not null)
+        {
+            await Stratus.Domain.Vpc.Ipv6.Ipv6Blocks.AssociateSubnetBlockAsync(context.Transaction, context.Scope, subnet, request.Ipv6CidrBlock, context.Now, context.Cancellation).ConfigureAwait(false);
+        }
         return new CreateSubnetResult { Subnet = ToShape(subnet) };
     }
 
@@ -130,9 +154,13 @@ internal sealed partial class Ec2Service
         {
             subnet.MapPublicIpOnLaunch = map.Value ?? throw AwsErrors.MissingParameter("mapPublicIpOnLaunch.value");
         }
-        else if (request.AssignIpv6AddressOnCreation?.Value == true || request.EnableDns64?.Value == true)
+        else if (request.AssignIpv6AddressOnCreation is { } assign)
         {
-            throw AwsErrors.InvalidParameterValue($"Invalid value for subnet {subnet.Id}: the subnet has no IPv6 CIDR block.");
+            Stratus.Domain.Vpc.Ipv6.Ipv6Blocks.SetSubnetAttribute(subnet, "assign-ipv6-address-on-creation", assign.Value ?? throw AwsErrors.MissingParameter("assignIpv6AddressOnCreation.value"));
+        }
+        else if (request.EnableDns64 is { } dns64)
+        {
+            Stratus.Domain.Vpc.Ipv6.Ipv6Blocks.SetSubnetAttribute(subnet, "enable-dns64", dns64.Value ?? throw AwsErrors.MissingParameter("enableDns64.value"));
         }
         else if (request.MapCustomerOwnedIpOnLaunch?.Value == true || request.CustomerOwnedIpv4Pool is not null || request.EnableLniAtDeviceIndex is not null)
         {
@@ -179,7 +207,8 @@ internal sealed partial class Ec2Service
             Id = ResourceIds.New(ResourceTypes.RouteTable.IdPrefix),
             OwnerId = context.AccountId,
             VpcId = vpc.Id,
-            Routes = vpc.CidrBlocks.Select(c => new RouteEntry { DestinationCidrBlock = c.CidrBlock, GatewayId = "local", Origin = "CreateRouteTable" }).ToList(),
+            Routes = [.. vpc.CidrBlocks.Select(c => new RouteEntry { DestinationCidrBlock = c.CidrBlock, GatewayId = "local", Origin = "CreateRouteTable" }),
+                .. Stratus.Domain.Vpc.Ipv6.Ipv6Blocks.LocalRoutes(vpc, "CreateRouteTable")],
             Tags = TagsOnCreate(request.TagSpecifications, "route-table"),
         };
         await context.Transaction.PutAsync(context.Scope, ResourceTypes.RouteTable, table.Id, table, context.Now, context.Cancellation).ConfigureAwait(false);
@@ -241,6 +270,10 @@ internal sealed partial class Ec2Service
     {
         var vpc = await Vpcs.RequireAsync<VpcResource>(context.Transaction, context.Scope, ResourceTypes.Vpc, request.VpcId, context.Cancellation).ConfigureAwait(false);
         var acl = NetworkAcls.New(context.Scope, vpc, TagsOnCreate(request.TagSpecifications, "network-acl"));
+        if (vpc.Ipv6CidrBlocks.Exists(b => b.State == "associated"))
+        {
+            Stratus.Domain.Vpc.Ipv6.Ipv6Blocks.AddIpv6AclEntries(acl);
+        }
         await context.Transaction.PutAsync(context.Scope, ResourceTypes.NetworkAcl, acl.Id, acl, context.Now, context.Cancellation).ConfigureAwait(false);
         return new CreateNetworkAclResult { NetworkAcl = ToShape(acl), ClientToken = request.ClientToken };
     }

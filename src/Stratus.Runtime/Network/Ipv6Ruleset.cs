@@ -1,0 +1,224 @@
+using System.Globalization;
+using System.Text;
+using Stratus.Domain.Firewall;
+using Stratus.Domain.SecurityGroups;
+using Stratus.Domain.Vpc.Ipv6;
+
+namespace Stratus.Runtime.Network;
+
+/// <summary>
+/// The IPv6 half of a VPC's packet filter: the nftables table <c>ip6 stratus_fw6</c> of the VPC's
+/// namespace, from the same <see cref="VpcFirewall"/> as the IPv4 table (pure: text in, text out).
+/// The bridge passes bridged IPv6 through the IP hooks too (<c>bridge-nf-call-ip6tables</c>), so
+/// one <c>forward</c> chain sees traffic between guests of a subnet and between subnets (routed by
+/// the subnets' IPv6 router addresses on the bridge).
+/// <list type="bullet">
+/// <item>ICMPv6 neighbour and router discovery (and MLD) always pass, as on AWS; the router
+/// addresses answer echo requests.</item>
+/// <item>Network ACLs: the IPv6 entries (<c>Ipv6CidrBlock</c>) of the subnets' ACLs, stateless, on
+/// every packet crossing a subnet's IPv6 boundary.</item>
+/// <item>Security groups: rules with IPv6 peers (<c>Ipv6Ranges</c>), group references (the IPv6
+/// addresses of the member interfaces) and ICMPv6 (protocol 58) rules; IPv4 peers and ICMP
+/// (protocol 1) rules never match IPv6. Stateful as for IPv4.</item>
+/// <item>Link-local and other sources that are not a guest's IPv6 address are dropped (besides
+/// discovery), and nothing crosses the uplink: IPv6 stays inside the VPC.</item>
+/// </list>
+/// </summary>
+public static class Ipv6Ruleset
+{
+    /// <summary>The table's name (family <c>ip6</c>) in each VPC namespace.</summary>
+    public const string Table = "stratus_fw6";
+
+    /// <summary>ICMPv6 types that always pass: router and neighbour discovery, MLD.</summary>
+    internal const string Discovery = "{ nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect, mld-listener-query, mld-listener-report, mld2-listener-report }";
+
+    /// <summary>The table for <paramref name="firewall"/> (text that only removes it when the VPC has no IPv6).</summary>
+    public static string Compile(VpcFirewall firewall)
+    {
+        ArgumentNullException.ThrowIfNull(firewall);
+        var s = new StringBuilder();
+        s.Append(CultureInfo.InvariantCulture, $"table ip6 {Table}\ndelete table ip6 {Table}\n");
+        if (firewall.Ipv6 is not { } v6)
+        {
+            return s.ToString();
+        }
+        var bridge = LinuxHostNetwork.Bridge;
+        s.Append(CultureInfo.InvariantCulture, $"table ip6 {Table} {{\n");
+        foreach (var (group, members) in v6.GroupMembers)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\tset g6_{FirewallRuleset.Name(group)} {{\n\t\ttype ipv6_addr\n");
+            if (members.Count > 0)
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\t\telements = {{ {string.Join(", ", members)} }}\n");
+            }
+            s.Append("\t}\n");
+        }
+        var interfaces = v6.Interfaces.Where(i => firewall.Interfaces.Any(f => f.NetworkInterfaceId == i.NetworkInterfaceId)).ToList();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var egress = new List<string>();
+        var ingress = new List<string>();
+        foreach (var eni in interfaces)
+        {
+            foreach (var address in eni.Addresses.Where(seen.Add))
+            {
+                egress.Add($"{address} : jump sg6_out_{FirewallRuleset.Name(eni.NetworkInterfaceId)}");
+                ingress.Add($"{address} : jump sg6_in_{FirewallRuleset.Name(eni.NetworkInterfaceId)}");
+            }
+        }
+        AppendMap(s, "eni6_egress", egress);
+        AppendMap(s, "eni6_ingress", ingress);
+
+        s.Append("\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n");
+        s.Append("\t\tct state established,related accept\n\t\tiifname \"lo\" accept\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\ticmpv6 type {Discovery} accept\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{bridge}\" icmpv6 type echo-request accept\n\t}}\n");
+
+        var up = LinuxHostNetwork.NamespaceUplink;
+        s.Append("\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\ticmpv6 type {Discovery} accept\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" drop\n\t\toifname \"{up}\" drop\n");
+        s.Append("\t\tip6 saddr fe80::/10 drop\n\t\tip6 daddr ff00::/8 drop\n");
+        foreach (var subnet in v6.Subnets)
+        {
+            var name = FirewallRuleset.Name(subnet.SubnetId);
+            s.Append(CultureInfo.InvariantCulture, $"\t\tip6 saddr {subnet.Ipv6Cidr} ip6 daddr != {subnet.Ipv6Cidr} jump acl6_out_{name}\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\tip6 daddr {subnet.Ipv6Cidr} ip6 saddr != {subnet.Ipv6Cidr} jump acl6_in_{name}\n");
+        }
+        s.Append("\t\tct state established,related accept\n");
+        s.Append("\t\tip6 saddr vmap @eni6_egress\n\t\tdrop\n\t}\n");
+        s.Append("\tchain sg6_ingress {\n\t\tip6 daddr vmap @eni6_ingress\n\t\taccept\n\t}\n");
+
+        foreach (var subnet in v6.Subnets)
+        {
+            AppendAcl(s, subnet, egress: true);
+            AppendAcl(s, subnet, egress: false);
+        }
+        foreach (var eni in interfaces)
+        {
+            var groups = firewall.Interfaces.First(f => f.NetworkInterfaceId == eni.NetworkInterfaceId).GroupIds;
+            foreach (var outbound in new[] { true, false })
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\tchain sg6_{(outbound ? "out" : "in")}_{FirewallRuleset.Name(eni.NetworkInterfaceId)} {{\n");
+                foreach (var group in groups.Where(firewall.GroupRules.ContainsKey))
+                {
+                    s.Append(CultureInfo.InvariantCulture, $"\t\tjump grp6_{(outbound ? "out" : "in")}_{FirewallRuleset.Name(group)}\n");
+                }
+                s.Append("\t\tdrop\n\t}\n");
+            }
+        }
+        foreach (var (group, rules) in firewall.GroupRules.OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            AppendGroup(s, group, rules, v6, egress: true);
+            AppendGroup(s, group, rules, v6, egress: false);
+        }
+        s.Append("}\n");
+        return s.ToString();
+    }
+
+    private static void AppendMap(StringBuilder s, string name, List<string> elements)
+    {
+        s.Append(CultureInfo.InvariantCulture, $"\tmap {name} {{\n\t\ttype ipv6_addr : verdict\n");
+        if (elements.Count > 0)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\t\telements = {{ {string.Join(", ", elements)} }}\n");
+        }
+        s.Append("\t}\n");
+    }
+
+    private static void AppendAcl(StringBuilder s, FirewallIpv6Subnet subnet, bool egress)
+    {
+        s.Append(CultureInfo.InvariantCulture, $"\tchain acl6_{(egress ? "out" : "in")}_{FirewallRuleset.Name(subnet.SubnetId)} {{\n");
+        var peer = egress ? "daddr" : "saddr";
+        foreach (var entry in subnet.AclEntries.Where(e => e.Egress == egress && e.Cidr is not null).OrderBy(e => e.RuleNumber))
+        {
+            var protocol = entry.Protocol == "-1" ? (int?)null : int.Parse(entry.Protocol, CultureInfo.InvariantCulture);
+            if (protocol == 1)
+            {
+                continue; // ICMP (v4) never matches IPv6
+            }
+            var match = new List<string>();
+            if (entry.Cidr != "::/0")
+            {
+                match.Add($"ip6 {peer} {entry.Cidr}");
+            }
+            match.AddRange(ProtocolMatch(protocol, entry.FromPort, entry.ToPort, entry.IcmpType is -1 ? null : entry.IcmpType, entry.IcmpCode is -1 ? null : entry.IcmpCode));
+            match.Add(entry.Allow ? "return" : "drop");
+            s.Append(CultureInfo.InvariantCulture, $"\t\t{string.Join(' ', match)} comment \"{entry.RuleNumber}\"\n");
+        }
+        s.Append("\t\tdrop\n\t}\n");
+    }
+
+    private static void AppendGroup(StringBuilder s, string group, IReadOnlyList<EffectiveRule> rules, FirewallIpv6 v6, bool egress)
+    {
+        s.Append(CultureInfo.InvariantCulture, $"\tchain grp6_{(egress ? "out" : "in")}_{FirewallRuleset.Name(group)} {{\n");
+        var peer = egress ? "daddr" : "saddr";
+        var lines = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var rule in rules.Where(r => r.IsEgress == egress && r.ProtocolNumber != 1))
+        {
+            var match = new List<string>();
+            switch (rule.PeerKind)
+            {
+                case PeerKind.CidrIpv6 when rule.Peer == "::/0":
+                    break;
+                case PeerKind.CidrIpv6:
+                    match.Add($"ip6 {peer} {rule.Peer}");
+                    break;
+                case PeerKind.Group when v6.GroupMembers.ContainsKey(rule.Peer):
+                    match.Add($"ip6 {peer} @g6_{FirewallRuleset.Name(rule.Peer)}");
+                    break;
+                default:
+                    continue; // IPv4 peers and prefix lists (IPv4) never match IPv6
+            }
+            match.AddRange(ProtocolMatch(rule.ProtocolNumber, rule.FromPort, rule.ToPort, rule.IcmpType, rule.IcmpCode));
+            match.Add(egress ? "goto sg6_ingress" : "accept");
+            lines.Add(string.Join(' ', match));
+        }
+        foreach (var line in lines)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\t\t{line}\n");
+        }
+        s.Append("\t}\n");
+    }
+
+    /// <summary>nftables matches for a protocol (null = any) with its port range or ICMPv6 type/code (null = any).</summary>
+    private static IEnumerable<string> ProtocolMatch(int? protocol, int? fromPort, int? toPort, int? icmpType, int? icmpCode)
+    {
+        switch (protocol)
+        {
+            case null:
+                yield break;
+            case 6 or 17:
+                var name = protocol == 6 ? "tcp" : "udp";
+                var from = fromPort ?? 0;
+                var to = toPort ?? 65535;
+                if (from <= 0 && to >= 65535)
+                {
+                    yield return $"meta l4proto {name}";
+                }
+                else
+                {
+                    yield return from == to
+                        ? string.Create(CultureInfo.InvariantCulture, $"{name} dport {from}")
+                        : string.Create(CultureInfo.InvariantCulture, $"{name} dport {from}-{to}");
+                }
+                break;
+            case 58:
+                if (icmpType is null)
+                {
+                    yield return "meta l4proto ipv6-icmp";
+                }
+                else
+                {
+                    yield return string.Create(CultureInfo.InvariantCulture, $"icmpv6 type {icmpType}");
+                    if (icmpCode is not null)
+                    {
+                        yield return string.Create(CultureInfo.InvariantCulture, $"icmpv6 code {icmpCode}");
+                    }
+                }
+                break;
+            default:
+                yield return string.Create(CultureInfo.InvariantCulture, $"meta l4proto {protocol}");
+                break;
+        }
+    }
+}
