@@ -67,6 +67,7 @@ public sealed record VpcFirewall(
 
     /// <summary>The VPC's transit gateway attachments that carry traffic (see <see cref="TransitGatewayFirewall"/>).</summary>
     public IReadOnlyList<FirewallTransitGateway> TransitGateways { get; init; } = [];
+
     /// <summary>The VPC's IPv6 blocks, subnets and addresses; null when it has no IPv6 block.</summary>
     public Vpc.Ipv6.FirewallIpv6? Ipv6 { get; init; }
 
