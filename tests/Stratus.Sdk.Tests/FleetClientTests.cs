@@ -60,7 +60,7 @@ public sealed class FleetClientTests(ClockServer server) : IClassFixture<ClockSe
             },
         })).SpotFleetRequestId;
         var config = Assert.Single((await ec2.DescribeSpotFleetRequestsAsync(new DescribeSpotFleetRequestsRequest { SpotFleetRequestIds = [sfr] })).SpotFleetRequestConfigs);
-        Assert.Equal("priceCapacityOptimized", config.SpotFleetRequestConfig.AllocationStrategy.Value);
+        Assert.Equal("priceCapacityOptimized", config.ConfigData.AllocationStrategy.Value);
         var cancelled = await ec2.CancelSpotFleetRequestsAsync(new CancelSpotFleetRequestsRequest { SpotFleetRequestIds = [sfr, "sfr-00000000-0000-0000-0000-000000000000"], TerminateInstances = true });
         Assert.Equal("cancelled", Assert.Single(cancelled.SuccessfulFleetRequests).CurrentSpotFleetRequestState.Value);
         Assert.Equal("fleetRequestIdDoesNotExist", Assert.Single(cancelled.UnsuccessfulFleetRequests).Error.Code.Value);

@@ -99,7 +99,7 @@ public sealed class VpcConnectivityClientTests(ClockServer server) : IClassFixtu
             VpnTunnelOutsideIpAddress = outside,
             TunnelOptions = new ModifyVpnTunnelOptionsSpecification { Phase1EncryptionAlgorithms = [new Phase1EncryptionAlgorithmsRequestListValue { Value = "AES256" }] },
         })).VpnConnection;
-        Assert.Equal(VpnState.Modifying, modified.State);
+        Assert.Equal("modifying", modified.State.Value);
         Settle();
         var status = (await ec2.GetActiveVpnTunnelStatusAsync(new GetActiveVpnTunnelStatusRequest { VpnConnectionId = vpn.VpnConnectionId, VpnTunnelOutsideIpAddress = outside })).ActiveVpnTunnelStatus;
         Assert.Equal("AES256", status.Phase1EncryptionAlgorithm);
