@@ -3,9 +3,8 @@ using Stratus.Domain.Resources;
 using Stratus.Domain.Vpc;
 using Stratus.Domain.Vpc.Ipv6;
 using Stratus.Ec2.Model;
-using Ipv6CidrAssociation = Stratus.Domain.Vpc.Ipv6.Ipv6CidrAssociation;
-
 using Stratus.Server.Gateway;
+using Ipv6CidrAssociation = Stratus.Domain.Vpc.Ipv6.Ipv6CidrAssociation;
 
 namespace Stratus.Server.Ec2;
 
