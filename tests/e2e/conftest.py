@@ -176,6 +176,8 @@ MODULE_SECONDS = {
     "test_placement.py": 16, "test_images.py": 15, "test_sts_quotas.py": 13, "test_gateway.py": 13,
     "test_launchtemplates.py": 12, "test_seed_boto3.py": 10, "test_semantics.py": 10,
     "test_instancetypes.py": 9, "test_default_vpc.py": 9, "test_regions.py": 7, "test_auth.py": 6,
+    "test_fleets.py": 150, "test_ipv6.py": 110, "test_prefix_lists.py": 85, "test_storage_ops.py": 85,
+    "test_transit_gateway.py": 75, "test_compute_ops.py": 65, "test_transit_gateway_api.py": 60,
 }
 DEFAULT_MODULE_SECONDS = 30
 

@@ -23,8 +23,10 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import FAST, ServerFactory, error_of, minimal_ami
+from conftest import GUESTS_GROUP, FAST, ServerFactory, error_of, minimal_ami
 from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _terminate_all, _assert_nothing_left
+
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 MOCK_BOOT_SECONDS = 0.2
 POOL = ipaddress.ip_network("2001:db8::/32")

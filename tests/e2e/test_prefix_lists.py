@@ -17,7 +17,9 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ServerFactory, error_of, minimal_ami
+from conftest import GUESTS_GROUP, ServerFactory, error_of, minimal_ami
+
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 
 def code_of(fn, *args, **kwargs) -> str:

@@ -19,8 +19,10 @@ import time
 
 import pytest
 
-from conftest import ServerFactory, minimal_ami
+from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
 from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _terminate_all, _assert_nothing_left
+
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 CIDRS = {"a": "10.91.0.0/16", "b": "10.92.0.0/16", "c": "10.93.0.0/16"}
 
