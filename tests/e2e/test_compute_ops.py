@@ -346,3 +346,48 @@ def test_reserved_instances_with_the_aws_cli(srv):
                        "--filters", "Name=scope,Values=Region", "--max-duration", "31536000")
     [offer] = out["ReservedInstancesOfferings"]
     assert offer["OfferingClass"] == "convertible" and offer["InstanceType"] == "t3.micro"
+
+
+# ---------------------------------------------------------------- attribute resets
+
+def test_reset_instance_and_interface_attributes(srv, ec2, image):
+    iid = _launch(ec2, image)
+    ec2.modify_instance_attribute(InstanceId=iid, SourceDestCheck={"Value": False})
+    assert ec2.describe_instance_attribute(InstanceId=iid, Attribute="sourceDestCheck")["SourceDestCheck"]["Value"] is False
+    with pytest.raises(ClientError) as e:
+        ec2.reset_instance_attribute(InstanceId=iid, Attribute="sourceDestCheck", DryRun=True)
+    assert error_of(e)[0] == "DryRunOperation"
+    ec2.reset_instance_attribute(InstanceId=iid, Attribute="sourceDestCheck")
+    assert ec2.describe_instance_attribute(InstanceId=iid, Attribute="sourceDestCheck")["SourceDestCheck"]["Value"] is True
+    eni = _instance(ec2, iid)["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    assert ec2.describe_network_interface_attribute(NetworkInterfaceId=eni, Attribute="sourceDestCheck")["SourceDestCheck"]["Value"] is True
+
+    # kernel and ramdisk only on a stopped instance; other attributes cannot be reset.
+    with pytest.raises(ClientError) as e:
+        ec2.reset_instance_attribute(InstanceId=iid, Attribute="kernel")
+    assert error_of(e)[0] == "IncorrectInstanceState"
+    with pytest.raises(ClientError) as e:
+        ec2.reset_instance_attribute(InstanceId=iid, Attribute="instanceType")
+    assert error_of(e)[0] == "InvalidParameterValue"
+    with pytest.raises(ClientError) as e:
+        ec2.reset_instance_attribute(InstanceId="i-0123456789abcdef0", Attribute="sourceDestCheck")
+    assert error_of(e)[0] == "InvalidInstanceID.NotFound"
+    ec2.stop_instances(InstanceIds=[iid])
+    ec2.get_waiter("instance_stopped").wait(InstanceIds=[iid], WaiterConfig={"Delay": 0.5, "MaxAttempts": 60})
+    srv.cli("ec2", "reset-instance-attribute", "--instance-id", iid, "--attribute", "kernel", check=True)
+    assert not ec2.describe_instance_attribute(InstanceId=iid, Attribute="kernel")["KernelId"].get("Value")
+
+    # A separate interface, through the aws CLI.
+    subnet = _instance(ec2, iid)["SubnetId"]
+    other = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]["NetworkInterfaceId"]
+    ec2.modify_network_interface_attribute(NetworkInterfaceId=other, SourceDestCheck={"Value": False})
+    srv.cli("ec2", "reset-network-interface-attribute", "--network-interface-id", other, "--source-dest-check", "true", check=True)
+    assert ec2.describe_network_interface_attribute(NetworkInterfaceId=other, Attribute="sourceDestCheck")["SourceDestCheck"]["Value"] is True
+    with pytest.raises(ClientError) as e:
+        ec2.reset_network_interface_attribute(NetworkInterfaceId=other)
+    assert error_of(e)[0] == "MissingParameter"
+    with pytest.raises(ClientError) as e:
+        ec2.reset_network_interface_attribute(NetworkInterfaceId="eni-0123456789abcdef0", SourceDestCheck="true")
+    assert error_of(e)[0] == "InvalidNetworkInterfaceID.NotFound"
+    ec2.delete_network_interface(NetworkInterfaceId=other)
+    ec2.terminate_instances(InstanceIds=[iid])

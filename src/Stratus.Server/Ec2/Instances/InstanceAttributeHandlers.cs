@@ -130,6 +130,41 @@ internal sealed partial class Ec2Service
         return result;
     }
 
+    /// <summary>
+    /// Resets <c>kernel</c> or <c>ramdisk</c> (stopped instances only; Stratus's images are HVM, so the
+    /// default is no kernel or ramdisk) or <c>sourceDestCheck</c> (running or stopped; back to true, on
+    /// the instance and its primary interface). Other attributes cannot be reset, as on EC2.
+    /// </summary>
+    public override async Task ResetInstanceAttributeAsync(RequestContext context, ResetInstanceAttributeRequest request)
+    {
+        var attribute = request.Attribute ?? throw AwsErrors.MissingParameter("Attribute");
+        if (attribute is not ("kernel" or "ramdisk" or "sourceDestCheck"))
+        {
+            throw AwsErrors.InvalidParameterValue($"Value ({attribute}) for parameter attribute is invalid. Only kernel, ramdisk and sourceDestCheck can be reset.");
+        }
+        var instance = (await LoadInstancesAsync(context, [request.InstanceId!]).ConfigureAwait(false))[0];
+        if (instance.State is InstanceStates.Terminated or InstanceStates.ShuttingDown)
+        {
+            throw new AwsException("IncorrectInstanceState", $"The instance '{instance.Id}' is not in a state from which it can be modified.");
+        }
+        if (attribute is "kernel" or "ramdisk")
+        {
+            if (instance.State != InstanceStates.Stopped)
+            {
+                throw new AwsException("IncorrectInstanceState", $"The instance '{instance.Id}' is not in the 'stopped' state.");
+            }
+            return;
+        }
+        instance.SourceDestCheck = true;
+        if (instance.NetworkInterfaceIds.FirstOrDefault() is { } primaryId
+            && await context.Store.GetAsync<Stratus.Domain.Vpc.NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, primaryId, context.Cancellation).ConfigureAwait(false) is { } primary)
+        {
+            primary.SourceDestCheck = true;
+            await context.Transaction.PutAsync(context.Scope, ResourceTypes.NetworkInterface, primary.Id, primary, context.Now, context.Cancellation).ConfigureAwait(false);
+        }
+        await SaveAsync(context, instance).ConfigureAwait(false);
+    }
+
     public override async Task ModifyInstanceAttributeAsync(RequestContext context, ModifyInstanceAttributeRequest request)
     {
         var instance = (await LoadInstancesAsync(context, [request.InstanceId!]).ConfigureAwait(false))[0];

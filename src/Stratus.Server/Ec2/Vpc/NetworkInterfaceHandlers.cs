@@ -199,6 +199,18 @@ internal sealed partial class Ec2Service
         await context.Transaction.PutAsync(context.Scope, ResourceTypes.NetworkInterface, eni.Id, eni, context.Now, context.Cancellation).ConfigureAwait(false);
     }
 
+    /// <summary>Resets an interface's source/destination check to its default, true (the only attribute EC2 resets).</summary>
+    public override async Task ResetNetworkInterfaceAttributeAsync(RequestContext context, ResetNetworkInterfaceAttributeRequest request)
+    {
+        if (request.SourceDestCheck is null)
+        {
+            throw AwsErrors.MissingParameter("sourceDestCheck");
+        }
+        var eni = await RequireInterfaceAsync(context, request.NetworkInterfaceId).ConfigureAwait(false);
+        eni.SourceDestCheck = true;
+        await context.Transaction.PutAsync(context.Scope, ResourceTypes.NetworkInterface, eni.Id, eni, context.Now, context.Cancellation).ConfigureAwait(false);
+    }
+
     public override async Task<AttachNetworkInterfaceResult> AttachNetworkInterfaceAsync(RequestContext context, AttachNetworkInterfaceRequest request)
     {
         var eni = await RequireInterfaceAsync(context, request.NetworkInterfaceId).ConfigureAwait(false);
