@@ -374,14 +374,14 @@ def test_reset_instance_and_interface_attributes(srv, ec2, image):
     assert error_of(e)[0] == "InvalidInstanceID.NotFound"
     ec2.stop_instances(InstanceIds=[iid])
     ec2.get_waiter("instance_stopped").wait(InstanceIds=[iid], WaiterConfig={"Delay": 0.5, "MaxAttempts": 60})
-    srv.cli("ec2", "reset-instance-attribute", "--instance-id", iid, "--attribute", "kernel", check=True)
+    srv.cli("--profile", "stratus", "ec2", "reset-instance-attribute", "--instance-id", iid, "--attribute", "kernel", check=True)
     assert not ec2.describe_instance_attribute(InstanceId=iid, Attribute="kernel")["KernelId"].get("Value")
 
     # A separate interface, through the aws CLI.
     subnet = _instance(ec2, iid)["SubnetId"]
     other = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]["NetworkInterfaceId"]
     ec2.modify_network_interface_attribute(NetworkInterfaceId=other, SourceDestCheck={"Value": False})
-    srv.cli("ec2", "reset-network-interface-attribute", "--network-interface-id", other, "--source-dest-check", "true", check=True)
+    srv.cli("--profile", "stratus", "ec2", "reset-network-interface-attribute", "--network-interface-id", other, "--source-dest-check", "true", check=True)
     assert ec2.describe_network_interface_attribute(NetworkInterfaceId=other, Attribute="sourceDestCheck")["SourceDestCheck"]["Value"] is True
     with pytest.raises(ClientError) as e:
         ec2.reset_network_interface_attribute(NetworkInterfaceId=other)
