@@ -41,9 +41,11 @@ public sealed class Ipv6ClientTests(ClockServer server) : IClassFixture<ClockSer
         })).NetworkInterfaces;
         Assert.Equal(3, Assert.Single(described).Ipv6Addresses.Count);
 
+        // An address another interface holds is in use.
+        var other = (await ec2.CreateNetworkInterfaceAsync(new CreateNetworkInterfaceRequest { SubnetId = subnet.SubnetId })).NetworkInterface;
         var error = await Assert.ThrowsAsync<AmazonEC2Exception>(() => ec2.AssignIpv6AddressesAsync(new AssignIpv6AddressesRequest
         {
-            NetworkInterfaceId = eni.NetworkInterfaceId,
+            NetworkInterfaceId = other.NetworkInterfaceId,
             Ipv6Addresses = [first],
         }));
         Assert.Equal("InvalidIPAddress.InUse", error.ErrorCode);
@@ -56,6 +58,7 @@ public sealed class Ipv6ClientTests(ClockServer server) : IClassFixture<ClockSer
 
         await ec2.UnassignIpv6AddressesAsync(new UnassignIpv6AddressesRequest { NetworkInterfaceId = eni.NetworkInterfaceId, Ipv6Addresses = assigned.AssignedIpv6Addresses });
         await ec2.DeleteNetworkInterfaceAsync(new DeleteNetworkInterfaceRequest { NetworkInterfaceId = eni.NetworkInterfaceId });
+        await ec2.DeleteNetworkInterfaceAsync(new DeleteNetworkInterfaceRequest { NetworkInterfaceId = other.NetworkInterfaceId });
         Assert.Empty((await ec2.DescribeIpv6PoolsAsync(new DescribeIpv6PoolsRequest())).Ipv6Pools ?? []);
     }
 }

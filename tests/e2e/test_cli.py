@@ -109,9 +109,9 @@ def test_errors_reach_the_user(server):
     rc, _, err = aws(server, "ec2", "describe-vpcs", "--vpc-ids", "vpc-0123456789abcdef0")
     assert rc != 0
     assert "InvalidVpcID.NotFound" in err and "vpc-0123456789abcdef0" in err
-    rc, _, err = aws(server, "ec2", "describe-fleets")
+    rc, _, err = aws(server, "ec2", "describe-fpga-images")
     assert rc != 0
-    assert "UnsupportedOperation" in err and "DescribeFleets" in err
+    assert "UnsupportedOperation" in err and "DescribeFpgaImages" in err
     rc, _, err = aws(server, "ec2", "describe-vpcs", "--filters", "Name=bogus,Values=1")
     assert rc != 0
     assert "InvalidParameterValue" in err and "bogus" in err

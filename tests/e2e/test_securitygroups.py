@@ -150,11 +150,13 @@ def test_create_errors(ec2):
 def test_authorize_ip_permissions_all_peer_kinds(ec2):
     gid, _ = new_group(ec2)
     src, src_name = new_group(ec2)
+    pl = ec2.create_managed_prefix_list(PrefixListName="s3-like", MaxEntries=2, AddressFamily="IPv4",
+                                        Entries=[{"Cidr": "52.216.0.0/15"}])["PrefixList"]["PrefixListId"]
     resp = ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
          "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "office"}, {"CidrIp": "192.168.1.7/24"}],
          "Ipv6Ranges": [{"CidrIpv6": "2001:DB8::1/32", "Description": "v6 office"}],
-         "PrefixListIds": [{"PrefixListId": "pl-0123456789abcdef0", "Description": "s3"}]},
+         "PrefixListIds": [{"PrefixListId": pl, "Description": "s3"}]},
         {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": src, "Description": "app servers"}]},
         {"IpProtocol": "6", "FromPort": 8000, "ToPort": 8080, "UserIdGroupPairs": [{"GroupName": src_name}]},
         {"IpProtocol": "icmp", "FromPort": 8, "ToPort": 0, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
@@ -173,7 +175,7 @@ def test_authorize_ip_permissions_all_peer_kinds(ec2):
     assert "192.168.1.0/24" in by_peer  # canonicalised
     assert by_peer["10.0.0.0/8"]["Description"] == "office"
     assert by_peer["2001:db8::/32"]["Description"] == "v6 office"
-    assert by_peer["pl-0123456789abcdef0"]["Description"] == "s3"
+    assert by_peer[pl]["Description"] == "s3"
     assert by_peer[("-1", src)]["ReferencedGroupInfo"] == {"GroupId": src, "UserId": owner}
     assert by_peer[("-1", src)]["FromPort"] == -1
     assert by_peer[("tcp", src)]["FromPort"] == 8000 and by_peer[("tcp", src)]["ToPort"] == 8080
@@ -187,7 +189,7 @@ def test_authorize_ip_permissions_all_peer_kinds(ec2):
     ssh = perms[("tcp", 22, 22)]
     assert sorted(r["CidrIp"] for r in ssh["IpRanges"]) == ["10.0.0.0/8", "192.168.1.0/24"]
     assert ssh["Ipv6Ranges"] == [{"CidrIpv6": "2001:db8::/32", "Description": "v6 office"}]
-    assert ssh["PrefixListIds"] == [{"PrefixListId": "pl-0123456789abcdef0", "Description": "s3"}]
+    assert ssh["PrefixListIds"] == [{"PrefixListId": pl, "Description": "s3"}]
     assert perms[("-1", None, None)]["UserIdGroupPairs"] == [{"GroupId": src, "UserId": owner, "Description": "app servers"}]
 
     # the same rule again, even in non-canonical form, is a duplicate

@@ -59,7 +59,7 @@ def test_dry_run_create_and_delete_route_table(ec2, vpc_id):
 # ---- actions and parameters ----------------------------------------------------------------
 
 @pytest.mark.parametrize("call,action", [
-    (lambda c: c.describe_fleets(), "DescribeFleets"),
+    (lambda c: c.describe_fpga_images(), "DescribeFpgaImages"),
     (lambda c: c.describe_ipam_pools(), "DescribeIpamPools"),
 ])
 def test_unsupported_operation(ec2, call, action):

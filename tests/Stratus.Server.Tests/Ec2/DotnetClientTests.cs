@@ -66,8 +66,8 @@ public sealed class DotnetClientTests(LiveServer server) : IClassFixture<LiveSer
     public async Task UnimplementedAndUnknownActionsAnswerClearly()
     {
         using var ec2 = Client();
-        var unsupported = (await ec2.CallAsync("DescribeFleets")).Error("UnsupportedOperation", HttpStatusCode.BadRequest);
-        Assert.Contains("DescribeFleets", unsupported.ErrorMessage, StringComparison.Ordinal);
+        var unsupported = (await ec2.CallAsync("DescribeFpgaImages")).Error("UnsupportedOperation", HttpStatusCode.BadRequest);
+        Assert.Contains("DescribeFpgaImages", unsupported.ErrorMessage, StringComparison.Ordinal);
         (await ec2.CallAsync("NoSuchAction")).Error("InvalidAction", HttpStatusCode.BadRequest);
     }
 

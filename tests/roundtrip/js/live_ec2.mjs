@@ -64,7 +64,7 @@ await check("wrong-signature", () =>
 
 await check("dry-run", () => expectError(client().send(new EC2.DescribeVpcsCommand({ DryRun: true })), "DryRunOperation", 412));
 
-await check("unimplemented", () => expectError(client().send(new EC2.DescribeFleetsCommand({})), "UnsupportedOperation", 400));
+await check("unimplemented", () => expectError(client().send(new EC2.DescribeFpgaImagesCommand({})), "UnsupportedOperation", 400));
 
 await check("pagination", async () => {
   const ec2 = client("us-west-1");

@@ -39,8 +39,11 @@ public static class Ipv6Cidrs
     public static bool TryParse(string? text, out IPNetwork network)
     {
         network = default;
+        // A block names its network address: "2001:db8::1/64" has host bits set and is not a block.
         return text is not null && text.Contains(':', StringComparison.Ordinal)
-            && IPNetwork.TryParse(text, out network) && network.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6;
+            && IPNetwork.TryParse(text, out network) && network.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6
+            && IPAddress.TryParse(text.AsSpan(0, text.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0 ? slash : text.Length), out var given)
+            && given.Equals(network.BaseAddress);
     }
 
     /// <summary>Parses an IPv6 address (no zone, no CIDR).</summary>

@@ -30,8 +30,7 @@ internal sealed partial class Ec2Service
         .Add("excess-capacity-termination-policy", f => f.TerminateExcess ? "termination" : "no-termination")
         .Add("fleet-state", f => FleetRules.StateName(FleetKind.Ec2Fleet, f.State))
         .Add("replace-unhealthy-instances", f => f.ReplaceUnhealthyInstances ? "true" : "false")
-        .Add("type", f => f.Type)
-        .WithTags(f => f.Tags);
+        .Add("type", f => f.Type);
 
     [FiltersFor("DescribeFleetInstances")]
     private static readonly FilterSet<FleetMember> FleetInstanceFilters = new FilterSet<FleetMember>()

@@ -94,9 +94,15 @@ internal sealed partial class Ec2Service
         return new UnassignIpv6AddressesResult { NetworkInterfaceId = eni.Id, UnassignedIpv6Addresses = removed, UnassignedIpv6Prefixes = [] };
     }
 
+    /// <summary>The filters DescribeIpv6Pools documents (only tags); they are checked, and match no pool.</summary>
+    [FiltersFor("DescribeIpv6Pools")]
+    private static readonly Stratus.Domain.Filtering.FilterSet<IReadOnlyList<Stratus.Domain.Resources.Tag>> Ipv6PoolFilters = new Stratus.Domain.Filtering.FilterSet<IReadOnlyList<Stratus.Domain.Resources.Tag>>()
+        .WithTags(tags => tags);
+
     /// <summary>DescribeIpv6Pools: the account's BYOIP pools, of which Stratus has none.</summary>
     public override Task<DescribeIpv6PoolsResult> DescribeIpv6PoolsAsync(RequestContext context, DescribeIpv6PoolsRequest request)
     {
+        _ = Ipv6PoolFilters.Apply([], ToCriteria(request.Filters)).ToList();
         if (request.MaxResults is < 1 or > 1000)
         {
             throw AwsErrors.InvalidParameterValue($"Value ({request.MaxResults}) for parameter maxResults is invalid. Expecting a value between 1 and 1000.");
