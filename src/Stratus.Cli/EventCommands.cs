@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using Stratus.Domain.Compute.Events;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Store.Sqlite;
 
@@ -52,30 +51,10 @@ internal static class EventCommands
             }
             await using var store = SqliteStateStore.Open(new SqliteStoreOptions(Path.Combine(Path.GetFullPath(parse.GetValue(dataDir)!), "stratus.db")));
             await store.InitializeAsync(ct);
-            var regions = parse.GetValue(region) is { } named ? [named] : RegionCatalog.Names.Order(StringComparer.Ordinal).ToList();
-            Scope? scope = null;
-            await using (var read = await store.OpenReadAsync(ct))
-            {
-                foreach (var name in regions)
-                {
-                    if (RegionCatalog.Find(name) is null)
-                    {
-                        await Console.Error.WriteLineAsync($"stratus events schedule: unknown region '{name}'");
-                        return 2;
-                    }
-                    var found = (await read.ListEveryAccountAsync(name, ResourceTypes.Instance.Name, ct))
-                        .FirstOrDefault(s => s.Key.Id == id && (parse.GetValue(account) is not { } a || s.Key.AccountId == a));
-                    if (found is not null)
-                    {
-                        scope = new Scope(found.Key.AccountId, name);
-                        break;
-                    }
-                }
-            }
+            var (scope, exitCode) = await InstanceLocator.FindAsync(store, "stratus events schedule", id, parse.GetValue(region), parse.GetValue(account), ct);
             if (scope is not { } at)
             {
-                await Console.Error.WriteLineAsync($"stratus events schedule: the instance '{id}' does not exist");
-                return 1;
+                return exitCode;
             }
             try
             {

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Spot;
 using Stratus.Store.Sqlite;
@@ -38,30 +37,10 @@ internal static class SpotCommands
             var id = parse.GetValue(instanceId)!;
             await using var store = SqliteStateStore.Open(new SqliteStoreOptions(Path.Combine(Path.GetFullPath(parse.GetValue(dataDir)!), "stratus.db")));
             await store.InitializeAsync(ct);
-            var regions = parse.GetValue(region) is { } named ? [named] : RegionCatalog.Names.Order(StringComparer.Ordinal).ToList();
-            Scope? scope = null;
-            await using (var read = await store.OpenReadAsync(ct))
-            {
-                foreach (var name in regions)
-                {
-                    if (RegionCatalog.Find(name) is null)
-                    {
-                        await Console.Error.WriteLineAsync($"stratus spot interrupt: unknown region '{name}'");
-                        return 2;
-                    }
-                    var found = (await read.ListEveryAccountAsync(name, ResourceTypes.Instance.Name, ct))
-                        .FirstOrDefault(s => s.Key.Id == id && (parse.GetValue(account) is not { } a || s.Key.AccountId == a));
-                    if (found is not null)
-                    {
-                        scope = new Scope(found.Key.AccountId, name);
-                        break;
-                    }
-                }
-            }
+            var (scope, exitCode) = await InstanceLocator.FindAsync(store, "stratus spot interrupt", id, parse.GetValue(region), parse.GetValue(account), ct);
             if (scope is not { } at)
             {
-                await Console.Error.WriteLineAsync($"stratus spot interrupt: the instance '{id}' does not exist");
-                return 1;
+                return exitCode;
             }
             try
             {
