@@ -798,6 +798,19 @@ def error_of(excinfo) -> tuple[str, str, int]:
     return r["Error"]["Code"], r["Error"].get("Message", ""), r["ResponseMetadata"]["HTTPStatusCode"]
 
 
+def code_of(fn, *args, **kwargs) -> str:
+    """The error code of a call that must fail with a botocore ClientError."""
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as e:
+        fn(*args, **kwargs)
+    return error_of(e)[0]
+
+
+def until(check, what: str, timeout: float = 15.0):
+    """wait_until with the description first: polls `check` until it returns something truthy."""
+    return wait_until(check, timeout, what)
+
+
 def default_vpc(client) -> dict:
     vpcs = client.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
     assert len(vpcs) == 1, vpcs

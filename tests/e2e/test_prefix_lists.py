@@ -15,17 +15,10 @@ import subprocess
 import time
 
 import pytest
-from botocore.exceptions import ClientError
 
-from conftest import GUESTS_GROUP, ServerFactory, error_of, minimal_ami
+from conftest import GUESTS_GROUP, ServerFactory, code_of, minimal_ami
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
-
-
-def code_of(fn, *args, **kwargs) -> str:
-    with pytest.raises(ClientError) as e:
-        fn(*args, **kwargs)
-    return error_of(e)[0]
 
 
 @pytest.fixture(scope="module")
@@ -293,6 +286,8 @@ def test_security_group_vpc_associations_and_stale_groups(ec2):
     assert code_of(ec2.associate_security_group_vpc, GroupId="sg-0123456789abcdef0", VpcId=vpc_b) == "InvalidGroup.NotFound"
     assert code_of(ec2.disassociate_security_group_vpc, GroupId=shared, VpcId=vpc_b) == "DependencyViolation"
     ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
+    # Still associated with VPC B: the group cannot be deleted until it is disassociated.
+    assert code_of(ec2.delete_security_group, GroupId=shared) == "DependencyViolation"
     assert ec2.disassociate_security_group_vpc(GroupId=shared, VpcId=vpc_b)["State"] == "disassociating"
     assert ec2.describe_security_group_vpc_associations(Filters=[{"Name": "group-id", "Values": [shared]}])["SecurityGroupVpcAssociations"] == []
 

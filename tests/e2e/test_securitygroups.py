@@ -8,7 +8,7 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import default_vpc, error_of, tags_dict
+from conftest import code_of, default_vpc, error_of, tags_dict
 
 SG_RE = re.compile(r"^sg-[0-9a-f]{17}$")
 SGR_RE = re.compile(r"^sgr-[0-9a-f]{17}$")
@@ -28,12 +28,6 @@ def group(client, gid):
 def rules_of(client, gid, egress=None):
     rules = client.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupRules"]
     return [r for r in rules if egress is None or r["IsEgress"] == egress]
-
-
-def code_of(call, **kw):
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    return error_of(e)[0]
 
 
 def tcp(port, *cidrs, to=None):

@@ -6,31 +6,13 @@ accounts), Allowed AMIs (DescribeImages and RunInstances follow the criteria), i
 references, CopyVolumes, EnableVolumeIO, resource ID formats and the retired EC2-Classic address
 moves, with AWS's error codes and DryRun."""
 
-import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_of, minimal_ami
+from conftest import code_of, error_of, minimal_ami, until
 
 MOCK_BOOT_SECONDS = 0.2
-
-
-def code_of(fn, *args, **kwargs) -> str:
-    with pytest.raises(ClientError) as e:
-        fn(*args, **kwargs)
-    return error_of(e)[0]
-
-
-def until(fn, what, timeout=15.0):
-    deadline = time.time() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")

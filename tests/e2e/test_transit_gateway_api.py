@@ -1,29 +1,10 @@
 """Transit gateway peering, Connect, policy tables and route table announcements, and VPN tunnel
 operations through boto3 and the aws CLI: states that settle, filters, tags and AWS's error codes."""
 
-import time
 
 import pytest
-from botocore.exceptions import ClientError
 
-from conftest import error_of
-
-
-def code_of(fn, *args, **kwargs) -> str:
-    with pytest.raises(ClientError) as e:
-        fn(*args, **kwargs)
-    return error_of(e)[0]
-
-
-def until(fn, what, timeout=10.0):
-    deadline = time.time() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
+from conftest import code_of, until
 
 
 def _available_tgw(ec2, **options):

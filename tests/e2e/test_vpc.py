@@ -10,15 +10,9 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import default_vpc, error_of, tags_dict
+from conftest import code_of, default_vpc, tags_dict
 
 FAST = {"Delay": 1, "MaxAttempts": 3}
-
-
-def code_of(fn, *args, **kwargs) -> str:
-    with pytest.raises(ClientError) as e:
-        fn(*args, **kwargs)
-    return error_of(e)[0]
 
 
 def tag_spec(kind, **tags):

@@ -5,32 +5,13 @@ private gateway targets, VPN connections with their customer gateway configurati
 botocore waiters, gateway and interface endpoints, and AWS's error codes."""
 
 import hashlib
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
-from botocore.exceptions import ClientError
 
-from conftest import error_of
+from conftest import code_of, until
 
 FAST = {"Delay": 1, "MaxAttempts": 10}
-
-
-def code_of(fn, *args, **kwargs) -> str:
-    with pytest.raises(ClientError) as e:
-        fn(*args, **kwargs)
-    return error_of(e)[0]
-
-
-def until(fn, what, timeout=10.0):
-    deadline = time.time() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
 
 
 def tgw_state(ec2, tgw_id):

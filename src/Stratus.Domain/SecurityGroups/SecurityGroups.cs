@@ -102,15 +102,18 @@ public static class SecurityGroups
 
     /// <summary>
     /// What keeps a group from being deleted: the ids of resources using it: other groups with a
-    /// rule referencing it, and the network interfaces (of instances or standalone) it is attached
-    /// to. DeleteSecurityGroup refuses with <c>DependencyViolation</c> while any exists.
+    /// rule referencing it, the network interfaces (of instances or standalone) it is attached to
+    /// and the VPCs it is associated with (AssociateSecurityGroupVpc). DeleteSecurityGroup refuses
+    /// with <c>DependencyViolation</c> while any exists.
     /// </summary>
     public static async Task<IReadOnlyList<string>> FindUsersAsync(IStoreSession session, Scope scope, string groupId, CancellationToken ct = default)
     {
         var rules = await ListRulesAsync(session, scope, ct).ConfigureAwait(false);
         var interfaces = await session.ListAsync<Vpc.NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
+        var associations = await Vpc.SecurityGroupAssociations.SecurityGroupVpcAssociations.ListAsync(session, scope, ct).ConfigureAwait(false);
         return rules.Where(r => r.ReferencedGroupId == groupId && r.GroupId != groupId).Select(r => r.GroupId)
             .Concat(interfaces.Where(i => i.SecurityGroupIds.Contains(groupId)).Select(i => i.Attachment?.InstanceId ?? i.Id))
+            .Concat(associations.Where(a => a.GroupId == groupId).Select(a => a.VpcId))
             .Distinct(StringComparer.Ordinal).ToList();
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Stratus.Domain.Compute.Events;
 using Stratus.Domain.Compute.InstanceTypes;
 using Stratus.Domain.Ebs;
 using Stratus.Domain.Instances;
@@ -247,6 +248,7 @@ internal sealed class InstanceLifecycle(
         foreach (var (scope, instance) in expired)
         {
             await tx.DeleteAsync(scope, ResourceTypes.Instance, instance.Id, ct).ConfigureAwait(false);
+            await ScheduledEvents.ForgetAsync(tx, scope, instance.Id, ct).ConfigureAwait(false);
         }
         await tx.CommitAsync(ct).ConfigureAwait(false);
     }

@@ -165,6 +165,10 @@ public static class ScheduledEvents
     public static Task PutAsync(IStoreTransaction tx, Scope scope, InstanceEventsResource events, CancellationToken ct = default) =>
         tx.PutAsync(scope, ResourceTypes.InstanceEvents, events.Id, events, DateTime.UnixEpoch, ct);
 
+    /// <summary>Forgets an instance's events (with the instance itself, when a terminated instance is swept).</summary>
+    public static Task<bool> ForgetAsync(IStoreTransaction tx, Scope scope, string instanceId, CancellationToken ct = default) =>
+        tx.DeleteAsync(scope, ResourceTypes.InstanceEvents, instanceId, ct);
+
     /// <summary>Moves an event to the history as completed or canceled, with the description prefix AWS uses.</summary>
     public static void End(InstanceEventsResource events, InstanceEventRecord record, string state, DateTime now)
     {
