@@ -119,7 +119,7 @@ function row(cells, tags = {}, extra = {}) {
   return Object.assign(cells, { tags, ...extra });
 }
 
-const plain = (html) => String(html).replace(/<[^>]*>/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+const plain = (html) => String(html).replace(/<span class="row-actions">[\s\S]*?<\/span>/g, ' ').replace(/<[^>]*>/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
 
 function searchTokens(query) {
   return (String(query ?? '').match(/"[^"]*"|\S+/g) ?? []).map((t) => t.replace(/^"|"$/g, '')).filter(Boolean);
