@@ -8,7 +8,13 @@ every main page loading with no browser console error (the browser log is collec
 at SEVERE is allowed, apart from the HTTP 400 of an Auto Scaling call Stratus does not serve yet,
 which the page must then show as AWS's error); pagination with NextToken; the list updating live;
 and the instances page's load time with 200 instances (a measurement written to
-artifacts/test-results/console/page-load.json, with only a generous sanity bound).
+artifacts/test-results/console/page-load.json, with only a generous sanity bound). The writes, each
+checked with boto3: key pairs (created with the private key shown once, imported, deleted), a
+security group with rules authorized and revoked and EC2's DependencyViolation shown for a group in
+use, a volume created/tagged/attached/detached/snapshotted/deleted, an Elastic IP
+allocated/associated/disassociated/released, a VPC and subnet, an Auto Scaling group's desired
+capacity (and its ValidationError in the dialog), an alarm deleted; search by words, key=value and
+state across a live refresh; a chart of several statistics with the range and period pickers.
 
 Screenshots of the main pages go to artifacts/test-results/console/. Chromium, its driver or
 selenium missing FAILS the module (scripts/install-deps.sh installs them).
