@@ -82,6 +82,50 @@ public sealed partial class ConsoleEndpointsTests(LiveServer server) : IClassFix
         Assert.Contains("MissingAuthenticationToken", await api.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// What the Content Security Policy would block or an offline host could not load: no file
+    /// refers to another origin (no CDN), and the HTML has no inline script, style or handler.
+    /// </summary>
+    [Theory]
+    [InlineData("index.html")]
+    [InlineData("app.js")]
+    [InlineData("aws.js")]
+    [InlineData("app.css")]
+    public async Task TheFilesLoadNothingFromElsewhereAndNothingInline(string file)
+    {
+        using var http = new HttpClient { BaseAddress = server.Endpoint };
+        var body = await http.GetStringAsync(new Uri("console/" + file, UriKind.Relative));
+        Assert.DoesNotMatch(ExternalReference(), body);
+        Assert.DoesNotContain("@import", body, StringComparison.Ordinal);
+        if (file == "index.html")
+        {
+            Assert.DoesNotMatch(InlineCode(), body);
+        }
+        if (file == "app.js")
+        {
+            Assert.DoesNotMatch(InlineCode(), body);
+            Assert.DoesNotContain("eval(", body, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>The dialogs the pages open are in the page, each named by its heading.</summary>
+    [Fact]
+    public async Task TheDialogsAreLabelled()
+    {
+        using var http = new HttpClient { BaseAddress = server.Endpoint };
+        var html = await http.GetStringAsync(new Uri("console/", UriKind.Relative));
+        Assert.Contains("""<dialog id="confirm" aria-labelledby="confirm-title" aria-describedby="confirm-text">""", html, StringComparison.Ordinal);
+        Assert.Contains("""<dialog id="form-dialog" aria-labelledby="form-dialog-title">""", html, StringComparison.Ordinal);
+        Assert.Contains("""<h2 id="form-dialog-title">""", html, StringComparison.Ordinal);
+        Assert.Contains("""<div id="form-dialog-error" role="alert">""", html, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex("""(?:src|href)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//|import\s[^;]*from\s*["'](?:https?:)?//""")]
+    private static partial Regex ExternalReference();
+
+    [GeneratedRegex("""<script(?![^>]*\bsrc=)[^>]*>|\sstyle\s*=\s*["']|\son[a-z]+\s*=\s*["']""")]
+    private static partial Regex InlineCode();
+
     [GeneratedRegex("""(?:href|src)="([a-z0-9._-]+)"(?!:)""")]
     private static partial Regex ReferencedFile();
 }
