@@ -4,7 +4,6 @@ using Stratus.Domain.Instances.Firmware;
 using Stratus.Domain.Instances.Launch;
 using Stratus.Domain.Quotas;
 using Stratus.Domain.Spot;
-using Xunit;
 
 namespace Stratus.Domain.Tests;
 

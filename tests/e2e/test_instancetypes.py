@@ -123,7 +123,7 @@ def test_filters(ec2):
     hdd = names(("instance-storage-info.disk.type", ["hdd"]))
     assert {"d3.xlarge", "m1.small", "d2.8xlarge", "h1.16xlarge"} <= set(hdd) and "i3.large" not in hdd
     assert names(("instance-storage-info.total-size-in-gb", ["475"])) == ["i3.large", "x2iedn.4xlarge"]
-    assert names(("instance-storage-info.total-size-in-gb", ["48000"])) == ["d2.8xlarge", "hs1.8xlarge"]
+    assert names(("instance-storage-info.total-size-in-gb", ["48000"])) == ["d2.8xlarge", "d3.8xlarge", "hs1.8xlarge"]
     xen = set(names(("hypervisor", ["xen"])))
     assert xen >= {"t2.micro", "i3.large", "t1.micro", "m4.large", "c4.8xlarge", "p2.xlarge", "x1e.32xlarge"} and "m5.large" not in xen
     assert "m5.metal" in names(("bare-metal", ["true"]))

@@ -1,6 +1,7 @@
 using Stratus.Core;
 using Stratus.Domain.Instances.Firmware;
 using Stratus.Ec2.Model;
+using Stratus.Server.Gateway;
 
 namespace Stratus.Server.Ec2;
 
