@@ -3,7 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_of
+from conftest import error_of, minimal_ami
 
 
 def describe(client, *names, **kwargs):
@@ -120,15 +120,23 @@ def test_filters(ec2):
     assert names(("vcpu-info.default-vcpus", ["2"]), ("memory-info.size-in-mib", ["1024"])) == ["t3.micro", "t3a.micro", "t4g.micro"]
     storage = names(("instance-storage-supported", ["true"]))
     assert "i3.large" in storage and "m5.large" not in storage
-    assert names(("instance-storage-info.disk.type", ["hdd"]))[0].startswith("d3.")
+    hdd = names(("instance-storage-info.disk.type", ["hdd"]))
+    assert {"d3.xlarge", "m1.small", "d2.8xlarge", "h1.16xlarge"} <= set(hdd) and "i3.large" not in hdd
     assert names(("instance-storage-info.total-size-in-gb", ["475"])) == ["i3.large", "x2iedn.4xlarge"]
-    assert set(names(("hypervisor", ["xen"]))) >= {"t2.micro", "i3.large"}
+    assert names(("instance-storage-info.total-size-in-gb", ["48000"])) == ["d2.8xlarge", "d3.8xlarge", "hs1.8xlarge"]
+    xen = set(names(("hypervisor", ["xen"])))
+    assert xen >= {"t2.micro", "i3.large", "t1.micro", "m4.large", "c4.8xlarge", "p2.xlarge", "x1e.32xlarge"} and "m5.large" not in xen
     assert "m5.metal" in names(("bare-metal", ["true"]))
     assert all(n.startswith(("t2.", "t3.", "t3a.", "t4g.")) for n in names(("burstable-performance-supported", ["true"])))
     assert "mac1.metal" not in names(("supported-usage-class", ["spot"]))
-    assert "t2.micro" in names(("network-info.ena-support", ["unsupported"]))
+    no_ena = names(("network-info.ena-support", ["unsupported"]))
+    assert {"t2.micro", "m4.large", "c4.large", "m3.medium"} <= set(no_ena) and "m4.16xlarge" not in no_ena and "r4.large" not in no_ena
     assert names(("network-info.efa-supported", ["true"]), ("instance-type", ["p*"])) == ["p4d.24xlarge", "p5.48xlarge"]
-    assert names(("current-generation", ["false"])) == []
+    previous = names(("current-generation", ["false"]))
+    assert {p.split(".")[0] for p in previous} == {"c1", "c3", "cc2", "cr1", "g2", "hs1", "i2", "m1", "m2", "m3", "r3", "t1"}
+    assert "m1.small" in previous and "m4.large" not in previous
+    assert names(("supported-virtualization-type", ["paravirtual"]), ("instance-type", ["m1.*"])) == ["m1.large", "m1.medium", "m1.small", "m1.xlarge"]
+    assert names(("supported-root-device-type", ["instance-store"]), ("instance-type", ["c3.*"])) == [f"c3.{s}" for s in ("2xlarge", "4xlarge", "8xlarge", "large", "xlarge")]
     assert "m5.large" in names(("processor-info.sustained-clock-speed-in-ghz", ["3.1"]))
     assert "p4d.24xlarge" in names(("processor-info.sustained-clock-speed-in-ghz", ["3.0"]))
     assert names(("network-info.network-performance", ["4x 100 Gigabit"])) == ["p4d.24xlarge"]
@@ -213,3 +221,60 @@ def test_offerings(server, ec2):
     with pytest.raises(ClientError) as ei:
         ec2.describe_instance_type_offerings(Filters=[{"Name": "zone", "Values": ["x"]}])
     assert error_of(ei)[0] == "InvalidParameterValue"
+
+
+def test_previous_generation_types(server, ec2):
+    types = describe(ec2, "m1.small", "t1.micro", "m4.large", "c3.8xlarge", "p2.16xlarge", "x1e.32xlarge")
+    m1 = types["m1.small"]
+    assert m1["CurrentGeneration"] is False and m1["Hypervisor"] == "xen"
+    assert (m1["VCpuInfo"]["DefaultVCpus"], m1["MemoryInfo"]["SizeInMiB"]) == (1, 1740)
+    assert m1["InstanceStorageInfo"]["Disks"] == [{"Count": 1, "SizeInGB": 160, "Type": "hdd"}]
+    assert m1["InstanceStorageInfo"]["NvmeSupport"] == "unsupported"
+    assert m1["ProcessorInfo"]["SupportedArchitectures"] == ["i386", "x86_64"]
+    assert m1["SupportedVirtualizationTypes"] == ["hvm", "paravirtual"]
+    assert sorted(m1["SupportedRootDeviceTypes"]) == ["ebs", "instance-store"]
+    assert m1["NetworkInfo"]["Ipv6Supported"] is False and m1["NetworkInfo"]["EnaSupport"] == "unsupported"
+    assert m1["EbsInfo"]["EbsOptimizedSupport"] == "unsupported" and m1["SupportedBootModes"] == ["legacy-bios"]
+    assert types["t1.micro"]["MemoryInfo"]["SizeInMiB"] == 627 and types["t1.micro"]["NetworkInfo"]["NetworkPerformance"] == "Very Low"
+
+    m4 = types["m4.large"]
+    assert m4["CurrentGeneration"] is True and m4["Hypervisor"] == "xen"
+    assert m4["EbsInfo"]["EbsOptimizedSupport"] == "default" and m4["EbsInfo"]["EbsOptimizedInfo"]["BaselineBandwidthInMbps"] == 450
+    assert m4["NetworkInfo"]["EnaSupport"] == "unsupported" and m4["NetworkInfo"]["Ipv6Supported"] is True
+    c3 = types["c3.8xlarge"]
+    assert (c3["VCpuInfo"]["DefaultVCpus"], c3["VCpuInfo"]["DefaultCores"], c3["InstanceStorageInfo"]["TotalSizeInGB"]) == (32, 16, 640)
+    assert c3["EbsInfo"]["EbsOptimizedSupport"] == "unsupported"
+    p2 = types["p2.16xlarge"]
+    assert p2["GpuInfo"]["Gpus"] == [{"Name": "K80", "Manufacturer": "NVIDIA", "Count": 16, "MemoryInfo": {"SizeInMiB": 12288}}]
+    assert p2["NetworkInfo"]["EnaSupport"] == "supported"
+    assert types["x1e.32xlarge"]["MemoryInfo"]["SizeInMiB"] == 3904 * 1024
+
+    # Offered in the older regions and zones only.
+    zonal = ec2.describe_instance_type_offerings(LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": ["m1.small"]}])
+    assert sorted(o["Location"] for o in zonal["InstanceTypeOfferings"]) == [f"us-east-1{z}" for z in "abcd"]
+    ohio = server.ec2("us-east-2")
+    with pytest.raises(ClientError) as ei:
+        ohio.describe_instance_types(InstanceTypes=["m1.small"])
+    assert error_of(ei)[0] == "InvalidInstanceType"
+    assert ohio.describe_instance_types(InstanceTypes=["m1.small"], IncludeUnsupportedInRegion=True)["InstanceTypes"][0]["SupportedInRegion"] is False
+
+    # Launchable where offered; EC2's default type (m1.small) when none is named; Unsupported elsewhere.
+    image = minimal_ami(ec2)
+    launched = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+    assert launched["InstanceType"] == "m1.small" and launched["Placement"]["AvailabilityZone"] == "us-east-1a"
+    m4_instance = ec2.run_instances(ImageId=image, InstanceType="m4.large", MinCount=1, MaxCount=1)["Instances"][0]
+    with pytest.raises(ClientError) as ei:
+        ec2.run_instances(ImageId=image, InstanceType="c3.large", MinCount=1, MaxCount=1, Placement={"AvailabilityZone": "us-east-1f"})
+    code, message, _ = error_of(ei)
+    assert code == "Unsupported" and "us-east-1a, us-east-1b, us-east-1c, us-east-1d" in message
+    assert ohio.run_instances(ImageId=minimal_ami(ohio), MinCount=1, MaxCount=1)["Instances"][0]["InstanceType"] == "t2.micro"
+
+    # Spot prices exist for the new families.
+    history = ec2.describe_spot_price_history(InstanceTypes=["m4.large", "c3.large"], ProductDescriptions=["Linux/UNIX"], MaxResults=50)["SpotPriceHistory"]
+    assert {h["InstanceType"] for h in history} == {"m4.large", "c3.large"} and all(float(h["SpotPrice"]) > 0 for h in history)
+
+    # The aws CLI lists them by the current-generation filter.
+    p = server.cli("--profile", "stratus", "ec2", "describe-instance-types", "--filters", "Name=current-generation,Values=false",
+                   "Name=instance-type,Values=t1.*", "--query", "InstanceTypes[].InstanceType", "--output", "text", check=True)
+    assert p.stdout.split() == ["t1.micro"]
+    ec2.terminate_instances(InstanceIds=[launched["InstanceId"], m4_instance["InstanceId"]])

@@ -43,6 +43,9 @@ public sealed class ImageResource : ITaggable
     public string? BootMode { get; init; }
     public string? ImdsSupport { get; set; }
     public string? TpmSupport { get; init; }
+
+    /// <summary>The UEFI variable store instances launched from the image start with (base64), as RegisterImage's UefiData.</summary>
+    public string? UefiData { get; init; }
     public string? KernelId { get; init; }
     public string? RamdiskId { get; init; }
     public string? ImageLocation { get; init; }

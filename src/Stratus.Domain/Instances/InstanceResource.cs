@@ -111,6 +111,17 @@ public sealed class InstanceResource : ITaggable, System.Text.Json.Serialization
     public string VirtualizationType { get; init; } = "hvm";
     public string Hypervisor { get; init; } = "xen";
     public string? BootMode { get; init; }
+
+    /// <summary>
+    /// The instance's non-volatile UEFI variable store (base64, see <see cref="Firmware.UefiVariableStore"/>):
+    /// created at launch for instances that boot with UEFI, from the image's UefiData when it has one;
+    /// null for legacy BIOS instances. It survives stop and start.
+    /// </summary>
+    public string? UefiData { get; set; }
+
+    /// <summary>The NitroTPM endorsement keys; null for instances without a NitroTPM.</summary>
+    public Firmware.TpmEndorsementKeys? TpmEndorsementKeys { get; init; }
+
     public List<InstanceBlockDevice> BlockDevices { get; init; } = [];
 
     /// <summary>User data, base64-encoded as the API carries it.</summary>

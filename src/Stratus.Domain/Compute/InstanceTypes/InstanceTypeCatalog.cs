@@ -92,6 +92,11 @@ public static class InstanceTypeCatalog
         foreach (var rule in root["offerings"]!.AsArray().Select(r => r!.AsObject()))
         {
             var set = Strings(rule["zones"]).ToHashSet(StringComparer.Ordinal);
+            foreach (var regionName in Strings(rule["regions"]))
+            {
+                var region = RegionCatalog.Find(regionName) ?? throw new InvalidOperationException($"instance-types.json: unknown region {regionName}");
+                set.UnionWith(region.Zones.Select(z => z.ZoneName));
+            }
             foreach (var f in Strings(rule["families"]))
             {
                 zones[f] = set;
@@ -129,7 +134,8 @@ public static class InstanceTypeCatalog
         var name = family + "." + size;
         var vcpus = Int(d, "vcpus") ?? throw Bad(name, "vcpus");
         var threads = Int(d, "threadsPerCore") ?? 1;
-        var memoryMiB = (long)Math.Round((d["memoryGiB"]?.GetValue<double>() ?? throw Bad(name, "memoryGiB")) * 1024);
+        // EC2 truncates: m1.small's 1.7 GiB is 1740 MiB, t1.micro's 0.613 GiB is 627 MiB.
+        var memoryMiB = (long)Math.Floor((d["memoryGiB"]?.GetValue<double>() ?? throw Bad(name, "memoryGiB")) * 1024);
         var bareMetal = Bool(d, "bareMetal") ?? false;
         var burstable = Bool(d, "burstable") ?? false;
         var architectures = Strings(d["architectures"]);

@@ -87,6 +87,7 @@ public static class InstanceLauncher
         var spec = plan.Spec;
         var image = plan.Image;
         var type = plan.Type;
+        var bootsUefi = Firmware.UefiVariableStore.BootsUefi(image.BootMode, type.SupportedBootModes);
         var subnet = plan.Subnet.Subnet;
         return new InstanceResource
         {
@@ -120,6 +121,8 @@ public static class InstanceLauncher
             RootDeviceType = image.RootDeviceType,
             VirtualizationType = image.VirtualizationType,
             BootMode = image.BootMode,
+            UefiData = bootsUefi ? image.UefiData ?? Firmware.UefiVariableStore.Empty() : null,
+            TpmEndorsementKeys = Firmware.NitroTpm.HasTpm(image.TpmSupport, type.NitroTpmSupport, bootsUefi) ? Firmware.NitroTpm.Generate() : null,
             BlockDevices = blockDevices,
             UserData = spec.UserData,
             MetadataOptions = new InstanceMetadataOptions

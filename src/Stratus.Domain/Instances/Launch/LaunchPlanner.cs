@@ -65,9 +65,9 @@ public static class LaunchPlanner
 
         // Image and instance type.
         var image = (await Images.Images.GetLaunchableAsync(session, scope, spec.ImageId, now, ct).ConfigureAwait(false)).Image;
-        // EC2's default is m1.small, a previous-generation type Stratus does not list; t2.micro
-        // (the free-tier default of the console) stands in for it.
-        var typeName = spec.InstanceType ?? (InstanceTypeCatalog.Find("m1.small") is null ? "t2.micro" : "m1.small");
+        // Network: subnet first, since the default instance type depends on the zone.
+        var subnet = await ChooseSubnetAsync(session, scope, spec.SubnetId, spec.AvailabilityZone, ct).ConfigureAwait(false);
+        var typeName = spec.InstanceType ?? DefaultInstanceType(subnet.AvailabilityZone);
         var type = InstanceTypeCatalog.Find(typeName)
             ?? throw AwsErrors.InvalidParameterValue($"Invalid value '{typeName}' for InstanceType.");
         if (!type.Architectures.Contains(image.Architecture))
@@ -76,8 +76,13 @@ public static class LaunchPlanner
                 $"The architecture '{string.Join(", ", type.Architectures)}' of the specified instance type does not match the architecture '{image.Architecture}' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again.");
         }
 
-        // Network: subnet, placement, addresses, security groups.
-        var subnet = await ChooseSubnetAsync(session, scope, spec.SubnetId, spec.AvailabilityZone, ct).ConfigureAwait(false);
+        if (image.BootMode == "uefi" && type.SupportedBootModes.Count > 0 && !type.SupportedBootModes.Contains("uefi"))
+        {
+            throw AwsErrors.InvalidParameterCombination(
+                $"The instance type '{type.Name}' does not support the boot mode 'uefi' of the specified AMI. Specify an instance type that supports UEFI, and try again.");
+        }
+
+        // Placement, addresses, security groups.
         var placement = await PlacementGroups.PlaceAsync(session, scope, spec.PlacementGroupName, spec.PlacementGroupId, spec.PartitionNumber,
             subnet.AvailabilityZone, minCount, maxCount, ct).ConfigureAwait(false);
         if (!InstanceTypeCatalog.IsOffered(type.Name, subnet.AvailabilityZone))
@@ -176,6 +181,14 @@ public static class LaunchPlanner
     }
 
     /// <summary>The subnet to launch in: the one named, else the default subnet of the zone asked for, else of the first zone.</summary>
+    /// <summary>
+    /// The instance type of a launch that names none: EC2's documented default, m1.small, where that
+    /// previous-generation type is offered in <paramref name="availabilityZone"/>; elsewhere t2.micro,
+    /// the console's free-tier default.
+    /// </summary>
+    public static string DefaultInstanceType(string availabilityZone) =>
+        InstanceTypeCatalog.IsOffered("m1.small", availabilityZone) ? "m1.small" : "t2.micro";
+
     public static async Task<SubnetResource> ChooseSubnetAsync(IStoreSession session, Scope scope, string? subnetId, string? zone, CancellationToken ct = default)
     {
         if (subnetId is not null)

@@ -106,9 +106,9 @@ internal sealed partial class Ec2Service
         }
         catch (AwsException e) when (FleetLauncher.CapacityErrors.Contains(e.Code))
         {
-            var typeName = spec.InstanceType ?? (InstanceTypeCatalog.Find("m1.small") is null ? "t2.micro" : "m1.small");
-            var type = InstanceTypeCatalog.Find(typeName) ?? throw AwsErrors.InvalidParameterValue($"Invalid value '{typeName}' for InstanceType.");
             var subnet = await LaunchPlanner.ChooseSubnetAsync(context.Store, context.Scope, spec.SubnetId, spec.AvailabilityZone, context.Cancellation).ConfigureAwait(false);
+            var typeName = spec.InstanceType ?? LaunchPlanner.DefaultInstanceType(subnet.AvailabilityZone);
+            var type = InstanceTypeCatalog.Find(typeName) ?? throw AwsErrors.InvalidParameterValue($"Invalid value '{typeName}' for InstanceType.");
             return (type, subnet.Id, subnet.AvailabilityZone);
         }
     }

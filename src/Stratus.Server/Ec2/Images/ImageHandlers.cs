@@ -144,6 +144,8 @@ internal sealed partial class Ec2Service
         {
             throw AwsErrors.InvalidParameterValue($"The root device name '{rootDevice}' must be a block device mapping with an EBS snapshot.");
         }
+        CheckFirmware(request.BootMode, request.TpmSupport);
+        var uefiData = request.UefiData is { } data ? Domain.Instances.Firmware.UefiVariableStore.Validate(data) : null;
         var image = new ImageResource
         {
             Id = ResourceIds.New(ResourceTypes.Image.IdPrefix),
@@ -158,6 +160,7 @@ internal sealed partial class Ec2Service
             BootMode = request.BootMode,
             ImdsSupport = request.ImdsSupport,
             TpmSupport = request.TpmSupport,
+            UefiData = uefiData,
             KernelId = request.KernelId,
             RamdiskId = request.RamdiskId,
             CreationDate = context.Now,
@@ -168,6 +171,23 @@ internal sealed partial class Ec2Service
         };
         await context.Transaction.PutAsync(context.Scope, ResourceTypes.Image, image.Id, image, context.Now, context.Cancellation).ConfigureAwait(false);
         return new RegisterImageResult { ImageId = image.Id };
+    }
+
+    /// <summary>RegisterImage's BootMode and TpmSupport: EC2's values; NitroTPM needs a UEFI boot.</summary>
+    private static void CheckFirmware(string? bootMode, string? tpmSupport)
+    {
+        if (bootMode is not null and not ("legacy-bios" or "uefi" or "uefi-preferred"))
+        {
+            throw AwsErrors.InvalidParameterValue($"Value ({bootMode}) for parameter bootMode is invalid. Valid values are: legacy-bios, uefi, uefi-preferred.");
+        }
+        if (tpmSupport is not null and not "v2.0")
+        {
+            throw AwsErrors.InvalidParameterValue($"Value ({tpmSupport}) for parameter tpmSupport is invalid. Valid values are: v2.0.");
+        }
+        if (tpmSupport is not null && bootMode is null or "legacy-bios")
+        {
+            throw AwsErrors.InvalidParameterCombination("NitroTPM (TpmSupport v2.0) requires the boot mode uefi or uefi-preferred.");
+        }
     }
 
     public override async Task<DeregisterImageResult> DeregisterImageAsync(RequestContext context, DeregisterImageRequest request)
@@ -234,7 +254,7 @@ internal sealed partial class Ec2Service
                 result.DeregistrationProtection = new AttributeValue { Value = image.DeregistrationProtection ? "enabled" : "disabled" };
                 break;
             case "uefiData":
-                result.UefiData = new AttributeValue();
+                result.UefiData = new AttributeValue { Value = image.UefiData };
                 break;
             default:
                 throw AwsErrors.MissingParameter("Attribute");
