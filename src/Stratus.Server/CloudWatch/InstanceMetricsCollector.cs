@@ -16,13 +16,15 @@ namespace Stratus.Server.CloudWatch;
 /// EBSReadOps/EBSWriteOps (Count) and StatusCheckFailed, _Instance, _System (Count) with the
 /// InstanceId dimension. Basic monitoring stores them in 5-minute slots; detailed monitoring
 /// (MonitorInstances, Monitoring.Enabled at launch) in 1-minute slots and also as ImageId and
-/// InstanceType aggregates, as AWS does. Instances of an Auto Scaling group (tagged
+/// InstanceType aggregates, as AWS does. Burstable instances also get their CPU credit metrics
+/// (<see cref="CpuCreditModel"/>). Instances of an Auto Scaling group (tagged
 /// <c>aws:autoscaling:groupName</c>) are also aggregated by the AutoScalingGroupName dimension.
 /// </summary>
 internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore store, IInstanceRuntime runtime, ServerOptions options,
     TimeProvider clock, ILogger<InstanceMetricsCollector> logger) : MetricsPublisher(options, clock, logger)
 {
     private readonly Dictionary<string, (GuestUsage Usage, long At)> _previous = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (CpuCreditModel Model, string Type, string? Option, long At)> _credits = new(StringComparer.Ordinal);
 
     /// <summary>The tag Auto Scaling puts on the instances of a group.</summary>
     private const string AutoScalingGroupTag = "aws:autoscaling:groupName";
@@ -86,6 +88,7 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
                 }
                 _previous[instance.Id] = (usage, nowMs);
             }
+            CreditMetrics(account, region, instance, values, nowMs, now);
             var group = instance.Tags.FirstOrDefault(t => t.Key == AutoScalingGroupTag)?.Value;
             foreach (var (name, unit, value) in values)
             {
@@ -107,6 +110,37 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
         {
             _previous.Remove(gone);
         }
+        foreach (var gone in _credits.Keys.Where(id => !seen.Contains(id)).ToList())
+        {
+            _credits.Remove(gone);
+        }
+    }
+
+    /// <summary>
+    /// CPUCreditUsage, CPUCreditBalance, CPUSurplusCreditBalance and CPUSurplusCreditsCharged of a
+    /// burstable instance, from the CPUUtilization just measured (0 when the runtime measures none,
+    /// as the mock), in 5-minute slots whatever the monitoring (AWS publishes them only so).
+    /// </summary>
+    private void CreditMetrics(string account, string region, InstanceResource instance, List<(string Name, string Unit, double Value)> values, long nowMs, long now)
+    {
+        if (!_credits.TryGetValue(instance.Id, out var entry) || entry.Type != instance.InstanceType || entry.Option != instance.CpuCredits)
+        {
+            if (CpuCreditModel.ForType(instance.InstanceType, instance.CpuCredits) is not { } created)
+            {
+                return;
+            }
+            _credits[instance.Id] = (created, instance.InstanceType, instance.CpuCredits, nowMs);
+            entry = _credits[instance.Id];
+        }
+        var cpu = values.FirstOrDefault(v => v.Name == "CPUUtilization").Value;
+        var (used, charged) = entry.Model.Advance(cpu, (nowMs - entry.At) / 1000.0);
+        _credits[instance.Id] = entry with { At = nowMs };
+        var slot = now - now % 300;
+        KeyValuePair<string, string>[] dimensions = [new("InstanceId", instance.Id)];
+        Put(account, region, "CPUCreditUsage", dimensions, slot, "Count", used, now);
+        Put(account, region, "CPUCreditBalance", dimensions, slot, "Count", entry.Model.Balance, now);
+        Put(account, region, "CPUSurplusCreditBalance", dimensions, slot, "Count", entry.Model.SurplusBalance, now);
+        Put(account, region, "CPUSurplusCreditsCharged", dimensions, slot, "Count", charged, now);
     }
 
     private void Put(string account, string region, string name, KeyValuePair<string, string>[] dimensions, long slot, string unit, double value, long now) =>
