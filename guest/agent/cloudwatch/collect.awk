@@ -280,7 +280,7 @@ function subst(v) {
 
 # Dimensions of datum i: host (unless omitted), the plugin's tags, the section's and the
 # metrics section's append_dimensions; then one more datum per aggregation_dimensions set.
-function emit(   i, k, p, key, n, dims, dk, dv, names, sets, s, j, t, ok, sub2, out, count, interval, res, line, m, seenset, tagl) {
+function emit(   i, k, p, key, n, ndims, dims, dk, dv, names, sets, s, j, t, ok, sub2, out, count, interval, res, line, m, seenset, tagl) {
   globalappend = 0
   for (p in cfg) if (index(p, "metrics.append_dimensions.") == 1) globalappend = 1
   count = 0; out = ""
@@ -297,6 +297,7 @@ function emit(   i, k, p, key, n, dims, dk, dv, names, sets, s, j, t, ok, sub2, 
       }
     }
     for (key in dims) if (dims[key] == "") delete dims[key]
+    ndims = 0; for (key in dims) ndims++
     interval = num(base dsect[i] ".metrics_collection_interval", num("agent.metrics_collection_interval", 60))
     res = interval < 60 ? 1 : 60
     if (!istrue("metrics.aggregation_dimensions_only", 0)) { out = datum(out, ++count, i, dims, res) }
@@ -308,7 +309,7 @@ function emit(   i, k, p, key, n, dims, dk, dv, names, sets, s, j, t, ok, sub2, 
         if (!(key in dims)) { ok = 0; break }
         sub2[key] = dims[key]; m = m key ","
       }
-      if (!ok || (m in seenset)) continue
+      if (!ok || (m in seenset) || t == ndims) continue
       seenset[m] = 1
       out = datum(out, ++count, i, sub2, res)
       if (count >= 500) { print out; out = ""; count = 0 }
