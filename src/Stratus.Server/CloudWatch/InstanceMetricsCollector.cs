@@ -18,7 +18,8 @@ namespace Stratus.Server.CloudWatch;
 /// (MonitorInstances, Monitoring.Enabled at launch) in 1-minute slots and also as ImageId and
 /// InstanceType aggregates, as AWS does. Burstable instances also get their CPU credit metrics
 /// (<see cref="CpuCreditModel"/>). Instances of an Auto Scaling group (tagged
-/// <c>aws:autoscaling:groupName</c>) are also aggregated by the AutoScalingGroupName dimension.
+/// <c>aws:autoscaling:groupName</c>) are also aggregated by the AutoScalingGroupName dimension,
+/// once their instance warmup is over.
 /// </summary>
 internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore store, IInstanceRuntime runtime, ServerOptions options,
     TimeProvider clock, ILogger<InstanceMetricsCollector> logger) : MetricsPublisher(options, clock, logger)
@@ -35,10 +36,12 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
         var nowMs = Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var now = nowMs / 1000;
         var running = new List<(string Account, string Region, InstanceResource Instance)>();
+        var warmups = new Dictionary<(string Account, string Region, string Group), int>();
         await using (var session = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
             foreach (var region in RegionCatalog.Names)
             {
+                await ReadWarmupsAsync(session, region, warmups, ct).ConfigureAwait(false);
                 foreach (var stored in await session.ListEveryAccountAsync(region, ResourceTypes.Instance.Name, ct).ConfigureAwait(false))
                 {
                     var instance = System.Text.Json.JsonSerializer.Deserialize<InstanceResource>(stored.Document, ResourceStore.Json)!;
@@ -93,7 +96,7 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
             foreach (var (name, unit, value) in values)
             {
                 Put(account, region, name, [new("InstanceId", instance.Id)], slot, unit, value, now);
-                if (group is not null)
+                if (group is not null && !WarmingUp(instance, warmups.GetValueOrDefault((account, region, group)), now))
                 {
                     // The group aggregate, in 1-minute slots whatever the instances' monitoring,
                     // so the one-minute alarms of target-tracking policies see every minute.
@@ -115,6 +118,49 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
             _credits.Remove(gone);
         }
     }
+
+    /// <summary>
+    /// The instance warmup of each Auto Scaling group of a region: the longest of its target
+    /// tracking and step policies' EstimatedInstanceWarmup (each defaulting to the group's
+    /// DefaultInstanceWarmup), else the group's DefaultInstanceWarmup. Instances still warming up
+    /// are left out of the group's aggregates, as in EC2 Auto Scaling.
+    /// </summary>
+    private static async Task ReadWarmupsAsync(IStoreSession session, string region, Dictionary<(string, string, string), int> warmups, CancellationToken ct)
+    {
+        var groups = new Dictionary<(string Account, string Name), Stratus.Domain.AutoScaling.AutoScalingGroup>();
+        foreach (var stored in await session.ListEveryAccountAsync(region, Stratus.Domain.AutoScaling.AutoScalingTypes.Group.Name, ct).ConfigureAwait(false))
+        {
+            var group = System.Text.Json.JsonSerializer.Deserialize<Stratus.Domain.AutoScaling.AutoScalingGroup>(stored.Document, ResourceStore.Json)!;
+            groups[(stored.Key.AccountId, group.Name)] = group;
+            if (group.DefaultInstanceWarmup is > 0)
+            {
+                warmups[(stored.Key.AccountId, region, group.Name)] = group.DefaultInstanceWarmup.Value;
+            }
+        }
+        if (groups.Count == 0)
+        {
+            return;
+        }
+        var byPolicy = new Dictionary<(string, string, string), int>();
+        foreach (var stored in await session.ListEveryAccountAsync(region, Stratus.Domain.AutoScaling.Policies.ScalingPolicies.Type.Name, ct).ConfigureAwait(false))
+        {
+            var policy = System.Text.Json.JsonSerializer.Deserialize<Stratus.Domain.AutoScaling.Policies.ScalingPolicyResource>(stored.Document, ResourceStore.Json)!;
+            if (policy.PolicyType is not ("TargetTrackingScaling" or "StepScaling") || !policy.Enabled
+                || !groups.TryGetValue((stored.Key.AccountId, policy.GroupName), out var group))
+            {
+                continue;
+            }
+            var key = (stored.Key.AccountId, region, policy.GroupName);
+            byPolicy[key] = Math.Max(byPolicy.GetValueOrDefault(key), policy.EstimatedInstanceWarmup ?? group.DefaultInstanceWarmup ?? 0);
+        }
+        foreach (var (key, seconds) in byPolicy)
+        {
+            warmups[key] = seconds;
+        }
+    }
+
+    private static bool WarmingUp(InstanceResource instance, int warmupSeconds, long now) =>
+        warmupSeconds > 0 && now - new DateTimeOffset(DateTime.SpecifyKind(instance.LaunchTime, DateTimeKind.Utc)).ToUnixTimeSeconds() < warmupSeconds;
 
     /// <summary>
     /// CPUCreditUsage, CPUCreditBalance, CPUSurplusCreditBalance and CPUSurplusCreditsCharged of a
