@@ -345,6 +345,16 @@ public sealed class MetricStore : IAsyncDisposable
         }
     }
 
+    private static readonly string[] AccountDeletes =
+    [
+        "DELETE FROM points WHERE series IN (SELECT id FROM series WHERE account = $a)",
+        "DELETE FROM series WHERE account = $a",
+        "DELETE FROM alarms WHERE account = $a",
+        "DELETE FROM history WHERE account = $a",
+        "DELETE FROM dashboards WHERE account = $a",
+        "DELETE FROM tags WHERE arn LIKE 'arn:%:cloudwatch:%:' || $a || ':%'",
+    ];
+
     /// <summary>
     /// Deletes everything of an account (every region): its series and their points, alarms, alarm
     /// history, dashboards and the tags of its alarms and dashboards (<c>/_stratus/reset</c>).
@@ -369,15 +379,7 @@ public sealed class MetricStore : IAsyncDisposable
                     _pending.Remove(slot);
                 }
             }
-            foreach (var sql in new[]
-            {
-                "DELETE FROM points WHERE series IN (SELECT id FROM series WHERE account = $a)",
-                "DELETE FROM series WHERE account = $a",
-                "DELETE FROM alarms WHERE account = $a",
-                "DELETE FROM history WHERE account = $a",
-                "DELETE FROM dashboards WHERE account = $a",
-                "DELETE FROM tags WHERE arn LIKE 'arn:%:cloudwatch:%:' || $a || ':%'",
-            })
+            foreach (var sql in AccountDeletes)
             {
                 using var cmd = Command(tx, sql);
                 cmd.Parameters["$a"].Value = accountId;
