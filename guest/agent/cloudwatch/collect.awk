@@ -185,10 +185,12 @@ function disk(   f, line, a, res, all, ign, k, p, seen, cmd, b, dev, tags, used,
   close(f)
 }
 
-function diskio(   f, line, a, st, prev, res, all, mounted, p, dev, x, n) {
+function diskio(   f, line, a, st, prev, res, all, mounted, p, dev, x, n, vm) {
   resources("diskio", res); all = ("*" in res) || !((base "diskio.resources.0") in cfg)
-  # Only devices that hold a mounted filesystem or look like the instance's disks: a system
-  # container's /proc/diskstats lists the host's devices, which are not the instance's.
+  # Only devices that hold a mounted filesystem, or (in a virtual machine, where the root shows
+  # as /dev/root) look like the instance's disks: a system container's /proc/diskstats lists the
+  # host's devices, which are not the instance's.
+  vm = first("/proc/2/comm") == "kthreadd"
   f = "/proc/mounts"
   while ((getline line < f) > 0) { split(line, a, " "); dev = a[1]; sub(/^\/dev\//, "", dev); mounted[dev] = 1 }
   close(f)
@@ -200,7 +202,7 @@ function diskio(   f, line, a, st, prev, res, all, mounted, p, dev, x, n) {
   while ((getline line < f) > 0) {
     n = split(line, a, " ")
     dev = a[3]
-    if (!(dev in mounted) && dev !~ /^(vd|xvd|sd|nvme)/) continue
+    if (!(dev in mounted) && !(vm && dev ~ /^(vd|xvd|sd|nvme)/)) continue
     if (dev ~ /^(loop|ram)/) continue
     if (!all && !(dev in res)) continue
     print line > st
