@@ -63,6 +63,9 @@ for unit in "$here"/*.service; do
   ln -sf "/etc/systemd/system/$name" "$root/etc/systemd/system/$target.wants/$name"
 done
 
+# The CloudWatch agent (guest/agent/cloudwatch): amazon-cloudwatch-agent-ctl as on Amazon Linux.
+sh "$here/../../agent/cloudwatch/install.sh" "$root"
+
 # SSH host keys are made per instance (cloud-init's ssh module / ssh.service keygen), not baked in.
 rm -f "$root"/etc/ssh/ssh_host_*
 mkdir -p "$root/etc/systemd/system/ssh.service.d"

@@ -445,8 +445,11 @@ public sealed partial class ImageBuilder
         var text = new StringBuilder();
         text.Append("kernel=").Append(kernel).Append('\n');
         var shared = Path.Combine(scriptDir, "..");
+        // What every image installs from guest/agent/ (the CloudWatch agent) is an input too.
+        var agents = Path.Combine(scriptDir, "..", "..", "agent");
         foreach (var file in Directory.EnumerateFiles(scriptDir, "*", SearchOption.AllDirectories)
                      .Concat(Directory.EnumerateFiles(shared, "*.sh"))
+                     .Concat(Directory.Exists(agents) ? Directory.EnumerateFiles(agents, "*", SearchOption.AllDirectories) : [])
                      .OrderBy(f => f, StringComparer.Ordinal))
         {
             text.Append(Path.GetFileName(file)).Append('=')

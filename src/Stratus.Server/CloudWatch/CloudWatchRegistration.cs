@@ -4,7 +4,7 @@ using Stratus.Server.Gateway;
 
 namespace Stratus.Server.CloudWatch;
 
-/// <summary>Wires CloudWatch: its database, the service, the alarm evaluator (with EC2 and Auto Scaling policy actions), the alarms of target-tracking policies, and the publishers of the AWS/EC2, AWS/AutoScaling, AWS/ApplicationELB and AWS/NetworkELB metrics.</summary>
+/// <summary>Wires CloudWatch: its database, the service, the alarm evaluator (with EC2 and Auto Scaling policy actions), the alarms of target-tracking policies, and the publishers of the AWS/EC2, AWS/EBS, AWS/AutoScaling, AWS/ApplicationELB and AWS/NetworkELB metrics.</summary>
 internal static class CloudWatchRegistration
 {
     public static void AddCloudWatch(IServiceCollection services, ServerOptions options)
@@ -20,6 +20,8 @@ internal static class CloudWatchRegistration
         services.AddHostedService(sp => sp.GetRequiredService<AlarmEvaluator>());
         services.AddSingleton<InstanceMetricsCollector>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceMetricsCollector>());
+        services.AddSingleton<EbsMetricsPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<EbsMetricsPublisher>());
         services.AddSingleton<GroupMetricsPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<GroupMetricsPublisher>());
         services.AddSingleton<LoadBalancerMetricsPublisher>();

@@ -49,6 +49,19 @@ public sealed class CloudWatchState
 
     public MetricStore Metrics => _db;
 
+    /// <summary>Forgets every metric, alarm, history item, dashboard and tag of an account (<c>/_stratus/reset</c>).</summary>
+    public async Task ResetAccountAsync(string accountId, CancellationToken ct = default)
+    {
+        await _db.DeleteAccountAsync(accountId, ct).ConfigureAwait(false);
+        lock (_lock)
+        {
+            foreach (var key in _alarms.Keys.Where(k => k.Account == accountId).ToList())
+            {
+                _alarms.Remove(key);
+            }
+        }
+    }
+
     /// <summary>The alarms of an account and region, by name (copies: change them through <see cref="PutAlarmsAsync"/>).</summary>
     public List<AlarmRecord> Alarms(string accountId, string region)
     {

@@ -16,13 +16,16 @@ namespace Stratus.Server.CloudWatch;
 /// EBSReadOps/EBSWriteOps (Count) and StatusCheckFailed, _Instance, _System (Count) with the
 /// InstanceId dimension. Basic monitoring stores them in 5-minute slots; detailed monitoring
 /// (MonitorInstances, Monitoring.Enabled at launch) in 1-minute slots and also as ImageId and
-/// InstanceType aggregates, as AWS does. Instances of an Auto Scaling group (tagged
-/// <c>aws:autoscaling:groupName</c>) are also aggregated by the AutoScalingGroupName dimension.
+/// InstanceType aggregates, as AWS does. Burstable instances also get their CPU credit metrics
+/// (<see cref="CpuCreditModel"/>). Instances of an Auto Scaling group (tagged
+/// <c>aws:autoscaling:groupName</c>) are also aggregated by the AutoScalingGroupName dimension,
+/// once their instance warmup is over.
 /// </summary>
 internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore store, IInstanceRuntime runtime, ServerOptions options,
     TimeProvider clock, ILogger<InstanceMetricsCollector> logger) : MetricsPublisher(options, clock, logger)
 {
     private readonly Dictionary<string, (GuestUsage Usage, long At)> _previous = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (CpuCreditModel Model, string Type, string? Option, long At)> _credits = new(StringComparer.Ordinal);
 
     /// <summary>The tag Auto Scaling puts on the instances of a group.</summary>
     private const string AutoScalingGroupTag = "aws:autoscaling:groupName";
@@ -33,10 +36,12 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
         var nowMs = Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var now = nowMs / 1000;
         var running = new List<(string Account, string Region, InstanceResource Instance)>();
+        var warmups = new Dictionary<(string Account, string Region, string Group), int>();
         await using (var session = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
             foreach (var region in RegionCatalog.Names)
             {
+                await ReadWarmupsAsync(session, region, warmups, ct).ConfigureAwait(false);
                 foreach (var stored in await session.ListEveryAccountAsync(region, ResourceTypes.Instance.Name, ct).ConfigureAwait(false))
                 {
                     var instance = System.Text.Json.JsonSerializer.Deserialize<InstanceResource>(stored.Document, ResourceStore.Json)!;
@@ -86,11 +91,12 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
                 }
                 _previous[instance.Id] = (usage, nowMs);
             }
+            CreditMetrics(account, region, instance, values, nowMs, now);
             var group = instance.Tags.FirstOrDefault(t => t.Key == AutoScalingGroupTag)?.Value;
             foreach (var (name, unit, value) in values)
             {
                 Put(account, region, name, [new("InstanceId", instance.Id)], slot, unit, value, now);
-                if (group is not null)
+                if (group is not null && !WarmingUp(instance, warmups.GetValueOrDefault((account, region, group)), now))
                 {
                     // The group aggregate, in 1-minute slots whatever the instances' monitoring,
                     // so the one-minute alarms of target-tracking policies see every minute.
@@ -107,6 +113,80 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
         {
             _previous.Remove(gone);
         }
+        foreach (var gone in _credits.Keys.Where(id => !seen.Contains(id)).ToList())
+        {
+            _credits.Remove(gone);
+        }
+    }
+
+    /// <summary>
+    /// The instance warmup of each Auto Scaling group of a region: the longest of its target
+    /// tracking and step policies' EstimatedInstanceWarmup (each defaulting to the group's
+    /// DefaultInstanceWarmup), else the group's DefaultInstanceWarmup. Instances still warming up
+    /// are left out of the group's aggregates, as in EC2 Auto Scaling.
+    /// </summary>
+    private static async Task ReadWarmupsAsync(IStoreSession session, string region, Dictionary<(string, string, string), int> warmups, CancellationToken ct)
+    {
+        var groups = new Dictionary<(string Account, string Name), Stratus.Domain.AutoScaling.AutoScalingGroup>();
+        foreach (var stored in await session.ListEveryAccountAsync(region, Stratus.Domain.AutoScaling.AutoScalingTypes.Group.Name, ct).ConfigureAwait(false))
+        {
+            var group = System.Text.Json.JsonSerializer.Deserialize<Stratus.Domain.AutoScaling.AutoScalingGroup>(stored.Document, ResourceStore.Json)!;
+            groups[(stored.Key.AccountId, group.Name)] = group;
+            if (group.DefaultInstanceWarmup is > 0)
+            {
+                warmups[(stored.Key.AccountId, region, group.Name)] = group.DefaultInstanceWarmup.Value;
+            }
+        }
+        if (groups.Count == 0)
+        {
+            return;
+        }
+        var byPolicy = new Dictionary<(string, string, string), int>();
+        foreach (var stored in await session.ListEveryAccountAsync(region, Stratus.Domain.AutoScaling.Policies.ScalingPolicies.Type.Name, ct).ConfigureAwait(false))
+        {
+            var policy = System.Text.Json.JsonSerializer.Deserialize<Stratus.Domain.AutoScaling.Policies.ScalingPolicyResource>(stored.Document, ResourceStore.Json)!;
+            if (policy.PolicyType is not ("TargetTrackingScaling" or "StepScaling") || !policy.Enabled
+                || !groups.TryGetValue((stored.Key.AccountId, policy.GroupName), out var group))
+            {
+                continue;
+            }
+            var key = (stored.Key.AccountId, region, policy.GroupName);
+            byPolicy[key] = Math.Max(byPolicy.GetValueOrDefault(key), policy.EstimatedInstanceWarmup ?? group.DefaultInstanceWarmup ?? 0);
+        }
+        foreach (var (key, seconds) in byPolicy)
+        {
+            warmups[key] = seconds;
+        }
+    }
+
+    private static bool WarmingUp(InstanceResource instance, int warmupSeconds, long now) =>
+        warmupSeconds > 0 && now - new DateTimeOffset(DateTime.SpecifyKind(instance.LaunchTime, DateTimeKind.Utc)).ToUnixTimeSeconds() < warmupSeconds;
+
+    /// <summary>
+    /// CPUCreditUsage, CPUCreditBalance, CPUSurplusCreditBalance and CPUSurplusCreditsCharged of a
+    /// burstable instance, from the CPUUtilization just measured (0 when the runtime measures none,
+    /// as the mock), in 5-minute slots whatever the monitoring (AWS publishes them only so).
+    /// </summary>
+    private void CreditMetrics(string account, string region, InstanceResource instance, List<(string Name, string Unit, double Value)> values, long nowMs, long now)
+    {
+        if (!_credits.TryGetValue(instance.Id, out var entry) || entry.Type != instance.InstanceType || entry.Option != instance.CpuCredits)
+        {
+            if (CpuCreditModel.ForType(instance.InstanceType, instance.CpuCredits) is not { } created)
+            {
+                return;
+            }
+            _credits[instance.Id] = (created, instance.InstanceType, instance.CpuCredits, nowMs);
+            entry = _credits[instance.Id];
+        }
+        var cpu = values.FirstOrDefault(v => v.Name == "CPUUtilization").Value;
+        var (used, charged) = entry.Model.Advance(cpu, (nowMs - entry.At) / 1000.0);
+        _credits[instance.Id] = entry with { At = nowMs };
+        var slot = now - now % 300;
+        KeyValuePair<string, string>[] dimensions = [new("InstanceId", instance.Id)];
+        Put(account, region, "CPUCreditUsage", dimensions, slot, "Count", used, now);
+        Put(account, region, "CPUCreditBalance", dimensions, slot, "Count", entry.Model.Balance, now);
+        Put(account, region, "CPUSurplusCreditBalance", dimensions, slot, "Count", entry.Model.SurplusBalance, now);
+        Put(account, region, "CPUSurplusCreditsCharged", dimensions, slot, "Count", charged, now);
     }
 
     private void Put(string account, string region, string name, KeyValuePair<string, string>[] dimensions, long slot, string unit, double value, long now) =>

@@ -345,6 +345,50 @@ public sealed class MetricStore : IAsyncDisposable
         }
     }
 
+    private static readonly string[] AccountDeletes =
+    [
+        "DELETE FROM points WHERE series IN (SELECT id FROM series WHERE account = $a)",
+        "DELETE FROM series WHERE account = $a",
+        "DELETE FROM alarms WHERE account = $a",
+        "DELETE FROM history WHERE account = $a",
+        "DELETE FROM dashboards WHERE account = $a",
+        "DELETE FROM tags WHERE arn LIKE 'arn:%:cloudwatch:%:' || $a || ':%'",
+    ];
+
+    /// <summary>
+    /// Deletes everything of an account (every region): its series and their points, alarms, alarm
+    /// history, dashboards and the tags of its alarms and dashboards (<c>/_stratus/reset</c>).
+    /// </summary>
+    public async Task DeleteAccountAsync(string accountId, CancellationToken ct = default)
+    {
+        await FlushAsync(ct).ConfigureAwait(false);
+        await WriteAsync(tx =>
+        {
+            lock (_lock)
+            {
+                var gone = _series.Where(s => s.Value.Key.AccountId == accountId).ToList();
+                var ids = gone.Select(s => s.Value.Id).ToHashSet();
+                foreach (var (canonical, series) in gone)
+                {
+                    _series.Remove(canonical);
+                    _touched.Remove(series);
+                }
+                _newSeries.RemoveAll(s => ids.Contains(s.Id));
+                foreach (var slot in _pending.Keys.Where(k => ids.Contains(k.Series)).ToList())
+                {
+                    _pending.Remove(slot);
+                }
+            }
+            foreach (var sql in AccountDeletes)
+            {
+                using var cmd = Command(tx, sql);
+                cmd.Parameters["$a"].Value = accountId;
+                cmd.ExecuteNonQuery();
+            }
+            return true;
+        }, ct).ConfigureAwait(false);
+    }
+
     /// <summary>Runs <paramref name="work"/> in a write transaction of the database (alarms, history, dashboards, tags).</summary>
     public async Task<T> WriteAsync<T>(Func<SqliteTransaction, T> work, CancellationToken ct = default)
     {

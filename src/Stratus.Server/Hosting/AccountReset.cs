@@ -16,7 +16,8 @@ namespace Stratus.Server.Hosting;
 /// for test suites that want a clean account between tests. The request is authenticated like
 /// any API call (SigV4, any service's scope) and only the account root may use it; it resets the account its key belongs to. Every
 /// resource of the account in every region goes, in one transaction; guests and volume data of
-/// its instances are then removed by the runtime. The account, its access keys and the public
+/// its instances are then removed by the runtime, and its CloudWatch data (metrics, alarms, alarm
+/// history, dashboards) is deleted. The account, its access keys and the public
 /// image catalog stay; default VPCs come back on the next request in each region.
 /// </summary>
 internal sealed partial class AccountReset(
@@ -27,6 +28,7 @@ internal sealed partial class AccountReset(
     ServerOptions options,
     TimeProvider clock,
     Stratus.Domain.Iam.IamPolicyCache iamPolicies,
+    Stratus.Server.CloudWatch.CloudWatchState cloudWatch,
     ILogger<AccountReset> logger)
 {
     public async Task HandleAsync(HttpContext http)
@@ -90,6 +92,8 @@ internal sealed partial class AccountReset(
             iamPolicies.Invalidate();
         }
         defaultVpcs.Forget(accountId);
+        // CloudWatch keeps its own database: the account's metrics, alarms, history and dashboards go too.
+        await cloudWatch.ResetAccountAsync(accountId, ct).ConfigureAwait(false);
         foreach (var id in instances)
         {
             await BestEffortAsync(() => runtime.TerminateAsync(id, ct), id).ConfigureAwait(false);

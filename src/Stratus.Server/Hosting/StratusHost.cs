@@ -141,10 +141,12 @@ public static class StratusHost
         var endpoint = app.Services.GetRequiredService<GatewayEndpoint>();
         if (options.MetadataPort > 0)
         {
-            // Requests to the metadata port go to IMDS and nowhere else; IMDS is not on the API port.
+            // Requests to the metadata port go to IMDS, except requests signed for CloudWatch (the
+            // guests' CloudWatch endpoint, see GuestEndpoint); IMDS is not on the API port.
             var metadata = app.Services.GetRequiredService<MetadataService>();
             var metadataPort = options.MetadataPort;
-            app.MapWhen(ctx => ctx.Connection.LocalPort == metadataPort, branch => branch.Run(metadata.HandleAsync));
+            app.MapWhen(ctx => ctx.Connection.LocalPort == metadataPort, branch => branch.Run(ctx =>
+                Stratus.Server.CloudWatch.GuestEndpoint.IsCloudWatchRequest(ctx.Request) ? endpoint.HandleAsync(ctx) : metadata.HandleAsync(ctx)));
         }
         app.MapGet("/_stratus/imds/certificate", () => Results.Text(metadataKeys.CertificatePem, "application/x-pem-file"));
         var warmUp = app.Services.GetRequiredService<GatewayWarmUp>();

@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Stratus.Server.CloudWatch;
+
+/// <summary>
+/// CloudWatch as guests reach it: on the metadata listener (169.254.169.254:80 inside every VPC),
+/// a request signed for the <c>monitoring</c> service goes to the CloudWatch API, as if it had
+/// come to the API port; everything else there stays IMDS's. Guests reach no other host service, so
+/// this is how an agent in the guest (the CloudWatch agent in Stratus's images) publishes metrics
+/// with its instance profile's credentials. Only CloudWatch: a request naming another service's
+/// JSON target or RPC v2 path, or signed for another service, is IMDS's (which answers 405/404).
+/// </summary>
+public static class GuestEndpoint
+{
+    private const string JsonTargetPrefix = "GraniteServiceVersion20100801.";
+    private const string CborServicePath = "/service/GraniteServiceVersion20100801/";
+
+    public static bool IsCloudWatchRequest(HttpRequest request)
+    {
+        if (!HttpMethods.IsPost(request.Method) || SigningService(request.Headers.Authorization.ToString()) != "monitoring")
+        {
+            return false;
+        }
+        var target = request.Headers["X-Amz-Target"].ToString();
+        if (target.Length > 0 && !target.StartsWith(JsonTargetPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var path = request.Path.Value ?? "/";
+        return path == "/" || path.StartsWith(CborServicePath, StringComparison.Ordinal);
+    }
+
+    /// <summary>The service of a SigV4 Authorization header's credential scope (<c>Credential=AKID/date/region/service/aws4_request</c>).</summary>
+    public static string? SigningService(string authorization)
+    {
+        if (!authorization.StartsWith("AWS4-HMAC-SHA256 ", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var at = authorization.IndexOf("Credential=", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+        var end = authorization.IndexOf(',', at);
+        var scope = (end < 0 ? authorization[(at + 11)..] : authorization[(at + 11)..end]).Trim().Split('/');
+        return scope.Length == 5 && scope[4] == "aws4_request" ? scope[3] : null;
+    }
+}
