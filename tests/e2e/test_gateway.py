@@ -59,10 +59,10 @@ def test_services_without_handlers_answer_not_implemented_in_their_protocol(serv
     # Operations without handlers, in query (Auto Scaling, ELBv2), JSON 1.0 (CloudWatch from
     # boto3) and the EC2 protocol on one port.
     with pytest.raises(ClientError) as e:
-        client(server, "autoscaling").describe_warm_pool(AutoScalingGroupName="web")
+        client(server, "autoscaling").detach_load_balancers(AutoScalingGroupName="web", LoadBalancerNames=["classic"])
     code, message, status = error_of(e)
     assert (code, status) == ("UnsupportedOperation", 400)
-    assert "DescribeWarmPool" in message
+    assert "DetachLoadBalancers" in message
     with pytest.raises(ClientError) as e:
         client(server, "elbv2").describe_trust_stores()
     assert error_of(e)[0] == "UnsupportedOperation"

@@ -16,6 +16,28 @@ public static class LifecycleStates
     public const string Terminating = "Terminating", TerminatingWait = "Terminating:Wait", TerminatingProceed = "Terminating:Proceed", Terminated = "Terminated";
     public const string Detaching = "Detaching", Detached = "Detached", EnteringStandby = "EnteringStandby", Standby = "Standby";
 
+    /// <summary>The states of an instance in the group's warm pool.</summary>
+    public const string WarmedPending = "Warmed:Pending", WarmedPendingWait = "Warmed:Pending:Wait", WarmedPendingProceed = "Warmed:Pending:Proceed",
+        WarmedTerminating = "Warmed:Terminating", WarmedTerminatingWait = "Warmed:Terminating:Wait", WarmedTerminatingProceed = "Warmed:Terminating:Proceed",
+        WarmedStopped = "Warmed:Stopped", WarmedRunning = "Warmed:Running", WarmedHibernated = "Warmed:Hibernated";
+
+    /// <summary>Whether the instance is in the warm pool (in any of its states).</summary>
+    public static bool IsWarmed(string state) => state.StartsWith("Warmed:", StringComparison.Ordinal);
+
+    /// <summary>A warm pool instance that has finished warming and can be taken into the group.</summary>
+    public static bool IsWarmedReady(string state) => state is WarmedStopped or WarmedRunning or WarmedHibernated;
+
+    /// <summary>Warm pool instances that count towards the pool's size (not leaving it).</summary>
+    public static bool CountsTowardsWarmPool(string state) => IsWarmed(state) && !state.StartsWith(WarmedTerminating, StringComparison.Ordinal);
+
+    /// <summary>The warm pool state an instance settles in for a pool state (Stopped, Running, Hibernated).</summary>
+    public static string WarmedFor(string poolState) => poolState switch
+    {
+        "Running" => WarmedRunning,
+        "Hibernated" => WarmedHibernated,
+        _ => WarmedStopped,
+    };
+
     /// <summary>States that count towards the group's capacity (not leaving it, not in standby).</summary>
     public static bool CountsTowardsCapacity(string state) => state is Pending or PendingWait or PendingProceed or InService;
 
@@ -36,10 +58,51 @@ public static class ActivityStatus
 /// <summary>The launch template a group (or an instance) uses: by id or name, and its version (<c>$Default</c> when none).</summary>
 public sealed record GroupLaunchTemplate(string LaunchTemplateId, string LaunchTemplateName, string? Version);
 
-/// <summary>An instance type override of a mixed instances policy, with its weight.</summary>
-public sealed record InstanceTypeOverride(string InstanceType, int? WeightedCapacity, GroupLaunchTemplate? LaunchTemplate = null);
+/// <summary>
+/// An instance type override of a mixed instances policy, with its weight; or, with
+/// <see cref="Requirements"/> instead of a type, attribute-based selection (every type of the
+/// catalog that meets them).
+/// </summary>
+public sealed record InstanceTypeOverride(string? InstanceType, int? WeightedCapacity, GroupLaunchTemplate? LaunchTemplate = null, Fleets.InstanceRequirementsSpec? Requirements = null);
 
-/// <summary>A mixed instances policy: the template, overrides and the on-demand/spot distribution (every launch is on-demand here).</summary>
+/// <summary>
+/// A warm pool: pre-initialised instances kept stopped, running or hibernated beside the group,
+/// taken into the group first when it scales out.
+/// </summary>
+public sealed class WarmPool
+{
+    public int MinSize { get; set; }
+
+    /// <summary>The most instances the group and its warm pool hold together; null: the group's MaxSize.</summary>
+    public int? MaxGroupPreparedCapacity { get; set; }
+
+    /// <summary>Stopped (default), Running or Hibernated.</summary>
+    public string PoolState { get; set; } = "Stopped";
+    public bool ReuseOnScaleIn { get; set; }
+
+    /// <summary>PendingDelete once DeleteWarmPool was called, until its instances are gone.</summary>
+    public string? Status { get; set; }
+
+    /// <summary>DeleteWarmPool's ForceDelete: terminate without waiting for lifecycle actions.</summary>
+    public bool ForceDelete { get; set; }
+
+    /// <summary>
+    /// How many instances the pool should hold for a group: the prepared capacity (or the group's
+    /// maximum) less its desired capacity, at least <see cref="MinSize"/>.
+    /// </summary>
+    public int TargetSize(AutoScalingGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        if (Status is not null)
+        {
+            return 0;
+        }
+        var prepared = MaxGroupPreparedCapacity is { } p and >= 0 ? p : group.MaxSize;
+        return Math.Max(MinSize, prepared - group.DesiredCapacity);
+    }
+}
+
+/// <summary>A mixed instances policy: the template, overrides and the on-demand/spot distribution.</summary>
 public sealed class MixedInstances
 {
     public required GroupLaunchTemplate LaunchTemplate { get; set; }
@@ -126,6 +189,18 @@ public sealed class GroupInstance
 
     /// <summary>Why the instance is leaving, for the activity.</summary>
     public string? ExitCause { get; set; }
+
+    /// <summary><c>spot</c> for a Spot Instance, null for on-demand.</summary>
+    public string? Market { get; set; }
+
+    /// <summary>The instance's Spot request (for its rebalance recommendation).</summary>
+    public string? SpotInstanceRequestId { get; set; }
+
+    /// <summary>Scale-in puts the instance back into the warm pool instead of terminating it (ReuseOnScaleIn).</summary>
+    public bool ReturnToWarmPool { get; set; }
+
+    /// <summary>A replacement is being launched for the instance (capacity rebalancing, maximum instance lifetime); it leaves once that one is in service.</summary>
+    public string? ReplacementCause { get; set; }
 }
 
 /// <summary>A scaling activity as DescribeScalingActivities answers it.</summary>
@@ -159,6 +234,16 @@ public sealed class InstanceRefreshRecord
     public int InstanceWarmup { get; set; }
     public bool SkipMatching { get; set; }
     public int InstancesToUpdate { get; set; }
+
+    /// <summary>Percentages of replaced instances at which the refresh pauses (CheckpointPercentages), and for how long (CheckpointDelay, seconds).</summary>
+    public List<int> CheckpointPercentages { get; set; } = [];
+    public int? CheckpointDelay { get; set; }
+
+    /// <summary>While paused at a checkpoint: when it ends.</summary>
+    public DateTime? CheckpointUntil { get; set; }
+
+    /// <summary>The checkpoints reached so far.</summary>
+    public List<int> CheckpointsReached { get; set; } = [];
 
     /// <summary>The instances the refresh still has to replace.</summary>
     public List<string> Remaining { get; set; } = [];
@@ -208,6 +293,7 @@ public sealed class AutoScalingGroup
     public List<NotificationConfiguration> NotificationConfigurations { get; set; } = [];
     public List<string> EnabledMetrics { get; set; } = [];
     public List<GroupInstance> Instances { get; set; } = [];
+    public WarmPool? WarmPool { get; set; }
 
     /// <summary>The most recent activities, newest first (at most <see cref="AutoScalingGroups.ActivitiesKept"/>).</summary>
     public List<ScalingActivity> Activities { get; set; } = [];

@@ -31,7 +31,7 @@ public static class GroupPlacement
         {
             zones = zones.Where(z => !avoidZones.Contains(z)).ToList();
         }
-        var live = group.Instances.Where(i => LifecycleStates.CountsTowardsCapacity(i.LifecycleState)).ToList();
+        var live = group.Instances.Where(i => LifecycleStates.CountsTowardsCapacity(i.LifecycleState) && i.ReplacementCause is null).ToList();
         var perZone = zones.ToDictionary(z => z, z => live.Count(i => i.AvailabilityZone == z), StringComparer.Ordinal);
         var perSubnet = group.Subnets.ToDictionary(s => s, s => live.Count(i => i.SubnetId == s), StringComparer.Ordinal);
         for (var n = 0; n < count; n++)
@@ -43,6 +43,32 @@ public static class GroupPlacement
             result.Add(subnet);
         }
         return result;
+    }
+
+    /// <summary>
+    /// AZRebalance: when the group's zones hold numbers of in-service instances that differ by more
+    /// than one, the instance to replace — in the most crowded zone (unprotected, the oldest there);
+    /// its replacement goes to the zone with the fewest (<see cref="ChooseSubnets"/> no longer counts
+    /// it), and it is terminated once that one is in service. Null when the group is balanced.
+    /// </summary>
+    public static GroupInstance? RebalanceCandidate(AutoScalingGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        var zones = group.Subnets.Select(s => group.SubnetZones.GetValueOrDefault(s, s)).Distinct(StringComparer.Ordinal).ToList();
+        if (zones.Count < 2)
+        {
+            return null;
+        }
+        var live = group.Instances.Where(i => LifecycleStates.CountsTowardsCapacity(i.LifecycleState) && i.ReplacementCause is null).ToList();
+        var perZone = zones.ToDictionary(z => z, z => live.Count(i => i.AvailabilityZone == z), StringComparer.Ordinal);
+        var most = zones.OrderByDescending(z => perZone[z]).ThenBy(zones.IndexOf).First();
+        var fewest = perZone.Values.Min();
+        if (perZone[most] - fewest <= 1)
+        {
+            return null;
+        }
+        return live.Where(i => i.AvailabilityZone == most && i.LifecycleState == LifecycleStates.InService && !i.ProtectedFromScaleIn)
+            .OrderBy(i => i.LaunchTime).ThenBy(i => i.InstanceId, StringComparer.Ordinal).FirstOrDefault();
     }
 
     /// <summary>

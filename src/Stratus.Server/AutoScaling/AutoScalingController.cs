@@ -109,7 +109,16 @@ internal sealed partial class AutoScalingController(
     }
 
     /// <summary>What a decision asks for once committed: launches per subnet and instances to terminate.</summary>
-    private sealed record Plan(List<(string? SubnetId, string? InstanceType, int? Weight, int Count)> Launches, List<string> Terminations, string LaunchCause, int CapacityBefore);
+    private sealed record Plan(List<LaunchBatch> Launches, List<string> Terminations, string LaunchCause, int CapacityBefore)
+    {
+        /// <summary>Instances to start (taken from a stopped warm pool) and to stop (settling in the warm pool).</summary>
+        public List<string> Starts { get; } = [];
+        public List<string> Stops { get; } = [];
+        public string WarmCause { get; set; } = "";
+    }
+
+    /// <summary>Instances to launch in one call: where, which type, whether Spot, whether into the warm pool.</summary>
+    private sealed record LaunchBatch(string? SubnetId, string? InstanceType, int? Weight, int Count, bool Spot = false, bool Warm = false);
 
     /// <summary>Reconciles one group: decide (write only when something changes), then act, then record.</summary>
     internal async Task ReconcileAsync(Scope scope, string name, CancellationToken ct)
@@ -125,7 +134,7 @@ internal sealed partial class AutoScalingController(
             }
             var before = JsonSerializer.Serialize(group, ResourceStore.Json);
             var plan = await DecideAsync(read, null, scope, group, now, ct).ConfigureAwait(false);
-            if (plan.Launches.Count == 0 && plan.Terminations.Count == 0 && before == JsonSerializer.Serialize(group, ResourceStore.Json) && group.Status is null)
+            if (plan.Launches.Count == 0 && plan.Terminations.Count == 0 && plan.Starts.Count == 0 && plan.Stops.Count == 0 && before == JsonSerializer.Serialize(group, ResourceStore.Json) && group.Status is null)
             {
                 return;
             }
@@ -164,6 +173,10 @@ internal sealed partial class AutoScalingController(
         if (decided.Terminations.Count > 0)
         {
             await TerminateAsync(scope, decided.Terminations, ct).ConfigureAwait(false);
+        }
+        if (decided.Starts.Count > 0 || decided.Stops.Count > 0)
+        {
+            await StartStopAsync(scope, decided, ct).ConfigureAwait(false);
         }
         if (decided.Launches.Count > 0)
         {
@@ -215,33 +228,46 @@ internal sealed partial class AutoScalingController(
             return plan;
         }
         Refresh(group, now);
-        var current = group.CurrentCapacity;
+        await MaintainAsync(session, scope, group, ec2, now, ct).ConfigureAwait(false);
+        var current = EffectiveCapacity(group);
         if (current < group.DesiredCapacity && !group.IsSuspended("Launch") && (group.NextLaunchAttempt is null || now >= group.NextLaunchAttempt))
         {
-            var weight = LaunchWeight(group);
-            var count = (group.DesiredCapacity - current + weight - 1) / weight;
-            var subnets = GroupPlacement.ChooseSubnets(group, count);
-            var type = group.MixedInstancesPolicy?.Overrides.FirstOrDefault();
-            var launches = subnets.Count > 0
-                ? subnets.GroupBy(s => s).Select(g => ((string?)g.Key, type?.InstanceType, type?.WeightedCapacity, g.Count())).ToList()
-                : [(null, type?.InstanceType, type?.WeightedCapacity, count)];
-            plan.Launches.AddRange(launches);
             var cause = group.PendingCause is { Length: > 0 } pending ? pending + "  " : "";
-            plan = plan with
+            var launchCause = cause + $"At {AutoScalingGroups.Iso(now)} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {current} to {group.DesiredCapacity}.";
+            // The warm pool first: its warmed instances go into the group (started when stopped).
+            foreach (var warm in group.Instances.Where(i => LifecycleStates.IsWarmedReady(i.LifecycleState) && i.HealthStatus == "Healthy").OrderBy(i => i.LaunchTime).ToList())
             {
-                LaunchCause = cause + $"At {AutoScalingGroups.Iso(now)} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {current} to {group.DesiredCapacity}.",
-                CapacityBefore = current,
-            };
+                if (EffectiveCapacity(group) >= group.DesiredCapacity)
+                {
+                    break;
+                }
+                warm.LifecycleState = LifecycleStates.Pending;
+                warm.HooksDone.Clear();
+                var activity = AutoScalingGroups.StartActivity(group, $"Launching a new EC2 instance from warm pool: {warm.InstanceId}", launchCause, now,
+                    details: Details(warm.SubnetId, warm.AvailabilityZone));
+                warm.ActivityId = activity.ActivityId;
+                if (ec2.GetValueOrDefault(warm.InstanceId)?.State == InstanceStates.Stopped)
+                {
+                    plan.Starts.Add(warm.InstanceId);
+                }
+            }
+            var launches = MixedInstancesAllocation.Plan(group, group.DesiredCapacity, subnet => subnet is null ? "" : group.SubnetZones.GetValueOrDefault(subnet, ""),
+                n => GroupPlacement.ChooseSubnets(group, n), scope.Region, now);
+            plan.Launches.AddRange(launches.GroupBy(l => l).Select(g => new LaunchBatch(g.Key.SubnetId, g.Key.InstanceType, g.Key.Weight, g.Count(), g.Key.Spot)));
+            plan = plan with { LaunchCause = launchCause, CapacityBefore = current };
         }
         else if (current > group.DesiredCapacity && !group.IsSuspended("Terminate"))
         {
             var version = await CurrentTemplateVersionAsync(session, scope, group, ct).ConfigureAwait(false);
             var cause = group.PendingCause is { Length: > 0 } pending ? pending + "  " : "";
+            var reuse = group.WarmPool is { Status: null, ReuseOnScaleIn: true };
             foreach (var victim in GroupPlacement.ChooseForScaleIn(group, current - group.DesiredCapacity, now, version))
             {
+                victim.ReturnToWarmPool = reuse && victim.Market != "spot";
                 BeginExit(group, victim, cause + $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from {current} to {group.DesiredCapacity}.", now, terminate: true);
             }
         }
+        WarmPoolSize(group, now, plan);
         return plan;
     }
 
@@ -261,6 +287,10 @@ internal sealed partial class AutoScalingController(
                     $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.", now, ActivityStatus.Successful,
                     Details(instance.SubnetId, instance.AvailabilityZone));
                 group.Instances.Remove(instance);
+                return;
+
+            case var warmed when LifecycleStates.IsWarmed(warmed):
+                WarmStep(group, instance, ec2, gone, now, plan);
                 return;
 
             case LifecycleStates.Pending:
@@ -290,6 +320,11 @@ internal sealed partial class AutoScalingController(
                 return;
 
             case LifecycleStates.PendingProceed:
+                if (ec2?.State == InstanceStates.Stopped)
+                {
+                    plan.Starts.Add(instance.InstanceId); // taken from a stopped warm pool
+                    return;
+                }
                 if (ec2?.State != InstanceStates.Running)
                 {
                     return;
@@ -333,6 +368,15 @@ internal sealed partial class AutoScalingController(
                 if (!await DrainAsync(tx, scope, instance, health, now, ct).ConfigureAwait(false))
                 {
                     AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.WaitingForElbConnectionDraining, 20);
+                    return;
+                }
+                if (instance.ReturnToWarmPool && !gone && group.WarmPool is { Status: null })
+                {
+                    // ReuseOnScaleIn: back into the warm pool instead of terminating (the activity ends once it is warmed again).
+                    instance.ReturnToWarmPool = false;
+                    instance.DrainingSince = null;
+                    instance.HooksDone.Clear();
+                    instance.LifecycleState = LifecycleStates.WarmedPending;
                     return;
                 }
                 if (instance.LifecycleState == LifecycleStates.Detaching)
@@ -408,6 +452,10 @@ internal sealed partial class AutoScalingController(
         {
             return; // wait for the previous replacements to be in service (and warm)
         }
+        if (!Checkpoint(refresh, now, ref batch))
+        {
+            return;
+        }
         foreach (var id in refresh.Remaining.Take(batch).ToList())
         {
             if (group.Instances.FirstOrDefault(i => i.InstanceId == id) is { } instance)
@@ -416,6 +464,42 @@ internal sealed partial class AutoScalingController(
             }
             refresh.Remaining.Remove(id);
         }
+    }
+
+    /// <summary>
+    /// Checkpoints of an instance refresh: once the replaced share reaches the next of
+    /// CheckpointPercentages the refresh waits CheckpointDelay seconds (its StatusReason says so);
+    /// a batch never goes past the next checkpoint. Answers whether the refresh may go on now.
+    /// </summary>
+    internal static bool Checkpoint(InstanceRefreshRecord refresh, DateTime now, ref int batch)
+    {
+        if (refresh.CheckpointUntil is { } until)
+        {
+            if (now < until)
+            {
+                return false;
+            }
+            refresh.CheckpointUntil = null;
+            refresh.StatusReason = null;
+        }
+        if (refresh.InstancesToUpdate == 0 || refresh.CheckpointPercentages.FirstOrDefault(c => !refresh.CheckpointsReached.Contains(c)) is not (> 0 and var next))
+        {
+            return true;
+        }
+        var replaced = refresh.InstancesToUpdate - refresh.Remaining.Count;
+        var percent = 100 * replaced / refresh.InstancesToUpdate;
+        if (percent >= next)
+        {
+            refresh.CheckpointsReached.Add(next);
+            var index = refresh.CheckpointPercentages.IndexOf(next) + 1;
+            var delay = refresh.CheckpointDelay ?? 3600;
+            refresh.CheckpointUntil = now.AddSeconds(delay);
+            refresh.StatusReason = $"Checkpoint {index} of {refresh.CheckpointPercentages.Count} reached: {percent}% of the instances were replaced. Waiting {delay} seconds before continuing.";
+            return delay == 0 && Checkpoint(refresh, now, ref batch);
+        }
+        var upTo = (int)Math.Ceiling(refresh.InstancesToUpdate * next / 100.0);
+        batch = Math.Clamp(upTo - replaced, 1, batch);
+        return true;
     }
 
     /// <summary>Traffic sources move on: detached ones deregister every instance and go, attached ones become Added, then InService once a target is healthy.</summary>
@@ -453,6 +537,218 @@ internal sealed partial class AutoScalingController(
         }
     }
 
+    /// <summary>The capacity that counts towards desired: instances in service or on their way, less those being replaced.</summary>
+    internal static int EffectiveCapacity(AutoScalingGroup group) =>
+        group.Instances.Where(i => LifecycleStates.CountsTowardsCapacity(i.LifecycleState) && i.ReplacementCause is null).Sum(i => i.WeightedCapacity ?? 1);
+
+    /// <summary>
+    /// Replacements that launch first and terminate after: a Spot Instance with a rebalance
+    /// recommendation (CapacityRebalance), the oldest instance past MaxInstanceLifetime (one at a
+    /// time), an instance of the most crowded Availability Zone when zones differ by more than one
+    /// (AZRebalance). A marked instance leaves once the group is back at its desired capacity
+    /// without it.
+    /// </summary>
+    private static async Task MaintainAsync(IStoreSession session, Scope scope, AutoScalingGroup group, Dictionary<string, InstanceResource> ec2, DateTime now, CancellationToken ct)
+    {
+        var inService = group.Instances.Where(i => i.LifecycleState == LifecycleStates.InService).ToList();
+        var settled = group.Instances.All(i => i.LifecycleState is LifecycleStates.InService or LifecycleStates.Standby || LifecycleStates.IsWarmed(i.LifecycleState));
+        var refreshing = group.InstanceRefreshes.Any(r => r.Status is "Pending" or "InProgress" or "RollbackInProgress" or "Baking");
+        if (group.CapacityRebalance)
+        {
+            var spot = inService.Where(i => i.ReplacementCause is null && (i.Market == "spot" || ec2.GetValueOrDefault(i.InstanceId)?.InstanceLifecycle == "spot")).ToList();
+            var requestIds = spot.Select(i => i.SpotInstanceRequestId ?? ec2.GetValueOrDefault(i.InstanceId)?.SpotInstanceRequestId).OfType<string>().ToList();
+            if (requestIds.Count > 0)
+            {
+                var requests = (await session.GetManyAsync<Domain.Spot.SpotInstanceRequestResource>(scope, ResourceTypes.SpotInstanceRequest, requestIds, ct).ConfigureAwait(false))
+                    .Where(r => r.Interruption is { NoticeTime: { } notice } && notice <= now && r.InstanceId is not null)
+                    .Select(r => r.InstanceId!).ToHashSet(StringComparer.Ordinal);
+                foreach (var instance in spot.Where(i => requests.Contains(i.InstanceId)))
+                {
+                    instance.ReplacementCause = $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to an EC2 instance rebalance recommendation.";
+                }
+            }
+        }
+        var marked = group.Instances.Any(i => i.ReplacementCause is not null);
+        if (!marked && settled && !refreshing && group.MaxInstanceLifetime is { } lifetime && !group.IsSuspended("Launch") && !group.IsSuspended("Terminate")
+            && inService.Where(i => !i.ProtectedFromScaleIn && now >= i.LaunchTime.AddSeconds(lifetime)).OrderBy(i => i.LaunchTime).FirstOrDefault() is { } expired)
+        {
+            expired.ReplacementCause = $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to the instance reaching its maximum instance lifetime.";
+            marked = true;
+        }
+        if (!marked && settled && !refreshing && GroupPlacement.RebalanceCandidate(group) is { } crowded
+            && !group.IsSuspended("AZRebalance") && !group.IsSuspended("Launch") && !group.IsSuspended("Terminate"))
+        {
+            crowded.ReplacementCause = $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to Availability Zone rebalancing: the group's instances were not balanced across its Availability Zones.";
+        }
+        // Replacements done: the marked instances leave.
+        var healthy = group.Instances.Where(i => i.LifecycleState == LifecycleStates.InService && i.ReplacementCause is null).Sum(i => i.WeightedCapacity ?? 1);
+        foreach (var instance in group.Instances.Where(i => i.ReplacementCause is not null && i.LifecycleState == LifecycleStates.InService).ToList())
+        {
+            if (healthy >= group.DesiredCapacity || group.IsSuspended("Launch"))
+            {
+                BeginExit(group, instance, instance.ReplacementCause!, now, terminate: true);
+            }
+        }
+    }
+
+    /// <summary>Keeps the warm pool at its size: launches into it, terminates what is beyond it, empties it once deleted.</summary>
+    private static void WarmPoolSize(AutoScalingGroup group, DateTime now, Plan plan)
+    {
+        if (group.WarmPool is not { } pool)
+        {
+            return;
+        }
+        var inPool = group.Instances.Where(i => LifecycleStates.CountsTowardsWarmPool(i.LifecycleState)).ToList();
+        var returning = group.Instances.Count(i => i.ReturnToWarmPool && LifecycleStates.IsTerminating(i.LifecycleState));
+        if (pool.Status is not null)
+        {
+            foreach (var instance in inPool)
+            {
+                BeginWarmExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of the warm pool in response to a user request to delete the warm pool.", now);
+            }
+            if (!group.Instances.Any(i => LifecycleStates.IsWarmed(i.LifecycleState)))
+            {
+                group.WarmPool = null;
+            }
+            return;
+        }
+        var target = pool.TargetSize(group);
+        if (inPool.Count + returning < target && !group.IsSuspended("Launch") && (group.NextLaunchAttempt is null || now >= group.NextLaunchAttempt)
+            && group.MixedInstancesPolicy is null)
+        {
+            var count = target - inPool.Count - returning;
+            var subnets = GroupPlacement.ChooseSubnets(group, count);
+            plan.Launches.AddRange(subnets.Count > 0
+                ? subnets.GroupBy(s => s).Select(g => new LaunchBatch(g.Key, null, null, g.Count(), Warm: true))
+                : [new LaunchBatch(null, null, null, count, Warm: true)]);
+            plan.WarmCause = $"At {AutoScalingGroups.Iso(now)} an instance was launched into the warm pool in response to a difference between desired and actual warm pool size, increasing the warm pool size from {inPool.Count} to {target}.";
+        }
+        else if (inPool.Count > target && returning == 0 && !group.IsSuspended("Terminate"))
+        {
+            // Instances still warming go first, then the newest.
+            foreach (var instance in inPool.OrderBy(i => LifecycleStates.IsWarmedReady(i.LifecycleState)).ThenByDescending(i => i.LaunchTime).Take(inPool.Count - target).ToList())
+            {
+                BeginWarmExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of the warm pool in response to a difference between desired and actual warm pool size, shrinking the warm pool size from {inPool.Count} to {target}.", now);
+            }
+        }
+    }
+
+    private static void BeginWarmExit(AutoScalingGroup group, GroupInstance instance, string cause, DateTime now)
+    {
+        if (instance.LifecycleState.StartsWith(LifecycleStates.WarmedTerminating, StringComparison.Ordinal))
+        {
+            return;
+        }
+        AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Cancelled, now, "The instance left the warm pool before it was warmed.");
+        ReleaseHook(instance);
+        instance.LifecycleState = LifecycleStates.WarmedTerminating;
+        instance.ExitCause = cause;
+        var activity = AutoScalingGroups.StartActivity(group, $"Terminating EC2 instance: {instance.InstanceId}", cause, now, details: Details(instance.SubnetId, instance.AvailabilityZone));
+        instance.ActivityId = activity.ActivityId;
+    }
+
+    /// <summary>Moves a warm pool instance on: Warmed:Pending (launch hooks: Warmed:Pending:Wait), Warmed:Pending:Proceed (stopped unless the pool runs), Warmed:Stopped/Running/Hibernated; Warmed:Terminating and on.</summary>
+    private static void WarmStep(AutoScalingGroup group, GroupInstance instance, InstanceResource? ec2, bool gone, DateTime now, Plan plan)
+    {
+        var force = group.WarmPool?.ForceDelete == true;
+        if (group.WarmPool is null && !instance.LifecycleState.StartsWith(LifecycleStates.WarmedTerminating, StringComparison.Ordinal))
+        {
+            BeginWarmExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of the warm pool in response to a user request to delete the warm pool.", now);
+        }
+        if (gone && !instance.LifecycleState.StartsWith(LifecycleStates.WarmedTerminating, StringComparison.Ordinal))
+        {
+            AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Failed, now, "Instance was terminated before it was warmed.");
+            group.Instances.Remove(instance);
+            return;
+        }
+        switch (instance.LifecycleState)
+        {
+            case LifecycleStates.WarmedPending:
+                if (NextHook(group, instance, LifecycleHook.Launching) is { } hook)
+                {
+                    Hold(instance, hook, LifecycleStates.WarmedPendingWait, now);
+                    AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.MidLifecycleAction, 30);
+                    return;
+                }
+                instance.LifecycleState = LifecycleStates.WarmedPendingProceed;
+                goto case LifecycleStates.WarmedPendingProceed;
+
+            case LifecycleStates.WarmedPendingWait:
+                if (instance.HookResult is null && !HookExpired(instance, now))
+                {
+                    return;
+                }
+                var result = instance.HookResult ?? group.LifecycleHooks.FirstOrDefault(h => h.Name == instance.HookName)?.DefaultResult ?? "ABANDON";
+                ReleaseHook(instance);
+                if (result == "ABANDON")
+                {
+                    AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Cancelled, now, "Instance failed to complete user's Lifecycle Action: Lifecycle Action with token was abandoned.");
+                    BeginWarmExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of the warm pool because its launch lifecycle action was abandoned.", now);
+                    return;
+                }
+                instance.LifecycleState = NextHook(group, instance, LifecycleHook.Launching) is null ? LifecycleStates.WarmedPendingProceed : LifecycleStates.WarmedPending;
+                return;
+
+            case LifecycleStates.WarmedPendingProceed:
+                var poolState = group.WarmPool?.PoolState ?? "Stopped";
+                if (poolState == "Running")
+                {
+                    if (ec2?.State == InstanceStates.Running)
+                    {
+                        instance.LifecycleState = LifecycleStates.WarmedRunning;
+                        AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Successful, now);
+                        instance.ActivityId = null;
+                    }
+                    else if (ec2?.State == InstanceStates.Stopped)
+                    {
+                        plan.Starts.Add(instance.InstanceId);
+                    }
+                    return;
+                }
+                if (ec2?.State == InstanceStates.Stopped)
+                {
+                    instance.LifecycleState = LifecycleStates.WarmedFor(poolState);
+                    AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Successful, now);
+                    instance.ActivityId = null;
+                }
+                else if (ec2?.State == InstanceStates.Running)
+                {
+                    plan.Stops.Add(instance.InstanceId);
+                }
+                return;
+
+            case LifecycleStates.WarmedTerminating:
+                if (!force && !gone && NextHook(group, instance, LifecycleHook.Terminating) is { } terminateHook)
+                {
+                    Hold(instance, terminateHook, LifecycleStates.WarmedTerminatingWait, now);
+                    AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.MidLifecycleAction, 40);
+                    return;
+                }
+                instance.LifecycleState = LifecycleStates.WarmedTerminatingProceed;
+                goto case LifecycleStates.WarmedTerminatingProceed;
+
+            case LifecycleStates.WarmedTerminatingWait:
+                if (instance.HookResult is null && !HookExpired(instance, now) && !gone && !force)
+                {
+                    return;
+                }
+                ReleaseHook(instance);
+                instance.LifecycleState = NextHook(group, instance, LifecycleHook.Terminating) is null || gone || force ? LifecycleStates.WarmedTerminatingProceed : LifecycleStates.WarmedTerminating;
+                return;
+
+            case LifecycleStates.WarmedTerminatingProceed:
+                if (gone)
+                {
+                    AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Successful, now);
+                    group.Instances.Remove(instance);
+                    return;
+                }
+                AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.InProgress, 50);
+                plan.Terminations.Add(instance.InstanceId);
+                return;
+        }
+    }
+
     /// <summary>Starts an instance's way out of the group (terminating or detaching), with its activity.</summary>
     internal static void BeginExit(AutoScalingGroup group, GroupInstance instance, string cause, DateTime now, bool terminate)
     {
@@ -466,7 +762,8 @@ internal sealed partial class AutoScalingController(
         instance.TerminateOnExit = terminate;
         instance.ExitCause = cause;
         var activity = AutoScalingGroups.StartActivity(group,
-            terminate ? $"Terminating EC2 instance: {instance.InstanceId}" : $"Detaching EC2 instance: {instance.InstanceId}", cause, now, details: Details(instance.SubnetId, instance.AvailabilityZone));
+            instance.ReturnToWarmPool ? $"Moving EC2 instance to warm pool: {instance.InstanceId}"
+                : terminate ? $"Terminating EC2 instance: {instance.InstanceId}" : $"Detaching EC2 instance: {instance.InstanceId}", cause, now, details: Details(instance.SubnetId, instance.AvailabilityZone));
         instance.ActivityId = activity.ActivityId;
     }
 
@@ -586,9 +883,6 @@ internal sealed partial class AutoScalingController(
         return !health.Values.Any(list => list.Any(h => h.Id == instance.InstanceId && h.State == TargetStates.Draining));
     }
 
-    private static int LaunchWeight(AutoScalingGroup group) =>
-        group.MixedInstancesPolicy?.Overrides.FirstOrDefault()?.WeightedCapacity is { } weight && weight > 0 ? weight : 1;
-
     private static async Task<string?> CurrentTemplateVersionAsync(IStoreSession session, Scope scope, AutoScalingGroup group, CancellationToken ct)
     {
         if ((group.MixedInstancesPolicy?.LaunchTemplate ?? group.LaunchTemplate) is not { } template)
@@ -628,6 +922,8 @@ internal sealed partial class AutoScalingController(
             LaunchTemplate = templateId is null ? null : new GroupLaunchTemplate(templateId, template?.LaunchTemplateName ?? "", templateVersion),
             LaunchConfigurationName = templateId is null ? group.LaunchConfigurationName : null,
             WeightedCapacity = group.MixedInstancesPolicy?.Overrides.FirstOrDefault(o => o.InstanceType == ec2.InstanceType)?.WeightedCapacity,
+            Market = ec2.InstanceLifecycle,
+            SpotInstanceRequestId = ec2.SpotInstanceRequestId,
         };
     }
 
@@ -648,6 +944,32 @@ internal sealed partial class AutoScalingController(
         catch (AwsException e)
         {
             LogTerminateFailed(string.Join(",", instanceIds), e.Message);
+        }
+    }
+
+    private async Task StartStopAsync(Scope scope, Plan plan, CancellationToken ct)
+    {
+        foreach (var (ids, start) in new[] { (plan.Starts, true), (plan.Stops, false) })
+        {
+            if (ids.Count == 0)
+            {
+                continue;
+            }
+            try
+            {
+                var existing = await fleet.DescribeAsync(scope.AccountId, scope.Region, ids, ct).ConfigureAwait(false);
+                var eligible = existing.Where(i => start ? i.State == InstanceStates.Stopped : i.State == InstanceStates.Running).Select(i => i.InstanceId).ToList();
+                if (eligible.Count > 0)
+                {
+                    _ = start
+                        ? await fleet.StartAsync(scope.AccountId, scope.Region, eligible, ct).ConfigureAwait(false)
+                        : await fleet.StopAsync(scope.AccountId, scope.Region, eligible, ct).ConfigureAwait(false);
+                }
+            }
+            catch (AwsException e)
+            {
+                LogStartStopFailed(string.Join(",", ids), e.Message);
+            }
         }
     }
 
@@ -682,8 +1004,10 @@ internal sealed partial class AutoScalingController(
             tags = [new(AutoScalingGroups.GroupNameTag, group.Name), .. group.Tags.Where(t => t.PropagateAtLaunch && t.Key != AutoScalingGroups.GroupNameTag).Select(t => new Domain.Resources.Tag(t.Key, t.Value))];
         }
         var launched = new List<FleetInstance>();
-        var failures = new List<(string? SubnetId, string Message)>();
-        foreach (var (subnetId, instanceType, _, count) in plan.Launches)
+        var warm = new HashSet<string>(StringComparer.Ordinal);
+        var failures = new List<(string? SubnetId, string Message, bool Warm)>();
+        var spotMax = Domain.Spot.SpotPriceModel.Parse(group.MixedInstancesPolicy?.SpotMaxPrice);
+        foreach (var (subnetId, instanceType, _, count, spot, intoPool) in plan.Launches)
         {
             try
             {
@@ -697,12 +1021,18 @@ internal sealed partial class AutoScalingController(
                     InstanceType = instanceType,
                     SubnetId = subnetId,
                     Tags = tags,
+                    Spot = spot,
+                    SpotMaxPrice = spot ? spotMax : null,
                 }, ct).ConfigureAwait(false);
                 launched.AddRange(result.Instances);
+                if (intoPool)
+                {
+                    warm.UnionWith(result.Instances.Select(i => i.InstanceId));
+                }
             }
             catch (AwsException e)
             {
-                failures.Add((subnetId, e.Message));
+                failures.Add((subnetId, e.Message, intoPool));
             }
         }
         var now = clock.GetUtcNow().UtcDateTime;
@@ -722,13 +1052,19 @@ internal sealed partial class AutoScalingController(
             foreach (var ec2 in records.Where(r => group.Instances.All(i => i.InstanceId != r.Id)))
             {
                 var instance = NewGroupInstance(group, ec2, now);
-                var activity = AutoScalingGroups.StartActivity(group, $"Launching a new EC2 instance: {ec2.Id}", plan.LaunchCause, now, details: Details(ec2.SubnetId, ec2.AvailabilityZone));
+                var intoPool = warm.Contains(ec2.Id);
+                if (intoPool)
+                {
+                    instance.LifecycleState = LifecycleStates.WarmedPending;
+                }
+                var activity = AutoScalingGroups.StartActivity(group, intoPool ? $"Launching a new EC2 instance into warm pool: {ec2.Id}" : $"Launching a new EC2 instance: {ec2.Id}",
+                    intoPool ? plan.WarmCause : plan.LaunchCause, now, details: Details(ec2.SubnetId, ec2.AvailabilityZone));
                 instance.ActivityId = activity.ActivityId;
                 group.Instances.Add(instance);
             }
-            foreach (var (subnetId, message) in failures)
+            foreach (var (subnetId, message, intoPool) in failures)
             {
-                AutoScalingGroups.StartActivity(group, $"Launching a new EC2 instance.  Status Reason: {message}. Launching EC2 instance failed.", plan.LaunchCause, now, ActivityStatus.Failed,
+                AutoScalingGroups.StartActivity(group, $"Launching a new EC2 instance{(intoPool ? " into warm pool" : "")}.  Status Reason: {message}. Launching EC2 instance failed.", intoPool ? plan.WarmCause : plan.LaunchCause, now, ActivityStatus.Failed,
                     Details(subnetId, subnetId is null ? "" : group.SubnetZones.GetValueOrDefault(subnetId, ""))).StatusMessage = message;
             }
             if (failures.Count > 0)
@@ -763,6 +1099,9 @@ internal sealed partial class AutoScalingController(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "auto scaling: registering {Instance} with {TargetGroup} failed: {Reason}")]
     private partial void LogRegisterFailed(string instance, string targetGroup, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "auto scaling: starting or stopping {Instances} failed: {Reason}")]
+    private partial void LogStartStopFailed(string instances, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "auto scaling: terminating {Instances} failed: {Reason}")]
     private partial void LogTerminateFailed(string instances, string reason);

@@ -275,7 +275,7 @@ internal sealed partial class AutoScalingService
         {
             throw Errors.Validation("Either LifecycleActionToken or InstanceId must be specified.");
         }
-        var held = group.Instances.FirstOrDefault(i => i.HookName == hookName && i.LifecycleState is LifecycleStates.PendingWait or LifecycleStates.TerminatingWait
+        var held = group.Instances.FirstOrDefault(i => i.HookName == hookName && i.LifecycleState is LifecycleStates.PendingWait or LifecycleStates.TerminatingWait or LifecycleStates.WarmedPendingWait or LifecycleStates.WarmedTerminatingWait
             && (token is null || i.HookToken == token) && (instanceId is null || i.InstanceId == instanceId));
         return held ?? throw Errors.Validation(token is not null
             ? $"No active Lifecycle Action found with token {token}"

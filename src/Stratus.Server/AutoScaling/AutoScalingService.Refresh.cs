@@ -31,9 +31,22 @@ internal sealed partial class AutoScalingService
         {
             throw Errors.Validation("MinHealthyPercentage must be between 0 and 100, MaxHealthyPercentage between 100 and 200, and they must be at most 100 apart.");
         }
-        if (preferences?.CheckpointPercentages is { Count: > 0 } || preferences?.AlarmSpecification is not null)
+        if (preferences?.AlarmSpecification is not null)
         {
-            throw AwsErrors.NotImplemented("StartInstanceRefresh with checkpoints or alarms");
+            throw AwsErrors.NotImplemented("StartInstanceRefresh with alarms");
+        }
+        var checkpoints = preferences?.CheckpointPercentages ?? [];
+        if (checkpoints.Any(c => c is < 1 or > 100) || checkpoints.Zip(checkpoints.Skip(1)).Any(p => p.Second <= p.First))
+        {
+            throw Errors.Validation("CheckpointPercentages must be unique values between 1 and 100, in ascending order.");
+        }
+        if (preferences?.CheckpointDelay is < 0 or > 172800)
+        {
+            throw Errors.Validation("CheckpointDelay must be between 0 and 172800 seconds.");
+        }
+        if (preferences?.CheckpointDelay is not null && checkpoints.Count == 0)
+        {
+            throw Errors.Validation("CheckpointDelay can only be specified together with CheckpointPercentages.");
         }
         var previousTemplate = group.LaunchTemplate;
         var previousConfiguration = group.LaunchConfigurationName;
@@ -64,6 +77,8 @@ internal sealed partial class AutoScalingService
             MaxHealthyPercentage = max,
             InstanceWarmup = preferences?.InstanceWarmup ?? group.DefaultInstanceWarmup ?? 0,
             SkipMatching = skipMatching,
+            CheckpointPercentages = [.. checkpoints],
+            CheckpointDelay = checkpoints.Count > 0 ? preferences?.CheckpointDelay ?? 3600 : null,
             InstancesToUpdate = remaining.Count,
             Remaining = remaining,
             DesiredLaunchTemplate = group.LaunchTemplate,
@@ -107,6 +122,8 @@ internal sealed partial class AutoScalingService
                         MaxHealthyPercentage = r.MaxHealthyPercentage,
                         InstanceWarmup = r.InstanceWarmup,
                         SkipMatching = r.SkipMatching,
+                        CheckpointPercentages = r.CheckpointPercentages.Count > 0 ? [.. r.CheckpointPercentages] : null,
+                        CheckpointDelay = r.CheckpointDelay,
                         AutoRollback = false,
                         ScaleInProtectedInstances = "Ignore",
                         StandbyInstances = "Ignore",

@@ -768,13 +768,22 @@ internal sealed partial class AutoScalingService(AutoScalingController controlle
             var overrides = new List<InstanceTypeOverride>();
             foreach (var o in mixed.LaunchTemplate.Overrides ?? [])
             {
+                if (o.InstanceType is not null && o.InstanceRequirements is not null)
+                {
+                    throw Errors.Validation("You can specify either an instance type or instance requirements in a launch template override, but not both.");
+                }
+                Domain.Fleets.InstanceRequirementsSpec? requirements = null;
                 if (o.InstanceType is null)
                 {
-                    if (o.InstanceRequirements is not null)
+                    requirements = o.InstanceRequirements is { } r ? ToRequirements(r) : throw Errors.Validation("An instance type must be specified in each launch template override.");
+                    if (Domain.Fleets.InstanceRequirementsMatcher.Match(requirements, context.Region).Count == 0)
                     {
-                        throw AwsErrors.NotImplemented("MixedInstancesPolicy with InstanceRequirements");
+                        throw Errors.Validation("No instance types match the specified instance requirements.");
                     }
-                    throw Errors.Validation("An instance type must be specified in each launch template override.");
+                }
+                else if (Domain.Compute.InstanceTypes.InstanceTypeCatalog.Find(o.InstanceType) is null)
+                {
+                    throw Errors.Validation($"Invalid instance type: {o.InstanceType}");
                 }
                 int? weight = null;
                 if (o.WeightedCapacity is { } w)
@@ -782,7 +791,7 @@ internal sealed partial class AutoScalingService(AutoScalingController controlle
                     weight = int.TryParse(w, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed is >= 1 and <= 999
                         ? parsed : throw Errors.Validation($"WeightedCapacity {w} is not valid: it must be an integer from 1 to 999.");
                 }
-                overrides.Add(new InstanceTypeOverride(o.InstanceType, weight, o.LaunchTemplateSpecification is { } lts ? await ResolveTemplateAsync(context, lts).ConfigureAwait(false) : null));
+                overrides.Add(new InstanceTypeOverride(o.InstanceType, weight, o.LaunchTemplateSpecification is { } lts ? await ResolveTemplateAsync(context, lts).ConfigureAwait(false) : null, requirements));
             }
             if (overrides.Count(o => o.WeightedCapacity is not null) is > 0 and var n && n != overrides.Count)
             {
@@ -792,6 +801,33 @@ internal sealed partial class AutoScalingService(AutoScalingController controlle
             {
                 throw Errors.Validation("OnDemandPercentageAboveBaseCapacity must be between 0 and 100.");
             }
+            if (overrides.Any(o => o.Requirements is not null) && overrides.Any(o => o.InstanceType is not null))
+            {
+                throw Errors.Validation("You cannot mix instance types and instance requirements in the overrides of a mixed instances policy.");
+            }
+            if (distribution?.OnDemandAllocationStrategy is { } odStrategy && odStrategy is not ("prioritized" or "lowest-price"))
+            {
+                throw Errors.Validation($"Unsupported OnDemandAllocationStrategy: {odStrategy}. Valid values are prioritized, lowest-price.");
+            }
+            if (distribution?.SpotAllocationStrategy is { } spotStrategy
+                && spotStrategy is not ("lowest-price" or "capacity-optimized" or "capacity-optimized-prioritized" or "price-capacity-optimized"))
+            {
+                throw Errors.Validation($"Unsupported SpotAllocationStrategy: {spotStrategy}. Valid values are lowest-price, capacity-optimized, capacity-optimized-prioritized, price-capacity-optimized.");
+            }
+            if (distribution?.SpotInstancePools is { } poolCount && (poolCount is < 1 or > 20 || distribution.SpotAllocationStrategy != "lowest-price"))
+            {
+                throw Errors.Validation(poolCount is < 1 or > 20
+                    ? "SpotInstancePools must be between 1 and 20."
+                    : "SpotInstancePools is only valid with the lowest-price Spot allocation strategy.");
+            }
+            if (distribution?.SpotMaxPrice is { Length: > 0 } maxPrice && Domain.Spot.SpotPriceModel.Parse(maxPrice) is null)
+            {
+                throw Errors.Validation($"Invalid SpotMaxPrice: {maxPrice}");
+            }
+            if (distribution?.OnDemandBaseCapacity is < 0)
+            {
+                throw Errors.Validation("OnDemandBaseCapacity must not be negative.");
+            }
             group.MixedInstancesPolicy = new MixedInstances
             {
                 LaunchTemplate = await ResolveTemplateAsync(context, spec).ConfigureAwait(false),
@@ -800,8 +836,8 @@ internal sealed partial class AutoScalingService(AutoScalingController controlle
                 OnDemandBaseCapacity = distribution?.OnDemandBaseCapacity ?? 0,
                 OnDemandPercentageAboveBaseCapacity = distribution?.OnDemandPercentageAboveBaseCapacity ?? 100,
                 SpotAllocationStrategy = distribution?.SpotAllocationStrategy ?? "price-capacity-optimized",
-                SpotInstancePools = distribution?.SpotInstancePools,
-                SpotMaxPrice = distribution?.SpotMaxPrice,
+                SpotInstancePools = distribution?.SpotInstancePools ?? (distribution?.SpotAllocationStrategy == "lowest-price" ? 2 : null),
+                SpotMaxPrice = distribution?.SpotMaxPrice is { Length: > 0 } price ? price : null,
             };
         }
     }
@@ -920,6 +956,7 @@ internal sealed partial class AutoScalingService(AutoScalingController controlle
                 Overrides = m.Overrides.Select(o => new LaunchTemplateOverrides
                 {
                     InstanceType = o.InstanceType,
+                    InstanceRequirements = o.Requirements is { } r ? ToShape(r) : null,
                     WeightedCapacity = o.WeightedCapacity?.ToString(CultureInfo.InvariantCulture),
                     LaunchTemplateSpecification = ToShape(o.LaunchTemplate),
                 }).ToList(),
@@ -945,18 +982,9 @@ internal sealed partial class AutoScalingService(AutoScalingController controlle
         TrafficSources = g.TrafficSources.Select(t => new TrafficSourceIdentifier { Identifier = t.Identifier, Type = t.Type }).ToList(),
         HealthCheckType = g.HealthCheckType,
         HealthCheckGracePeriod = g.HealthCheckGracePeriod,
-        Instances = includeInstances ? g.Instances.Select(i => new Stratus.Services.Model.AutoScaling.Instance
-        {
-            InstanceId = i.InstanceId,
-            InstanceType = i.InstanceType,
-            AvailabilityZone = i.AvailabilityZone,
-            LifecycleState = i.LifecycleState,
-            HealthStatus = i.HealthStatus,
-            LaunchConfigurationName = i.LaunchConfigurationName,
-            LaunchTemplate = ToShape(i.LaunchTemplate),
-            ProtectedFromScaleIn = i.ProtectedFromScaleIn,
-            WeightedCapacity = i.WeightedCapacity?.ToString(CultureInfo.InvariantCulture),
-        }).ToList() : null,
+        Instances = includeInstances ? g.Instances.Where(i => !LifecycleStates.IsWarmed(i.LifecycleState)).Select(ToWireInstance).ToList() : null,
+        WarmPoolConfiguration = ToShape(g.WarmPool),
+        WarmPoolSize = g.WarmPool is null ? null : g.Instances.Count(i => LifecycleStates.CountsTowardsWarmPool(i.LifecycleState)),
         SuspendedProcesses = g.SuspendedProcesses.Select(p => new WireSuspendedProcess { ProcessName = p.ProcessName, SuspensionReason = p.SuspensionReason }).ToList(),
         VPCZoneIdentifier = string.Join(',', g.Subnets),
         EnabledMetrics = g.EnabledMetrics.Select(m => new EnabledMetric { Metric = m, Granularity = "1Minute" }).ToList(),
@@ -970,5 +998,54 @@ internal sealed partial class AutoScalingService(AutoScalingController controlle
         Context = g.Context,
         DesiredCapacityType = g.DesiredCapacityType,
         PlacementGroup = g.PlacementGroup,
+    };
+
+    private static Domain.Fleets.InstanceRequirementsSpec ToRequirements(InstanceRequirements r)
+    {
+        var vcpu = r.VCpuCount ?? throw Errors.Validation("1 validation error detected: Value null at 'mixedInstancesPolicy.launchTemplate.overrides.member.instanceRequirements.vCpuCount' failed to satisfy constraint: Member must not be null");
+        var memory = r.MemoryMiB ?? throw Errors.Validation("1 validation error detected: Value null at 'mixedInstancesPolicy.launchTemplate.overrides.member.instanceRequirements.memoryMiB' failed to satisfy constraint: Member must not be null");
+        if (vcpu.Min is not { } vmin || vmin < 0 || (vcpu.Max is { } vmax && vmax < vmin))
+        {
+            throw Errors.Validation("The VCpuCount range is invalid: Min must be at least 0 and no greater than Max.");
+        }
+        if (memory.Min is not { } mmin || mmin < 0 || (memory.Max is { } mmax && mmax < mmin))
+        {
+            throw Errors.Validation("The MemoryMiB range is invalid: Min must be at least 0 and no greater than Max.");
+        }
+        if (r.AllowedInstanceTypes is { Count: > 0 } && r.ExcludedInstanceTypes is { Count: > 0 })
+        {
+            throw Errors.Validation("You can specify either AllowedInstanceTypes or ExcludedInstanceTypes, but not both.");
+        }
+        return new Domain.Fleets.InstanceRequirementsSpec
+        {
+            VCpuMin = vmin,
+            VCpuMax = vcpu.Max,
+            MemoryMiBMin = mmin,
+            MemoryMiBMax = memory.Max,
+            MemoryGiBPerVCpuMin = r.MemoryGiBPerVCpu?.Min,
+            MemoryGiBPerVCpuMax = r.MemoryGiBPerVCpu?.Max,
+            AcceleratorCountMin = r.AcceleratorCount?.Min,
+            AcceleratorCountMax = r.AcceleratorCount?.Max,
+            AllowedInstanceTypes = r.AllowedInstanceTypes ?? [],
+            ExcludedInstanceTypes = r.ExcludedInstanceTypes ?? [],
+            InstanceGenerations = r.InstanceGenerations ?? [],
+            CpuManufacturers = r.CpuManufacturers ?? [],
+            BurstablePerformance = r.BurstablePerformance,
+            BareMetal = r.BareMetal,
+        };
+    }
+
+    private static InstanceRequirements ToShape(Domain.Fleets.InstanceRequirementsSpec r) => new()
+    {
+        VCpuCount = new VCpuCountRequest { Min = r.VCpuMin, Max = r.VCpuMax },
+        MemoryMiB = new MemoryMiBRequest { Min = (int)r.MemoryMiBMin, Max = r.MemoryMiBMax is { } m ? (int)m : null },
+        MemoryGiBPerVCpu = r.MemoryGiBPerVCpuMin is null && r.MemoryGiBPerVCpuMax is null ? null : new MemoryGiBPerVCpuRequest { Min = r.MemoryGiBPerVCpuMin, Max = r.MemoryGiBPerVCpuMax },
+        AcceleratorCount = r.AcceleratorCountMin is null && r.AcceleratorCountMax is null ? null : new AcceleratorCountRequest { Min = r.AcceleratorCountMin, Max = r.AcceleratorCountMax },
+        AllowedInstanceTypes = r.AllowedInstanceTypes.Count > 0 ? [.. r.AllowedInstanceTypes] : null,
+        ExcludedInstanceTypes = r.ExcludedInstanceTypes.Count > 0 ? [.. r.ExcludedInstanceTypes] : null,
+        InstanceGenerations = r.InstanceGenerations.Count > 0 ? [.. r.InstanceGenerations] : null,
+        CpuManufacturers = r.CpuManufacturers.Count > 0 ? [.. r.CpuManufacturers] : null,
+        BurstablePerformance = r.BurstablePerformance,
+        BareMetal = r.BareMetal,
     };
 }

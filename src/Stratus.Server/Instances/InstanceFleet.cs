@@ -1,3 +1,4 @@
+using Stratus.Core;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Instances.Launch;
 using Stratus.Domain.Resources;
@@ -35,6 +36,10 @@ public sealed record FleetLaunchRequest(string AccountId, string Region, LaunchT
     public string? InstanceType { get; init; }
     public string? SubnetId { get; init; }
     public IReadOnlyList<Domain.Resources.Tag> Tags { get; init; } = [];
+
+    /// <summary>Launch Spot Instances (one-time requests that terminate on interruption), at most at <see cref="SpotMaxPrice"/> (default: the On-Demand price).</summary>
+    public bool Spot { get; init; }
+    public decimal? SpotMaxPrice { get; init; }
 }
 
 /// <summary>An instance as a fleet controller sees it.</summary>
@@ -66,6 +71,12 @@ public interface IInstanceFleet
 
     /// <summary>Terminates instances (each must exist); returns them as they are after the call (shutting-down or terminated).</summary>
     Task<IReadOnlyList<FleetInstance>> TerminateAsync(string accountId, string region, IReadOnlyList<string> instanceIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops running instances (stopped and stopping ones stay).</summary>
+    Task<IReadOnlyList<FleetInstance>> StopAsync(string accountId, string region, IReadOnlyList<string> instanceIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts stopped instances (running and pending ones stay), within the vCPU quota.</summary>
+    Task<IReadOnlyList<FleetInstance>> StartAsync(string accountId, string region, IReadOnlyList<string> instanceIds, CancellationToken cancellationToken = default);
 
     /// <summary>The current state of the named instances; ids that no longer exist are left out.</summary>
     Task<IReadOnlyList<FleetInstance>> DescribeAsync(string accountId, string region, IReadOnlyList<string> instanceIds, CancellationToken cancellationToken = default);
@@ -108,9 +119,24 @@ internal sealed class InstanceFleet(IStateStore store, InstanceLifecycle lifecyc
         {
             var applied = await Ec2Service.ApplyLaunchTemplateAsync(tx, scope, run, cancellationToken).ConfigureAwait(false);
             var spec = Ec2Service.ToLaunchSpec(applied.Request, applied.InstanceTags);
-            spec = spec with { InstanceTags = MergeTags(spec.InstanceTags, request.Tags) };
+            spec = spec with { InstanceTags = MergeTags(spec.InstanceTags, request.Tags), Spot = request.Spot || spec.Spot };
             var plan = await LaunchPlanner.PlanAsync(tx, scope, spec, lifecycle.Runtime.Name, now, cancellationToken).ConfigureAwait(false);
+            Ec2Service.SpotMarketChoice? spot = null;
+            if (request.Spot)
+            {
+                spot = new Ec2Service.SpotMarketChoice(Domain.Spot.SpotRequestTypes.OneTime, Domain.Spot.SpotInterruptionBehaviors.Terminate, request.SpotMaxPrice, null);
+                var price = Domain.Spot.SpotPriceModel.PriceAt(plan.Type, scope.Region, plan.Subnet.Subnet.AvailabilityZone, Domain.Spot.SpotPriceModel.LinuxUnix, now);
+                if (request.SpotMaxPrice is { } max && max < price)
+                {
+                    throw new AwsException("SpotMaxPriceTooLow",
+                        $"Your Spot request price of {Domain.Spot.SpotPriceModel.Format(max)} is lower than the minimum required Spot request fulfillment price of {Domain.Spot.SpotPriceModel.Format(price)}.");
+                }
+            }
             result = await InstanceLauncher.LaunchAsync(tx, scope, plan, now, cancellationToken).ConfigureAwait(false);
+            if (spot is not null)
+            {
+                await Ec2Service.RecordSpotLaunchAsync(tx, scope, spot, plan, result, [], now, cancellationToken).ConfigureAwait(false);
+            }
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         foreach (var launched in result.Instances)
@@ -133,6 +159,30 @@ internal sealed class InstanceFleet(IStateStore store, InstanceLifecycle lifecyc
         foreach (var change in changes.Where(c => c.Work != InstanceWork.None))
         {
             lifecycle.Enqueue(new LifecycleCommand(scope, change.Instance.Id, InstanceLifecycle.ActionFor(change.Work)));
+        }
+        return changes.Select(c => ToFleetInstance(c.Instance)).ToList();
+    }
+
+    public Task<IReadOnlyList<FleetInstance>> StopAsync(string accountId, string region, IReadOnlyList<string> instanceIds, CancellationToken cancellationToken = default) =>
+        ChangeAsync(accountId, region, instanceIds, (tx, scope, instances, now) => InstanceOperations.StopAsync(tx, scope, instances, force: false, hibernate: false, now, cancellationToken), cancellationToken);
+
+    public Task<IReadOnlyList<FleetInstance>> StartAsync(string accountId, string region, IReadOnlyList<string> instanceIds, CancellationToken cancellationToken = default) =>
+        ChangeAsync(accountId, region, instanceIds, (tx, scope, instances, now) => InstanceOperations.StartAsync(tx, scope, instances, now, cancellationToken), cancellationToken);
+
+    private async Task<IReadOnlyList<FleetInstance>> ChangeAsync(string accountId, string region, IReadOnlyList<string> instanceIds,
+        Func<Domain.Store.IStoreTransaction, Scope, IReadOnlyList<InstanceResource>, DateTime, Task<List<InstanceChange>>> change, CancellationToken cancellationToken)
+    {
+        var scope = new Scope(accountId, region);
+        List<InstanceChange> changes;
+        await using (var tx = await store.BeginWriteAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var instances = await InstanceRecords.RequireAsync(tx, scope, instanceIds, cancellationToken).ConfigureAwait(false);
+            changes = await change(tx, scope, instances, clock.GetUtcNow().UtcDateTime).ConfigureAwait(false);
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var c in changes.Where(c => c.Work != InstanceWork.None))
+        {
+            lifecycle.Enqueue(new LifecycleCommand(scope, c.Instance.Id, InstanceLifecycle.ActionFor(c.Work)));
         }
         return changes.Select(c => ToFleetInstance(c.Instance)).ToList();
     }
