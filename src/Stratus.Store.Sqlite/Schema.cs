@@ -96,6 +96,16 @@ internal static class Schema
         [
             "ALTER TABLE access_keys ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",
         ]),
+        // Every write of a resource stamps it with a version higher than any committed before
+        // (resource_versions keeps the last one, so deletes never let a version come back), so a
+        // cache of decoded documents knows whether what it holds is what is stored. Rows written
+        // before carry 0: not cached until written again.
+        new Migration(5, "resource versions",
+        [
+            "ALTER TABLE resources ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+            "CREATE TABLE resource_versions (name TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL)",
+            "INSERT INTO resource_versions (name, value) VALUES ('resources', 0) ON CONFLICT (name) DO NOTHING",
+        ]),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

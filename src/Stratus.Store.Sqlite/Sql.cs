@@ -9,23 +9,23 @@ internal static class Sql
     public const string PinSnapshot = "SELECT COUNT(*) FROM schema_version";
 
     public const string GetResource =
-        "SELECT document, created_at FROM resources WHERE account_id = @account_id AND region = @region AND type = @type AND id = @id";
+        "SELECT document, created_at, version FROM resources WHERE account_id = @account_id AND region = @region AND type = @type AND id = @id";
 
     public const string ListResources =
-        "SELECT account_id, region, type, id, document, created_at FROM resources WHERE account_id = @account_id AND region = @region AND type = @type ORDER BY id";
+        "SELECT account_id, region, type, id, document, created_at, version FROM resources WHERE account_id = @account_id AND region = @region AND type = @type ORDER BY id";
 
     public const string ListAllResources =
-        "SELECT account_id, region, type, id, document, created_at FROM resources WHERE account_id = @account_id AND region = @region ORDER BY type, id";
+        "SELECT account_id, region, type, id, document, created_at, version FROM resources WHERE account_id = @account_id AND region = @region ORDER BY type, id";
 
     public const string ListResourcesOfEveryAccount =
-        "SELECT account_id, region, type, id, document, created_at FROM resources WHERE region = @region AND type = @type ORDER BY account_id, id";
+        "SELECT account_id, region, type, id, document, created_at, version FROM resources WHERE region = @region AND type = @type ORDER BY account_id, id";
 
     public const string PutResource =
         """
-        INSERT INTO resources (account_id, region, type, id, document, created_at, index_version)
-        VALUES (@account_id, @region, @type, @id, @document, @created_at, @index_version)
+        INSERT INTO resources (account_id, region, type, id, document, created_at, index_version, version)
+        VALUES (@account_id, @region, @type, @id, @document, @created_at, @index_version, @version)
         ON CONFLICT (account_id, region, type, id)
-        DO UPDATE SET document = excluded.document, created_at = excluded.created_at, index_version = excluded.index_version
+        DO UPDATE SET document = excluded.document, created_at = excluded.created_at, index_version = excluded.index_version, version = excluded.version
         """;
 
     public const string DeleteIndexEntries =
@@ -42,11 +42,11 @@ internal static class Sql
 
     public const string ListIndexStale =
         """
-        SELECT account_id, region, type, id, document, created_at FROM resources
+        SELECT account_id, region, type, id, document, created_at, version FROM resources
         WHERE index_version < @version ORDER BY account_id, region, type, id LIMIT @limit
         """;
 
-    private const string ResourceColumns = "SELECT account_id, region, type, id, document, created_at FROM resources";
+    private const string ResourceColumns = "SELECT account_id, region, type, id, document, created_at, version FROM resources";
 
     /// <summary>
     /// Lists are bound as one parameter per value; their count is rounded up to a power of two
@@ -111,12 +111,25 @@ internal static class Sql
 
     /// <summary>
     /// An upsert of <paramref name="count"/> resources of one account, region and type:
-    /// <c>(@i0, @d0, @c0, @v0)</c>... for id, document, created_at and index_version.
+    /// <c>(@i0, @d0, @c0, @v0, @s0)</c>... for id, document, created_at, index_version and version.
     /// </summary>
     public static string PutResources(int count) =>
-        "INSERT INTO resources (account_id, region, type, id, document, created_at, index_version) VALUES " +
-        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @i{i}, @d{i}, @c{i}, @v{i})"))) +
-        " ON CONFLICT (account_id, region, type, id) DO UPDATE SET document = excluded.document, created_at = excluded.created_at, index_version = excluded.index_version";
+        "INSERT INTO resources (account_id, region, type, id, document, created_at, index_version, version) VALUES " +
+        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @i{i}, @d{i}, @c{i}, @v{i}, @s{i})"))) +
+        " ON CONFLICT (account_id, region, type, id) DO UPDATE SET document = excluded.document, created_at = excluded.created_at, index_version = excluded.index_version, version = excluded.version";
+
+    /// <summary>The last version a committed write of a resource was stamped with (0 when none).</summary>
+    public const string LastVersion = "SELECT value FROM resource_versions WHERE name = 'resources'";
+
+    /// <summary>Records the last version a transaction stamped, with its commit.</summary>
+    public const string SetLastVersion = "UPDATE resource_versions SET value = @value WHERE name = 'resources'";
+
+    /// <summary>
+    /// Deletes the index entries named <c>@n0</c>... of the resources <c>@i0</c>... of one
+    /// account, region and type.
+    /// </summary>
+    public static string DeleteNamedIndexEntriesOf(int ids, int names) =>
+        $"DELETE FROM resource_index WHERE account_id = @account_id AND region = @region AND type = @type AND id IN ({Parameters("i", ids)}) AND name IN ({Parameters("n", names)})";
 
     /// <summary>Deletes the index entries of the resources <c>@i0</c>... of one account, region and type.</summary>
     public static string DeleteIndexEntriesOf(int count) =>

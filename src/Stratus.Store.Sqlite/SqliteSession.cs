@@ -33,7 +33,7 @@ internal abstract class SqliteSession : IStoreSession
                 return null;
             }
 
-            return new StoredResource(key, reader.GetString(0), Timestamps.FromText(reader.GetString(1)));
+            return new StoredResource(key, reader.GetString(0), Timestamps.FromText(reader.GetString(1))) { Version = reader.GetInt64(2) };
         }
     }
 
@@ -185,7 +185,7 @@ internal abstract class SqliteSession : IStoreSession
         }
     }
 
-    /// <summary>Reads rows of (account_id, region, type, id, document, created_at).</summary>
+    /// <summary>Reads rows of (account_id, region, type, id, document, created_at, version).</summary>
     private static async Task<IReadOnlyList<StoredResource>> ReadResourcesAsync(Microsoft.Data.Sqlite.SqliteCommand command, CancellationToken cancellationToken)
     {
         var results = new List<StoredResource>();
@@ -197,7 +197,10 @@ internal abstract class SqliteSession : IStoreSession
                 results.Add(new StoredResource(
                     new ResourceKey(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)),
                     reader.GetString(4),
-                    Timestamps.FromText(reader.GetString(5))));
+                    Timestamps.FromText(reader.GetString(5)))
+                {
+                    Version = reader.GetInt64(6),
+                });
             }
         }
 
@@ -349,6 +352,11 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
     private readonly SqliteStore _store;
     private bool _finished;
 
+    /// <summary>The last version this transaction stamped a resource with (or the recorded one, once read).</summary>
+    private long _version;
+    private bool _versionRead;
+    private bool _versionStamped;
+
     public SqliteWriteTransaction(SqliteStore store, StoreConnection connection)
         : base(connection) => _store = store;
 
@@ -372,6 +380,7 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
             .With("@document", resource.Document)
             .With("@created_at", Timestamps.ToText(resource.CreatedAt))
             .With("@index_version", resource.IndexVersion)
+            .With("@version", await NextVersionAsync(cancellationToken).ConfigureAwait(false))
             .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await DeleteIndexAsync(key, cancellationToken).ConfigureAwait(false);
         // All entries in one statement (chunks of 256), its size rounded up to a bucket.
@@ -389,7 +398,10 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
         }
     }
 
-    public async Task PutManyAsync(IReadOnlyList<StoredResource> resources, CancellationToken cancellationToken = default)
+    public Task PutManyAsync(IReadOnlyList<StoredResource> resources, CancellationToken cancellationToken = default) =>
+        PutManyAsync(resources, null, cancellationToken);
+
+    public async Task PutManyAsync(IReadOnlyList<StoredResource> resources, IReadOnlyCollection<string>? indexNames, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(resources);
         // The last write of each key wins, as with one PutAsync after another; keys keep the
@@ -401,36 +413,95 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
             latest[resource.Key] = resource;
         }
 
+        var names = indexNames?.Distinct(StringComparer.Ordinal).ToList();
+        if (names is not null)
+        {
+            foreach (var resource in latest.Values)
+            {
+                foreach (var entry in resource.Index)
+                {
+                    if (!names.Contains(entry.Name))
+                    {
+                        throw new ArgumentException($"The index entry '{entry.Name}' of {resource.Id} is not among the names to replace.", nameof(resources));
+                    }
+                }
+            }
+        }
+
         foreach (var group in latest.Values.GroupBy(r => (r.Key.AccountId, r.Key.Region, r.Key.Type)))
         {
             foreach (var chunk in group.Chunk(128))
             {
-                await PutChunkAsync(group.Key.AccountId, group.Key.Region, group.Key.Type, chunk, cancellationToken).ConfigureAwait(false);
+                await PutChunkAsync(group.Key.AccountId, group.Key.Region, group.Key.Type, chunk, names, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>Up to 128 resources of one account, region and type: one upsert, one delete of their index entries, one insert per 256 entries.</summary>
-    private async Task PutChunkAsync(string accountId, string region, string type, StoredResource[] chunk, CancellationToken cancellationToken)
+    /// <summary>
+    /// A version higher than any committed: on the first write of the transaction one more than
+    /// the last one recorded (read under the write lock, so no other writer can commit in between),
+    /// then one more each time; the last one is recorded with the commit. A rolled-back
+    /// transaction's versions may be stamped again, but nothing read them outside it.
+    /// </summary>
+    private async Task<long> NextVersionAsync(CancellationToken cancellationToken)
+    {
+        if (!_versionRead)
+        {
+            _version = Convert.ToInt64(await Command(Sql.LastVersion).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            _versionRead = true;
+        }
+
+        _versionStamped = true;
+        return ++_version;
+    }
+
+    /// <summary>
+    /// Up to 128 resources of one account, region and type: one upsert, one delete of their index
+    /// entries (only those named in <paramref name="names"/> when given), one insert per 256 entries.
+    /// </summary>
+    private async Task PutChunkAsync(string accountId, string region, string type, StoredResource[] chunk, List<string>? names, CancellationToken cancellationToken)
     {
         var size = Sql.Bucket(chunk.Length);
         var put = Command(Sql.PutResources(size)).With("@account_id", accountId).With("@region", region).With("@type", type);
+        var versions = new long[chunk.Length];
+        for (var i = 0; i < chunk.Length; i++)
+        {
+            versions[i] = await NextVersionAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         for (var i = 0; i < size; i++)
         {
             // The bucket's padding repeats the last resource: the same upsert twice.
-            var r = chunk[Math.Min(i, chunk.Length - 1)];
+            var last = Math.Min(i, chunk.Length - 1);
+            var r = chunk[last];
             var n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var at = 3 + (4 * i);
+            var at = 3 + (5 * i);
             put.WithAt(at, "@i" + n, r.Key.Id)
                 .WithAt(at + 1, "@d" + n, r.Document)
                 .WithAt(at + 2, "@c" + n, Timestamps.ToText(r.CreatedAt))
-                .WithAt(at + 3, "@v" + n, (long)r.IndexVersion);
+                .WithAt(at + 3, "@v" + n, (long)r.IndexVersion)
+                .WithAt(at + 4, "@s" + n, versions[last]);
         }
 
         await put.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        var delete = Command(Sql.DeleteIndexEntriesOf(size)).With("@account_id", accountId).With("@region", region).With("@type", type);
-        BindList(delete, "i", chunk.Select(r => r.Key.Id).ToList(), size);
-        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        if (names is null)
+        {
+            var delete = Command(Sql.DeleteIndexEntriesOf(size)).With("@account_id", accountId).With("@region", region).With("@type", type);
+            BindList(delete, "i", chunk.Select(r => r.Key.Id).ToList(), size);
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (names.Count > 0)
+        {
+            foreach (var nameChunk in names.Chunk(256))
+            {
+                var nameSize = Sql.Bucket(nameChunk.Length);
+                var delete = Command(Sql.DeleteNamedIndexEntriesOf(size, nameSize)).With("@account_id", accountId).With("@region", region).With("@type", type);
+                BindList(delete, "i", chunk.Select(r => r.Key.Id).ToList(), size);
+                BindList(delete, "n", nameChunk, nameSize);
+                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         foreach (var entries in chunk.SelectMany(r => r.Index.Select(e => (r.Key.Id, e.Name, e.Value))).Chunk(256))
         {
             var count = Sql.Bucket(entries.Length);
@@ -512,6 +583,12 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
         // With synchronous=FULL in WAL mode, COMMIT returns after the log is fsync'd. When it
         // fails (a deferred foreign key, an I/O error) the transaction stays open and
         // DisposeAsync rolls it back. Not cancellable once started.
+        if (_versionStamped)
+        {
+            await Command(Sql.SetLastVersion).With("@value", _version).ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            _versionStamped = false;
+        }
+
         await Connection.ExecuteAsync("COMMIT", CancellationToken.None).ConfigureAwait(false);
         _finished = true;
         _store.ReleaseWriter(Connection, healthy: true, committed: true);

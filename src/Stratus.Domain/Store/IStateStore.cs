@@ -97,6 +97,15 @@ public interface IStoreTransaction : IStoreSession
     /// </summary>
     Task PutManyAsync(IReadOnlyList<StoredResource> resources, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <see cref="PutManyAsync(IReadOnlyList{StoredResource}, CancellationToken)"/> for writes that change
+    /// only some of what the resources are indexed by (their tags, say): of each resource's index
+    /// entries only those named in <paramref name="indexNames"/> are replaced (by its
+    /// <see cref="StoredResource.Index"/>, whose entries must all have one of those names); entries of
+    /// other names stay as they are.
+    /// </summary>
+    Task PutManyAsync(IReadOnlyList<StoredResource> resources, IReadOnlyCollection<string>? indexNames, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes a resource and its index entries; false when it did not exist.</summary>
     Task<bool> DeleteAsync(ResourceKey key, CancellationToken cancellationToken = default);
 
@@ -117,6 +126,21 @@ public readonly record struct ResourceKey(string AccountId, string Region, strin
 public sealed record StoredResource(ResourceKey Key, string Document, DateTime CreatedAt)
 {
     public string Id => Key.Id;
+
+    /// <summary>
+    /// The version the store stamped the document with when it was written (ignored on writes):
+    /// every write of any resource gets a version higher than every one committed before it, so
+    /// one key at one version is always the same document. 0 for a document written before the
+    /// store kept versions. What caches of decoded documents compare (see <c>DecodedResources</c>).
+    /// Equality of stored resources leaves it out: it is the store's stamp, not the resource.
+    /// </summary>
+    public long Version { get; init; }
+
+    public bool Equals(StoredResource? other) =>
+        other is not null && Key == other.Key && Document == other.Document && CreatedAt == other.CreatedAt
+        && EqualityComparer<IReadOnlyList<IndexEntry>>.Default.Equals(Index, other.Index) && IndexVersion == other.IndexVersion;
+
+    public override int GetHashCode() => HashCode.Combine(Key, Document, CreatedAt, Index, IndexVersion);
 
     /// <summary>
     /// What the store indexes the resource by (tags, its state, its VPC, ...): pairs of name and

@@ -1,3 +1,4 @@
+using Stratus.Domain.Resources;
 using Stratus.Domain.Vpc;
 using Stratus.Ec2.Model;
 using Stratus.Protocol.Model;
@@ -14,7 +15,7 @@ namespace Stratus.Server.Ec2;
 /// provisions the caller's default VPC in the region before any handler runs.
 /// </summary>
 internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycle lifecycle, DefaultVpcProvisioner defaultVpcs, Spot.SpotController? spot = null,
-    Fleets.FleetController? fleets = null)
+    Fleets.FleetController? fleets = null, DecodedResources? decoded = null)
     : Ec2ServiceBase<RequestContext>, IAwsService
 {
     /// <summary>Operations whose changes the packet filters of running guests follow (after the commit, before the answer).</summary>
@@ -52,6 +53,9 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
     private readonly InstanceLifecycle _lifecycle = lifecycle;
     private readonly Spot.SpotController? _spot = spot;
     private readonly Fleets.FleetController? _fleets = fleets;
+
+    /// <summary>Decoded documents of this server's store, shared by read-only Describe paths.</summary>
+    private readonly DecodedResources _decoded = decoded ?? new DecodedResources();
 
     /// <summary>The operations this class overrides, i.e. implements.</summary>
     public static IReadOnlySet<string> ImplementedOperations { get; } = AwsServiceRegistration.OverriddenOperations(typeof(Ec2Service));

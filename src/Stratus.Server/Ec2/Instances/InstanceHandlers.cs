@@ -200,7 +200,16 @@ internal sealed partial class Ec2Service
                 ResourceTypes.Instance.CheckId(id);
             }
             // By key: only the named instances are read.
-            instances = await context.Store.GetManyAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, ids, context.Cancellation).ConfigureAwait(false);
+            instances = SharedDecoded(context) is { } shared
+                ? await shared.GetManyAsync<InstanceResource>(context.Store, context.Scope, ResourceTypes.Instance, ids, context.Cancellation).ConfigureAwait(false)
+                : await context.Store.GetManyAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, ids, context.Cancellation).ConfigureAwait(false);
+        }
+        else if (SharedDecoded(context) is { } shared)
+        {
+            var conditions = IndexedReads ? filterSet.IndexConditions(criteria) : [];
+            instances = conditions.Count > 0
+                ? await shared.FindAsync<InstanceResource>(context.Store, context.Scope, ResourceTypes.Instance, conditions, context.Cancellation).ConfigureAwait(false)
+                : await shared.ListAsync<InstanceResource>(context.Store, context.Scope, ResourceTypes.Instance, context.Cancellation).ConfigureAwait(false);
         }
         else
         {
@@ -231,7 +240,9 @@ internal sealed partial class Ec2Service
         var conditions = filterSet.IndexConditions(criteria);
         return await Paginator.PageAsync<InstanceResource, InstanceView>(async (after, limit) =>
         {
-            var batch = await context.Store.ListPageAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, conditions, after, limit, context.Cancellation).ConfigureAwait(false);
+            var batch = SharedDecoded(context) is { } shared
+                ? await shared.ListPageAsync<InstanceResource>(context.Store, context.Scope, ResourceTypes.Instance, conditions, after, limit, context.Cancellation).ConfigureAwait(false)
+                : await context.Store.ListPageAsync<InstanceResource>(context.Scope, ResourceTypes.Instance, conditions, after, limit, context.Cancellation).ConfigureAwait(false);
             return (batch, await ViewsAsync(context, [.. batch], filterSet, criteria, paged: true).ConfigureAwait(false));
         }, i => i.Id, v => v.Instance.Id, maxResults, nextToken).ConfigureAwait(false);
     }
@@ -261,15 +272,18 @@ internal sealed partial class Ec2Service
     /// larger selection, every interface in one pass, which costs SQLite less than that many lookups
     /// when the selection is a good part of the region.
     /// </summary>
-    private static async Task<List<NetworkInterfaceResource>> InterfacesOfAsync(RequestContext context, List<InstanceResource> instances, bool paged)
+    private async Task<List<NetworkInterfaceResource>> InterfacesOfAsync(RequestContext context, List<InstanceResource> instances, bool paged)
     {
         if (instances.Count == 0)
         {
             return [];
         }
+        var shared = SharedDecoded(context);
         if (!IndexedReads || instances.Count > (paged ? 2048 : 100))
         {
-            return await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false);
+            return shared is not null
+                ? await shared.ListAsync<NetworkInterfaceResource>(context.Store, context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false)
+                : await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false);
         }
         var attached = await context.Store.ListIndexAsync(context.AccountId, context.Region, new IndexEntryQuery(AttachmentIndexName)
         {
@@ -277,9 +291,17 @@ internal sealed partial class Ec2Service
             Names = [AttachmentIndexName],
             Values = instances.ConvertAll(i => i.Id),
         }, context.Cancellation).ConfigureAwait(false);
-        return await context.Store.GetManyAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface,
-            attached.Select(e => e.Id).ToList(), context.Cancellation).ConfigureAwait(false);
+        var ids = attached.Select(e => e.Id).ToList();
+        return shared is not null
+            ? await shared.GetManyAsync<NetworkInterfaceResource>(context.Store, context.Scope, ResourceTypes.NetworkInterface, ids, context.Cancellation).ConfigureAwait(false)
+            : await context.Store.GetManyAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, ids, context.Cancellation).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The shared decoded documents, for a request that only reads (a write transaction decodes its
+    /// own copies, which it may change). The instance views built from them change nothing.
+    /// </summary>
+    private DecodedResources? SharedDecoded(RequestContext context) => context.Store is IStoreTransaction ? null : _decoded;
 
     /// <summary>The index entry of a network interface naming the instance it is attached to.</summary>
     private const string AttachmentIndexName = "attachment.instance-id";

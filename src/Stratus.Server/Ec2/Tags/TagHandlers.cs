@@ -134,13 +134,40 @@ internal sealed partial class Ec2Service
             return values;
         }
         var wholeResource = (criteria ?? []).Any(f => f.Name.StartsWith("tag:", StringComparison.Ordinal) || f.Name is "tag-key" or "tag-value");
+        var ids = Literal("resource-id");
+        var types = Literal("resource-type");
+        if (ids is not null)
+        {
+            // The types those ids can be of (by their prefix): the index's key then finds each
+            // resource's entries directly instead of scanning every tag entry of the region.
+            var ofIds = TypesOfIds(ids);
+            types = types is null ? ofIds : types.Intersect(ofIds, StringComparer.Ordinal).ToList();
+        }
         return new IndexEntryQuery(ResourceIndex.TagPrefix)
         {
-            Ids = Literal("resource-id"),
-            Types = Literal("resource-type"),
+            Ids = ids,
+            Types = types,
             Names = wholeResource ? null : Literal("key")?.Select(ResourceIndex.TagName).ToList(),
             Values = wholeResource ? null : Literal("value"),
         };
+    }
+
+    /// <summary>Every taggable type whose id prefix the ids start with (a type's ids all start with its prefix and a dash).</summary>
+    private static List<string> TypesOfIds(IReadOnlyList<string> ids)
+    {
+        var types = new List<string>();
+        foreach (var type in ResourceTypes.Taggable)
+        {
+            foreach (var id in ids)
+            {
+                if (id.Length > type.IdPrefix.Length && id[type.IdPrefix.Length] == '-' && id.StartsWith(type.IdPrefix, StringComparison.Ordinal))
+                {
+                    types.Add(type.Name);
+                    break;
+                }
+            }
+        }
+        return types;
     }
 
     /// <summary>Tags requested through TagSpecifications for a resource being created.</summary>
@@ -210,7 +237,11 @@ internal sealed partial class Ec2Service
                 found[resource.Id] = resource;
             }
         }
-        var written = new List<StoredResource>(unique.Count);
+        // Only tag entries change: resources indexed under the current rules get just those
+        // replaced (the tag names they had or have now); any other is re-indexed whole.
+        var tagged = new List<StoredResource>(unique.Count);
+        var reindexed = new List<StoredResource>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var id in unique)
         {
             var type = ResourceTypes.FromId(id) ?? throw new AwsException("InvalidID", $"The ID '{id}' is not valid");
@@ -218,15 +249,39 @@ internal sealed partial class Ec2Service
             var stored = found.GetValueOrDefault(id) ?? throw type.NotFound(id);
             var document = JsonNode.Parse(stored.Document)!.AsObject();
             var tags = ReadTags(document);
+            var before = tags.ConvertAll(t => t.Key);
             edit(tags);
             if (tags.Count > MaxTagsPerResource)
             {
                 throw new AwsException("TagLimitExceeded", $"The maximum number of tags ({MaxTagsPerResource}) for resource '{id}' has been exceeded.");
             }
             document["tags"] = JsonSerializer.SerializeToNode(tags, ResourceStore.Json);
-            written.Add(ResourceIndex.Reindexed(stored with { Document = document.ToJsonString() }));
+            var edited = stored with { Document = document.ToJsonString() };
+            if (stored.IndexVersion != ResourceIndex.Version)
+            {
+                reindexed.Add(ResourceIndex.Reindexed(edited));
+                continue;
+            }
+            foreach (var key in before)
+            {
+                names.Add(ResourceIndex.TagName(key));
+            }
+            var entries = new List<IndexEntry>(tags.Count);
+            foreach (var tag in tags)
+            {
+                names.Add(ResourceIndex.TagName(tag.Key));
+                entries.Add(new IndexEntry(ResourceIndex.TagName(tag.Key), tag.Value));
+            }
+            tagged.Add(edited with { Index = entries, IndexVersion = ResourceIndex.Version });
         }
-        await context.Transaction.PutManyAsync(written, context.Cancellation).ConfigureAwait(false);
+        if (tagged.Count > 0)
+        {
+            await context.Transaction.PutManyAsync(tagged, names, context.Cancellation).ConfigureAwait(false);
+        }
+        if (reindexed.Count > 0)
+        {
+            await context.Transaction.PutManyAsync(reindexed, context.Cancellation).ConfigureAwait(false);
+        }
     }
 
     private static List<DomainTag> ReadTags(JsonNode document) =>
