@@ -180,7 +180,6 @@ public static class LaunchPlanner
         }
     }
 
-    /// <summary>The subnet to launch in: the one named, else the default subnet of the zone asked for, else of the first zone.</summary>
     /// <summary>
     /// The instance type of a launch that names none: EC2's documented default, m1.small, where that
     /// previous-generation type is offered in <paramref name="availabilityZone"/>; elsewhere t2.micro,
@@ -189,6 +188,7 @@ public static class LaunchPlanner
     public static string DefaultInstanceType(string availabilityZone) =>
         InstanceTypeCatalog.IsOffered("m1.small", availabilityZone) ? "m1.small" : "t2.micro";
 
+    /// <summary>The subnet to launch in: the one named, else the default subnet of the zone asked for, else of the first zone.</summary>
     public static async Task<SubnetResource> ChooseSubnetAsync(IStoreSession session, Scope scope, string? subnetId, string? zone, CancellationToken ct = default)
     {
         if (subnetId is not null)
