@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Stratus.Server.Hosting;
 using Stratus.Domain.CloudWatch;
 using Stratus.Server.Gateway;
 
@@ -17,13 +18,13 @@ internal static class CloudWatchRegistration
         services.AddSingleton<IScalingPolicyActions, Stratus.Server.AutoScaling.Policies.ScalingPolicyExecutor>();
         services.AddSingleton<Stratus.Domain.AutoScaling.Policies.IPolicyAlarms, PolicyAlarms>();
         services.AddSingleton<AlarmEvaluator>();
-        services.AddHostedService(sp => sp.GetRequiredService<AlarmEvaluator>());
+        services.AddControllerAfterApiReady<AlarmEvaluator>();
         services.AddSingleton<InstanceMetricsCollector>();
-        services.AddHostedService(sp => sp.GetRequiredService<InstanceMetricsCollector>());
+        services.AddControllerAfterApiReady<InstanceMetricsCollector>();
         services.AddSingleton<GroupMetricsPublisher>();
-        services.AddHostedService(sp => sp.GetRequiredService<GroupMetricsPublisher>());
+        services.AddControllerAfterApiReady<GroupMetricsPublisher>();
         services.AddSingleton<LoadBalancerMetricsPublisher>();
-        services.AddHostedService(sp => sp.GetRequiredService<LoadBalancerMetricsPublisher>());
+        services.AddControllerAfterApiReady<LoadBalancerMetricsPublisher>();
         services.AddAwsService<CloudWatchService>();
     }
 }
