@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
-using Stratus.Server.Hosting;
 using Stratus.Domain.CloudWatch;
 using Stratus.Server.Gateway;
+using Stratus.Server.Hosting;
 
 namespace Stratus.Server.CloudWatch;
 

@@ -74,7 +74,14 @@ internal sealed class GatewayWarmUp(
                 {
                     foreach (var (operation, parameters) in Ec2Reads.Where(r => service.ImplementedOperations.Contains(r.Operation)))
                     {
-                        await gateway.WarmUpAsync(service, operation, root.Account.AccountId, ct, parameters).ConfigureAwait(false);
+                        try
+                        {
+                            await gateway.WarmUpAsync(service, operation, root.Account.AccountId, ct, parameters).ConfigureAwait(false);
+                        }
+                        catch (AwsException)
+                        {
+                            // Expected for the made-up id (InvalidInstanceID.NotFound): the lookup ran.
+                        }
                     }
                 }
             }

@@ -21,10 +21,12 @@ public sealed class ApiReadiness
 }
 
 /// <summary>Starts a hosted service once the API is ready, and stops it (if it started) with the host.</summary>
-internal sealed class StartAfterApiReady(IHostedService inner, ApiReadiness readiness) : IHostedService, IDisposable
+/// <remarks>The service itself is created only then: its construction (databases it opens, what it depends on) is not on the start-up path either.</remarks>
+internal sealed class StartAfterApiReady(Func<IHostedService> create, ApiReadiness readiness) : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task<bool>? _started;
+    private IHostedService? _inner;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -38,7 +40,7 @@ internal sealed class StartAfterApiReady(IHostedService inner, ApiReadiness read
         {
             await readiness.Ready.WaitAsync(_stopping.Token).ConfigureAwait(false);
             // Off the signalling thread: a controller's first pass runs synchronously up to its first await.
-            await Task.Run(() => inner.StartAsync(_stopping.Token), _stopping.Token).ConfigureAwait(false);
+            await Task.Run(() => (_inner = create()).StartAsync(_stopping.Token), _stopping.Token).ConfigureAwait(false);
             return true;
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -50,7 +52,7 @@ internal sealed class StartAfterApiReady(IHostedService inner, ApiReadiness read
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_started is { } started && await started.ConfigureAwait(false))
+        if (_started is { } started && await started.ConfigureAwait(false) && _inner is { } inner)
         {
             await inner.StopAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -67,5 +69,5 @@ internal static class ApiReadinessRegistration
     /// </summary>
     public static IServiceCollection AddControllerAfterApiReady<T>(this IServiceCollection services)
         where T : class, IHostedService =>
-        services.AddSingleton<IHostedService>(sp => new StartAfterApiReady(sp.GetRequiredService<T>(), sp.GetRequiredService<ApiReadiness>()));
+        services.AddSingleton<IHostedService>(sp => new StartAfterApiReady(sp.GetRequiredService<T>, sp.GetRequiredService<ApiReadiness>()));
 }

@@ -148,6 +148,7 @@ public static class StratusHost
         var app = builder.Build();
         phases.Done("host built");
         var endpoint = app.Services.GetRequiredService<GatewayEndpoint>();
+        phases.Done("gateway and services");
         if (options.MetadataPort > 0)
         {
             // Requests to the metadata port go to IMDS and nowhere else; IMDS is not on the API port.
@@ -169,6 +170,7 @@ public static class StratusHost
             ? RedirectToConsole(http)
             : endpoint.HandleAsync(http));
 
+        phases.Done("endpoints mapped");
         if (options.AwsConfigDirectory is { } awsDir)
         {
             AwsProfileWriter.Write(awsDir, options.ProfileName, credentials.AccessKey.AccessKeyId, credentials.AccessKey.SecretAccessKey,
@@ -210,7 +212,7 @@ public static class StratusHost
         var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Stratus.Startup");
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            phases.Done("listening");
+            phases.Done("hosted services and listening");
             if (startupLogger.IsEnabled(LogLevel.Information))
             {
                 startupLogger.LogInformation("Start-up: {Phases}", phases.Summary());
