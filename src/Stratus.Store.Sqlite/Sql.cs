@@ -40,10 +40,11 @@ internal static class Sql
         string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @id, @n{i}, @v{i})"))) +
         " ON CONFLICT (account_id, region, type, id, name, value) DO NOTHING";
 
+    /// <summary>Rows indexed under older rules, by the index_version index (no ORDER BY: sorting by key scanned every row at each start).</summary>
     public const string ListIndexStale =
         """
         SELECT account_id, region, type, id, document, created_at, version FROM resources
-        WHERE index_version < @version ORDER BY account_id, region, type, id LIMIT @limit
+        WHERE index_version < @version LIMIT @limit
         """;
 
     private const string ResourceColumns = "SELECT account_id, region, type, id, document, created_at, version FROM resources";

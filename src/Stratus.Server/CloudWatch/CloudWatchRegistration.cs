@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Stratus.Domain.CloudWatch;
 using Stratus.Server.Gateway;
+using Stratus.Server.Hosting;
 
 namespace Stratus.Server.CloudWatch;
 
@@ -17,15 +18,15 @@ internal static class CloudWatchRegistration
         services.AddSingleton<IScalingPolicyActions, Stratus.Server.AutoScaling.Policies.ScalingPolicyExecutor>();
         services.AddSingleton<Stratus.Domain.AutoScaling.Policies.IPolicyAlarms, PolicyAlarms>();
         services.AddSingleton<AlarmEvaluator>();
-        services.AddHostedService(sp => sp.GetRequiredService<AlarmEvaluator>());
+        services.AddControllerAfterApiReady<AlarmEvaluator>();
         services.AddSingleton<InstanceMetricsCollector>();
-        services.AddHostedService(sp => sp.GetRequiredService<InstanceMetricsCollector>());
+        services.AddControllerAfterApiReady<InstanceMetricsCollector>();
         services.AddSingleton<EbsMetricsPublisher>();
-        services.AddHostedService(sp => sp.GetRequiredService<EbsMetricsPublisher>());
+        services.AddControllerAfterApiReady<EbsMetricsPublisher>();
         services.AddSingleton<GroupMetricsPublisher>();
-        services.AddHostedService(sp => sp.GetRequiredService<GroupMetricsPublisher>());
+        services.AddControllerAfterApiReady<GroupMetricsPublisher>();
         services.AddSingleton<LoadBalancerMetricsPublisher>();
-        services.AddHostedService(sp => sp.GetRequiredService<LoadBalancerMetricsPublisher>());
+        services.AddControllerAfterApiReady<LoadBalancerMetricsPublisher>();
         services.AddAwsService<CloudWatchService>();
     }
 }

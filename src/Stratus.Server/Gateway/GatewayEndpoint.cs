@@ -157,18 +157,21 @@ internal sealed class GatewayEndpoint
     /// Runs one operation through the codec, the service's hook and its handler as the caller
     /// <paramref name="accountId"/> in us-east-1 (at start, to warm the request path up).
     /// </summary>
-    internal async Task WarmUpAsync(IAwsService service, string operationName, string accountId, CancellationToken ct)
+    internal async Task WarmUpAsync(IAwsService service, string operationName, string accountId, CancellationToken ct,
+        IReadOnlyList<KeyValuePair<string, string>>? extraParameters = null)
     {
         var endpoint = service.Endpoint;
         var protocol = endpoint.FormProtocol ?? endpoint.Protocols[0];
         var route = new GatewayRoute(endpoint, service, protocol, operationName, null);
         byte[] body = protocol is "ec2" or "query" ? [] : "{}"u8.ToArray();
         var parameters = new List<KeyValuePair<string, string>> { new("Action", operationName), new("Version", endpoint.ApiVersion) };
+        parameters.AddRange(extraParameters ?? []);
         var request = new WireRequest("POST", "/", parameters, new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase), body);
         var response = await ExecuteAsync(route, endpoint, new CallerIdentity(accountId, "us-east-1", null, endpoint.SigningName), operationName,
             request, Guid.NewGuid().ToString(), ct).ConfigureAwait(false);
         _ = WriteError(service, protocol, AwsErrors.InvalidParameterValue("warm-up"), "warm-up");
-        if (response.StatusCode != 200)
+        // A lookup of an id that does not exist answers 400 (its not-found error): that path is warm too.
+        if (response.StatusCode != 200 && !(extraParameters is { Count: > 0 } && response.StatusCode == 400))
         {
             throw new InvalidOperationException($"{endpoint.SigningName} {operationName} answered {response.StatusCode} during warm-up");
         }

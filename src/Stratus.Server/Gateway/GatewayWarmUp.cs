@@ -25,6 +25,7 @@ internal sealed class GatewayWarmUp(
     RequestAuthenticator authenticator,
     AccountService accounts,
     TimeProvider clock,
+    ApiReadiness readiness,
     ILogger<GatewayWarmUp> logger)
 {
     private static readonly string Version =
@@ -42,6 +43,17 @@ internal sealed class GatewayWarmUp(
         ["servicequotas"] = "ListServices",
     };
 
+    /// <summary>
+    /// EC2's most common reads, beyond DescribeRegions: a page of instances (its serializer, the
+    /// store's page read) and one instance by id (the lookup by id, or its not-found error).
+    /// </summary>
+    private static readonly (string Operation, KeyValuePair<string, string>[] Parameters)[] Ec2Reads =
+    [
+        ("DescribeInstances", [new("MaxResults", "5")]),
+        ("DescribeInstances", [new("InstanceId.1", "i-0123456789abcdef0")]),
+        ("DescribeSecurityGroups", [new("MaxResults", "5")]),
+    ];
+
     public async Task RunAsync(IReadOnlyList<string> urls, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
@@ -58,6 +70,20 @@ internal sealed class GatewayWarmUp(
                 {
                     await gateway.WarmUpAsync(service, name, root.Account.AccountId, ct).ConfigureAwait(false);
                 }
+                if (service.Endpoint.SigningName == "ec2")
+                {
+                    foreach (var (operation, parameters) in Ec2Reads.Where(r => service.ImplementedOperations.Contains(r.Operation)))
+                    {
+                        try
+                        {
+                            await gateway.WarmUpAsync(service, operation, root.Account.AccountId, ct, parameters).ConfigureAwait(false);
+                        }
+                        catch (AwsException)
+                        {
+                            // Expected for the made-up id (InvalidInstanceID.NotFound): the lookup ran.
+                        }
+                    }
+                }
             }
             await RoundTripAsync(urls, ct).ConfigureAwait(false);
         }
@@ -66,11 +92,18 @@ internal sealed class GatewayWarmUp(
             // Warming up is an optimisation: the API answers without it, only the first request is slower.
             logger.LogWarning(e, "Warm-up of the request path failed");
         }
+        finally
+        {
+            // Background controllers wait for this (see ApiReadiness), also when the warm-up failed.
+            readiness.Signal();
+        }
         _ready = true;
         if (logger.IsEnabled(LogLevel.Information))
         {
-            logger.LogInformation("API ready: request path warmed up in {ElapsedMs:F0} ms ({CpuMs:F0} ms CPU)",
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds, (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
+            using var process = Process.GetCurrentProcess();
+            logger.LogInformation("API ready: request path warmed up in {ElapsedMs:F0} ms ({CpuMs:F0} ms CPU), {SinceStartMs:F0} ms after the process started ({ProcessCpuMs:F0} ms CPU in all)",
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds, (process.TotalProcessorTime - cpuBefore).TotalMilliseconds,
+                (DateTime.Now - process.StartTime).TotalMilliseconds, process.TotalProcessorTime.TotalMilliseconds);
         }
     }
 

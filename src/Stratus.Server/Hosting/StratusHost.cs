@@ -36,12 +36,17 @@ public static class StratusHost
         {
             throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(options));
         }
+        var phases = new StartupPhases();
         await store.InitializeAsync(ct).ConfigureAwait(false);
+        phases.Done("store");
         // Resources written before the store kept index entries, or under older indexing rules.
         await Stratus.Domain.Resources.ResourceIndex.RebuildStaleAsync(store, ct).ConfigureAwait(false);
+        phases.Done("index check");
         await ImageCatalog.EnsureAsync(store, clock.GetUtcNow().UtcDateTime, options.LocalImages, ct).ConfigureAwait(false);
+        phases.Done("image catalog");
         var accounts = new AccountService(store, clock);
         var (credentials, created) = await accounts.BootstrapAsync(ct).ConfigureAwait(false);
+        phases.Done("account");
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "stratus" });
         // The metadata listener is one more URL of the same Kestrel server; requests are told
@@ -87,6 +92,7 @@ public static class StratusHost
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton<TimeProvider>(clock);
+        services.AddSingleton<ApiReadiness>();
         services.AddSingleton(store);
         services.AddSingleton(accounts);
         services.AddSingleton<DefaultVpcProvisioner>();
@@ -114,11 +120,13 @@ public static class StratusHost
         }
         services.AddSingleton<GatewayWarmUp>();
         services.AddSingleton<AccountReset>();
+        // Background controllers start their first pass once the API is ready (ApiReadiness).
         services.AddSingleton<Stratus.Server.Ec2.Spot.SpotController>();
-        services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.Ec2.Spot.SpotController>());
-        services.AddHostedService<Stratus.Server.Ec2.Events.ScheduledEventsController>();
+        services.AddControllerAfterApiReady<Stratus.Server.Ec2.Spot.SpotController>();
+        services.AddSingleton<Stratus.Server.Ec2.Events.ScheduledEventsController>();
+        services.AddControllerAfterApiReady<Stratus.Server.Ec2.Events.ScheduledEventsController>();
         services.AddSingleton<Stratus.Server.Ec2.Fleets.FleetController>();
-        services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.Ec2.Fleets.FleetController>());
+        services.AddControllerAfterApiReady<Stratus.Server.Ec2.Fleets.FleetController>();
         services.AddAwsService<Ec2Service>();
         services.AddAwsService<Stratus.Server.Sts.StsService>();
         services.AddAwsService<Stratus.Server.Iam.IamService>();
@@ -129,16 +137,18 @@ public static class StratusHost
         services.AddSingleton<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerTraffic>();
         services.AddSingleton<Stratus.Domain.ElasticLoadBalancingV2.ITargetRegistry, Stratus.Domain.ElasticLoadBalancingV2.TargetRegistry>();
         services.AddSingleton<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>();
-        services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>());
+        services.AddControllerAfterApiReady<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>();
         services.AddAwsService<Stratus.Server.ElasticLoadBalancingV2.ElbV2Service>();
         services.AddSingleton<Stratus.Server.AutoScaling.AutoScalingController>();
-        services.AddHostedService(sp => sp.GetRequiredService<Stratus.Server.AutoScaling.AutoScalingController>());
+        services.AddControllerAfterApiReady<Stratus.Server.AutoScaling.AutoScalingController>();
         services.AddAwsService<Stratus.Server.AutoScaling.AutoScalingService>();
         Stratus.Server.CloudWatch.CloudWatchRegistration.AddCloudWatch(services, options);
         Stratus.Server.AutoScaling.Policies.PoliciesRegistration.AddScalingPolicies(services);
 
         var app = builder.Build();
+        phases.Done("host built");
         var endpoint = app.Services.GetRequiredService<GatewayEndpoint>();
+        phases.Done("gateway and services");
         if (options.MetadataPort > 0)
         {
             // Requests to the metadata port go to IMDS, except requests signed for CloudWatch (the
@@ -162,6 +172,7 @@ public static class StratusHost
             ? RedirectToConsole(http)
             : endpoint.HandleAsync(http));
 
+        phases.Done("endpoints mapped");
         if (options.AwsConfigDirectory is { } awsDir)
         {
             AwsProfileWriter.Write(awsDir, options.ProfileName, credentials.AccessKey.AccessKeyId, credentials.AccessKey.SecretAccessKey,
@@ -200,7 +211,33 @@ public static class StratusHost
                 await console.WriteLineAsync(line).ConfigureAwait(false);
             }
         }
+        var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Stratus.Startup");
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            phases.Done("hosted services and listening");
+            if (startupLogger.IsEnabled(LogLevel.Information))
+            {
+                startupLogger.LogInformation("Start-up: {Phases}", phases.Summary());
+            }
+        });
         return app;
+    }
+
+    /// <summary>Where start-up spends its time: each phase's milliseconds, and the process's age at the end.</summary>
+    private sealed class StartupPhases
+    {
+        private readonly List<string> _done = [];
+        private long _last = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        public void Done(string phase)
+        {
+            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            _done.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{phase} {System.Diagnostics.Stopwatch.GetElapsedTime(_last, now).TotalMilliseconds:F0} ms"));
+            _last = now;
+        }
+
+        public string Summary() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{string.Join(", ", _done)}; {(DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalMilliseconds:F0} ms since the process started");
     }
 
     private static Task RedirectToConsole(HttpContext http)

@@ -55,8 +55,12 @@ internal sealed class InstanceLifecycle(
     IInstanceRuntime runtime,
     TimeProvider clock,
     ILogger<InstanceLifecycle> logger,
-    InstanceSettled settled) : BackgroundService
+    InstanceSettled settled,
+    Hosting.ApiReadiness readiness) : BackgroundService
 {
+    /// <summary>How many of the commands found at start-up run at once (a restart with thousands of instances queues them all).</summary>
+    private static readonly int ReconcileParallelism = Math.Max(4, 4 * Environment.ProcessorCount);
+
     public static readonly TimeSpan TerminatedVisibleFor = TimeSpan.FromHours(1);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, bool> _running = new();
@@ -174,6 +178,9 @@ internal sealed class InstanceLifecycle(
         _stopping = stoppingToken;
         runtime.OnGuestPoweredOff(off => Enqueue(new LifecycleCommand(new Scope(off.AccountId, off.Region), off.InstanceId, LifecycleAction.GuestShutdown)));
         await runtime.InitializeAsync(stoppingToken).ConfigureAwait(false);
+        // The runtime is ready for launches now; taking up what the store holds waits for the API
+        // to be ready, so that a restart with many instances answers its first request first.
+        await readiness.Ready.WaitAsync(stoppingToken).ConfigureAwait(false);
         await ReconcileAsync(stoppingToken).ConfigureAwait(false);
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), clock);
         try
@@ -201,7 +208,9 @@ internal sealed class InstanceLifecycle(
 
     private async Task ReconcileAsync(CancellationToken ct)
     {
-        foreach (var (scope, instance) in await ListAllAsync(ct).ConfigureAwait(false))
+        var all = await ListAllAsync(ct).ConfigureAwait(false);
+        var commands = new List<LifecycleCommand>();
+        foreach (var (scope, instance) in all)
         {
             var action = instance.State switch
             {
@@ -213,10 +222,15 @@ internal sealed class InstanceLifecycle(
             };
             if (action is { } a)
             {
-                Enqueue(new LifecycleCommand(scope, instance.Id, a));
+                commands.Add(new LifecycleCommand(scope, instance.Id, a));
             }
         }
-        await SweepTerminatedAsync(ct).ConfigureAwait(false);
+        // Bounded: thousands of resumes at once would take every thread from the API.
+        var resumed = Parallel.ForEachAsync(commands, new ParallelOptions { MaxDegreeOfParallelism = ReconcileParallelism },
+            (command, _) => new ValueTask(RunAsync(command)));
+        _running[resumed] = true;
+        _ = resumed.ContinueWith(t => _running.TryRemove(t, out _), TaskScheduler.Default);
+        await SweepTerminatedAsync(all, ct).ConfigureAwait(false);
     }
 
     private async Task<List<(Scope Scope, InstanceResource Instance)>> ListAllAsync(CancellationToken ct)
@@ -234,10 +248,13 @@ internal sealed class InstanceLifecycle(
         return result;
     }
 
-    private async Task SweepTerminatedAsync(CancellationToken ct)
+    private async Task SweepTerminatedAsync(CancellationToken ct) =>
+        await SweepTerminatedAsync(await ListAllAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+
+    private async Task SweepTerminatedAsync(List<(Scope Scope, InstanceResource Instance)> all, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var expired = (await ListAllAsync(ct).ConfigureAwait(false))
+        var expired = all
             .Where(x => x.Instance.State == InstanceStates.Terminated && x.Instance.TerminatedAt is { } at && now - at > TerminatedVisibleFor)
             .ToList();
         if (expired.Count == 0)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Stratus.Server.Hosting;
 
 namespace Stratus.Server.AutoScaling.Policies;
 
@@ -9,6 +10,6 @@ internal static class PoliciesRegistration
     {
         services.AddSingleton<ScalingSignals>();
         services.AddSingleton<ScheduledActionRunner>();
-        services.AddHostedService(sp => sp.GetRequiredService<ScheduledActionRunner>());
+        services.AddControllerAfterApiReady<ScheduledActionRunner>();
     }
 }
