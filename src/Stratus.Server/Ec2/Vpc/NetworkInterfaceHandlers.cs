@@ -183,6 +183,13 @@ internal sealed partial class Ec2Service
         else if (request.SourceDestCheck is { } check)
         {
             eni.SourceDestCheck = check.Value ?? throw AwsErrors.MissingParameter("sourceDestCheck.value");
+            if (eni.Attachment is { DeviceIndex: 0 } primary
+                && await context.Store.GetAsync<Stratus.Domain.Instances.InstanceResource>(context.Scope, ResourceTypes.Instance, primary.InstanceId, context.Cancellation).ConfigureAwait(false) is { } instance)
+            {
+                // A primary interface's check is its instance's.
+                instance.SourceDestCheck = eni.SourceDestCheck;
+                await context.Transaction.PutAsync(context.Scope, ResourceTypes.Instance, instance.Id, instance, instance.LaunchTime, context.Cancellation).ConfigureAwait(false);
+            }
         }
         else if (request.Attachment is { } changes)
         {
