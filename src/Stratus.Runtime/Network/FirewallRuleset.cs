@@ -123,8 +123,14 @@ public static class FirewallRuleset
         // From a guest: its outbound rules decide, and an allowed flow goes on to the inbound check.
         s.Append("\t\tip saddr vmap @eni_egress\n");
         s.Append("\t\tgoto sg_ingress\n\t}\n");
-        // To a guest: its inbound rules decide; anywhere else (the uplink): allowed.
-        s.Append("\tchain sg_ingress {\n\t\tip daddr vmap @eni_ingress\n\t\taccept\n\t}\n");
+        // To a guest: its inbound rules decide; routed through a guest (a route to an instance or
+        // interface): that guest's inbound rules decide; anywhere else (the uplink): allowed.
+        s.Append("\tchain sg_ingress {\n\t\tip daddr vmap @eni_ingress\n");
+        if (firewall.Subnets.Any(x => x.ApplianceRoutes.Count > 0))
+        {
+            s.Append("\t\trt ip nexthop vmap @eni_ingress\n");
+        }
+        s.Append("\t\taccept\n\t}\n");
 
         foreach (var peering in firewall.Peerings)
         {

@@ -133,12 +133,12 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
     }
 
     public Task<NicAttachment> AttachTapAsync(string accountId, string region, string instanceId, GuestNic nic, CancellationToken cancellationToken) =>
-        AttachAsync(accountId, region, instanceId, nic, "tap", null, false, cancellationToken);
+        AttachAsync(accountId, region, instanceId, nic, "tap", null, false, 0, cancellationToken);
 
     public Task<NicAttachment> AttachVethAsync(string accountId, string region, string instanceId, GuestNic nic, string guestNamespacePath, bool configureAddress, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(guestNamespacePath);
-        return AttachAsync(accountId, region, instanceId, nic, "veth", guestNamespacePath, configureAddress, cancellationToken);
+        return AttachAsync(accountId, region, instanceId, nic, "veth", guestNamespacePath, configureAddress, 0, cancellationToken);
     }
 
     public async Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken)
@@ -239,12 +239,10 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var (vpc, nic) = Find(instanceId);
-            if (vpc is null || nic is null)
+            foreach (var (vpc, nic) in _vpcs.Values.SelectMany(v => v.Nics.Where(n => n.InstanceId == instanceId).Select(n => (v, n))).OrderByDescending(x => x.n.DeviceIndex).ToList())
             {
-                return;
+                await DetachLockedAsync(vpc, nic, cancellationToken).ConfigureAwait(false);
             }
-            await DetachLockedAsync(vpc, nic, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -298,7 +296,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         return ValueTask.CompletedTask;
     }
 
-    private async Task<NicAttachment> AttachAsync(string accountId, string region, string instanceId, GuestNic nic, string kind, string? guestNamespace, bool configureAddress, CancellationToken cancellationToken)
+    private async Task<NicAttachment> AttachAsync(string accountId, string region, string instanceId, GuestNic nic, string kind, string? guestNamespace, bool configureAddress, int deviceIndex, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(accountId);
         ArgumentException.ThrowIfNullOrEmpty(region);
@@ -321,7 +319,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         try
         {
             var restartDhcp = false;
-            var (oldVpc, old) = Find(instanceId);
+            var (oldVpc, old) = deviceIndex == 0 ? Find(instanceId) : FindSecondary(instanceId, nic.NetworkInterfaceId);
             if (oldVpc is not null && old is not null)
             {
                 if (kind == "tap" && old.Kind == "tap" && oldVpc.Key == VpcNetworkRecord.VpcKey(accountId, region, nic.VpcId)
@@ -388,7 +386,8 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
                 InstanceId = instanceId,
                 NetworkInterfaceId = nic.NetworkInterfaceId,
                 Kind = kind,
-                Device = DeviceName(vpc, kind == "tap" ? "t-" : "v-", instanceId),
+                Device = DeviceName(vpc, kind == "tap" ? "t-" : "v-", deviceIndex == 0 ? instanceId : $"{instanceId}/{nic.NetworkInterfaceId}"),
+                DeviceIndex = deviceIndex,
                 MacAddress = mac,
                 PrivateIp = nic.PrivateIp,
                 SubnetCidr = subnet.ToString(),
@@ -435,7 +434,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
     private static NicAttachment Attachment(VpcNetworkRecord vpc, NicRecord nic)
     {
         var subnet = Ipv4Cidr.Parse(nic.SubnetCidr);
-        return new NicAttachment(vpc.Namespace, nic.Device, nic.Kind == "veth" ? "eth0" : null, subnet.At(1), subnet.Prefix, DnsAddress(vpc));
+        return new NicAttachment(vpc.Namespace, nic.Device, nic.Kind == "veth" ? GuestDevice(nic) : null, subnet.At(1), subnet.Prefix, DnsAddress(vpc));
     }
 
     private async Task DetachLockedAsync(VpcNetworkRecord vpc, NicRecord nic, CancellationToken cancellationToken)
@@ -484,13 +483,17 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
     private static async Task CreateVethAsync(VpcNetworkRecord vpc, NicRecord nic, Ipv4Cidr subnet, bool configureAddress, CancellationToken cancellationToken)
     {
         var guest = nic.GuestNamespace!;
-        await NsIpAsync(vpc.Namespace, cancellationToken, "link", "add", nic.Device, "type", "veth", "peer", "name", "eth0", "address", nic.MacAddress, "netns", guest).ConfigureAwait(false);
+        var device = GuestDevice(nic);
+        await NsIpAsync(vpc.Namespace, cancellationToken, "link", "add", nic.Device, "type", "veth", "peer", "name", device, "address", nic.MacAddress, "netns", guest).ConfigureAwait(false);
         await NsIpAsync(vpc.Namespace, cancellationToken, "link", "set", nic.Device, "master", Bridge, "up").ConfigureAwait(false);
-        await GuestIpAsync(guest, cancellationToken, "link", "set", "eth0", "up").ConfigureAwait(false);
+        await GuestIpAsync(guest, cancellationToken, "link", "set", device, "up").ConfigureAwait(false);
         if (configureAddress)
         {
-            await GuestIpAsync(guest, cancellationToken, "addr", "add", $"{nic.PrivateIp}/{subnet.Prefix}", "dev", "eth0").ConfigureAwait(false);
-            await GuestIpAsync(guest, cancellationToken, "route", "add", "default", "via", subnet.At(1), "dev", "eth0").ConfigureAwait(false);
+            await GuestIpAsync(guest, cancellationToken, "addr", "add", $"{nic.PrivateIp}/{subnet.Prefix}", "dev", device).ConfigureAwait(false);
+            if (nic.DeviceIndex == 0)
+            {
+                await GuestIpAsync(guest, cancellationToken, "route", "add", "default", "via", subnet.At(1), "dev", device).ConfigureAwait(false);
+            }
         }
     }
 
@@ -1079,7 +1082,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
     {
         foreach (var vpc in _vpcs.Values)
         {
-            var nic = vpc.Nics.FirstOrDefault(n => n.InstanceId == instanceId);
+            var nic = vpc.Nics.FirstOrDefault(n => n.InstanceId == instanceId && n.DeviceIndex == 0);
             if (nic is not null)
             {
                 return (vpc, nic);

@@ -98,6 +98,9 @@ internal sealed class NicRecord
 
     public required string NetworkInterfaceId { get; init; }
 
+    /// <summary>0 for the primary interface; 1 and up for secondary ones plugged into a running container (<c>eth1</c>, …).</summary>
+    public int DeviceIndex { get; init; }
+
     /// <summary><c>tap</c> (microVM) or <c>veth</c> (container).</summary>
     public required string Kind { get; init; }
 

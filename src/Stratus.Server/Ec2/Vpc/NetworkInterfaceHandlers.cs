@@ -236,13 +236,20 @@ internal sealed partial class Ec2Service
             throw AwsErrors.InvalidParameterValue($"Value ({request.NetworkCardIndex}) for parameter networkCardIndex is invalid. The instance has one network card.");
         }
         var attachment = await NetworkInterfaces.AttachAsync(context.Transaction, context.Scope, eni, instanceId, zone, request.DeviceIndex!.Value, false, context.Now, context.Cancellation).ConfigureAwait(false);
+        // A running guest gets the interface at once (hot-plug, where the runtime can).
+        context.AfterCommit(() => _lifecycle.SyncInterfacesAsync(context.Scope, instanceId, CancellationToken.None));
         return new AttachNetworkInterfaceResult { AttachmentId = attachment.AttachmentId, NetworkCardIndex = 0 };
     }
 
     public override async Task DetachNetworkInterfaceAsync(RequestContext context, DetachNetworkInterfaceRequest request)
     {
         var eni = await NetworkInterfaces.FindByAttachmentAsync(context.Transaction, context.Scope, request.AttachmentId, context.Cancellation).ConfigureAwait(false);
+        var instanceId = eni.Attachment?.InstanceId;
         await NetworkInterfaces.DetachAsync(context.Transaction, context.Scope, eni, context.Now, context.Cancellation).ConfigureAwait(false);
+        if (instanceId is not null)
+        {
+            context.AfterCommit(() => _lifecycle.SyncInterfacesAsync(context.Scope, instanceId, CancellationToken.None));
+        }
     }
 
     public override async Task<AssignPrivateIpAddressesResult> AssignPrivateIpAddressesAsync(RequestContext context, AssignPrivateIpAddressesRequest request)
