@@ -15,8 +15,8 @@ public sealed class SourceDestCheckTests : IAsyncLifetime
 {
     private const string Appliance = "192.0.2.77";
     private readonly List<string> _guests = [];
-    private LinuxHostNetwork _network = null!;
-    private System.Net.Sockets.TcpListener _metadata = null!;
+    private LinuxHostNetwork _network { get; set; } = null!;
+    private System.Net.Sockets.TcpListener _metadata { get; set; } = null!;
     private Stratus.Runtime.Host.HostRuntimeOptions _options = null!;
     private string _vpcId = "", _cidr = "", _a = "", _b = "", _secondary = "";
     private (string Ns, Stratus.Domain.Instances.GuestNic Nic) _guestA, _guestB;
