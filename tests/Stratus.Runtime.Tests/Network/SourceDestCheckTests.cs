@@ -15,8 +15,8 @@ public sealed class SourceDestCheckTests : IAsyncLifetime
 {
     private const string Appliance = "192.0.2.77";
     private readonly List<string> _guests = [];
-    private LinuxHostNetwork _network { get; set; } = null!;
-    private System.Net.Sockets.TcpListener _metadata { get; set; } = null!;
+    private LinuxHostNetwork Network { get; set; } = null!;
+    private System.Net.Sockets.TcpListener Metadata { get; set; } = null!;
     private Stratus.Runtime.Host.HostRuntimeOptions _options = null!;
     private string _vpcId = "", _cidr = "", _a = "", _b = "", _secondary = "";
     private (string Ns, Stratus.Domain.Instances.GuestNic Nic) _guestA, _guestB;
@@ -24,9 +24,9 @@ public sealed class SourceDestCheckTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Net.RequireHost();
-        (_metadata, _options, _) = Net.NewHost();
-        _network = new LinuxHostNetwork(_options);
-        await _network.InitializeAsync(new HashSet<string>(), CancellationToken.None);
+        (Metadata, _options, _) = Net.NewHost();
+        Network = new LinuxHostNetwork(_options);
+        await Network.InitializeAsync(new HashSet<string>(), CancellationToken.None);
         var octet = Net.RandomOctet();
         _vpcId = Net.VpcId();
         _cidr = $"10.{octet}.0.0/16";
@@ -42,7 +42,7 @@ public sealed class SourceDestCheckTests : IAsyncLifetime
     {
         var ns = Net.NewGuest(_guests);
         var nic = Net.Nic(_vpcId, _cidr, subnet, ip);
-        await _network.AttachVethAsync("123456789012", "us-east-1", Net.InstanceId(), nic, "/run/netns/" + ns, configureAddress: true, CancellationToken.None);
+        await Network.AttachVethAsync("123456789012", "us-east-1", Net.InstanceId(), nic, "/run/netns/" + ns, configureAddress: true, CancellationToken.None);
         return (ns, nic);
     }
 
@@ -50,17 +50,17 @@ public sealed class SourceDestCheckTests : IAsyncLifetime
     {
         try
         {
-            if (_network is not null)
+            if (Network is not null)
             {
-                await _network.ShutdownAsync(CancellationToken.None);
-                await _network.DisposeAsync();
+                await Network.ShutdownAsync(CancellationToken.None);
+                await Network.DisposeAsync();
             }
         }
         finally
         {
             Net.DeleteGuests(_guests);
-            _metadata?.Stop();
-            _metadata?.Dispose();
+            Metadata?.Stop();
+            Metadata?.Dispose();
             if (_options is not null)
             {
                 Directory.Delete(_options.StateDirectory, recursive: true);
@@ -95,7 +95,7 @@ public sealed class SourceDestCheckTests : IAsyncLifetime
                     OtherRoutes = [_cidr],
                 },
             ]);
-        return _network.ApplyFirewallAsync(firewall, CancellationToken.None);
+        return Network.ApplyFirewallAsync(firewall, CancellationToken.None);
     }
 
     [Fact]
