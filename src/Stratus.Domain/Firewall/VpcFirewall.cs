@@ -10,7 +10,17 @@ using Stratus.Domain.Vpc.PrefixLists;
 namespace Stratus.Domain.Firewall;
 
 /// <summary>A network interface as the firewall sees it: its addresses, its subnet and its groups.</summary>
-public sealed record FirewallInterface(string NetworkInterfaceId, string SubnetId, IReadOnlyList<string> PrivateIps, IReadOnlyList<string> GroupIds);
+public sealed record FirewallInterface(string NetworkInterfaceId, string SubnetId, IReadOnlyList<string> PrivateIps, IReadOnlyList<string> GroupIds)
+{
+    /// <summary>
+    /// True (the default, as on AWS): the interface sends only packets from its own addresses and
+    /// receives only packets addressed to them. False lets it forward (a NAT instance, a router).
+    /// </summary>
+    public bool SourceDestCheck { get; init; } = true;
+}
+
+/// <summary>A route of a subnet's route table whose target is an instance or a network interface: its destination and the interface's primary private address.</summary>
+public sealed record FirewallApplianceRoute(string DestinationCidr, string NextHop);
 
 /// <summary>One numbered entry of a network ACL (protocol is an IANA number or <c>-1</c>).</summary>
 public sealed record FirewallAclEntry(int RuleNumber, bool Egress, bool Allow, string Protocol, string? Cidr, int? FromPort, int? ToPort, int? IcmpType, int? IcmpCode);
@@ -29,6 +39,12 @@ public sealed record FirewallSubnet(string SubnetId, string Cidr, bool Public, s
 
     /// <summary>Active routes of the subnet's table through active peering connections.</summary>
     public IReadOnlyList<FirewallPeerRoute> PeerRoutes { get; init; } = [];
+
+    /// <summary>Active IPv4 routes of the subnet's table to an instance or a network interface of the VPC (longest prefix wins against <see cref="OtherRoutes"/>).</summary>
+    public IReadOnlyList<FirewallApplianceRoute> ApplianceRoutes { get; init; } = [];
+
+    /// <summary>The destinations of the subnet's table's other IPv4 routes (local, gateways, peering, transit), which stay with the VPC's own routing.</summary>
+    public IReadOnlyList<string> OtherRoutes { get; init; } = [];
 }
 
 /// <summary>A route through a peering connection: its destination block.</summary>
@@ -71,6 +87,43 @@ public sealed record VpcFirewall(
     /// <summary>The VPC's IPv6 blocks, subnets and addresses; null when it has no IPv6 block.</summary>
     public Vpc.Ipv6.FirewallIpv6? Ipv6 { get; init; }
 
+    /// <summary>
+    /// The routes of <paramref name="table"/> to an instance or a network interface of the VPC (to its
+    /// interface's primary address), and the destinations of its other IPv4 routes. A route to an
+    /// instance means its primary interface (device index 0); one to a missing interface is a blackhole
+    /// and left out.
+    /// </summary>
+    private static (List<FirewallApplianceRoute> Appliance, List<string> Other) ApplianceRoutes(
+        RouteTableResource? table, IReadOnlyList<NetworkInterfaceResource> interfaces, string vpcId, SortedDictionary<string, IReadOnlyList<string>> prefixLists)
+    {
+        var appliance = new List<FirewallApplianceRoute>();
+        var other = new SortedSet<string>(StringComparer.Ordinal);
+        if (table is null)
+        {
+            return (appliance, []);
+        }
+        foreach (var route in table.Routes.Where(r => r.DestinationIpv6CidrBlock is null))
+        {
+            if (route.NetworkInterfaceId is null && route.InstanceId is null)
+            {
+                foreach (var destination in RouteDestinations(route, prefixLists))
+                {
+                    other.Add(destination);
+                }
+                continue;
+            }
+            var target = route.NetworkInterfaceId is { } eniId
+                ? interfaces.FirstOrDefault(i => i.Id == eniId)
+                : interfaces.FirstOrDefault(i => i.Attachment is { } a && a.InstanceId == route.InstanceId && a.DeviceIndex == 0);
+            if (target is null || target.VpcId != vpcId || route.State != "active")
+            {
+                continue;
+            }
+            appliance.AddRange(RouteDestinations(route, prefixLists).Select(d => new FirewallApplianceRoute(d, target.PrivateIpAddress)));
+        }
+        return ([.. appliance.DistinctBy(r => r.DestinationCidr).OrderBy(r => r.DestinationCidr, StringComparer.Ordinal)], [.. other]);
+    }
+
     /// <summary>Reads the firewall of <paramref name="vpcId"/> from the store.</summary>
     public static async Task<VpcFirewall?> ReadAsync(IStoreSession session, Scope scope, string vpcId, CancellationToken ct = default)
     {
@@ -82,7 +135,7 @@ public sealed record VpcFirewall(
         }
         var allInterfaces = await session.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
         var interfaces = allInterfaces.Where(i => i.VpcId == vpcId && i.InterfaceType != "nat_gateway")
-            .Select(i => new FirewallInterface(i.Id, i.SubnetId, i.AllPrivateIpAddresses.ToList(), i.SecurityGroupIds.ToList()))
+            .Select(i => new FirewallInterface(i.Id, i.SubnetId, i.AllPrivateIpAddresses.ToList(), i.SecurityGroupIds.ToList()) { SourceDestCheck = i.SourceDestCheck })
             .OrderBy(i => i.NetworkInterfaceId, StringComparer.Ordinal)
             .ToList();
 
@@ -146,6 +199,7 @@ public sealed record VpcFirewall(
                     .SelectMany(r => RouteDestinations(r, routeLists).Select(d => new FirewallPeerRoute(r.VpcPeeringConnectionId!, d)))
                     .OrderBy(r => r.PeeringConnectionId, StringComparer.Ordinal).ThenBy(r => r.DestinationCidr, StringComparer.Ordinal)
                     .ToList();
+            var (applianceRoutes, otherRoutes) = ApplianceRoutes(table, allInterfaces, vpcId, routeLists);
             var acl = acls.Find(a => a.Associations.Exists(x => x.SubnetId == subnet.Id)) ?? defaultAcl;
             var entries = acl is null
                 ? []
@@ -157,6 +211,8 @@ public sealed record VpcFirewall(
             {
                 NatAddress = natRoute is not null && natAddresses.TryGetValue(natRoute.NatGatewayId!, out var natIp) ? natIp : null,
                 PeerRoutes = peerRoutes,
+                ApplianceRoutes = applianceRoutes,
+                OtherRoutes = otherRoutes,
                 PublicIngressBlocked = !reach.Ingress,
             });
         }

@@ -30,6 +30,9 @@ public sealed record GuestNic(
     string MacAddress,
     string? PublicIp);
 
+/// <summary>A network interface attached to a guest besides its primary one, at its device index (1 → <c>eth1</c>).</summary>
+public sealed record GuestSecondaryNic(int DeviceIndex, GuestNic Nic);
+
 /// <summary>An EBS volume attached to a guest. The root volume is created from the image on first boot and kept across stops.</summary>
 public sealed record GuestDisk(string VolumeId, string DeviceName, int SizeGiB, bool IsRoot);
 
@@ -94,6 +97,13 @@ public interface IInstanceRuntime : IAsyncDisposable
     /// packet filters for it at all (<see cref="ApplyFirewallAsync"/> would ignore them).
     /// </summary>
     bool AppliesFirewall => true;
+
+    /// <summary>
+    /// The instance's secondary network interfaces (device index 1 and up) are now
+    /// <paramref name="nics"/>: plug in those the running guest lacks, unplug the others (AttachNetworkInterface /
+    /// DetachNetworkInterface while it runs, or after it boots). Runtimes that cannot hot-plug ignore it.
+    /// </summary>
+    Task SyncSecondaryNicsAsync(string accountId, string region, string instanceId, IReadOnlyList<GuestSecondaryNic> nics, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>The guest's console output so far (empty when there is none).</summary>
     Task<string> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken);

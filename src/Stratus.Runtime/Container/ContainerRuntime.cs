@@ -282,6 +282,12 @@ public sealed partial class ContainerRuntime : IInstanceRuntime, Stratus.Domain.
     public Task ApplyFirewallAsync(Stratus.Domain.Firewall.VpcFirewall firewall, CancellationToken cancellationToken) =>
         _network.ApplyFirewallAsync(firewall, cancellationToken);
 
+    /// <summary>Hot-plugs secondary interfaces: veths moved into (or removed from) the running container's namespace as <c>eth1</c>, <c>eth2</c>, ….</summary>
+    public Task SyncSecondaryNicsAsync(string accountId, string region, string instanceId, IReadOnlyList<GuestSecondaryNic> nics, CancellationToken cancellationToken) =>
+        _guests.ContainsKey(instanceId)
+            ? _network.SyncSecondaryVethsAsync(accountId, region, instanceId, nics, new Paths(_options, instanceId).NetnsPath, cancellationToken)
+            : Task.CompletedTask;
+
     public async Task<string> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken)
     {
         var console = new Paths(_options, instanceId).Console;

@@ -123,8 +123,14 @@ public static class FirewallRuleset
         // From a guest: its outbound rules decide, and an allowed flow goes on to the inbound check.
         s.Append("\t\tip saddr vmap @eni_egress\n");
         s.Append("\t\tgoto sg_ingress\n\t}\n");
-        // To a guest: its inbound rules decide; anywhere else (the uplink): allowed.
-        s.Append("\tchain sg_ingress {\n\t\tip daddr vmap @eni_ingress\n\t\taccept\n\t}\n");
+        // To a guest: its inbound rules decide; routed through a guest (a route to an instance or
+        // interface): that guest's inbound rules decide; anywhere else (the uplink): allowed.
+        s.Append("\tchain sg_ingress {\n\t\tip daddr vmap @eni_ingress\n");
+        if (firewall.Subnets.Any(x => x.ApplianceRoutes.Count > 0))
+        {
+            s.Append("\t\trt ip nexthop vmap @eni_ingress\n");
+        }
+        s.Append("\t\taccept\n\t}\n");
 
         foreach (var peering in firewall.Peerings)
         {
@@ -226,103 +232,16 @@ public static class FirewallRuleset
         s.Append("\t}\n");
     }
 
-    private static void AppendAcl(StringBuilder s, FirewallSubnet subnet, bool egress)
-    {
-        s.Append(CultureInfo.InvariantCulture, $"\tchain acl_{(egress ? "out" : "in")}_{Name(subnet.SubnetId)} {{\n");
-        var peer = egress ? "daddr" : "saddr";
-        foreach (var entry in subnet.AclEntries.Where(e => e.Egress == egress && e.Cidr is not null).OrderBy(e => e.RuleNumber))
-        {
-            var match = new List<string>();
-            if (entry.Cidr != "0.0.0.0/0")
-            {
-                match.Add($"ip {peer} {entry.Cidr}");
-            }
-            var protocol = entry.Protocol == "-1" ? (int?)null : int.Parse(entry.Protocol, CultureInfo.InvariantCulture);
-            if (protocol == 58)
-            {
-                continue; // ICMPv6 never matches IPv4
-            }
-            match.AddRange(ProtocolMatch(protocol, entry.FromPort, entry.ToPort, entry.IcmpType is -1 ? null : entry.IcmpType, entry.IcmpCode is -1 ? null : entry.IcmpCode));
-            match.Add(entry.Allow ? "return" : "drop");
-            s.Append(CultureInfo.InvariantCulture, $"\t\t{string.Join(' ', match)} comment \"{entry.RuleNumber}\"\n");
-        }
-        s.Append("\t\tdrop\n\t}\n");
-    }
+    private static void AppendAcl(StringBuilder s, FirewallSubnet subnet, bool egress) =>
+        RuleRenderer.AppendAcl(s, RuleFamily.Ipv4, subnet.SubnetId, subnet.AclEntries, egress);
 
-    private static void AppendGroup(StringBuilder s, string group, IReadOnlyList<EffectiveRule> rules, bool egress)
-    {
-        s.Append(CultureInfo.InvariantCulture, $"\tchain grp_{(egress ? "out" : "in")}_{Name(group)} {{\n");
-        var peer = egress ? "daddr" : "saddr";
-        var lines = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var rule in rules)
+    private static void AppendGroup(StringBuilder s, string group, IReadOnlyList<EffectiveRule> rules, bool egress) =>
+        RuleRenderer.AppendGroup(s, RuleFamily.Ipv4, group, rules, egress, (rule, peer) => rule.PeerKind switch
         {
-            if (rule.IsEgress != egress || rule.PeerKind == PeerKind.CidrIpv6 || rule.ProtocolNumber == 58)
-            {
-                continue;
-            }
-            var match = new List<string>();
-            switch (rule.PeerKind)
-            {
-                case PeerKind.CidrIpv4 when rule.Peer != "0.0.0.0/0":
-                    match.Add($"ip {peer} {rule.Peer}");
-                    break;
-                case PeerKind.Group:
-                    match.Add($"ip {peer} @g_{Name(rule.Peer)}");
-                    break;
-                case PeerKind.PrefixList:
-                    match.Add($"ip {peer} @pl_{Name(rule.Peer)}");
-                    break;
-            }
-            match.AddRange(ProtocolMatch(rule.ProtocolNumber, rule.FromPort, rule.ToPort, rule.IcmpType, rule.IcmpCode));
-            match.Add(egress ? "goto sg_ingress" : "accept");
-            lines.Add(string.Join(' ', match));
-        }
-        foreach (var line in lines)
-        {
-            s.Append(CultureInfo.InvariantCulture, $"\t\t{line}\n");
-        }
-        s.Append("\t}\n");
-    }
-
-    /// <summary>nftables matches for a protocol (null = any) with its port range or ICMP type/code (null = any).</summary>
-    private static IEnumerable<string> ProtocolMatch(int? protocol, int? fromPort, int? toPort, int? icmpType, int? icmpCode)
-    {
-        switch (protocol)
-        {
-            case null:
-                yield break;
-            case 6 or 17:
-                var name = protocol == 6 ? "tcp" : "udp";
-                var from = fromPort ?? 0;
-                var to = toPort ?? 65535;
-                if (from <= 0 && to >= 65535)
-                {
-                    yield return $"meta l4proto {name}";
-                }
-                else
-                {
-                    yield return from == to
-                        ? string.Create(CultureInfo.InvariantCulture, $"{name} dport {from}")
-                        : string.Create(CultureInfo.InvariantCulture, $"{name} dport {from}-{to}");
-                }
-                break;
-            case 1:
-                if (icmpType is null)
-                {
-                    yield return "meta l4proto icmp";
-                }
-                else
-                {
-                    yield return string.Create(CultureInfo.InvariantCulture, $"icmp type {icmpType}");
-                    if (icmpCode is not null)
-                    {
-                        yield return string.Create(CultureInfo.InvariantCulture, $"icmp code {icmpCode}");
-                    }
-                }
-                break;
-            default:
-                yield return string.Create(CultureInfo.InvariantCulture, $"meta l4proto {protocol}");
-                break;
-        }
-    }
+            PeerKind.CidrIpv6 => null, // IPv6 peers never match IPv4
+            PeerKind.CidrIpv4 when rule.Peer != "0.0.0.0/0" => $"ip {peer} {rule.Peer}",
+            PeerKind.Group => $"ip {peer} @g_{Name(rule.Peer)}",
+            PeerKind.PrefixList => $"ip {peer} @pl_{Name(rule.Peer)}",
+            _ => "",
+        });
 }

@@ -43,6 +43,15 @@ public interface IHostNetwork : IAsyncDisposable
     /// </summary>
     Task<NicAttachment> AttachVethAsync(string accountId, string region, string instanceId, GuestNic nic, string guestNamespacePath, bool configureAddress, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Makes the container guest's secondary interfaces <paramref name="nics"/>: each a veth pair, one end a
+    /// port of its VPC's bridge, the other moved into <paramref name="guestNamespacePath"/> as <c>eth&lt;device index&gt;</c>
+    /// with the interface's MAC and address (no default route: the primary interface keeps it); interfaces
+    /// no longer named are removed from the guest and the bridge.
+    /// </summary>
+    Task SyncSecondaryVethsAsync(string accountId, string region, string instanceId, IReadOnlyList<GuestSecondaryNic> nics, string guestNamespacePath, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
     /// <summary>Maps (or, with null, unmaps) a public address to the instance's private address.</summary>
     Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken);
 

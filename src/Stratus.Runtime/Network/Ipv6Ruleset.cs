@@ -125,100 +125,15 @@ public static class Ipv6Ruleset
         s.Append("\t}\n");
     }
 
-    private static void AppendAcl(StringBuilder s, FirewallIpv6Subnet subnet, bool egress)
-    {
-        s.Append(CultureInfo.InvariantCulture, $"\tchain acl6_{(egress ? "out" : "in")}_{FirewallRuleset.Name(subnet.SubnetId)} {{\n");
-        var peer = egress ? "daddr" : "saddr";
-        foreach (var entry in subnet.AclEntries.Where(e => e.Egress == egress && e.Cidr is not null).OrderBy(e => e.RuleNumber))
-        {
-            var protocol = entry.Protocol == "-1" ? (int?)null : int.Parse(entry.Protocol, CultureInfo.InvariantCulture);
-            if (protocol == 1)
-            {
-                continue; // ICMP (v4) never matches IPv6
-            }
-            var match = new List<string>();
-            if (entry.Cidr != "::/0")
-            {
-                match.Add($"ip6 {peer} {entry.Cidr}");
-            }
-            match.AddRange(ProtocolMatch(protocol, entry.FromPort, entry.ToPort, entry.IcmpType is -1 ? null : entry.IcmpType, entry.IcmpCode is -1 ? null : entry.IcmpCode));
-            match.Add(entry.Allow ? "return" : "drop");
-            s.Append(CultureInfo.InvariantCulture, $"\t\t{string.Join(' ', match)} comment \"{entry.RuleNumber}\"\n");
-        }
-        s.Append("\t\tdrop\n\t}\n");
-    }
+    private static void AppendAcl(StringBuilder s, FirewallIpv6Subnet subnet, bool egress) =>
+        RuleRenderer.AppendAcl(s, RuleFamily.Ipv6, subnet.SubnetId, subnet.AclEntries, egress);
 
-    private static void AppendGroup(StringBuilder s, string group, IReadOnlyList<EffectiveRule> rules, FirewallIpv6 v6, bool egress)
-    {
-        s.Append(CultureInfo.InvariantCulture, $"\tchain grp6_{(egress ? "out" : "in")}_{FirewallRuleset.Name(group)} {{\n");
-        var peer = egress ? "daddr" : "saddr";
-        var lines = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var rule in rules.Where(r => r.IsEgress == egress && r.ProtocolNumber != 1))
+    private static void AppendGroup(StringBuilder s, string group, IReadOnlyList<EffectiveRule> rules, FirewallIpv6 v6, bool egress) =>
+        RuleRenderer.AppendGroup(s, RuleFamily.Ipv6, group, rules, egress, (rule, peer) => rule.PeerKind switch
         {
-            var match = new List<string>();
-            switch (rule.PeerKind)
-            {
-                case PeerKind.CidrIpv6 when rule.Peer == "::/0":
-                    break;
-                case PeerKind.CidrIpv6:
-                    match.Add($"ip6 {peer} {rule.Peer}");
-                    break;
-                case PeerKind.Group when v6.GroupMembers.ContainsKey(rule.Peer):
-                    match.Add($"ip6 {peer} @g6_{FirewallRuleset.Name(rule.Peer)}");
-                    break;
-                default:
-                    continue; // IPv4 peers and prefix lists (IPv4) never match IPv6
-            }
-            match.AddRange(ProtocolMatch(rule.ProtocolNumber, rule.FromPort, rule.ToPort, rule.IcmpType, rule.IcmpCode));
-            match.Add(egress ? "goto sg6_ingress" : "accept");
-            lines.Add(string.Join(' ', match));
-        }
-        foreach (var line in lines)
-        {
-            s.Append(CultureInfo.InvariantCulture, $"\t\t{line}\n");
-        }
-        s.Append("\t}\n");
-    }
-
-    /// <summary>nftables matches for a protocol (null = any) with its port range or ICMPv6 type/code (null = any).</summary>
-    private static IEnumerable<string> ProtocolMatch(int? protocol, int? fromPort, int? toPort, int? icmpType, int? icmpCode)
-    {
-        switch (protocol)
-        {
-            case null:
-                yield break;
-            case 6 or 17:
-                var name = protocol == 6 ? "tcp" : "udp";
-                var from = fromPort ?? 0;
-                var to = toPort ?? 65535;
-                if (from <= 0 && to >= 65535)
-                {
-                    yield return $"meta l4proto {name}";
-                }
-                else
-                {
-                    yield return from == to
-                        ? string.Create(CultureInfo.InvariantCulture, $"{name} dport {from}")
-                        : string.Create(CultureInfo.InvariantCulture, $"{name} dport {from}-{to}");
-                }
-                break;
-            case 58:
-                if (icmpType is null)
-                {
-                    yield return "meta l4proto ipv6-icmp";
-                }
-                else
-                {
-                    yield return string.Create(CultureInfo.InvariantCulture, $"icmpv6 type {icmpType}");
-                    if (icmpCode is not null)
-                    {
-                        yield return string.Create(CultureInfo.InvariantCulture, $"icmpv6 code {icmpCode}");
-                    }
-                }
-                break;
-            default:
-                yield return string.Create(CultureInfo.InvariantCulture, $"meta l4proto {protocol}");
-                break;
-        }
-    }
+            PeerKind.CidrIpv6 when rule.Peer == "::/0" => "",
+            PeerKind.CidrIpv6 => $"ip6 {peer} {rule.Peer}",
+            PeerKind.Group when v6.GroupMembers.ContainsKey(rule.Peer) => $"ip6 {peer} @g6_{FirewallRuleset.Name(rule.Peer)}",
+            _ => null, // IPv4 peers and prefix lists (IPv4) never match IPv6
+        });
 }

@@ -34,6 +34,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
     private readonly Dictionary<string, VpcNetworkRecord> _vpcs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _firewalls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (List<PeeringRecord> Peerings, List<string> NatAddresses)> _routing = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (SortedDictionary<string, InterfaceFilterRecord> Interfaces, List<SubnetRoutingRecord> Routes)> _filters = new(StringComparer.Ordinal);
     private Dictionary<(uint Local, uint Remote), MetadataCaller> _callers = [];
 
     /// <summary>Creates the network on <paramref name="options"/>' state directory; reads what an earlier run recorded but changes nothing until called.</summary>
@@ -132,12 +133,12 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
     }
 
     public Task<NicAttachment> AttachTapAsync(string accountId, string region, string instanceId, GuestNic nic, CancellationToken cancellationToken) =>
-        AttachAsync(accountId, region, instanceId, nic, "tap", null, false, cancellationToken);
+        AttachAsync(accountId, region, instanceId, nic, "tap", null, false, 0, cancellationToken);
 
     public Task<NicAttachment> AttachVethAsync(string accountId, string region, string instanceId, GuestNic nic, string guestNamespacePath, bool configureAddress, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(guestNamespacePath);
-        return AttachAsync(accountId, region, instanceId, nic, "veth", guestNamespacePath, configureAddress, cancellationToken);
+        return AttachAsync(accountId, region, instanceId, nic, "veth", guestNamespacePath, configureAddress, 0, cancellationToken);
     }
 
     public async Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken)
@@ -172,10 +173,13 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         var text = FirewallRuleset.Compile(firewall, dns) + Ipv6Ruleset.Compile(firewall);
         var peerings = firewall.Peerings.Select(p => new PeeringRecord { PeeringConnectionId = p.PeeringConnectionId, PeerVpcId = p.PeerVpcId, PeerCidrs = [.. p.PeerCidrs] }).ToList();
         var nats = firewall.NatAddresses.ToList();
+        var filters = InterfaceFilters(firewall);
+        var appliance = ApplianceRouting(firewall);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             _firewalls[key] = text;
+            _filters[key] = (filters, appliance);
             RememberIpv6(key, firewall.Ipv6);
             _routing[key] = (peerings, nats);
             var gatewaysChanged = RecordTransitGateways(firewall);
@@ -188,7 +192,9 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
                 return;
             }
             var routingChanged = !SamePeerings(vpc.Peerings, peerings) || !vpc.NatAddresses.SequenceEqual(nats, StringComparer.Ordinal);
-            if (vpc.Firewall == text && !routingChanged)
+            var filtersChanged = !vpc.Interfaces.SequenceEqual(filters);
+            var applianceChanged = !vpc.ApplianceRoutes.SequenceEqual(appliance);
+            if (vpc.Firewall == text && !routingChanged && !filtersChanged && !applianceChanged)
             {
                 if (gatewaysChanged)
                 {
@@ -199,10 +205,17 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             vpc.Firewall = text;
             vpc.Peerings = peerings;
             vpc.NatAddresses = nats;
+            vpc.Interfaces = filters;
+            vpc.ApplianceRoutes = appliance;
             Save(vpc);
             if (File.Exists(NamespacePath(vpc.Namespace)))
             {
-                await HostCommand.RunAsync("ip", ["netns", "exec", vpc.Namespace, "nft", "-f", "-"], text, cancellationToken).ConfigureAwait(false);
+                // The bridge's per-port address checks follow the interfaces' addresses and source/destination checks.
+                await HostCommand.RunAsync("ip", ["netns", "exec", vpc.Namespace, "nft", "-f", "-"], filtersChanged ? NamespaceRuleset(vpc) : text, cancellationToken).ConfigureAwait(false);
+                if (applianceChanged)
+                {
+                    await SyncApplianceRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
+                }
                 await SyncIpv6Async(vpc, cancellationToken).ConfigureAwait(false);
                 if (routingChanged)
                 {
@@ -226,12 +239,10 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var (vpc, nic) = Find(instanceId);
-            if (vpc is null || nic is null)
+            foreach (var (vpc, nic) in _vpcs.Values.SelectMany(v => v.Nics.Where(n => n.InstanceId == instanceId).Select(n => (v, n))).OrderByDescending(x => x.n.DeviceIndex).ToList())
             {
-                return;
+                await DetachLockedAsync(vpc, nic, cancellationToken).ConfigureAwait(false);
             }
-            await DetachLockedAsync(vpc, nic, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -285,7 +296,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         return ValueTask.CompletedTask;
     }
 
-    private async Task<NicAttachment> AttachAsync(string accountId, string region, string instanceId, GuestNic nic, string kind, string? guestNamespace, bool configureAddress, CancellationToken cancellationToken)
+    private async Task<NicAttachment> AttachAsync(string accountId, string region, string instanceId, GuestNic nic, string kind, string? guestNamespace, bool configureAddress, int deviceIndex, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(accountId);
         ArgumentException.ThrowIfNullOrEmpty(region);
@@ -308,7 +319,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         try
         {
             var restartDhcp = false;
-            var (oldVpc, old) = Find(instanceId);
+            var (oldVpc, old) = deviceIndex == 0 ? Find(instanceId) : FindSecondary(instanceId, nic.NetworkInterfaceId);
             if (oldVpc is not null && old is not null)
             {
                 if (kind == "tap" && old.Kind == "tap" && oldVpc.Key == VpcNetworkRecord.VpcKey(accountId, region, nic.VpcId)
@@ -351,6 +362,8 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
                     Firewall = _firewalls.GetValueOrDefault(key),
                     Peerings = _routing.TryGetValue(key, out var routing) ? routing.Peerings : [],
                     NatAddresses = _routing.TryGetValue(key, out var known) ? known.NatAddresses : [],
+                    Interfaces = _filters.TryGetValue(key, out var filter) ? filter.Interfaces : new(StringComparer.Ordinal),
+                    ApplianceRoutes = _filters.TryGetValue(key, out var appliance) ? appliance.Routes : [],
                 };
                 _vpcs[key] = vpc;
                 try
@@ -373,7 +386,8 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
                 InstanceId = instanceId,
                 NetworkInterfaceId = nic.NetworkInterfaceId,
                 Kind = kind,
-                Device = DeviceName(vpc, kind == "tap" ? "t-" : "v-", instanceId),
+                Device = DeviceName(vpc, kind == "tap" ? "t-" : "v-", deviceIndex == 0 ? instanceId : $"{instanceId}/{nic.NetworkInterfaceId}"),
+                DeviceIndex = deviceIndex,
                 MacAddress = mac,
                 PrivateIp = nic.PrivateIp,
                 SubnetCidr = subnet.ToString(),
@@ -420,7 +434,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
     private static NicAttachment Attachment(VpcNetworkRecord vpc, NicRecord nic)
     {
         var subnet = Ipv4Cidr.Parse(nic.SubnetCidr);
-        return new NicAttachment(vpc.Namespace, nic.Device, nic.Kind == "veth" ? "eth0" : null, subnet.At(1), subnet.Prefix, DnsAddress(vpc));
+        return new NicAttachment(vpc.Namespace, nic.Device, nic.Kind == "veth" ? GuestDevice(nic) : null, subnet.At(1), subnet.Prefix, DnsAddress(vpc));
     }
 
     private async Task DetachLockedAsync(VpcNetworkRecord vpc, NicRecord nic, CancellationToken cancellationToken)
@@ -469,13 +483,17 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
     private static async Task CreateVethAsync(VpcNetworkRecord vpc, NicRecord nic, Ipv4Cidr subnet, bool configureAddress, CancellationToken cancellationToken)
     {
         var guest = nic.GuestNamespace!;
-        await NsIpAsync(vpc.Namespace, cancellationToken, "link", "add", nic.Device, "type", "veth", "peer", "name", "eth0", "address", nic.MacAddress, "netns", guest).ConfigureAwait(false);
+        var device = GuestDevice(nic);
+        await NsIpAsync(vpc.Namespace, cancellationToken, "link", "add", nic.Device, "type", "veth", "peer", "name", device, "address", nic.MacAddress, "netns", guest).ConfigureAwait(false);
         await NsIpAsync(vpc.Namespace, cancellationToken, "link", "set", nic.Device, "master", Bridge, "up").ConfigureAwait(false);
-        await GuestIpAsync(guest, cancellationToken, "link", "set", "eth0", "up").ConfigureAwait(false);
+        await GuestIpAsync(guest, cancellationToken, "link", "set", device, "up").ConfigureAwait(false);
         if (configureAddress)
         {
-            await GuestIpAsync(guest, cancellationToken, "addr", "add", $"{nic.PrivateIp}/{subnet.Prefix}", "dev", "eth0").ConfigureAwait(false);
-            await GuestIpAsync(guest, cancellationToken, "route", "add", "default", "via", subnet.At(1), "dev", "eth0").ConfigureAwait(false);
+            await GuestIpAsync(guest, cancellationToken, "addr", "add", $"{nic.PrivateIp}/{subnet.Prefix}", "dev", device).ConfigureAwait(false);
+            if (nic.DeviceIndex == 0)
+            {
+                await GuestIpAsync(guest, cancellationToken, "route", "add", "default", "via", subnet.At(1), "dev", device).ConfigureAwait(false);
+            }
         }
     }
 
@@ -496,7 +514,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         await NsIpAsync(ns, cancellationToken, "link", "set", Bridge, "up").ConfigureAwait(false);
         await NsIpAsync(ns, cancellationToken, "addr", "replace", MetadataAddress + "/32", "dev", Bridge).ConfigureAwait(false);
         await NsIpAsync(ns, cancellationToken, "addr", "replace", DnsAddress(vpc) + "/32", "dev", Bridge).ConfigureAwait(false);
-        await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"], cancellationToken: cancellationToken).ConfigureAwait(false);
         // Bridged IPv4 between guests goes through the namespace's IP hooks (the security-group filter); per namespace.
         if (!Directory.Exists("/proc/sys/net/bridge"))
         {
@@ -701,6 +719,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         await HostCommand.RunAsync("ip", ["netns", "exec", ns, "nft", "-f", "-"], NamespaceRuleset(vpc), cancellationToken).ConfigureAwait(false);
 
         await SyncPublicRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
+        await SyncApplianceRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
         await ApplyDhcpAsync(vpc, restartDhcp, cancellationToken).ConfigureAwait(false);
         await SyncIpv6Async(vpc, cancellationToken).ConfigureAwait(false);
     }
@@ -818,13 +837,31 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         nat.Append("table bridge stratus\ndelete table bridge stratus\ntable bridge stratus {\n\tchain prerouting {\n\t\ttype filter hook prerouting priority filter; policy accept;\n");
         foreach (var nic in vpc.Nics)
         {
+            // Anti-spoofing: the port's MAC always; its interface's private addresses (primary and
+            // secondary) in ARP always and in IPv4 while source/destination checking is on.
             var port2 = $"iifname \"{nic.Device}\"";
+            var (addresses, check) = PortAddresses(vpc, nic);
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ether saddr != {nic.MacAddress} drop\n");
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ether type != {{ ip, arp, ip6 }} drop\n");
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} arp saddr ether != {nic.MacAddress} drop\n");
-            nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} arp saddr ip != {{ 0.0.0.0, {nic.PrivateIp} }} drop\n");
+            nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} arp saddr ip != {{ 0.0.0.0, {addresses} }} drop\n");
             nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n");
-            nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ip saddr != {nic.PrivateIp} drop\n");
+            if (check)
+            {
+                nat.Append(CultureInfo.InvariantCulture, $"\t\t{port2} ip saddr != {{ {addresses} }} drop\n");
+            }
+        }
+        nat.Append("\t}\n");
+        // Source/destination checking, receiving side: a port takes only IPv4 addressed to its interface
+        // (or broadcast, as DHCP answers may be); what a route sends through a guest reaches it only with the check off.
+        nat.Append("\tchain postrouting {\n\t\ttype filter hook postrouting priority filter; policy accept;\n");
+        foreach (var nic in vpc.Nics)
+        {
+            var (addresses, check) = PortAddresses(vpc, nic);
+            if (check)
+            {
+                nat.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{nic.Device}\" ip daddr != {{ {addresses}, 255.255.255.255, 224.0.0.0/4 }} drop\n");
+            }
         }
         nat.Append("\t}\n}\n");
         nat.Append(Ipv6BridgeRules(vpc));
@@ -1045,7 +1082,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
     {
         foreach (var vpc in _vpcs.Values)
         {
-            var nic = vpc.Nics.FirstOrDefault(n => n.InstanceId == instanceId);
+            var nic = vpc.Nics.FirstOrDefault(n => n.InstanceId == instanceId && n.DeviceIndex == 0);
             if (nic is not null)
             {
                 return (vpc, nic);

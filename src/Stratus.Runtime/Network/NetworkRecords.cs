@@ -45,11 +45,41 @@ internal sealed class VpcNetworkRecord
     /// <summary>Public addresses of the VPC's NAT gateways, routed from the host into the namespace.</summary>
     public List<string> NatAddresses { get; set; } = [];
 
+    /// <summary>Per network interface, as the last firewall named them: its private addresses and whether source/destination checking is on.</summary>
+    public SortedDictionary<string, InterfaceFilterRecord> Interfaces { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per subnet whose route table sends traffic to an instance or interface: its policy-routing table in the namespace.</summary>
+    public List<SubnetRoutingRecord> ApplianceRoutes { get; set; } = [];
+
     [JsonIgnore]
     public string Key => VpcKey(AccountId, Region, VpcId);
 
     public static string VpcKey(string accountId, string region, string vpcId) => $"{accountId}/{region}/{vpcId}";
 }
+
+/// <summary>What the bridge lets a guest interface send and receive: its private addresses, and whether only those.</summary>
+internal sealed record InterfaceFilterRecord(List<string> Addresses, bool SourceDestCheck)
+{
+    public bool Equals(InterfaceFilterRecord? other) =>
+        other is not null && SourceDestCheck == other.SourceDestCheck && Addresses.SequenceEqual(other.Addresses, StringComparer.Ordinal);
+
+    public override int GetHashCode() => HashCode.Combine(SourceDestCheck, Addresses.Count);
+}
+
+/// <summary>
+/// A subnet's routes to instances or interfaces (destination → the interface's primary address), and
+/// the destinations of its other routes, which stay with the VPC's own routing (longest prefix wins).
+/// </summary>
+internal sealed record SubnetRoutingRecord(string SubnetCidr, List<ApplianceRouteRecord> Routes, List<string> Others)
+{
+    public bool Equals(SubnetRoutingRecord? other) =>
+        other is not null && SubnetCidr == other.SubnetCidr && Routes.SequenceEqual(other.Routes) && Others.SequenceEqual(other.Others, StringComparer.Ordinal);
+
+    public override int GetHashCode() => HashCode.Combine(SubnetCidr, Routes.Count, Others.Count);
+}
+
+/// <summary>A route through a guest: its destination and the next hop (the target interface's primary address).</summary>
+internal sealed record ApplianceRouteRecord(string Destination, string NextHop);
 
 /// <summary>An active peering connection of a VPC: the peer VPC (same account and region) and its blocks.</summary>
 internal sealed class PeeringRecord
@@ -67,6 +97,9 @@ internal sealed class NicRecord
     public required string InstanceId { get; init; }
 
     public required string NetworkInterfaceId { get; init; }
+
+    /// <summary>0 for the primary interface; 1 and up for secondary ones plugged into a running container (<c>eth1</c>, …).</summary>
+    public int DeviceIndex { get; init; }
 
     /// <summary><c>tap</c> (microVM) or <c>veth</c> (container).</summary>
     public required string Kind { get; init; }

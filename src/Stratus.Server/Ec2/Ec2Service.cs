@@ -25,6 +25,7 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
         Ec2Action.RevokeSecurityGroupIngress, Ec2Action.RevokeSecurityGroupEgress,
         Ec2Action.ModifySecurityGroupRules, Ec2Action.DeleteSecurityGroup,
         Ec2Action.ModifyInstanceAttribute, Ec2Action.ModifyNetworkInterfaceAttribute,
+        Ec2Action.ResetInstanceAttribute, Ec2Action.ResetNetworkInterfaceAttribute,
         Ec2Action.CreateNetworkAclEntry, Ec2Action.ReplaceNetworkAclEntry, Ec2Action.DeleteNetworkAclEntry,
         Ec2Action.ReplaceNetworkAclAssociation, Ec2Action.DeleteNetworkAcl,
         Ec2Action.CreateRoute, Ec2Action.ReplaceRoute, Ec2Action.DeleteRoute,

@@ -113,6 +113,47 @@ internal sealed class InstanceLifecycle(
 
     private readonly Dictionary<(Scope, string), Task> _pendingFirewalls = [];
 
+    /// <summary>
+    /// Plugs the instance's secondary network interfaces (device index 1 and up) into its guest and
+    /// unplugs detached ones, when the instance runs (or is booting) and the runtime can hot-plug.
+    /// Failures are logged: the API call that changed the attachment has succeeded.
+    /// </summary>
+    public async Task SyncInterfacesAsync(Scope scope, string instanceId, CancellationToken ct = default)
+    {
+        if (!runtime.AppliesFirewall)
+        {
+            return;
+        }
+        var nics = new List<GuestSecondaryNic>();
+        await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
+        {
+            var instance = await read.GetAsync<InstanceResource>(scope, ResourceTypes.Instance, instanceId, ct).ConfigureAwait(false);
+            if (instance is null || instance.State is not (InstanceStates.Running or InstanceStates.Pending))
+            {
+                return;
+            }
+            var interfaces = await read.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
+            foreach (var eni in interfaces.Where(e => e.Attachment is { DeviceIndex: > 0 } a && a.InstanceId == instanceId).OrderBy(e => e.Attachment!.DeviceIndex))
+            {
+                var subnet = await read.GetAsync<SubnetResource>(scope, ResourceTypes.Subnet, eni.SubnetId, ct).ConfigureAwait(false);
+                var vpc = await read.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, eni.VpcId, ct).ConfigureAwait(false);
+                if (subnet is not null && vpc is not null)
+                {
+                    nics.Add(new GuestSecondaryNic(eni.Attachment!.DeviceIndex, new GuestNic(
+                        eni.Id, eni.VpcId, vpc.CidrBlock, eni.SubnetId, subnet.CidrBlock, eni.PrivateIpAddress, eni.MacAddress, eni.Association?.PublicIp)));
+                }
+            }
+        }
+        try
+        {
+            await runtime.SyncSecondaryNicsAsync(scope.AccountId, scope.Region, instanceId, nics, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or ArgumentException)
+        {
+            logger.LogError(e, "plugging the network interfaces of {InstanceId} failed", instanceId);
+        }
+    }
+
     private async Task RunFirewallSyncAsync((Scope, string) key, Scope scope, string? vpcId, CancellationToken ct)
     {
         await Task.Yield();
@@ -308,6 +349,7 @@ internal sealed class InstanceLifecycle(
                 {
                     await SyncFirewallAsync(command.Scope, instance.VpcId, ct).ConfigureAwait(false);
                     await runtime.StartAsync(await BootAsync(command.Scope, instance, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+                    await SyncInterfacesAsync(command.Scope, instance.Id, ct).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -322,6 +364,7 @@ internal sealed class InstanceLifecycle(
             case LifecycleAction.Resume when instance.State == InstanceStates.Running:
                 await SyncFirewallAsync(command.Scope, instance.VpcId, ct).ConfigureAwait(false);
                 await runtime.ResumeAsync(await BootAsync(command.Scope, instance, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+                await SyncInterfacesAsync(command.Scope, instance.Id, ct).ConfigureAwait(false);
                 break;
             case LifecycleAction.Stop or LifecycleAction.ForceStop when instance.State == InstanceStates.Stopping:
                 await StopGuestAsync(command, instance, command.Action == LifecycleAction.ForceStop, UserShutdown, ct).ConfigureAwait(false);

@@ -56,6 +56,9 @@ internal sealed class MeteredRuntime(IInstanceRuntime inner, ServerMetrics metri
 
     public Task ApplyFirewallAsync(VpcFirewall firewall, CancellationToken cancellationToken) => inner.ApplyFirewallAsync(firewall, cancellationToken);
 
+    public Task SyncSecondaryNicsAsync(string accountId, string region, string instanceId, IReadOnlyList<GuestSecondaryNic> nics, CancellationToken cancellationToken) =>
+        inner.SyncSecondaryNicsAsync(accountId, region, instanceId, nics, cancellationToken);
+
     public Task<string> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken) => inner.GetConsoleOutputAsync(instanceId, cancellationToken);
 
     public GuestHealth? GetHealth(string instanceId) => inner.GetHealth(instanceId);

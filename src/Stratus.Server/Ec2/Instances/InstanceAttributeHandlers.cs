@@ -236,6 +236,13 @@ internal sealed partial class Ec2Service
         {
             changes.Add("sourceDestCheck");
             instance.SourceDestCheck = Flag(request.SourceDestCheck, "sourceDestCheck");
+            // The instance's flag is its primary interface's (what the bridge enforces).
+            if (instance.NetworkInterfaceIds.FirstOrDefault() is { } checkedId
+                && await context.Store.GetAsync<Stratus.Domain.Vpc.NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, checkedId, context.Cancellation).ConfigureAwait(false) is { } checkedEni)
+            {
+                checkedEni.SourceDestCheck = instance.SourceDestCheck;
+                await context.Transaction.PutAsync(context.Scope, ResourceTypes.NetworkInterface, checkedEni.Id, checkedEni, context.Now, context.Cancellation).ConfigureAwait(false);
+            }
         }
         if (request.InstanceInitiatedShutdownBehavior is not null || attribute == "instanceInitiatedShutdownBehavior")
         {

@@ -183,6 +183,13 @@ internal sealed partial class Ec2Service
         else if (request.SourceDestCheck is { } check)
         {
             eni.SourceDestCheck = check.Value ?? throw AwsErrors.MissingParameter("sourceDestCheck.value");
+            if (eni.Attachment is { DeviceIndex: 0 } primary
+                && await context.Store.GetAsync<Stratus.Domain.Instances.InstanceResource>(context.Scope, ResourceTypes.Instance, primary.InstanceId, context.Cancellation).ConfigureAwait(false) is { } instance)
+            {
+                // A primary interface's check is its instance's.
+                instance.SourceDestCheck = eni.SourceDestCheck;
+                await context.Transaction.PutAsync(context.Scope, ResourceTypes.Instance, instance.Id, instance, instance.LaunchTime, context.Cancellation).ConfigureAwait(false);
+            }
         }
         else if (request.Attachment is { } changes)
         {
@@ -229,13 +236,20 @@ internal sealed partial class Ec2Service
             throw AwsErrors.InvalidParameterValue($"Value ({request.NetworkCardIndex}) for parameter networkCardIndex is invalid. The instance has one network card.");
         }
         var attachment = await NetworkInterfaces.AttachAsync(context.Transaction, context.Scope, eni, instanceId, zone, request.DeviceIndex!.Value, false, context.Now, context.Cancellation).ConfigureAwait(false);
+        // A running guest gets the interface at once (hot-plug, where the runtime can).
+        context.AfterCommit(() => _lifecycle.SyncInterfacesAsync(context.Scope, instanceId, CancellationToken.None));
         return new AttachNetworkInterfaceResult { AttachmentId = attachment.AttachmentId, NetworkCardIndex = 0 };
     }
 
     public override async Task DetachNetworkInterfaceAsync(RequestContext context, DetachNetworkInterfaceRequest request)
     {
         var eni = await NetworkInterfaces.FindByAttachmentAsync(context.Transaction, context.Scope, request.AttachmentId, context.Cancellation).ConfigureAwait(false);
+        var instanceId = eni.Attachment?.InstanceId;
         await NetworkInterfaces.DetachAsync(context.Transaction, context.Scope, eni, context.Now, context.Cancellation).ConfigureAwait(false);
+        if (instanceId is not null)
+        {
+            context.AfterCommit(() => _lifecycle.SyncInterfacesAsync(context.Scope, instanceId, CancellationToken.None));
+        }
     }
 
     public override async Task<AssignPrivateIpAddressesResult> AssignPrivateIpAddressesAsync(RequestContext context, AssignPrivateIpAddressesRequest request)
