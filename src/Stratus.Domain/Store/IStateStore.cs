@@ -67,7 +67,8 @@ public interface IStoreSession : IAsyncDisposable
     /// <summary>
     /// Up to <paramref name="limit"/> resources of any account and region whose index entries
     /// were written under an index version older than <paramref name="currentVersion"/> (or
-    /// never), so that start-up can rebuild them.
+    /// never), so that start-up can rebuild them; in no particular order (the caller re-indexes
+    /// what it gets and asks again until nothing is left).
     /// </summary>
     Task<IReadOnlyList<StoredResource>> ListIndexStaleAsync(int currentVersion, int limit, CancellationToken cancellationToken = default);
 
