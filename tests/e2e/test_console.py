@@ -547,6 +547,8 @@ def test_elastic_ip_allocate_associate_disassociate_release(console, server):
     run = ec2.run_instances(ImageId=minimal_ami(ec2), InstanceType="t3.nano", MinCount=1, MaxCount=1,
                             TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "eip-target"}]}])
     instance = run["Instances"][0]["InstanceId"]
+    # AssociateAddress wants a running (or stopped) instance, as on AWS: not a pending one.
+    ec2.get_waiter("instance_running").wait(InstanceIds=[instance], WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     console.go("#/addresses")
     _open_dialog(console, 'button[data-action="address-allocate"]', "address-allocate")
     _fill(console, Name="console-eip")

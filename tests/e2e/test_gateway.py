@@ -106,7 +106,8 @@ def test_unknown_service_and_operation(server):
 
 def test_aws_cli_reaches_other_services_on_the_same_port(server):
     assert server.cli_json("--profile", "stratus", "autoscaling", "describe-auto-scaling-groups")["AutoScalingGroups"] == []
-    p = server.cli("--profile", "stratus", "autoscaling", "describe-warm-pool", "--auto-scaling-group-name", "web")
+    p = server.cli("--profile", "stratus", "autoscaling", "detach-load-balancers", "--auto-scaling-group-name", "web",
+                   "--load-balancer-names", "classic")
     assert p.returncode != 0
     assert "UnsupportedOperation" in p.stderr, p.stderr
     assert server.cli_json("--profile", "stratus", "ec2", "describe-regions", "--region-names", "us-east-1")["Regions"]
