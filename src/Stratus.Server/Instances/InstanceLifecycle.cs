@@ -132,8 +132,9 @@ internal sealed class InstanceLifecycle(
             {
                 return;
             }
-            var interfaces = await read.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
-            foreach (var eni in interfaces.Where(e => e.Attachment is { DeviceIndex: > 0 } a && a.InstanceId == instanceId).OrderBy(e => e.Attachment!.DeviceIndex))
+            // The instance's own interfaces by key (primary first), not every interface of the region.
+            var interfaces = await InstanceAddressing.InterfacesAsync(read, scope, instance, ct).ConfigureAwait(false);
+            foreach (var eni in interfaces.Where(e => e.Attachment!.DeviceIndex > 0))
             {
                 var subnet = await read.GetAsync<SubnetResource>(scope, ResourceTypes.Subnet, eni.SubnetId, ct).ConfigureAwait(false);
                 var vpc = await read.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, eni.VpcId, ct).ConfigureAwait(false);
