@@ -711,6 +711,33 @@ def test_instances_page_load_time_with_200_instances(console, server):
     assert console.severe() == []
 
 
+def test_tag_search_asks_the_api_and_finds_instances_beyond_the_first_page(console, server):
+    ec2 = server.ec2("us-east-1")
+    ids = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]
+    assert len(ids) >= 200
+    deep = ids[-1]
+    ec2.create_tags(Resources=[deep], Tags=[{"Key": "shelf", "Value": "bottom-row"}])
+    console.go("#/instances")
+    console.choose('select[data-change="page-size"]', "25")
+    console.wait(lambda d: len(console.column(3)) == 25, what="a page of 25")
+    assert deep not in console.column(3)
+    _search(console, "shelf=bottom")
+    console.wait(lambda d: console.column(3) == [deep], what="the tagged instance from a later page")
+    sent = console.d.execute_script(
+        "return window.__stratusCalls.filter(c => c.action === 'DescribeInstances').map(c => c.params).pop()")
+    assert sent["Filter.1.Name"] == "tag:shelf" and sent["Filter.1.Value.1"] == "*bottom*", sent
+    # The state picker is a filter too; together they narrow (AND).
+    console.choose("#state-filter", "stopped")
+    console.wait(lambda d: "Nothing matches the search." in console.main_text(), what="no stopped instance with that tag")
+    console.choose("#state-filter", "")
+    _search(console, "shelf=")
+    console.wait(lambda d: console.column(3) == [deep], what="the tag-key search")
+    _search(console, "")
+    console.wait(lambda d: len(console.column(3)) == 25, what="the whole list again")
+    console.d.execute_script("sessionStorage.removeItem('stratus.console.pageSize')")
+    assert console.severe() == []
+
+
 def test_auto_scaling_desired_capacity_and_alarm_delete(console, server, made):
     ec2 = server.ec2("us-east-1")
     autoscaling = _client(server, "autoscaling")

@@ -43,7 +43,7 @@ const link = (href, label) => `<a href="${esc(href)}">${esc(label)}</a>`;
 const tagList = (tags, skip = []) =>
   Object.entries(tags).filter(([k]) => !skip.includes(k)).map(([k, v]) => `<span class="tag">${esc(k)}=${esc(v)}</span>`).join('') || dash('');
 
-/** The last calls' durations (window.__stratusCalls), for measuring the pages. */
+/** The last calls, their parameters and durations (window.__stratusCalls), for measuring the pages. */
 window.__stratusCalls = [];
 
 async function api(service, action, params) {
@@ -51,7 +51,7 @@ async function api(service, action, params) {
   try {
     return await call(session, session.region, service, action, params);
   } finally {
-    window.__stratusCalls.push({ action, ms: performance.now() - started });
+    window.__stratusCalls.push({ action, params, ms: performance.now() - started });
     if (window.__stratusCalls.length > 100) window.__stratusCalls.shift();
   }
 }
@@ -142,6 +142,24 @@ function rowMatches(tokens, r) {
   });
 }
 
+/**
+ * What of the search EC2 can answer itself, as Describe filters, so a search covers every page and
+ * not only the one shown: "key=value" becomes tag:key with *value* (EC2's wildcards; tag values are
+ * compared case-sensitively there, as in every EC2 filter), "key=" or "key=*" becomes tag-key. Free
+ * words stay a search of the page the API returned. `extra` adds the page's own filters.
+ */
+function searchFilters(view, extra = []) {
+  const filters = [...extra];
+  for (const token of searchTokens(view.state.search)) {
+    const eq = token.indexOf('=');
+    if (eq <= 0) continue;
+    const key = token.slice(0, eq);
+    const value = token.slice(eq + 1);
+    filters.push(value === '' || value === '*' ? ['tag-key', [key]] : [`tag:${key}`, [`*${value}*`]]);
+  }
+  return filters;
+}
+
 /** The rows the view's search (and instance-state choice) lets through. */
 function filterRows(view, rows) {
   const tokens = searchTokens(view.state.search);
@@ -157,7 +175,8 @@ function searchTable(view, columns, rows, empty) {
   const shown = filterRows(view, rows);
   const filtering = rows.length && shown.length !== rows.length;
   const note = filtering ? `<p class="muted search-note">${shown.length} of ${rows.length} on this page match.</p>` : '';
-  return note + table(columns, shown, rows.length ? 'No matches on this page.' : empty);
+  const searching = searchTokens(view.state.search).length > 0 || Boolean(view.state.stateFilter);
+  return note + table(columns, shown, rows.length ? 'No matches on this page.' : searching ? 'Nothing matches the search.' : empty);
 }
 
 function searchBox(view, extra = '') {
@@ -316,8 +335,12 @@ const tagsButton = (id, tags) => btn('edit-tags', 'Tags', { id, tags: JSON.strin
 // ---- paging (NextToken / Marker) ---------------------------------------------------------
 
 async function fetchPage(view, id, service, action, params, opts = {}) {
-  const pg = (view.state.paging[id] ??= { tokens: [null], index: 0, next: null });
-  const p = { ...params };
+  // A changed search starts the list again from its first page.
+  const filters = opts.filters ?? [];
+  const filterKey = JSON.stringify(filters);
+  let pg = view.state.paging[id];
+  if (!pg || pg.filterKey !== filterKey) pg = view.state.paging[id] = { tokens: [null], index: 0, next: null, filterKey };
+  const p = { ...params, ...ec2Filter(filters) };
   if (opts.sizeParam !== null) p[opts.sizeParam ?? 'MaxResults'] = Math.min(pageSize(), opts.max ?? 1000);
   const token = pg.tokens[pg.index];
   if (token) p[opts.tokenParam ?? 'NextToken'] = token;
@@ -586,7 +609,8 @@ PAGES.instances = {
   title: (r) => (r.arg ? `Instance ${r.arg}` : 'Instances'),
   async render(view) {
     if (view.route.arg) return renderInstance(view);
-    const root = await fetchPage(view, 'instances', 'ec2', 'DescribeInstances', {});
+    const root = await fetchPage(view, 'instances', 'ec2', 'DescribeInstances', {},
+      { filters: searchFilters(view, view.state.stateFilter ? [['instance-state-name', [view.state.stateFilter]]] : []) });
     const instances = instancesOf(root);
     const ids = instances.map((i) => text(i, 'instanceId'));
     for (const id of [...selected]) if (!ids.includes(id)) selected.delete(id);
@@ -792,7 +816,7 @@ async function launch(form) {
 PAGES.images = {
   title: () => 'AMIs',
   async render(view) {
-    const root = await fetchPage(view, 'images', 'ec2', 'DescribeImages', {});
+    const root = await fetchPage(view, 'images', 'ec2', 'DescribeImages', {}, { filters: searchFilters(view) });
     const rows = list(root, 'imagesSet').map((img) => {
       const id = text(img, 'imageId');
       return row([dash(text(img, 'name')), esc(id), state(text(img, 'imageState')), esc(text(img, 'imageOwnerAlias') || text(img, 'imageOwnerId')),
@@ -811,8 +835,8 @@ PAGES.volumes = {
   title: () => 'Volumes and snapshots',
   async render(view) {
     const [volumes, snapshots] = await Promise.all([
-      fetchPage(view, 'volumes', 'ec2', 'DescribeVolumes', {}, { max: 500 }),
-      fetchPage(view, 'snapshots', 'ec2', 'DescribeSnapshots', { 'Owner.1': 'self' }),
+      fetchPage(view, 'volumes', 'ec2', 'DescribeVolumes', {}, { max: 500, filters: searchFilters(view) }),
+      fetchPage(view, 'snapshots', 'ec2', 'DescribeSnapshots', { 'Owner.1': 'self' }, { filters: searchFilters(view) }),
     ]);
     const vrows = list(volumes, 'volumeSet').map((v) => {
       const id = text(v, 'volumeId');
@@ -938,7 +962,7 @@ function clientToken() {
 PAGES['key-pairs'] = {
   title: () => 'Key pairs',
   async render(view) {
-    const root = await api('ec2', 'DescribeKeyPairs', {});
+    const root = await api('ec2', 'DescribeKeyPairs', ec2Filter(searchFilters(view)));
     const rows = list(root, 'keySet').map((k) => {
       const name = text(k, 'keyName');
       const tags = tagsOf(k);
@@ -1024,7 +1048,7 @@ PAGES['security-groups'] = {
   title: (r) => (r.arg ? `Security group ${r.arg}` : 'Security groups'),
   async render(view) {
     if (view.route.arg) return renderSecurityGroup(view);
-    const root = await fetchPage(view, 'security-groups', 'ec2', 'DescribeSecurityGroups', {});
+    const root = await fetchPage(view, 'security-groups', 'ec2', 'DescribeSecurityGroups', {}, { filters: searchFilters(view) });
     const rows = list(root, 'securityGroupInfo').map((g) => {
       const id = text(g, 'groupId');
       const tags = tagsOf(g);
@@ -1158,7 +1182,7 @@ ACTIONS['rule-revoke'] = ({ id, rule, egress }) => perform({
 PAGES.addresses = {
   title: () => 'Elastic IP addresses',
   async render(view) {
-    const root = await api('ec2', 'DescribeAddresses', {});
+    const root = await api('ec2', 'DescribeAddresses', ec2Filter(searchFilters(view)));
     const rows = list(root, 'addressesSet').map((a) => {
       const ip = text(a, 'publicIp');
       const alloc = text(a, 'allocationId');
@@ -1229,8 +1253,8 @@ PAGES.vpcs = {
   title: () => 'VPCs and subnets',
   async render(view) {
     const [vpcs, subnets] = await Promise.all([
-      fetchPage(view, 'vpcs', 'ec2', 'DescribeVpcs', {}),
-      fetchPage(view, 'subnets', 'ec2', 'DescribeSubnets', {}),
+      fetchPage(view, 'vpcs', 'ec2', 'DescribeVpcs', {}, { filters: searchFilters(view) }),
+      fetchPage(view, 'subnets', 'ec2', 'DescribeSubnets', {}, { filters: searchFilters(view) }),
     ]);
     const vrows = list(vpcs, 'vpcSet').map((v) => {
       const id = text(v, 'vpcId');
