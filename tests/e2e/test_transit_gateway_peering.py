@@ -306,8 +306,8 @@ def test_connect_peer_carries_an_appliance_gre_tunnel(lab):
     # Deleting the Connect peer takes the tunnel down.
     ec2.delete_transit_gateway_connect_peer(TransitGatewayConnectPeerId=lab.connect_peer)
     _eventually(lab, "appliance", "169.254.100.2", False)
-    tgw_ns = [ns for ns in _gateway_namespaces() - lab.before if "gr" in _run("ip", "-n", ns, "-br", "link").stdout]
-    assert not tgw_ns
+    _until(lambda: not any(line.startswith("gr") for ns in _gateway_namespaces() - lab.before
+                           for line in _run("ip", "-n", ns, "-br", "link").stdout.splitlines()), timeout=5, what="the tunnel device to go")
 
 
 def test_deleting_the_peering_removes_forwarding(lab):

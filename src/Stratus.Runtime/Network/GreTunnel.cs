@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -10,7 +9,8 @@ namespace Stratus.Runtime.Network;
 /// One end of a GRE tunnel (RFC 2784, IPv4 in IPv4, no key, checksum or sequence numbers sent)
 /// kept in user space, so that it works on kernels without <c>ip_gre</c>: a TUN device in a
 /// network namespace is the tunnel's interface, and a raw IPv4 socket for protocol 47 bound to
-/// the local address carries the encapsulated packets. Packets read from the device go to the
+/// the local address (opened with libc: .NET's <c>Socket</c> refuses protocol numbers it does not
+/// know) carries the encapsulated packets. Packets read from the device go to the
 /// remote end with a GRE header; GRE packets from the remote end lose their outer headers and
 /// are written to the device. The device lives as long as this object (the TUN device is not
 /// persistent): disposing it, or the process ending, removes the interface.
@@ -25,21 +25,24 @@ internal sealed partial class GreTunnel : IDisposable
     private const short IffNoPi = 0x1000;
     private const short PollIn = 0x0001;
 
+    private const int AddressFamilyInet = 2;
+    private const int SocketRaw = 3;
+
     private readonly int _tun;
-    private readonly Socket _socket;
-    private readonly IPAddress _remote;
+    private readonly int _socket;
+    private readonly byte[] _remote;
     private readonly Thread _outbound;
     private readonly Thread _inbound;
     private volatile bool _stopped;
 
-    private GreTunnel(string device, int tun, Socket socket, IPAddress local, IPAddress remote)
+    private GreTunnel(string device, int tun, int socket, IPAddress local, IPAddress remote)
     {
         Device = device;
         Local = local.ToString();
         Remote = remote.ToString();
         _tun = tun;
         _socket = socket;
-        _remote = remote;
+        _remote = remote.GetAddressBytes();
         _outbound = new Thread(Encapsulate) { IsBackground = true, Name = "gre-out " + device };
         _inbound = new Thread(Decapsulate) { IsBackground = true, Name = "gre-in " + device };
         _outbound.Start();
@@ -68,13 +71,13 @@ internal sealed partial class GreTunnel : IDisposable
         var localAddress = IPAddress.Parse(local);
         var remoteAddress = IPAddress.Parse(remote);
         int tun = -1;
-        Socket? socket = null;
+        int socket = -1;
         Exception? error = null;
         var opener = new Thread(() =>
         {
             try
             {
-                using (var handle = File.OpenHandle(Path.Combine("/run/netns", ns), FileMode.Open, FileAccess.Read))
+                using (var handle = File.OpenHandle(LinuxHostNetwork.NamespacePath(ns), FileMode.Open, FileAccess.Read))
                 {
                     if (SetNamespace((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
                     {
@@ -82,10 +85,14 @@ internal sealed partial class GreTunnel : IDisposable
                     }
                 }
                 tun = OpenTun(device);
-                socket = new Socket(AddressFamily.InterNetwork, SocketType.Raw, (ProtocolType)GreProtocol) { ReceiveTimeout = 500 };
-                socket.Bind(new IPEndPoint(localAddress, 0));
+                socket = OpenSocket(AddressFamilyInet, SocketRaw, GreProtocol);
+                var address = SocketAddress(localAddress.GetAddressBytes());
+                if (socket < 0 || Bind(socket, ref address[0], address.Length) != 0)
+                {
+                    throw new IOException($"raw GRE socket on {localAddress} failed (errno {Marshal.GetLastPInvokeError()})");
+                }
             }
-            catch (Exception e) when (e is IOException or SocketException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 error = e;
             }
@@ -99,10 +106,22 @@ internal sealed partial class GreTunnel : IDisposable
             {
                 _ = Close(tun);
             }
-            socket?.Dispose();
+            if (socket >= 0)
+            {
+                _ = Close(socket);
+            }
             throw new IOException($"GRE tunnel {device} in {ns}: {error.Message}", error);
         }
-        return new GreTunnel(device, tun, socket!, localAddress, remoteAddress);
+        return new GreTunnel(device, tun, socket, localAddress, remoteAddress);
+    }
+
+    /// <summary>A <c>struct sockaddr_in</c> for <paramref name="address"/>, port 0.</summary>
+    private static byte[] SocketAddress(byte[] address)
+    {
+        var sockaddr = new byte[16];
+        BinaryPrimitives.WriteUInt16LittleEndian(sockaddr, AddressFamilyInet);
+        address.CopyTo(sockaddr, 4);
+        return sockaddr;
     }
 
     private static int OpenTun(string device)
@@ -130,7 +149,7 @@ internal sealed partial class GreTunnel : IDisposable
         var buffer = new byte[65536];
         BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(0), 0);
         BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(2), EtherTypeIpv4);
-        var remote = new IPEndPoint(_remote, 0);
+        var remote = SocketAddress(_remote);
         while (!_stopped)
         {
             var poll = new PollFd { Fd = _tun, Events = PollIn };
@@ -143,18 +162,8 @@ internal sealed partial class GreTunnel : IDisposable
             {
                 continue;
             }
-            try
-            {
-                _socket.SendTo(buffer.AsSpan(0, n + 4), SocketFlags.None, remote);
-            }
-            catch (SocketException)
-            {
-                // No route (yet) to the remote end: the packet is lost, as on a wire.
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
+            // Without a route (yet) to the remote end the packet is lost, as on a wire.
+            _ = SendTo(_socket, ref buffer[0], n + 4, 0, ref remote[0], remote.Length);
         }
     }
 
@@ -162,23 +171,15 @@ internal sealed partial class GreTunnel : IDisposable
     private void Decapsulate()
     {
         var buffer = new byte[65536];
-        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
         while (!_stopped)
         {
-            int n;
-            try
-            {
-                n = _socket.ReceiveFrom(buffer, ref from);
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.Interrupted)
+            var poll = new PollFd { Fd = _socket, Events = PollIn };
+            if (Poll(ref poll, 1, 500) <= 0 || (poll.Revents & PollIn) == 0)
             {
                 continue;
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-            if (!((IPEndPoint)from).Address.Equals(_remote) || n < 20)
+            var n = (int)Receive(_socket, ref buffer[0], buffer.Length, 0);
+            if (n < 20 || !buffer.AsSpan(12, 4).SequenceEqual(_remote))
             {
                 continue;
             }
@@ -209,7 +210,7 @@ internal sealed partial class GreTunnel : IDisposable
         _stopped = true;
         _outbound.Join(2000);
         _inbound.Join(2000);
-        _socket.Dispose();
+        _ = Close(_socket);
         _ = Close(_tun);
     }
 
@@ -238,6 +239,18 @@ internal sealed partial class GreTunnel : IDisposable
 
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     private static partial int Poll(ref PollFd fds, nuint count, int timeout);
+
+    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
+    private static partial int OpenSocket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
+    private static partial int Bind(int fd, ref byte address, int length);
+
+    [LibraryImport("libc", EntryPoint = "sendto", SetLastError = true)]
+    private static partial nint SendTo(int fd, ref byte buffer, nint length, int flags, ref byte address, int addressLength);
+
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    private static partial nint Receive(int fd, ref byte buffer, nint length, int flags);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
