@@ -11,8 +11,27 @@ public sealed record TransitGatewayHostRoute(string DestinationCidr, string? Att
 /// <summary>A transit gateway route table as a host forwards it: its effective routes.</summary>
 public sealed record TransitGatewayHostRouteTable(string RouteTableId, IReadOnlyList<TransitGatewayHostRoute> Routes);
 
-/// <summary>An attachment that carries traffic: a VPC (<c>vpc</c>) or a VPN connection (<c>vpn</c>) and the route table it is associated with.</summary>
-public sealed record TransitGatewayHostAttachment(string AttachmentId, string ResourceType, string ResourceId, string? RouteTableId);
+/// <summary>
+/// An attachment that carries traffic and the route table (of this gateway) it is associated
+/// with: a VPC (<c>vpc</c>), a VPN connection (<c>vpn</c>), a peering with another gateway
+/// (<c>peering</c>: <see cref="PeerTransitGatewayId"/> in <see cref="PeerRegion"/>), or a Connect
+/// attachment (<c>connect</c>: GRE tunnels over the VPC attachment <c>ResourceId</c>, one per
+/// Connect peer).
+/// </summary>
+public sealed record TransitGatewayHostAttachment(string AttachmentId, string ResourceType, string ResourceId, string? RouteTableId)
+{
+    public string? PeerTransitGatewayId { get; init; }
+    public string? PeerRegion { get; init; }
+    public IReadOnlyList<TransitGatewayHostConnectPeer> ConnectPeers { get; init; } = [];
+}
+
+/// <summary>
+/// A Connect peer as the host builds it: a GRE tunnel between <see cref="TransitGatewayAddress"/>
+/// (the gateway's, from its CIDR blocks) and <see cref="PeerAddress"/> (the appliance's, in the
+/// transport VPC), with the gateway's inside address (<see cref="InsideAddress"/>, the second of
+/// the /29) on the tunnel.
+/// </summary>
+public sealed record TransitGatewayHostConnectPeer(string ConnectPeerId, string TransitGatewayAddress, string PeerAddress, string InsideCidr, string InsideAddress);
 
 /// <summary>
 /// A transit gateway as a host forwards for it: the attachments that carry traffic (pending,
@@ -84,7 +103,7 @@ public static class TransitGatewayFirewall
     public static async Task<TransitGatewayHostView> ViewAsync(IStoreSession session, Scope scope, string transitGatewayId, IReadOnlyList<TransitGatewayAttachmentResource> allAttachments, DateTime now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(allAttachments);
-        var attachments = allAttachments.Where(a => a.TransitGatewayId == transitGatewayId && Forwards(a)).OrderBy(a => a.Id, StringComparer.Ordinal).ToList();
+        var attachments = allAttachments.Where(a => TransitGateways.BelongsTo(a, transitGatewayId) && Forwards(a)).OrderBy(a => a.Id, StringComparer.Ordinal).ToList();
         var tables = (await Provisioning.ListAsync<TransitGatewayRouteTableResource>(session, scope, ResourceTypes.TransitGatewayRouteTable, now, ct).ConfigureAwait(false))
             .Where(t => t.TransitGatewayId == transitGatewayId && !Provisioning.IsDeletedOrDeleting(t))
             .OrderBy(t => t.Id, StringComparer.Ordinal)
@@ -113,8 +132,25 @@ public static class TransitGatewayFirewall
             hostTables.Add(new TransitGatewayHostRouteTable(table.Id, routes.Values.OrderBy(r => r.DestinationCidr, StringComparer.Ordinal).ToList()));
         }
         var tableIds = hostTables.Select(t => t.RouteTableId).ToHashSet(StringComparer.Ordinal);
+        var connectPeers = attachments.Exists(a => a.ResourceType == "connect")
+            ? (await Provisioning.ListAsync<TransitGatewayConnectPeerResource>(session, scope, ResourceTypes.TransitGatewayConnectPeer, now, ct).ConfigureAwait(false))
+                .Where(p => p.State is "pending" or "available" && p.NextState is null or "available")
+                .OrderBy(p => p.Id, StringComparer.Ordinal)
+                .ToList()
+            : [];
         var hostAttachments = attachments
-            .Select(a => new TransitGatewayHostAttachment(a.Id, a.ResourceType, a.ResourceId, a.AssociatedRouteTableId is { } t && tableIds.Contains(t) ? t : null))
+            .Select(a => new TransitGatewayHostAttachment(a.Id, a.ResourceType, a.ResourceId,
+                TransitGateways.AssociationOn(a, transitGatewayId) is { } t && tableIds.Contains(t) ? t : null)
+            {
+                PeerTransitGatewayId = a.ResourceType == "peering" ? TransitGateways.PeerOf(a, transitGatewayId) : null,
+                PeerRegion = a.ResourceType == "peering" ? a.Peer?.Region ?? scope.Region : null,
+                ConnectPeers = a.ResourceType == "connect"
+                    ? connectPeers.Where(p => p.TransitGatewayAttachmentId == a.Id && p.InsideCidrBlocks.Count > 0)
+                        .Select(p => new TransitGatewayHostConnectPeer(p.Id, p.TransitGatewayAddress, p.PeerAddress, p.InsideCidrBlocks[0],
+                            Ipv4.Format(Ipv4Cidr.Parse(p.InsideCidrBlocks[0]).Network + 2)))
+                        .ToList()
+                    : [],
+            })
             .ToList();
         return new TransitGatewayHostView(transitGatewayId, hostAttachments, hostTables);
     }

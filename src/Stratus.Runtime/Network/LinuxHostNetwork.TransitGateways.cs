@@ -39,11 +39,16 @@ public sealed partial class LinuxHostNetwork
 {
     private const int GatewayRulePriority = 100;
     private const int GatewayFirstTable = 100;
+    private const int GatewayLocalRulePriority = 99;
+    private const int GatewayLocalTable = 99;
     private const int VpcSpecificRulePriority = 90;
     private const int VpcSubnetRulePriority = 100;
     private const int VpcFirstTable = 5000;
 
     private TransitGatewayNetworkRecord? _gateways;
+
+    /// <summary>The Connect peers' GRE tunnels this process keeps, by <c>namespace/device</c>.</summary>
+    private readonly Dictionary<string, GreTunnel> _tunnels = new(StringComparer.Ordinal);
 
     private TransitGatewayNetworkRecord Gateways => _gateways ??= LoadGateways();
 
@@ -148,7 +153,7 @@ public sealed partial class LinuxHostNetwork
 
         var vpcLinks = new Dictionary<string, List<(FirewallTransitGateway Attachment, string Link)>>(StringComparer.Ordinal);
         var recreated = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (gatewayKey, members) in wanted)
+        foreach (var gatewayKey in wanted.Keys)
         {
             var ns = record.Namespaces.TryGetValue(gatewayKey, out var known) ? known : record.Namespaces[gatewayKey] = NewGatewayNamespaceName(gatewayKey);
             SaveGateways();
@@ -160,32 +165,68 @@ public sealed partial class LinuxHostNetwork
             await NsIpAsync(ns, cancellationToken, "link", "set", "lo", "up").ConfigureAwait(false);
             await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
                 "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
 
+        var tunnels = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (gatewayKey, members) in wanted)
+        {
+            var ns = record.Namespaces[gatewayKey];
             var links = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (vpc, attachment) in members)
             {
                 var link = TransitGatewayRuleset.Link(attachment.AttachmentId);
                 links[attachment.AttachmentId] = link;
                 (vpcLinks.TryGetValue(vpc.Key, out var list) ? list : vpcLinks[vpc.Key] = []).Add((attachment, link));
-                if (!await LinkExistsAsync(ns, link, cancellationToken).ConfigureAwait(false) || !await LinkExistsAsync(vpc.Namespace, link, cancellationToken).ConfigureAwait(false))
+                if (await EnsurePointToPointLinkAsync(vpc.Namespace, ns, link, attachment.AttachmentId, cancellationToken).ConfigureAwait(false))
                 {
-                    await NsIpQuietAsync(ns, "link", "del", link).ConfigureAwait(false);
-                    await NsIpQuietAsync(vpc.Namespace, "link", "del", link).ConfigureAwait(false);
-                    var mac = LinkMac(attachment.AttachmentId);
-                    await NsIpAsync(vpc.Namespace, cancellationToken, "link", "add", link, "address", mac, "type", "veth", "peer", "name", link, "address", mac, "netns", ns).ConfigureAwait(false);
-                    foreach (var side in new[] { vpc.Namespace, ns })
-                    {
-                        await HostCommand.RunAsync("ip", ["netns", "exec", side, "sysctl", "-qw", $"net.ipv4.conf.{link}.rp_filter=0"], cancellationToken: cancellationToken).ConfigureAwait(false);
-                        await NsIpAsync(side, cancellationToken, "link", "set", link, "arp", "off", "up").ConfigureAwait(false);
-                    }
                     recreated.Add(ns);
                     recreated.Add(vpc.Namespace);
                 }
             }
-            await RemoveStaleLinksAsync(ns, links.Values.ToHashSet(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
             var view = record.Gateways[gatewayKey];
-            await ApplyRoutingAsync(ns, GatewayRouting(view, links), recreated.Contains(ns), cancellationToken).ConfigureAwait(false);
+            var account = gatewayKey[..gatewayKey.IndexOf('/', StringComparison.Ordinal)];
+            // Peerings: one link between the two gateways' namespaces, when both are here.
+            foreach (var peering in view.Attachments.Where(a => a.ResourceType == "peering" && a.PeerTransitGatewayId is not null))
+            {
+                var peerKey = GatewayKey(account, peering.PeerRegion ?? "", peering.PeerTransitGatewayId!);
+                if (!wanted.ContainsKey(peerKey) || !record.Gateways.TryGetValue(peerKey, out var peerView)
+                    || !peerView.Attachments.Any(a => a.AttachmentId == peering.AttachmentId))
+                {
+                    continue;
+                }
+                var peerNs = record.Namespaces[peerKey];
+                var link = TransitGatewayRuleset.Link(peering.AttachmentId);
+                links[peering.AttachmentId] = link;
+                if (await EnsurePointToPointLinkAsync(ns, peerNs, link, peering.AttachmentId, cancellationToken).ConfigureAwait(false))
+                {
+                    recreated.Add(ns);
+                    recreated.Add(peerNs);
+                }
+            }
+            await RemoveStaleLinksAsync(ns, links.Values.ToHashSet(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
+            // Connect peers: a GRE tunnel each, reached over the transport attachment's link.
+            var devices = links.ToDictionary(l => l.Key, l => (IReadOnlyList<string>)[l.Value], StringComparer.Ordinal);
+            foreach (var connect in view.Attachments.Where(a => a.ResourceType == "connect" && links.ContainsKey(a.ResourceId)))
+            {
+                var names = new List<string>();
+                foreach (var peer in connect.ConnectPeers)
+                {
+                    var device = GreDevice(peer.ConnectPeerId);
+                    if (await EnsureGreTunnelAsync(ns, device, peer, cancellationToken).ConfigureAwait(false))
+                    {
+                        recreated.Add(ns);
+                    }
+                    tunnels.Add(ns + "/" + device);
+                    names.Add(device);
+                }
+                if (names.Count > 0)
+                {
+                    devices[connect.AttachmentId] = names;
+                }
+            }
+            await ApplyRoutingAsync(ns, GatewayRouting(view, devices, links), recreated.Contains(ns), cancellationToken).ConfigureAwait(false);
         }
+        await RemoveStaleTunnelsAsync(tunnels).ConfigureAwait(false);
 
         // Gateways no VPC here is attached to any more: their namespace goes (and its links with it).
         foreach (var (gatewayKey, ns) in record.Namespaces.Where(n => !wanted.ContainsKey(n.Key)).ToList())
@@ -229,27 +270,50 @@ public sealed partial class LinuxHostNetwork
         SaveGateways();
     }
 
-    /// <summary>The gateway namespace's policy rules and tables: per linked attachment, the table of its route table.</summary>
-    internal static string GatewayRouting(TransitGatewayHostView view, IReadOnlyDictionary<string, string> links)
+    /// <summary>
+    /// The gateway namespace's policy rules and tables: per attachment's device (a link, or a
+    /// Connect peer's tunnel), the table of its route table; routes to an attachment go out of its
+    /// first device. What the namespace sends itself (the tunnels' outer packets, answers on the
+    /// inside addresses) looks up a table of its own: each Connect peer's address over its
+    /// transport attachment's link, each inside block over its tunnel.
+    /// </summary>
+    internal static string GatewayRouting(TransitGatewayHostView view, IReadOnlyDictionary<string, IReadOnlyList<string>> devices, IReadOnlyDictionary<string, string> links)
     {
         var s = new StringBuilder();
         var tables = view.RouteTables.Select((t, i) => (t, Id: GatewayFirstTable + i)).ToDictionary(x => x.t.RouteTableId, x => x.Id, StringComparer.Ordinal);
-        foreach (var attachment in view.Attachments.Where(a => links.ContainsKey(a.AttachmentId)))
+        var local = new StringBuilder();
+        foreach (var connect in view.Attachments.Where(a => a.ResourceType == "connect" && devices.ContainsKey(a.AttachmentId) && links.ContainsKey(a.ResourceId)))
+        {
+            foreach (var peer in connect.ConnectPeers)
+            {
+                local.Append(CultureInfo.InvariantCulture, $"route replace {peer.PeerAddress}/32 dev {links[connect.ResourceId]} table {GatewayLocalTable}\n");
+                local.Append(CultureInfo.InvariantCulture, $"route replace {peer.InsideCidr} dev {GreDevice(peer.ConnectPeerId)} table {GatewayLocalTable}\n");
+            }
+        }
+        if (local.Length > 0)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"rule add pref {GatewayLocalRulePriority} iif lo lookup {GatewayLocalTable}\n");
+            s.Append(local);
+        }
+        foreach (var attachment in view.Attachments.Where(a => devices.ContainsKey(a.AttachmentId)))
         {
             if (attachment.RouteTableId is { } table && tables.TryGetValue(table, out var id))
             {
-                s.Append(CultureInfo.InvariantCulture, $"rule add pref {GatewayRulePriority} iif {links[attachment.AttachmentId]} lookup {id}\n");
+                foreach (var device in devices[attachment.AttachmentId])
+                {
+                    s.Append(CultureInfo.InvariantCulture, $"rule add pref {GatewayRulePriority} iif {device} lookup {id}\n");
+                }
             }
         }
         s.Append("rule add pref 32000 blackhole\n");
-        var used = view.Attachments.Where(a => links.ContainsKey(a.AttachmentId)).Select(a => a.RouteTableId).ToHashSet(StringComparer.Ordinal);
+        var used = view.Attachments.Where(a => devices.ContainsKey(a.AttachmentId)).Select(a => a.RouteTableId).ToHashSet(StringComparer.Ordinal);
         foreach (var table in view.RouteTables.Where(t => used.Contains(t.RouteTableId)))
         {
             var id = tables[table.RouteTableId];
             foreach (var route in table.Routes)
             {
-                s.Append(route.AttachmentId is { } target && links.TryGetValue(target, out var link)
-                    ? string.Create(CultureInfo.InvariantCulture, $"route replace {route.DestinationCidr} dev {link} table {id}\n")
+                s.Append(route.AttachmentId is { } target && devices.TryGetValue(target, out var device)
+                    ? string.Create(CultureInfo.InvariantCulture, $"route replace {route.DestinationCidr} dev {device[0]} table {id}\n")
                     : string.Create(CultureInfo.InvariantCulture, $"route replace blackhole {route.DestinationCidr} table {id}\n"));
             }
         }
@@ -296,11 +360,11 @@ public sealed partial class LinuxHostNetwork
             foreach (var rule in rules.RootElement.EnumerateArray())
             {
                 var priority = rule.TryGetProperty("priority", out var p) ? p.GetInt32() : -1;
-                if (priority is not (VpcSpecificRulePriority or GatewayRulePriority or 32000))
+                if (priority is not (VpcSpecificRulePriority or GatewayLocalRulePriority or GatewayRulePriority or 32000))
                 {
                     continue;
                 }
-                if (rule.TryGetProperty("table", out var table) && int.TryParse(table.ToString(), CultureInfo.InvariantCulture, out var id) && id >= GatewayFirstTable)
+                if (rule.TryGetProperty("table", out var table) && int.TryParse(table.ToString(), CultureInfo.InvariantCulture, out var id) && id >= GatewayLocalTable)
                 {
                     tables.Add(id.ToString(CultureInfo.InvariantCulture));
                 }
@@ -314,6 +378,66 @@ public sealed partial class LinuxHostNetwork
         await HostCommand.RunAsync("ip", ["-n", ns, "-batch", "-"], reset.ToString() + script, cancellationToken).ConfigureAwait(false);
         record.Applied[ns] = script;
         SaveGateways();
+    }
+
+    /// <summary>A veth pair <paramref name="link"/> between two namespaces (same name and MAC address on both ends, ARP off); true when it had to be made.</summary>
+    private static async Task<bool> EnsurePointToPointLinkAsync(string ns, string peerNs, string link, string attachmentId, CancellationToken cancellationToken)
+    {
+        if (await LinkExistsAsync(ns, link, cancellationToken).ConfigureAwait(false) && await LinkExistsAsync(peerNs, link, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+        await NsIpQuietAsync(ns, "link", "del", link).ConfigureAwait(false);
+        await NsIpQuietAsync(peerNs, "link", "del", link).ConfigureAwait(false);
+        var mac = LinkMac(attachmentId);
+        await NsIpAsync(ns, cancellationToken, "link", "add", link, "address", mac, "type", "veth", "peer", "name", link, "address", mac, "netns", peerNs).ConfigureAwait(false);
+        foreach (var side in new[] { ns, peerNs })
+        {
+            await HostCommand.RunAsync("ip", ["netns", "exec", side, "sysctl", "-qw", $"net.ipv4.conf.{link}.rp_filter=0"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            await NsIpAsync(side, cancellationToken, "link", "set", link, "arp", "off", "up").ConfigureAwait(false);
+        }
+        return true;
+    }
+
+    /// <summary>The device of a Connect peer's GRE tunnel in its gateway's namespace.</summary>
+    internal static string GreDevice(string connectPeerId) => "gr" + Hex8(connectPeerId);
+
+    /// <summary>The tunnel of a Connect peer, with the gateway's address on the namespace's loopback and the inside address on the tunnel; true when it had to be made.</summary>
+    private async Task<bool> EnsureGreTunnelAsync(string ns, string device, TransitGatewayHostConnectPeer peer, CancellationToken cancellationToken)
+    {
+        var key = ns + "/" + device;
+        if (_tunnels.TryGetValue(key, out var tunnel))
+        {
+            if (tunnel.Local == peer.TransitGatewayAddress && tunnel.Remote == peer.PeerAddress && await LinkExistsAsync(ns, device, cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
+            tunnel.Dispose();
+            _tunnels.Remove(key);
+        }
+        await NsIpAsync(ns, cancellationToken, "addr", "replace", peer.TransitGatewayAddress + "/32", "dev", "lo").ConfigureAwait(false);
+        tunnel = GreTunnel.Open(ns, device, peer.TransitGatewayAddress, peer.PeerAddress);
+        _tunnels[key] = tunnel;
+        var prefix = peer.InsideCidr[(peer.InsideCidr.IndexOf('/', StringComparison.Ordinal) + 1)..];
+        await NsIpAsync(ns, cancellationToken, "link", "set", device, "mtu", "1476", "up").ConfigureAwait(false);
+        await NsIpAsync(ns, cancellationToken, "addr", "replace", $"{peer.InsideAddress}/{prefix}", "dev", device).ConfigureAwait(false);
+        await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", $"net.ipv4.conf.{device}.rp_filter=0"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Closes the tunnels not in <paramref name="keep"/>, and takes their gateway addresses off the namespace's loopback when no other tunnel there uses them.</summary>
+    private async Task RemoveStaleTunnelsAsync(HashSet<string> keep)
+    {
+        foreach (var (key, tunnel) in _tunnels.Where(t => !keep.Contains(t.Key)).ToList())
+        {
+            tunnel.Dispose();
+            _tunnels.Remove(key);
+            var ns = key[..key.IndexOf('/', StringComparison.Ordinal)];
+            if (File.Exists(NamespacePath(ns)) && !_tunnels.Any(t => t.Key.StartsWith(ns + "/", StringComparison.Ordinal) && t.Value.Local == tunnel.Local))
+            {
+                await NsIpQuietAsync(ns, "addr", "del", tunnel.Local + "/32", "dev", "lo").ConfigureAwait(false);
+            }
+        }
     }
 
     private static async Task RemoveStaleLinksAsync(string ns, HashSet<string> keep, CancellationToken cancellationToken)

@@ -289,9 +289,17 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         }
     }
 
-    /// <summary>Leaves the host as it is (a later run takes it up with <see cref="InitializeAsync"/>); see <see cref="ShutdownAsync"/>.</summary>
+    /// <summary>
+    /// Leaves the host as it is (a later run takes it up with <see cref="InitializeAsync"/>); see
+    /// <see cref="ShutdownAsync"/>. The Connect peers' tunnels live in this process and go with it.
+    /// </summary>
     public ValueTask DisposeAsync()
     {
+        foreach (var tunnel in _tunnels.Values)
+        {
+            tunnel.Dispose();
+        }
+        _tunnels.Clear();
         _gate.Dispose();
         return ValueTask.CompletedTask;
     }

@@ -55,6 +55,9 @@ public sealed class TransitGatewayAttachmentResource : IProvisioned
     public string SecurityGroupReferencingSupport { get; set; } = "enable";
     public string? AssociatedRouteTableId { get; set; }
 
+    /// <summary>Peering attachments: the route table of the accepter's gateway (<see cref="ResourceId"/>) the attachment is associated with there.</summary>
+    public string? PeerAssociatedRouteTableId { get; set; }
+
     /// <summary>Peering attachments: the accepter side (the requester is <see cref="TransitGatewayId"/>); Connect attachments: the GRE protocol.</summary>
     public TransitGatewayPeerInfo? Peer { get; init; }
     public string? Protocol { get; init; }

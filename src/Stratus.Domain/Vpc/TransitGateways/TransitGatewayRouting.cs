@@ -65,7 +65,7 @@ public static class TransitGatewayRouting
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(resourceCidrs);
-        var byId = attachments.Where(a => a.TransitGatewayId == table.TransitGatewayId).ToDictionary(a => a.Id, StringComparer.Ordinal);
+        var byId = attachments.Where(a => TransitGateways.BelongsTo(a, table.TransitGatewayId)).ToDictionary(a => a.Id, StringComparer.Ordinal);
         var routes = new Dictionary<string, TransitGatewayRouteView>(StringComparer.Ordinal);
         foreach (var route in table.Routes)
         {
@@ -104,12 +104,12 @@ public static class TransitGatewayRouting
         {
             return new TransitGatewayForwarding(ForwardingOutcome.Unavailable);
         }
-        var ingress = topology.Attachments.FirstOrDefault(a => a.Id == ingressAttachmentId && a.TransitGatewayId == topology.Gateway.Id);
+        var ingress = topology.Attachments.FirstOrDefault(a => a.Id == ingressAttachmentId && TransitGateways.BelongsTo(a, topology.Gateway.Id));
         if (ingress is null || !IsUsable(ingress))
         {
             return new TransitGatewayForwarding(ForwardingOutcome.Unavailable);
         }
-        var table = ingress.AssociatedRouteTableId is { } tableId
+        var table = TransitGateways.AssociationOn(ingress, topology.Gateway.Id) is { } tableId
             ? topology.RouteTables.FirstOrDefault(t => t.Id == tableId && t.State == "available")
             : null;
         if (table is null)

@@ -192,7 +192,7 @@ public static class TransitGateways
         var gateway = await RequireAsync(tx, scope, id, now, ct).ConfigureAwait(false);
         RequireState(gateway.Id, gateway.State, "available", "modifying");
         var attachments = (await Provisioning.ListAsync<TransitGatewayAttachmentResource>(tx, scope, ResourceTypes.TransitGatewayAttachment, now, ct).ConfigureAwait(false))
-            .Where(a => a.TransitGatewayId == gateway.Id && !Provisioning.IsDeletedOrDeleting(a))
+            .Where(a => BelongsTo(a, gateway.Id) && !Provisioning.IsDeletedOrDeleting(a))
             .Select(a => a.Id)
             .ToList();
         if (attachments.Count > 0)
@@ -339,6 +339,7 @@ public static class TransitGateways
     {
         ArgumentNullException.ThrowIfNull(attachment);
         attachment.AssociatedRouteTableId = null;
+        attachment.PeerAssociatedRouteTableId = null;
         foreach (var table in await RouteTablesOfAsync(tx, scope, attachment.TransitGatewayId, now, ct).ConfigureAwait(false))
         {
             if (table.PropagatingAttachmentIds.Remove(attachment.Id))
@@ -451,7 +452,7 @@ public static class TransitGateways
         var table = await RequireRouteTableAsync(tx, scope, id, now, ct).ConfigureAwait(false);
         RequireState(table.Id, table.State, "available");
         var associated = (await Provisioning.ListAsync<TransitGatewayAttachmentResource>(tx, scope, ResourceTypes.TransitGatewayAttachment, now, ct).ConfigureAwait(false))
-            .Where(a => a.AssociatedRouteTableId == table.Id && !Provisioning.IsDeletedOrDeleting(a))
+            .Where(a => AssociationOn(a, table.TransitGatewayId) == table.Id && !Provisioning.IsDeletedOrDeleting(a))
             .Select(a => a.Id)
             .ToList();
         if (associated.Count > 0)
@@ -486,11 +487,11 @@ public static class TransitGateways
         IStoreTransaction tx, Scope scope, string? tableId, string? attachmentId, DateTime now, CancellationToken ct)
     {
         var (table, attachment) = await RequirePairAsync(tx, scope, tableId, attachmentId, now, ct).ConfigureAwait(false);
-        if (attachment.AssociatedRouteTableId is { } current)
+        if (AssociationOn(attachment, table.TransitGatewayId) is { } current)
         {
             throw new AwsException("Resource.AlreadyAssociated", $"Transit Gateway Attachment {attachment.Id} is already associated to a route table {current}.");
         }
-        attachment.AssociatedRouteTableId = table.Id;
+        SetAssociation(attachment, table.TransitGatewayId, table.Id);
         await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
         return (table, attachment);
     }
@@ -500,11 +501,11 @@ public static class TransitGateways
         IStoreTransaction tx, Scope scope, string? tableId, string? attachmentId, DateTime now, CancellationToken ct)
     {
         var (table, attachment) = await RequirePairAsync(tx, scope, tableId, attachmentId, now, ct).ConfigureAwait(false);
-        if (attachment.AssociatedRouteTableId != table.Id)
+        if (AssociationOn(attachment, table.TransitGatewayId) != table.Id)
         {
             throw new AwsException("InvalidAssociation.NotFound", $"Association for {attachment.Id} does not exist in Transit Gateway Route Table {table.Id}.");
         }
-        attachment.AssociatedRouteTableId = null;
+        SetAssociation(attachment, table.TransitGatewayId, null);
         await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
         return (table, attachment);
     }
@@ -515,6 +516,10 @@ public static class TransitGateways
     {
         var (table, attachment) = await RequirePairAsync(tx, scope, tableId, attachmentId, now, ct).ConfigureAwait(false);
         var present = table.PropagatingAttachmentIds.Contains(attachment.Id);
+        if (enable && attachment.ResourceType == "peering")
+        {
+            throw AwsErrors.InvalidParameterValue($"Transit Gateway Attachment {attachment.Id} is a peering attachment: peering attachments do not propagate routes; add static routes to it.");
+        }
         if (enable && present)
         {
             throw new AwsException("TransitGatewayRouteTablePropagation.Duplicate", $"Propagation for {attachment.Id} already exists in Transit Gateway Route Table {table.Id}.");
@@ -542,7 +547,7 @@ public static class TransitGateways
         var attachment = await RequireAttachmentAsync(session, scope, attachmentId, now, ct).ConfigureAwait(false);
         RequireState(table.Id, table.State, "available");
         RequireState(attachment.Id, attachment.State, "available", "modifying");
-        if (attachment.TransitGatewayId != table.TransitGatewayId)
+        if (!BelongsTo(attachment, table.TransitGatewayId))
         {
             throw AwsErrors.InvalidParameterValue($"Transit Gateway Attachment {attachment.Id} and Transit Gateway Route Table {table.Id} belong to different Transit Gateways.");
         }
@@ -569,7 +574,7 @@ public static class TransitGateways
         if (attachmentId is not null)
         {
             var attachment = await RequireAttachmentAsync(tx, scope, attachmentId, now, ct).ConfigureAwait(false);
-            if (attachment.TransitGatewayId != table.TransitGatewayId)
+            if (!BelongsTo(attachment, table.TransitGatewayId))
             {
                 throw AwsErrors.InvalidParameterValue($"Transit Gateway Attachment {attachment.Id} and Transit Gateway Route Table {table.Id} belong to different Transit Gateways.");
             }
@@ -619,7 +624,7 @@ public static class TransitGateways
     {
         var gateway = await RequireAsync(session, scope, transitGatewayId, now, ct).ConfigureAwait(false);
         var attachments = (await Provisioning.ListAsync<TransitGatewayAttachmentResource>(session, scope, ResourceTypes.TransitGatewayAttachment, now, ct).ConfigureAwait(false))
-            .Where(a => a.TransitGatewayId == gateway.Id)
+            .Where(a => BelongsTo(a, gateway.Id))
             .ToList();
         var tables = await RouteTablesOfAsync(session, scope, gateway.Id, now, ct).ConfigureAwait(false);
         return new TransitGatewayTopology(gateway, attachments, tables, await ResourceCidrsAsync(session, scope, attachments, ct).ConfigureAwait(false));
@@ -654,6 +659,42 @@ public static class TransitGateways
     }
 
     // ---- Shared rules ----------------------------------------------------------------------
+
+    /// <summary>True when <paramref name="attachment"/> is one of the gateway's: its own, or a peering attachment the gateway accepted (or was asked to).</summary>
+    public static bool BelongsTo(TransitGatewayAttachmentResource attachment, string transitGatewayId)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        return attachment.TransitGatewayId == transitGatewayId || (attachment.ResourceType == "peering" && attachment.ResourceId == transitGatewayId);
+    }
+
+    /// <summary>The route table of <paramref name="transitGatewayId"/> the attachment is associated with (a peering attachment has one on each side).</summary>
+    public static string? AssociationOn(TransitGatewayAttachmentResource attachment, string transitGatewayId)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        return IsAccepterSide(attachment, transitGatewayId) ? attachment.PeerAssociatedRouteTableId : attachment.AssociatedRouteTableId;
+    }
+
+    /// <summary>The gateway at the other end of a peering attachment, seen from <paramref name="transitGatewayId"/>.</summary>
+    public static string PeerOf(TransitGatewayAttachmentResource attachment, string transitGatewayId)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        return IsAccepterSide(attachment, transitGatewayId) ? attachment.TransitGatewayId : attachment.ResourceId;
+    }
+
+    private static void SetAssociation(TransitGatewayAttachmentResource attachment, string transitGatewayId, string? tableId)
+    {
+        if (IsAccepterSide(attachment, transitGatewayId))
+        {
+            attachment.PeerAssociatedRouteTableId = tableId;
+        }
+        else
+        {
+            attachment.AssociatedRouteTableId = tableId;
+        }
+    }
+
+    private static bool IsAccepterSide(TransitGatewayAttachmentResource attachment, string transitGatewayId) =>
+        attachment.ResourceType == "peering" && attachment.ResourceId == transitGatewayId && attachment.TransitGatewayId != transitGatewayId;
 
     /// <summary>Refuses a call on a resource that is not in one of <paramref name="allowed"/>: EC2's IncorrectState.</summary>
     public static void RequireState(string id, string state, params string[] allowed)

@@ -215,7 +215,7 @@ internal sealed partial class Ec2Service
     public override async Task<GetTransitGatewayRouteTableAssociationsResult> GetTransitGatewayRouteTableAssociationsAsync(RequestContext context, GetTransitGatewayRouteTableAssociationsRequest request)
     {
         var table = await TransitGateways.RequireRouteTableAsync(context.Store, context.Scope, request.TransitGatewayRouteTableId, context.Now, context.Cancellation).ConfigureAwait(false);
-        var page = await TableAttachmentsPageAsync(context, a => a.AssociatedRouteTableId == table.Id, request.Filters, request.MaxResults, request.NextToken).ConfigureAwait(false);
+        var page = await TableAttachmentsPageAsync(context, a => TransitGateways.AssociationOn(a, table.TransitGatewayId) == table.Id, request.Filters, request.MaxResults, request.NextToken).ConfigureAwait(false);
         return new GetTransitGatewayRouteTableAssociationsResult
         {
             Associations = page.Items.Select(a => new TransitGatewayRouteTableAssociation
@@ -317,7 +317,7 @@ internal sealed partial class Ec2Service
         Paginator.CheckMaxResults(request.MaxResults);
         var table = await TransitGateways.RequireRouteTableAsync(context.Store, context.Scope, request.TransitGatewayRouteTableId, context.Now, context.Cancellation).ConfigureAwait(false);
         var attachments = (await Provisioning.ListAsync<TransitGatewayAttachmentResource>(context.Store, context.Scope, ResourceTypes.TransitGatewayAttachment, context.Now, context.Cancellation).ConfigureAwait(false))
-            .Where(a => a.TransitGatewayId == table.TransitGatewayId)
+            .Where(a => TransitGateways.BelongsTo(a, table.TransitGatewayId))
             .ToList();
         var cidrs = await TransitGateways.ResourceCidrsAsync(context.Store, context.Scope, attachments, context.Cancellation).ConfigureAwait(false);
         var byId = attachments.ToDictionary(a => a.Id, StringComparer.Ordinal);
