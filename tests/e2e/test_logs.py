@@ -64,6 +64,9 @@ def test_groups_create_describe_delete(logs, server):
     assert names == sorted(names) and {"/app/web", "/app/worker", "/other/Web-Legacy"} <= set(names)
     assert code(logs.describe_log_groups, limit=51)[0] == "InvalidParameterException"
 
+    logs.put_log_group_deletion_protection(logGroupIdentifier="/other/Web-Legacy", deletionProtectionEnabled=True)
+    assert code(logs.delete_log_group, logGroupName="/other/Web-Legacy")[0] == "ValidationException"
+    logs.put_log_group_deletion_protection(logGroupIdentifier="/other/Web-Legacy", deletionProtectionEnabled=False)
     logs.delete_log_group(logGroupName="/other/Web-Legacy")
     assert code(logs.delete_log_group, logGroupName="/other/Web-Legacy")[:2] == ("ResourceNotFoundException", "The specified log group does not exist.")
 
@@ -157,10 +160,15 @@ def test_get_log_events_tokens(logs):
     window = logs.get_log_events(logGroupName="tokens", logStreamName="s", startFromHead=True,
                                  startTime=all_events[2]["timestamp"], endTime=all_events[4]["timestamp"])
     assert [e["message"] for e in window["events"]] == ["m2", "m3"]
-    # The CLI's paginator-free call and boto3's paginator (which stops on a repeated token).
-    pages = list(logs.get_paginator("get_log_events").paginate(logGroupName="tokens", logStreamName="s", startFromHead=True,
-                                                              PaginationConfig={"PageSize": 4}))
-    assert [e["message"] for p in pages for e in p["events"]] == [f"m{i}" for i in range(10)] + ["late"]
+    # Reading forward page by page until the token comes back unchanged, as AWS documents.
+    got, kw = [], {"startFromHead": True}
+    while True:
+        page = logs.get_log_events(logGroupName="tokens", logStreamName="s", limit=4, **kw)
+        got += [e["message"] for e in page["events"]]
+        if kw.get("nextToken") == page["nextForwardToken"]:
+            break
+        kw = {"nextToken": page["nextForwardToken"]}
+    assert got == [f"m{i}" for i in range(10)] + ["late"]
     assert code(logs.get_log_events, logGroupName="tokens", logStreamName="s", nextToken="f/123")[0] == "InvalidParameterException"
 
 

@@ -133,8 +133,7 @@ internal sealed partial class LogsService(LogStore store) : LogsServiceBase<Requ
         var group = RequireGroup(context, request.logGroupName);
         if (group.DeletionProtection)
         {
-            throw new AwsException("OperationAbortedException",
-                $"Log group {group.Name} has deletion protection enabled. Disable deletion protection before deleting the log group.");
+            throw new AwsException("ValidationException", "Cannot delete log group with deletion protection enabled. Disable deletion protection first.");
         }
         store.DeleteGroup(group.Id);
         return Task.CompletedTask;
