@@ -31,6 +31,7 @@ SERVICES = {
     "autoscaling": "2011-01-01",
     "elbv2": "2015-12-01",
     "cloudwatch": "2010-08-01",
+    "logs": "2014-03-28",
 }
 # Services whose Describe operations document filter names (spec/<service>/filters.json).
 FILTER_SERVICES = {"ec2"}

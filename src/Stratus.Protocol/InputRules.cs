@@ -9,7 +9,8 @@ namespace Stratus.Protocol;
 /// Model constraints (length, range, enum, required) and the character rule, with the error
 /// conventions of each protocol family. Services whose model declares <c>MissingParameter</c> /
 /// <c>InvalidParameterValue</c> errors (EC2, CloudWatch) answer those; other query services answer
-/// <c>ValidationError</c> and json/cbor services <c>ValidationException</c>, with Coral's message
+/// <c>ValidationError</c> and json/cbor services <c>ValidationException</c> (CloudWatch Logs
+/// <c>InvalidParameterException</c>), with Coral's message
 /// ("1 validation error detected: Value null at 'roleName' failed to satisfy constraint: Member must
 /// not be null"). Bodies that do not decode, or values of the wrong type, are <c>SerializationException</c>
 /// in json/cbor.
@@ -29,7 +30,9 @@ public sealed class InputRules
     public static InputRules For(ServiceInfo service, string protocol)
     {
         var ec2Style = service.Protocol == "ec2" || (service.FindError("MissingParameter") is not null && service.FindError("InvalidParameterValue") is not null);
-        return new InputRules(protocol == "query" ? "ValidationError" : "ValidationException", ec2Style);
+        // CloudWatch Logs answers constraint violations as InvalidParameterException (with Coral's message).
+        var code = protocol == "query" ? "ValidationError" : service.SigningName == "logs" ? "InvalidParameterException" : "ValidationException";
+        return new InputRules(code, ec2Style);
     }
 
     public AwsException Missing(string path) => _ec2Style

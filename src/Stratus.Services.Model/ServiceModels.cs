@@ -17,6 +17,7 @@ public static class ServiceModels
         AutoScaling.AutoScalingShapes.Service,
         ElasticLoadBalancingV2.ElasticLoadBalancingV2Shapes.Service,
         CloudWatch.CloudWatchShapes.Service,
+        Logs.LogsShapes.Service,
     ];
 
     private static readonly Dictionary<string, ServiceInfo> BySigningName = All.ToDictionary(s => s.SigningName, StringComparer.Ordinal);

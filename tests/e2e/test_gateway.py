@@ -197,7 +197,7 @@ def test_health_document(server):
     ec2 = health["services"]["ec2"]
     assert ec2["state"] == "ready" and ec2["protocols"] == ["ec2"] and ec2["apiVersion"] == "2016-11-15"
     assert 0 < ec2["implemented"] <= ec2["operations"]
-    assert {"sts", "iam", "autoscaling", "elasticloadbalancing", "monitoring", "servicequotas"} <= set(health["services"])
+    assert {"sts", "iam", "autoscaling", "elasticloadbalancing", "monitoring", "servicequotas", "logs"} <= set(health["services"])
     assert health["services"]["monitoring"]["protocols"] == ["smithy-rpc-v2-cbor", "json", "query"]
     assert "API ready: request path warmed up" in server.log_tail(400)
 

@@ -20,6 +20,7 @@ internal static class Program
         new("autoscaling", "AutoScaling", "Stratus.Services.Model.AutoScaling", "src/Stratus.Services.Model/Generated/AutoScaling"),
         new("elbv2", "ElasticLoadBalancingV2", "Stratus.Services.Model.ElasticLoadBalancingV2", "src/Stratus.Services.Model/Generated/ElasticLoadBalancingV2"),
         new("cloudwatch", "CloudWatch", "Stratus.Services.Model.CloudWatch", "src/Stratus.Services.Model/Generated/CloudWatch"),
+        new("logs", "Logs", "Stratus.Services.Model.Logs", "src/Stratus.Services.Model/Generated/Logs"),
     ];
 
     public static int Main(string[] args)

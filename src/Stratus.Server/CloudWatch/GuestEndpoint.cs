@@ -4,24 +4,36 @@ namespace Stratus.Server.CloudWatch;
 
 /// <summary>
 /// CloudWatch as guests reach it: on the metadata listener (169.254.169.254:80 inside every VPC),
-/// a request signed for the <c>monitoring</c> service goes to the CloudWatch API, as if it had
-/// come to the API port; everything else there stays IMDS's. Guests reach no other host service, so
-/// this is how an agent in the guest (the CloudWatch agent in Stratus's images) publishes metrics
-/// with its instance profile's credentials. Only CloudWatch: a request naming another service's
-/// JSON target or RPC v2 path, or signed for another service, is IMDS's (which answers 405/404).
+/// a request signed for the <c>monitoring</c> service goes to the CloudWatch API, and one signed for
+/// <c>logs</c> to CloudWatch Logs, as if it had come to the API port; everything else there stays
+/// IMDS's. Guests reach no other host service, so this is how an agent in the guest (the CloudWatch
+/// agent in Stratus's images) publishes metrics and log events with its instance profile's
+/// credentials. Only those two: a request naming another service's JSON target or RPC v2 path, or
+/// signed for another service, is IMDS's (which answers 405/404).
 /// </summary>
 public static class GuestEndpoint
 {
     private const string JsonTargetPrefix = "GraniteServiceVersion20100801.";
     private const string CborServicePath = "/service/GraniteServiceVersion20100801/";
 
+    private const string LogsTargetPrefix = "Logs_20140328.";
+
     public static bool IsCloudWatchRequest(HttpRequest request)
     {
-        if (!HttpMethods.IsPost(request.Method) || SigningService(request.Headers.Authorization.ToString()) != "monitoring")
+        if (!HttpMethods.IsPost(request.Method))
         {
             return false;
         }
+        var service = SigningService(request.Headers.Authorization.ToString());
         var target = request.Headers["X-Amz-Target"].ToString();
+        if (service == "logs")
+        {
+            return target.StartsWith(LogsTargetPrefix, StringComparison.Ordinal) && (request.Path.Value ?? "/") == "/";
+        }
+        if (service != "monitoring")
+        {
+            return false;
+        }
         if (target.Length > 0 && !target.StartsWith(JsonTargetPrefix, StringComparison.Ordinal))
         {
             return false;

@@ -41,6 +41,7 @@ internal sealed class GatewayWarmUp(
         ["ec2"] = "DescribeRegions",
         ["sts"] = "GetCallerIdentity",
         ["servicequotas"] = "ListServices",
+        ["logs"] = "DescribeLogGroups",
     };
 
     /// <summary>

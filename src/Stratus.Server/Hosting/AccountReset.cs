@@ -29,6 +29,7 @@ internal sealed partial class AccountReset(
     TimeProvider clock,
     Stratus.Domain.Iam.IamPolicyCache iamPolicies,
     Stratus.Server.CloudWatch.CloudWatchState cloudWatch,
+    Stratus.Server.Logs.LogStore logs,
     ILogger<AccountReset> logger)
 {
     public async Task HandleAsync(HttpContext http)
@@ -94,6 +95,8 @@ internal sealed partial class AccountReset(
         defaultVpcs.Forget(accountId);
         // CloudWatch keeps its own database: the account's metrics, alarms, history and dashboards go too.
         await cloudWatch.ResetAccountAsync(accountId, ct).ConfigureAwait(false);
+        // So does CloudWatch Logs: its log groups, streams and events.
+        logs.DeleteAccount(accountId);
         foreach (var id in instances)
         {
             await BestEffortAsync(() => runtime.TerminateAsync(id, ct), id).ConfigureAwait(false);

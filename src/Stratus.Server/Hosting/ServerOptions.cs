@@ -96,6 +96,9 @@ public sealed record ServerOptions
     /// <summary>The CloudWatch database (metrics, alarms, dashboards), beside the state database.</summary>
     public string CloudWatchDatabasePath => Path.Combine(DataDirectory, "cloudwatch.db");
 
+    /// <summary>The CloudWatch Logs database (log groups, streams and events), beside the state database.</summary>
+    public string LogsDatabasePath => Path.Combine(DataDirectory, "logs.db");
+
     /// <summary>The first URL clients should use (the first of <see cref="Urls"/>, with a wildcard host made loopback).</summary>
     public string PublicEndpoint
     {

@@ -143,6 +143,7 @@ public static class StratusHost
         services.AddControllerAfterApiReady<Stratus.Server.AutoScaling.AutoScalingController>();
         services.AddAwsService<Stratus.Server.AutoScaling.AutoScalingService>();
         Stratus.Server.CloudWatch.CloudWatchRegistration.AddCloudWatch(services, options);
+        Stratus.Server.Logs.LogsRegistration.AddLogs(services, options);
         Stratus.Server.AutoScaling.Policies.PoliciesRegistration.AddScalingPolicies(services);
 
         var app = builder.Build();
