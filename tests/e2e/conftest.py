@@ -182,6 +182,7 @@ MODULE_SECONDS = {
     "test_transit_gateway_peering.py": 90,
     "test_instance_firmware.py": 15,
     "test_source_dest_check.py": 45,
+    "test_ec2_remaining.py": 80, "test_replace_root_real.py": 67,
 }
 DEFAULT_MODULE_SECONDS = 30
 

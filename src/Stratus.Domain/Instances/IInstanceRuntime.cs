@@ -76,6 +76,18 @@ public interface IInstanceRuntime : IAsyncDisposable
     /// <summary>Reboots the guest in place.</summary>
     Task RebootAsync(string instanceId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Root volume replacement: the running guest goes down and boots again on the root disk of
+    /// <paramref name="boot"/> (a volume the runtime has not seen yet is created from the image),
+    /// keeping its network and, where the runtime can, its instance store. By default a stop and a start.
+    /// </summary>
+    async Task ReplaceRootVolumeAsync(InstanceBoot boot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(boot);
+        await StopAsync(boot.InstanceId, force: false, cancellationToken).ConfigureAwait(false);
+        await StartAsync(boot, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Destroys the guest and everything the runtime made for it (its volumes excepted: see <see cref="DeleteVolumeAsync"/>).</summary>
     Task TerminateAsync(string instanceId, CancellationToken cancellationToken);
 

@@ -57,7 +57,7 @@ public sealed class InstanceResource : ITaggable, System.Text.Json.Serialization
     public required string Id { get; init; }
     public required string ReservationId { get; init; }
     public required string OwnerId { get; init; }
-    public required string ImageId { get; init; }
+    public required string ImageId { get; set; }
     public required string InstanceType { get; set; }
     public string? KeyName { get; init; }
     public required string State { get; set; }
@@ -160,7 +160,7 @@ public sealed class InstanceResource : ITaggable, System.Text.Json.Serialization
     public string Runtime { get; init; } = "mock";
 
     /// <summary>The guest image the runtime boots.</summary>
-    public string? RuntimeImage { get; init; }
+    public string? RuntimeImage { get; set; }
 
     public DateTime? TerminatedAt { get; set; }
 

@@ -55,6 +55,7 @@ public static partial class ResourceTypes
         .. ConnectivityTaggable,
         .. ComputeTaggable,
         .. NetworkApiTaggable,
+        .. OperationsTaggable,
     ]);
 
     /// <summary>The taggable type whose ids start with the prefix of <paramref name="id"/>.</summary>

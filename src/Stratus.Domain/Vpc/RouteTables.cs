@@ -317,6 +317,10 @@ public static class RouteTables
         {
             egressOnlyId = (await EgressOnly.EgressOnlyInternetGateways.RequireRouteTargetAsync(tx, scope, eigw, table.VpcId, kind, ct).ConfigureAwait(false)).Id;
         }
+        else if (spec.OtherTarget is { } carrier && carrier.StartsWith("cagw-", StringComparison.Ordinal))
+        {
+            throw await Carrier.CarrierGateways.RouteTargetErrorAsync(tx, scope, carrier, table.VpcId, ct).ConfigureAwait(false);
+        }
         else
         {
             throw AwsErrors.InvalidParameterValue($"The target '{spec.OtherTarget}' does not exist");

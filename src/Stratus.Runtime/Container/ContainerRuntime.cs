@@ -143,6 +143,20 @@ public sealed partial class ContainerRuntime : IInstanceRuntime, Stratus.Domain.
     public Task RebootAsync(string instanceId, CancellationToken cancellationToken) =>
         Exclusive(instanceId, () => RebootCoreAsync(instanceId, cancellationToken), cancellationToken);
 
+    /// <summary>
+    /// Root volume replacement: init ends, and the container starts again on the new root volume (a
+    /// fresh upper layer over the image), on the same network; the instance store stays as it is.
+    /// </summary>
+    public Task ReplaceRootVolumeAsync(InstanceBoot boot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(boot);
+        return Exclusive(boot.InstanceId, async () =>
+        {
+            await StopInitAsync(boot.InstanceId, force: false, cancellationToken).ConfigureAwait(false);
+            await StartCoreAsync(boot, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
     public Task TerminateAsync(string instanceId, CancellationToken cancellationToken) =>
         Exclusive(instanceId, () => TerminateCoreAsync(instanceId, cancellationToken), cancellationToken);
 

@@ -38,6 +38,9 @@ internal enum LifecycleAction
 
     /// <summary>The guest powered itself off: running → stopping → stopped (or shutting-down → terminated).</summary>
     GuestShutdown,
+
+    /// <summary>The instance's root volume replacement task: the guest restarts onto its new root volume.</summary>
+    ReplaceRootVolume,
 }
 
 internal sealed record LifecycleCommand(Scope Scope, string InstanceId, LifecycleAction Action);
@@ -50,7 +53,7 @@ internal sealed record LifecycleCommand(Scope Scope, string InstanceId, Lifecycl
 /// one at a time. After a restart of Stratus, instances found in a transitional state are driven
 /// on, running ones are resumed, and terminated ones are removed an hour after termination.
 /// </summary>
-internal sealed class InstanceLifecycle(
+internal sealed partial class InstanceLifecycle(
     IStateStore store,
     IInstanceRuntime runtime,
     TimeProvider clock,
@@ -267,6 +270,7 @@ internal sealed class InstanceLifecycle(
                 commands.Add(new LifecycleCommand(scope, instance.Id, a));
             }
         }
+        commands.AddRange(await UnfinishedRootVolumeReplacementsAsync(ct).ConfigureAwait(false));
         // Bounded: thousands of resumes at once would take every thread from the API.
         var resumed = Parallel.ForEachAsync(commands, new ParallelOptions { MaxDegreeOfParallelism = ReconcileParallelism },
             (command, _) => new ValueTask(RunAsync(command)));
@@ -381,6 +385,9 @@ internal sealed class InstanceLifecycle(
                 break;
             case LifecycleAction.Terminate when instance.State == InstanceStates.ShuttingDown:
                 await TerminateGuestAsync(command, instance, UserShutdown, ct).ConfigureAwait(false);
+                break;
+            case LifecycleAction.ReplaceRootVolume:
+                await ReplaceRootVolumeAsync(command, ct).ConfigureAwait(false);
                 break;
             default:
                 if (logger.IsEnabled(LogLevel.Debug))

@@ -50,6 +50,9 @@ internal sealed class MeteredRuntime(IInstanceRuntime inner, ServerMetrics metri
 
     public Task TerminateAsync(string instanceId, CancellationToken cancellationToken) => TimeAsync("terminate", () => inner.TerminateAsync(instanceId, cancellationToken));
 
+    public Task ReplaceRootVolumeAsync(InstanceBoot boot, CancellationToken cancellationToken) =>
+        TimeAsync("replace-root-volume", () => inner.ReplaceRootVolumeAsync(boot, cancellationToken));
+
     public Task DeleteVolumeAsync(string volumeId, CancellationToken cancellationToken) => inner.DeleteVolumeAsync(volumeId, cancellationToken);
 
     public Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken) => inner.SetPublicIpAsync(instanceId, publicIp, cancellationToken);
