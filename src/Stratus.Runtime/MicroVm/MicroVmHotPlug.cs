@@ -22,6 +22,14 @@ internal static class MicroVmHotPlug
     /// <summary>The machine options: the microvm machine with its PCIe host bridge.</summary>
     public const string Machine = "microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on,pcie=on";
 
+    /// <summary>
+    /// On the kernel command line: the root ports' hot-plug is the guest's to drive. Linux asks the
+    /// firmware for PCIe control (ACPI <c>_OSC</c>) before it has set up extended configuration
+    /// space (microvm's ECAM comes from the host bridge's <c>_CBA</c>), so it would not ask at all
+    /// and leave pciehp unbound ("not requesting OS control; OS requires [ExtendedConfig …]").
+    /// </summary>
+    public const string KernelArgument = "pcie_ports=native";
+
     /// <summary>The <c>-device</c> arguments of the hot-plug ports.</summary>
     public static IEnumerable<string> PortArguments()
     {

@@ -712,7 +712,7 @@ internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWat
         var directory = _options.InstanceDirectory(boot.InstanceId);
         var vcpus = Math.Clamp(boot.VCpus, 1, Math.Max(1, _options.MaxGuestVCpus));
         var memory = Math.Clamp(boot.MemoryMiB, 128, Math.Max(128, _options.MaxGuestMemoryMiB));
-        var commandLine = new StringBuilder("console=ttyS0 root=/dev/vda rw reboot=k panic=-1");
+        var commandLine = new StringBuilder("console=ttyS0 root=/dev/vda rw reboot=k panic=-1 ").Append(MicroVmHotPlug.KernelArgument);
         if (!string.IsNullOrWhiteSpace(image.Manifest.KernelArguments))
         {
             commandLine.Append(' ').Append(image.Manifest.KernelArguments.Trim());

@@ -12,6 +12,7 @@ public sealed class MicroVmHotPlugTests
     {
         Assert.Contains("pcie=on", MicroVmHotPlug.Machine, StringComparison.Ordinal);
         Assert.StartsWith("microvm,", MicroVmHotPlug.Machine, StringComparison.Ordinal);
+        Assert.Equal("pcie_ports=native", MicroVmHotPlug.KernelArgument);
         var args = MicroVmHotPlug.PortArguments().ToList();
         Assert.Equal(2 * MicroVmHotPlug.Ports, args.Count);
         Assert.Equal("-device", args[0]);
