@@ -87,6 +87,24 @@ def _setup(srv, tmp_path_factory) -> Lab:
     return lab
 
 
+@pytest.fixture(autouse=True)
+def _consoles_on_failure(request, lab):
+    """A failing case shows the guests' console tails (what their init configured)."""
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for instance_id in (lab.a, lab.b):
+            print(f"--- console of {instance_id} ---\n" + lab.ec2.get_console_output(InstanceId=instance_id, Latest=True).get("Output", "")[-3000:])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report
+
+
 def _in(lab, instance_id: str, command: str) -> str:
     result = _ssh(lab.key, lab.public[instance_id], command, timeout=60)
     return result.stdout if result.returncode == 0 else ""
