@@ -10,8 +10,7 @@ with the key pair, as a user would:
 - Hot-plug: AttachNetworkInterface on running A plugs a `virtio-net-pci` device with the
   interface's MAC into the PCIe root port of its device index (QMP `netdev_add` + `device_add`);
   the guest names it `eth1`, configures it by DHCP (the lease crosses the new tap and the VPC
-  bridge) and gives it a routing table of its own (whether another guest reaches the interface's
-  address is printed: not yet working); after
+  bridge) and gives it a routing table of its own; B reaches the interface's address; after
   DetachNetworkInterface (`device_del` + `netdev_del`) `eth1` is gone from the guest.
 
 Needs root, qemu-system-x86_64, nftables and the minimal image (with a kernel that has PCIe
@@ -126,9 +125,8 @@ def test_an_interface_attached_to_a_running_microvm_is_hot_plugged_and_unplugged
     print(f"\neth1 up with its address {time.monotonic() - started:.1f} s after AttachNetworkInterface")
     assert shown.splitlines()[0].strip().lower() == mac.lower()
     assert f"from {address} lookup 101" in _in(lab, lab.a, "ip rule show"), "eth1 answers from its address through its own table"
-    # Whether B reaches the interface's address is reported, not asserted: not yet working on this
-    # runtime (docs/runtimes.md, "Network interfaces on running microVMs").
-    print(f"B -> {address}:22: {_in(lab, lab.b, f'nc -w 3 {address} 22 </dev/null | head -n 1').strip() or 'no answer'}")
+    # B reaches the interface's address; A answers from it through eth1.
+    _until(lambda: "SSH-2.0" in _in(lab, lab.b, f"nc -w 3 {address} 22 </dev/null | head -n 1"), 60, "B reaches the interface's address")
     assert "default via" not in _in(lab, lab.a, "ip route show dev eth1 | grep default"), "the primary interface keeps the default route"
 
     started = time.monotonic()
