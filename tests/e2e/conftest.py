@@ -183,6 +183,7 @@ MODULE_SECONDS = {
     "test_instance_firmware.py": 15,
     "test_source_dest_check.py": 45,
     "test_ec2_remaining.py": 80, "test_replace_root_real.py": 67,
+    "test_microvm_network.py": 160,
 }
 DEFAULT_MODULE_SECONDS = 30
 

@@ -57,6 +57,7 @@ copy_with_libs "$(command -v curl)" usr/bin/curl
 # init and helpers
 install -m 0755 "$here/init" sbin/init
 install -m 0755 "$here/udhcpc.script" usr/share/udhcpc/default.script
+install -m 0755 "$here/stratus-nic" usr/sbin/stratus-nic
 # the CloudWatch agent (guest/agent/cloudwatch): amazon-cloudwatch-agent-ctl as on Amazon Linux
 sh "$here/../../agent/cloudwatch/install.sh" "$root"
 cat > etc/acpi/PWRF/00000080 <<'EOS'

@@ -30,6 +30,12 @@ internal sealed record MicroVmRecord
 
     public DateTime? StartedAt { get; init; }
 
+    /// <summary>The drives QEMU was started with (QEMU's drive id → volume id), for per-volume I/O figures.</summary>
+    public IReadOnlyList<MicroVmDrive> Drives { get; init; } = [];
+
+    /// <summary>The secondary interfaces hot-plugged into the running QEMU (they stay in it across a guest reboot).</summary>
+    public IReadOnlyList<PluggedNic> SecondaryNics { get; init; } = [];
+
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -56,3 +62,6 @@ internal sealed record MicroVmRecord
         File.Move(temp, path, overwrite: true);
     }
 }
+
+/// <summary>A secondary interface plugged into a running microVM: its device index (the hot-plug port), MAC and tap.</summary>
+internal sealed record PluggedNic(string NetworkInterfaceId, int DeviceIndex, string MacAddress, string Tap);

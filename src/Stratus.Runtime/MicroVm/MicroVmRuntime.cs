@@ -312,6 +312,118 @@ internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWat
     public Task ApplyFirewallAsync(Stratus.Domain.Firewall.VpcFirewall firewall, CancellationToken cancellationToken) =>
         _network.ApplyFirewallAsync(firewall, cancellationToken);
 
+    /// <summary>
+    /// Hot-plugs secondary interfaces into the running microVM (see <see cref="MicroVmHotPlug"/>):
+    /// interfaces no longer attached are unplugged (<c>device_del</c>, waiting for the guest to let
+    /// go, then <c>netdev_del</c>) before their taps go; new ones get a tap of the VPC's bridge and a
+    /// <c>virtio-net-pci</c> device in the port of their device index. Interfaces of another VPC than
+    /// the primary one, or beyond the last port, are not plugged in (logged).
+    /// </summary>
+    public async Task SyncSecondaryNicsAsync(string accountId, string region, string instanceId, IReadOnlyList<GuestSecondaryNic> nics, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(nics);
+        if (!_guests.TryGetValue(instanceId, out var guest))
+        {
+            return;
+        }
+        await guest.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (guest.Record is not { Pid: int pid } record || !IsOurQemu(pid, instanceId))
+            {
+                return;
+            }
+            var qmp = QmpPath(instanceId);
+            var wanted = nics.Where(n => n.DeviceIndex > 0).ToDictionary(n => n.Nic.NetworkInterfaceId, StringComparer.Ordinal);
+            var plugged = record.SecondaryNics.ToList();
+            foreach (var nic in record.SecondaryNics)
+            {
+                if (wanted.TryGetValue(nic.NetworkInterfaceId, out var want) && want.DeviceIndex == nic.DeviceIndex
+                    && string.Equals(want.Nic.MacAddress, nic.MacAddress, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+                await UnplugAsync(qmp, nic, cancellationToken).ConfigureAwait(false);
+                plugged.Remove(nic);
+                _log.LogInformation("microvm: {InstanceId} unplugged {Eni} (device index {Index})", instanceId, nic.NetworkInterfaceId, nic.DeviceIndex);
+            }
+            guest.Record = record = record with { SecondaryNics = plugged };
+            record.Save(RecordPath(instanceId));
+
+            var pluggable = wanted.Values.Where(n => MicroVmHotPlug.HasPort(n.DeviceIndex)).ToList();
+            foreach (var skipped in wanted.Values.Except(pluggable))
+            {
+                _log.LogWarning("microvm: {InstanceId}: {Eni} at device index {Index} is not plugged in (the guest has hot-plug ports for device indexes 1 to {Ports})",
+                    instanceId, skipped.Nic.NetworkInterfaceId, skipped.DeviceIndex, MicroVmHotPlug.Ports);
+            }
+            var taps = await _network.SyncSecondaryTapsAsync(accountId, region, instanceId, pluggable, cancellationToken).ConfigureAwait(false);
+            foreach (var nic in pluggable.OrderBy(n => n.DeviceIndex))
+            {
+                var id = nic.Nic.NetworkInterfaceId;
+                if (plugged.Any(p => p.NetworkInterfaceId == id) || !taps.TryGetValue(id, out var tap))
+                {
+                    continue;
+                }
+                if (tap.Namespace != record.Namespace)
+                {
+                    // QEMU opens taps in its own namespace, the primary interface's VPC.
+                    _log.LogWarning("microvm: {InstanceId}: {Eni} is in another VPC than the primary interface; not plugged in", instanceId, id);
+                    continue;
+                }
+                var (netdev, netdevArguments) = MicroVmHotPlug.NetdevAdd(id, tap.HostDevice);
+                await QmpClient.ExecuteAsync(qmp, netdev, netdevArguments, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+                var (device, deviceArguments) = MicroVmHotPlug.DeviceAdd(id, nic.Nic.MacAddress, nic.DeviceIndex);
+                try
+                {
+                    await QmpClient.ExecuteAsync(qmp, device, deviceArguments, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+                }
+                catch (InvalidOperationException)
+                {
+                    var (undo, undoArguments) = MicroVmHotPlug.NetdevDel(id);
+                    await TryQmpAsync(qmp, undo, undoArguments).ConfigureAwait(false);
+                    throw;
+                }
+                plugged.Add(new PluggedNic(id, nic.DeviceIndex, nic.Nic.MacAddress.ToLowerInvariant(), tap.HostDevice));
+                guest.Record = record = record with { SecondaryNics = plugged.ToList() };
+                record.Save(RecordPath(instanceId));
+                _log.LogInformation("microvm: {InstanceId} plugged in {Eni} at device index {Index} (tap {Tap})", instanceId, id, nic.DeviceIndex, tap.HostDevice);
+            }
+        }
+        finally
+        {
+            guest.Lock.Release();
+        }
+    }
+
+    /// <summary>How long a guest gets to release an unplugged device (pciehp waits 5 s for the attention button to be pressed again before it powers the slot off).</summary>
+    internal TimeSpan UnplugTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    private async Task UnplugAsync(string qmp, PluggedNic nic, CancellationToken cancellationToken)
+    {
+        var (del, delArguments) = MicroVmHotPlug.DeviceDel(nic.NetworkInterfaceId);
+        var deviceId = MicroVmHotPlug.DeviceId(nic.NetworkInterfaceId);
+        if (await TryQmpAsync(qmp, del, delArguments).ConfigureAwait(false))
+        {
+            var waited = Stopwatch.StartNew();
+            var (list, listArguments) = MicroVmHotPlug.ListPeripherals();
+            while (waited.Elapsed < UnplugTimeout)
+            {
+                var names = MicroVmHotPlug.Names(await QmpClient.ExecuteAsync(qmp, list, listArguments, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false));
+                if (!names.Contains(deviceId))
+                {
+                    break;
+                }
+                await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            }
+            if (waited.Elapsed >= UnplugTimeout)
+            {
+                _log.LogWarning("microvm: the guest did not release {Device} within {Timeout}; its backend is removed anyway", deviceId, UnplugTimeout);
+            }
+        }
+        var (netdevDel, netdevArguments) = MicroVmHotPlug.NetdevDel(nic.NetworkInterfaceId);
+        await TryQmpAsync(qmp, netdevDel, netdevArguments).ConfigureAwait(false);
+    }
+
     public Task<string> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken)
     {
         var (text, start) = ReadConsole(instanceId, 0, ConsoleTailBytes);
@@ -322,11 +434,35 @@ internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWat
         return Task.FromResult(text);
     }
 
-    /// <summary>Usage of the microVM: the QEMU process's CPU time and I/O, its tap's counters (host side, so reversed).</summary>
-    public Stratus.Domain.CloudWatch.GuestUsage? ReadUsage(string instanceId) =>
-        _guests.TryGetValue(instanceId, out var guest) && guest.Record is { Pid: int pid, Tap: { } tap }
-            ? Host.GuestCounters.Read(pid, tap, guestSide: false, vcpus: 1)
-            : null;
+    /// <summary>
+    /// Usage of the microVM: the QEMU process's CPU time, its tap's counters (host side, so reversed)
+    /// and each drive's I/O from QMP <c>query-blockstats</c> (per volume; the process's own I/O when
+    /// QMP does not answer within <see cref="BlockStatsTimeout"/>).
+    /// </summary>
+    public Stratus.Domain.CloudWatch.GuestUsage? ReadUsage(string instanceId)
+    {
+        if (!_guests.TryGetValue(instanceId, out var guest) || guest.Record is not { Pid: int pid, Tap: { } tap } record)
+        {
+            return null;
+        }
+        var usage = Host.GuestCounters.Read(pid, tap, guestSide: false, vcpus: 1);
+        if (usage is null || record.Drives.Count == 0)
+        {
+            return usage;
+        }
+        try
+        {
+            var stats = QmpClient.ExecuteAsync(QmpPath(instanceId), "query-blockstats", null, BlockStatsTimeout, _disposed.Token).GetAwaiter().GetResult();
+            return MicroVmBlockStats.WithDevices(usage, MicroVmBlockStats.Parse(stats, record.Drives));
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+        {
+            return usage;
+        }
+    }
+
+    /// <summary>How long <see cref="ReadUsage"/> waits for QEMU's block statistics. Default 2 s.</summary>
+    internal TimeSpan BlockStatsTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     public GuestHealth? GetHealth(string instanceId) =>
         _guests.TryGetValue(instanceId, out var guest) && guest.Record is { Pid: int pid }
@@ -410,9 +546,15 @@ internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWat
         {
             drives.Add(("store", await CreateInstanceStoreAsync(id, Math.Min(boot.InstanceStoreGiB, _options.MaxInstanceStoreGiB), cancellationToken).ConfigureAwait(false), "raw"));
         }
+        var driveVolumes = new List<MicroVmDrive> { new("root", root.VolumeId) };
+        if (boot.InstanceStoreGiB > 0)
+        {
+            driveVolumes.Add(new MicroVmDrive("store", null));
+        }
         var n = 0;
         foreach (var volume in boot.Disks.Where(d => !d.IsRoot))
         {
+            driveVolumes.Add(new MicroVmDrive($"vol{n}", volume.VolumeId));
             drives.Add(($"vol{n++}", await EnsureVolumeAsync(volume, null, cancellationToken).ConfigureAwait(false), "qcow2"));
         }
 
@@ -428,6 +570,7 @@ internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWat
             Accelerator = accelerator,
             BootConsoleOffset = ConsoleLength(id),
             StartedAt = DateTime.UtcNow,
+            Drives = driveVolumes,
         };
         guest.Record = record;
         guest.ReachedInit = null;
@@ -543,18 +686,18 @@ internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWat
             File.Delete(Path.Combine(directory, file));
         }
         guest.ReachedInit = null;
-        guest.Record = record with { Pid = null, Namespace = null, Tap = null, ReachedInit = null };
+        guest.Record = record with { Pid = null, Namespace = null, Tap = null, ReachedInit = null, SecondaryNics = [] };
         if (Directory.Exists(directory))
         {
             guest.Record.Save(RecordPath(id));
         }
     }
 
-    private static async Task<bool> TryQmpAsync(string socket, string command)
+    private static async Task<bool> TryQmpAsync(string socket, string command, System.Text.Json.Nodes.JsonObject? arguments = null)
     {
         try
         {
-            await QmpClient.ExecuteAsync(socket, command, null, TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            await QmpClient.ExecuteAsync(socket, command, arguments, TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
             return true;
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException or OperationCanceledException)
@@ -569,7 +712,7 @@ internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWat
         var directory = _options.InstanceDirectory(boot.InstanceId);
         var vcpus = Math.Clamp(boot.VCpus, 1, Math.Max(1, _options.MaxGuestVCpus));
         var memory = Math.Clamp(boot.MemoryMiB, 128, Math.Max(128, _options.MaxGuestMemoryMiB));
-        var commandLine = new StringBuilder("console=ttyS0 root=/dev/vda rw reboot=k panic=-1");
+        var commandLine = new StringBuilder("console=ttyS0 root=/dev/vda rw reboot=k panic=-1 ").Append(MicroVmHotPlug.KernelArgument);
         if (!string.IsNullOrWhiteSpace(image.Manifest.KernelArguments))
         {
             commandLine.Append(' ').Append(image.Manifest.KernelArguments.Trim());
@@ -582,7 +725,7 @@ internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWat
         var args = new List<string>
         {
             "-name", boot.InstanceId,
-            "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on",
+            "-M", MicroVmHotPlug.Machine,
             "-accel", accelerator == MicroVmAccelerator.Kvm ? "kvm" : "tcg",
             "-cpu", accelerator == MicroVmAccelerator.Kvm ? "host" : "max",
             "-smp", vcpus.ToString(CultureInfo.InvariantCulture),
@@ -602,6 +745,7 @@ internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWat
                 "-device", $"virtio-blk-device,drive={driveId}",
             ]);
         }
+        args.AddRange(MicroVmHotPlug.PortArguments());
         args.AddRange([
             "-netdev", $"tap,id=n0,ifname={nic.HostDevice},script=no,downscript=no",
             "-device", $"virtio-net-device,netdev=n0,mac={boot.PrimaryNic.MacAddress}",

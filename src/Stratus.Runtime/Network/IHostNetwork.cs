@@ -52,6 +52,14 @@ public interface IHostNetwork : IAsyncDisposable
     Task SyncSecondaryVethsAsync(string accountId, string region, string instanceId, IReadOnlyList<GuestSecondaryNic> nics, string guestNamespacePath, CancellationToken cancellationToken) =>
         Task.CompletedTask;
 
+    /// <summary>
+    /// Makes the microVM's secondary interfaces <paramref name="nics"/> on the host: each a tap of its VPC's
+    /// bridge (router address, DHCP entry, anti-spoofing and filter as for any interface), returned by
+    /// network interface id; taps of interfaces no longer named are removed (unplug the guest's device first).
+    /// </summary>
+    Task<IReadOnlyDictionary<string, NicAttachment>> SyncSecondaryTapsAsync(string accountId, string region, string instanceId, IReadOnlyList<GuestSecondaryNic> nics, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<string, NicAttachment>>(new Dictionary<string, NicAttachment>());
+
     /// <summary>Maps (or, with null, unmaps) a public address to the instance's private address.</summary>
     Task SetPublicIpAsync(string instanceId, string? publicIp, CancellationToken cancellationToken);
 

@@ -16,9 +16,10 @@ namespace Stratus.Server.CloudWatch;
 /// average operation size), VolumeReadOps, VolumeWriteOps, VolumeTotalReadTime,
 /// VolumeTotalWriteTime, VolumeIdleTime, VolumeQueueLength, BurstBalance (gp2, st1, sc1) and
 /// VolumeThroughputPercentage/VolumeConsumedReadWriteOps (io1, io2). The I/O is the guest's block
-/// I/O as the runtime counts it (<see cref="IGuestUsageSource"/>: the container's cgroup io.stat,
-/// the QEMU process's I/O), which is the root volume's: the runtimes give guests no separate
-/// counters for other volumes, whose I/O reads 0, as does everything on the mock runtime. Neither
+/// I/O as the runtime counts it (<see cref="IGuestUsageSource"/>): per volume where the runtime
+/// counts per block device (a microVM: QMP <c>query-blockstats</c> of each drive); otherwise (the
+/// container's cgroup io.stat) all of it is the root volume's and other volumes read 0, as does
+/// everything on the mock runtime. Neither
 /// source measures time per operation: the total read/write times and the queue length are 0, and
 /// a sample without I/O counts as idle time.
 /// </summary>
@@ -82,12 +83,23 @@ internal sealed class EbsMetricsPublisher(MetricStore metrics, IStateStore store
             }
             var device = volume.Attachments.First(a => a.InstanceId == instance.Id).Device;
             GuestUsage? counters = null;
-            if (device == instance.RootDeviceName && runtime is IGuestUsageSource source)
+            if (runtime is IGuestUsageSource source)
             {
-                if (!usage.TryGetValue(instance.Id, out counters))
+                if (!usage.TryGetValue(instance.Id, out var guest))
                 {
-                    counters = source.ReadUsage(instance.Id);
-                    usage[instance.Id] = counters;
+                    guest = source.ReadUsage(instance.Id);
+                    usage[instance.Id] = guest;
+                }
+                if (guest?.Devices is { } devices)
+                {
+                    // Counted per block device: this volume's own figures (0 until it is plugged in).
+                    counters = devices.FirstOrDefault(d => d.VolumeId == volume.Id) is { } own
+                        ? new GuestUsage(0, 0, 0, 0, 0, 0, own.ReadBytes, own.WriteBytes, own.ReadOps, own.WriteOps)
+                        : null;
+                }
+                else if (device == instance.RootDeviceName)
+                {
+                    counters = guest;
                 }
             }
             var seconds = (nowMs - state.At) / 1000.0;

@@ -13,7 +13,8 @@ namespace Stratus.Server.CloudWatch;
 /// host (<see cref="IGuestUsageSource"/>: cgroup CPU and I/O, the guest's network interface) and
 /// the status checks the runtime reports, and stores CPUUtilization (Percent), NetworkIn/Out
 /// (Bytes), NetworkPacketsIn/Out (Count), EBSReadBytes/EBSWriteBytes (Bytes),
-/// EBSReadOps/EBSWriteOps (Count) and StatusCheckFailed, _Instance, _System (Count) with the
+/// EBSReadOps/EBSWriteOps (Count), DiskReadBytes/DiskWriteBytes/DiskReadOps/DiskWriteOps of the
+/// instance store where the runtime counts it apart (microVMs), and StatusCheckFailed, _Instance, _System (Count) with the
 /// InstanceId dimension. Basic monitoring stores them in 5-minute slots; detailed monitoring
 /// (MonitorInstances, Monitoring.Enabled at launch) in 1-minute slots and also as ImageId and
 /// InstanceType aggregates, as AWS does. Burstable instances also get their CPU credit metrics
@@ -87,6 +88,14 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
                     {
                         values.Add(("EBSReadOps", "Count", Math.Max(0, ro - ro0)));
                         values.Add(("EBSWriteOps", "Count", Math.Max(0, (usage.DiskWriteOps ?? 0) - (before.Usage.DiskWriteOps ?? 0))));
+                    }
+                    if (usage.Devices?.FirstOrDefault(d => d.VolumeId is null) is { } store && before.Usage.Devices?.FirstOrDefault(d => d.VolumeId is null) is { } store0)
+                    {
+                        // The instance store, where the runtime counts it apart from the EBS volumes.
+                        values.Add(("DiskReadBytes", "Bytes", Math.Max(0, store.ReadBytes - store0.ReadBytes)));
+                        values.Add(("DiskWriteBytes", "Bytes", Math.Max(0, store.WriteBytes - store0.WriteBytes)));
+                        values.Add(("DiskReadOps", "Count", Math.Max(0, store.ReadOps - store0.ReadOps)));
+                        values.Add(("DiskWriteOps", "Count", Math.Max(0, store.WriteOps - store0.WriteOps)));
                     }
                 }
                 _previous[instance.Id] = (usage, nowMs);

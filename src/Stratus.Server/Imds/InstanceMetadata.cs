@@ -231,14 +231,26 @@ internal static class InstanceMetadata
         dir.Add("security-groups", string.Join('\n', instance.SecurityGroups.Select(g => g.GroupName)));
         dir.Add("subnet-id", nic.SubnetId);
         dir.Add("vpc-id", nic.VpcId);
+        if (nic.Ipv6Addresses.Count > 0)
+        {
+            dir.Add("ipv6s", string.Join('\n', nic.Ipv6Addresses));
+        }
         if (source.Subnet is { } subnet)
         {
             dir.Add("subnet-ipv4-cidr-block", subnet.CidrBlock);
+            if (subnet.Ipv6CidrBlocks.Where(b => b.State == "associated").Select(b => b.Ipv6CidrBlock).ToList() is { Count: > 0 } subnetV6)
+            {
+                dir.Add("subnet-ipv6-cidr-blocks", string.Join('\n', subnetV6));
+            }
         }
         if (source.Vpc is { } vpc)
         {
             dir.Add("vpc-ipv4-cidr-block", vpc.CidrBlock);
             dir.Add("vpc-ipv4-cidr-blocks", string.Join('\n', vpc.CidrBlocks.Select(c => c.CidrBlock)));
+            if (vpc.Ipv6CidrBlocks.Where(b => b.State == "associated").Select(b => b.Ipv6CidrBlock).ToList() is { Count: > 0 } vpcV6)
+            {
+                dir.Add("vpc-ipv6-cidr-blocks", string.Join('\n', vpcV6));
+            }
         }
         var publicIp = nic.Association?.PublicIp ?? instance.PublicIpAddress;
         if (publicIp is not null)
