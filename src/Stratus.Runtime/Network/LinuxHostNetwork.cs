@@ -230,6 +230,8 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         }
         finally
         {
+            // Guests' IPv6 addresses (metadata callers) come with the firewall.
+            RebuildCallers();
             _gate.Release();
         }
     }
@@ -262,6 +264,10 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         if (remoteAddress.IsIPv4MappedToIPv6)
         {
             remoteAddress = remoteAddress.MapToIPv4();
+        }
+        if (localAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && remoteAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return ResolveIpv6Caller(localAddress, remoteAddress);
         }
         if (localAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || remoteAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
         {
@@ -889,6 +895,8 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             var from = $"iifname {{ {string.Join(", ", uplinks)} }}";
             s.Append("\tchain input {\n\t\ttype filter hook input priority filter - 5; policy accept;\n");
             s.Append(CultureInfo.InvariantCulture, $"\t\t{from} ct state established,related accept\n");
+            // IPv6 neighbour discovery on the uplinks (conntrack leaves it untracked).
+            s.Append(CultureInfo.InvariantCulture, $"\t\t{from} icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert }} accept\n");
             s.Append(CultureInfo.InvariantCulture, $"\t\t{from} tcp dport {_options.MetadataPort.ToString(CultureInfo.InvariantCulture)} accept\n");
             s.Append(CultureInfo.InvariantCulture, $"\t\t{from} drop\n");
             s.Append("\t}\n");
@@ -908,6 +916,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         {
             await HostCommand.TryAsync("nft", ["-f", "-"], GuardRuleset()).ConfigureAwait(false);
         }
+        await ReleaseIpv6SysctlsIfUnusedAsync().ConfigureAwait(false);
     }
 
     // ---- DHCP and DNS (dnsmasq) ----
@@ -1044,6 +1053,10 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         {
             await QuietlyAsync(() => HostCommand.TryAsync("ip", ["route", "del", vpc.VpcCidr, "dev", vpc.UplinkDevice])).ConfigureAwait(false);
         }
+        if (vpc.Ipv6Enabled)
+        {
+            await QuietlyAsync(() => RemoveIpv6UplinkAsync(vpc)).ConfigureAwait(false);
+        }
         await QuietlyAsync(() => HostCommand.TryAsync("ip", ["link", "del", vpc.UplinkDevice])).ConfigureAwait(false);
         if (File.Exists(NamespacePath(vpc.Namespace)))
         {
@@ -1102,6 +1115,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             }
         }
         Volatile.Write(ref _callers, callers);
+        RebuildIpv6Callers();
     }
 
     private string NewNamespaceName(string key)
