@@ -32,8 +32,21 @@ public sealed partial class LinuxHostNetwork
 {
     private readonly Dictionary<string, FirewallIpv6> _ipv6 = new(StringComparer.Ordinal);
 
-    /// <summary>Records a VPC's IPv6 side from its latest firewall (caller holds the gate).</summary>
-    private void RememberIpv6(string key, FirewallIpv6? ipv6)
+    /// <summary>Records a VPC's IPv6 side from its latest firewall (caller holds the gate); true when what the host makes of it changed.</summary>
+    private bool RememberIpv6(string key, FirewallIpv6? ipv6)
+    {
+        var changed = Signature(_ipv6.GetValueOrDefault(key)) != Signature(ipv6);
+        Remember(key, ipv6);
+        return changed;
+    }
+
+    /// <summary>What the host's IPv6 set-up depends on beyond the filter text: blocks, subnets, addresses, metadata.</summary>
+    private static string Signature(FirewallIpv6? v6) => v6 is null ? "" : string.Join(';',
+        string.Join(',', v6.VpcCidrs),
+        string.Join(',', v6.Subnets.Select(s => $"{s.SubnetId}={s.Ipv4Cidr}/{s.Ipv6Cidr}")),
+        string.Join(',', v6.Interfaces.Select(i => $"{i.NetworkInterfaceId}={string.Join(' ', i.Addresses)}/{i.MetadataIpv6}")));
+
+    private void Remember(string key, FirewallIpv6? ipv6)
     {
         if (ipv6 is null)
         {

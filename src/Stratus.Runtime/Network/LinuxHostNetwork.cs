@@ -180,7 +180,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         {
             _firewalls[key] = text;
             _filters[key] = (filters, appliance);
-            RememberIpv6(key, firewall.Ipv6);
+            var ipv6Changed = RememberIpv6(key, firewall.Ipv6);
             _routing[key] = (peerings, nats);
             var gatewaysChanged = RecordTransitGateways(firewall);
             if (!_vpcs.TryGetValue(key, out var vpc))
@@ -194,7 +194,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             var routingChanged = !SamePeerings(vpc.Peerings, peerings) || !vpc.NatAddresses.SequenceEqual(nats, StringComparer.Ordinal);
             var filtersChanged = !vpc.Interfaces.SequenceEqual(filters);
             var applianceChanged = !vpc.ApplianceRoutes.SequenceEqual(appliance);
-            if (vpc.Firewall == text && !routingChanged && !filtersChanged && !applianceChanged)
+            if (vpc.Firewall == text && !routingChanged && !filtersChanged && !applianceChanged && !ipv6Changed)
             {
                 if (gatewaysChanged)
                 {
