@@ -199,6 +199,9 @@ def test_metadata_over_ipv6_with_a_token_and_not_once_disabled(lab):
         return got.stdout if got.returncode == 0 else None
 
     assert _until(metadata, lab.instance) == lab.instance
+    assert metadata("/latest/meta-data/ipv6") == lab.v6
+    mac = metadata("/latest/meta-data/mac")
+    assert metadata(f"/latest/meta-data/network/interfaces/macs/{mac}/ipv6s") == lab.v6
     # Without a token: HttpTokens=required.
     plain = _run("ip", "netns", "exec", lab.ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "3",
                  f"http://[{METADATA}]/latest/meta-data/instance-id", check=False)
