@@ -180,7 +180,7 @@ MODULE_SECONDS = {
     "test_fleets.py": 150, "test_ipv6.py": 110, "test_prefix_lists.py": 85, "test_storage_ops.py": 85,
     "test_transit_gateway.py": 75, "test_compute_ops.py": 65, "test_transit_gateway_api.py": 60,
     "test_instance_firmware.py": 15,
-    "test_source_dest_check.py": 45,
+    "test_source_dest_check.py": 45, "test_ipv6_egress.py": 60,
 }
 DEFAULT_MODULE_SECONDS = 30
 
