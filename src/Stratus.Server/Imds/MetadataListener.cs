@@ -21,8 +21,8 @@ public static class MetadataListener
     /// <summary>The first 12 bytes of the uplinks' IPv6 addresses (the last four are the IPv4 uplink address).</summary>
     private static readonly byte[] Ipv6UplinkPrefix = IPAddress.Parse("fd00:ec2:0:ffff::").GetAddressBytes()[..12];
 
-    /// <summary>The URL the metadata port listens on: every IPv6 and IPv4 address when the host has IPv6, every IPv4 address otherwise.</summary>
-    public static string Url(int port) => Socket.OSSupportsIPv6 ? $"http://[::]:{port}" : $"http://0.0.0.0:{port}";
+    /// <summary>What the metadata port listens on: every IPv6 and IPv4 address when the host has IPv6, every IPv4 address otherwise.</summary>
+    public static string Binding(int port) => Socket.OSSupportsIPv6 ? $"http://[::]:{port}" : $"http://0.0.0.0:{port}";
 
     public static bool AcceptsLocalAddress(IPAddress? address)
     {
