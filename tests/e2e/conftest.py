@@ -184,6 +184,7 @@ MODULE_SECONDS = {
     "test_source_dest_check.py": 45,
     "test_ec2_remaining.py": 80, "test_replace_root_real.py": 67,
     "test_microvm_network.py": 160,
+    "test_ipv6_egress.py": 60,
 }
 DEFAULT_MODULE_SECONDS = 30
 

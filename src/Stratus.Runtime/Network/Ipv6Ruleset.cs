@@ -21,13 +21,23 @@ namespace Stratus.Runtime.Network;
 /// addresses of the member interfaces) and ICMPv6 (protocol 58) rules; IPv4 peers and ICMP
 /// (protocol 1) rules never match IPv6. Stateful as for IPv4.</item>
 /// <item>Link-local and other sources that are not a guest's IPv6 address are dropped (besides
-/// discovery), and nothing crosses the uplink: IPv6 stays inside the VPC.</item>
+/// discovery).</item>
+/// <item>The uplink (the host, and the internet beyond it): a subnet's new flows leave only to
+/// destinations its route table sends to an internet gateway or an egress-only internet gateway,
+/// and new flows come in only from sources routed to an internet gateway (longest prefix first);
+/// replies of tracked flows pass. Subnets without such routes exchange nothing with the uplink.</item>
+/// <item>Instance metadata at <c>[fd00:ec2::254]:80</c>, DNATed by the namespace to the host for
+/// instances with <c>HttpProtocolIpv6</c> enabled, is never filtered; anything else to that address
+/// is dropped.</item>
 /// </list>
 /// </summary>
 public static class Ipv6Ruleset
 {
     /// <summary>The table's name (family <c>ip6</c>) in each VPC namespace.</summary>
     public const string Table = "stratus_fw6";
+
+    /// <summary>The metadata service's IPv6 address, as on EC2.</summary>
+    public const string MetadataAddress = "fd00:ec2::254";
 
     /// <summary>ICMPv6 types that always pass: router and neighbour discovery, MLD.</summary>
     internal const string Discovery = "{ nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect, mld-listener-query, mld-listener-report, mld2-listener-report }";
@@ -76,8 +86,25 @@ public static class Ipv6Ruleset
         var up = LinuxHostNetwork.NamespaceUplink;
         s.Append("\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n");
         s.Append(CultureInfo.InvariantCulture, $"\t\ticmpv6 type {Discovery} accept\n");
-        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" drop\n\t\toifname \"{up}\" drop\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tct status dnat ct original ip6 daddr {MetadataAddress} accept\n\t\tip6 daddr {MetadataAddress} drop\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" oifname \"{up}\" drop\n");
         s.Append("\t\tip6 saddr fe80::/10 drop\n\t\tip6 daddr ff00::/8 drop\n");
+        var routed = v6.Subnets.Where(x => x.InternetRoutes.Count > 0).ToList();
+        if (routed.Count == 0)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" drop\n\t\toifname \"{up}\" drop\n");
+        }
+        else
+        {
+            foreach (var subnet in routed)
+            {
+                var name = FirewallRuleset.Name(subnet.SubnetId);
+                s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip6 saddr {subnet.Ipv6Cidr} ct direction original jump inet6_out_{name}\n");
+                s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" ip6 daddr {subnet.Ipv6Cidr} ct direction original jump inet6_in_{name}\n");
+            }
+            var blocks = string.Join(", ", routed.Select(x => x.Ipv6Cidr));
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" ip6 daddr != {{ {blocks} }} drop\n\t\toifname \"{up}\" ip6 saddr != {{ {blocks} }} drop\n");
+        }
         foreach (var subnet in v6.Subnets)
         {
             var name = FirewallRuleset.Name(subnet.SubnetId);
@@ -85,9 +112,13 @@ public static class Ipv6Ruleset
             s.Append(CultureInfo.InvariantCulture, $"\t\tip6 daddr {subnet.Ipv6Cidr} ip6 saddr != {subnet.Ipv6Cidr} jump acl6_in_{name}\n");
         }
         s.Append("\t\tct state established,related accept\n");
-        s.Append("\t\tip6 saddr vmap @eni6_egress\n\t\tdrop\n\t}\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tip6 saddr vmap @eni6_egress\n\t\tiifname \"{up}\" goto sg6_ingress\n\t\tdrop\n\t}}\n");
         s.Append("\tchain sg6_ingress {\n\t\tip6 daddr vmap @eni6_ingress\n\t\taccept\n\t}\n");
 
+        foreach (var subnet in routed)
+        {
+            AppendInternet(s, subnet);
+        }
         foreach (var subnet in v6.Subnets)
         {
             AppendAcl(s, subnet, egress: true);
@@ -124,6 +155,32 @@ public static class Ipv6Ruleset
         }
         s.Append("\t}\n");
     }
+
+    /// <summary>
+    /// Chains <c>inet6_{out,in}_&lt;subnet&gt;</c>: new flows out pass to any destination routed to an
+    /// internet or egress-only internet gateway; new flows in pass from sources routed to an internet
+    /// gateway, the longest matching route deciding (an egress-only route refuses them).
+    /// </summary>
+    private static void AppendInternet(StringBuilder s, FirewallIpv6Subnet subnet)
+    {
+        var name = FirewallRuleset.Name(subnet.SubnetId);
+        s.Append(CultureInfo.InvariantCulture, $"\tchain inet6_out_{name} {{\n");
+        foreach (var route in subnet.InternetRoutes)
+        {
+            s.Append(route.DestinationCidr == "::/0" ? "\t\treturn\n" : $"\t\tip6 daddr {route.DestinationCidr} return\n");
+        }
+        s.Append("\t\tdrop\n\t}\n");
+        s.Append(CultureInfo.InvariantCulture, $"\tchain inet6_in_{name} {{\n");
+        foreach (var route in subnet.InternetRoutes.OrderByDescending(r => PrefixLength(r.DestinationCidr)).ThenBy(r => r.DestinationCidr, StringComparer.Ordinal))
+        {
+            var verdict = route.EgressOnly ? "drop" : "return";
+            s.Append(route.DestinationCidr == "::/0" ? $"\t\t{verdict}\n" : $"\t\tip6 saddr {route.DestinationCidr} {verdict}\n");
+        }
+        s.Append("\t\tdrop\n\t}\n");
+    }
+
+    private static int PrefixLength(string cidr) =>
+        cidr.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0 && int.TryParse(cidr.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : 128;
 
     private static void AppendAcl(StringBuilder s, FirewallIpv6Subnet subnet, bool egress) =>
         RuleRenderer.AppendAcl(s, RuleFamily.Ipv6, subnet.SubnetId, subnet.AclEntries, egress);

@@ -1,26 +1,52 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Stratus.Domain.Instances;
 using Stratus.Domain.Vpc.Ipv6;
 
 namespace Stratus.Runtime.Network;
 
 /// <summary>
-/// IPv6 in a VPC's namespace. Everything happens inside the VPC namespace and the guests' own
-/// namespaces — nothing changes on the host itself: the namespace's bridge gets IPv6 back
+/// IPv6 in a VPC's namespace and on its uplink. Inside the namespace, the bridge gets IPv6 back
 /// (<c>net.ipv6.conf.br0.disable_ipv6=0</c>), forwards it (<c>net.ipv6.conf.all.forwarding=1</c>)
-/// and passes bridged IPv6 through the filter (<c>net.bridge.bridge-nf-call-ip6tables=1</c>),
-/// all per namespace; the bridge holds each IPv6 subnet's router address (the /64's <c>::1</c>);
-/// a container guest's <c>eth0</c> gets its interface's IPv6 addresses and a default IPv6 route
-/// via its subnet's router. The bridge table <c>stratus_v6</c> lets a port send IPv6 only from
-/// its interface's addresses (and link-local/unspecified ones for discovery).
+/// and passes bridged IPv6 through the filter (<c>net.bridge.bridge-nf-call-ip6tables=1</c>), all
+/// per namespace; the bridge holds each IPv6 subnet's router address (the /64's <c>::1</c>); a
+/// container guest's <c>eth0</c> gets its interface's IPv6 addresses and a default IPv6 route via
+/// its subnet's router. The bridge table <c>stratus_v6</c> lets a port send IPv6 only from its
+/// interface's addresses (and link-local/unspecified ones for discovery).
+/// <para>
+/// The uplink carries IPv6 too (<see cref="Ipv6Uplink"/>): both ends get an address of
+/// <c>fd00:ec2:0:ffff::/96</c> holding their IPv4 uplink address, the namespace's default IPv6 route
+/// points at the host, and the host routes the VPC's blocks (globally routed, as on AWS: no NAT66)
+/// into the namespace and answers from its uplink address through the VPC's own routing table. The
+/// host forwards IPv6 (<see cref="HostSysctls.Ipv6"/>) while a VPC with an IPv6 block is set up.
+/// What may cross the uplink is the filter's business (<see cref="Ipv6Ruleset"/>): internet gateway,
+/// egress-only internet gateway, or nothing. The namespace's <c>ip6 stratus6</c> table DNATs
+/// <c>[fd00:ec2::254]:80</c> to the host's uplink address on the metadata port for the addresses of
+/// interfaces whose instance has <c>HttpProtocolIpv6</c> enabled.
+/// </para>
 /// </summary>
 public sealed partial class LinuxHostNetwork
 {
     private readonly Dictionary<string, FirewallIpv6> _ipv6 = new(StringComparer.Ordinal);
 
-    /// <summary>Records a VPC's IPv6 side from its latest firewall (caller holds the gate).</summary>
-    private void RememberIpv6(string key, FirewallIpv6? ipv6)
+    /// <summary>Records a VPC's IPv6 side from its latest firewall (caller holds the gate); true when what the host makes of it changed.</summary>
+    private bool RememberIpv6(string key, FirewallIpv6? ipv6)
+    {
+        var changed = Signature(_ipv6.GetValueOrDefault(key)) != Signature(ipv6);
+        Remember(key, ipv6);
+        return changed;
+    }
+
+    /// <summary>What the host's IPv6 set-up depends on beyond the filter text: blocks, subnets, addresses, metadata.</summary>
+    private static string Signature(FirewallIpv6? v6) => v6 is null ? "" : string.Join(';',
+        string.Join(',', v6.VpcCidrs),
+        string.Join(',', v6.Subnets.Select(s => $"{s.SubnetId}={s.Ipv4Cidr}/{s.Ipv6Cidr}")),
+        string.Join(',', v6.Interfaces.Select(i => $"{i.NetworkInterfaceId}={string.Join(' ', i.Addresses)}/{i.MetadataIpv6}")));
+
+    private void Remember(string key, FirewallIpv6? ipv6)
     {
         if (ipv6 is null)
         {
@@ -52,6 +78,27 @@ public sealed partial class LinuxHostNetwork
             }
         }
         s.Append("\t}\n}\n");
+        s.Append(Ipv6NatRules(vpc));
+        return s.ToString();
+    }
+
+    /// <summary>The namespace's IPv6 NAT table: the metadata address DNATed to the host for interfaces with IPv6 metadata enabled.</summary>
+    private string Ipv6NatRules(VpcNetworkRecord vpc)
+    {
+        var s = new StringBuilder("table ip6 stratus6\ndelete table ip6 stratus6\n");
+        if (!_ipv6.TryGetValue(vpc.Key, out var v6) || vpc.HostAddress.Length == 0)
+        {
+            return s.ToString();
+        }
+        var sources = v6.Interfaces.Where(i => i.MetadataIpv6 && vpc.Nics.Any(n => n.NetworkInterfaceId == i.NetworkInterfaceId))
+            .SelectMany(i => i.Addresses).Distinct(StringComparer.Ordinal).ToList();
+        s.Append("table ip6 stratus6 {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n");
+        if (sources.Count > 0)
+        {
+            s.Append(CultureInfo.InvariantCulture,
+                $"\t\tiifname \"{Bridge}\" ip6 saddr {{ {string.Join(", ", sources)} }} ip6 daddr {Ipv6Ruleset.MetadataAddress} tcp dport 80 dnat to [{Ipv6Uplink.Address(vpc.HostAddress)}]:{_options.MetadataPort.ToString(CultureInfo.InvariantCulture)}\n");
+        }
+        s.Append("\t}\n}\n");
         return s.ToString();
     }
 
@@ -63,8 +110,9 @@ public sealed partial class LinuxHostNetwork
         {
             return;
         }
-        await HostCommand.RunAsync("ip", ["netns", "exec", ns, "nft", "-f", "-"], Ipv6BridgeRules(vpc), cancellationToken).ConfigureAwait(false);
         _ipv6.TryGetValue(vpc.Key, out var v6);
+        await SyncIpv6UplinkAsync(vpc, v6, cancellationToken).ConfigureAwait(false);
+        await HostCommand.RunAsync("ip", ["netns", "exec", ns, "nft", "-f", "-"], Ipv6BridgeRules(vpc), cancellationToken).ConfigureAwait(false);
         if (v6 is not null)
         {
             await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", $"net.ipv6.conf.{Bridge}.disable_ipv6=0", "net.ipv6.conf.all.forwarding=1"], cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -92,6 +140,152 @@ public sealed partial class LinuxHostNetwork
                 }
             }).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// IPv6 on the VPC's uplink while the VPC has an IPv6 block (<paramref name="v6"/>), none otherwise:
+    /// the host forwards IPv6, both ends hold their <see cref="Ipv6Uplink"/> address, the namespace's
+    /// default route points at the host, the host answers from its end through the VPC's routing table
+    /// and routes the VPC's blocks into the namespace (a block another VPC on the host routes already stays with it).
+    /// </summary>
+    private async Task SyncIpv6UplinkAsync(VpcNetworkRecord vpc, FirewallIpv6? v6, CancellationToken cancellationToken)
+    {
+        if (vpc.HostAddress.Length == 0 || vpc.RouteTable == 0)
+        {
+            return;
+        }
+        var ns = vpc.Namespace;
+        var host6 = Ipv6Uplink.Address(vpc.HostAddress);
+        var ns6 = Ipv6Uplink.Address(vpc.NamespaceAddress);
+        var table = vpc.RouteTable.ToString(CultureInfo.InvariantCulture);
+        if (v6 is null)
+        {
+            if (vpc.Ipv6Enabled)
+            {
+                await RemoveIpv6UplinkAsync(vpc).ConfigureAwait(false);
+                vpc.Ipv6Enabled = false;
+                vpc.Ipv6Routes = [];
+                Save(vpc);
+                await ReleaseIpv6SysctlsIfUnusedAsync().ConfigureAwait(false);
+            }
+            return;
+        }
+        await HostSysctls.Ipv6.ClaimAsync(GuardTable, _log, cancellationToken).ConfigureAwait(false);
+        var conf = $"/proc/sys/net/ipv6/conf/{vpc.UplinkDevice}/";
+        await WriteSysctlAsync(conf + "accept_ra", "0").ConfigureAwait(false);
+        await WriteSysctlAsync(conf + "disable_ipv6", "0").ConfigureAwait(false);
+        await HostCommand.RunAsync("ip", ["-6", "addr", "replace", $"{host6}/{Ipv6Uplink.Prefix}", "dev", vpc.UplinkDevice, "nodad"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", $"net.ipv6.conf.{NamespaceUplink}.accept_ra=0", $"net.ipv6.conf.{NamespaceUplink}.disable_ipv6=0"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        await NsIpAsync(ns, cancellationToken, "-6", "addr", "replace", $"{ns6}/{Ipv6Uplink.Prefix}", "dev", NamespaceUplink, "nodad").ConfigureAwait(false);
+        await NsIpAsync(ns, cancellationToken, "-6", "route", "replace", "default", "via", host6, "dev", NamespaceUplink).ConfigureAwait(false);
+        await HostCommand.RunAsync("ip", ["-6", "route", "replace", "default", "via", ns6, "dev", vpc.UplinkDevice, "table", table], cancellationToken: cancellationToken).ConfigureAwait(false);
+        var rules = await HostCommand.RunAsync("ip", ["-6", "rule", "show", "from", host6], cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!rules.Contains("lookup " + table, StringComparison.Ordinal))
+        {
+            await HostCommand.RunAsync("ip", ["-6", "rule", "add", "pref", RulePriority.ToString(CultureInfo.InvariantCulture), "from", host6, "lookup", table], cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        var wanted = v6.VpcCidrs.ToHashSet(StringComparer.Ordinal);
+        foreach (var block in vpc.Ipv6Routes.Where(b => !wanted.Contains(b)).ToList())
+        {
+            await HostCommand.TryAsync("ip", ["-6", "route", "del", block, "dev", vpc.UplinkDevice], cancellationToken: cancellationToken).ConfigureAwait(false);
+            vpc.Ipv6Routes.Remove(block);
+        }
+        foreach (var block in wanted.Order(StringComparer.Ordinal))
+        {
+            var shown = await HostCommand.RunAsync("ip", ["-6", "route", "show", "exact", block, "table", "main"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (shown.Trim().Length == 0)
+            {
+                await HostCommand.RunAsync("ip", ["-6", "route", "add", block, "via", ns6, "dev", vpc.UplinkDevice], cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            else if (!shown.Contains("dev " + vpc.UplinkDevice, StringComparison.Ordinal))
+            {
+                vpc.Ipv6Routes.Remove(block); // another VPC on the host (another account's, same block) has it
+                continue;
+            }
+            if (!vpc.Ipv6Routes.Contains(block))
+            {
+                vpc.Ipv6Routes.Add(block);
+            }
+        }
+        if (!vpc.Ipv6Enabled)
+        {
+            vpc.Ipv6Enabled = true;
+        }
+        Save(vpc);
+    }
+
+    /// <summary>Removes the uplink's IPv6 addresses, the host's rule and routes for the VPC (the routes through its devices go with them).</summary>
+    private static async Task RemoveIpv6UplinkAsync(VpcNetworkRecord vpc)
+    {
+        if (vpc.HostAddress.Length == 0)
+        {
+            return;
+        }
+        var host6 = Ipv6Uplink.Address(vpc.HostAddress);
+        for (var i = 0; i < 10; i++)
+        {
+            var result = await HostCommand.TryAsync("ip", ["-6", "rule", "del", "pref", RulePriority.ToString(CultureInfo.InvariantCulture), "from", host6]).ConfigureAwait(false);
+            if (!result.Succeeded)
+            {
+                break;
+            }
+        }
+        if (vpc.RouteTable != 0)
+        {
+            await HostCommand.TryAsync("ip", ["-6", "route", "flush", "table", vpc.RouteTable.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
+        }
+        foreach (var block in vpc.Ipv6Routes)
+        {
+            await HostCommand.TryAsync("ip", ["-6", "route", "del", block, "dev", vpc.UplinkDevice]).ConfigureAwait(false);
+        }
+        await HostCommand.TryAsync("ip", ["-6", "addr", "del", $"{host6}/{Ipv6Uplink.Prefix}", "dev", vpc.UplinkDevice]).ConfigureAwait(false);
+        if (File.Exists(NamespacePath(vpc.Namespace)))
+        {
+            await NsIpQuietAsync(vpc.Namespace, "-6", "addr", "flush", "dev", NamespaceUplink, "scope", "global").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Gives the host's IPv6 settings back once no VPC of this network carries IPv6.</summary>
+    private async Task ReleaseIpv6SysctlsIfUnusedAsync()
+    {
+        if (!_vpcs.Values.Any(v => v.Ipv6Enabled))
+        {
+            await HostSysctls.Ipv6.ReleaseAsync(GuardTable, _log).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The instance behind an IPv6 metadata connection: the host's uplink address names the VPC, the source the interface.</summary>
+    private MetadataCaller? ResolveIpv6Caller(IPAddress local, IPAddress remote)
+    {
+        if (Ipv6Uplink.Ipv4Of(local) is not { } host)
+        {
+            return null;
+        }
+        var callers = Volatile.Read(ref _callers6);
+        return callers.GetValueOrDefault((host, new IPAddress(remote.GetAddressBytes())));
+    }
+
+    private Dictionary<(uint Host, IPAddress Guest), MetadataCaller> _callers6 = [];
+
+    /// <summary>Each guest IPv6 address (per VPC uplink) → its instance, for <see cref="ResolveIpv6Caller"/>.</summary>
+    private void RebuildIpv6Callers()
+    {
+        var callers = new Dictionary<(uint, IPAddress), MetadataCaller>();
+        foreach (var vpc in _vpcs.Values.Where(v => v.HostAddress.Length > 0))
+        {
+            var host = Ipv4.Parse(vpc.HostAddress);
+            foreach (var nic in vpc.Nics)
+            {
+                foreach (var address in Ipv6AddressesOf(vpc, nic))
+                {
+                    if (IPAddress.TryParse(address, out var parsed) && parsed.AddressFamily == AddressFamily.InterNetworkV6)
+                    {
+                        callers[(host, parsed)] = new MetadataCaller(vpc.AccountId, vpc.Region, nic.InstanceId);
+                    }
+                }
+            }
+        }
+        Volatile.Write(ref _callers6, callers);
     }
 
     /// <summary>Makes the global IPv6 addresses of <paramref name="device"/> exactly <paramref name="wanted"/> (no duplicate-address detection: Stratus hands out unique addresses).</summary>
@@ -125,5 +319,41 @@ public sealed partial class LinuxHostNetwork
         {
             await HostCommand.RunAsync(file, [.. prefix, "-6", "addr", "replace", address, "dev", device, "nodad"], cancellationToken: cancellationToken).ConfigureAwait(false);
         }
+    }
+}
+
+/// <summary>
+/// The IPv6 addresses of a VPC uplink's two ends: <c>fd00:ec2:0:ffff::/96</c> (unique local) followed
+/// by the end's IPv4 uplink address (out of <c>100.64.0.0/10</c>, unique on the host), in a /126 as the
+/// IPv4 ends share a /30. The metadata listener tells VPCs apart by them.
+/// </summary>
+internal static class Ipv6Uplink
+{
+    /// <summary>The uplink's prefix length.</summary>
+    public const int Prefix = 126;
+
+    private static readonly byte[] Network = IPAddress.Parse("fd00:ec2:0:ffff::").GetAddressBytes();
+
+    /// <summary>The IPv6 address of the uplink end whose IPv4 address is <paramref name="ipv4"/>.</summary>
+    public static string Address(string ipv4)
+    {
+        var bytes = (byte[])Network.Clone();
+        IPAddress.Parse(ipv4).GetAddressBytes().CopyTo(bytes, 12);
+        return new IPAddress(bytes).ToString();
+    }
+
+    /// <summary>The IPv4 uplink address inside <paramref name="address"/>, or null when it is no uplink address.</summary>
+    public static uint? Ipv4Of(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6 || address.IsIPv4MappedToIPv6)
+        {
+            return null;
+        }
+        var bytes = address.GetAddressBytes();
+        if (!bytes.AsSpan(0, 12).SequenceEqual(Network.AsSpan(0, 12)))
+        {
+            return null;
+        }
+        return (uint)(bytes[12] << 24 | bytes[13] << 16 | bytes[14] << 8 | bytes[15]);
     }
 }

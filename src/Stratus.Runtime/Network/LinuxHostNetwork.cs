@@ -180,7 +180,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         {
             _firewalls[key] = text;
             _filters[key] = (filters, appliance);
-            RememberIpv6(key, firewall.Ipv6);
+            var ipv6Changed = RememberIpv6(key, firewall.Ipv6);
             _routing[key] = (peerings, nats);
             var gatewaysChanged = RecordTransitGateways(firewall);
             if (!_vpcs.TryGetValue(key, out var vpc))
@@ -194,7 +194,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             var routingChanged = !SamePeerings(vpc.Peerings, peerings) || !vpc.NatAddresses.SequenceEqual(nats, StringComparer.Ordinal);
             var filtersChanged = !vpc.Interfaces.SequenceEqual(filters);
             var applianceChanged = !vpc.ApplianceRoutes.SequenceEqual(appliance);
-            if (vpc.Firewall == text && !routingChanged && !filtersChanged && !applianceChanged)
+            if (vpc.Firewall == text && !routingChanged && !filtersChanged && !applianceChanged && !ipv6Changed)
             {
                 if (gatewaysChanged)
                 {
@@ -230,6 +230,8 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         }
         finally
         {
+            // Guests' IPv6 addresses (metadata callers) come with the firewall.
+            RebuildCallers();
             _gate.Release();
         }
     }
@@ -262,6 +264,10 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         if (remoteAddress.IsIPv4MappedToIPv6)
         {
             remoteAddress = remoteAddress.MapToIPv4();
+        }
+        if (localAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && remoteAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return ResolveIpv6Caller(localAddress, remoteAddress);
         }
         if (localAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || remoteAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
         {
@@ -897,6 +903,8 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             var from = $"iifname {{ {string.Join(", ", uplinks)} }}";
             s.Append("\tchain input {\n\t\ttype filter hook input priority filter - 5; policy accept;\n");
             s.Append(CultureInfo.InvariantCulture, $"\t\t{from} ct state established,related accept\n");
+            // IPv6 neighbour discovery on the uplinks (conntrack leaves it untracked).
+            s.Append(CultureInfo.InvariantCulture, $"\t\t{from} icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert }} accept\n");
             s.Append(CultureInfo.InvariantCulture, $"\t\t{from} tcp dport {_options.MetadataPort.ToString(CultureInfo.InvariantCulture)} accept\n");
             s.Append(CultureInfo.InvariantCulture, $"\t\t{from} drop\n");
             s.Append("\t}\n");
@@ -916,6 +924,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         {
             await HostCommand.TryAsync("nft", ["-f", "-"], GuardRuleset()).ConfigureAwait(false);
         }
+        await ReleaseIpv6SysctlsIfUnusedAsync().ConfigureAwait(false);
     }
 
     // ---- DHCP and DNS (dnsmasq) ----
@@ -1052,6 +1061,10 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         {
             await QuietlyAsync(() => HostCommand.TryAsync("ip", ["route", "del", vpc.VpcCidr, "dev", vpc.UplinkDevice])).ConfigureAwait(false);
         }
+        if (vpc.Ipv6Enabled)
+        {
+            await QuietlyAsync(() => RemoveIpv6UplinkAsync(vpc)).ConfigureAwait(false);
+        }
         await QuietlyAsync(() => HostCommand.TryAsync("ip", ["link", "del", vpc.UplinkDevice])).ConfigureAwait(false);
         if (File.Exists(NamespacePath(vpc.Namespace)))
         {
@@ -1110,6 +1123,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             }
         }
         Volatile.Write(ref _callers, callers);
+        RebuildIpv6Callers();
     }
 
     private string NewNamespaceName(string key)

@@ -48,6 +48,12 @@ internal sealed class VpcNetworkRecord
     /// <summary>Per network interface, as the last firewall named them: its private addresses and whether source/destination checking is on.</summary>
     public SortedDictionary<string, InterfaceFilterRecord> Interfaces { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>True while the uplink carries IPv6 (the VPC has an IPv6 block): addresses from <see cref="Ipv6Uplink"/>, a host rule and routes.</summary>
+    public bool Ipv6Enabled { get; set; }
+
+    /// <summary>The VPC's IPv6 blocks routed into the namespace in the host's main table (the first VPC on the host claiming a block).</summary>
+    public List<string> Ipv6Routes { get; set; } = [];
+
     /// <summary>Per subnet whose route table sends traffic to an instance or interface: its policy-routing table in the namespace.</summary>
     public List<SubnetRoutingRecord> ApplianceRoutes { get; set; } = [];
 

@@ -51,6 +51,7 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
         Ec2Action.AssignIpv6Addresses, Ec2Action.UnassignIpv6Addresses,
         Ec2Action.AssociateSubnetCidrBlock, Ec2Action.DisassociateSubnetCidrBlock,
         Ec2Action.AssociateVpcCidrBlock, Ec2Action.DisassociateVpcCidrBlock,
+        Ec2Action.DeleteEgressOnlyInternetGateway, Ec2Action.ModifyInstanceMetadataOptions,
     ];
 
     private readonly ServerOptions _options = options;

@@ -51,7 +51,7 @@ public static class StratusHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "stratus" });
         // The metadata listener is one more URL of the same Kestrel server; requests are told
         // apart by the local port they arrived on (see the MapWhen below).
-        builder.WebHost.UseUrls(options.MetadataPort > 0 ? $"{options.Urls};http://0.0.0.0:{options.MetadataPort}" : options.Urls);
+        builder.WebHost.UseUrls(options.MetadataPort > 0 ? $"{options.Urls};{MetadataListener.Binding(options.MetadataPort)}" : options.Urls);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

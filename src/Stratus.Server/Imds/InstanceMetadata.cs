@@ -106,6 +106,10 @@ internal static class InstanceMetadata
         md.Add("hostname", instance.PrivateDnsName);
         md.Add("local-hostname", instance.PrivateDnsName);
         md.Add("local-ipv4", instance.PrivateIpAddress);
+        if (source.Nic is { Ipv6Addresses.Count: > 0 } primary)
+        {
+            md.Add("ipv6", primary.Ipv6Addresses[0]);
+        }
         md.Add("instance-id", instance.Id);
         md.Add("instance-type", instance.InstanceType);
         md.Add("instance-life-cycle", instance.InstanceLifecycle == "spot" ? "spot" : "on-demand");
@@ -238,18 +242,19 @@ internal static class InstanceMetadata
         if (source.Subnet is { } subnet)
         {
             dir.Add("subnet-ipv4-cidr-block", subnet.CidrBlock);
-            if (subnet.Ipv6CidrBlocks.Where(b => b.State == "associated").Select(b => b.Ipv6CidrBlock).ToList() is { Count: > 0 } subnetV6)
+            if (Domain.Vpc.Ipv6.Ipv6Blocks.SubnetBlock(subnet) is { } subnet6)
             {
-                dir.Add("subnet-ipv6-cidr-blocks", string.Join('\n', subnetV6));
+                dir.Add("subnet-ipv6-cidr-blocks", subnet6);
             }
         }
         if (source.Vpc is { } vpc)
         {
             dir.Add("vpc-ipv4-cidr-block", vpc.CidrBlock);
             dir.Add("vpc-ipv4-cidr-blocks", string.Join('\n', vpc.CidrBlocks.Select(c => c.CidrBlock)));
-            if (vpc.Ipv6CidrBlocks.Where(b => b.State == "associated").Select(b => b.Ipv6CidrBlock).ToList() is { Count: > 0 } vpcV6)
+            var vpc6 = vpc.Ipv6CidrBlocks.Where(b => b.State == "associated").Select(b => b.Ipv6CidrBlock).ToList();
+            if (vpc6.Count > 0)
             {
-                dir.Add("vpc-ipv6-cidr-blocks", string.Join('\n', vpcV6));
+                dir.Add("vpc-ipv6-cidr-blocks", string.Join('\n', vpc6));
             }
         }
         var publicIp = nic.Association?.PublicIp ?? instance.PublicIpAddress;

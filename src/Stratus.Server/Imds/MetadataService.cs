@@ -18,6 +18,7 @@ namespace Stratus.Server.Imds;
 /// Rules (docs/imds.md):
 /// <list type="bullet">
 /// <item>Not a guest, an instance that is not pending or running, or <c>HttpEndpoint=disabled</c>: 404 for everything.</item>
+/// <item>Over IPv6 (<c>[fd00:ec2::254]</c>) with <c>HttpProtocolIpv6=disabled</c>: the connection is cut, no answer.</item>
 /// <item><c>PUT /latest/api/token</c>: TTL header 1–21600 (else 400), no <c>X-Forwarded-For</c> (else 403); the response leaves with IP TTL = hop limit + 1.</item>
 /// <item>Reads: a token that is invalid, expired or another instance's → 401; no token → 401 when <c>HttpTokens=required</c>.</item>
 /// </list>
@@ -70,6 +71,14 @@ internal sealed partial class MetadataService(
             }
         }
         var instance = source?.Instance;
+        if (instance is not null && IsIpv6(local!) && instance.MetadataOptions.HttpProtocolIpv6 != "enabled")
+        {
+            // The IPv6 endpoint is off for this instance: as unreachable as on EC2 (the VPC stops
+            // forwarding it at its next filter update; until then the connection is cut).
+            LogIpv6Disabled(logger, caller.InstanceId);
+            http.Abort();
+            return;
+        }
         if (source is null || instance is null || instance.State is not (InstanceStates.Pending or InstanceStates.Running)
             || instance.MetadataOptions.HttpEndpoint != "enabled")
         {
@@ -187,6 +196,19 @@ internal sealed partial class MetadataService(
             socket.Ttl = socketTtl;
             LastTokenSocketTtl = socketTtl;
         }
+        else if (socket is { AddressFamily: AddressFamily.InterNetworkV6 })
+        {
+            // A dual-stack listener: IPv4 callers (v4-mapped) get the IPv4 TTL, IPv6 callers the hop limit.
+            if (http.Connection.RemoteIpAddress is { IsIPv4MappedToIPv6: true })
+            {
+                socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.IpTimeToLive, (int)socketTtl);
+            }
+            else
+            {
+                socket.Ttl = socketTtl;
+            }
+            LastTokenSocketTtl = socketTtl;
+        }
         else
         {
             LogNoSocket(logger, caller.InstanceId);
@@ -200,6 +222,10 @@ internal sealed partial class MetadataService(
     }
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+    /// <summary>True for a connection to the IPv6 endpoint (a VPC uplink's IPv6 address; not IPv4, not loopback).</summary>
+    private static bool IsIpv6(IPAddress local) =>
+        local.AddressFamily == AddressFamily.InterNetworkV6 && !local.IsIPv4MappedToIPv6 && !IPAddress.IsLoopback(local);
 
     /// <summary>An error as IMDS sends it: the status and a small XHTML page naming it.</summary>
     private static async Task ErrorAsync(HttpResponse response, int status)
@@ -241,6 +267,9 @@ internal sealed partial class MetadataService(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "metadata not served to {InstanceId}: state {State}, endpoint {Endpoint}")]
     private static partial void LogNotServed(ILogger logger, string instanceId, string? state, string? endpoint);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "metadata over IPv6 not served to {InstanceId}: HttpProtocolIpv6 is disabled")]
+    private static partial void LogIpv6Disabled(ILogger logger, string instanceId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "metadata token for {InstanceId} sent without a hop limit: the connection exposes no IPv4 socket")]
     private static partial void LogNoSocket(ILogger logger, string instanceId);

@@ -89,4 +89,44 @@ public sealed class HostSysctlsTests : IDisposable
         await _sysctls.ReleaseAsync(users[0], _ => { });
         Assert.Equal(("0", "1"), Values());
     }
+
+    [Fact]
+    public async Task Ipv6_forwarding_keeps_router_advertisements_and_is_undone_in_reverse_order()
+    {
+        var conf = Path.Combine(_root, "conf");
+        void Set(string device, string name, string value)
+        {
+            Directory.CreateDirectory(Path.Combine(conf, device));
+            File.WriteAllText(Path.Combine(conf, device, name), value);
+        }
+        string Get(string device, string name) => File.ReadAllText(Path.Combine(conf, device, name)).Trim();
+        foreach (var device in new[] { "all", "default", "lo", "eth0", "eth1" })
+        {
+            Set(device, "forwarding", "0");
+            Set(device, "accept_ra", "1");
+        }
+        Set("eth1", "forwarding", "1");
+        Set("eth1", "accept_ra", "0");
+        var sysctls = new HostSysctls(Path.Combine(_root, "state6"), Path.Combine(_root, "state6.lock"), () => HostSysctls.Ipv6Settings(conf));
+
+        await sysctls.ClaimAsync("stratus_aaaa", _ => { }, CancellationToken.None);
+        Assert.Equal(("1", "2", "0", "1"), (Get("all", "forwarding"), Get("eth0", "accept_ra"), Get("eth1", "accept_ra"), Get("lo", "accept_ra")));
+        Assert.Equal("1", Get("default", "accept_ra"));
+        // The kernel sets every interface's forwarding with all/forwarding.
+        Set("eth0", "forwarding", "1");
+
+        var log = new List<string>();
+        await sysctls.ReleaseAsync("stratus_aaaa", log.Add);
+        Assert.Equal(("0", "1", "0", "1"), (Get("all", "forwarding"), Get("eth0", "accept_ra"), Get("eth1", "accept_ra"), Get("lo", "accept_ra")));
+        // all/forwarding first (which resets the interfaces), then what the interfaces had of their own.
+        Assert.StartsWith($"network: restored {Path.Combine(conf, "all", "forwarding")} to 0", log[0], StringComparison.Ordinal);
+        Assert.Contains(log, l => l.StartsWith($"network: restored {Path.Combine(conf, "eth1", "forwarding")} to 1", StringComparison.Ordinal));
+        Assert.True(log.FindIndex(l => l.Contains("eth1/forwarding", StringComparison.Ordinal)) > 0);
+
+        // A host that forwards IPv6 already is left alone.
+        Set("all", "forwarding", "1");
+        await sysctls.ClaimAsync("stratus_bbbb", log.Add, CancellationToken.None);
+        await sysctls.ReleaseAsync("stratus_bbbb", log.Add);
+        Assert.Equal(("1", "1"), (Get("all", "forwarding"), Get("eth0", "accept_ra")));
+    }
 }

@@ -85,7 +85,9 @@ public sealed class Ipv6RulesetTests
         Assert.Contains("iifname \"up0\" drop", forward);
         Assert.Contains("oifname \"up0\" drop", forward);
         Assert.Contains("ip6 saddr fe80::/10 drop", forward);
-        Assert.Equal(["ip6 saddr vmap @eni6_egress", "drop"], forward[^2..]);
+        Assert.Contains("ct status dnat ct original ip6 daddr fd00:ec2::254 accept", forward);
+        Assert.Contains("ip6 daddr fd00:ec2::254 drop", forward);
+        Assert.Equal(["ip6 saddr vmap @eni6_egress", "iifname \"up0\" goto sg6_ingress", "drop"], forward[^3..]);
         Assert.Contains($"icmpv6 type {Ipv6Ruleset.Discovery} accept", Lines(Chain(text, "input")));
     }
 
@@ -112,6 +114,35 @@ public sealed class Ipv6RulesetTests
         Assert.Contains("ip6 saddr 2001:db8:0:1::/64 ip6 daddr != 2001:db8:0:1::/64 jump acl6_out_subnet_1", text);
     }
 
+    private static VpcFirewall Routed() => Sample() with
+    {
+        Ipv6 = Sample().Ipv6! with
+        {
+            Subnets =
+            [
+                Sample().Ipv6!.Subnets[0] with { InternetRoutes = [new("::/0", EgressOnly: false)] },
+                Sample().Ipv6!.Subnets[1] with { InternetRoutes = [new("2001:db8:ffff::/48", EgressOnly: false), new("::/0", EgressOnly: true)] },
+            ],
+        },
+    };
+
+    [Fact]
+    public void Internet_routes_decide_what_crosses_the_uplink_per_subnet()
+    {
+        var text = Ipv6Ruleset.Compile(Routed());
+        var forward = Lines(Chain(text, "forward"));
+        Assert.DoesNotContain("iifname \"up0\" drop", forward);
+        Assert.Contains("oifname \"up0\" ip6 saddr 2001:db8:0:1::/64 ct direction original jump inet6_out_subnet_1", forward);
+        Assert.Contains("iifname \"up0\" ip6 daddr 2001:db8:0:2::/64 ct direction original jump inet6_in_subnet_2", forward);
+        Assert.Contains("iifname \"up0\" ip6 daddr != { 2001:db8:0:1::/64, 2001:db8:0:2::/64 } drop", forward);
+        // Internet gateway: in from anywhere, out anywhere.
+        Assert.Equal(["return", "drop"], Lines(Chain(text, "inet6_in_subnet_1")));
+        Assert.Equal(["return", "drop"], Lines(Chain(text, "inet6_out_subnet_1")));
+        // Egress-only by default, an internet gateway for one block: the longest route decides inbound.
+        Assert.Equal(["ip6 saddr 2001:db8:ffff::/48 return", "drop", "drop"], Lines(Chain(text, "inet6_in_subnet_2")));
+        Assert.Equal(["ip6 daddr 2001:db8:ffff::/48 return", "return", "drop"], Lines(Chain(text, "inet6_out_subnet_2")));
+    }
+
     [Fact]
     public async Task Nft_accepts_the_ruleset()
     {
@@ -119,7 +150,7 @@ public sealed class Ipv6RulesetTests
         {
             Assert.Fail("nft -c needs root and nftables (scripts/install-deps.sh)");
         }
-        var text = Ipv6Ruleset.Compile(Sample());
+        var text = Ipv6Ruleset.Compile(Sample()) + Ipv6Ruleset.Compile(Routed());
         var info = new System.Diagnostics.ProcessStartInfo("unshare") { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "--net", "nft", "-c", "-f", "-" })
         {
