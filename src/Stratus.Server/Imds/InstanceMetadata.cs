@@ -106,9 +106,9 @@ internal static class InstanceMetadata
         md.Add("hostname", instance.PrivateDnsName);
         md.Add("local-hostname", instance.PrivateDnsName);
         md.Add("local-ipv4", instance.PrivateIpAddress);
-        if (source.Nic is { Ipv6Addresses.Count: > 0 } primary)
+        if (source.Nic is { Ipv6Addresses.Count: > 0 } primaryV6)
         {
-            md.Add("ipv6", primary.Ipv6Addresses[0]);
+            md.Add("ipv6", primaryV6.Ipv6Addresses[0]);
         }
         md.Add("instance-id", instance.Id);
         md.Add("instance-type", instance.InstanceType);
