@@ -225,6 +225,10 @@ internal sealed partial class AutoScalingController(
             {
                 BeginExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to a user request to delete the group.", now, terminate: true);
             }
+            foreach (var warm in group.Instances.Where(i => LifecycleStates.CountsTowardsWarmPool(i.LifecycleState)).ToList())
+            {
+                BeginWarmExit(group, warm, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of the warm pool in response to a user request to delete the group.", now);
+            }
             return plan;
         }
         Refresh(group, name => alarms.StateOf(scope, name), now);
@@ -294,17 +298,18 @@ internal sealed partial class AutoScalingController(
                 return;
 
             case LifecycleStates.Pending or LifecycleStates.PendingWait:
-                switch (HookStep(group, instance, LaunchHooks, skip: false, now))
+                var launch = HookStep(group, instance, LaunchHooks, skip: false, now);
+                if (launch == HookOutcome.Held)
                 {
-                    case HookOutcome.Held:
-                        return;
-                    case HookOutcome.Abandoned:
-                        AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Cancelled, now, AbandonedLaunch);
-                        BeginExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service because its launch lifecycle action was abandoned.", now, terminate: true);
-                        return;
-                    default:
-                        goto case LifecycleStates.PendingProceed;
+                    return;
                 }
+                if (launch == HookOutcome.Abandoned)
+                {
+                    AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Cancelled, now, AbandonedLaunch);
+                    BeginExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service because its launch lifecycle action was abandoned.", now, terminate: true);
+                    return;
+                }
+                goto case LifecycleStates.PendingProceed;
 
             case LifecycleStates.PendingProceed:
                 if (ec2?.State == InstanceStates.Stopped)
@@ -720,17 +725,18 @@ internal sealed partial class AutoScalingController(
         switch (instance.LifecycleState)
         {
             case LifecycleStates.WarmedPending or LifecycleStates.WarmedPendingWait:
-                switch (HookStep(group, instance, WarmLaunchHooks, skip: false, now))
+                var warmLaunch = HookStep(group, instance, WarmLaunchHooks, skip: false, now);
+                if (warmLaunch == HookOutcome.Held)
                 {
-                    case HookOutcome.Held:
-                        return;
-                    case HookOutcome.Abandoned:
-                        AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Cancelled, now, AbandonedLaunch);
-                        BeginWarmExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of the warm pool because its launch lifecycle action was abandoned.", now);
-                        return;
-                    default:
-                        goto case LifecycleStates.WarmedPendingProceed;
+                    return;
                 }
+                if (warmLaunch == HookOutcome.Abandoned)
+                {
+                    AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Cancelled, now, AbandonedLaunch);
+                    BeginWarmExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of the warm pool because its launch lifecycle action was abandoned.", now);
+                    return;
+                }
+                goto case LifecycleStates.WarmedPendingProceed;
 
             case LifecycleStates.WarmedPendingProceed:
                 var poolState = group.WarmPool?.PoolState ?? "Stopped";
