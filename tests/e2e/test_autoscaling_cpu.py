@@ -7,8 +7,8 @@ alarm history shows the policy actions, the scaling activities quote the alarms.
 
 The server runs with short intervals (metrics sampled and alarms evaluated every second) and
 `--target-tracking-alarm-minutes 1,1`, the operator setting that shortens the alarms' 3 and 15
-minutes of AWS so the loop answers within a minute. The target value is a third of the CPU the
-busy guest shows on this host instead of the seed's 50 % (two cores shared by the whole CI host: a
+minutes of AWS so the loop answers within a minute. The target value is half the CPU the busy
+guest shows on this host instead of the seed's 50 % (two cores shared by the whole CI host: a
 guest's busy loops may get a small share of them; an idle guest stays far below).
 
 Needs root, crun and the minimal image; anything missing FAILS.
@@ -80,17 +80,17 @@ def test_cpu_load_scales_the_group_out_and_in(srv, tmp_path_factory):
     burn = _ssh(key, ip, BURN)
     assert burn.returncode == 0, burn.stderr
 
-    # The target: a third of what the busy guest reaches on this host (CI hosts are shared; an
-    # idle guest stays far below it).
+    # The target: half the minute average the busy guest reaches on this host so far (CI hosts are
+    # shared; an idle guest stays far below it).
     def group_cpu():
         t = dt.datetime.now(dt.timezone.utc)
         points = cw.get_metric_statistics(Namespace="AWS/EC2", MetricName="CPUUtilization", Dimensions=[{"Name": "AutoScalingGroupName", "Value": "cpu-asg"}],
-                                          StartTime=t - dt.timedelta(minutes=2), EndTime=t + dt.timedelta(minutes=1), Period=60, Statistics=["Maximum"])["Datapoints"]
-        peak = max((p["Maximum"] for p in points), default=0.0)
-        return peak if peak > 0.5 else None
-    time.sleep(5)
+                                          StartTime=t - dt.timedelta(minutes=2), EndTime=t + dt.timedelta(minutes=1), Period=60, Statistics=["Average"])["Datapoints"]
+        peak = max((p["Average"] for p in points), default=0.0)
+        return peak if peak > 0.2 else None
+    time.sleep(10)
     busy_cpu = wait_until(group_cpu, 60, "the busy guest's CPUUtilization")
-    target = round(max(0.3, busy_cpu / 3), 2)
+    target = round(max(0.1, busy_cpu / 2), 2)
 
     started = time.monotonic()
     out = srv.cli_json("--profile", "stratus", "autoscaling", "put-scaling-policy", "--auto-scaling-group-name", "cpu-asg",
