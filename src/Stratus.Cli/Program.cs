@@ -99,9 +99,15 @@ var metricsInterval = new Option<double>("--metrics-interval-seconds")
     DefaultValueFactory = _ => 60,
 };
 
+var trackingMinutes = new Option<string>("--target-tracking-alarm-minutes")
+{
+    Description = "Minutes of data the high (scale-out) and low (scale-in) alarms of target-tracking scaling policies evaluate, as HIGH,LOW. Default: 3,15 (as AWS).",
+    DefaultValueFactory = _ => "3,15",
+};
+
 var serve = new Command("serve", "Run the EC2 API server (control plane and host in one process, state in SQLite).")
 {
-    urls, dataDir, noAuth, noProfile, profile, region, optInRegions, logFormat, runtimeName, mockBoot, metadataPort, imageDir, hostsFile, alarmInterval, metricsInterval, spotNotice, spotInterval,
+    urls, dataDir, noAuth, noProfile, profile, region, optInRegions, logFormat, runtimeName, mockBoot, metadataPort, imageDir, hostsFile, alarmInterval, metricsInterval, spotNotice, spotInterval, trackingMinutes,
 };
 serve.SetAction(async (parse, ct) =>
 {
@@ -123,6 +129,7 @@ serve.SetAction(async (parse, ct) =>
         MetricsCollectionInterval = TimeSpan.FromSeconds(parse.GetValue(metricsInterval)),
         SpotInterruptionNotice = TimeSpan.FromSeconds(parse.GetValue(spotNotice)),
         SpotEvaluationInterval = TimeSpan.FromSeconds(parse.GetValue(spotInterval)),
+        TargetTrackingAlarmMinutes = ParseTrackingMinutes(parse.GetValue(trackingMinutes)!),
     };
     if (options.Validate() is { Count: > 0 } errors)
     {
@@ -387,4 +394,14 @@ static async Task<Stratus.Domain.Store.IStateStore> OpenStoreAsync(string dataDi
     var store = SqliteStateStore.Open(new SqliteStoreOptions(Path.Combine(Path.GetFullPath(dataDirectory), "stratus.db")));
     await store.InitializeAsync(ct);
     return store;
+}
+
+// "HIGH,LOW" minutes; anything else becomes (0, 0), which ServerOptions.Validate reports.
+static Stratus.Domain.AutoScaling.Policies.TargetTrackingAlarmMinutes ParseTrackingMinutes(string value)
+{
+    var parts = value.Split(',', StringSplitOptions.TrimEntries);
+    return parts.Length == 2 && int.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var high)
+        && int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var low)
+        ? new(high, low)
+        : new(0, 0);
 }

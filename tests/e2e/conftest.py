@@ -172,7 +172,7 @@ MODULE_SECONDS = {
     "test_durability.py": 65, "test_spot.py": 60, "test_security_groups.py": 45, "test_nat_peering.py": 45,
     "test_console.py": 65, "test_first_start.py": 40, "test_cloudwatch_guests.py": 35, "test_cloudwatch_agent.py": 60, "test_cloudwatch_service_metrics.py": 25, "test_logs.py": 30, "test_iam_guests.py": 35,
     "test_keypairs.py": 31, "test_autoscaling_policies.py": 30, "test_addresses.py": 28, "test_securitygroups.py": 27,
-    "test_autoscaling_extras.py": 60,
+    "test_autoscaling_extras.py": 110, "test_autoscaling_cpu.py": 150,
     "test_cli.py": 26, "test_imds.py": 23, "test_server_options.py": 23, "test_vpc.py": 18,
     "test_placement.py": 16, "test_images.py": 15, "test_sts_quotas.py": 13, "test_gateway.py": 13,
     "test_launchtemplates.py": 12, "test_seed_boto3.py": 10, "test_semantics.py": 10,

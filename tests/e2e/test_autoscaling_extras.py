@@ -3,8 +3,10 @@ warm pools (instances warmed into the pool through lifecycle hooks, stopped ther
 scale-out, returned on scale-in with ReuseOnScaleIn, paging, DeleteWarmPool), mixed instances
 policies that launch their Spot share as Spot Instances, attribute-based instance type selection
 (InstanceRequirements, the same matcher as EC2's GetInstanceTypesFromInstanceRequirements),
-capacity rebalancing on a Spot rebalance recommendation, AZRebalance and instance refresh
-checkpoints.
+capacity rebalancing on a Spot rebalance recommendation, AZRebalance, warm pool PoolState changes
+that convert the instances already warmed, and instance refreshes (checkpoints; a desired launch
+template or mixed instances policy; CloudWatch alarms that fail the refresh or roll it back with
+AutoRollback; RollbackInstanceRefresh; protected and Standby instances; SkipMatching).
 """
 
 from __future__ import annotations
@@ -329,4 +331,157 @@ def test_instance_refresh_pauses_at_checkpoints(env):
     assert paused["Preferences"]["CheckpointPercentages"] == [50, 100] and paused["Preferences"]["CheckpointDelay"] == 4
     done = wait_until(finished, 40, "refresh done")
     assert done["PercentageComplete"] == 100
+    _delete(env, name)
+
+
+def _refresh(env, name, rid):
+    return env.asg.describe_instance_refreshes(AutoScalingGroupName=name, InstanceRefreshIds=[rid])["InstanceRefreshes"][0]
+
+
+def _types(env, name):
+    return sorted(i["InstanceType"] for i in _group(env, name)["Instances"] if i["LifecycleState"] == "InService")
+
+
+@pytest.fixture(scope="module")
+def versions(env):
+    """The extras template's version 2 (t3.small) and an alarm guarding refreshes (missing data keeps its state)."""
+    v2 = env.ec2.create_launch_template_version(LaunchTemplateId=env.lt["LaunchTemplateId"], SourceVersion="1",
+                                                LaunchTemplateData={"InstanceType": "t3.small"})["LaunchTemplateVersion"]["VersionNumber"]
+    cw = env.srv.client("cloudwatch")
+    cw.put_metric_alarm(AlarmName="refresh-guard", Namespace="App", MetricName="Errors", Statistic="Sum", Period=60, EvaluationPeriods=1,
+                        Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="ignore")
+    cw.set_alarm_state(AlarmName="refresh-guard", StateValue="OK", StateReason="test")
+    return str(v2), cw
+
+
+def test_instance_refresh_alarm_rolls_back_with_auto_rollback(env, versions):
+    v2, cw = versions
+    name = _name("rollback")
+    lt = env.lt["LaunchTemplateId"]
+    _create(env, name, 2, LaunchTemplate={"LaunchTemplateId": lt, "Version": "1"})
+    _in_service(env, name, 2)
+    desired = {"LaunchTemplate": {"LaunchTemplateId": lt, "Version": v2}}
+    for prefs, config in [({"AutoRollback": True}, None),                                   # no desired configuration
+                          ({"AlarmSpecification": {"Alarms": ["no-such-alarm"]}}, desired),
+                          ({"ScaleInProtectedInstances": "Sometimes"}, desired)]:
+        with pytest.raises(ClientError) as e:
+            env.asg.start_instance_refresh(AutoScalingGroupName=name, Preferences=prefs, **({"DesiredConfiguration": config} if config else {}))
+        assert error_of(e)[0] == "ValidationError", prefs
+    rid = env.asg.start_instance_refresh(AutoScalingGroupName=name, DesiredConfiguration=desired, Preferences={
+        "MinHealthyPercentage": 50, "InstanceWarmup": 0, "CheckpointPercentages": [50, 100], "CheckpointDelay": 600,
+        "AutoRollback": True, "AlarmSpecification": {"Alarms": ["refresh-guard"]}})["InstanceRefreshId"]
+    paused = wait_until(lambda: (r := _refresh(env, name, rid)) and "Checkpoint 1 of 2" in (r.get("StatusReason") or "") and r, 30, "first checkpoint")
+    assert paused["Preferences"]["AutoRollback"] is True and paused["Preferences"]["AlarmSpecification"] == {"Alarms": ["refresh-guard"]}
+    assert paused["DesiredConfiguration"]["LaunchTemplate"]["Version"] == v2
+    wait_until(lambda: _types(env, name) == ["t3.micro", "t3.small"], 30, "one instance replaced with the new version")
+
+    cw.set_alarm_state(AlarmName="refresh-guard", StateValue="ALARM", StateReason="errors")
+    try:
+        rolled = wait_until(lambda: (r := _refresh(env, name, rid))["Status"] == "RollbackSuccessful" and r, 60, "rolled back")
+    finally:
+        cw.set_alarm_state(AlarmName="refresh-guard", StateValue="OK", StateReason="test")
+    assert "refresh-guard" in rolled["RollbackDetails"]["RollbackReason"]
+    assert rolled["RollbackDetails"]["PercentageCompleteOnRollback"] == 50
+    assert _types(env, name) == ["t3.micro", "t3.micro"], "the replaced instance replaced again from the previous configuration"
+    assert _group(env, name)["LaunchTemplate"]["Version"] == "1"
+
+    # RollbackInstanceRefresh needs a refresh in progress, and one with a desired configuration.
+    with pytest.raises(ClientError) as e:
+        env.asg.rollback_instance_refresh(AutoScalingGroupName=name)
+    assert error_of(e)[0] == "ActiveInstanceRefreshNotFound"
+    plain = env.asg.start_instance_refresh(AutoScalingGroupName=name, Preferences={
+        "MinHealthyPercentage": 50, "CheckpointPercentages": [50, 100], "CheckpointDelay": 600})["InstanceRefreshId"]
+    with pytest.raises(ClientError) as e:
+        env.asg.rollback_instance_refresh(AutoScalingGroupName=name)
+    assert error_of(e)[0] == "IrreversibleInstanceRefresh"
+    env.asg.cancel_instance_refresh(AutoScalingGroupName=name)
+    assert _refresh(env, name, plain)["Status"] == "Cancelled"
+    _delete(env, name)
+
+
+def test_instance_refresh_alarm_fails_it_and_a_manual_rollback(env, versions):
+    v2, cw = versions
+    name = _name("refail")
+    lt = env.lt["LaunchTemplateId"]
+    _create(env, name, 2, LaunchTemplate={"LaunchTemplateId": lt, "Version": "1"})
+    _in_service(env, name, 2)
+    desired = {"LaunchTemplate": {"LaunchTemplateId": lt, "Version": v2}}
+    cw.set_alarm_state(AlarmName="refresh-guard", StateValue="ALARM", StateReason="errors")
+    try:
+        rid = env.asg.start_instance_refresh(AutoScalingGroupName=name, DesiredConfiguration=desired,
+                                             Preferences={"AlarmSpecification": {"Alarms": ["refresh-guard"]}})["InstanceRefreshId"]
+        failed = wait_until(lambda: (r := _refresh(env, name, rid))["Status"] == "Failed" and r, 20, "refresh failed")
+    finally:
+        cw.set_alarm_state(AlarmName="refresh-guard", StateValue="OK", StateReason="test")
+    assert "refresh-guard" in failed["StatusReason"] and "EndTime" in failed
+    assert _group(env, name)["LaunchTemplate"]["Version"] == "1", "a failed refresh leaves the previous configuration"
+
+    # A manual rollback at a checkpoint.
+    rid = env.asg.start_instance_refresh(AutoScalingGroupName=name, DesiredConfiguration=desired, Preferences={
+        "MinHealthyPercentage": 50, "InstanceWarmup": 0, "CheckpointPercentages": [50, 100], "CheckpointDelay": 600})["InstanceRefreshId"]
+    wait_until(lambda: _types(env, name) == ["t3.micro", "t3.small"], 30, "one instance replaced")
+    assert env.asg.rollback_instance_refresh(AutoScalingGroupName=name)["InstanceRefreshId"] == rid
+    rolled = wait_until(lambda: (r := _refresh(env, name, rid))["Status"] == "RollbackSuccessful" and r, 60, "rolled back")
+    assert rolled["RollbackDetails"]["RollbackReason"] == "Rollback requested by the user."
+    assert _types(env, name) == ["t3.micro", "t3.micro"]
+    _delete(env, name)
+
+
+def test_instance_refresh_to_a_mixed_instances_policy_with_protected_and_standby_instances(env, versions):
+    name = _name("remixed")
+    lt = env.lt["LaunchTemplateId"]
+    _create(env, name, 3, LaunchTemplate={"LaunchTemplateId": lt, "Version": "1"})
+    ids = sorted(i["InstanceId"] for i in _in_service(env, name, 3))
+    protected, standby = ids[0], ids[1]
+    env.asg.set_instance_protection(AutoScalingGroupName=name, InstanceIds=[protected], ProtectedFromScaleIn=True)
+    env.asg.enter_standby(AutoScalingGroupName=name, InstanceIds=[standby], ShouldDecrementDesiredCapacity=True)
+    mixed = {"LaunchTemplate": {"LaunchTemplateSpecification": {"LaunchTemplateId": lt, "Version": "1"},
+                                "Overrides": [{"InstanceType": "t3.small"}, {"InstanceType": "t3.medium"}]},
+             "InstancesDistribution": {"OnDemandPercentageAboveBaseCapacity": 100}}
+    with pytest.raises(ClientError) as e:
+        env.asg.start_instance_refresh(AutoScalingGroupName=name, DesiredConfiguration={
+            "MixedInstancesPolicy": mixed, "LaunchTemplate": {"LaunchTemplateId": lt, "Version": "1"}})
+    assert error_of(e)[0] == "ValidationError"
+    # Protected instances ignored, Standby ones terminated; the third is replaced from the policy.
+    rid = env.asg.start_instance_refresh(AutoScalingGroupName=name, DesiredConfiguration={"MixedInstancesPolicy": mixed}, Preferences={
+        "MinHealthyPercentage": 50, "InstanceWarmup": 0, "ScaleInProtectedInstances": "Ignore", "StandbyInstances": "Terminate",
+        "SkipMatching": True})["InstanceRefreshId"]
+    done = wait_until(lambda: (r := _refresh(env, name, rid))["Status"] == "Successful" and r, 60, "refresh successful")
+    assert done["DesiredConfiguration"]["MixedInstancesPolicy"]["LaunchTemplate"]["Overrides"] == [{"InstanceType": "t3.small"}, {"InstanceType": "t3.medium"}]
+    assert done["Preferences"]["ScaleInProtectedInstances"] == "Ignore" and done["Preferences"]["StandbyInstances"] == "Terminate"
+    group = _group(env, name)
+    assert group["MixedInstancesPolicy"]["LaunchTemplate"]["Overrides"][0]["InstanceType"] == "t3.small"
+    members = {i["InstanceId"]: i["InstanceType"] for i in group["Instances"]}
+    assert standby not in members and members[protected] == "t3.micro"
+    assert sorted(members.values()) == ["t3.micro", "t3.small"]
+    wait_until(lambda: _ec2_instances(env, [standby])[standby]["State"]["Name"] in ("shutting-down", "terminated"), 20, "the Standby instance terminated")
+
+    # Wait: the refresh waits for the protected instance until its protection is removed.
+    rid = env.asg.start_instance_refresh(AutoScalingGroupName=name, Preferences={
+        "MinHealthyPercentage": 50, "InstanceWarmup": 0, "ScaleInProtectedInstances": "Wait"})["InstanceRefreshId"]
+    waiting = wait_until(lambda: (r := _refresh(env, name, rid)) and protected in (r.get("StatusReason") or "") and r, 30, "waiting for the protected instance")
+    assert waiting["Status"] == "InProgress"
+    env.asg.set_instance_protection(AutoScalingGroupName=name, InstanceIds=[protected], ProtectedFromScaleIn=False)
+    wait_until(lambda: _refresh(env, name, rid)["Status"] == "Successful", 40, "refresh successful")
+    assert protected not in {i["InstanceId"] for i in _group(env, name)["Instances"]}
+    _delete(env, name)
+
+
+def test_warm_pool_state_change_converts_warmed_instances(env):
+    name = _name("wstate")
+    _create(env, name, 0, MaxSize=2)
+    env.asg.put_warm_pool(AutoScalingGroupName=name, MinSize=2)
+    wait_until(lambda: _pool_states(env, name) == ["Warmed:Stopped"] * 2, 20, "two instances Warmed:Stopped")
+    ids = sorted(i["InstanceId"] for i in _pool(env, name)["Instances"])
+
+    env.asg.put_warm_pool(AutoScalingGroupName=name, MinSize=2, PoolState="Running")
+    wait_until(lambda: _pool_states(env, name) == ["Warmed:Running"] * 2, 20, "the warmed instances started")
+    assert {i["State"]["Name"] for i in _ec2_instances(env, ids).values()} == {"running"}
+    assert sorted(i["InstanceId"] for i in _pool(env, name)["Instances"]) == ids, "converted, not replaced"
+
+    env.asg.put_warm_pool(AutoScalingGroupName=name, MinSize=2, PoolState="Hibernated")
+    wait_until(lambda: _pool_states(env, name) == ["Warmed:Hibernated"] * 2, 20, "the warmed instances stopped again")
+    assert {i["State"]["Name"] for i in _ec2_instances(env, ids).values()} == {"stopped"}
+    env.asg.put_warm_pool(AutoScalingGroupName=name, MinSize=2, PoolState="Stopped")
+    wait_until(lambda: _pool_states(env, name) == ["Warmed:Stopped"] * 2, 20, "relabelled Warmed:Stopped")
     _delete(env, name)

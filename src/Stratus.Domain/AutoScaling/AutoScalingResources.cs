@@ -252,6 +252,29 @@ public sealed class InstanceRefreshRecord
     public GroupLaunchTemplate? DesiredLaunchTemplate { get; set; }
     public GroupLaunchTemplate? PreviousLaunchTemplate { get; set; }
     public string? PreviousLaunchConfigurationName { get; set; }
+
+    /// <summary>Whether StartInstanceRefresh named a desired configuration (a rollback needs one); its mixed instances policy, and the group's before.</summary>
+    public bool HasDesiredConfiguration { get; set; }
+    public MixedInstances? DesiredMixedInstancesPolicy { get; set; }
+    public MixedInstances? PreviousMixedInstancesPolicy { get; set; }
+
+    /// <summary>Roll back (instead of failing) when the refresh fails or one of <see cref="AlarmNames"/> is in ALARM.</summary>
+    public bool AutoRollback { get; set; }
+
+    /// <summary>CloudWatch alarms watched while the refresh runs (Preferences.AlarmSpecification).</summary>
+    public List<string> AlarmNames { get; set; } = [];
+
+    /// <summary>Refresh, Ignore or Wait: what becomes of instances protected from scale in.</summary>
+    public string ScaleInProtectedInstances { get; set; } = "Ignore";
+
+    /// <summary>Terminate, Ignore or Wait: what becomes of instances in Standby.</summary>
+    public string StandbyInstances { get; set; } = "Ignore";
+
+    /// <summary>When a rollback started, why, and how many instances it had to replace then.</summary>
+    public DateTime? RollbackStartTime { get; set; }
+    public string? RollbackReason { get; set; }
+    public int? InstancesToUpdateOnRollback { get; set; }
+    public int? PercentageCompleteOnRollback { get; set; }
 }
 
 /// <summary>An Auto Scaling group, stored as one JSON document keyed by its name: configuration, instances and recent activities.</summary>

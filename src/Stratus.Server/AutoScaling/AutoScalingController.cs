@@ -225,9 +225,13 @@ internal sealed partial class AutoScalingController(
             {
                 BeginExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to a user request to delete the group.", now, terminate: true);
             }
+            foreach (var warm in group.Instances.Where(i => LifecycleStates.CountsTowardsWarmPool(i.LifecycleState)).ToList())
+            {
+                BeginWarmExit(group, warm, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of the warm pool in response to a user request to delete the group.", now);
+            }
             return plan;
         }
-        Refresh(group, now);
+        Refresh(group, name => alarms.StateOf(scope, name), now);
         await MaintainAsync(session, scope, group, ec2, now, ct).ConfigureAwait(false);
         var current = EffectiveCapacity(group);
         if (current < group.DesiredCapacity && !group.IsSuspended("Launch") && (group.NextLaunchAttempt is null || now >= group.NextLaunchAttempt))
@@ -293,31 +297,19 @@ internal sealed partial class AutoScalingController(
                 WarmStep(group, instance, ec2, gone, now, plan);
                 return;
 
-            case LifecycleStates.Pending:
-                if (NextHook(group, instance, LifecycleHook.Launching) is { } launchHook)
-                {
-                    Hold(instance, launchHook, LifecycleStates.PendingWait, now);
-                    AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.MidLifecycleAction, 30);
-                    return;
-                }
-                instance.LifecycleState = LifecycleStates.PendingProceed;
-                goto case LifecycleStates.PendingProceed;
-
-            case LifecycleStates.PendingWait:
-                if (instance.HookResult is null && !HookExpired(instance, now))
+            case LifecycleStates.Pending or LifecycleStates.PendingWait:
+                var launch = HookStep(group, instance, LaunchHooks, skip: false, now);
+                if (launch == HookOutcome.Held)
                 {
                     return;
                 }
-                var result = instance.HookResult ?? group.LifecycleHooks.FirstOrDefault(h => h.Name == instance.HookName)?.DefaultResult ?? "ABANDON";
-                ReleaseHook(instance);
-                if (result == "ABANDON")
+                if (launch == HookOutcome.Abandoned)
                 {
-                    AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Cancelled, now, "Instance failed to complete user's Lifecycle Action: Lifecycle Action with token was abandoned.");
+                    AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Cancelled, now, AbandonedLaunch);
                     BeginExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service because its launch lifecycle action was abandoned.", now, terminate: true);
                     return;
                 }
-                instance.LifecycleState = NextHook(group, instance, LifecycleHook.Launching) is null ? LifecycleStates.PendingProceed : LifecycleStates.Pending;
-                return;
+                goto case LifecycleStates.PendingProceed;
 
             case LifecycleStates.PendingProceed:
                 if (ec2?.State == InstanceStates.Stopped)
@@ -385,23 +377,14 @@ internal sealed partial class AutoScalingController(
                     group.Instances.Remove(instance);
                     return;
                 }
-                if (NextHook(group, instance, LifecycleHook.Terminating) is { } terminateHook && !gone)
-                {
-                    Hold(instance, terminateHook, LifecycleStates.TerminatingWait, now);
-                    AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.MidLifecycleAction, 40);
-                    return;
-                }
-                instance.LifecycleState = LifecycleStates.TerminatingProceed;
-                goto case LifecycleStates.TerminatingProceed;
+                goto case LifecycleStates.TerminatingWait;
 
             case LifecycleStates.TerminatingWait:
-                if (instance.HookResult is null && !HookExpired(instance, now) && !gone)
+                if (HookStep(group, instance, TerminateHooks, skip: gone, now) == HookOutcome.Held)
                 {
                     return;
                 }
-                ReleaseHook(instance);
-                instance.LifecycleState = NextHook(group, instance, LifecycleHook.Terminating) is null || gone ? LifecycleStates.TerminatingProceed : LifecycleStates.Terminating;
-                return;
+                goto case LifecycleStates.TerminatingProceed;
 
             case LifecycleStates.TerminatingProceed:
                 if (gone)
@@ -420,8 +403,12 @@ internal sealed partial class AutoScalingController(
     /// An instance refresh in progress: while at least MinHealthyPercentage of the desired capacity
     /// is InService (and every replacement so far has warmed up), take the next instances to
     /// replace out of service; capacity launches their replacements from the group's configuration.
+    /// An alarm of its AlarmSpecification in ALARM fails the refresh, or rolls it back with
+    /// AutoRollback. Protected and Standby instances follow ScaleInProtectedInstances and
+    /// StandbyInstances: replaced (Refresh), terminated (Terminate, Standby), skipped (Ignore) or
+    /// waited for (Wait: the refresh replaces them once they are unprotected or back InService).
     /// </summary>
-    private static void Refresh(AutoScalingGroup group, DateTime now)
+    private static void Refresh(AutoScalingGroup group, Func<string, string?> alarmState, DateTime now)
     {
         if (group.InstanceRefreshes.FirstOrDefault(r => r.Status is "Pending" or "InProgress" or "RollbackInProgress") is not { } refresh || group.IsSuspended("InstanceRefresh"))
         {
@@ -430,8 +417,33 @@ internal sealed partial class AutoScalingController(
         if (refresh.Status == "Pending")
         {
             refresh.Status = "InProgress";
+            if (refresh.StandbyInstances == "Terminate")
+            {
+                foreach (var standby in group.Instances.Where(i => i.LifecycleState == LifecycleStates.Standby).ToList())
+                {
+                    BeginExit(group, standby, $"At {AutoScalingGroups.Iso(now)} an instance in Standby was terminated in response to an instance refresh.", now, terminate: true);
+                }
+            }
         }
-        refresh.Remaining.RemoveAll(id => group.Instances.All(i => i.InstanceId != id || !LifecycleStates.CountsTowardsCapacity(i.LifecycleState)));
+        if (refresh.Status == "InProgress" && refresh.AlarmNames.Where(a => alarmState(a) == "ALARM").ToList() is { Count: > 0 } alarming)
+        {
+            var reason = $"The instance refresh failed because of the CloudWatch alarm(s) {string.Join(", ", alarming)} in ALARM state.";
+            if (refresh.AutoRollback)
+            {
+                StartRollback(group, refresh, reason, now);
+            }
+            else
+            {
+                refresh.Status = "Failed";
+                refresh.StatusReason = reason;
+                refresh.EndTime = now;
+                RestorePreviousConfiguration(group, refresh);
+                return;
+            }
+        }
+        bool Waited(GroupInstance i) => (i.ProtectedFromScaleIn && refresh.ScaleInProtectedInstances == "Wait") || i.LifecycleState == LifecycleStates.Standby;
+        refresh.Remaining.RemoveAll(id => group.Instances.All(i => i.InstanceId != id
+            || !(LifecycleStates.CountsTowardsCapacity(i.LifecycleState) || (i.LifecycleState == LifecycleStates.Standby && refresh.StandbyInstances == "Wait"))));
         var inService = group.Instances.Where(i => i.LifecycleState == LifecycleStates.InService && i.HealthStatus == "Healthy"
             && (i.InServiceSince is null || now >= i.InServiceSince.Value.AddSeconds(refresh.InstanceWarmup))).ToList();
         var leaving = group.Instances.Count(i => LifecycleStates.IsTerminating(i.LifecycleState));
@@ -446,6 +458,15 @@ internal sealed partial class AutoScalingController(
             }
             return;
         }
+        var ready = refresh.Remaining.Where(id => group.Instances.FirstOrDefault(i => i.InstanceId == id) is { } i && !Waited(i)).ToList();
+        if (ready.Count == 0)
+        {
+            if (pending == 0 && leaving == 0)
+            {
+                refresh.StatusReason = "Waiting for instances in Standby or protected from scale in to be replaced: " + string.Join(", ", refresh.Remaining) + ".";
+            }
+            return;
+        }
         var minHealthy = (int)Math.Ceiling(group.DesiredCapacity * refresh.MinHealthyPercentage / 100.0);
         var batch = Math.Max(1, inService.Count - minHealthy);
         if (pending > 0 || leaving > 0 || inService.Count - 1 < minHealthy && inService.Count < group.DesiredCapacity)
@@ -456,7 +477,11 @@ internal sealed partial class AutoScalingController(
         {
             return;
         }
-        foreach (var id in refresh.Remaining.Take(batch).ToList())
+        if (refresh.StatusReason?.StartsWith("Waiting for instances", StringComparison.Ordinal) == true)
+        {
+            refresh.StatusReason = null;
+        }
+        foreach (var id in ready.Take(batch))
         {
             if (group.Instances.FirstOrDefault(i => i.InstanceId == id) is { } instance)
             {
@@ -464,6 +489,42 @@ internal sealed partial class AutoScalingController(
             }
             refresh.Remaining.Remove(id);
         }
+    }
+
+    /// <summary>
+    /// Rolls an instance refresh back (RollbackInstanceRefresh, or AutoRollback when it fails):
+    /// the group's previous configuration comes back and every instance the refresh launched so
+    /// far is replaced by one of that configuration.
+    /// </summary>
+    internal static void StartRollback(AutoScalingGroup group, InstanceRefreshRecord refresh, string reason, DateTime now)
+    {
+        var percent = refresh.InstancesToUpdate == 0 ? 0 : 100 * (refresh.InstancesToUpdate - refresh.Remaining.Count) / refresh.InstancesToUpdate;
+        RestorePreviousConfiguration(group, refresh);
+        refresh.Remaining = group.Instances
+            .Where(i => LifecycleStates.CountsTowardsCapacity(i.LifecycleState) && !refresh.Remaining.Contains(i.InstanceId) && i.LaunchTime >= refresh.StartTime)
+            .Where(i => !i.ProtectedFromScaleIn || refresh.ScaleInProtectedInstances != "Ignore")
+            .Select(i => i.InstanceId).ToList();
+        refresh.InstancesToUpdate = refresh.Remaining.Count;
+        refresh.Status = "RollbackInProgress";
+        refresh.StatusReason = reason;
+        refresh.RollbackReason = reason;
+        refresh.RollbackStartTime = now;
+        refresh.PercentageCompleteOnRollback = percent;
+        refresh.InstancesToUpdateOnRollback = refresh.Remaining.Count;
+        refresh.CheckpointUntil = null;
+        refresh.CheckpointsReached = [.. refresh.CheckpointPercentages]; // a rollback does not pause
+    }
+
+    /// <summary>A refresh with a desired configuration that does not succeed leaves the group on the configuration it had before.</summary>
+    internal static void RestorePreviousConfiguration(AutoScalingGroup group, InstanceRefreshRecord refresh)
+    {
+        if (!refresh.HasDesiredConfiguration)
+        {
+            return;
+        }
+        group.LaunchTemplate = refresh.PreviousLaunchTemplate;
+        group.LaunchConfigurationName = refresh.PreviousLaunchConfigurationName;
+        group.MixedInstancesPolicy = refresh.PreviousMixedInstancesPolicy;
     }
 
     /// <summary>
@@ -663,31 +724,19 @@ internal sealed partial class AutoScalingController(
         }
         switch (instance.LifecycleState)
         {
-            case LifecycleStates.WarmedPending:
-                if (NextHook(group, instance, LifecycleHook.Launching) is { } hook)
-                {
-                    Hold(instance, hook, LifecycleStates.WarmedPendingWait, now);
-                    AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.MidLifecycleAction, 30);
-                    return;
-                }
-                instance.LifecycleState = LifecycleStates.WarmedPendingProceed;
-                goto case LifecycleStates.WarmedPendingProceed;
-
-            case LifecycleStates.WarmedPendingWait:
-                if (instance.HookResult is null && !HookExpired(instance, now))
+            case LifecycleStates.WarmedPending or LifecycleStates.WarmedPendingWait:
+                var warmLaunch = HookStep(group, instance, WarmLaunchHooks, skip: false, now);
+                if (warmLaunch == HookOutcome.Held)
                 {
                     return;
                 }
-                var result = instance.HookResult ?? group.LifecycleHooks.FirstOrDefault(h => h.Name == instance.HookName)?.DefaultResult ?? "ABANDON";
-                ReleaseHook(instance);
-                if (result == "ABANDON")
+                if (warmLaunch == HookOutcome.Abandoned)
                 {
-                    AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Cancelled, now, "Instance failed to complete user's Lifecycle Action: Lifecycle Action with token was abandoned.");
+                    AutoScalingGroups.EndActivity(group, instance.ActivityId, ActivityStatus.Cancelled, now, AbandonedLaunch);
                     BeginWarmExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of the warm pool because its launch lifecycle action was abandoned.", now);
                     return;
                 }
-                instance.LifecycleState = NextHook(group, instance, LifecycleHook.Launching) is null ? LifecycleStates.WarmedPendingProceed : LifecycleStates.WarmedPending;
-                return;
+                goto case LifecycleStates.WarmedPendingProceed;
 
             case LifecycleStates.WarmedPendingProceed:
                 var poolState = group.WarmPool?.PoolState ?? "Stopped";
@@ -717,24 +766,42 @@ internal sealed partial class AutoScalingController(
                 }
                 return;
 
-            case LifecycleStates.WarmedTerminating:
-                if (!force && !gone && NextHook(group, instance, LifecycleHook.Terminating) is { } terminateHook)
-                {
-                    Hold(instance, terminateHook, LifecycleStates.WarmedTerminatingWait, now);
-                    AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.MidLifecycleAction, 40);
-                    return;
-                }
-                instance.LifecycleState = LifecycleStates.WarmedTerminatingProceed;
-                goto case LifecycleStates.WarmedTerminatingProceed;
-
-            case LifecycleStates.WarmedTerminatingWait:
-                if (instance.HookResult is null && !HookExpired(instance, now) && !gone && !force)
+            case LifecycleStates.WarmedStopped or LifecycleStates.WarmedRunning or LifecycleStates.WarmedHibernated:
+                // PutWarmPool with another PoolState converts the instances already warmed: started
+                // for Running, stopped for Stopped and Hibernated (a stopped instance is relabelled
+                // between those two: Stratus keeps a hibernated warm instance stopped).
+                var wanted = LifecycleStates.WarmedFor(group.WarmPool?.PoolState ?? "Stopped");
+                if (instance.LifecycleState == wanted || group.WarmPool is null)
                 {
                     return;
                 }
-                ReleaseHook(instance);
-                instance.LifecycleState = NextHook(group, instance, LifecycleHook.Terminating) is null || gone || force ? LifecycleStates.WarmedTerminatingProceed : LifecycleStates.WarmedTerminating;
+                if (wanted == LifecycleStates.WarmedRunning)
+                {
+                    if (ec2?.State == InstanceStates.Running)
+                    {
+                        instance.LifecycleState = wanted;
+                    }
+                    else if (ec2?.State == InstanceStates.Stopped)
+                    {
+                        plan.Starts.Add(instance.InstanceId);
+                    }
+                }
+                else if (ec2?.State == InstanceStates.Stopped)
+                {
+                    instance.LifecycleState = wanted;
+                }
+                else if (ec2?.State == InstanceStates.Running)
+                {
+                    plan.Stops.Add(instance.InstanceId);
+                }
                 return;
+
+            case LifecycleStates.WarmedTerminating or LifecycleStates.WarmedTerminatingWait:
+                if (HookStep(group, instance, WarmTerminateHooks, skip: gone || force, now) == HookOutcome.Held)
+                {
+                    return;
+                }
+                goto case LifecycleStates.WarmedTerminatingProceed;
 
             case LifecycleStates.WarmedTerminatingProceed:
                 if (gone)
@@ -765,6 +832,73 @@ internal sealed partial class AutoScalingController(
             instance.ReturnToWarmPool ? $"Moving EC2 instance to warm pool: {instance.InstanceId}"
                 : terminate ? $"Terminating EC2 instance: {instance.InstanceId}" : $"Detaching EC2 instance: {instance.InstanceId}", cause, now, details: Details(instance.SubnetId, instance.AvailabilityZone));
         instance.ActivityId = activity.ActivityId;
+    }
+
+    private const string AbandonedLaunch = "Instance failed to complete user's Lifecycle Action: Lifecycle Action with token was abandoned.";
+
+    /// <summary>
+    /// The lifecycle states around the hooks of one transition: the instance enters at
+    /// <paramref name="Entry"/>, a hook holds it in <paramref name="Wait"/>, it leaves through
+    /// <paramref name="Proceed"/>; <paramref name="Progress"/> is its activity's progress while held.
+    /// </summary>
+    private sealed record HookStates(string Transition, string Entry, string Wait, string Proceed, int Progress);
+
+    private static readonly HookStates LaunchHooks = new(LifecycleHook.Launching, LifecycleStates.Pending, LifecycleStates.PendingWait, LifecycleStates.PendingProceed, 30);
+    private static readonly HookStates WarmLaunchHooks = new(LifecycleHook.Launching, LifecycleStates.WarmedPending, LifecycleStates.WarmedPendingWait, LifecycleStates.WarmedPendingProceed, 30);
+    private static readonly HookStates TerminateHooks = new(LifecycleHook.Terminating, LifecycleStates.Terminating, LifecycleStates.TerminatingWait, LifecycleStates.TerminatingProceed, 40);
+    private static readonly HookStates WarmTerminateHooks = new(LifecycleHook.Terminating, LifecycleStates.WarmedTerminating, LifecycleStates.WarmedTerminatingWait, LifecycleStates.WarmedTerminatingProceed, 40);
+
+    private enum HookOutcome
+    {
+        /// <summary>A hook holds the instance (it is in the Wait state).</summary>
+        Held,
+
+        /// <summary>Every hook passed: the instance is in the Proceed state.</summary>
+        Proceed,
+
+        /// <summary>A launch hook ended with ABANDON (the caller takes the instance out).</summary>
+        Abandoned,
+    }
+
+    /// <summary>
+    /// One step through the lifecycle hooks of a transition, the same for the group and its warm
+    /// pool: at the entry state the next hook the instance has not passed holds it (Wait), else it
+    /// proceeds; held, it waits for CompleteLifecycleAction or the heartbeat timeout (the hook's
+    /// DefaultResult), then meets the next hook. An abandoned launch hook ends the launch; a
+    /// terminating instance goes on whatever the result, and <paramref name="skip"/> (the instance
+    /// is gone, or the warm pool is force-deleted) lets it pass its hooks at once.
+    /// </summary>
+    private static HookOutcome HookStep(AutoScalingGroup group, GroupInstance instance, HookStates states, bool skip, DateTime now)
+    {
+        while (true)
+        {
+            if (instance.LifecycleState == states.Entry)
+            {
+                if (!skip && NextHook(group, instance, states.Transition) is { } hook)
+                {
+                    Hold(instance, hook, states.Wait, now);
+                    AutoScalingGroups.ProgressActivity(group, instance.ActivityId, ActivityStatus.MidLifecycleAction, states.Progress);
+                    return HookOutcome.Held;
+                }
+                instance.LifecycleState = states.Proceed;
+                return HookOutcome.Proceed;
+            }
+            if (instance.LifecycleState != states.Wait)
+            {
+                return HookOutcome.Proceed;
+            }
+            if (instance.HookResult is null && !HookExpired(instance, now) && !skip)
+            {
+                return HookOutcome.Held;
+            }
+            var result = instance.HookResult ?? group.LifecycleHooks.FirstOrDefault(h => h.Name == instance.HookName)?.DefaultResult ?? "ABANDON";
+            ReleaseHook(instance);
+            if (states.Transition == LifecycleHook.Launching && result == "ABANDON")
+            {
+                return HookOutcome.Abandoned;
+            }
+            instance.LifecycleState = states.Entry;
+        }
     }
 
     private static LifecycleHook? NextHook(AutoScalingGroup group, GroupInstance instance, string transition) =>

@@ -42,7 +42,7 @@ internal sealed partial class AutoScalingService
         {
             await policyAlarms.DeleteAsync(context.Scope, stale, context.Cancellation).ConfigureAwait(false);
         }
-        var alarms = ScalingPolicies.AlarmsOf(policy);
+        var alarms = ScalingPolicies.AlarmsOf(policy, options.TargetTrackingAlarmMinutes);
         if (alarms.Count > 0)
         {
             await policyAlarms.PutAsync(context.Scope, alarms, context.Cancellation).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using Stratus.Core;
 using Stratus.Domain.AutoScaling;
 using Stratus.Server.Gateway;
 using Stratus.Services.Model.AutoScaling;
+using AutoScalingGroup = Stratus.Domain.AutoScaling.AutoScalingGroup;
 using Errors = Stratus.Domain.AutoScaling.AutoScalingErrors;
 
 namespace Stratus.Server.AutoScaling;
@@ -31,9 +32,36 @@ internal sealed partial class AutoScalingService
         {
             throw Errors.Validation("MinHealthyPercentage must be between 0 and 100, MaxHealthyPercentage between 100 and 200, and they must be at most 100 apart.");
         }
-        if (preferences?.AlarmSpecification is not null)
+        var alarmNames = preferences?.AlarmSpecification?.Alarms ?? [];
+        if (alarmNames.Count > 10)
         {
-            throw AwsErrors.NotImplemented("StartInstanceRefresh with alarms");
+            throw Errors.Validation("AlarmSpecification can name at most 10 alarms.");
+        }
+        if (alarmNames.FirstOrDefault(a => policyAlarms.StateOf(context.Scope, a) is null) is { } missing)
+        {
+            throw Errors.Validation($"The alarm {missing} does not exist.");
+        }
+        var protectedInstances = preferences?.ScaleInProtectedInstances ?? "Ignore";
+        var standbyInstances = preferences?.StandbyInstances ?? "Ignore";
+        if (protectedInstances is not ("Refresh" or "Ignore" or "Wait"))
+        {
+            throw Errors.Validation($"1 validation error detected: Value '{protectedInstances}' at 'preferences.scaleInProtectedInstances' failed to satisfy constraint: Member must satisfy enum value set: [Refresh, Ignore, Wait]");
+        }
+        if (standbyInstances is not ("Terminate" or "Ignore" or "Wait"))
+        {
+            throw Errors.Validation($"1 validation error detected: Value '{standbyInstances}' at 'preferences.standbyInstances' failed to satisfy constraint: Member must satisfy enum value set: [Terminate, Ignore, Wait]");
+        }
+        var autoRollback = preferences?.AutoRollback ?? false;
+        if (autoRollback)
+        {
+            if (request.DesiredConfiguration is not { LaunchTemplate: not null } and not { MixedInstancesPolicy: not null })
+            {
+                throw Errors.Validation("AutoRollback is only supported when you specify a desired configuration for the instance refresh.");
+            }
+            if (Reversible(group.LaunchTemplate, group.MixedInstancesPolicy, group.LaunchConfigurationName) is { } why)
+            {
+                throw Errors.Validation($"AutoRollback is not supported: {why}");
+            }
         }
         var checkpoints = preferences?.CheckpointPercentages ?? [];
         if (checkpoints.Any(c => c is < 1 or > 100) || checkpoints.Zip(checkpoints.Skip(1)).Any(p => p.Second <= p.First))
@@ -50,24 +78,38 @@ internal sealed partial class AutoScalingService
         }
         var previousTemplate = group.LaunchTemplate;
         var previousConfiguration = group.LaunchConfigurationName;
-        if (request.DesiredConfiguration is { } desired)
+        var previousMixed = group.MixedInstancesPolicy;
+        var hasDesired = false;
+        if (request.DesiredConfiguration is { } desired && (desired.LaunchTemplate is not null || desired.MixedInstancesPolicy is not null))
         {
-            if (desired.MixedInstancesPolicy is not null)
+            if (desired.LaunchTemplate is not null && desired.MixedInstancesPolicy is not null)
             {
-                throw AwsErrors.NotImplemented("StartInstanceRefresh with a desired MixedInstancesPolicy");
+                throw Errors.Validation("Valid requests must contain either LaunchTemplate or MixedInstancesPolicy parameter in the desired configuration, not both.");
             }
-            if (desired.LaunchTemplate is { } template)
-            {
-                group.LaunchTemplate = await ResolveTemplateAsync(context, template).ConfigureAwait(false);
-                group.LaunchConfigurationName = null;
-                group.MixedInstancesPolicy = null;
-            }
+            // The group launches from the desired configuration from now on (replacements included);
+            // a cancelled, failed or rolled-back refresh puts the previous configuration back.
+            var updated = new AutoScalingGroup { Name = group.Name, Arn = group.Arn, CreatedTime = group.CreatedTime, MinSize = group.MinSize, MaxSize = group.MaxSize, DesiredCapacity = group.DesiredCapacity };
+            await ApplyLaunchSourceAsync(context, updated, desired.LaunchTemplate, null, desired.MixedInstancesPolicy).ConfigureAwait(false);
+            group.LaunchTemplate = updated.LaunchTemplate;
+            group.MixedInstancesPolicy = updated.MixedInstancesPolicy;
+            group.LaunchConfigurationName = null;
+            hasDesired = true;
         }
         var skipMatching = preferences?.SkipMatching ?? false;
+        if (skipMatching && !hasDesired && group.LaunchConfigurationName is not null)
+        {
+            throw Errors.Validation("SkipMatching is only supported for Auto Scaling groups that use a launch template or a mixed instances policy.");
+        }
         var current = group.MixedInstancesPolicy?.LaunchTemplate ?? group.LaunchTemplate;
+        var types = group.MixedInstancesPolicy is { } mixedNow && mixedNow.Overrides.All(o => o.InstanceType is not null) && mixedNow.Overrides.Count > 0
+            ? mixedNow.Overrides.Select(o => o.InstanceType!).ToHashSet(StringComparer.Ordinal) : null;
+        bool Matches(GroupInstance i) => current is not null && i.LaunchTemplate?.LaunchTemplateId == current.LaunchTemplateId
+            && (current.Version is not { } v || v.StartsWith('$') || i.LaunchTemplate?.Version == v)
+            && (types is null || types.Contains(i.InstanceType ?? ""));
         var remaining = group.Instances
-            .Where(i => LifecycleStates.CountsTowardsCapacity(i.LifecycleState))
-            .Where(i => !skipMatching || current is null || i.LaunchTemplate?.LaunchTemplateId != current.LaunchTemplateId || (current.Version is { } v && !v.StartsWith('$') && i.LaunchTemplate?.Version != v))
+            .Where(i => LifecycleStates.CountsTowardsCapacity(i.LifecycleState) || (i.LifecycleState == LifecycleStates.Standby && standbyInstances == "Wait"))
+            .Where(i => !i.ProtectedFromScaleIn || protectedInstances != "Ignore")
+            .Where(i => !skipMatching || !Matches(i))
             .Select(i => i.InstanceId).ToList();
         var refresh = new InstanceRefreshRecord
         {
@@ -81,9 +123,16 @@ internal sealed partial class AutoScalingService
             CheckpointDelay = checkpoints.Count > 0 ? preferences?.CheckpointDelay ?? 3600 : null,
             InstancesToUpdate = remaining.Count,
             Remaining = remaining,
-            DesiredLaunchTemplate = group.LaunchTemplate,
+            DesiredLaunchTemplate = hasDesired ? group.LaunchTemplate : null,
+            DesiredMixedInstancesPolicy = hasDesired ? group.MixedInstancesPolicy : null,
+            HasDesiredConfiguration = hasDesired,
             PreviousLaunchTemplate = previousTemplate,
             PreviousLaunchConfigurationName = previousConfiguration,
+            PreviousMixedInstancesPolicy = previousMixed,
+            AutoRollback = autoRollback,
+            AlarmNames = [.. alarmNames],
+            ScaleInProtectedInstances = protectedInstances,
+            StandbyInstances = standbyInstances,
         };
         group.InstanceRefreshes.Insert(0, refresh);
         if (group.InstanceRefreshes.Count > 50)
@@ -93,6 +142,19 @@ internal sealed partial class AutoScalingService
         await SaveAsync(context, group).ConfigureAwait(false);
         Changed(context);
         return new StartInstanceRefreshAnswer { InstanceRefreshId = refresh.Id };
+    }
+
+    /// <summary>Why the group's configuration could not be returned to after a refresh (AWS: only a specific launch template version), or null.</summary>
+    private static string? Reversible(GroupLaunchTemplate? template, MixedInstances? mixed, string? configuration)
+    {
+        var lt = mixed?.LaunchTemplate ?? template;
+        if (lt is null)
+        {
+            return configuration is null ? "the group has no launch template to return to." : null;
+        }
+        return lt.Version is null or "$Latest" or "$Default"
+            ? "the Auto Scaling group uses the launch template's $Latest or $Default version; a rollback needs a specific version."
+            : null;
     }
 
     public override async Task<DescribeInstanceRefreshesAnswer> DescribeInstanceRefreshesAsync(RequestContext context, DescribeInstanceRefreshesType request)
@@ -124,13 +186,27 @@ internal sealed partial class AutoScalingService
                         SkipMatching = r.SkipMatching,
                         CheckpointPercentages = r.CheckpointPercentages.Count > 0 ? [.. r.CheckpointPercentages] : null,
                         CheckpointDelay = r.CheckpointDelay,
-                        AutoRollback = false,
-                        ScaleInProtectedInstances = "Ignore",
-                        StandbyInstances = "Ignore",
+                        AutoRollback = r.AutoRollback,
+                        ScaleInProtectedInstances = r.ScaleInProtectedInstances,
+                        StandbyInstances = r.StandbyInstances,
+                        AlarmSpecification = r.AlarmNames.Count > 0 ? new AlarmSpecification { Alarms = [.. r.AlarmNames] } : null,
                     },
-                    DesiredConfiguration = r.DesiredLaunchTemplate is { } t
-                        ? new DesiredConfiguration { LaunchTemplate = new LaunchTemplateSpecification { LaunchTemplateId = t.LaunchTemplateId, LaunchTemplateName = t.LaunchTemplateName, Version = t.Version } }
-                        : null,
+                    DesiredConfiguration = !r.HasDesiredConfiguration ? null : new DesiredConfiguration
+                    {
+                        LaunchTemplate = r.DesiredMixedInstancesPolicy is null ? ToShape(r.DesiredLaunchTemplate) : null,
+                        MixedInstancesPolicy = r.DesiredMixedInstancesPolicy is { } m ? ToShape(m) : null,
+                    },
+                    RollbackDetails = r.RollbackStartTime is null ? null : new RollbackDetails
+                    {
+                        RollbackReason = r.RollbackReason,
+                        RollbackStartTime = r.RollbackStartTime,
+                        PercentageCompleteOnRollback = r.PercentageCompleteOnRollback,
+                        InstancesToUpdateOnRollback = r.InstancesToUpdateOnRollback,
+                        ProgressDetailsOnRollback = new InstanceRefreshProgressDetails
+                        {
+                            LivePoolProgress = new InstanceRefreshLivePoolProgress { PercentageComplete = r.PercentageCompleteOnRollback, InstancesToUpdate = r.InstancesToUpdateOnRollback },
+                        },
+                    },
                     ProgressDetails = new InstanceRefreshProgressDetails
                     {
                         LivePoolProgress = new InstanceRefreshLivePoolProgress { PercentageComplete = percent, InstancesToUpdate = r.Remaining.Count },
@@ -149,6 +225,7 @@ internal sealed partial class AutoScalingService
         active.Status = "Cancelled";
         active.StatusReason = "Cancelled due to user request.";
         active.EndTime = context.Now;
+        AutoScalingController.RestorePreviousConfiguration(group, active);
         await SaveAsync(context, group).ConfigureAwait(false);
         return new CancelInstanceRefreshAnswer { InstanceRefreshId = active.Id };
     }
@@ -158,17 +235,15 @@ internal sealed partial class AutoScalingService
         var group = await RequireGroupAsync(context, request.AutoScalingGroupName).ConfigureAwait(false);
         var active = group.InstanceRefreshes.FirstOrDefault(r => r.Status is "Pending" or "InProgress")
             ?? throw new AwsException("ActiveInstanceRefreshNotFound", $"No in progress or pending Instance Refresh found for Auto Scaling group {group.Name}");
-        if (active.PreviousLaunchTemplate is null && active.PreviousLaunchConfigurationName is null)
+        if (!active.HasDesiredConfiguration)
         {
-            throw new AwsException("IrreversibleInstanceRefresh", "The instance refresh cannot be rolled back: the group had no launch template or launch configuration to return to.");
+            throw new AwsException("IrreversibleInstanceRefresh", "The instance refresh cannot be rolled back because it was started without a desired configuration.");
         }
-        group.LaunchTemplate = active.PreviousLaunchTemplate;
-        group.LaunchConfigurationName = active.PreviousLaunchConfigurationName;
-        // Replace the instances already moved to the new configuration.
-        active.Remaining = group.Instances.Where(i => LifecycleStates.CountsTowardsCapacity(i.LifecycleState) && !active.Remaining.Contains(i.InstanceId)).Select(i => i.InstanceId).ToList();
-        active.InstancesToUpdate = active.Remaining.Count;
-        active.Status = "RollbackInProgress";
-        active.StatusReason = "Rollback requested by the user.";
+        if (Reversible(active.PreviousLaunchTemplate, active.PreviousMixedInstancesPolicy, active.PreviousLaunchConfigurationName) is { } why)
+        {
+            throw new AwsException("IrreversibleInstanceRefresh", $"The instance refresh cannot be rolled back: {why}");
+        }
+        AutoScalingController.StartRollback(group, active, "Rollback requested by the user.", context.Now);
         await SaveAsync(context, group).ConfigureAwait(false);
         Changed(context);
         return new RollbackInstanceRefreshAnswer { InstanceRefreshId = active.Id };

@@ -24,7 +24,8 @@ namespace Stratus.Server.AutoScaling;
 /// wake <see cref="AutoScalingController"/> once it commits (<see cref="Changed"/>); the controller
 /// launches, registers, drains and terminates real instances.
 /// </summary>
-internal sealed partial class AutoScalingService(AutoScalingController controller, Stratus.Domain.AutoScaling.Policies.IPolicyAlarms policyAlarms, Policies.ScheduledActionRunner schedule, Policies.ScalingSignals signals) : AutoScalingServiceBase<RequestContext>, IAwsService
+internal sealed partial class AutoScalingService(AutoScalingController controller, Stratus.Domain.AutoScaling.Policies.IPolicyAlarms policyAlarms, Policies.ScheduledActionRunner schedule, Policies.ScalingSignals signals,
+    ServerOptions options) : AutoScalingServiceBase<RequestContext>, IAwsService
 {
     private static readonly string[] ProcessNames =
         ["Launch", "Terminate", "AddToLoadBalancer", "AlarmNotification", "AZRebalance", "HealthCheck", "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions"];
@@ -941,6 +942,30 @@ internal sealed partial class AutoScalingService(AutoScalingController controlle
     private static LaunchTemplateSpecification? ToShape(GroupLaunchTemplate? t) =>
         t is null ? null : new LaunchTemplateSpecification { LaunchTemplateId = t.LaunchTemplateId, LaunchTemplateName = t.LaunchTemplateName, Version = t.Version };
 
+    private static MixedInstancesPolicy ToShape(MixedInstances m) => new()
+    {
+        LaunchTemplate = new Stratus.Services.Model.AutoScaling.LaunchTemplate
+        {
+            LaunchTemplateSpecification = ToShape(m.LaunchTemplate),
+            Overrides = m.Overrides.Select(o => new LaunchTemplateOverrides
+            {
+                InstanceType = o.InstanceType,
+                InstanceRequirements = o.Requirements is { } r ? ToShape(r) : null,
+                WeightedCapacity = o.WeightedCapacity?.ToString(CultureInfo.InvariantCulture),
+                LaunchTemplateSpecification = ToShape(o.LaunchTemplate),
+            }).ToList(),
+        },
+        InstancesDistribution = new InstancesDistribution
+        {
+            OnDemandAllocationStrategy = m.OnDemandAllocationStrategy,
+            OnDemandBaseCapacity = m.OnDemandBaseCapacity,
+            OnDemandPercentageAboveBaseCapacity = m.OnDemandPercentageAboveBaseCapacity,
+            SpotAllocationStrategy = m.SpotAllocationStrategy,
+            SpotInstancePools = m.SpotInstancePools,
+            SpotMaxPrice = m.SpotMaxPrice,
+        },
+    };
+
     private static Stratus.Services.Model.AutoScaling.AutoScalingGroup ToShape(AutoScalingGroup g, bool includeInstances) => new()
     {
         AutoScalingGroupName = g.Name,
@@ -948,29 +973,7 @@ internal sealed partial class AutoScalingService(AutoScalingController controlle
         CreatedTime = g.CreatedTime,
         LaunchTemplate = ToShape(g.LaunchTemplate),
         LaunchConfigurationName = g.LaunchConfigurationName,
-        MixedInstancesPolicy = g.MixedInstancesPolicy is { } m ? new MixedInstancesPolicy
-        {
-            LaunchTemplate = new Stratus.Services.Model.AutoScaling.LaunchTemplate
-            {
-                LaunchTemplateSpecification = ToShape(m.LaunchTemplate),
-                Overrides = m.Overrides.Select(o => new LaunchTemplateOverrides
-                {
-                    InstanceType = o.InstanceType,
-                    InstanceRequirements = o.Requirements is { } r ? ToShape(r) : null,
-                    WeightedCapacity = o.WeightedCapacity?.ToString(CultureInfo.InvariantCulture),
-                    LaunchTemplateSpecification = ToShape(o.LaunchTemplate),
-                }).ToList(),
-            },
-            InstancesDistribution = new InstancesDistribution
-            {
-                OnDemandAllocationStrategy = m.OnDemandAllocationStrategy,
-                OnDemandBaseCapacity = m.OnDemandBaseCapacity,
-                OnDemandPercentageAboveBaseCapacity = m.OnDemandPercentageAboveBaseCapacity,
-                SpotAllocationStrategy = m.SpotAllocationStrategy,
-                SpotInstancePools = m.SpotInstancePools,
-                SpotMaxPrice = m.SpotMaxPrice,
-            },
-        } : null,
+        MixedInstancesPolicy = g.MixedInstancesPolicy is { } m ? ToShape(m) : null,
         MinSize = g.MinSize,
         MaxSize = g.MaxSize,
         DesiredCapacity = g.DesiredCapacity,

@@ -91,4 +91,6 @@ internal sealed class PolicyAlarms(CloudWatchState state, TimeProvider clock) : 
             .Where(a => (a.Metric?.AlarmActions ?? a.Composite?.AlarmActions ?? []).Concat(a.Metric?.OKActions ?? a.Composite?.OKActions ?? [])
                 .Concat(a.Metric?.InsufficientDataActions ?? a.Composite?.InsufficientDataActions ?? []).Contains(policyArn))
             .Select(a => (a.Name, a.Arn)).ToList();
+
+    public string? StateOf(Scope scope, string alarmName) => state.Find(scope.AccountId, scope.Region, alarmName)?.State;
 }

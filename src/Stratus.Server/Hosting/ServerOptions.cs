@@ -91,6 +91,13 @@ public sealed record ServerOptions
     /// <summary>How often the Spot controller evaluates requests, prices and due interruptions (default five seconds).</summary>
     public TimeSpan SpotEvaluationInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Minutes of data the alarms of target-tracking scaling policies evaluate: the high alarm
+    /// (scale out) and the low alarm (scale in). Default 3 and 15, as AWS creates them; smaller
+    /// values make the loop answer quicker (CI, demonstrations), and DescribeAlarms shows them.
+    /// </summary>
+    public Stratus.Domain.AutoScaling.Policies.TargetTrackingAlarmMinutes TargetTrackingAlarmMinutes { get; init; } = Stratus.Domain.AutoScaling.Policies.TargetTrackingAlarmMinutes.Aws;
+
     public string DatabasePath => Path.Combine(DataDirectory, "stratus.db");
 
     /// <summary>The CloudWatch database (metrics, alarms, dashboards), beside the state database.</summary>
@@ -163,6 +170,10 @@ public sealed record ServerOptions
         if (SpotInterruptionNotice < TimeSpan.Zero || SpotEvaluationInterval < TimeSpan.FromMilliseconds(100))
         {
             errors.Add("--spot-notice-seconds must not be negative and --spot-evaluation-seconds must be at least 0.1");
+        }
+        if (TargetTrackingAlarmMinutes.High is < 1 or > 60 || TargetTrackingAlarmMinutes.Low is < 1 or > 60)
+        {
+            errors.Add("--target-tracking-alarm-minutes: both values must be between 1 and 60 (AWS: 3,15)");
         }
         if (MaxClockSkew <= TimeSpan.Zero)
         {

@@ -101,6 +101,25 @@ public sealed class GroupDeletionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TargetTrackingAlarmsEvaluateThreeAndFifteenMinutesUnlessTheOperatorShortensThem()
+    {
+        await using var tx = await _store.BeginWriteAsync();
+        var (policy, _) = await ScalingPolicies.PutAsync(tx, Scope, Tracking("web", "cpu"), Now);
+        static (int High, int Low) Periods(IReadOnlyList<PolicyAlarm> alarms) =>
+            (alarms.Single(a => a.Name.Contains("-AlarmHigh-", StringComparison.Ordinal)).EvaluationPeriods,
+             alarms.Single(a => a.Name.Contains("-AlarmLow-", StringComparison.Ordinal)).EvaluationPeriods);
+        Assert.Equal((3, 15), Periods(ScalingPolicies.AlarmsOf(policy)));
+        Assert.Equal((1, 2), Periods(ScalingPolicies.AlarmsOf(policy, new TargetTrackingAlarmMinutes(1, 2))));
+        var custom = Tracking("web", "custom") with
+        {
+            TargetTracking = new TargetTrackingSpec { TargetValue = 10, CustomizedMetric = new MetricStatSpec("App", "Load", [], "Average", null, 10), CustomizedPeriod = 10 },
+        };
+        var (tenSeconds, _) = await ScalingPolicies.PutAsync(tx, Scope, custom, Now);
+        Assert.Equal((18, 90), Periods(ScalingPolicies.AlarmsOf(tenSeconds)));
+        Assert.Equal((6, 6), Periods(ScalingPolicies.AlarmsOf(tenSeconds, new TargetTrackingAlarmMinutes(1, 1))));
+    }
+
+    [Fact]
     public async Task ALoadBalancerResourceLabelNamesTheTargetGroupTheAlarmsWatch()
     {
         const string label = "app/web-alb/0123456789abcdef/targetgroup/web-tg/fedcba9876543210";

@@ -20,6 +20,16 @@ public sealed record PolicyAlarm(string Name, string Description, string? Namesp
     public string Arn(Scope scope) => ScalingPolicies.AlarmArn(scope, Name);
 }
 
+/// <summary>
+/// How many minutes of data the alarms of a target-tracking policy evaluate: AWS's high alarm
+/// breaches after <see cref="High"/> (3) minutes above the target, the low alarm after
+/// <see cref="Low"/> (15) minutes below 90 % of it. An operator may shorten both (e.g. for CI).
+/// </summary>
+public readonly record struct TargetTrackingAlarmMinutes(int High, int Low)
+{
+    public static TargetTrackingAlarmMinutes Aws { get; } = new(3, 15);
+}
+
 /// <summary>The CloudWatch alarms of target-tracking policies: created, replaced and deleted with their policy.</summary>
 public interface IPolicyAlarms
 {
@@ -31,6 +41,9 @@ public interface IPolicyAlarms
 
     /// <summary>The alarms (name and ARN) whose actions name the policy, by name.</summary>
     IReadOnlyList<(string Name, string Arn)> Acting(Scope scope, string policyArn);
+
+    /// <summary>The state (OK, ALARM, INSUFFICIENT_DATA) of any metric or composite alarm of the scope, or null when there is none by that name (instance refreshes watch alarms).</summary>
+    string? StateOf(Scope scope, string alarmName);
 }
 
 /// <summary>A page of policies and the token of the next page.</summary>
@@ -416,9 +429,10 @@ public static class ScalingPolicies
         await tx.PutAsync(scope, Type, policy.Id, policy, policy.CreatedTime, ct).ConfigureAwait(false);
     }
 
-    /// <summary>The alarms a target-tracking policy owns, as CloudWatch should hold them.</summary>
-    public static IReadOnlyList<PolicyAlarm> AlarmsOf(ScalingPolicyResource policy)
+    /// <summary>The alarms a target-tracking policy owns, as CloudWatch should hold them (AWS's 3 and 15 minutes unless <paramref name="minutes"/> says otherwise).</summary>
+    public static IReadOnlyList<PolicyAlarm> AlarmsOf(ScalingPolicyResource policy, TargetTrackingAlarmMinutes? minutes = null)
     {
+        var (highMinutes, lowMinutes) = minutes ?? TargetTrackingAlarmMinutes.Aws;
         if (policy.TargetTracking is not { } tt)
         {
             return [];
@@ -461,10 +475,10 @@ public static class ScalingPolicies
         foreach (var name in policy.OwnedAlarms)
         {
             var high = name.Contains("-AlarmHigh-", StringComparison.Ordinal);
-            // As AWS: the high alarm breaches after 3 one-minute periods above the target, the
+            // As AWS: the high alarm breaches after 3 minutes of periods above the target, the
             // low alarm after 15 below 90 % of it.
             alarms.Add(new PolicyAlarm(name, description, ns, metric, dimensions, stat, unit, period,
-                high ? 3 * 60 / period : 15 * 60 / period,
+                Math.Max(1, (high ? highMinutes : lowMinutes) * 60 / period),
                 high ? tt.TargetValue : tt.TargetValue * 0.9,
                 high ? "GreaterThanThreshold" : "LessThanThreshold", queries, policy.Arn));
         }
