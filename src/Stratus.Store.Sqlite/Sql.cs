@@ -83,9 +83,21 @@ internal static class Sql
     /// only ids after <c>@after</c>, at most <c>@limit</c> of them: one page of a keyset scan,
     /// which the primary key answers in id order without sorting.
     /// </summary>
-    public static string FindResources(IReadOnlyList<(int Names, int Values)> conditions, bool keyset)
+    public static string FindResources(IReadOnlyList<(int Names, int Values)> conditions, bool keyset) =>
+        FindResources(ResourceColumns, conditions, keyset);
+
+    /// <summary>
+    /// The ids and versions of <see cref="FindResources(IReadOnlyList{ValueTuple{int, int}}, bool)"/>'s
+    /// keyset form, without the documents (<c>@limit</c> -1: no limit).
+    /// </summary>
+    public static string FindVersions(IReadOnlyList<(int Names, int Values)> conditions) =>
+        FindResources(VersionColumns, conditions, keyset: true);
+
+    private const string VersionColumns = "SELECT id, version FROM resources";
+
+    private static string FindResources(string columns, IReadOnlyList<(int Names, int Values)> conditions, bool keyset)
     {
-        var text = new System.Text.StringBuilder(ResourceColumns)
+        var text = new System.Text.StringBuilder(columns)
             .Append(" WHERE account_id = @account_id AND region = @region AND type = @type");
         for (var k = 0; k < conditions.Count; k++)
         {

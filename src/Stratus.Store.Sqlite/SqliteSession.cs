@@ -129,6 +129,46 @@ internal abstract class SqliteSession : IStoreSession
         return await ReadResourcesAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<ResourceVersion>> ListVersionsAsync(string accountId, string region, string type, IReadOnlyList<IndexCondition> conditions, string? afterId, int? limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(conditions);
+        if (limit is { } max)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        }
+
+        if (conditions.Any(c => c.Names.Count == 0 || c.Values is { Count: 0 }))
+        {
+            return [];
+        }
+
+        var shape = conditions.Select(c => (Names: Sql.Bucket(c.Names.Count), Values: c.Values is null ? 0 : Sql.Bucket(c.Values.Count))).ToList();
+        var command = Command(Sql.FindVersions(shape))
+            .With("@account_id", accountId).With("@region", region).With("@type", type)
+            .With("@after", afterId ?? "").With("@limit", limit ?? -1);
+        for (var k = 0; k < conditions.Count; k++)
+        {
+            var c = "c" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            BindList(command, c + "n", conditions[k].Names, shape[k].Names);
+            if (conditions[k].Values is { } values)
+            {
+                BindList(command, c + "v", values, shape[k].Values);
+            }
+        }
+
+        var results = new List<ResourceVersion>();
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                results.Add(new ResourceVersion(reader.GetString(0), reader.GetInt64(1)));
+            }
+        }
+
+        return results;
+    }
+
     public async Task<IReadOnlyList<IndexRow>> ListIndexAsync(string accountId, string region, IndexEntryQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);

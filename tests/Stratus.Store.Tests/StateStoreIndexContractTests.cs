@@ -157,7 +157,11 @@ public abstract partial class StateStoreContractTests
                 var expected = model
                     .Where(m => conditions.TrueForAll(c => m.Value.Exists(e => c.Names.Contains(e.Name) && (c.Values is null || c.Values.Contains(e.Value)))))
                     .Select(m => m.Key).Order(StringComparer.Ordinal).ToList();
-                Assert.Equal(expected, Ids(await ReadAsync(s => s.FindAsync(AccountA, Region, "instance", conditions))));
+                var found = await ReadAsync(s => s.FindAsync(AccountA, Region, "instance", conditions));
+                Assert.Equal(expected, Ids(found));
+                // The versions alone: the same ids with the versions of their documents.
+                Assert.Equal(found.Select(r => new ResourceVersion(r.Id, r.Version)),
+                    await ReadAsync(s => s.ListVersionsAsync(AccountA, Region, "instance", conditions, null, null)));
                 // The same answer page by page, whatever the page size.
                 var limit = 1 + random.Next(7);
                 var paged = new List<string>();
@@ -166,6 +170,8 @@ public abstract partial class StateStoreContractTests
                 {
                     var page = await ReadAsync(s => s.ListPageAsync(AccountA, Region, "instance", conditions, after, limit));
                     Assert.True(page.Count <= limit);
+                    Assert.Equal(page.Select(r => new ResourceVersion(r.Id, r.Version)),
+                        await ReadAsync(s => s.ListVersionsAsync(AccountA, Region, "instance", conditions, after, limit)));
                     paged.AddRange(Ids(page));
                     if (page.Count < limit)
                     {
@@ -206,6 +212,34 @@ public abstract partial class StateStoreContractTests
         Assert.Equal(Resource("i-1").Document, first.Document);
         Assert.Equal(T0, first.CreatedAt);
         await Assert.ThrowsAnyAsync<ArgumentException>(() => Page(null, 0));
+    }
+
+    [Fact]
+    public async Task ListVersions_AnswersIdsAndVersionsWithoutDocuments()
+    {
+        await WriteAsync(async tx =>
+        {
+            foreach (var id in (List<string>)["i-3", "i-1", "i-2"])
+            {
+                await tx.PutAsync(Indexed(id, entries: [("state", id == "i-2" ? "stopped" : "running")]));
+            }
+            await tx.PutAsync(Indexed("i-0", account: AccountB, entries: [("state", "running")]));
+            await tx.PutAsync(Indexed("vol-1", type: "volume", entries: [("state", "running")]));
+        });
+        await WriteAsync(tx => tx.PutAsync(Indexed("i-1", entries: [("state", "running")]) with { Document = "{\"v\":2}" }));
+        var stored = await ReadAsync(s => s.ListAsync(AccountA, Region, "instance"));
+
+        Task<IReadOnlyList<ResourceVersion>> Versions(string? after, int? limit, params IndexCondition[] conditions) =>
+            ReadAsync(s => s.ListVersionsAsync(AccountA, Region, "instance", conditions, after, limit));
+
+        Assert.Equal(stored.Select(r => new ResourceVersion(r.Id, r.Version)), await Versions(null, null));
+        Assert.True(stored[0].Version > stored[1].Version);
+        Assert.Equal(["i-2", "i-3"], (await Versions("i-1", null)).Select(v => v.Id));
+        Assert.Equal(["i-1"], (await Versions(null, 1)).Select(v => v.Id));
+        Assert.Equal(["i-3"], (await Versions("i-1", 5, IndexCondition.Equal("state", ["running"]))).Select(v => v.Id));
+        Assert.Empty(await Versions(null, null, IndexCondition.Equal("state", [])));
+        Assert.Empty(await ReadAsync(s => s.ListVersionsAsync(AccountA, Region, "subnet", [], null, null)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Versions(null, 0));
     }
 
     [Fact]

@@ -139,6 +139,53 @@ public abstract partial class StateStoreContractTests
     }
 
     [Fact]
+    public async Task DecodedCache_DropsWhatAListingNoLongerFindsAndKeepsToItsBudget()
+    {
+        var scope = new Scope(AccountA, Region);
+        var type = ResourceTypes.Instance;
+        var cache = new DecodedResources();
+        await WriteAsync(tx => tx.PutManyAsync([.. Enumerable.Range(0, 6).Select(i => Noted($"i-{i}", $"n{i}"))]));
+        Assert.Equal(6, (await ReadAsync(s => cache.ListAsync<Doc>(s, scope, type))).Count);
+        Assert.Equal(6, cache.Count);
+        var weight = cache.Weight;
+        Assert.True(weight > 0);
+
+        // Deleted: a page over its range drops its entry; entries outside the page stay.
+        await WriteAsync(async tx =>
+        {
+            await tx.DeleteAsync(Key("i-1"));
+            await tx.DeleteAsync(Key("i-4"));
+        });
+        var page = await ReadAsync(s => cache.ListPageAsync<Doc>(s, scope, type, [], null, 2));
+        Assert.Equal(["i-0", "i-2"], page.Select(d => d.Id));
+        Assert.Equal(5, cache.Count);
+        // A listing with conditions drops nothing; a full one drops the rest.
+        Assert.Empty(await ReadAsync(s => cache.FindAsync<Doc>(s, scope, type, [IndexCondition.Equal("state", ["none"])])));
+        Assert.Equal(5, cache.Count);
+        Assert.Equal(["i-0", "i-2", "i-3", "i-5"], (await ReadAsync(s => cache.ListAsync<Doc>(s, scope, type))).Select(d => d.Id));
+        Assert.Equal(4, cache.Count);
+        Assert.True(cache.Weight < weight);
+
+        // A changed document is read again; unchanged ones are shared.
+        var before = await ReadAsync(s => cache.ListAsync<Doc>(s, scope, type));
+        await WriteAsync(tx => tx.PutAsync(Noted("i-3", "changed")));
+        var after = await ReadAsync(s => cache.ListAsync<Doc>(s, scope, type));
+        Assert.Equal("changed", after[2].Note);
+        Assert.Same(before[0], after[0]);
+        Assert.Same(before[3], after[3]);
+
+        // A budget of two documents keeps two; the rest are decoded for each read.
+        var small = new DecodedResources(budget: Noted("i-0", "n0").Document.Length * 2);
+        var first = await ReadAsync(s => small.ListAsync<Doc>(s, scope, type));
+        Assert.Equal(["n0", "n2", "changed", "n5"], first.Select(d => d.Note));
+        Assert.Equal(2, small.Count);
+        var second = await ReadAsync(s => small.ListAsync<Doc>(s, scope, type));
+        Assert.Same(first[0], second[0]);
+        Assert.NotSame(first[3], second[3]);
+        Assert.True(small.Weight <= small.Budget);
+    }
+
+    [Fact]
     public async Task DecodedCache_AnOlderSnapshotDoesNotReplaceANewerEntry()
     {
         var cache = new DecodedResources();

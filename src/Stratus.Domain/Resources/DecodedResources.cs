@@ -12,42 +12,57 @@ namespace Stratus.Domain.Resources;
 /// version of an entry is the one the entry decoded, whoever wrote it (this server, the CLI, or
 /// another server sharing the store). Nothing has to invalidate entries: a write makes the next
 /// read see a new version and decode again; a rolled-back write was never read here.
-/// Only documents written with a version (not 0) are kept, at most <see cref="Capacity"/> of them
-/// (the cache starts over when full).
+/// Listings first read the ids and versions alone (<see cref="IStoreSession.ListVersionsAsync"/>)
+/// and then the documents of only the entries they miss, so a listing of unchanged resources reads
+/// no document text and decodes nothing; a listing with no conditions also drops the entries of
+/// resources that no longer exist in the range it covered.
+/// Only documents written with a version (not 0) are kept, up to <see cref="Budget"/> characters of
+/// document text in all (a resource read when the budget is spent is decoded for that read only;
+/// what is kept stays until it is replaced by a newer version or its resource is gone).
 /// The decoded objects are shared by every reader: callers must treat them as read-only, so only
 /// read paths that change nothing use this (writes decode their own copies through
 /// <see cref="ResourceStore"/>).
 /// </summary>
 public sealed class DecodedResources
 {
-    /// <summary>How many decoded documents are kept at most.</summary>
-    public const int Capacity = 50_000;
+    /// <summary>The default <see cref="Budget"/>: 48 Mi characters of document text.</summary>
+    public const long DefaultBudget = 48L * 1024 * 1024;
 
-    private readonly ConcurrentDictionary<ResourceKey, Entry> _entries = new();
+    private readonly ConcurrentDictionary<(string AccountId, string Region, string Type), ConcurrentDictionary<string, Entry>> _partitions = new();
+    private readonly Lock _gate = new();
+    private long _weight;
+
+    /// <param name="budget">How many characters of document text the kept entries may have decoded, in all.</param>
+    public DecodedResources(long budget = DefaultBudget)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(budget);
+        Budget = budget;
+    }
+
+    /// <summary>How many characters of document text the kept entries may have decoded, in all.</summary>
+    public long Budget { get; }
 
     /// <summary>How many decoded documents are kept now.</summary>
-    public int Count => _entries.Count;
+    public int Count => _partitions.Values.Sum(p => p.Count);
 
-    /// <summary>The decoded form of <paramref name="stored"/>: the kept one when its version matches, else decoded (and kept).</summary>
+    /// <summary>How many characters of document text the kept entries decoded.</summary>
+    public long Weight => Interlocked.Read(ref _weight);
+
+    /// <summary>The decoded form of <paramref name="stored"/>: the kept one when its version matches, else decoded (and kept while the budget allows).</summary>
     public T Decode<T>(StoredResource stored)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(stored);
-        if (stored.Version > 0 && _entries.TryGetValue(stored.Key, out var entry) && entry.Version == stored.Version && entry.Value is T kept)
+        var partition = stored.Version > 0 ? PartitionOf(stored.Key.AccountId, stored.Key.Region, stored.Key.Type, create: true) : null;
+        if (partition is not null && partition.TryGetValue(stored.Key.Id, out var entry) && entry.Version == stored.Version && entry.Value is T kept)
         {
             return kept;
         }
         var value = JsonSerializer.Deserialize<T>(stored.Document, ResourceStore.Json)
             ?? throw new InvalidOperationException($"The document of {stored.Id} is null.");
-        if (stored.Version > 0)
+        if (partition is not null)
         {
-            if (_entries.Count >= Capacity)
-            {
-                _entries.Clear();
-            }
-            var fresh = new Entry(stored.Version, value);
-            // A reader holding an older snapshot must not replace a newer entry.
-            _entries.AddOrUpdate(stored.Key, fresh, (_, old) => old.Version > fresh.Version ? old : fresh);
+            Keep(partition, stored.Key.Id, new Entry(stored.Version, value, stored.Document.Length));
         }
         return value;
     }
@@ -66,13 +81,9 @@ public sealed class DecodedResources
     }
 
     /// <summary>Shared, read-only <see cref="ResourceStore.ListAsync{T}"/>.</summary>
-    public async Task<List<T>> ListAsync<T>(IStoreSession session, Scope scope, ResourceType type, CancellationToken ct = default)
-        where T : class
-    {
-        ArgumentNullException.ThrowIfNull(session);
-        ArgumentNullException.ThrowIfNull(type);
-        return DecodeAll<T>(await session.ListAsync(scope.AccountId, scope.Region, type.Name, ct).ConfigureAwait(false));
-    }
+    public Task<List<T>> ListAsync<T>(IStoreSession session, Scope scope, ResourceType type, CancellationToken ct = default)
+        where T : class =>
+        ReadAsync<T>(session, scope, type, [], null, null, ct);
 
     /// <summary>Shared, read-only <see cref="ResourceStore.GetManyAsync{T}"/>.</summary>
     public async Task<List<T>> GetManyAsync<T>(IStoreSession session, Scope scope, ResourceType type, IReadOnlyCollection<string> ids, CancellationToken ct = default)
@@ -84,22 +95,143 @@ public sealed class DecodedResources
     }
 
     /// <summary>Shared, read-only <see cref="ResourceStore.FindAsync{T}"/>.</summary>
-    public async Task<List<T>> FindAsync<T>(IStoreSession session, Scope scope, ResourceType type, IReadOnlyList<IndexCondition> conditions, CancellationToken ct = default)
-        where T : class
-    {
-        ArgumentNullException.ThrowIfNull(session);
-        ArgumentNullException.ThrowIfNull(type);
-        return DecodeAll<T>(await session.FindAsync(scope.AccountId, scope.Region, type.Name, conditions, ct).ConfigureAwait(false));
-    }
+    public Task<List<T>> FindAsync<T>(IStoreSession session, Scope scope, ResourceType type, IReadOnlyList<IndexCondition> conditions, CancellationToken ct = default)
+        where T : class =>
+        ReadAsync<T>(session, scope, type, conditions, null, null, ct);
 
     /// <summary>Shared, read-only <see cref="ResourceStore.ListPageAsync{T}"/>.</summary>
-    public async Task<List<T>> ListPageAsync<T>(IStoreSession session, Scope scope, ResourceType type, IReadOnlyList<IndexCondition> conditions, string? afterId, int limit, CancellationToken ct = default)
+    public Task<List<T>> ListPageAsync<T>(IStoreSession session, Scope scope, ResourceType type, IReadOnlyList<IndexCondition> conditions, string? afterId, int limit, CancellationToken ct = default)
+        where T : class =>
+        ReadAsync<T>(session, scope, type, conditions, afterId, limit, ct);
+
+    /// <summary>
+    /// What <see cref="IStoreSession.ListPageAsync"/> (limit null: <see cref="IStoreSession.FindAsync"/>)
+    /// answers, decoded: the ids and versions first, then the documents of the entries not kept.
+    /// </summary>
+    private async Task<List<T>> ReadAsync<T>(IStoreSession session, Scope scope, ResourceType type, IReadOnlyList<IndexCondition> conditions, string? afterId, int? limit, CancellationToken ct)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(type);
-        return DecodeAll<T>(await session.ListPageAsync(scope.AccountId, scope.Region, type.Name, conditions, afterId, limit, ct).ConfigureAwait(false));
+        ArgumentNullException.ThrowIfNull(conditions);
+        var versions = await session.ListVersionsAsync(scope.AccountId, scope.Region, type.Name, conditions, afterId, limit, ct).ConfigureAwait(false);
+        var partition = PartitionOf(scope.AccountId, scope.Region, type.Name, create: false);
+        if (partition is not null && conditions.Count == 0)
+        {
+            // Every resource of the type in (afterId, last] is listed: what is kept there and not listed is gone.
+            Prune(partition, versions, afterId, complete: limit is not { } max || versions.Count < max);
+        }
+        var values = new T?[versions.Count];
+        List<string>? missing = null;
+        for (var i = 0; i < versions.Count; i++)
+        {
+            var (id, version) = versions[i];
+            if (version > 0 && partition is not null && partition.TryGetValue(id, out var entry) && entry.Version == version && entry.Value is T kept)
+            {
+                values[i] = kept;
+            }
+            else
+            {
+                (missing ??= []).Add(id);
+            }
+        }
+        if (missing is null)
+        {
+            var hits = new List<T>(values.Length);
+            foreach (var value in values)
+            {
+                hits.Add(value!);
+            }
+            return hits;
+        }
+        if (missing.Count * 2 > versions.Count)
+        {
+            // Mostly not kept (a first listing, say): one read of every document costs less than lookups by id.
+            var all = limit is { } pageSize
+                ? await session.ListPageAsync(scope.AccountId, scope.Region, type.Name, conditions, afterId, pageSize, ct).ConfigureAwait(false)
+                : await session.FindAsync(scope.AccountId, scope.Region, type.Name, conditions, ct).ConfigureAwait(false);
+            return DecodeAll<T>(all);
+        }
+        var read = await session.GetManyAsync(scope.AccountId, scope.Region, type.Name, missing, ct).ConfigureAwait(false);
+        var byId = new Dictionary<string, StoredResource>(read.Count, StringComparer.Ordinal);
+        foreach (var stored in read)
+        {
+            byId[stored.Id] = stored;
+        }
+        var result = new List<T>(versions.Count);
+        for (var i = 0; i < versions.Count; i++)
+        {
+            if (values[i] is { } kept)
+            {
+                result.Add(kept);
+            }
+            else if (byId.TryGetValue(versions[i].Id, out var stored))
+            {
+                result.Add(Decode<T>(stored));
+            }
+        }
+        return result;
     }
 
-    private sealed record Entry(long Version, object Value);
+    private ConcurrentDictionary<string, Entry>? PartitionOf(string accountId, string region, string type, bool create) =>
+        create
+            ? _partitions.GetOrAdd((accountId, region, type), static _ => new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal))
+            : _partitions.GetValueOrDefault((accountId, region, type));
+
+    /// <summary>Keeps <paramref name="fresh"/> unless a newer entry is kept or the budget would be exceeded.</summary>
+    private void Keep(ConcurrentDictionary<string, Entry> partition, string id, Entry fresh)
+    {
+        lock (_gate)
+        {
+            var had = partition.TryGetValue(id, out var old);
+            if (had && old!.Version > fresh.Version)
+            {
+                // A reader holding an older snapshot must not replace a newer entry.
+                return;
+            }
+            var weight = _weight - (had ? old!.Weight : 0);
+            if (weight + fresh.Weight > Budget)
+            {
+                // No room: an outdated entry goes, nothing new is kept.
+                if (had && partition.TryRemove(id, out _))
+                {
+                    Interlocked.Exchange(ref _weight, weight);
+                }
+                return;
+            }
+            partition[id] = fresh;
+            Interlocked.Exchange(ref _weight, weight + fresh.Weight);
+        }
+    }
+
+    /// <summary>Drops the entries with ids in (afterId, the last listed] (to the end when complete) that are not listed.</summary>
+    private void Prune(ConcurrentDictionary<string, Entry> partition, IReadOnlyList<ResourceVersion> listed, string? afterId, bool complete)
+    {
+        if (partition.IsEmpty || (listed.Count == 0 && !complete))
+        {
+            return;
+        }
+        var last = complete ? null : listed[^1].Id;
+        HashSet<string>? ids = null;
+        foreach (var id in partition.Keys)
+        {
+            if ((afterId is not null && string.CompareOrdinal(id, afterId) <= 0) || (last is not null && string.CompareOrdinal(id, last) > 0))
+            {
+                continue;
+            }
+            ids ??= listed.Select(v => v.Id).ToHashSet(StringComparer.Ordinal);
+            if (!ids.Contains(id))
+            {
+                lock (_gate)
+                {
+                    if (partition.TryRemove(id, out var gone))
+                    {
+                        Interlocked.Add(ref _weight, -gone.Weight);
+                    }
+                }
+            }
+        }
+    }
+
+    private sealed record Entry(long Version, object Value, long Weight);
 }

@@ -58,6 +58,15 @@ public interface IStoreSession : IAsyncDisposable
     Task<IReadOnlyList<StoredResource>> ListPageAsync(string accountId, string region, string type, IReadOnlyList<IndexCondition> conditions, string? afterId, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The ids and versions (<see cref="StoredResource.Version"/>) of what <see cref="ListPageAsync"/>
+    /// answers for the same arguments, without the documents; <paramref name="limit"/> null: every
+    /// match, as <see cref="FindAsync"/> (and, with no conditions, <see cref="ListAsync"/>) answers.
+    /// Ordered by id. What a cache of decoded documents reads first, so that it reads the text of
+    /// only the documents it does not hold.
+    /// </summary>
+    Task<IReadOnlyList<ResourceVersion>> ListVersionsAsync(string accountId, string region, string type, IReadOnlyList<IndexCondition> conditions, string? afterId, int? limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Index entries in an account and region whose name starts with <see cref="IndexEntryQuery.NamePrefix"/>
     /// and that match the query's other lists, ordered by id, then name, then value: what the
     /// index alone answers (DescribeTags, say) without reading documents.
@@ -154,6 +163,9 @@ public sealed record StoredResource(ResourceKey Key, string Document, DateTime C
     /// <summary>The version of the domain's indexing rules the entries were derived under (0: none).</summary>
     public int IndexVersion { get; init; }
 }
+
+/// <summary>A resource's id and the version its document is stored at (see <see cref="StoredResource.Version"/>).</summary>
+public readonly record struct ResourceVersion(string Id, long Version);
 
 /// <summary>One index entry of a resource. A name may have several values (group membership, say).</summary>
 public readonly record struct IndexEntry(string Name, string Value);
