@@ -13,8 +13,18 @@ step_done() {
 }
 scripts/install-deps.sh --runtime-only
 step_done "dependencies checked"
+bin=src/Stratus.Cli/bin/Release/net10.0/stratus
+if [ "${STRATUS_READY_TO_RUN:-0}" = 1 ]; then
+  # Precompiled (ReadyToRun) assemblies: a restart spends about a third of the CPU on JIT that a
+  # plain build does (docs/benchmarks.md, Start-up), for a longer first build (crossgen2 over
+  # every assembly). Off by default: the first start is what the plain build keeps short.
+  rid="linux-$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')"
+  bin=src/Stratus.Cli/bin/Release/net10.0/$rid/publish/stratus
+  if [ "${STRATUS_SKIP_BUILD:-0}" != 1 ] || [ ! -x "$bin" ]; then
+    dotnet publish src/Stratus.Cli -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -nologo -v quiet -clp:ErrorsOnly
+  fi
 # STRATUS_SKIP_BUILD=1 uses the binary this checkout already built (CI, bench/first-start.sh --no-build).
-if [ "${STRATUS_SKIP_BUILD:-0}" != 1 ] || [ ! -x src/Stratus.Cli/bin/Release/net10.0/stratus ]; then
+elif [ "${STRATUS_SKIP_BUILD:-0}" != 1 ] || [ ! -x "$bin" ]; then
   dotnet build src/Stratus.Cli -c Release -nologo -v quiet -clp:ErrorsOnly
 fi
 step_done "stratus built"
@@ -22,9 +32,9 @@ step_done "stratus built"
 # microvm runtime builds the kernel (5-13 minutes on 2 cores, once) in the background when an
 # image lacks it. An image whose inputs did not change is reused from ~/.cache/stratus.
 if [ "$(id -u)" -eq 0 ]; then
-  src/Stratus.Cli/bin/Release/net10.0/stratus images build minimal --skip-kernel || echo "start.sh: building the minimal guest image failed; instances with real runtimes will not boot it" >&2
+  "$bin" images build minimal --skip-kernel || echo "start.sh: building the minimal guest image failed; instances with real runtimes will not boot it" >&2
   step_done "minimal guest image ready"
 else
   echo "start.sh: not root; skipping 'stratus images build minimal' (guest images need root)" >&2
 fi
-exec src/Stratus.Cli/bin/Release/net10.0/stratus serve "$@"
+exec "$bin" serve "$@"
