@@ -13,21 +13,31 @@ step_done() {
 }
 scripts/install-deps.sh --runtime-only
 step_done "dependencies checked"
-# STRATUS_SKIP_BUILD=1 uses the binary this checkout already built (CI, bench/first-start.sh --no-build).
+bin=src/Stratus.Cli/bin/Release/net10.0/stratus
 # The build runs no analyzers, code-style checks or XML docs: those guard the code (scripts/test.sh
 # builds with all of them, warnings as errors) and cost most of a first build's CPU.
-if [ "${STRATUS_SKIP_BUILD:-0}" != 1 ] || [ ! -x src/Stratus.Cli/bin/Release/net10.0/stratus ]; then
-  dotnet build src/Stratus.Cli -c Release -nologo -v quiet -clp:ErrorsOnly \
-    -p:RunAnalyzers=false -p:EnforceCodeStyleInBuild=false -p:GenerateDocumentationFile=false -p:TreatWarningsAsErrors=false
+lean=(-p:RunAnalyzers=false -p:EnforceCodeStyleInBuild=false -p:GenerateDocumentationFile=false -p:TreatWarningsAsErrors=false)
+if [ "${STRATUS_READY_TO_RUN:-0}" = 1 ]; then
+  # Precompiled (ReadyToRun) assemblies: a restart spends about a third of the CPU on JIT that a
+  # plain build does (docs/benchmarks.md, Start-up), for a longer first build (crossgen2 over
+  # every assembly). Off by default: the first start is what the plain build keeps short.
+  rid="linux-$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')"
+  bin=src/Stratus.Cli/bin/Release/net10.0/$rid/publish/stratus
+  if [ "${STRATUS_SKIP_BUILD:-0}" != 1 ] || [ ! -x "$bin" ]; then
+    dotnet publish src/Stratus.Cli -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -nologo -v quiet -clp:ErrorsOnly "${lean[@]}"
+  fi
+# STRATUS_SKIP_BUILD=1 uses the binary this checkout already built (CI, bench/first-start.sh --no-build).
+elif [ "${STRATUS_SKIP_BUILD:-0}" != 1 ] || [ ! -x "$bin" ]; then
+  dotnet build src/Stratus.Cli -c Release -nologo -v quiet -clp:ErrorsOnly "${lean[@]}"
 fi
 step_done "stratus built"
 # The minimal guest image, without the guest kernel: system containers need none, and the
 # microvm runtime builds the kernel (5-13 minutes on 2 cores, once) in the background when an
 # image lacks it. An image whose inputs did not change is reused from ~/.cache/stratus.
 if [ "$(id -u)" -eq 0 ]; then
-  src/Stratus.Cli/bin/Release/net10.0/stratus images build minimal --skip-kernel || echo "start.sh: building the minimal guest image failed; instances with real runtimes will not boot it" >&2
+  "$bin" images build minimal --skip-kernel || echo "start.sh: building the minimal guest image failed; instances with real runtimes will not boot it" >&2
   step_done "minimal guest image ready"
 else
   echo "start.sh: not root; skipping 'stratus images build minimal' (guest images need root)" >&2
 fi
-exec src/Stratus.Cli/bin/Release/net10.0/stratus serve "$@"
+exec "$bin" serve "$@"

@@ -423,8 +423,8 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
             .With("@version", await NextVersionAsync(cancellationToken).ConfigureAwait(false))
             .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await DeleteIndexAsync(key, cancellationToken).ConfigureAwait(false);
-        // All entries in one statement (chunks of 256), its size rounded up to a bucket.
-        foreach (var chunk in resource.Index.Chunk(256))
+        // All entries in few statements (chunks of IndexChunk), each size rounded up to a bucket.
+        foreach (var chunk in resource.Index.Chunk(IndexChunk))
         {
             var size = Sql.Bucket(chunk.Length);
             var command = Command(Sql.InsertIndexEntries(size))
@@ -470,7 +470,7 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
 
         foreach (var group in latest.Values.GroupBy(r => (r.Key.AccountId, r.Key.Region, r.Key.Type)))
         {
-            foreach (var chunk in group.Chunk(128))
+            foreach (var chunk in group.Chunk(ResourceChunk))
             {
                 await PutChunkAsync(group.Key.AccountId, group.Key.Region, group.Key.Type, chunk, names, cancellationToken).ConfigureAwait(false);
             }
@@ -496,8 +496,21 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
     }
 
     /// <summary>
-    /// Up to 128 resources of one account, region and type: one upsert, one delete of their index
-    /// entries (only those named in <paramref name="names"/> when given), one insert per 256 entries.
+    /// Resources written by one multi-row upsert, and index entries by one multi-row insert. Small
+    /// on purpose: SQLite finds each named parameter by a linear search of the statement's
+    /// parameters, so binding a statement of n parameters costs O(n²) (a 256-entry insert, 768
+    /// parameters, spent more on binding than on inserting), and a statement's size is rounded up to
+    /// a bucket whose padding repeats the last row (up to half the rows of a large one written twice).
+    /// </summary>
+    private const int ResourceChunk = 32;
+
+    /// <inheritdoc cref="ResourceChunk"/>
+    private const int IndexChunk = 64;
+
+    /// <summary>
+    /// Up to <see cref="ResourceChunk"/> resources of one account, region and type: one upsert, one
+    /// delete of their index entries (only those named in <paramref name="names"/> when given), one
+    /// insert per <see cref="IndexChunk"/> entries.
     /// </summary>
     private async Task PutChunkAsync(string accountId, string region, string type, StoredResource[] chunk, List<string>? names, CancellationToken cancellationToken)
     {
@@ -542,7 +555,7 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
             }
         }
 
-        foreach (var entries in chunk.SelectMany(r => r.Index.Select(e => (r.Key.Id, e.Name, e.Value))).Chunk(256))
+        foreach (var entries in chunk.SelectMany(r => r.Index.Select(e => (r.Key.Id, e.Name, e.Value))).Chunk(IndexChunk))
         {
             var count = Sql.Bucket(entries.Length);
             var insert = Command(Sql.InsertIndexEntriesOf(count)).With("@account_id", accountId).With("@region", region).With("@type", type);

@@ -241,9 +241,15 @@ public static class CapacityReservations
     /// <summary>
     /// Puts launched (or starting) instances into capacity reservations: the targeted one, or with
     /// preference <c>open</c> any active open reservation that matches and has room. Writes the
-    /// instances (reservation id and preference) and the reservations.
+    /// reservations, and the instances (reservation id and preference) unless
+    /// <c>writeInstances</c> is false (a launch writes them once, after placing them).
     /// </summary>
-    public static async Task PlaceAsync(IStoreTransaction tx, Scope scope, IReadOnlyList<InstanceResource> instances, string? preference, string? targetId, DateTime now, CancellationToken ct = default)
+    public static Task PlaceAsync(IStoreTransaction tx, Scope scope, IReadOnlyList<InstanceResource> instances, string? preference, string? targetId, DateTime now, CancellationToken ct = default) =>
+        PlaceAsync(tx, scope, instances, preference, targetId, now, writeInstances: true, ct);
+
+    /// <inheritdoc cref="PlaceAsync(IStoreTransaction, Scope, IReadOnlyList{InstanceResource}, string?, string?, DateTime, CancellationToken)"/>
+    public static async Task PlaceAsync(IStoreTransaction tx, Scope scope, IReadOnlyList<InstanceResource> instances, string? preference, string? targetId, DateTime now,
+        bool writeInstances, CancellationToken ct = default)
     {
         CheckPreference(preference);
         if (targetId is not null && preference is not null)
@@ -303,7 +309,10 @@ public static class CapacityReservations
         {
             await PutAsync(tx, scope, reservation, ct).ConfigureAwait(false);
         }
-        await InstanceRecords.PutManyAsync(tx, scope, instances, now, ct).ConfigureAwait(false);
+        if (writeInstances)
+        {
+            await InstanceRecords.PutManyAsync(tx, scope, instances, now, ct).ConfigureAwait(false);
+        }
     }
 
     private static bool Matches(CapacityReservationResource reservation, InstanceResource instance) =>

@@ -214,6 +214,47 @@ public static partial class Volumes
         return volume;
     }
 
+    /// <summary>
+    /// A new volume like <paramref name="template"/> (from <see cref="NewAsync"/> with an attachment,
+    /// validated once for many), with an id of its own and its one attachment to <paramref name="instanceId"/>.
+    /// </summary>
+    public static VolumeResource AttachedCopy(VolumeResource template, string instanceId)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        var attachment = template.Attachments.Single();
+        return new VolumeResource
+        {
+            Id = ResourceIds.New(ResourceTypes.Volume.IdPrefix),
+            OwnerId = template.OwnerId,
+            AvailabilityZone = template.AvailabilityZone,
+            AvailabilityZoneId = template.AvailabilityZoneId,
+            Size = template.Size,
+            VolumeType = template.VolumeType,
+            Iops = template.Iops,
+            Throughput = template.Throughput,
+            SnapshotId = template.SnapshotId,
+            Encrypted = template.Encrypted,
+            KmsKeyId = template.KmsKeyId,
+            State = template.State,
+            CreateTime = template.CreateTime,
+            AvailableAt = template.AvailableAt,
+            MultiAttachEnabled = template.MultiAttachEnabled,
+            FastRestored = template.FastRestored,
+            Attachments =
+            [
+                new VolumeAttachmentRecord
+                {
+                    InstanceId = instanceId,
+                    Device = attachment.Device,
+                    State = attachment.State,
+                    AttachTime = attachment.AttachTime,
+                    DeleteOnTermination = attachment.DeleteOnTermination,
+                },
+            ],
+            Tags = [.. template.Tags],
+        };
+    }
+
     /// <summary>A volume of the account, or AWS's malformed / not-found error.</summary>
     public static async Task<VolumeResource> GetAsync(IStoreSession session, Scope scope, string volumeId, CancellationToken ct = default)
     {

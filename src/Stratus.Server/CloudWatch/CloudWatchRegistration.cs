@@ -17,15 +17,10 @@ internal static class CloudWatchRegistration
         services.AddSingleton<IInstanceActions, Ec2InstanceActions>();
         services.AddSingleton<IScalingPolicyActions, Stratus.Server.AutoScaling.Policies.ScalingPolicyExecutor>();
         services.AddSingleton<Stratus.Domain.AutoScaling.Policies.IPolicyAlarms, PolicyAlarms>();
-        services.AddSingleton<AlarmEvaluator>();
         services.AddControllerAfterApiReady<AlarmEvaluator>();
-        services.AddSingleton<InstanceMetricsCollector>();
         services.AddControllerAfterApiReady<InstanceMetricsCollector>();
-        services.AddSingleton<EbsMetricsPublisher>();
         services.AddControllerAfterApiReady<EbsMetricsPublisher>();
-        services.AddSingleton<GroupMetricsPublisher>();
         services.AddControllerAfterApiReady<GroupMetricsPublisher>();
-        services.AddSingleton<LoadBalancerMetricsPublisher>();
         services.AddControllerAfterApiReady<LoadBalancerMetricsPublisher>();
         services.AddAwsService<CloudWatchService>();
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Stratus.Server.Hosting;
@@ -64,10 +65,14 @@ internal sealed class StartAfterApiReady(Func<IHostedService> create, ApiReadine
 internal static class ApiReadinessRegistration
 {
     /// <summary>
-    /// Registers the singleton <typeparamref name="T"/> (already added) as a background service
-    /// that starts once the API is ready.
+    /// Registers <typeparamref name="T"/> as a singleton (unless it already is: what else needs the
+    /// controller resolves the same instance) and as a background service that starts once the API
+    /// is ready.
     /// </summary>
     public static IServiceCollection AddControllerAfterApiReady<T>(this IServiceCollection services)
-        where T : class, IHostedService =>
-        services.AddSingleton<IHostedService>(sp => new StartAfterApiReady(sp.GetRequiredService<T>, sp.GetRequiredService<ApiReadiness>()));
+        where T : class, IHostedService
+    {
+        services.TryAddSingleton<T>();
+        return services.AddSingleton<IHostedService>(sp => new StartAfterApiReady(sp.GetRequiredService<T>, sp.GetRequiredService<ApiReadiness>()));
+    }
 }

@@ -121,11 +121,8 @@ public static class StratusHost
         services.AddSingleton<GatewayWarmUp>();
         services.AddSingleton<AccountReset>();
         // Background controllers start their first pass once the API is ready (ApiReadiness).
-        services.AddSingleton<Stratus.Server.Ec2.Spot.SpotController>();
         services.AddControllerAfterApiReady<Stratus.Server.Ec2.Spot.SpotController>();
-        services.AddSingleton<Stratus.Server.Ec2.Events.ScheduledEventsController>();
         services.AddControllerAfterApiReady<Stratus.Server.Ec2.Events.ScheduledEventsController>();
-        services.AddSingleton<Stratus.Server.Ec2.Fleets.FleetController>();
         services.AddControllerAfterApiReady<Stratus.Server.Ec2.Fleets.FleetController>();
         services.AddAwsService<Ec2Service>();
         services.AddAwsService<Stratus.Server.Sts.StsService>();
@@ -136,10 +133,8 @@ public static class StratusHost
         services.AddSingleton<Stratus.Domain.ElasticLoadBalancingV2.TargetHealthTracker>();
         services.AddSingleton<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerTraffic>();
         services.AddSingleton<Stratus.Domain.ElasticLoadBalancingV2.ITargetRegistry, Stratus.Domain.ElasticLoadBalancingV2.TargetRegistry>();
-        services.AddSingleton<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>();
         services.AddControllerAfterApiReady<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>();
         services.AddAwsService<Stratus.Server.ElasticLoadBalancingV2.ElbV2Service>();
-        services.AddSingleton<Stratus.Server.AutoScaling.AutoScalingController>();
         services.AddControllerAfterApiReady<Stratus.Server.AutoScaling.AutoScalingController>();
         services.AddAwsService<Stratus.Server.AutoScaling.AutoScalingService>();
         Stratus.Server.CloudWatch.CloudWatchRegistration.AddCloudWatch(services, options);

@@ -22,7 +22,17 @@ public sealed record LaunchResult(string ReservationId, IReadOnlyList<LaunchedIn
 /// </summary>
 public static class InstanceLauncher
 {
-    public static async Task<LaunchResult> LaunchAsync(IStoreTransaction tx, Scope scope, LaunchPlan plan, DateTime now, CancellationToken ct = default)
+    public static Task<LaunchResult> LaunchAsync(IStoreTransaction tx, Scope scope, LaunchPlan plan, DateTime now, CancellationToken ct = default) =>
+        LaunchAsync(tx, scope, plan, now, null, ct);
+
+    /// <summary>As <see cref="LaunchAsync(IStoreTransaction, Scope, LaunchPlan, DateTime, CancellationToken)"/>, placing the instances before they are written.</summary>
+    /// <param name="place">
+    /// Called with the new instances before they are written, to settle what the launch decides
+    /// beside the plan (Dedicated Hosts, capacity reservations, credit defaults): the instances are
+    /// then written once, as it left them. It must not write them itself.
+    /// </param>
+    public static async Task<LaunchResult> LaunchAsync(IStoreTransaction tx, Scope scope, LaunchPlan plan, DateTime now,
+        Func<IReadOnlyList<InstanceResource>, Task>? place, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(plan);
@@ -44,6 +54,7 @@ public static class InstanceLauncher
         var launched = new List<LaunchedInstance>(count);
         // Interfaces and volumes are written together, in one batch, with the instances after them.
         var written = new List<StoredResource>(count * (1 + plan.Devices.Count));
+        var volumeTemplates = await VolumeTemplatesAsync(tx, scope, plan, now, ct).ConfigureAwait(false);
         for (var index = 0; index < count; index++)
         {
             var instanceId = ResourceIds.New(ResourceTypes.Instance.IdPrefix);
@@ -65,13 +76,18 @@ public static class InstanceLauncher
             };
             nic.Status = "in-use";
             nic.Ipv6Addresses.AddRange(ipv6.Next());
-            var blockDevices = await NewVolumesAsync(tx, scope, instanceId, plan, now, written, ct).ConfigureAwait(false);
+            var blockDevices = NewVolumes(scope, instanceId, plan, volumeTemplates, now, written);
             var instance = NewInstance(scope, plan, instanceId, reservationId, index, nic, publicIp, publicDns, blockDevices, now);
             written.Add(ResourceStore.ToStored(scope, ResourceTypes.NetworkInterface, nic.Id, nic, now));
             launched.Add(new LaunchedInstance(instance, nic));
         }
         await tx.PutManyAsync(written, ct).ConfigureAwait(false);
-        await InstanceRecords.PutManyAsync(tx, scope, launched.Select(l => l.Instance).ToList(), now, ct).ConfigureAwait(false);
+        var instances = launched.ConvertAll(l => l.Instance);
+        if (place is not null)
+        {
+            await place(instances).ConfigureAwait(false);
+        }
+        await InstanceRecords.PutManyAsync(tx, scope, instances, now, ct).ConfigureAwait(false);
         await plan.Subnet.SaveAsync(tx, scope, now, ct).ConfigureAwait(false);
         if (plan.Image.OwnerId == scope.AccountId)
         {
@@ -158,13 +174,16 @@ public static class InstanceLauncher
         };
     }
 
-    /// <summary>The instance's EBS volumes, attached to it from the start, added to <paramref name="written"/>.</summary>
-    private static async Task<List<InstanceBlockDevice>> NewVolumesAsync(IStoreTransaction tx, Scope scope, string instanceId, LaunchPlan plan, DateTime now, List<StoredResource> written, CancellationToken ct)
+    /// <summary>
+    /// One validated volume per planned device, not yet anyone's: the snapshot, the encryption
+    /// settings and the volume rules are looked up and checked once per launch, not per instance.
+    /// </summary>
+    private static async Task<List<VolumeResource>> VolumeTemplatesAsync(IStoreTransaction tx, Scope scope, LaunchPlan plan, DateTime now, CancellationToken ct)
     {
-        var result = new List<InstanceBlockDevice>(plan.Devices.Count);
+        var templates = new List<VolumeResource>(plan.Devices.Count);
         foreach (var device in plan.Devices)
         {
-            var volume = await Volumes.NewAsync(tx, scope, new VolumeSpec
+            templates.Add(await Volumes.NewAsync(tx, scope, new VolumeSpec
             {
                 AvailabilityZone = plan.Subnet.Subnet.AvailabilityZone,
                 Size = device.Size,
@@ -176,8 +195,20 @@ public static class InstanceLauncher
                 Encrypted = device.Encrypted ? true : null,
                 KmsKeyId = device.KmsKeyId,
                 Tags = [.. plan.Spec.VolumeTags],
-                Attachment = new VolumeAttachmentSpec(instanceId, device.DeviceName, device.DeleteOnTermination),
-            }, now, ct).ConfigureAwait(false);
+                Attachment = new VolumeAttachmentSpec("", device.DeviceName, device.DeleteOnTermination),
+            }, now, ct).ConfigureAwait(false));
+        }
+        return templates;
+    }
+
+    /// <summary>The instance's EBS volumes, attached to it from the start, added to <paramref name="written"/>.</summary>
+    private static List<InstanceBlockDevice> NewVolumes(Scope scope, string instanceId, LaunchPlan plan, List<VolumeResource> templates, DateTime now, List<StoredResource> written)
+    {
+        var result = new List<InstanceBlockDevice>(plan.Devices.Count);
+        for (var k = 0; k < plan.Devices.Count; k++)
+        {
+            var device = plan.Devices[k];
+            var volume = Volumes.AttachedCopy(templates[k], instanceId);
             written.Add(ResourceStore.ToStored(scope, ResourceTypes.Volume, volume.Id, volume, volume.CreateTime));
             result.Add(new InstanceBlockDevice
             {

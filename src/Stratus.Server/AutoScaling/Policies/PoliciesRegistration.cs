@@ -9,7 +9,6 @@ internal static class PoliciesRegistration
     public static void AddScalingPolicies(IServiceCollection services)
     {
         services.AddSingleton<ScalingSignals>();
-        services.AddSingleton<ScheduledActionRunner>();
         services.AddControllerAfterApiReady<ScheduledActionRunner>();
     }
 }

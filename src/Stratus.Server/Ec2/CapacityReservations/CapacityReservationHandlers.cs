@@ -118,9 +118,9 @@ internal sealed partial class Ec2Service
     }
 
     /// <summary>The capacity reservation part of RunInstances (after hosts): targeted, open or none.</summary>
-    private static Task PlaceInReservationsAsync(RequestContext context, CapacityReservationSpecification? spec, IReadOnlyList<InstanceResource> instances) =>
+    private static Task PlaceLaunchInReservationsAsync(RequestContext context, CapacityReservationSpecification? spec, IReadOnlyList<InstanceResource> instances) =>
         CapacityReservations.PlaceAsync(context.Transaction, context.Scope, instances, spec?.CapacityReservationPreference,
-            spec?.CapacityReservationTarget?.CapacityReservationId, context.Now, context.Cancellation);
+            spec?.CapacityReservationTarget?.CapacityReservationId, context.Now, writeInstances: false, context.Cancellation);
 
     /// <summary>StartInstances: a stopped instance goes back to its targeted reservation, or to an open one that matches.</summary>
     private static async Task PlaceStartingInReservationsAsync(RequestContext context, IReadOnlyList<InstanceResource> starting)

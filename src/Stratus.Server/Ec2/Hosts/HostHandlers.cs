@@ -2,7 +2,6 @@ using Stratus.Core;
 using Stratus.Domain.Filtering;
 using Stratus.Domain.Hosts;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Instances.Launch;
 using Stratus.Domain.Resources;
 using Stratus.Ec2.Model;
 using Stratus.Server.Gateway;
@@ -106,16 +105,18 @@ internal sealed partial class Ec2Service
         return new ModifyInstancePlacementResult { Return = true };
     }
 
-    /// <summary>Where RunInstances' instances run: Dedicated Hosts for host tenancy, then capacity reservations.</summary>
-    private static async Task PlaceLaunchAsync(RequestContext context, RunInstancesRequest request, LaunchResult result)
+    /// <summary>
+    /// Where RunInstances' instances run: Dedicated Hosts for host tenancy, then capacity
+    /// reservations, with the account's credit defaults; before the launch writes them (once).
+    /// </summary>
+    private static async Task PlaceLaunchAsync(RequestContext context, RunInstancesRequest request, IReadOnlyList<InstanceResource> instances)
     {
-        await PlaceOnHostsAsync(context, request.Placement, result).ConfigureAwait(false);
+        await PlaceOnHostsAsync(context, request.Placement, instances).ConfigureAwait(false);
         if (request.CreditSpecification?.CpuCredits is null)
         {
-            await Stratus.Domain.Compute.CreditSpecifications.ApplyDefaultsAsync(context.Transaction, context.Scope, result.Instances.Select(l => l.Instance), context.Cancellation).ConfigureAwait(false);
+            await Stratus.Domain.Compute.CreditSpecifications.ApplyDefaultsAsync(context.Transaction, context.Scope, instances, context.Cancellation).ConfigureAwait(false);
         }
-        // Writes the instances once more, with their host, reservation and credit option.
-        await PlaceInReservationsAsync(context, request.CapacityReservationSpecification, result.Instances.Select(l => l.Instance).ToList()).ConfigureAwait(false);
+        await PlaceLaunchInReservationsAsync(context, request.CapacityReservationSpecification, instances).ConfigureAwait(false);
     }
 
     /// <summary>StartInstances: instances with host tenancy go back onto hosts, and into capacity reservations.</summary>
@@ -127,7 +128,7 @@ internal sealed partial class Ec2Service
     }
 
     /// <summary>RunInstances with host tenancy, a host id or host affinity: the launched instances go onto Dedicated Hosts.</summary>
-    private static async Task PlaceOnHostsAsync(RequestContext context, Placement? placement, LaunchResult result)
+    private static async Task PlaceOnHostsAsync(RequestContext context, Placement? placement, IReadOnlyList<InstanceResource> instances)
     {
         if (placement is null || !DedicatedHosts.WantsHost(placement.Tenancy, placement.HostId))
         {
@@ -141,7 +142,7 @@ internal sealed partial class Ec2Service
         {
             throw AwsErrors.InvalidParameterCombination($"A host ID can only be specified with tenancy 'host', not '{placement.Tenancy}'.");
         }
-        await DedicatedHosts.PlaceAsync(context.Transaction, context.Scope, result.Instances.Select(l => l.Instance).ToList(), placement.HostId, placement.Affinity, context.Now, context.Cancellation).ConfigureAwait(false);
+        await DedicatedHosts.PlaceAsync(context.Transaction, context.Scope, instances, placement.HostId, placement.Affinity, context.Now, context.Cancellation).ConfigureAwait(false);
     }
 
     private static void Record(List<string> successful, List<UnsuccessfulItem> unsuccessful, string id, AwsException? error)

@@ -38,12 +38,12 @@ internal sealed partial class Ec2Service
         {
             await CheckPassRoleAsync(context, profile).ConfigureAwait(false);
         }
-        var result = await InstanceLauncher.LaunchAsync(context.Transaction, context.Scope, plan, context.Now, context.Cancellation).ConfigureAwait(false);
+        var result = await InstanceLauncher.LaunchAsync(context.Transaction, context.Scope, plan, context.Now,
+            instances => PlaceLaunchAsync(context, fromTemplate.Request, instances), context.Cancellation).ConfigureAwait(false);
         if (spot is not null)
         {
             await RecordRunInstancesSpotAsync(context, fromTemplate.Request, spot, plan, result).ConfigureAwait(false);
         }
-        await PlaceLaunchAsync(context, fromTemplate.Request, result).ConfigureAwait(false);
         if (!context.DryRun)
         {
             var scope = context.Scope;
