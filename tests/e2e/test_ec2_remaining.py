@@ -211,8 +211,13 @@ def test_carrier_gateways(ec2, server):
     assert code_of(ec2.create_route, RouteTableId=table, DestinationCidrBlock="0.0.0.0/0",
                    CarrierGatewayId="cagw-0123456789abcdef0") == "InvalidCarrierGatewayID.NotFound"
 
+    # A VPC with a carrier gateway cannot go.
+    assert code_of(ec2.delete_vpc, VpcId=vpc) == "DependencyViolation"
+
     deleted = server.cli_json("--profile", "stratus", "ec2", "delete-carrier-gateway", "--carrier-gateway-id", cagw)["CarrierGateway"]
     assert deleted["CarrierGatewayId"] == cagw and deleted["State"] == "deleting"
     assert code_of(ec2.delete_carrier_gateway, CarrierGatewayId=cagw) == "InvalidCarrierGatewayID.NotFound"
     assert code_of(ec2.delete_carrier_gateway, CarrierGatewayId="igw-0123456789abcdef0") == "InvalidCarrierGatewayId.Malformed"
     ec2.delete_carrier_gateway(CarrierGatewayId=second)
+    ec2.delete_vpc(VpcId=vpc)
+    ec2.delete_vpc(VpcId=other)

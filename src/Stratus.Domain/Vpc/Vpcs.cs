@@ -112,7 +112,7 @@ public static class Vpcs
 
     /// <summary>
     /// DeleteVpc: refused (DependencyViolation) while the VPC has subnets, attached internet
-    /// gateways, security groups other than its default one, network interfaces or route tables
+    /// gateways, egress-only or carrier gateways, security groups other than its default one, network interfaces or route tables
     /// other than its main one; the main route table, default network ACL and default security
     /// group go with it.
     /// </summary>
@@ -130,7 +130,8 @@ public static class Vpcs
             || groups.Exists(g => g.GroupName != "default")
             || interfaces.Exists(i => i.VpcId == vpc.Id)
             || tables.Exists(t => !t.Associations.Exists(a => a.Main))
-            || (await tx.ListAsync<EgressOnly.EgressOnlyInternetGatewayResource>(scope, ResourceTypes.EgressOnlyInternetGateway, ct).ConfigureAwait(false)).Exists(g => g.VpcId == vpc.Id))
+            || (await tx.ListAsync<EgressOnly.EgressOnlyInternetGatewayResource>(scope, ResourceTypes.EgressOnlyInternetGateway, ct).ConfigureAwait(false)).Exists(g => g.VpcId == vpc.Id)
+            || (await tx.ListAsync<Carrier.CarrierGatewayResource>(scope, ResourceTypes.CarrierGateway, ct).ConfigureAwait(false)).Exists(g => g.VpcId == vpc.Id))
         {
             throw dependency;
         }
