@@ -13,7 +13,6 @@ internal static class LogsRegistration
     {
         Directory.CreateDirectory(options.DataDirectory);
         services.AddSingleton(_ => new LogStore(options.LogsDatabasePath));
-        services.AddSingleton<LogRetentionSweeper>();
         services.AddControllerAfterApiReady<LogRetentionSweeper>();
         services.AddAwsService<LogsService>();
     }
