@@ -185,7 +185,7 @@ public static class RootVolumeReplacement
             await EndAsync(tx, scope, task, ReplaceRootVolumeTaskStates.Failed, now, ct).ConfigureAwait(false);
             return null;
         }
-        var spec = await ReplacementSpecAsync(tx, scope, task, instance, root, original, now, ct).ConfigureAwait(false);
+        var (spec, image) = await ReplacementSpecAsync(tx, scope, task, instance, root, original, now, ct).ConfigureAwait(false);
         VolumeResource replacement;
         try
         {
@@ -204,7 +204,6 @@ public static class RootVolumeReplacement
         SwapRoot(instance, root, replacement.Id, now);
         if (task.ImageId is { } imageId)
         {
-            var image = (await Images.Images.ListVisibleAsync(tx, scope, ct).ConfigureAwait(false)).Find(v => v.Image.Id == imageId)?.Image;
             task.OriginalImageId = instance.ImageId;
             task.OriginalRuntimeImage = instance.RuntimeImage;
             instance.ImageId = imageId;
@@ -220,13 +219,15 @@ public static class RootVolumeReplacement
     /// <summary>
     /// The new volume: the original's type, performance, encryption, tags and size (never smaller
     /// than its source), from the snapshot the original was created from (launch state), the snapshot
-    /// asked for, or the image's root snapshot.
+    /// asked for, or the image's root snapshot; with the image the task names (read once, for the
+    /// instance's new runtime image too), or null.
     /// </summary>
-    private static async Task<VolumeSpec> ReplacementSpecAsync(IStoreSession tx, Scope scope, ReplaceRootVolumeTaskResource task, InstanceResource instance,
+    private static async Task<(VolumeSpec Spec, Images.ImageResource? Image)> ReplacementSpecAsync(IStoreSession tx, Scope scope, ReplaceRootVolumeTaskResource task, InstanceResource instance,
         InstanceBlockDevice root, VolumeResource original, DateTime now, CancellationToken ct)
     {
         string? snapshotId;
         int? sourceSize;
+        Images.ImageResource? image = null;
         if (task.SnapshotId is { } requested)
         {
             snapshotId = requested;
@@ -234,7 +235,7 @@ public static class RootVolumeReplacement
         }
         else if (task.ImageId is { } imageId)
         {
-            var image = (await Images.Images.GetLaunchableAsync(tx, scope, imageId, now, ct).ConfigureAwait(false)).Image;
+            image = (await Images.Images.GetLaunchableAsync(tx, scope, imageId, now, ct).ConfigureAwait(false)).Image;
             var device = image.BlockDevices.Find(d => d.DeviceName == image.RootDeviceName);
             snapshotId = device?.SnapshotId;
             sourceSize = device?.VolumeSize;
@@ -245,7 +246,7 @@ public static class RootVolumeReplacement
             sourceSize = original.Size;
         }
         var size = Math.Max(original.Size, sourceSize ?? 0);
-        return new VolumeSpec
+        return (new VolumeSpec
         {
             AvailabilityZone = original.AvailabilityZone,
             VolumeType = original.VolumeType,
@@ -259,7 +260,7 @@ public static class RootVolumeReplacement
             KmsKeyId = original.Encrypted ? original.KmsKeyId : null,
             Tags = [.. original.Tags],
             Attachment = new VolumeAttachmentSpec(instance.Id, root.DeviceName, root.DeleteOnTermination),
-        };
+        }, image);
     }
 
     /// <summary>The guest runs on the new root: the task succeeds; the original volume is deleted when the task asked for it.</summary>
