@@ -18,7 +18,12 @@ public static class GuestEndpoint
 
     private const string LogsTargetPrefix = "Logs_20140328.";
 
-    public static bool IsCloudWatchRequest(HttpRequest request)
+    /// <summary>
+    /// True for a POST signed for <c>monitoring</c> (CloudWatch: Query at <c>/</c>, a JSON target or
+    /// the RPC v2 CBOR path) or for <c>logs</c> (CloudWatch Logs: a <c>Logs_20140328.</c> target at
+    /// <c>/</c>); such a request goes to the API instead of IMDS.
+    /// </summary>
+    public static bool IsCloudWatchOrLogsRequest(HttpRequest request)
     {
         if (!HttpMethods.IsPost(request.Method))
         {

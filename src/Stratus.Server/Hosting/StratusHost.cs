@@ -152,7 +152,7 @@ public static class StratusHost
             var metadata = app.Services.GetRequiredService<MetadataService>();
             var metadataPort = options.MetadataPort;
             app.MapWhen(ctx => ctx.Connection.LocalPort == metadataPort, branch => branch.Run(ctx =>
-                Stratus.Server.CloudWatch.GuestEndpoint.IsCloudWatchRequest(ctx.Request) ? endpoint.HandleAsync(ctx) : metadata.HandleAsync(ctx)));
+                Stratus.Server.CloudWatch.GuestEndpoint.IsCloudWatchOrLogsRequest(ctx.Request) ? endpoint.HandleAsync(ctx) : metadata.HandleAsync(ctx)));
         }
         app.MapGet("/_stratus/imds/certificate", () => Results.Text(metadataKeys.CertificatePem, "application/x-pem-file"));
         var warmUp = app.Services.GetRequiredService<GatewayWarmUp>();

@@ -34,17 +34,22 @@ public class GuestEndpointTests
     }
 
     [Fact]
-    public void Only_signed_CloudWatch_posts_leave_the_metadata_service()
+    public void Only_signed_CloudWatch_and_CloudWatch_Logs_posts_leave_the_metadata_service()
     {
-        Assert.True(GuestEndpoint.IsCloudWatchRequest(Request("POST", "/", Monitoring)));
-        Assert.True(GuestEndpoint.IsCloudWatchRequest(Request("POST", "/", Monitoring, "GraniteServiceVersion20100801.PutMetricData")));
-        Assert.True(GuestEndpoint.IsCloudWatchRequest(Request("POST", "/service/GraniteServiceVersion20100801/operation/PutMetricData", Monitoring)));
+        Assert.True(GuestEndpoint.IsCloudWatchOrLogsRequest(Request("POST", "/", Monitoring)));
+        Assert.True(GuestEndpoint.IsCloudWatchOrLogsRequest(Request("POST", "/", Monitoring, "GraniteServiceVersion20100801.PutMetricData")));
+        Assert.True(GuestEndpoint.IsCloudWatchOrLogsRequest(Request("POST", "/service/GraniteServiceVersion20100801/operation/PutMetricData", Monitoring)));
+        var logs = Monitoring.Replace("/monitoring/", "/logs/", StringComparison.Ordinal);
+        Assert.True(GuestEndpoint.IsCloudWatchOrLogsRequest(Request("POST", "/", logs, "Logs_20140328.PutLogEvents")));
+        Assert.False(GuestEndpoint.IsCloudWatchOrLogsRequest(Request("POST", "/", logs, "GraniteServiceVersion20100801.PutMetricData")));
+        Assert.False(GuestEndpoint.IsCloudWatchOrLogsRequest(Request("POST", "/latest/meta-data/", logs, "Logs_20140328.PutLogEvents")));
+        Assert.False(GuestEndpoint.IsCloudWatchOrLogsRequest(Request("POST", "/", Monitoring, "Logs_20140328.PutLogEvents")));
         // IMDS's own requests, other services, other targets and paths stay IMDS's.
-        Assert.False(GuestEndpoint.IsCloudWatchRequest(Request("PUT", "/latest/api/token", null)));
-        Assert.False(GuestEndpoint.IsCloudWatchRequest(Request("GET", "/latest/meta-data/", Monitoring)));
-        Assert.False(GuestEndpoint.IsCloudWatchRequest(Request("POST", "/", Monitoring.Replace("/monitoring/", "/ec2/", StringComparison.Ordinal))));
-        Assert.False(GuestEndpoint.IsCloudWatchRequest(Request("POST", "/", Monitoring, "AmazonEC2.RunInstances")));
-        Assert.False(GuestEndpoint.IsCloudWatchRequest(Request("POST", "/latest/meta-data/", Monitoring)));
-        Assert.False(GuestEndpoint.IsCloudWatchRequest(Request("POST", "/service/AmazonEC2/operation/RunInstances", Monitoring)));
+        Assert.False(GuestEndpoint.IsCloudWatchOrLogsRequest(Request("PUT", "/latest/api/token", null)));
+        Assert.False(GuestEndpoint.IsCloudWatchOrLogsRequest(Request("GET", "/latest/meta-data/", Monitoring)));
+        Assert.False(GuestEndpoint.IsCloudWatchOrLogsRequest(Request("POST", "/", Monitoring.Replace("/monitoring/", "/ec2/", StringComparison.Ordinal))));
+        Assert.False(GuestEndpoint.IsCloudWatchOrLogsRequest(Request("POST", "/", Monitoring, "AmazonEC2.RunInstances")));
+        Assert.False(GuestEndpoint.IsCloudWatchOrLogsRequest(Request("POST", "/latest/meta-data/", Monitoring)));
+        Assert.False(GuestEndpoint.IsCloudWatchOrLogsRequest(Request("POST", "/service/AmazonEC2/operation/RunInstances", Monitoring)));
     }
 }
