@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 import time
 
 import pytest
 
-from conftest import GUESTS_GROUP, ServerFactory, default_vpc, minimal_ami, wait_until
-from test_real_instances import BOOT_TIMEOUT, IMAGE_DIR, _assert_nothing_left, _require_host, _ssh, _terminate_all, _wait_ssh
+from conftest import GUESTS_GROUP, default_vpc, wait_until
+from guests import BOOT_TIMEOUT, GuestLab, guest_server
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -38,35 +36,19 @@ STOP = "if [ -f /tmp/busy ]; then kill $(cat /tmp/busy) 2>/dev/null; rm -f /tmp/
 
 @pytest.fixture(scope="module")
 def srv(stratus_binary, tmp_path_factory):
-    _require_host()
-    if shutil.which("crun") is None:
-        pytest.fail("the container runtime needs crun", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("asg-cpu")))
-    server = factory(name="stratus-asg-cpu", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR,
-                                                        "--metrics-interval-seconds", "1", "--alarm-evaluation-seconds", "1",
-                                                        "--target-tracking-alarm-minutes", "1,1"])
-    try:
+    with guest_server(stratus_binary, tmp_path_factory, "asg-cpu", "--metrics-interval-seconds", "1", "--alarm-evaluation-seconds", "1",
+                      "--target-tracking-alarm-minutes", "1,1") as server:
         yield server
-    finally:
-        try:
-            _terminate_all(server)
-        finally:
-            factory.close()
-            _assert_nothing_left(server)
 
 
 def test_cpu_load_scales_the_group_out_and_in(srv, tmp_path_factory):
     ec2, asg, cw = srv.ec2(), srv.client("autoscaling"), srv.client("cloudwatch")
     vpc = default_vpc(ec2)["VpcId"]
     subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"], key=lambda s: s["AvailabilityZone"])[:2]
-    sg = ec2.create_security_group(GroupName="cpu-web", Description="ssh", VpcId=vpc)["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    key = str(tmp_path_factory.mktemp("asg-cpu-keys") / "k.pem")
-    with open(key, "w") as f:
-        f.write(ec2.create_key_pair(KeyName="cpu-key")["KeyMaterial"])
-    os.chmod(key, 0o400)
+    lab = GuestLab(srv, tmp_path_factory.mktemp("asg-cpu-keys"), key_name="cpu-key", ec2=ec2)
+    sg = lab.ssh_group("cpu-web", description="ssh", vpc_id=vpc)
     ec2.create_launch_template(LaunchTemplateName="cpu-lt", LaunchTemplateData={
-        "ImageId": minimal_ami(ec2), "InstanceType": "t3.micro", "SecurityGroupIds": [sg], "KeyName": "cpu-key"})
+        "ImageId": lab.ami, "InstanceType": "t3.micro", "SecurityGroupIds": [sg], "KeyName": "cpu-key"})
     asg.create_auto_scaling_group(AutoScalingGroupName="cpu-asg", LaunchTemplate={"LaunchTemplateName": "cpu-lt", "Version": "$Latest"},
                                   MinSize=1, MaxSize=3, DesiredCapacity=1, DefaultCooldown=0, DefaultInstanceWarmup=0,
                                   VPCZoneIdentifier=",".join(s["SubnetId"] for s in subnets))
@@ -77,8 +59,8 @@ def test_cpu_load_scales_the_group_out_and_in(srv, tmp_path_factory):
 
     first = wait_until(lambda: in_service() or None, BOOT_TIMEOUT, "the first instance InService")[0]
     ip = ec2.describe_instances(InstanceIds=[first])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
-    _wait_ssh(key, ip)
-    burn = _ssh(key, ip, BURN)
+    lab.wait_ssh(ip)
+    burn = lab.ssh(ip, BURN)
     assert burn.returncode == 0, burn.stderr
 
     # The target: half the minute average the busy guest reaches on this host so far (CI hosts are
@@ -119,15 +101,15 @@ def test_cpu_load_scales_the_group_out_and_in(srv, tmp_path_factory):
     busy = {first: ip}
     for member in set(members) - {first}:
         busy[member] = address(member)
-        _wait_ssh(key, busy[member])
-        assert _ssh(key, busy[member], BURN).returncode == 0
+        lab.wait_ssh(busy[member])
+        assert lab.ssh(busy[member], BURN).returncode == 0
 
     # Scale in: the load removed, the low alarm acts (at most one in ten instances, at least one, at a time).
     peak = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["cpu-asg"])["AutoScalingGroups"][0]["DesiredCapacity"]
     assert peak >= 2
     for member, member_ip in busy.items():
         for _ in range(6):  # a guest busy on a loaded host answers SSH slowly
-            stop = _ssh(key, member_ip, STOP, timeout=60)
+            stop = lab.ssh(member_ip, STOP, timeout=60)
             if stop.returncode == 0:
                 break
         assert stop.returncode == 0, (member, stop.stderr)

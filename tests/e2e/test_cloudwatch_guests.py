@@ -10,15 +10,14 @@ FAILS the test.
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 import time
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _terminate_all, _assert_nothing_left
+from conftest import GUESTS_GROUP
+from guests import GuestLab, guest_server
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -30,20 +29,8 @@ BUSY = """#!/bin/sh
 
 @pytest.fixture(scope="module")
 def srv(stratus_binary, tmp_path_factory):
-    _require_host()
-    if subprocess.run(["sh", "-c", "command -v crun"], capture_output=True).returncode != 0:
-        pytest.fail("the guest metrics test needs crun on the host", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("cw-guests")))
-    server = factory(name="stratus-cw-guests", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR,
-                                                          "--metrics-interval-seconds", "1", "--alarm-evaluation-seconds", "1"])
-    try:
+    with guest_server(stratus_binary, tmp_path_factory, "cw-guests", "--metrics-interval-seconds", "1", "--alarm-evaluation-seconds", "1") as server:
         yield server
-    finally:
-        try:
-            _terminate_all(server)
-        finally:
-            factory.close()
-            _assert_nothing_left(server)
 
 
 def test_a_busy_guest_raises_cpu_utilization(srv):
@@ -51,9 +38,7 @@ def test_a_busy_guest_raises_cpu_utilization(srv):
     cw = boto3.session.Session().client("cloudwatch", region_name="us-east-1", endpoint_url=srv.endpoint,
                                         aws_access_key_id=srv.credentials.access_key, aws_secret_access_key=srv.credentials.secret_key,
                                         config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
-    instance = ec2.run_instances(ImageId=minimal_ami(ec2), InstanceType="t3.micro", MinCount=1, MaxCount=1, UserData=BUSY,
-                                 Monitoring={"Enabled": True})["Instances"][0]["InstanceId"]
-    ec2.get_waiter("instance_running").wait(InstanceIds=[instance], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+    instance = GuestLab(srv, ec2=ec2).launch(user_data=BUSY, wait_ssh=False, Monitoring={"Enabled": True})["InstanceId"]
     cw.put_metric_alarm(AlarmName="busy", Namespace="AWS/EC2", MetricName="CPUUtilization", Dimensions=[{"Name": "InstanceId", "Value": instance}],
                         Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=10, ComparisonOperator="GreaterThanThreshold")
     deadline = time.time() + 60

@@ -11,16 +11,14 @@ image; anything missing FAILS the test.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import GUESTS_GROUP, ServerFactory, error_of, minimal_ami
-from test_real_instances import BOOT_TIMEOUT, IMAGE_DIR, _assert_nothing_left, _require_host, _ssh, _terminate_all, _wait_ssh
+from conftest import GUESTS_GROUP, error_of
+from guests import GuestLab, guest_server
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -31,19 +29,8 @@ IMDS = "http://169.254.169.254/latest"
 
 @pytest.fixture(scope="module")
 def srv(stratus_binary, tmp_path_factory):
-    _require_host()
-    if shutil.which("crun") is None:
-        pytest.fail("the instance role test needs crun on the host", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("iam-guests")))
-    server = factory(name="stratus-iam-guests", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
-    try:
+    with guest_server(stratus_binary, tmp_path_factory, "iam-guests") as server:
         yield server
-    finally:
-        try:
-            _terminate_all(server)
-        finally:
-            factory.close()
-            _assert_nothing_left(server)
 
 
 def _as(srv, service, creds):
@@ -65,17 +52,10 @@ def test_role_credentials_read_in_the_guest_act_as_the_role_until_terminate(srv,
     profile = iam.create_instance_profile(InstanceProfileName="guest-reader-profile")["InstanceProfile"]
     iam.add_role_to_instance_profile(InstanceProfileName="guest-reader-profile", RoleName="guest-reader")
 
-    key_path = str(tmp_path / "guest.pem")
-    with open(key_path, "w") as f:
-        f.write(ec2.create_key_pair(KeyName="iam-guest")["KeyMaterial"])
-    os.chmod(key_path, 0o400)
-    sg = ec2.create_security_group(GroupName="iam-ssh", Description="ssh")["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    iid = ec2.run_instances(ImageId=minimal_ami(ec2), InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="iam-guest", SecurityGroupIds=[sg],
-                            IamInstanceProfile={"Name": "guest-reader-profile"}, MetadataOptions={"HttpTokens": "required"})["Instances"][0]["InstanceId"]
-    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    host = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
-    _wait_ssh(key_path, host)
+    lab = GuestLab(srv, tmp_path, key_name="iam-guest", ec2=ec2)
+    sg = lab.ssh_group("iam-ssh", description="ssh")
+    guest = lab.launch(SecurityGroupIds=[sg], IamInstanceProfile={"Name": "guest-reader-profile"}, MetadataOptions={"HttpTokens": "required"})
+    iid, host = guest["InstanceId"], guest["PublicIpAddress"]
 
     # Inside the guest: an IMDSv2 token, the role's name, its credentials and the profile.
     script = (f"T=$(curl -sf -X PUT {IMDS}/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300') && "
@@ -83,7 +63,7 @@ def test_role_credentials_read_in_the_guest_act_as_the_role_until_terminate(srv,
               f"curl -sf -H \"X-aws-ec2-metadata-token: $T\" {IMDS}/meta-data/iam/security-credentials/$R && echo && "
               f"curl -sf -H \"X-aws-ec2-metadata-token: $T\" {IMDS}/meta-data/iam/info && echo && "
               f"curl -s -o /dev/null -w '%{{http_code}}' {IMDS}/meta-data/iam/security-credentials/$R")
-    r = _ssh(key_path, host, script)
+    r = lab.ssh(host, script)
     assert r.returncode == 0, f"reading the credentials in the guest failed: {r.stdout}{r.stderr}"
     role, rest = r.stdout.split("\n", 1)
     assert role == "guest-reader"

@@ -21,8 +21,8 @@ import uuid
 
 import pytest
 
-from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _terminate_all, _assert_nothing_left
+from conftest import GUESTS_GROUP
+from guests import GuestLab, guest_server, require_host
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -91,27 +91,17 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    _require_host()
-    if _sh("command -v crun && command -v python3 && command -v curl", check=False).returncode != 0:
-        pytest.fail("the IPv6 egress tests need crun, python3 and curl on the host", pytrace=False)
+    require_host("crun", "python3")
     forwarding = open("/proc/sys/net/ipv6/conf/all/forwarding").read().strip()
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("ipv6egress")))
     outside = None
     servers: list[subprocess.Popen] = []
     try:
         outside = Outside()
         servers.append(_serve(outside.ns, OUTSIDE_PORT))
-        srv = factory(name="stratus-ipv6-egress", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
-        try:
+        with guest_server(stratus_binary, tmp_path_factory, "ipv6-egress", tools=("python3",)) as srv:
             lab = _setup(srv, outside)
             servers.append(_serve(lab.ns, GUEST_PORT))
             yield lab
-        finally:
-            try:
-                _terminate_all(srv)
-            finally:
-                factory.close()
-                _assert_nothing_left(srv)
     finally:
         for proc in servers:
             proc.kill()
@@ -125,9 +115,9 @@ def lab(stratus_binary, tmp_path_factory):
 
 def _setup(srv, outside: Outside) -> Lab:
     lab = Lab()
-    ec2 = lab.ec2 = srv.ec2()
+    guests = GuestLab(srv)
+    ec2 = lab.ec2 = guests.ec2
     lab.outside = outside
-    ami = minimal_ami(ec2)
     vpc = ec2.create_vpc(CidrBlock="10.68.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
     lab.vpc = vpc["VpcId"]
     block = ipaddress.ip_network(vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"])
@@ -141,11 +131,9 @@ def _setup(srv, outside: Outside) -> Lab:
     lab.eigw = ec2.create_egress_only_internet_gateway(VpcId=lab.vpc)["EgressOnlyInternetGateway"]["EgressOnlyInternetGatewayId"]
     lab.sg = ec2.create_security_group(GroupName="v6-egress", Description="v6 egress", VpcId=lab.vpc)["GroupId"]
     ec2.authorize_security_group_egress(GroupId=lab.sg, IpPermissions=[{"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
-    lab.instance = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=lab.subnet,
-                                     SecurityGroupIds=[lab.sg], Ipv6AddressCount=1,
-                                     MetadataOptions={"HttpTokens": "required", "HttpProtocolIpv6": "enabled"})["Instances"][0]["InstanceId"]
-    ec2.get_waiter("instance_running").wait(InstanceIds=[lab.instance], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    described = ec2.describe_instances(InstanceIds=[lab.instance])["Reservations"][0]["Instances"][0]
+    described = guests.launch(wait_ssh=False, SubnetId=lab.subnet, SecurityGroupIds=[lab.sg], Ipv6AddressCount=1,
+                              MetadataOptions={"HttpTokens": "required", "HttpProtocolIpv6": "enabled"})
+    lab.instance = described["InstanceId"]
     lab.v6 = described["Ipv6Address"]
     lab.ns = "s-" + lab.instance[2:]
     return lab

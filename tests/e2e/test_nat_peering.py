@@ -23,8 +23,8 @@ import time
 
 import pytest
 
-from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _terminate_all, _assert_nothing_left
+from conftest import GUESTS_GROUP
+from guests import GuestLab, guest_server
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -68,31 +68,24 @@ class Outside:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    _require_host()
-    if _run("sh", "-c", "command -v crun && command -v socat", check=False).returncode != 0:
-        pytest.fail("NAT and peering tests need crun and socat on the host", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("natpeer")))
-    srv = factory(name="stratus-natpeer", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
     outside = None
     listeners = []
     try:
-        outside = Outside()
-        lab = _setup(srv)
-        lab.listeners = listeners
-        yield lab
+        with guest_server(stratus_binary, tmp_path_factory, "natpeer", tools=("socat",)) as srv:
+            try:
+                outside = Outside()
+                lab = _setup(srv)
+                lab.listeners = listeners
+                yield lab
+            finally:
+                for p in listeners:
+                    p.kill()
+                    p.wait()
     finally:
-        for p in listeners:
-            p.kill()
-            p.wait()
-        try:
-            _terminate_all(srv)
-        finally:
-            factory.close()
-            if outside is not None:
-                outside.close()
-            _assert_nothing_left(srv)
-            left = _run("ip", "netns", "list", check=False).stdout
-            assert OUTSIDE_NS not in left
+        if outside is not None:
+            outside.close()
+        left = _run("ip", "netns", "list", check=False).stdout
+        assert OUTSIDE_NS not in left
 
 
 class Lab:
@@ -101,8 +94,8 @@ class Lab:
 
 def _setup(srv) -> Lab:
     lab = Lab()
-    ec2 = lab.ec2 = srv.ec2()
-    ami = minimal_ami(ec2)
+    guests = GuestLab(srv)
+    ec2 = lab.ec2 = guests.ec2
     zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
 
     lab.vpc_a = ec2.create_vpc(CidrBlock=VPC_A)["Vpc"]["VpcId"]
@@ -130,13 +123,9 @@ def _setup(srv) -> Lab:
     lab.sg_p = ec2.create_security_group(GroupName="p", Description="p", VpcId=lab.vpc_a)["GroupId"]
     lab.sg_q = ec2.create_security_group(GroupName="q", Description="q", VpcId=lab.vpc_b)["GroupId"]
 
-    def run(subnet, group):
-        return ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=subnet,
-                                 SecurityGroupIds=[group])["Instances"][0]["InstanceId"]
-
-    lab.p = run(lab.private, lab.sg_p)
-    lab.q = run(lab.subnet_b, lab.sg_q)
-    ec2.get_waiter("instance_running").wait(InstanceIds=[lab.p, lab.q], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+    lab.p = guests.run_instances(SubnetId=lab.private, SecurityGroupIds=[lab.sg_p])[0]
+    lab.q = guests.run_instances(SubnetId=lab.subnet_b, SecurityGroupIds=[lab.sg_q])[0]
+    guests.wait_running(lab.p, lab.q)
     described = {i["InstanceId"]: i for r in ec2.describe_instances(InstanceIds=[lab.p, lab.q])["Reservations"] for i in r["Instances"]}
     assert "PublicIpAddress" not in described[lab.p]
     lab.q_ip = described[lab.q]["PrivateIpAddress"]

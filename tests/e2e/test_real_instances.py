@@ -12,29 +12,22 @@ microVM runtime falls back to TCG.
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import re
-import shutil
 import subprocess
 import time
 import urllib.request
 
 import pytest
 
-from conftest import GUESTS_GROUP, ServerFactory, error_of, minimal_ami
+import guests
+from conftest import GUESTS_GROUP, minimal_ami
+from guests import BOOT_TIMEOUT, HTTP_TIMEOUT, IMAGE_DIR, GuestLab, guest_server  # noqa: F401 (IMAGE_DIR: imported from here by other modules)
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 RUNTIMES = [r for r in os.environ.get("STRATUS_E2E_RUNTIMES", "container,microvm").split(",") if r]
-IMAGE_DIR = os.environ.get("STRATUS_IMAGE_DIR") or os.path.join(
-    os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "stratus", "images")
-
-# Guests under TCG take a few seconds to boot; waits are generous, polls are quick.
-BOOT_TIMEOUT = 180
-HTTP_TIMEOUT = 120
 
 USER_DATA = """#!/bin/sh
 TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
@@ -44,110 +37,23 @@ echo "<h1>Hello from Stratus in $AZ</h1>" > /var/www/index.html
 busybox httpd -p 80 -h /var/www
 """
 
-
-def _require_host():
-    problems = []
-    if os.geteuid() != 0:
-        problems.append("not root")
-    for tool in ("ip", "nft", "ssh", "curl"):
-        if shutil.which(tool) is None:
-            problems.append(f"{tool} missing")
-    if not os.path.exists(os.path.join(IMAGE_DIR, "minimal", "manifest.json")):
-        problems.append(f"minimal image not built in {IMAGE_DIR} (run: stratus images build minimal)")
-    if problems:
-        pytest.fail("real-instance tests need: " + "; ".join(problems), pytrace=False)
+# The names other modules import from here (the helpers live in guests.py now).
+_require_host = guests.require_host
+_terminate_all = guests.terminate_all
+_guest_processes = guests.guest_processes
+_netns = guests.netns
+_own_netns = guests.own_netns
+_assert_nothing_left = guests.assert_nothing_left
+_ssh = guests.ssh
+_wait_ssh = guests.wait_ssh
 
 
 @pytest.fixture(scope="module", params=RUNTIMES)
 def real(request, stratus_binary, tmp_path_factory):
     """A server on a real runtime, with its own data dir; all guests are gone at teardown."""
-    _require_host()
     runtime = request.param
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp(f"real-{runtime}")))
-    srv = factory(name=f"stratus-{runtime}", extra_args=["--runtime", runtime, "--image-dir", IMAGE_DIR])
-    srv.runtime = runtime
-    try:
+    with guest_server(stratus_binary, tmp_path_factory, runtime, runtime=runtime) as srv:
         yield srv
-    finally:
-        try:
-            _terminate_all(srv)
-        finally:
-            factory.close()
-            _assert_nothing_left(srv)
-
-
-def _terminate_all(srv):
-    if srv.proc is None or srv.proc.poll() is not None:
-        return
-    ec2 = srv.ec2()
-    ids = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
-           if i["State"]["Name"] != "terminated"]
-    if ids:
-        ec2.terminate_instances(InstanceIds=ids)
-        ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
-
-
-def _guest_processes(srv) -> list[int]:
-    """PIDs of processes whose command line points into this server's data dir (qemu, dnsmasq, crun shims)."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if srv.data_dir in cmd and int(pid) != (srv.pid or -1):
-            found.append(int(pid))
-    return found
-
-
-def _netns() -> set[str]:
-    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    return {line.split()[0] for line in out.splitlines() if line.strip()}
-
-
-def _own_netns(srv) -> set[str]:
-    """The host's namespaces that belong to `srv`: its VPCs' (stx-*, recorded under its data dir)
-    and its container guests' (s-<instance id>). Other servers on the host (parallel workers,
-    other builds) have their own; assertions look at these only."""
-    network = os.path.join(srv.data_dir, "host", "network")
-    vpcs = {f[:-5] for f in os.listdir(network) if f.startswith("stx-") and f.endswith(".json")} if os.path.isdir(network) else set()
-    instances = os.path.join(srv.data_dir, "host", "instances")
-    guests = {"s-" + d[2:] for d in os.listdir(instances) if d.startswith("i-")} if os.path.isdir(instances) else set()
-    return _netns() & (vpcs | guests)
-
-
-def _assert_nothing_left(srv):
-    deadline = time.monotonic() + 20
-    while _guest_processes(srv) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    left = _guest_processes(srv)
-    for pid in left:  # never leak into later tests; these are processes of this server
-        try:
-            os.kill(pid, 9)
-        except OSError:
-            pass
-    assert not left, f"processes left behind by {srv.name}: {left}"
-
-
-def _ssh(key_path: str, host: str, command: str, user: str = "ec2-user", timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["ssh", "-i", key_path, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-         "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", f"{user}@{host}", command],
-        capture_output=True, text=True, timeout=timeout)
-
-
-def _wait_ssh(key_path: str, host: str, timeout: float = BOOT_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = _ssh(key_path, host, "true", timeout=20)
-        if last.returncode == 0:
-            return
-        time.sleep(1)
-    raise AssertionError(f"ssh to {host} never succeeded: {last.stderr if last else ''}")
 
 
 def _http_get(url: str, timeout: float = 5) -> str:
@@ -234,61 +140,35 @@ def test_lab1_with_the_cli(real, tmp_path):
 # --------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def keyed(real, tmp_path_factory):
-    """(ec2 client, key name, key path, ami) for the module's server; instances get a group open to SSH and HTTP."""
-    ec2 = real.ec2()
-    path = str(tmp_path_factory.mktemp("keys") / "guest.pem")
-    with open(path, "w") as f:
-        f.write(ec2.create_key_pair(KeyName="guest-key")["KeyMaterial"])
-    os.chmod(path, 0o400)
+def keyed(real, tmp_path_factory) -> GuestLab:
+    """The module server's key pair and minimal image; instances get a group open to SSH and HTTP."""
+    lab = GuestLab(real, tmp_path_factory.mktemp("keys"))
     # Security groups are enforced: the host reaches guests' public addresses only through rules.
-    sg = ec2.create_security_group(GroupName="ssh-http", Description="ssh and http from anywhere")["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]} for port in (22, 80)])
-    return ec2, "guest-key", path, minimal_ami(ec2)
+    lab.sg = lab.ssh_group("ssh-http", ports=(22, 80), description="ssh and http from anywhere")
+    return lab
 
 
-def _launch(keyed, user_data: str = "", instance_type: str = "t3.micro", **kwargs) -> dict:
-    ec2, key_name, key_path, ami = keyed
-    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["ssh-http"]}])["SecurityGroups"]
-    kwargs.setdefault("SecurityGroupIds", [groups[0]["GroupId"]])
-    iid = ec2.run_instances(ImageId=ami, InstanceType=instance_type, MinCount=1, MaxCount=1, KeyName=key_name,
-                            UserData=user_data, **kwargs)["Instances"][0]["InstanceId"]
-    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    inst = _describe(ec2, iid)
-    _wait_ssh(key_path, inst["PublicIpAddress"])
-    return inst
-
-
-def _in_guest(keyed, inst: dict, command: str) -> str:
-    r = _ssh(keyed[2], inst["PublicIpAddress"], command)
-    assert r.returncode == 0, f"{command!r} failed in the guest: {r.stdout}{r.stderr}"
-    return r.stdout
-
-
-def _terminate(keyed, *instances: dict):
-    ec2 = keyed[0]
-    ids = [i["InstanceId"] for i in instances]
-    ec2.terminate_instances(InstanceIds=ids)
-    ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+def _launch(keyed: GuestLab, user_data: str = "", instance_type: str = "t3.micro", **kwargs) -> dict:
+    kwargs.setdefault("SecurityGroupIds", [keyed.sg])
+    return keyed.launch(instance_type, user_data, **kwargs)
 
 
 IMDS = "http://169.254.169.254"
 
 
-def _curl_status(keyed, inst, args: str) -> str:
+def _curl_status(keyed: GuestLab, inst, args: str) -> str:
     """HTTP status of a curl run inside the guest."""
-    return _in_guest(keyed, inst, f"curl -s -o /dev/null -w '%{{http_code}}' {args}").strip()
+    return keyed.run(inst, f"curl -s -o /dev/null -w '%{{http_code}}' {args}").strip()
 
 
 def test_imds_from_inside_the_guest(real, keyed):
-    ec2 = keyed[0]
+    ec2 = keyed.ec2
     a = _launch(keyed)
     b = _launch(keyed)
     try:
         token_cmd = f"curl -s -X PUT {IMDS}/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60'"
         # v2: a token, then reads with it
-        ident = _in_guest(keyed, a, f"T=$({token_cmd}); curl -s -H \"X-aws-ec2-metadata-token: $T\" {IMDS}/latest/meta-data/instance-id")
+        ident = keyed.run(a, f"T=$({token_cmd}); curl -s -H \"X-aws-ec2-metadata-token: $T\" {IMDS}/latest/meta-data/instance-id")
         assert ident == a["InstanceId"]
         # TTL bounds
         for ttl, expected in (("0", "400"), ("21601", "400"), ("abc", "400"), ("1", "200"), ("21600", "200")):
@@ -299,18 +179,18 @@ def test_imds_from_inside_the_guest(real, keyed):
         ec2.modify_instance_metadata_options(InstanceId=a["InstanceId"], HttpTokens="required")
         assert _curl_status(keyed, a, f"{IMDS}/latest/meta-data/instance-id") == "401"
         ec2.modify_instance_metadata_options(InstanceId=a["InstanceId"], HttpTokens="optional")
-        assert _in_guest(keyed, a, f"curl -s {IMDS}/latest/meta-data/instance-id") == a["InstanceId"]
+        assert keyed.run(a, f"curl -s {IMDS}/latest/meta-data/instance-id") == a["InstanceId"]
         # one instance cannot use another's token, and sees only its own metadata
-        token_b = _in_guest(keyed, b, token_cmd).strip()
+        token_b = keyed.run(b, token_cmd).strip()
         assert _curl_status(keyed, a, f"-H 'X-aws-ec2-metadata-token: {token_b}' {IMDS}/latest/meta-data/instance-id") == "401"
-        assert _in_guest(keyed, b, f"curl -s -H 'X-aws-ec2-metadata-token: {token_b}' {IMDS}/latest/meta-data/local-ipv4") == b["PrivateIpAddress"]
+        assert keyed.run(b, f"curl -s -H 'X-aws-ec2-metadata-token: {token_b}' {IMDS}/latest/meta-data/local-ipv4") == b["PrivateIpAddress"]
         # the key pair and user-data as the guest sees them
-        assert _in_guest(keyed, a, f"curl -s {IMDS}/latest/meta-data/public-keys/0/openssh-key").startswith("ssh-rsa ")
+        assert keyed.run(a, f"curl -s {IMDS}/latest/meta-data/public-keys/0/openssh-key").startswith("ssh-rsa ")
         # disabled endpoint: nothing answers
         ec2.modify_instance_metadata_options(InstanceId=a["InstanceId"], HttpEndpoint="disabled")
         assert _curl_status(keyed, a, f"-m 5 {IMDS}/latest/meta-data/instance-id") != "200"
     finally:
-        _terminate(keyed, a, b)
+        keyed.terminate(a, b)
 
 
 def _vpc_netns(srv, private_ip: str) -> str:
@@ -329,7 +209,7 @@ def test_hop_limit_is_the_ttl_of_the_token_response(real, keyed):
     """The token response leaves the VPC's router towards the guest with IP TTL =
     HttpPutResponseHopLimit, so it reaches the guest itself but not a container or VM behind it.
     Observed with an nftables counter on the VPC bridge, after the last routed hop."""
-    ec2 = keyed[0]
+    ec2 = keyed.ec2
     inst = _launch(keyed)
     try:
         ns = _vpc_netns(real, inst["PrivateIpAddress"])
@@ -340,7 +220,7 @@ def test_hop_limit_is_the_ttl_of_the_token_response(real, keyed):
                      f"add rule bridge {table} out ip saddr 169.254.169.254 ip daddr {inst['PrivateIpAddress']} tcp sport 80 ip ttl {hops} counter")
             subprocess.run(["ip", "netns", "exec", ns, "nft", rules], check=True)
             try:
-                _in_guest(keyed, inst, f"curl -s -X PUT {IMDS}/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' >/dev/null")
+                keyed.run(inst, f"curl -s -X PUT {IMDS}/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' >/dev/null")
                 listing = subprocess.run(["ip", "netns", "exec", ns, "nft", "list", "table", "bridge", table],
                                          capture_output=True, text=True, check=True).stdout
                 packets = int(re.search(r"counter packets (\d+)", listing).group(1))
@@ -348,7 +228,7 @@ def test_hop_limit_is_the_ttl_of_the_token_response(real, keyed):
             finally:
                 subprocess.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "bridge", table])
     finally:
-        _terminate(keyed, inst)
+        keyed.terminate(inst)
 
 
 STORE_USER_DATA = """#!/bin/sh
@@ -358,14 +238,14 @@ echo ebs > /var/lib/ebs-marker
 
 
 def test_stop_start_keeps_ebs_loses_instance_store(real, keyed):
-    ec2 = keyed[0]
+    ec2 = keyed.ec2
     inst = _launch(keyed, STORE_USER_DATA, instance_type="i3.large")
     try:
         deadline = time.monotonic() + HTTP_TIMEOUT
-        while "ephemeral" not in _ssh(keyed[2], inst["PublicIpAddress"], "cat /media/ephemeral0/marker").stdout:
+        while "ephemeral" not in keyed.ssh(inst["PublicIpAddress"], "cat /media/ephemeral0/marker").stdout:
             assert time.monotonic() < deadline, "user-data never wrote the instance-store marker"
             time.sleep(1)
-        assert _in_guest(keyed, inst, "cat /var/lib/ebs-marker").strip() == "ebs"
+        assert keyed.run(inst, "cat /var/lib/ebs-marker").strip() == "ebs"
 
         ec2.stop_instances(InstanceIds=[inst["InstanceId"]])
         ec2.get_waiter("instance_stopped").wait(InstanceIds=[inst["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 120})
@@ -374,13 +254,13 @@ def test_stop_start_keeps_ebs_loses_instance_store(real, keyed):
         after = _describe(ec2, inst["InstanceId"])
         assert after["PrivateIpAddress"] == inst["PrivateIpAddress"]
         assert after["PublicIpAddress"] != inst["PublicIpAddress"]
-        _wait_ssh(keyed[2], after["PublicIpAddress"])
-        assert _in_guest(keyed, after, "cat /var/lib/ebs-marker").strip() == "ebs"
-        assert _in_guest(keyed, after, "ls -A /media/ephemeral0 | grep -v lost+found | wc -l").strip() == "0"
+        _waitkeyed.ssh(after["PublicIpAddress"])
+        assert keyed.run(after, "cat /var/lib/ebs-marker").strip() == "ebs"
+        assert keyed.run(after, "ls -A /media/ephemeral0 | grep -v lost+found | wc -l").strip() == "0"
         # user-data ran once: the marker it writes is not back
-        assert _ssh(keyed[2], after["PublicIpAddress"], "test -e /media/ephemeral0/marker").returncode != 0
+        assert keyed.ssh(after["PublicIpAddress"], "test -e /media/ephemeral0/marker").returncode != 0
     finally:
-        _terminate(keyed, inst)
+        keyed.terminate(inst)
 
 
 POWEROFF_USER_DATA = """#!/bin/sh
@@ -394,12 +274,12 @@ GUEST_SHUTDOWN = {"Code": "Client.InstanceInitiatedShutdown", "Message": "Client
 def test_shutdown_from_the_guest_stops_or_terminates_the_instance(real, keyed):
     """`poweroff` inside the guest: the instance stops (default behaviour) or terminates
     (InstanceInitiatedShutdownBehavior=terminate), with EC2's state reason; a stopped one starts again."""
-    ec2 = keyed[0]
+    ec2 = keyed.ec2
     stopper = _launch(keyed, POWEROFF_USER_DATA)
     ender = _launch(keyed, POWEROFF_USER_DATA, InstanceInitiatedShutdownBehavior="terminate")
     try:
         for inst in (stopper, ender):
-            _in_guest(keyed, inst, "touch /tmp/power-off")
+            keyed.run(inst, "touch /tmp/power-off")
         ec2.get_waiter("instance_stopped").wait(InstanceIds=[stopper["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 120})
         ec2.get_waiter("instance_terminated").wait(InstanceIds=[ender["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 120})
         for inst in (stopper, ender):
@@ -409,10 +289,10 @@ def test_shutdown_from_the_guest_stops_or_terminates_the_instance(real, keyed):
         ec2.start_instances(InstanceIds=[stopper["InstanceId"]])
         ec2.get_waiter("instance_running").wait(InstanceIds=[stopper["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
         after = _describe(ec2, stopper["InstanceId"])
-        _wait_ssh(keyed[2], after["PublicIpAddress"])
-        assert _in_guest(keyed, after, "test -e /tmp/power-off || echo fresh").strip() == "fresh"
+        _waitkeyed.ssh(after["PublicIpAddress"])
+        assert keyed.run(after, "test -e /tmp/power-off || echo fresh").strip() == "fresh"
     finally:
-        _terminate(keyed, stopper, ender)
+        keyed.terminate(stopper, ender)
 
 
 REBOOT_USER_DATA = """#!/bin/sh
@@ -423,13 +303,13 @@ reboot
 
 def test_reboot_from_the_guest_keeps_the_instance_running(real, keyed):
     """`reboot` inside the guest restarts it in place: still running, same addresses, a fresh /tmp."""
-    ec2 = keyed[0]
+    ec2 = keyed.ec2
     inst = _launch(keyed, REBOOT_USER_DATA)
     try:
-        _in_guest(keyed, inst, "touch /tmp/reboot")
+        keyed.run(inst, "touch /tmp/reboot")
         deadline = time.monotonic() + BOOT_TIMEOUT
         while True:
-            r = _ssh(keyed[2], inst["PublicIpAddress"], "test -e /tmp/reboot || echo rebooted", timeout=20)
+            r = keyed.ssh(inst["PublicIpAddress"], "test -e /tmp/reboot || echo rebooted", timeout=20)
             if "rebooted" in r.stdout:
                 break
             assert time.monotonic() < deadline, f"the guest did not come back from its reboot: {_console(ec2, inst['InstanceId'])[-2000:]}"
@@ -439,22 +319,22 @@ def test_reboot_from_the_guest_keeps_the_instance_running(real, keyed):
         assert (after["PrivateIpAddress"], after["PublicIpAddress"]) == (inst["PrivateIpAddress"], inst["PublicIpAddress"])
         assert "stratus-init: reboot" in _console(ec2, inst["InstanceId"])
     finally:
-        _terminate(keyed, inst)
+        keyed.terminate(inst)
 
 
 def test_kill9_and_restart_keeps_instances_running(real, keyed):
-    ec2 = keyed[0]
+    ec2 = keyed.ec2
     inst = _launch(keyed, USER_DATA)
     _wait_http(f"http://{inst['PublicIpAddress']}/", "Hello from Stratus")
     procs_before = sorted(_guest_processes(real))
     netns_before = _own_netns(real)
     real.kill9()
     real.start()
-    ec2 = real.ec2()
+    ec2 = keyed.ec2 = real.ec2()
     assert _describe(ec2, inst["InstanceId"])["State"]["Name"] == "running"
     _wait_http(f"http://{inst['PublicIpAddress']}/", "Hello from Stratus", timeout=60)
-    assert _ssh(keyed[2], inst["PublicIpAddress"], "true").returncode == 0
+    assert keyed.ssh(inst["PublicIpAddress"], "true").returncode == 0
     # re-adopted, not duplicated: the same guest processes, namespaces and no second uplink
     assert sorted(_guest_processes(real)) == procs_before
     assert _own_netns(real) == netns_before
-    _terminate((ec2, *keyed[1:]), inst)
+    keyed.terminate(inst)

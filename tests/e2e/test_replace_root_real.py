@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from conftest import GUESTS_GROUP, ServerFactory
-from test_real_instances import BOOT_TIMEOUT, IMAGE_DIR, _describe, _require_host, _ssh, _terminate_all, _wait_ssh, keyed  # noqa: F401
+from conftest import GUESTS_GROUP
+from guests import BOOT_TIMEOUT, guest_server
+from test_real_instances import _launch, keyed  # noqa: F401 (keyed: the fixture, a key pair and a group open to SSH and HTTP)
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -24,33 +25,19 @@ MARKER_USER_DATA = """#!/bin/sh
 @pytest.fixture(scope="module")
 def real(stratus_binary, tmp_path_factory):
     """A server on the container runtime; all guests are gone at teardown."""
-    _require_host()
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("replace-root-container")))
-    srv = factory(name="stratus-container", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
-    srv.runtime = "container"
-    try:
+    with guest_server(stratus_binary, tmp_path_factory, "replace-root-container") as srv:
         yield srv
-    finally:
-        try:
-            _terminate_all(srv)
-        finally:
-            factory.close()
 
 
 def test_replacing_the_root_volume_restores_the_launch_state(keyed):
-    ec2, key_name, key_path, ami = keyed
-    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["ssh-http"]}])["SecurityGroups"]
-    iid = ec2.run_instances(ImageId=ami, InstanceType="i3.large", MinCount=1, MaxCount=1, KeyName=key_name, UserData=MARKER_USER_DATA,
-                            SecurityGroupIds=[groups[0]["GroupId"]])["Instances"][0]["InstanceId"]
-    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    before = _describe(ec2, iid)
-    host = before["PublicIpAddress"]
-    _wait_ssh(key_path, host)
+    ec2 = keyed.ec2
+    before = _launch(keyed, MARKER_USER_DATA, instance_type="i3.large")
+    iid, host = before["InstanceId"], before["PublicIpAddress"]
     deadline = time.monotonic() + 60
-    while not (marker := _ssh(key_path, host, "cat /media/ephemeral0/marker").stdout.strip()):
+    while not (marker := keyed.ssh(host, "cat /media/ephemeral0/marker").stdout.strip()):
         assert time.monotonic() < deadline, "user-data never wrote the instance-store marker"
         time.sleep(1)
-    wrote = _ssh(key_path, host, "echo root-disk > ~/witness && sync && cat ~/witness")
+    wrote = keyed.ssh(host, "echo root-disk > ~/witness && sync && cat ~/witness")
     assert wrote.stdout.strip() == "root-disk", wrote.stderr
 
     task = ec2.create_replace_root_volume_task(InstanceId=iid)["ReplaceRootVolumeTask"]["ReplaceRootVolumeTaskId"]
@@ -61,11 +48,11 @@ def test_replacing_the_root_volume_restores_the_launch_state(keyed):
         time.sleep(1)
     assert state == "succeeded"
 
-    after = _describe(ec2, iid)
+    after = keyed.describe(iid)
     assert after["State"]["Name"] == "running"
     assert (after["PrivateIpAddress"], after["PublicIpAddress"]) == (before["PrivateIpAddress"], host)
-    _wait_ssh(key_path, host)
-    gone = _ssh(key_path, host, "test -e ~/witness && echo present || echo gone")
+    keyed.wait_ssh(host)
+    gone = keyed.ssh(host, "test -e ~/witness && echo present || echo gone")
     assert gone.stdout.strip() == "gone", gone.stdout + gone.stderr
     # The instance store is not the root volume: its data stays.
-    assert _ssh(key_path, host, "cat /media/ephemeral0/marker").stdout.strip() == marker
+    assert keyed.ssh(host, "cat /media/ephemeral0/marker").stdout.strip() == marker

@@ -14,15 +14,14 @@ Needs root, crun, nftables and the minimal image; anything missing FAILS the tes
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _ssh, _wait_ssh, _terminate_all, _assert_nothing_left
+from conftest import GUESTS_GROUP
+from guests import BOOT_TIMEOUT, GuestLab, guest_server, ssh
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -47,21 +46,12 @@ busybox httpd -p 9090 -h /srv/b
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
     """One server and four instances for the whole module; everything is gone at teardown."""
-    _require_host()
-    if subprocess.run(["sh", "-c", "command -v crun && command -v socat && command -v busybox"], capture_output=True).returncode != 0:
-        pytest.fail("security-group tests need crun, socat and busybox on the host", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp(f"sg-{RUNTIME}")))
-    srv = factory(name=f"stratus-sg-{RUNTIME}", extra_args=["--runtime", RUNTIME, "--image-dir", IMAGE_DIR])
     try:
-        yield _setup(srv, tmp_path_factory)
+        with guest_server(stratus_binary, tmp_path_factory, f"sg-{RUNTIME}", runtime=RUNTIME, tools=("crun", "socat", "busybox")) as srv:
+            yield _setup(srv, tmp_path_factory)
     finally:
-        try:
-            _terminate_all(srv)
-        finally:
-            factory.close()
-            _assert_nothing_left(srv)
-            if TIMINGS:
-                print("\nrule changes in effect after (s): " + ", ".join(f"{n}={t:.3f}" for n, t in TIMINGS))
+        if TIMINGS:
+            print("\nrule changes in effect after (s): " + ", ".join(f"{n}={t:.3f}" for n, t in TIMINGS))
 
 
 class Lab:
@@ -71,21 +61,17 @@ class Lab:
 def _setup(srv, tmp_path_factory) -> Lab:
     lab = Lab()
     lab.srv = srv
-    ec2 = lab.ec2 = srv.ec2()
-    lab.key = str(tmp_path_factory.mktemp("sgkeys") / "k.pem")
-    with open(lab.key, "w") as f:
-        f.write(ec2.create_key_pair(KeyName="sg-key")["KeyMaterial"])
-    os.chmod(lab.key, 0o400)
+    guests = lab.guests = GuestLab(srv, tmp_path_factory.mktemp("sgkeys"), key_name="sg-key")
+    ec2 = lab.ec2 = guests.ec2
+    lab.key = guests.key_path
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
     lab.vpc = vpc["VpcId"]
 
     def group(name):
-        return ec2.create_security_group(GroupName=name, Description=name, VpcId=lab.vpc)["GroupId"]
+        return guests.ssh_group(name, ports=(), vpc_id=lab.vpc)
 
-    lab.ssh_sg = group("ssh")
-    ec2.authorize_security_group_ingress(GroupId=lab.ssh_sg, IpPermissions=[_tcp(22, cidr="0.0.0.0/0")])
     # Only inbound SSH: its default allow-all outbound rule would union with every instance's own group.
-    ec2.revoke_security_group_egress(GroupId=lab.ssh_sg, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    lab.ssh_sg = guests.ssh_group("ssh", vpc_id=lab.vpc, egress=False)
     lab.sg_a, lab.sg_b, lab.sg_c = group("a"), group("b"), group("c")
     # A's group: port 8080 from B's group only.
     ec2.authorize_security_group_ingress(GroupId=lab.sg_a, IpPermissions=[_tcp(8080, group=lab.sg_b)])
@@ -96,22 +82,19 @@ def _setup(srv, tmp_path_factory) -> Lab:
     lab.subnet2 = ec2.create_subnet(VpcId=lab.vpc, CidrBlock="172.31.128.0/20", AvailabilityZone=subnet1["AvailabilityZone"])["Subnet"]["SubnetId"]
     ec2.modify_subnet_attribute(SubnetId=lab.subnet2, MapPublicIpOnLaunch={"Value": True})
 
-    ami = minimal_ami(ec2)
-
     def run(groups, subnet, user_data=""):
-        return ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="sg-key",
-                                 SecurityGroupIds=groups, SubnetId=subnet, UserData=user_data)["Instances"][0]["InstanceId"]
+        return guests.run_instances(SecurityGroupIds=groups, SubnetId=subnet, UserData=user_data)[0]
 
     lab.a = run([lab.sg_a, lab.ssh_sg], lab.subnet1, SERVE)
     lab.b = run([lab.sg_b, lab.ssh_sg], lab.subnet1)
     lab.c = run([lab.sg_c, lab.ssh_sg], lab.subnet1)
     lab.d = run([lab.sg_a, lab.ssh_sg], lab.subnet2, SERVE)
     ids = [lab.a, lab.b, lab.c, lab.d]
-    ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+    guests.wait_running(*ids)
     for iid in ids:
-        _wait_ssh(lab.key, _public(lab, iid))
+        guests.wait_ssh(_public(lab, iid))
     for iid in (lab.a, lab.d):
-        _until(lambda iid=iid: "port8080" in _ssh(lab.key, _public(lab, iid), "curl -s -m 2 http://127.0.0.1:8080/").stdout, True, 60, "httpd up")
+        _until(lambda iid=iid: "port8080" in guests.ssh(_public(lab, iid), "curl -s -m 2 http://127.0.0.1:8080/").stdout, True, 60, "httpd up")
     return lab
 
 
@@ -161,7 +144,7 @@ def _in_effect(name, check, expected, since):
 
 def _http_from(lab, client, target_ip, port) -> bool:
     """Whether `client` gets the page of `target_ip`:`port` (curl inside the guest, 0.5 s to connect)."""
-    r = _ssh(lab.key, _public(lab, client), f"curl -s --connect-timeout 0.5 -m 2 http://{target_ip}:{port}/")
+    r = lab.guests.ssh(_public(lab, client), f"curl -s --connect-timeout 0.5 -m 2 http://{target_ip}:{port}/")
     return f"port{port}" in r.stdout
 
 
@@ -318,10 +301,7 @@ def test_icmp_echo_and_udp_follow_the_rules(lab):
 
 
 def _hostname_at(lab, ip) -> str:
-    r = subprocess.run(["ssh", "-i", lab.key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                        "-o", "BatchMode=yes", "-o", "ConnectTimeout=1", "-o", "LogLevel=ERROR", f"ec2-user@{ip}", "hostname"],
-                       capture_output=True, text=True, timeout=10)
-    return r.stdout.strip()
+    return ssh(lab.key, ip, "hostname", timeout=10, connect_timeout=1).stdout.strip()
 
 
 def test_an_elastic_ip_moves_between_running_instances_at_once(lab):
@@ -348,30 +328,19 @@ def test_an_elastic_ip_moves_between_running_instances_at_once(lab):
 @pytest.fixture(scope="module")
 def microvm(stratus_binary, tmp_path_factory):
     """A microVM server (one guest; TCG is slow, so this runtime gets a single case)."""
-    _require_host()
-    if shutil.which("qemu-system-x86_64") is None:
-        pytest.fail("the microVM case needs qemu-system-x86_64", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("sg-microvm")))
-    srv = factory(name="stratus-sg-microvm", extra_args=["--runtime", "microvm", "--image-dir", IMAGE_DIR])
     try:
-        yield srv
+        with guest_server(stratus_binary, tmp_path_factory, "sg-microvm", runtime="microvm") as srv:
+            yield srv
     finally:
-        try:
-            _terminate_all(srv)
-        finally:
-            factory.close()
-            _assert_nothing_left(srv)
-            print("\nmicroVM rule changes in effect after (s): " + ", ".join(f"{n}={t:.3f}" for n, t in TIMINGS if n.startswith("microvm")))
+        print("\nmicroVM rule changes in effect after (s): " + ", ".join(f"{n}={t:.3f}" for n, t in TIMINGS if n.startswith("microvm")))
 
 
 def test_a_microvm_guest_is_filtered_the_same_way(microvm):
     """The filter sits on the VPC bridge, so a microVM's tap is held to the same rules."""
-    ec2 = microvm.ec2()
-    sg = ec2.create_security_group(GroupName="web", Description="web")["GroupId"]
-    iid = ec2.run_instances(ImageId=minimal_ami(ec2), InstanceType="t3.micro", MinCount=1, MaxCount=1,
-                            SecurityGroupIds=[sg], UserData=SERVE)["Instances"][0]["InstanceId"]
-    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    ip = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
+    guests = GuestLab(microvm)
+    ec2 = guests.ec2
+    sg = guests.ssh_group("web", ports=())
+    ip = guests.launch(user_data=SERVE, wait_ssh=False, SecurityGroupIds=[sg])["PublicIpAddress"]
     # Open 9090 to see the guest serve at all, then check 8080 stays closed until its own rule.
     ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[_tcp(9090, cidr="0.0.0.0/0")])
     _until(lambda: _http_from_host(ip, 9090), True, BOOT_TIMEOUT, "microVM httpd on 9090")

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 import subprocess
 import time
 
@@ -20,6 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import GUESTS_GROUP, ServerFactory, error_of, minimal_ami, wait_until
+from guests import BOOT_TIMEOUT, GuestLab, guest_server
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -259,50 +258,33 @@ GUEST_NOTICE_SECONDS = 25
 
 @pytest.fixture(scope="module")
 def guest_srv(stratus_binary, tmp_path_factory):
-    from test_real_instances import IMAGE_DIR, _assert_nothing_left, _require_host, _terminate_all
-    _require_host()
-    if shutil.which("crun") is None:
-        pytest.fail("the Spot guest test needs crun on the host", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("spot-guest")))
-    server = factory(name="stratus-spot-guest", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR,
-                                                             "--spot-notice-seconds", str(GUEST_NOTICE_SECONDS), "--spot-evaluation-seconds", "0.5"])
-    try:
+    with guest_server(stratus_binary, tmp_path_factory, "spot-guest", "--spot-notice-seconds", str(GUEST_NOTICE_SECONDS),
+                      "--spot-evaluation-seconds", "0.5") as server:
         yield server
-    finally:
-        try:
-            _terminate_all(server)
-        finally:
-            factory.close()
-            _assert_nothing_left(server)
 
 
 def test_guest_reads_the_interruption_notice_then_the_request_is_fulfilled_again(guest_srv, tmp_path):
-    from test_real_instances import BOOT_TIMEOUT, _ssh, _wait_ssh
     ec2 = guest_srv.ec2()
-    key_path = str(tmp_path / "spot.pem")
-    with open(key_path, "w") as f:
-        f.write(ec2.create_key_pair(KeyName="spot-guest")["KeyMaterial"])
-    os.chmod(key_path, 0o400)
-    sg = ec2.create_security_group(GroupName="spot-ssh", Description="ssh")["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    lab = GuestLab(guest_srv, tmp_path, key_name="spot-guest", ec2=ec2)
+    sg = lab.ssh_group("spot-ssh", description="ssh")
     sir = ec2.request_spot_instances(Type="persistent", LaunchSpecification={
-        "ImageId": minimal_ami(ec2), "InstanceType": "t3.micro", "KeyName": "spot-guest", "SecurityGroupIds": [sg]})["SpotInstanceRequests"][0]["SpotInstanceRequestId"]
+        "ImageId": lab.ami, "InstanceType": "t3.micro", "KeyName": "spot-guest", "SecurityGroupIds": [sg]})["SpotInstanceRequests"][0]["SpotInstanceRequestId"]
     iid = _wait_status(ec2, sir, "fulfilled", timeout=30)["InstanceId"]
     ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
     host = _instance(ec2, iid)["PublicIpAddress"]
-    _wait_ssh(key_path, host)
+    lab.wait_ssh(host)
     imds = "http://169.254.169.254/latest"
     read = (f"T=$(curl -sf -X PUT {imds}/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300') && "
             f"curl -s -o /dev/null -w '%{{http_code}}' -H \"X-aws-ec2-metadata-token: $T\" {imds}/meta-data/spot/instance-action && echo && "
             f"curl -sf -H \"X-aws-ec2-metadata-token: $T\" {imds}/meta-data/instance-life-cycle")
-    before = _ssh(key_path, host, read)
+    before = lab.ssh(host, read)
     assert before.returncode == 0 and before.stdout.split() == ["404", "spot"], (before.stdout, before.stderr)
 
     out = _interrupt(guest_srv, iid)
     assert out.returncode == 0, out.stderr
     marked = _wait_status(ec2, sir, "marked-for-termination", timeout=15)
     due = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=GUEST_NOTICE_SECONDS)
-    notice = _ssh(key_path, host, (f"T=$(curl -sf -X PUT {imds}/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300') && "
+    notice = lab.ssh(host, (f"T=$(curl -sf -X PUT {imds}/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300') && "
                                    f"curl -sf -H \"X-aws-ec2-metadata-token: $T\" {imds}/meta-data/spot/instance-action && echo && "
                                    f"curl -sf -H \"X-aws-ec2-metadata-token: $T\" {imds}/meta-data/events/recommendations/rebalance"))
     assert notice.returncode == 0, (notice.stdout, notice.stderr)

@@ -1,0 +1,268 @@
+"""Real guests for the e2e modules that boot them (container or microVM runtime).
+
+One place for what those modules all do: start a server on a real runtime (and, at teardown,
+terminate every guest, stop the server and check that none of its processes is left), create a
+key pair, a security group open to SSH (and, when asked, ICMP echo or HTTP), launch guests, wait
+for them to run and to answer SSH, and run commands in them over SSH as a user would.
+
+    from guests import GuestLab, guest_server
+
+    pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
+
+    @pytest.fixture(scope="module")
+    def srv(stratus_binary, tmp_path_factory):
+        with guest_server(stratus_binary, tmp_path_factory, "my-module", "--metrics-interval-seconds", "1") as server:
+            yield server
+
+    def test_something(srv, tmp_path):
+        lab = GuestLab(srv, tmp_path, key_name="my-key")
+        sg = lab.ssh_group("my-ssh", ports=(22, 80))
+        inst = lab.launch(SecurityGroupIds=[sg])          # running and answering SSH
+        assert lab.run(inst, "id -un") == "ec2-user\\n"     # fails with the guest's output otherwise
+
+Everything needs root, ip, nft, ssh, curl and the minimal image (`stratus images build
+minimal`, in $STRATUS_IMAGE_DIR); the container runtime crun, the microVM runtime QEMU. Anything
+missing FAILS (never skips). A module using this must be in the guests xdist group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import ServerFactory, minimal_ami
+
+IMAGE_DIR = os.environ.get("STRATUS_IMAGE_DIR") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "stratus", "images")
+
+# Guests under TCG take a few seconds to boot; waits are generous, polls are quick.
+BOOT_TIMEOUT = 180
+HTTP_TIMEOUT = 120
+
+# What each runtime needs on the host besides the common tools.
+RUNTIME_TOOLS = {"container": ("crun",), "microvm": ("qemu-system-x86_64",)}
+
+
+def require_host(*tools: str) -> None:
+    """Fails the test unless the host has root, the network tools, the minimal image and `tools`."""
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("not root")
+    for tool in ("ip", "nft", "ssh", "curl", *tools):
+        if shutil.which(tool) is None:
+            problems.append(f"{tool} missing")
+    if not os.path.exists(os.path.join(IMAGE_DIR, "minimal", "manifest.json")):
+        problems.append(f"minimal image not built in {IMAGE_DIR} (run: stratus images build minimal)")
+    if problems:
+        pytest.fail("real-instance tests need: " + "; ".join(problems), pytrace=False)
+
+
+# --------------------------------------------------------------------------------------------
+# The server and what it leaves behind
+# --------------------------------------------------------------------------------------------
+
+def terminate_all(srv) -> None:
+    """Terminates every instance of the server that is not terminated yet and waits for it."""
+    if srv.proc is None or srv.proc.poll() is not None:
+        return
+    ec2 = srv.ec2()
+    ids = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+           if i["State"]["Name"] != "terminated"]
+    if ids:
+        ec2.terminate_instances(InstanceIds=ids)
+        ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+
+
+def guest_processes(srv) -> list[int]:
+    """PIDs of processes whose command line points into this server's data dir (qemu, dnsmasq, crun shims)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if srv.data_dir in cmd and int(pid) != (srv.pid or -1):
+            found.append(int(pid))
+    return found
+
+
+def netns() -> set[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return {line.split()[0] for line in out.splitlines() if line.strip()}
+
+
+def own_netns(srv) -> set[str]:
+    """The host's namespaces that belong to `srv`: its VPCs' (stx-*, recorded under its data dir)
+    and its container guests' (s-<instance id>). Other servers on the host (parallel workers,
+    other builds) have their own; assertions look at these only."""
+    network = os.path.join(srv.data_dir, "host", "network")
+    vpcs = {f[:-5] for f in os.listdir(network) if f.startswith("stx-") and f.endswith(".json")} if os.path.isdir(network) else set()
+    instances = os.path.join(srv.data_dir, "host", "instances")
+    guests = {"s-" + d[2:] for d in os.listdir(instances) if d.startswith("i-")} if os.path.isdir(instances) else set()
+    return netns() & (vpcs | guests)
+
+
+def assert_nothing_left(srv) -> None:
+    """No process of the (stopped) server's guests is left; any that is, is killed and the test fails."""
+    deadline = time.monotonic() + 20
+    while guest_processes(srv) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    left = guest_processes(srv)
+    for pid in left:  # never leak into later tests; these are processes of this server
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    assert not left, f"processes left behind by {srv.name}: {left}"
+
+
+@contextlib.contextmanager
+def guest_server(stratus_binary: str, tmp_path_factory, name: str, *extra_args: str, runtime: str = "container",
+                 tools: tuple[str, ...] = ()):
+    """A `stratus serve --runtime <runtime>` on the built images, with `extra_args`, named
+    `stratus-<name>` in a temporary directory `<name>`. On exit, even after a failure: every
+    instance terminated, the server stopped, and none of its guest processes left.
+    `tools` are further host commands the module needs (socat, busybox ...)."""
+    require_host(*RUNTIME_TOOLS.get(runtime, ()), *tools)
+    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp(name)))
+    server = factory(name=f"stratus-{name}", extra_args=["--runtime", runtime, "--image-dir", IMAGE_DIR, *extra_args])
+    server.runtime = runtime
+    try:
+        yield server
+    finally:
+        try:
+            terminate_all(server)
+        finally:
+            factory.close()
+            assert_nothing_left(server)
+
+
+# --------------------------------------------------------------------------------------------
+# SSH
+# --------------------------------------------------------------------------------------------
+
+def ssh(key_path: str, host: str, command: str, user: str = "ec2-user", timeout: float = 30,
+        connect_timeout: int = 5) -> subprocess.CompletedProcess:
+    """`ssh user@host command` with the key, no host-key checks; never raises on a failed command."""
+    return subprocess.run(
+        ["ssh", "-i", key_path, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+         "-o", "BatchMode=yes", "-o", f"ConnectTimeout={connect_timeout}", "-o", "LogLevel=ERROR", f"{user}@{host}", command],
+        capture_output=True, text=True, timeout=timeout)
+
+
+def wait_ssh(key_path: str, host: str, timeout: float = BOOT_TIMEOUT) -> None:
+    """Polls until `ssh host true` succeeds; fails after `timeout` seconds with ssh's last error."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = ssh(key_path, host, "true", timeout=20)
+        if last.returncode == 0:
+            return
+        time.sleep(1)
+    raise AssertionError(f"ssh to {host} never succeeded: {last.stderr if last else ''}")
+
+
+def write_key_pair(ec2, key_name: str, path) -> str:
+    """CreateKeyPair `key_name`; its private key written to `path` (mode 0400). Returns the path."""
+    path = str(path)
+    with open(path, "w") as f:
+        f.write(ec2.create_key_pair(KeyName=key_name)["KeyMaterial"])
+    os.chmod(path, 0o400)
+    return path
+
+
+def tcp(port: int, cidr: str = "0.0.0.0/0") -> dict:
+    """An IpPermission for one TCP port from a CIDR."""
+    return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": cidr}]}
+
+
+ICMP_ECHO = {"IpProtocol": "icmp", "FromPort": 8, "ToPort": -1, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+
+
+# --------------------------------------------------------------------------------------------
+# A key pair, groups and guests of one server
+# --------------------------------------------------------------------------------------------
+
+class GuestLab:
+    """A server's EC2 client, a key pair (written under `key_dir`) and the minimal image, for
+    launching guests that answer SSH. `launch` returns the described instance once it runs and
+    answers; `run` runs a command in it over SSH and returns its output (failing with the guest's
+    output when the command fails)."""
+
+    def __init__(self, srv, key_dir=None, key_name: str | None = "guest-key", ec2=None):
+        """`key_dir` None (or `key_name` None): no key pair (guests reached otherwise, or not at all)."""
+        self.srv = srv
+        self.ec2 = ec2 or srv.ec2()
+        self.key_name = key_name if key_dir is not None else None
+        self.key_path = write_key_pair(self.ec2, key_name, os.path.join(str(key_dir), f"{key_name}.pem")) if self.key_name else None
+        self.ami = minimal_ami(self.ec2)
+
+    def ssh_group(self, name: str, ports=(22,), icmp: bool = False, vpc_id: str | None = None,
+                  description: str | None = None, egress: bool = True) -> str:
+        """A security group open from anywhere to TCP `ports` (and ICMP echo with `icmp`); without
+        `egress` its default allow-all outbound rule is revoked. Returns its id."""
+        kw = {"VpcId": vpc_id} if vpc_id else {}
+        sg = self.ec2.create_security_group(GroupName=name, Description=description or name, **kw)["GroupId"]
+        permissions = [tcp(p) for p in ports] + ([ICMP_ECHO] if icmp else [])
+        if permissions:
+            self.ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=permissions)
+        if not egress:
+            self.ec2.revoke_security_group_egress(GroupId=sg, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        return sg
+
+    def run_instances(self, count: int = 1, instance_type: str = "t3.micro", key: bool = True, **kwargs) -> list[str]:
+        """RunInstances of `count` guests of the minimal image (with the key pair unless `key` is
+        false); returns their ids at once."""
+        if key and self.key_name:
+            kwargs.setdefault("KeyName", self.key_name)
+        out = self.ec2.run_instances(ImageId=self.ami, InstanceType=instance_type, MinCount=count, MaxCount=count, **kwargs)
+        return [i["InstanceId"] for i in out["Instances"]]
+
+    def wait_running(self, *instance_ids: str) -> None:
+        self.ec2.get_waiter("instance_running").wait(InstanceIds=list(instance_ids), WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+
+    def describe(self, instance_id: str) -> dict:
+        return self.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+
+    def launch(self, instance_type: str = "t3.micro", user_data: str | None = None, wait_ssh: bool = True, **kwargs) -> dict:
+        """One guest (with `user_data` when given): launched, running and (unless `wait_ssh` is
+        false) answering SSH at its public address. Returns it as DescribeInstances shows it then."""
+        if user_data is not None:
+            kwargs["UserData"] = user_data
+        iid = self.run_instances(instance_type=instance_type, **kwargs)[0]
+        self.wait_running(iid)
+        inst = self.describe(iid)
+        if wait_ssh:
+            self.wait_ssh(inst)
+        return inst
+
+    @staticmethod
+    def address(target) -> str:
+        """A host to SSH to: an address as given, or an instance's public address."""
+        return target if isinstance(target, str) else target["PublicIpAddress"]
+
+    def wait_ssh(self, target, timeout: float = BOOT_TIMEOUT) -> None:
+        wait_ssh(self.key_path, self.address(target), timeout)
+
+    def ssh(self, target, command: str, timeout: float = 30, **kw) -> subprocess.CompletedProcess:
+        return ssh(self.key_path, self.address(target), command, timeout=timeout, **kw)
+
+    def run(self, target, command: str, timeout: float = 30) -> str:
+        """stdout of `command` run in the guest; fails (with its output) when the command fails."""
+        r = self.ssh(target, command, timeout=timeout)
+        assert r.returncode == 0, f"{command!r} failed in the guest: {r.stdout}{r.stderr}"
+        return r.stdout
+
+    def terminate(self, *instances) -> None:
+        """Terminates instances (ids or described instances) and waits until they are terminated."""
+        ids = [i if isinstance(i, str) else i["InstanceId"] for i in instances]
+        self.ec2.terminate_instances(InstanceIds=ids)
+        self.ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
