@@ -420,6 +420,9 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
                 {
                     await CreateVethAsync(vpc, record, subnet, configureAddress, cancellationToken).ConfigureAwait(false);
                 }
+                // A private address handed out again (to a new MAC) must not wait for the router's
+                // stale neighbour entry of its former holder to fail before packets reach the new one.
+                await HostCommand.TryAsync("ip", ["-n", vpc.Namespace, "neigh", "del", record.PrivateIp, "dev", Bridge], cancellationToken: cancellationToken).ConfigureAwait(false);
                 Save(vpc);
                 await ApplyAsync(vpc, restartDhcp, cancellationToken).ConfigureAwait(false);
                 if (vpc.Peerings.Count > 0)
@@ -481,6 +484,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         if (nic.PublicIp is not null)
         {
             await QuietlyAsync(() => HostCommand.TryAsync("ip", ["route", "del", nic.PublicIp + "/32", "dev", vpc.UplinkDevice])).ConfigureAwait(false);
+            await ReleasePublicAsync(vpc, nic.PublicIp).ConfigureAwait(false);
         }
     }
 
@@ -738,8 +742,12 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         await SyncIpv6Async(vpc, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A host route per public address (guests' and NAT gateways') into the VPC namespace; no others.</summary>
-    private static async Task SyncPublicRoutesAsync(VpcNetworkRecord vpc, CancellationToken cancellationToken)
+    /// <summary>
+    /// A host route per public address (guests' and NAT gateways') into the VPC namespace; no others.
+    /// Each is claimed in <see cref="HostPublicRoutes"/>, so another Stratus server on the host that
+    /// handed out the same address is noticed, and gets the route back once this one gives it up.
+    /// </summary>
+    private async Task SyncPublicRoutesAsync(VpcNetworkRecord vpc, CancellationToken cancellationToken)
     {
         var publics = vpc.Nics.Where(n => n.PublicIp is not null).Select(n => n.PublicIp + "/32")
             .Concat(vpc.NatAddresses.Select(a => a + "/32")).ToHashSet(StringComparer.Ordinal);
@@ -757,12 +765,60 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
                 if (block.Prefix == 32 && block.Overlaps(publicPool) && !publics.Contains(block.ToString()))
                 {
                     await HostCommand.TryAsync("ip", ["route", "del", block.ToString(), "dev", vpc.UplinkDevice], cancellationToken: cancellationToken).ConfigureAwait(false);
+                    await ReleasePublicAsync(vpc, Ipv4.Format(block.Network)).ConfigureAwait(false);
                 }
             }
         }
         foreach (var address in publics)
         {
             await HostCommand.RunAsync("ip", ["route", "replace", address, "via", vpc.NamespaceAddress, "dev", vpc.UplinkDevice], cancellationToken: cancellationToken).ConfigureAwait(false);
+            await ClaimPublicAsync(vpc, address[..^3], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The name this VPC's routes go by in <see cref="HostPublicRoutes"/>: this network's guard table and the VPC's namespace.</summary>
+    private string PublicRouteOwner(VpcNetworkRecord vpc) => $"{GuardTable}.{vpc.Namespace}";
+
+    private async Task ClaimPublicAsync(VpcNetworkRecord vpc, string address, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var others = await HostPublicRoutes.Host.ClaimAsync(address, PublicRouteOwner(vpc), vpc.UplinkDevice, vpc.NamespaceAddress, cancellationToken).ConfigureAwait(false);
+            if (others.Count > 0)
+            {
+                _log($"network: public address {address} of {vpc.Namespace} is also routed by another Stratus server on this host "
+                    + $"({string.Join(", ", others.Select(o => o.Device))}): each server draws its public addresses on its own, and the host "
+                    + "routes an address to one of them at a time (here now); the other gets the route back when this one gives the address up");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log($"network: cannot record the public route of {address}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// This VPC no longer routes <paramref name="address"/>: another Stratus server's VPC on the host
+    /// that routes it too gets the host route back (its route was replaced by this one's).
+    /// </summary>
+    private async Task ReleasePublicAsync(VpcNetworkRecord vpc, string address)
+    {
+        try
+        {
+            if (await HostPublicRoutes.Host.ReleaseAsync(address, PublicRouteOwner(vpc)).ConfigureAwait(false) is not { } next)
+            {
+                return;
+            }
+            var shown = await HostCommand.TryAsync("ip", ["-4", "route", "show", "exact", address + "/32", "table", "main"]).ConfigureAwait(false);
+            if (shown.Succeeded && shown.StandardOutput.Trim().Length == 0)
+            {
+                await HostCommand.TryAsync("ip", ["route", "replace", address + "/32", "via", next.Via, "dev", next.Device]).ConfigureAwait(false);
+                _log($"network: public address {address} routed to {next.Device} again (another Stratus server on this host uses it too)");
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            _log($"network: cannot hand the public route of {address} on: {e.Message}");
         }
     }
 
@@ -1066,6 +1122,11 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             await QuietlyAsync(() => RemoveIpv6UplinkAsync(vpc)).ConfigureAwait(false);
         }
         await QuietlyAsync(() => HostCommand.TryAsync("ip", ["link", "del", vpc.UplinkDevice])).ConfigureAwait(false);
+        // The public routes went with the uplink.
+        foreach (var address in vpc.Nics.Select(n => n.PublicIp).OfType<string>().Concat(vpc.NatAddresses).Distinct(StringComparer.Ordinal))
+        {
+            await ReleasePublicAsync(vpc, address).ConfigureAwait(false);
+        }
         if (File.Exists(NamespacePath(vpc.Namespace)))
         {
             await QuietlyAsync(() => HostCommand.RunAsync("ip", ["netns", "del", vpc.Namespace])).ConfigureAwait(false);
