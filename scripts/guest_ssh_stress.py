@@ -27,6 +27,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+try:
+    import pytest  # noqa: F401  (the e2e helpers need it; Debian's python3-pytest when pip's is missing, as scripts/run_pytest.py)
+except ImportError:
+    sys.path.append("/usr/lib/python3/dist-packages")
 
 import conftest  # noqa: E402  (the e2e suite's server fixture classes)
 import guests  # noqa: E402
