@@ -202,6 +202,11 @@ public static class ReservedInstancesListings
         return listing;
     }
 
+    /// <summary>Whether an open listing holds some of <paramref name="ri"/> (such Reserved Instances are not modified).</summary>
+    public static async Task<bool> IsListedAsync(IStoreSession session, Scope scope, ReservedInstancesResource ri, DateTime now, CancellationToken ct = default) =>
+        (await session.ListAsync<ReservedInstancesListingResource>(scope, ResourceTypes.ReservedInstancesListing, ct).ConfigureAwait(false))
+            .Any(l => l.ReservedInstancesId == ri.Id && Refresh(l, ri, now).Status is Active or Pending);
+
     /// <summary>The month of the remaining term whose price is current (null once the listing is no longer open).</summary>
     public static int? ActiveTerm(ReservedInstancesListingResource listing, ReservedInstancesResource? ri, DateTime now) =>
         listing.Status is Active && ri is not null ? Math.Max(1, MonthsRemaining(now, ri.End)) : null;
