@@ -36,6 +36,9 @@ public sealed class HostResource : ITaggable
     public DateTime? ReleaseTime { get; set; }
     public string? ClientToken { get; init; }
 
+    /// <summary>The Dedicated Host Reservation bought for the host (PurchaseHostReservation), if any.</summary>
+    public string? HostReservationId { get; set; }
+
     /// <summary>vCPUs, cores and sockets of the server (the family's largest size).</summary>
     public required int TotalVCpus { get; set; }
     public required int Cores { get; set; }
@@ -314,7 +317,7 @@ public static class DedicatedHosts
         return null;
     }
 
-    /// <summary>ReleaseHosts of one host: refused while instances run on it; released hosts stay visible in state <c>released</c>.</summary>
+    /// <summary>ReleaseHosts of one host: refused while instances run on it or a host reservation covers it; released hosts stay visible in state <c>released</c>.</summary>
     public static async Task<AwsException?> ReleaseAsync(IStoreTransaction tx, Scope scope, string hostId, DateTime now, CancellationToken ct = default)
     {
         HostResource host;
@@ -330,6 +333,12 @@ public static class DedicatedHosts
         if (host.Instances.Count > 0)
         {
             return new AwsException("InvalidHost.Occupied", $"The Dedicated Host {host.Id} cannot be released while instances run on it ({string.Join(", ", host.Instances.Select(i => i.InstanceId))}).");
+        }
+        if (await HostReservations.CoveringAsync(tx, scope, host, now, ct).ConfigureAwait(false) is { } reservation)
+        {
+            // Only On-Demand hosts are released; a reserved host stays for its reservation's term.
+            return new AwsException("UnsupportedOperation",
+                $"The Dedicated Host {host.Id} is covered by the Dedicated Host Reservation {reservation.Id} until {reservation.End:yyyy-MM-ddTHH:mm:ssZ}; only On-Demand Dedicated Hosts can be released.");
         }
         host.State = Released;
         host.ReleaseTime = now;

@@ -209,6 +209,10 @@ public static class ReservedInstances
             {
                 throw new AwsException("InvalidParameterValue", $"The Reserved Instances '{id}' are not active and cannot be modified.");
             }
+            if (await ReservedInstancesListings.IsListedAsync(tx, scope, ri, now, ct).ConfigureAwait(false))
+            {
+                throw new AwsException("InvalidParameterValue", $"The Reserved Instances '{id}' are listed in the Reserved Instance Marketplace; cancel the listing to modify them.");
+            }
             sources.Add(ri);
         }
         var first = sources[0];

@@ -16,7 +16,7 @@ internal sealed partial class Ec2Service
         .Add("auto-placement", h => h.AutoPlacement)
         .Add("availability-zone", h => h.AvailabilityZone)
         .Add("client-token", h => h.ClientToken)
-        .Add("host-reservation-id", _ => null)
+        .Add("host-reservation-id", h => h.HostReservationId)
         .Add("instance-type", h => h.InstanceType ?? h.InstanceFamily)
         .Add("state", h => h.State)
         .WithTags(h => h.Tags);
@@ -170,6 +170,7 @@ internal sealed partial class Ec2Service
         AllocationTime = host.AllocationTime,
         ReleaseTime = host.ReleaseTime,
         ClientToken = host.ClientToken,
+        HostReservationId = host.HostReservationId,
         State = host.State,
         MemberOfServiceLinkedResourceGroup = false,
         HostProperties = new HostProperties
