@@ -155,7 +155,7 @@ public static class TransitGatewayFirewall
                 TransitGateways.AssociationOn(a, transitGatewayId) is { } t && tableIds.Contains(t) ? t : null)
             {
                 PeerTransitGatewayId = a.ResourceType == "peering" ? TransitGateways.PeerOf(a, transitGatewayId) : null,
-                PeerRegion = a.ResourceType == "peering" ? a.Peer?.Region ?? scope.Region : null,
+                PeerRegion = a.ResourceType == "peering" ? TransitGateways.PeerRegionOf(a, transitGatewayId, scope.Region) : null,
                 ConnectPeers = a.ResourceType == "connect"
                     ? connectPeers.Where(p => p.TransitGatewayAttachmentId == a.Id && p.InsideCidrBlocks.Count > 0)
                         .Select(p => new TransitGatewayHostConnectPeer(p.Id, p.TransitGatewayAddress, p.PeerAddress, p.InsideCidrBlocks[0],

@@ -318,7 +318,7 @@ public static class TransitGateways
         attachment.SubnetIds.AddRange(checkedSubnets);
         await ApplyOptionsAsync(tx, scope, attachment, options ?? new VpcAttachmentOptionsSpec(), ct).ConfigureAwait(false);
         Provisioning.Begin(attachment, "modifying", "available", now);
-        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
+        await PutAttachmentAsync(tx, scope, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
         return attachment;
     }
 
@@ -352,7 +352,7 @@ public static class TransitGateways
         {
             Provisioning.Begin(attachment, "deleting", "deleted", now);
         }
-        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
+        await PutAttachmentAsync(tx, scope, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -371,7 +371,7 @@ public static class TransitGateways
         {
             Provisioning.Begin(attachment, "rejecting", "rejected", now);
         }
-        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
+        await PutAttachmentAsync(tx, scope, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
         return attachment;
     }
 
@@ -509,7 +509,7 @@ public static class TransitGateways
             throw new AwsException("Resource.AlreadyAssociated", $"Transit Gateway Attachment {attachment.Id} is already associated to a route table {current}.");
         }
         SetAssociation(attachment, table.TransitGatewayId, table.Id);
-        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
+        await PutAttachmentAsync(tx, scope, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
         return (table, attachment);
     }
 
@@ -523,7 +523,7 @@ public static class TransitGateways
             throw new AwsException("InvalidAssociation.NotFound", $"Association for {attachment.Id} does not exist in Transit Gateway Route Table {table.Id}.");
         }
         SetAssociation(attachment, table.TransitGatewayId, null);
-        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
+        await PutAttachmentAsync(tx, scope, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
         return (table, attachment);
     }
 
@@ -683,6 +683,39 @@ public static class TransitGateways
     }
 
     // ---- Shared rules ----------------------------------------------------------------------
+
+    /// <summary>
+    /// Stores an attachment; a peering attachment between Regions is written to both Regions, so
+    /// each side reads (and settles) the same state, associations and options.
+    /// </summary>
+    public static async Task PutAttachmentAsync(IStoreTransaction tx, Scope scope, TransitGatewayAttachmentResource attachment, DateTime time, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(attachment);
+        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, time, ct).ConfigureAwait(false);
+        if (OtherRegion(attachment, scope.Region) is { } other)
+        {
+            await tx.PutAsync(scope with { Region = other }, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, time, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>For a peering attachment between Regions, the Region of the other side than <paramref name="region"/>; null otherwise.</summary>
+    public static string? OtherRegion(TransitGatewayAttachmentResource attachment, string region)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        if (attachment.ResourceType != "peering" || attachment.RequesterRegion is not { } requester || attachment.Peer is not { } peer || requester == peer.Region)
+        {
+            return null;
+        }
+        return region == requester ? peer.Region : requester;
+    }
+
+    /// <summary>The Region of the gateway at the other end of a peering attachment, seen from <paramref name="transitGatewayId"/> in <paramref name="region"/>.</summary>
+    public static string PeerRegionOf(TransitGatewayAttachmentResource attachment, string transitGatewayId, string region)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        return IsAccepterSide(attachment, transitGatewayId) ? attachment.RequesterRegion ?? region : attachment.Peer?.Region ?? region;
+    }
 
     /// <summary>True when <paramref name="attachment"/> is one of the gateway's: its own, or a peering attachment the gateway accepted (or was asked to).</summary>
     public static bool BelongsTo(TransitGatewayAttachmentResource attachment, string transitGatewayId)
