@@ -42,6 +42,11 @@ def _ping6(ns: str, address: str) -> bool:
                 check=False, timeout=10).returncode == 0
 
 
+def _ping4(ns: str, address: str) -> bool:
+    return _run("ip", "netns", "exec", ns, "busybox", "ping", "-c", "1", "-W", "1", address,
+                check=False, timeout=10).returncode == 0
+
+
 def _get6(ns: str, address: str) -> bool:
     return _run("ip", "netns", "exec", ns, "curl", "-6", "-sf", "-o", "/dev/null", "--connect-timeout", "2", "-m", "3",
                 f"http://[{address}]:{PORT}/", check=False, timeout=10).returncode == 0
@@ -120,6 +125,7 @@ def _vpc(ec2, ami, name: str, second_octet: int) -> Vpc:
     ec2.authorize_security_group_ingress(GroupId=v.sg, IpPermissions=[
         {"IpProtocol": "58", "FromPort": -1, "ToPort": -1, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
         {"IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+        {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]},
     ])
     ec2.authorize_security_group_egress(GroupId=v.sg, IpPermissions=[{"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
     v.instance = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=v.subnet,
@@ -131,13 +137,16 @@ def _vpc(ec2, ami, name: str, second_octet: int) -> Vpc:
 def _setup(srv) -> Lab:
     lab = Lab()
     ec2 = lab.ec2 = srv.ec2()
-    ami = minimal_ami(ec2)
-    lab.vpcs = {name: _vpc(ec2, ami, name, octet) for name, octet in (("a", 81), ("b", 82), ("c", 83))}
-    ids = [v.instance for v in lab.vpcs.values()]
-    ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    for r in ec2.describe_instances(InstanceIds=ids)["Reservations"]:
-        for i in r["Instances"]:
-            next(v for v in lab.vpcs.values() if v.instance == i["InstanceId"]).v6 = i["Ipv6Address"]
+    west = lab.west = srv.ec2("us-west-2")
+    lab.vpcs = {name: _vpc(ec2, minimal_ami(ec2), name, octet) for name, octet in (("a", 81), ("b", 82), ("c", 83))}
+    lab.vpcs["d"] = _vpc(west, minimal_ami(west), "d", 85)
+    for client, names in ((ec2, "abc"), (west, "d")):
+        ids = [lab.vpcs[n].instance for n in names]
+        client.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+        for r in client.describe_instances(InstanceIds=ids)["Reservations"]:
+            for i in r["Instances"]:
+                v = next(v for v in lab.vpcs.values() if v.instance == i["InstanceId"])
+                v.v6, v.v4 = i["Ipv6Address"], i["PrivateIpAddress"]
     return lab
 
 
@@ -244,3 +253,64 @@ def test_transit_gateway_carries_ipv6_per_its_route_table(lab):
     # The VPC route goes: so does the traffic.
     _swap_route(ec2, a.table, c.block)
     _until(lambda: _ping6(a.ns, c.v6), False)
+
+
+def _peering_state(client, attachment: str) -> str:
+    return client.describe_transit_gateway_peering_attachments(TransitGatewayAttachmentIds=[attachment])["TransitGatewayPeeringAttachments"][0]["State"]
+
+
+def test_transit_gateway_peering_between_regions_forwards_both_families(lab):
+    east, west, b, d = lab.ec2, lab.west, lab.vpcs["b"], lab.vpcs["d"]
+    account = east.describe_security_groups(GroupIds=[b.sg])["SecurityGroups"][0]["OwnerId"]
+    gateways = {}
+    for name, client, v in (("east", east, b), ("west", west, d)):
+        tgw = client.create_transit_gateway(Description=f"peering {name}")["TransitGateway"]["TransitGatewayId"]
+        _wait_state(lambda client=client, tgw=tgw: client.describe_transit_gateways(TransitGatewayIds=[tgw])["TransitGateways"][0], "available")
+        att = client.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=v.id, SubnetIds=[v.subnet],
+                                                           Options={"Ipv6Support": "enable"})["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+        table = client.describe_transit_gateways(TransitGatewayIds=[tgw])["TransitGateways"][0]["Options"]["AssociationDefaultRouteTableId"]
+        gateways[name] = (client, tgw, att, table)
+    for client, _, att, _ in gateways.values():
+        _wait_state(lambda client=client, att=att: client.describe_transit_gateway_vpc_attachments(
+            TransitGatewayAttachmentIds=[att])["TransitGatewayVpcAttachments"][0], "available")
+
+    # Unknown Regions are refused; the peer gateway must exist in the peer Region.
+    assert _error(lambda: east.create_transit_gateway_peering_attachment(
+        TransitGatewayId=gateways["east"][1], PeerTransitGatewayId=gateways["west"][1], PeerAccountId=account, PeerRegion="xx-nowhere-1")) == "InvalidParameterValue"
+    assert _error(lambda: east.create_transit_gateway_peering_attachment(
+        TransitGatewayId=gateways["east"][1], PeerTransitGatewayId=gateways["west"][1], PeerAccountId=account, PeerRegion="eu-west-1")) == "InvalidTransitGatewayID.NotFound"
+
+    created = east.create_transit_gateway_peering_attachment(
+        TransitGatewayId=gateways["east"][1], PeerTransitGatewayId=gateways["west"][1], PeerAccountId=account, PeerRegion="us-west-2"
+    )["TransitGatewayPeeringAttachment"]
+    peering = created["TransitGatewayAttachmentId"]
+    assert created["State"] == "initiatingRequest"
+    assert (created["RequesterTgwInfo"]["Region"], created["AccepterTgwInfo"]["Region"]) == ("us-east-1", "us-west-2")
+    # The peer Region sees it waiting for acceptance; the requester's Region cannot accept it.
+    assert _peering_state(west, peering) == "pendingAcceptance"
+    _until(lambda: _peering_state(east, peering), "pendingAcceptance")
+    assert _error(lambda: east.accept_transit_gateway_peering_attachment(TransitGatewayAttachmentId=peering)) == "IncorrectState"
+    assert west.accept_transit_gateway_peering_attachment(TransitGatewayAttachmentId=peering)["TransitGatewayPeeringAttachment"]["State"] == "pending"
+    _until(lambda: (_peering_state(east, peering), _peering_state(west, peering)), ("available", "available"))
+
+    # Each side associates the peering with its table and routes the other side's blocks to it.
+    for name, other in (("east", d), ("west", b)):
+        client, tgw, _, table = gateways[name]
+        client.associate_transit_gateway_route_table(TransitGatewayRouteTableId=table, TransitGatewayAttachmentId=peering)
+        for block in (other.block, str(ipaddress.ip_network(other.v4 + "/16", strict=False))):
+            client.create_transit_gateway_route(TransitGatewayRouteTableId=table, DestinationCidrBlock=block, TransitGatewayAttachmentId=peering)
+    b4, d4 = (str(ipaddress.ip_network(v.v4 + "/16", strict=False)) for v in (b, d))
+    assert not _ping4(b.ns, d.v4)
+    for client, v, tgw, block, block4 in ((east, b, gateways["east"][1], d.block, d4), (west, d, gateways["west"][1], b.block, b4)):
+        client.create_route(RouteTableId=v.table, DestinationCidrBlock=block4, TransitGatewayId=tgw)
+        _swap_route(client, v.table, block, TransitGatewayId=tgw)
+    _until(lambda: _ping4(b.ns, d.v4), True)
+    assert _ping4(d.ns, b.v4)
+    _until(lambda: _ping6(b.ns, d.v6), True)
+    assert _ping6(d.ns, b.v6) and _get6(b.ns, d.v6)
+
+    # Deleting from the accepter's side ends it on both sides, and the traffic with it.
+    assert west.delete_transit_gateway_peering_attachment(TransitGatewayAttachmentId=peering)["TransitGatewayPeeringAttachment"]["State"] == "deleting"
+    _until(lambda: (_peering_state(east, peering), _peering_state(west, peering)), ("deleted", "deleted"))
+    _until(lambda: _ping4(b.ns, d.v4), False)
+    assert not _ping6(b.ns, d.v6)
