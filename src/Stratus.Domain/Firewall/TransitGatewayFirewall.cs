@@ -41,8 +41,15 @@ public sealed record TransitGatewayHostConnectPeer(string ConnectPeerId, string 
 /// </summary>
 public sealed record TransitGatewayHostView(string TransitGatewayId, IReadOnlyList<TransitGatewayHostAttachment> Attachments, IReadOnlyList<TransitGatewayHostRouteTable> RouteTables);
 
-/// <summary>A route of a subnet's route table to a transit gateway.</summary>
-public sealed record FirewallTransitGatewayRoute(string SubnetId, string SubnetCidr, string DestinationCidr);
+/// <summary>
+/// A route of a subnet's route table to a transit gateway: an IPv4 one (<paramref name="SubnetCidr"/>
+/// the subnet's IPv4 block) or an IPv6 one (<paramref name="SubnetCidr"/> the subnet's IPv6 /64).
+/// </summary>
+public sealed record FirewallTransitGatewayRoute(string SubnetId, string SubnetCidr, string DestinationCidr)
+{
+    /// <summary>True for an IPv6 route.</summary>
+    public bool IsIpv6 => DestinationCidr.Contains(':', StringComparison.Ordinal);
+}
 
 /// <summary>
 /// A VPC's attachment to a transit gateway, as the VPC's host side needs it: the routes of its
@@ -90,6 +97,11 @@ public static class TransitGatewayFirewall
                     if (route.TransitGatewayId == gateway.Id && route.State == "active" && route.DestinationCidrBlock is { } destination)
                     {
                         routes.Add(new FirewallTransitGatewayRoute(subnet.Id, subnet.CidrBlock, destination));
+                    }
+                    else if (route.TransitGatewayId == gateway.Id && route.State == "active" && route.DestinationIpv6CidrBlock is { } destination6
+                        && Vpc.Ipv6.Ipv6Blocks.SubnetBlock(subnet) is { } subnet6)
+                    {
+                        routes.Add(new FirewallTransitGatewayRoute(subnet.Id, subnet6, destination6));
                     }
                 }
             }
@@ -143,7 +155,7 @@ public static class TransitGatewayFirewall
                 TransitGateways.AssociationOn(a, transitGatewayId) is { } t && tableIds.Contains(t) ? t : null)
             {
                 PeerTransitGatewayId = a.ResourceType == "peering" ? TransitGateways.PeerOf(a, transitGatewayId) : null,
-                PeerRegion = a.ResourceType == "peering" ? a.Peer?.Region ?? scope.Region : null,
+                PeerRegion = a.ResourceType == "peering" ? TransitGateways.PeerRegionOf(a, transitGatewayId, scope.Region) : null,
                 ConnectPeers = a.ResourceType == "connect"
                     ? connectPeers.Where(p => p.TransitGatewayAttachmentId == a.Id && p.InsideCidrBlocks.Count > 0)
                         .Select(p => new TransitGatewayHostConnectPeer(p.Id, p.TransitGatewayAddress, p.PeerAddress, p.InsideCidrBlocks[0],

@@ -51,7 +51,11 @@ public sealed record FirewallSubnet(string SubnetId, string Cidr, bool Public, s
 public sealed record FirewallPeerRoute(string PeeringConnectionId, string DestinationCidr);
 
 /// <summary>An active peering connection of the VPC: the peer VPC and its IPv4 blocks.</summary>
-public sealed record FirewallPeering(string PeeringConnectionId, string PeerVpcId, IReadOnlyList<string> PeerCidrs);
+public sealed record FirewallPeering(string PeeringConnectionId, string PeerVpcId, IReadOnlyList<string> PeerCidrs)
+{
+    /// <summary>The peer VPC's associated IPv6 blocks (as they are now).</summary>
+    public IReadOnlyList<string> PeerIpv6Cidrs { get; init; } = [];
+}
 
 /// <summary>
 /// Everything the packet filter of one VPC needs, read from the store at one point in time:
@@ -176,10 +180,19 @@ public sealed record VpcFirewall(
                 natAddresses[nat.Id] = ip;
             }
         }
-        var peerings = (await session.ListAsync<VpcPeeringConnectionResource>(scope, ResourceTypes.VpcPeeringConnection, ct).ConfigureAwait(false))
+        var activeConnections = (await session.ListAsync<VpcPeeringConnectionResource>(scope, ResourceTypes.VpcPeeringConnection, ct).ConfigureAwait(false))
             .Where(p => p.Status == "active" && p.Involves(vpcId))
             .OrderBy(p => p.Id, StringComparer.Ordinal)
-            .Select(p => new FirewallPeering(p.Id, p.PeerOf(vpcId).VpcId, p.PeerOf(vpcId).CidrBlocks.ToList()))
+            .ToList();
+        var peerVpcs = (await session.GetManyAsync<VpcResource>(scope, ResourceTypes.Vpc, activeConnections.Select(p => p.PeerOf(vpcId).VpcId).Distinct(StringComparer.Ordinal).ToList(), ct).ConfigureAwait(false))
+            .ToDictionary(v => v.Id, StringComparer.Ordinal);
+        var peerings = activeConnections
+            .Select(p => new FirewallPeering(p.Id, p.PeerOf(vpcId).VpcId, p.PeerOf(vpcId).CidrBlocks.ToList())
+            {
+                PeerIpv6Cidrs = peerVpcs.TryGetValue(p.PeerOf(vpcId).VpcId, out var peerVpc)
+                    ? peerVpc.Ipv6CidrBlocks.Where(b => b.State == "associated").Select(b => b.Ipv6CidrBlock).ToList()
+                    : [],
+            })
             .ToList();
         var activePeerings = peerings.Select(p => p.PeeringConnectionId).ToHashSet(StringComparer.Ordinal);
         // Routes to a prefix list carry its IPv4 blocks.
@@ -227,7 +240,7 @@ public sealed record VpcFirewall(
             Peerings = peerings,
             NatAddresses = natAddresses.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
             TransitGateways = await TransitGatewayFirewall.ReadAsync(session, scope, vpcId, DateTime.UtcNow, ct).ConfigureAwait(false),
-            Ipv6 = await Vpc.Ipv6.FirewallIpv6.ReadAsync(session, scope, vpcId, groupRules, ct).ConfigureAwait(false),
+            Ipv6 = await Vpc.Ipv6.FirewallIpv6.ReadAsync(session, scope, vpcId, groupRules, activePeerings, ct).ConfigureAwait(false),
         };
     }
 }

@@ -325,6 +325,17 @@ public static class RouteTables
         {
             throw AwsErrors.InvalidParameterValue($"The target '{spec.OtherTarget}' does not exist");
         }
+        if (kind == "ipv6-cidr-block" && eniId is null && instanceId is null)
+        {
+            // More specific routes inside the VPC's own IPv6 blocks may only target an interface or an instance.
+            var vpc = await tx.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, table.VpcId, ct).ConfigureAwait(false);
+            var network = System.Net.IPNetwork.Parse(destination);
+            if (vpc is not null && vpc.Ipv6CidrBlocks.Exists(b => b.State is "associated" or "associating"
+                && System.Net.IPNetwork.TryParse(b.Ipv6CidrBlock, out var block) && Ipv6.Ipv6Cidrs.Contains(block, network)))
+            {
+                throw AwsErrors.InvalidParameterValue($"The destination CIDR block {destination} is equal to or more specific than one of this VPC's CIDR blocks. This route can target only an interface or an instance.");
+            }
+        }
         return new RouteEntry
         {
             DestinationCidrBlock = kind == "cidr-block" ? destination : null,

@@ -105,6 +105,7 @@ public static class Ipv6Ruleset
             var blocks = string.Join(", ", routed.Select(x => x.Ipv6Cidr));
             s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" ip6 daddr != {{ {blocks} }} drop\n\t\toifname \"{up}\" ip6 saddr != {{ {blocks} }} drop\n");
         }
+        var links = AppendLinks(s, firewall);
         foreach (var subnet in v6.Subnets)
         {
             var name = FirewallRuleset.Name(subnet.SubnetId);
@@ -112,13 +113,19 @@ public static class Ipv6Ruleset
             s.Append(CultureInfo.InvariantCulture, $"\t\tip6 daddr {subnet.Ipv6Cidr} ip6 saddr != {subnet.Ipv6Cidr} jump acl6_in_{name}\n");
         }
         s.Append("\t\tct state established,related accept\n");
-        s.Append(CultureInfo.InvariantCulture, $"\t\tip6 saddr vmap @eni6_egress\n\t\tiifname \"{up}\" goto sg6_ingress\n\t\tdrop\n\t}}\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tip6 saddr vmap @eni6_egress\n\t\tiifname \"{up}\" goto sg6_ingress\n");
+        if (links.Count > 0)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {{ {string.Join(", ", links.Select(l => $"\"{l}\""))} }} goto sg6_ingress\n");
+        }
+        s.Append("\t\tdrop\n\t}\n");
         s.Append("\tchain sg6_ingress {\n\t\tip6 daddr vmap @eni6_ingress\n\t\taccept\n\t}\n");
 
         foreach (var subnet in routed)
         {
             AppendInternet(s, subnet);
         }
+        AppendLinkChains(s, firewall, v6);
         foreach (var subnet in v6.Subnets)
         {
             AppendAcl(s, subnet, egress: true);
@@ -144,6 +151,70 @@ public static class Ipv6Ruleset
         }
         s.Append("}\n");
         return s.ToString();
+    }
+
+    /// <summary>
+    /// Peering and transit gateway links, as for IPv4: from a peering link only the peer VPC's IPv6
+    /// blocks come in, and anything from a link goes only to this VPC's guests; new flows go out to a
+    /// link only from subnets whose route table sends the destination there (<c>peer6_out_…</c>,
+    /// <c>tgw6_out_…</c>) and come in only to subnets whose route table sends the source back
+    /// (<c>peer6_in_…</c>, <c>tgw6_in_…</c>). Returns the links' device names.
+    /// </summary>
+    private static List<string> AppendLinks(StringBuilder s, VpcFirewall firewall)
+    {
+        var links = new List<string>();
+        foreach (var peering in firewall.Peerings)
+        {
+            var link = FirewallRuleset.PeeringLink(peering.PeeringConnectionId);
+            var name = FirewallRuleset.Name(peering.PeeringConnectionId);
+            links.Add(link);
+            s.Append(peering.PeerIpv6Cidrs.Count == 0
+                ? $"\t\tiifname \"{link}\" drop\n"
+                : $"\t\tiifname \"{link}\" ip6 saddr != {{ {string.Join(", ", peering.PeerIpv6Cidrs)} }} drop\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{link}\" oifname != \"{LinuxHostNetwork.Bridge}\" drop\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{link}\" ct direction original jump peer6_out_{name}\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{link}\" ct direction original jump peer6_in_{name}\n");
+        }
+        foreach (var gateway in firewall.TransitGateways)
+        {
+            var link = TransitGatewayRuleset.Link(gateway.AttachmentId);
+            var name = FirewallRuleset.Name(gateway.AttachmentId);
+            links.Add(link);
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{link}\" oifname != \"{LinuxHostNetwork.Bridge}\" drop\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{link}\" ct direction original jump tgw6_out_{name}\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{link}\" ct direction original jump tgw6_in_{name}\n");
+        }
+        return links;
+    }
+
+    private static void AppendLinkChains(StringBuilder s, VpcFirewall firewall, FirewallIpv6 v6)
+    {
+        foreach (var peering in firewall.Peerings)
+        {
+            var routes = v6.Subnets.SelectMany(x => x.PeerRoutes.Where(r => r.PeeringConnectionId == peering.PeeringConnectionId).Select(r => (x.Ipv6Cidr, r.DestinationCidr)));
+            AppendRouteChains(s, "peer6", FirewallRuleset.Name(peering.PeeringConnectionId), routes);
+        }
+        foreach (var gateway in firewall.TransitGateways)
+        {
+            AppendRouteChains(s, "tgw6", FirewallRuleset.Name(gateway.AttachmentId), gateway.SubnetRoutes.Where(r => r.IsIpv6).Select(r => (r.SubnetCidr, r.DestinationCidr)));
+        }
+    }
+
+    /// <summary>Chains <c>&lt;prefix&gt;_out_&lt;name&gt;</c> and <c>&lt;prefix&gt;_in_&lt;name&gt;</c>: a subnet's routes to the link, either way.</summary>
+    private static void AppendRouteChains(StringBuilder s, string prefix, string name, IEnumerable<(string SubnetCidr, string DestinationCidr)> routes)
+    {
+        var list = routes.Distinct().OrderBy(r => r.SubnetCidr, StringComparer.Ordinal).ThenBy(r => r.DestinationCidr, StringComparer.Ordinal).ToList();
+        foreach (var outbound in new[] { true, false })
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\tchain {prefix}_{(outbound ? "out" : "in")}_{name} {{\n");
+            var (local, remote) = outbound ? ("saddr", "daddr") : ("daddr", "saddr");
+            foreach (var (subnet, destination) in list)
+            {
+                var match = destination == "::/0" ? "" : $" ip6 {remote} {destination}";
+                s.Append(CultureInfo.InvariantCulture, $"\t\tip6 {local} {subnet}{match} return\n");
+            }
+            s.Append("\t\tdrop\n\t}\n");
+        }
     }
 
     private static void AppendMap(StringBuilder s, string name, List<string> elements)

@@ -164,7 +164,8 @@ public sealed partial class LinuxHostNetwork
             }
             await NsIpAsync(ns, cancellationToken, "link", "set", "lo", "up").ConfigureAwait(false);
             await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
-                "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"], cancellationToken: cancellationToken).ConfigureAwait(false);
+                "net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0", "net.ipv6.conf.all.forwarding=1", "net.ipv6.conf.default.accept_ra=0",
+                "net.ipv6.conf.default.accept_dad=0"], cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         var tunnels = new HashSet<string>(StringComparer.Ordinal);
@@ -295,24 +296,34 @@ public sealed partial class LinuxHostNetwork
             s.Append(CultureInfo.InvariantCulture, $"rule add pref {GatewayLocalRulePriority} iif lo lookup {GatewayLocalTable}\n");
             s.Append(local);
         }
+        var rules = new StringBuilder();
         foreach (var attachment in view.Attachments.Where(a => devices.ContainsKey(a.AttachmentId)))
         {
             if (attachment.RouteTableId is { } table && tables.TryGetValue(table, out var id))
             {
                 foreach (var device in devices[attachment.AttachmentId])
                 {
-                    s.Append(CultureInfo.InvariantCulture, $"rule add pref {GatewayRulePriority} iif {device} lookup {id}\n");
+                    rules.Append(CultureInfo.InvariantCulture, $"rule add pref {GatewayRulePriority} iif {device} lookup {id}\n");
                 }
             }
         }
-        s.Append("rule add pref 32000 blackhole\n");
+        rules.Append("rule add pref 32000 blackhole\n");
+        s.Append(rules);
+        // IPv6 takes the same rules (a Connect peer's tunnel carries IPv4 only).
+        foreach (var line in rules.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.Contains(" iif gr", StringComparison.Ordinal)))
+        {
+            s.Append(Ipv6Line).Append(line).Append('\n');
+        }
         var used = view.Attachments.Where(a => devices.ContainsKey(a.AttachmentId)).Select(a => a.RouteTableId).ToHashSet(StringComparer.Ordinal);
         foreach (var table in view.RouteTables.Where(t => used.Contains(t.RouteTableId)))
         {
             var id = tables[table.RouteTableId];
             foreach (var route in table.Routes)
             {
-                s.Append(route.AttachmentId is { } target && devices.TryGetValue(target, out var device)
+                var ipv6 = route.DestinationCidr.Contains(':', StringComparison.Ordinal);
+                // A Connect peer's tunnel carries IPv4 only: IPv6 routes to it drop.
+                s.Append(ipv6 ? Ipv6Line : "").Append(route.AttachmentId is { } target && devices.TryGetValue(target, out var device)
+                    && !(ipv6 && device[0].StartsWith("gr", StringComparison.Ordinal))
                     ? string.Create(CultureInfo.InvariantCulture, $"route replace {route.DestinationCidr} dev {device[0]} table {id}\n")
                     : string.Create(CultureInfo.InvariantCulture, $"route replace blackhole {route.DestinationCidr} table {id}\n"));
             }
@@ -332,18 +343,30 @@ public sealed partial class LinuxHostNetwork
             return "";
         }
         var s = new StringBuilder();
-        s.Append(CultureInfo.InvariantCulture, $"rule add pref {VpcSpecificRulePriority} lookup main suppress_prefixlength 0\n");
+        static bool IsIpv6(string cidr) => cidr.Contains(':', StringComparison.Ordinal);
+        if (bySubnet.Exists(g => !IsIpv6(g.Key)))
+        {
+            s.Append(CultureInfo.InvariantCulture, $"rule add pref {VpcSpecificRulePriority} lookup main suppress_prefixlength 0\n");
+        }
+        if (bySubnet.Exists(g => IsIpv6(g.Key)))
+        {
+            s.Append(CultureInfo.InvariantCulture, $"{Ipv6Line}rule add pref {VpcSpecificRulePriority} lookup main suppress_prefixlength 0\n");
+        }
         for (var i = 0; i < bySubnet.Count; i++)
         {
             var table = VpcFirstTable + i;
-            s.Append(CultureInfo.InvariantCulture, $"rule add pref {VpcSubnetRulePriority} from {bySubnet[i].Key} lookup {table}\n");
+            var family = IsIpv6(bySubnet[i].Key) ? Ipv6Line : "";
+            s.Append(CultureInfo.InvariantCulture, $"{family}rule add pref {VpcSubnetRulePriority} from {bySubnet[i].Key} lookup {table}\n");
             foreach (var route in bySubnet[i].DistinctBy(r => r.DestinationCidr))
             {
-                s.Append(CultureInfo.InvariantCulture, $"route replace {route.DestinationCidr} dev {route.Link} table {table}\n");
+                s.Append(CultureInfo.InvariantCulture, $"{family}route replace {route.DestinationCidr} dev {route.Link} table {table}\n");
             }
         }
         return s.ToString();
     }
+
+    /// <summary>The prefix of a routing script's IPv6 lines (run by <c>ip -6 -batch</c>).</summary>
+    internal const string Ipv6Line = "-6 ";
 
     /// <summary>Replaces the rules (of our priorities) and their tables in <paramref name="ns"/> with <paramref name="script"/> when it differs from what was applied.</summary>
     private async Task ApplyRoutingAsync(string ns, string script, bool force, CancellationToken cancellationToken)
@@ -353,8 +376,25 @@ public sealed partial class LinuxHostNetwork
         {
             return;
         }
+        var lines = script.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var v4 = string.Concat(lines.Where(l => !l.StartsWith(Ipv6Line, StringComparison.Ordinal)).Select(l => l + "\n"));
+        var v6 = string.Concat(lines.Where(l => l.StartsWith(Ipv6Line, StringComparison.Ordinal)).Select(l => l[Ipv6Line.Length..] + "\n"));
+        var reset4 = await RoutingResetAsync(ns, "-4", cancellationToken).ConfigureAwait(false);
+        await HostCommand.RunAsync("ip", ["-n", ns, "-batch", "-"], reset4 + v4, cancellationToken).ConfigureAwait(false);
+        var reset6 = await RoutingResetAsync(ns, "-6", cancellationToken).ConfigureAwait(false);
+        if (reset6.Length > 0 || v6.Length > 0)
+        {
+            await HostCommand.RunAsync("ip", ["-n", ns, "-6", "-batch", "-"], reset6 + v6, cancellationToken).ConfigureAwait(false);
+        }
+        record.Applied[ns] = script;
+        SaveGateways();
+    }
+
+    /// <summary>Commands that remove the rules of our priorities of one family (<c>-4</c>/<c>-6</c>) in <paramref name="ns"/> and flush their tables.</summary>
+    private static async Task<string> RoutingResetAsync(string ns, string family, CancellationToken cancellationToken)
+    {
         var reset = new StringBuilder();
-        using (var rules = JsonDocument.Parse(await HostCommand.RunAsync("ip", ["-n", ns, "-4", "-j", "rule", "show"], cancellationToken: cancellationToken).ConfigureAwait(false)))
+        using (var rules = JsonDocument.Parse(await HostCommand.RunAsync("ip", ["-n", ns, family, "-j", "rule", "show"], cancellationToken: cancellationToken).ConfigureAwait(false)))
         {
             var tables = new SortedSet<string>(StringComparer.Ordinal);
             foreach (var rule in rules.RootElement.EnumerateArray())
@@ -375,9 +415,7 @@ public sealed partial class LinuxHostNetwork
                 reset.Append(CultureInfo.InvariantCulture, $"route flush table {table}\n");
             }
         }
-        await HostCommand.RunAsync("ip", ["-n", ns, "-batch", "-"], reset.ToString() + script, cancellationToken).ConfigureAwait(false);
-        record.Applied[ns] = script;
-        SaveGateways();
+        return reset.ToString();
     }
 
     /// <summary>A veth pair <paramref name="link"/> between two namespaces (same name and MAC address on both ends, ARP off); true when it had to be made.</summary>
@@ -393,7 +431,9 @@ public sealed partial class LinuxHostNetwork
         await NsIpAsync(ns, cancellationToken, "link", "add", link, "address", mac, "type", "veth", "peer", "name", link, "address", mac, "netns", peerNs).ConfigureAwait(false);
         foreach (var side in new[] { ns, peerNs })
         {
-            await HostCommand.RunAsync("ip", ["netns", "exec", side, "sysctl", "-qw", $"net.ipv4.conf.{link}.rp_filter=0"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            // IPv6 too: with ARP off the link needs no neighbour discovery either (the peer's MAC is its own).
+            await HostCommand.RunAsync("ip", ["netns", "exec", side, "sysctl", "-qw", $"net.ipv4.conf.{link}.rp_filter=0", $"net.ipv6.conf.{link}.disable_ipv6=0",
+                $"net.ipv6.conf.{link}.accept_ra=0", $"net.ipv6.conf.{link}.accept_dad=0"], cancellationToken: cancellationToken).ConfigureAwait(false);
             await NsIpAsync(side, cancellationToken, "link", "set", link, "arp", "off", "up").ConfigureAwait(false);
         }
         return true;

@@ -171,7 +171,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         var dns = Ipv4Cidr.Parse(firewall.VpcCidrs.Count > 0 ? firewall.VpcCidrs[0] : "0.0.0.0/0").At(2);
         var key = VpcNetworkRecord.VpcKey(firewall.AccountId, firewall.Region, firewall.VpcId);
         var text = FirewallRuleset.Compile(firewall, dns) + Ipv6Ruleset.Compile(firewall);
-        var peerings = firewall.Peerings.Select(p => new PeeringRecord { PeeringConnectionId = p.PeeringConnectionId, PeerVpcId = p.PeerVpcId, PeerCidrs = [.. p.PeerCidrs] }).ToList();
+        var peerings = firewall.Peerings.Select(p => new PeeringRecord { PeeringConnectionId = p.PeeringConnectionId, PeerVpcId = p.PeerVpcId, PeerCidrs = [.. p.PeerCidrs], PeerIpv6Cidrs = [.. p.PeerIpv6Cidrs] }).ToList();
         var nats = firewall.NatAddresses.ToList();
         var filters = InterfaceFilters(firewall);
         var appliance = ApplianceRouting(firewall);
@@ -824,7 +824,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
 
     private static bool SamePeerings(List<PeeringRecord> a, List<PeeringRecord> b) =>
         a.Count == b.Count && a.Zip(b).All(p => p.First.PeeringConnectionId == p.Second.PeeringConnectionId && p.First.PeerVpcId == p.Second.PeerVpcId
-            && p.First.PeerCidrs.SequenceEqual(p.Second.PeerCidrs, StringComparer.Ordinal));
+            && p.First.PeerCidrs.SequenceEqual(p.Second.PeerCidrs, StringComparer.Ordinal) && p.First.PeerIpv6Cidrs.SequenceEqual(p.Second.PeerIpv6Cidrs, StringComparer.Ordinal));
 
     /// <summary>
     /// Peering links: a veth pair between two VPC namespaces (named <see cref="FirewallRuleset.PeeringLink"/>
@@ -870,6 +870,10 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
                         await NsIpAsync(ns, cancellationToken, "route", "replace", cidr, "dev", link).ConfigureAwait(false);
                     }
                 }
+                if (peering.PeerIpv6Cidrs.Count > 0 || back.PeerIpv6Cidrs.Count > 0)
+                {
+                    await SyncPeeringIpv6Async(link, (vpc.Namespace, peering.PeerIpv6Cidrs), (peer.Namespace, back.PeerIpv6Cidrs), cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         foreach (var vpc in _vpcs.Values.Where(v => File.Exists(NamespacePath(v.Namespace))))
@@ -884,6 +888,28 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             }
         }
     }
+
+    /// <summary>
+    /// IPv6 over a peering link: IPv6 on both ends, a fixed link-local address on each
+    /// (<see cref="PeeringLinkLocal"/>, the first VPC's end <c>fe80::1</c>, the other's <c>fe80::2</c>)
+    /// and each side's routes to the other VPC's IPv6 blocks via the other end's address.
+    /// </summary>
+    private static async Task SyncPeeringIpv6Async(string link, (string Namespace, List<string> PeerCidrs) first, (string Namespace, List<string> PeerCidrs) second, CancellationToken cancellationToken)
+    {
+        foreach (var (side, index) in new[] { (first, 1), (second, 2) })
+        {
+            await HostCommand.RunAsync("ip", ["netns", "exec", side.Namespace, "sysctl", "-qw", $"net.ipv6.conf.{link}.disable_ipv6=0", $"net.ipv6.conf.{link}.accept_ra=0",
+                $"net.ipv6.conf.{link}.accept_dad=0"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            await NsIpAsync(side.Namespace, cancellationToken, "-6", "addr", "replace", PeeringLinkLocal(index) + "/64", "dev", link, "nodad").ConfigureAwait(false);
+            foreach (var cidr in side.PeerCidrs)
+            {
+                await NsIpAsync(side.Namespace, cancellationToken, "-6", "route", "replace", cidr, "via", PeeringLinkLocal(3 - index), "dev", link).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The link-local address of a peering link's end (1: the first VPC's, 2: the other's).</summary>
+    internal static string PeeringLinkLocal(int end) => "fe80::" + end.ToString(CultureInfo.InvariantCulture);
 
     private string NamespaceRuleset(VpcNetworkRecord vpc)
     {

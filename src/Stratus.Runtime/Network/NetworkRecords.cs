@@ -95,6 +95,9 @@ internal sealed class PeeringRecord
     public required string PeerVpcId { get; init; }
 
     public List<string> PeerCidrs { get; init; } = [];
+
+    /// <summary>The peer VPC's IPv6 blocks (routed over the link's link-local addresses).</summary>
+    public List<string> PeerIpv6Cidrs { get; init; } = [];
 }
 
 /// <summary>One guest interface plugged into a VPC bridge.</summary>

@@ -14,6 +14,9 @@ public sealed record FirewallIpv6Subnet(string SubnetId, string Ipv4Cidr, string
     /// back), as VPC Block Public Access leaves them. Empty: IPv6 does not leave the VPC.
     /// </summary>
     public IReadOnlyList<FirewallInternetRoute6> InternetRoutes { get; init; } = [];
+
+    /// <summary>The subnet's active IPv6 routes through active peering connections.</summary>
+    public IReadOnlyList<FirewallPeerRoute> PeerRoutes { get; init; } = [];
 }
 
 /// <summary>An IPv6 route of a subnet's table through an internet gateway (or, with <paramref name="EgressOnly"/>, an egress-only one).</summary>
@@ -43,8 +46,10 @@ public sealed record FirewallIpv6(
     IReadOnlyDictionary<string, IReadOnlyList<string>> GroupMembers)
 {
     /// <summary>Reads the IPv6 side of <paramref name="vpcId"/>; null when the VPC has no IPv6 block.</summary>
-    public static async Task<FirewallIpv6?> ReadAsync(IStoreSession session, Scope scope, string vpcId, IReadOnlyDictionary<string, IReadOnlyList<EffectiveRule>> groupRules, CancellationToken ct)
+    public static async Task<FirewallIpv6?> ReadAsync(
+        IStoreSession session, Scope scope, string vpcId, IReadOnlyDictionary<string, IReadOnlyList<EffectiveRule>> groupRules, IReadOnlySet<string> activePeerings, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(activePeerings);
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(groupRules);
         var vpc = await session.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, vpcId, ct).ConfigureAwait(false);
@@ -68,7 +73,17 @@ public sealed record FirewallIpv6(
                 : acl.Entries.Where(e => e.Ipv6CidrBlock is not null).OrderBy(e => e.RuleNumber)
                     .Select(e => new FirewallAclEntry(e.RuleNumber, e.Egress, e.RuleAction == "allow", e.Protocol, e.Ipv6CidrBlock, e.FromPort, e.ToPort, e.IcmpType, e.IcmpCode))
                     .ToList();
-            return new FirewallIpv6Subnet(s.Id, s.CidrBlock, Ipv6Blocks.SubnetBlock(s)!, entries) { InternetRoutes = InternetRoutes(table, access(vpcId, s.Id)) };
+            var peerRoutes = table is null
+                ? []
+                : table.Routes.Where(r => r.State == "active" && r.DestinationIpv6CidrBlock is not null && r.VpcPeeringConnectionId is { } pcx && activePeerings.Contains(pcx))
+                    .Select(r => new FirewallPeerRoute(r.VpcPeeringConnectionId!, r.DestinationIpv6CidrBlock!))
+                    .OrderBy(r => r.PeeringConnectionId, StringComparer.Ordinal).ThenBy(r => r.DestinationCidr, StringComparer.Ordinal)
+                    .ToList();
+            return new FirewallIpv6Subnet(s.Id, s.CidrBlock, Ipv6Blocks.SubnetBlock(s)!, entries)
+            {
+                InternetRoutes = InternetRoutes(table, access(vpcId, s.Id)),
+                PeerRoutes = peerRoutes,
+            };
         }).ToList();
         var allInterfaces = await session.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
         var interfaces = allInterfaces.Where(i => i.VpcId == vpcId && i.Ipv6Addresses.Count > 0)

@@ -11,6 +11,7 @@ public sealed class PeeringSide
     public required string VpcId { get; init; }
     public required string Region { get; init; }
     public List<string> CidrBlocks { get; init; } = [];
+    public List<string> Ipv6CidrBlocks { get; init; } = [];
     public bool AllowDnsResolutionFromRemoteVpc { get; set; }
 }
 
@@ -138,6 +139,11 @@ public static class VpcPeering
         pcx.Requester.CidrBlocks.AddRange(requester.CidrBlocks.Select(c => c.CidrBlock));
         pcx.Accepter.CidrBlocks.Clear();
         pcx.Accepter.CidrBlocks.AddRange(accepter.CidrBlocks.Select(c => c.CidrBlock));
+        foreach (var (side, vpc) in new[] { (pcx.Requester, requester), (pcx.Accepter, accepter) })
+        {
+            side.Ipv6CidrBlocks.Clear();
+            side.Ipv6CidrBlocks.AddRange(vpc.Ipv6CidrBlocks.Where(b => b.State is "associated" or "associating").Select(b => b.Ipv6CidrBlock));
+        }
         pcx.Status = "active";
         pcx.StatusMessage = "Active";
         await tx.PutAsync(scope, ResourceTypes.VpcPeeringConnection, pcx.Id, pcx, now, ct).ConfigureAwait(false);
@@ -231,6 +237,7 @@ public static class VpcPeering
         VpcId = vpc.Id,
         Region = scope.Region,
         CidrBlocks = vpc.CidrBlocks.Select(c => c.CidrBlock).ToList(),
+        Ipv6CidrBlocks = vpc.Ipv6CidrBlocks.Where(b => b.State is "associated" or "associating").Select(b => b.Ipv6CidrBlock).ToList(),
     };
 
     private static async Task SetRouteStateAsync(IStoreTransaction tx, Scope scope, VpcPeeringConnectionResource pcx, string state, DateTime now, CancellationToken ct)

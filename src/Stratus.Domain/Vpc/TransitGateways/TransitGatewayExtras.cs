@@ -92,12 +92,17 @@ public static class TransitGatewayExtras
         {
             throw AwsErrors.MissingParameter("PeerRegion");
         }
-        if (peerAccountId != scope.AccountId || peerRegion != scope.Region)
+        if (peerAccountId != scope.AccountId)
         {
-            throw AwsErrors.InvalidParameterValue("Peering with a transit gateway of another account or Region is not supported: PeerAccountId and PeerRegion must be the caller's.");
+            throw AwsErrors.InvalidParameterValue("Peering with a transit gateway of another account is not supported: PeerAccountId must be the caller's.");
+        }
+        if (Regions.RegionCatalog.Find(peerRegion) is null)
+        {
+            throw AwsErrors.InvalidParameterValue($"Value ({peerRegion}) for parameter PeerRegion is invalid. {peerRegion} is not a valid Region.");
         }
         var routing = TransitGateways.EnableDisable(dynamicRouting, "DynamicRouting") ?? "disable";
-        var peer = await TransitGateways.RequireAsync(tx, scope, peerTransitGatewayId, now, ct).ConfigureAwait(false);
+        var peerScope = scope with { Region = peerRegion };
+        var peer = await TransitGateways.RequireAsync(tx, peerScope, peerTransitGatewayId, now, ct).ConfigureAwait(false);
         if (peer.Id == gateway.Id)
         {
             throw AwsErrors.InvalidParameterValue("A transit gateway cannot peer with itself.");
@@ -118,12 +123,13 @@ public static class TransitGatewayExtras
             ResourceType = "peering",
             ResourceId = peer.Id,
             ResourceOwnerId = peer.OwnerId,
-            Peer = new TransitGatewayPeerInfo { TransitGatewayId = peer.Id, OwnerId = peer.OwnerId, Region = scope.Region, DynamicRouting = routing },
+            Peer = new TransitGatewayPeerInfo { TransitGatewayId = peer.Id, OwnerId = peer.OwnerId, Region = peerRegion, DynamicRouting = routing },
+            RequesterRegion = peerRegion == scope.Region ? null : scope.Region,
             CreationTime = now,
             Tags = tags,
         };
         Provisioning.Begin(attachment, "initiatingRequest", "pendingAcceptance", now);
-        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, now, ct).ConfigureAwait(false);
+        await TransitGateways.PutAttachmentAsync(tx, scope, attachment, now, ct).ConfigureAwait(false);
         return attachment;
     }
 
@@ -132,6 +138,11 @@ public static class TransitGatewayExtras
     {
         var attachment = await RequireOfTypeAsync(tx, scope, attachmentId, "peering", "peering", now, ct).ConfigureAwait(false);
         TransitGateways.RequireState(attachment.Id, attachment.State, "pendingAcceptance");
+        if (attachment.RequesterRegion == scope.Region)
+        {
+            // Between Regions only the accepter's Region decides.
+            throw new AwsException("IncorrectState", $"{attachment.Id} is in invalid state");
+        }
         if (accept)
         {
             Provisioning.Begin(attachment, "pending", "available", now);
@@ -140,7 +151,7 @@ public static class TransitGatewayExtras
         {
             Provisioning.Begin(attachment, "rejecting", "rejected", now);
         }
-        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
+        await TransitGateways.PutAttachmentAsync(tx, scope, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
         return attachment;
     }
 
@@ -362,7 +373,7 @@ public static class TransitGatewayExtras
             }
             attachment.PolicyTableId = null;
         }
-        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
+        await TransitGateways.PutAttachmentAsync(tx, scope, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
         return (table, attachment);
     }
 

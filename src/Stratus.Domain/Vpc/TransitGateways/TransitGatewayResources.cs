@@ -60,6 +60,13 @@ public sealed class TransitGatewayAttachmentResource : IProvisioned
 
     /// <summary>Peering attachments: the accepter side (the requester is <see cref="TransitGatewayId"/>); Connect attachments: the GRE protocol.</summary>
     public TransitGatewayPeerInfo? Peer { get; init; }
+
+    /// <summary>
+    /// Peering attachments between Regions: the requester's Region (the accepter's is
+    /// <see cref="TransitGatewayPeerInfo.Region"/>). Such an attachment is stored in both Regions
+    /// under the same id and every change is written to both (<see cref="TransitGateways.PutAttachmentAsync"/>).
+    /// </summary>
+    public string? RequesterRegion { get; init; }
     public string? Protocol { get; init; }
 
     /// <summary>The policy table the attachment is associated with (peering attachments), if any.</summary>

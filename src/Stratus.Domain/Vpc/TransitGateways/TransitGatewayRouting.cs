@@ -1,13 +1,35 @@
 namespace Stratus.Domain.Vpc.TransitGateways;
 
 /// <summary>One route of a transit gateway route table as the API shows it and as forwarding uses it.</summary>
-/// <param name="DestinationCidrBlock">The destination, a canonical IPv4 block.</param>
+/// <param name="DestinationCidrBlock">The destination, a canonical IPv4 or IPv6 block.</param>
 /// <param name="Type"><c>static</c> or <c>propagated</c>.</param>
 /// <param name="State"><c>active</c> or <c>blackhole</c>.</param>
 /// <param name="AttachmentId">Where matching traffic goes; null for a blackhole route.</param>
 public sealed record TransitGatewayRouteView(string DestinationCidrBlock, string Type, string State, string? AttachmentId)
 {
-    public Ipv4Cidr Destination => Ipv4Cidr.Parse(DestinationCidrBlock);
+    public System.Net.IPNetwork Destination => System.Net.IPNetwork.Parse(DestinationCidrBlock);
+
+    /// <summary>True when the destination block holds all of <paramref name="block"/> (same family).</summary>
+    public bool Covers(System.Net.IPNetwork block) =>
+        Destination is var d && d.BaseAddress.AddressFamily == block.BaseAddress.AddressFamily && d.PrefixLength <= block.PrefixLength && d.Contains(block.BaseAddress);
+
+    /// <summary>True when <paramref name="block"/> holds all of the destination block (same family).</summary>
+    public bool IsWithin(System.Net.IPNetwork block) =>
+        Destination is var d && d.BaseAddress.AddressFamily == block.BaseAddress.AddressFamily && block.PrefixLength <= d.PrefixLength && block.Contains(d.BaseAddress);
+
+    /// <summary>Sort key: IPv4 blocks before IPv6 ones, then by address and prefix length.</summary>
+    internal (int Family, UInt128 Address, int Prefix) SortKey
+    {
+        get
+        {
+            var d = Destination;
+            var bytes = d.BaseAddress.GetAddressBytes();
+            var padded = new byte[16];
+            bytes.CopyTo(padded, 16 - bytes.Length);
+            var number = new UInt128(System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(padded.AsSpan(0, 8)), System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(padded.AsSpan(8, 8)));
+            return (bytes.Length == 4 ? 4 : 6, number, d.PrefixLength);
+        }
+    }
 }
 
 /// <summary>Everything forwarding through one transit gateway depends on.</summary>
@@ -87,18 +109,23 @@ public static class TransitGatewayRouting
                 routes.TryAdd(cidr, new TransitGatewayRouteView(cidr, "propagated", "active", attachment.Id));
             }
         }
-        return routes.Values
-            .OrderBy(r => r.Destination.Network)
-            .ThenBy(r => r.Destination.PrefixLength)
-            .ToList();
+        return routes.Values.OrderBy(r => r.SortKey).ToList();
     }
 
     /// <summary>
     /// Where a packet for <paramref name="destination"/> arriving from <paramref name="ingressAttachmentId"/>
     /// goes: the longest matching route of the route table the ingress attachment is associated with.
     /// </summary>
-    public static TransitGatewayForwarding Forward(TransitGatewayTopology topology, string ingressAttachmentId, uint destination)
+    public static TransitGatewayForwarding Forward(TransitGatewayTopology topology, string ingressAttachmentId, uint destination) =>
+        Forward(topology, ingressAttachmentId, System.Net.IPAddress.Parse(Ipv4.Format(destination)));
+
+    /// <summary>
+    /// Where a packet for <paramref name="destination"/> (IPv4 or IPv6) arriving from <paramref name="ingressAttachmentId"/>
+    /// goes: the longest matching route of the same family in the route table the ingress attachment is associated with.
+    /// </summary>
+    public static TransitGatewayForwarding Forward(TransitGatewayTopology topology, string ingressAttachmentId, System.Net.IPAddress destination)
     {
+        ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(topology);
         if (topology.Gateway.State is not ("available" or "modifying"))
         {
@@ -117,7 +144,7 @@ public static class TransitGatewayRouting
             return new TransitGatewayForwarding(ForwardingOutcome.NotAssociated);
         }
         var best = EffectiveRoutes(table, topology.Attachments, topology.ResourceCidrs)
-            .Where(r => r.Destination.Contains(destination))
+            .Where(r => r.Destination.BaseAddress.AddressFamily == destination.AddressFamily && r.Destination.Contains(destination))
             .MaxBy(r => r.Destination.PrefixLength);
         if (best is null)
         {

@@ -250,7 +250,7 @@ public static class TransitGateways
             CreationTime = now,
             Tags = tags,
         };
-        ApplyOptions(attachment, options);
+        await ApplyOptionsAsync(tx, scope, attachment, options, ct).ConfigureAwait(false);
         Provisioning.Begin(attachment, "pending", "available", now);
         await JoinDefaultTablesAsync(tx, scope, gateway, attachment, now, ct).ConfigureAwait(false);
         await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, now, ct).ConfigureAwait(false);
@@ -316,12 +316,9 @@ public static class TransitGateways
         var checkedSubnets = await CheckSubnetsAsync(tx, scope, attachment.ResourceId, subnets, ct).ConfigureAwait(false);
         attachment.SubnetIds.Clear();
         attachment.SubnetIds.AddRange(checkedSubnets);
-        if (options is not null)
-        {
-            ApplyOptions(attachment, options);
-        }
+        await ApplyOptionsAsync(tx, scope, attachment, options ?? new VpcAttachmentOptionsSpec(), ct).ConfigureAwait(false);
         Provisioning.Begin(attachment, "modifying", "available", now);
-        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
+        await PutAttachmentAsync(tx, scope, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
         return attachment;
     }
 
@@ -355,7 +352,7 @@ public static class TransitGateways
         {
             Provisioning.Begin(attachment, "deleting", "deleted", now);
         }
-        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
+        await PutAttachmentAsync(tx, scope, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -374,7 +371,7 @@ public static class TransitGateways
         {
             Provisioning.Begin(attachment, "rejecting", "rejected", now);
         }
-        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
+        await PutAttachmentAsync(tx, scope, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
         return attachment;
     }
 
@@ -408,14 +405,34 @@ public static class TransitGateways
         return result;
     }
 
-    private static void ApplyOptions(TransitGatewayAttachmentResource attachment, VpcAttachmentOptionsSpec options)
+    private static async Task ApplyOptionsAsync(IStoreSession session, Scope scope, TransitGatewayAttachmentResource attachment, VpcAttachmentOptionsSpec options, CancellationToken ct)
     {
         attachment.ApplianceModeSupport = EnableDisable(options.ApplianceModeSupport, "ApplianceModeSupport") ?? attachment.ApplianceModeSupport;
         attachment.DnsSupport = EnableDisable(options.DnsSupport, "DnsSupport") ?? attachment.DnsSupport;
         attachment.SecurityGroupReferencingSupport = EnableDisable(options.SecurityGroupReferencingSupport, "SecurityGroupReferencingSupport") ?? attachment.SecurityGroupReferencingSupport;
-        if (EnableDisable(options.Ipv6Support, "Ipv6Support") == "enable")
+        attachment.Ipv6Support = EnableDisable(options.Ipv6Support, "Ipv6Support") ?? attachment.Ipv6Support;
+        await CheckIpv6SupportAsync(session, scope, attachment, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An attachment with IPv6 support takes an IPv6 address in each of its subnets, so each must
+    /// have an IPv6 CIDR block (and the VPC one).
+    /// </summary>
+    private static async Task CheckIpv6SupportAsync(IStoreSession session, Scope scope, TransitGatewayAttachmentResource attachment, CancellationToken ct)
+    {
+        if (attachment.Ipv6Support != "enable")
         {
-            throw AwsErrors.InvalidParameterValue("IPv6 support requires subnets with IPv6 CIDR blocks.");
+            return;
+        }
+        var vpc = await session.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, attachment.ResourceId, ct).ConfigureAwait(false);
+        if (vpc is null || !vpc.Ipv6CidrBlocks.Exists(b => b.State == "associated"))
+        {
+            throw AwsErrors.InvalidParameterValue($"IPv6 support cannot be enabled for the attachment: VPC {attachment.ResourceId} has no IPv6 CIDR block.");
+        }
+        var subnets = await session.GetManyAsync<SubnetResource>(scope, ResourceTypes.Subnet, attachment.SubnetIds, ct).ConfigureAwait(false);
+        if (subnets.FirstOrDefault(s => Ipv6.Ipv6Blocks.SubnetBlock(s) is null) is { } bare)
+        {
+            throw AwsErrors.InvalidParameterValue($"IPv6 support cannot be enabled for the attachment: subnet {bare.Id} has no IPv6 CIDR block.");
         }
     }
 
@@ -492,7 +509,7 @@ public static class TransitGateways
             throw new AwsException("Resource.AlreadyAssociated", $"Transit Gateway Attachment {attachment.Id} is already associated to a route table {current}.");
         }
         SetAssociation(attachment, table.TransitGatewayId, table.Id);
-        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
+        await PutAttachmentAsync(tx, scope, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
         return (table, attachment);
     }
 
@@ -506,7 +523,7 @@ public static class TransitGateways
             throw new AwsException("InvalidAssociation.NotFound", $"Association for {attachment.Id} does not exist in Transit Gateway Route Table {table.Id}.");
         }
         SetAssociation(attachment, table.TransitGatewayId, null);
-        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
+        await PutAttachmentAsync(tx, scope, attachment, attachment.CreationTime, ct).ConfigureAwait(false);
         return (table, attachment);
     }
 
@@ -630,13 +647,20 @@ public static class TransitGateways
         return new TransitGatewayTopology(gateway, attachments, tables, await ResourceCidrsAsync(session, scope, attachments, ct).ConfigureAwait(false));
     }
 
-    /// <summary>The IPv4 blocks of each attached VPC (what its propagation announces).</summary>
+    /// <summary>
+    /// The blocks each attached VPC's propagation announces: its IPv4 blocks and, when its
+    /// attachment has IPv6 support, its IPv6 blocks (as AWS: without it IPv6 routes do not propagate).
+    /// </summary>
     public static async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> ResourceCidrsAsync(
         IStoreSession session, Scope scope, IEnumerable<TransitGatewayAttachmentResource> attachments, CancellationToken ct)
     {
-        var vpcIds = attachments.Where(a => a.ResourceType == "vpc").Select(a => a.ResourceId).Distinct(StringComparer.Ordinal).ToList();
+        var vpcAttachments = attachments.Where(a => a.ResourceType == "vpc").ToList();
+        var vpcIds = vpcAttachments.Select(a => a.ResourceId).Distinct(StringComparer.Ordinal).ToList();
+        var ipv6 = vpcAttachments.Where(a => a.Ipv6Support == "enable").Select(a => a.ResourceId).ToHashSet(StringComparer.Ordinal);
         var vpcs = await session.GetManyAsync<VpcResource>(scope, ResourceTypes.Vpc, vpcIds, ct).ConfigureAwait(false);
-        return vpcs.ToDictionary(v => v.Id, v => (IReadOnlyList<string>)v.CidrBlocks.Where(c => c.State == "associated").Select(c => c.CidrBlock).ToList(), StringComparer.Ordinal);
+        return vpcs.ToDictionary(v => v.Id, v => (IReadOnlyList<string>)v.CidrBlocks.Where(c => c.State == "associated").Select(c => c.CidrBlock)
+            .Concat(ipv6.Contains(v.Id) ? v.Ipv6CidrBlocks.Where(c => c.State == "associated").Select(c => c.Ipv6CidrBlock) : [])
+            .ToList(), StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -659,6 +683,39 @@ public static class TransitGateways
     }
 
     // ---- Shared rules ----------------------------------------------------------------------
+
+    /// <summary>
+    /// Stores an attachment; a peering attachment between Regions is written to both Regions, so
+    /// each side reads (and settles) the same state, associations and options.
+    /// </summary>
+    public static async Task PutAttachmentAsync(IStoreTransaction tx, Scope scope, TransitGatewayAttachmentResource attachment, DateTime time, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(attachment);
+        await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, time, ct).ConfigureAwait(false);
+        if (OtherRegion(attachment, scope.Region) is { } other)
+        {
+            await tx.PutAsync(scope with { Region = other }, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, time, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>For a peering attachment between Regions, the Region of the other side than <paramref name="region"/>; null otherwise.</summary>
+    public static string? OtherRegion(TransitGatewayAttachmentResource attachment, string region)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        if (attachment.ResourceType != "peering" || attachment.RequesterRegion is not { } requester || attachment.Peer is not { } peer || requester == peer.Region)
+        {
+            return null;
+        }
+        return region == requester ? peer.Region : requester;
+    }
+
+    /// <summary>The Region of the gateway at the other end of a peering attachment, seen from <paramref name="transitGatewayId"/> in <paramref name="region"/>.</summary>
+    public static string PeerRegionOf(TransitGatewayAttachmentResource attachment, string transitGatewayId, string region)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        return IsAccepterSide(attachment, transitGatewayId) ? attachment.RequesterRegion ?? region : attachment.Peer?.Region ?? region;
+    }
 
     /// <summary>True when <paramref name="attachment"/> is one of the gateway's: its own, or a peering attachment the gateway accepted (or was asked to).</summary>
     public static bool BelongsTo(TransitGatewayAttachmentResource attachment, string transitGatewayId)
@@ -706,12 +763,18 @@ public static class TransitGateways
         }
     }
 
-    /// <summary>A destination block; host bits are cleared as EC2 does.</summary>
+    /// <summary>A destination block, IPv4 or IPv6; host bits are cleared as EC2 does.</summary>
     public static string CanonicalDestination(string? cidr)
     {
         if (string.IsNullOrEmpty(cidr))
         {
             throw AwsErrors.MissingParameter("DestinationCidrBlock");
+        }
+        if (cidr.Contains(':', StringComparison.Ordinal))
+        {
+            return System.Net.IPNetwork.TryParse(cidr, out var network) && network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+                ? network.ToString()
+                : throw AwsErrors.InvalidParameterValue($"Value ({cidr}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.");
         }
         var slash = cidr.IndexOf('/', StringComparison.Ordinal);
         if (slash < 0 || !Ipv4.TryParse(cidr[..slash], out var address)

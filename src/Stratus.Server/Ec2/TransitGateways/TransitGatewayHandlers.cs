@@ -332,12 +332,12 @@ internal sealed partial class Ec2Service
                 plain.Add(filter);
                 continue;
             }
-            var blocks = (filter.Values ?? []).Select(v => Ipv4Cidr.Parse(TransitGateways.CanonicalDestination(v))).ToList();
+            var blocks = (filter.Values ?? []).Select(v => System.Net.IPNetwork.Parse(TransitGateways.CanonicalDestination(v))).ToList();
             routes = filter.Name switch
             {
                 "route-search.exact-match" => routes.Where(r => blocks.Contains(r.Destination)),
-                "route-search.subnet-of-match" => routes.Where(r => blocks.Exists(b => b.Contains(r.Destination))),
-                "route-search.supernet-of-match" => routes.Where(r => blocks.Exists(b => r.Destination.Contains(b))),
+                "route-search.subnet-of-match" => routes.Where(r => blocks.Exists(r.IsWithin)),
+                "route-search.supernet-of-match" => routes.Where(r => blocks.Exists(r.Covers)),
                 _ => LongestPrefixMatches(routes.ToList(), blocks),
             };
         }
@@ -353,8 +353,8 @@ internal sealed partial class Ec2Service
         };
     }
 
-    private static IEnumerable<TransitGatewayRouteView> LongestPrefixMatches(List<TransitGatewayRouteView> routes, List<Ipv4Cidr> blocks) =>
-        blocks.Select(b => routes.Where(r => r.Destination.Contains(b)).MaxBy(r => r.Destination.PrefixLength))
+    private static IEnumerable<TransitGatewayRouteView> LongestPrefixMatches(List<TransitGatewayRouteView> routes, List<System.Net.IPNetwork> blocks) =>
+        blocks.Select(b => routes.Where(r => r.Covers(b)).MaxBy(r => r.Destination.PrefixLength))
             .Where(r => r is not null)
             .Select(r => r!)
             .Distinct();

@@ -67,18 +67,21 @@ internal sealed partial class Ec2Service
     public override async Task<AcceptTransitGatewayPeeringAttachmentResult> AcceptTransitGatewayPeeringAttachmentAsync(RequestContext context, AcceptTransitGatewayPeeringAttachmentRequest request)
     {
         var attachment = await TransitGatewayExtras.DecidePeeringAsync(context.Transaction, context.Scope, request.TransitGatewayAttachmentId, accept: true, context.Now, context.Cancellation).ConfigureAwait(false);
+        SyncOtherRegion(context, attachment);
         return new AcceptTransitGatewayPeeringAttachmentResult { TransitGatewayPeeringAttachment = ToPeeringShape(context.Scope, attachment) };
     }
 
     public override async Task<RejectTransitGatewayPeeringAttachmentResult> RejectTransitGatewayPeeringAttachmentAsync(RequestContext context, RejectTransitGatewayPeeringAttachmentRequest request)
     {
         var attachment = await TransitGatewayExtras.DecidePeeringAsync(context.Transaction, context.Scope, request.TransitGatewayAttachmentId, accept: false, context.Now, context.Cancellation).ConfigureAwait(false);
+        SyncOtherRegion(context, attachment);
         return new RejectTransitGatewayPeeringAttachmentResult { TransitGatewayPeeringAttachment = ToPeeringShape(context.Scope, attachment) };
     }
 
     public override async Task<DeleteTransitGatewayPeeringAttachmentResult> DeleteTransitGatewayPeeringAttachmentAsync(RequestContext context, DeleteTransitGatewayPeeringAttachmentRequest request)
     {
         var attachment = await TransitGatewayExtras.DeletePeeringAsync(context.Transaction, context.Scope, request.TransitGatewayAttachmentId, context.Now, context.Cancellation).ConfigureAwait(false);
+        SyncOtherRegion(context, attachment);
         return new DeleteTransitGatewayPeeringAttachmentResult { TransitGatewayPeeringAttachment = ToPeeringShape(context.Scope, attachment) };
     }
 
@@ -90,6 +93,15 @@ internal sealed partial class Ec2Service
             TransitGatewayPeeringAttachments = page.Items.Select(a => ToPeeringShape(context.Scope, a)).ToList(),
             NextToken = page.NextToken,
         };
+    }
+
+    /// <summary>A peering between Regions changes what the other Region's VPCs forward too: their filters follow after the commit.</summary>
+    private void SyncOtherRegion(RequestContext context, TransitGatewayAttachmentResource attachment)
+    {
+        if (!context.DryRun && TransitGateways.OtherRegion(attachment, context.Scope.Region) is { } other)
+        {
+            context.AfterCommit(() => _lifecycle.SyncFirewallAsync(context.Scope with { Region = other }, ct: CancellationToken.None));
+        }
     }
 
     /// <summary>Attachments of one resource type (peering, connect): ids of other attachments are not found, as on AWS.</summary>
@@ -227,14 +239,20 @@ internal sealed partial class Ec2Service
 
     // ---- Shapes ----------------------------------------------------------------------------
 
-    private static TransitGatewayPeeringAttachment ToPeeringShape(Scope scope, TransitGatewayAttachmentResource a) => new()
+    private static TransitGatewayPeeringAttachment ToPeeringShape(Scope scope, TransitGatewayAttachmentResource a) => ToPeeringShape(scope, a, AsSeenFrom(scope, a));
+
+    /// <summary>The accepter's Region of a peering between Regions never sees the request being initiated: it is waiting for acceptance at once.</summary>
+    private static string AsSeenFrom(Scope scope, TransitGatewayAttachmentResource a) =>
+        a.State == "initiatingRequest" && a.RequesterRegion is { } requester && requester != scope.Region ? "pendingAcceptance" : a.State;
+
+    private static TransitGatewayPeeringAttachment ToPeeringShape(Scope scope, TransitGatewayAttachmentResource a, string state) => new()
     {
         TransitGatewayAttachmentId = a.Id,
-        RequesterTgwInfo = new PeeringTgwInfo { TransitGatewayId = a.TransitGatewayId, OwnerId = a.TransitGatewayOwnerId, Region = scope.Region },
+        RequesterTgwInfo = new PeeringTgwInfo { TransitGatewayId = a.TransitGatewayId, OwnerId = a.TransitGatewayOwnerId, Region = a.RequesterRegion ?? scope.Region },
         AccepterTgwInfo = new PeeringTgwInfo { TransitGatewayId = a.ResourceId, OwnerId = a.ResourceOwnerId, Region = a.Peer?.Region ?? scope.Region },
         Options = new TransitGatewayPeeringAttachmentOptions { DynamicRouting = a.Peer?.DynamicRouting ?? "disable" },
-        State = a.State,
-        Status = new PeeringAttachmentStatus { Code = a.State, Message = PeeringStatusMessage(a.State) },
+        State = state,
+        Status = new PeeringAttachmentStatus { Code = state, Message = PeeringStatusMessage(state) },
         CreationTime = a.CreationTime,
         Tags = ToShape(a.Tags),
     };

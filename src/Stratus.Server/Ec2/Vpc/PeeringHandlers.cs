@@ -120,6 +120,7 @@ internal sealed partial class Ec2Service
         Region = side.Region,
         CidrBlock = side.CidrBlocks.FirstOrDefault(),
         CidrBlockSet = side.CidrBlocks.Select(c => new CidrBlock { CidrBlockValue = c }).ToList(),
+        Ipv6CidrBlockSet = side.Ipv6CidrBlocks.Count > 0 ? side.Ipv6CidrBlocks.Select(c => new Ipv6CidrBlock { Ipv6CidrBlockValue = c }).ToList() : null,
         PeeringOptions = withOptions
             ? new VpcPeeringConnectionOptionsDescription
             {
