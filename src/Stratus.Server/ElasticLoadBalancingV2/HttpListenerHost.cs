@@ -84,36 +84,36 @@ internal sealed class HttpListenerHost : IListenerHost
             var lbArn = route.LoadBalancer.Arn;
             foreach (var at in inVpc.Keys.Prepend(endpoint))
             {
-            k.Listen(at, o =>
-            {
-                // Counted before TLS: connections and the bytes on the wire (ActiveConnectionCount,
-                // NewConnectionCount, ProcessedBytes).
-                o.Use(next => async connection =>
+                k.Listen(at, o =>
                 {
-                    var traffic = plane.Traffic;
-                    traffic.Opened(lbArn);
-                    var transport = connection.Transport;
-                    connection.Transport = new CountingDuplexPipe(transport, n => traffic.Bytes(lbArn, n));
-                    try
+                    // Counted before TLS: connections and the bytes on the wire (ActiveConnectionCount,
+                    // NewConnectionCount, ProcessedBytes).
+                    o.Use(next => async connection =>
                     {
-                        await next(connection).ConfigureAwait(false);
+                        var traffic = plane.Traffic;
+                        traffic.Opened(lbArn);
+                        var transport = connection.Transport;
+                        connection.Transport = new CountingDuplexPipe(transport, n => traffic.Bytes(lbArn, n));
+                        try
+                        {
+                            await next(connection).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            connection.Transport = transport;
+                            traffic.Closed(lbArn);
+                        }
+                    });
+                    if (certificate is not null)
+                    {
+                        o.Protocols = HttpProtocols.Http1AndHttp2;
+                        o.UseHttps(certificate);
                     }
-                    finally
+                    else
                     {
-                        connection.Transport = transport;
-                        traffic.Closed(lbArn);
+                        o.Protocols = HttpProtocols.Http1;
                     }
                 });
-                if (certificate is not null)
-                {
-                    o.Protocols = HttpProtocols.Http1AndHttp2;
-                    o.UseHttps(certificate);
-                }
-                else
-                {
-                    o.Protocols = HttpProtocols.Http1;
-                }
-            });
             }
         });
         builder.WebHost.UseUrls();
