@@ -181,7 +181,7 @@ MODULE_SECONDS = {
     "test_transit_gateway.py": 75, "test_compute_ops.py": 65, "test_transit_gateway_api.py": 60,
     "test_transit_gateway_peering.py": 35,
     "test_instance_firmware.py": 15,
-    "test_source_dest_check.py": 45,
+    "test_source_dest_check.py": 45, "test_lb_vpc.py": 90,
     "test_ec2_remaining.py": 25, "test_replace_root_real.py": 67,
     "test_microvm_network.py": 40,
     "test_ipv6_egress.py": 30,

@@ -6,12 +6,15 @@ policies that launch their Spot share as Spot Instances, attribute-based instanc
 capacity rebalancing on a Spot rebalance recommendation, AZRebalance, warm pool PoolState changes
 that convert the instances already warmed, and instance refreshes (checkpoints; a desired launch
 template or mixed instances policy; CloudWatch alarms that fail the refresh or roll it back with
-AutoRollback; RollbackInstanceRefresh; protected and Standby instances; SkipMatching).
+AutoRollback; RollbackInstanceRefresh; protected and Standby instances; SkipMatching; replacements
+that launch first with MaxHealthyPercentage above 100; BakeTime; the desired configuration
+becoming the group's only when the refresh succeeds).
 """
 
 from __future__ import annotations
 
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -464,6 +467,50 @@ def test_instance_refresh_to_a_mixed_instances_policy_with_protected_and_standby
     env.asg.set_instance_protection(AutoScalingGroupName=name, InstanceIds=[protected], ProtectedFromScaleIn=False)
     wait_until(lambda: _refresh(env, name, rid)["Status"] == "Successful", 40, "refresh successful")
     assert protected not in {i["InstanceId"] for i in _group(env, name)["Instances"]}
+    _delete(env, name)
+
+
+def test_instance_refresh_launches_first_bakes_and_takes_the_desired_configuration_at_the_end(env, versions):
+    """MaxHealthyPercentage 200 with MinHealthyPercentage 100: replacements launch before the
+    instances they replace leave, so the group never has fewer than its desired capacity in
+    service; BakeTime holds the refresh in Baking after the last replacement; the group shows its
+    own launch template until the refresh succeeds and the desired one after (as AWS)."""
+    v2, _ = versions
+    name = _name("bake")
+    lt = env.lt["LaunchTemplateId"]
+    _create(env, name, 2, LaunchTemplate={"LaunchTemplateId": lt, "Version": "1"}, MaxSize=4)
+    old = {i["InstanceId"] for i in _in_service(env, name, 2)}
+    rid = env.asg.start_instance_refresh(AutoScalingGroupName=name, DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": lt, "Version": v2}},
+                                         Preferences={"MinHealthyPercentage": 100, "MaxHealthyPercentage": 200, "InstanceWarmup": 0,
+                                                      "BakeTime": 4})["InstanceRefreshId"]
+    fewest_in_service, most_instances, statuses = 2, 2, []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        refresh = _refresh(env, name, rid)
+        group = _group(env, name)
+        if not statuses or statuses[-1] != refresh["Status"]:
+            statuses.append(refresh["Status"])
+        if refresh["Status"] == "Successful":
+            break
+        assert group["LaunchTemplate"]["Version"] == "1", f"the desired configuration shows while {refresh['Status']}"
+        live = [i for i in group["Instances"] if not i["LifecycleState"].startswith("Terminating")]
+        fewest_in_service = min(fewest_in_service, sum(i["LifecycleState"] == "InService" for i in live))
+        most_instances = max(most_instances, len(live))
+        time.sleep(0.2)
+    assert statuses[-1] == "Successful", statuses
+    assert "Baking" in statuses and statuses.index("Baking") > statuses.index("InProgress"), statuses
+    assert fewest_in_service >= 2, "an instance left before its replacement was in service"
+    assert most_instances == 4, "both replacements launched first"
+    done = _refresh(env, name, rid)
+    assert done["Preferences"]["BakeTime"] == 4 and done["Preferences"]["MaxHealthyPercentage"] == 200
+    assert (done["EndTime"] - done["StartTime"]).total_seconds() >= 4
+    group = _group(env, name)
+    assert group["LaunchTemplate"]["Version"] == v2, "the desired configuration is the group's once the refresh succeeded"
+    assert not old & {i["InstanceId"] for i in group["Instances"]}
+    assert _types(env, name) == ["t3.small", "t3.small"]
+    with pytest.raises(ClientError) as e:
+        env.asg.start_instance_refresh(AutoScalingGroupName=name, Preferences={"MinHealthyPercentage": 50, "MaxHealthyPercentage": 160})
+    assert error_of(e)[0] == "ValidationError"
     _delete(env, name)
 
 

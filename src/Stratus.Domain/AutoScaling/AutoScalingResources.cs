@@ -239,6 +239,10 @@ public sealed class InstanceRefreshRecord
     public List<int> CheckpointPercentages { get; set; } = [];
     public int? CheckpointDelay { get; set; }
 
+    /// <summary>Seconds to wait after the last replacement before the refresh succeeds (BakeTime); while <c>Baking</c>, until when.</summary>
+    public int BakeTime { get; set; }
+    public DateTime? BakeUntil { get; set; }
+
     /// <summary>While paused at a checkpoint: when it ends.</summary>
     public DateTime? CheckpointUntil { get; set; }
 

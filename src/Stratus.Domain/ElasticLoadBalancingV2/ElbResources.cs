@@ -9,6 +9,12 @@ public sealed class LoadBalancerZone
     public required string ZoneName { get; init; }
     public string? AllocationId { get; init; }
     public string? PrivateIpv4Address { get; init; }
+
+    /// <summary>The node's requester-managed network interface in the subnet (see <see cref="LoadBalancerInterfaces"/>).</summary>
+    public string? NetworkInterfaceId { get; init; }
+
+    /// <summary>The node's private address: its interface's primary address, where the listeners serve guests of the VPC.</summary>
+    public string? NodeAddress { get; init; }
 }
 
 /// <summary>An Application or Network Load Balancer, stored as a JSON document keyed by its 16-hex id.</summary>

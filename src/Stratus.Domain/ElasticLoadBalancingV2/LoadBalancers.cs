@@ -100,6 +100,7 @@ public static class LoadBalancers
             Tags = spec.Tags,
             HostAddress = ElbNaming.HostAddress(arn),
         };
+        await LoadBalancerInterfaces.SyncAsync(tx, scope, lb, now, ct).ConfigureAwait(false);
         await tx.PutAsync(scope, LoadBalancerType, id, lb, now, ct).ConfigureAwait(false);
         return lb;
     }
@@ -271,7 +272,8 @@ public static class LoadBalancers
         return new ElbPage<T>(page, next);
     }
 
-    public static async Task DeleteAsync(IStoreTransaction tx, Scope scope, string? arn, CancellationToken ct = default)
+    /// <summary>DeleteLoadBalancer: its listeners, rules and network interfaces go with it.</summary>
+    public static async Task DeleteAsync(IStoreTransaction tx, Scope scope, string? arn, DateTime now, CancellationToken ct = default)
     {
         CheckArn(arn, ElbNaming.LoadBalancerKind, "LoadBalancerArn");
         // Deleting a load balancer that does not exist (any more) succeeds, as AWS.
@@ -287,6 +289,7 @@ public static class LoadBalancers
         {
             await DeleteListenerDocsAsync(tx, scope, listener, ct).ConfigureAwait(false);
         }
+        await LoadBalancerInterfaces.DeleteAllAsync(tx, scope, lb, now, ct).ConfigureAwait(false);
         await tx.DeleteAsync(scope, LoadBalancerType, lb.Id, ct).ConfigureAwait(false);
     }
 
@@ -315,6 +318,7 @@ public static class LoadBalancers
             throw ElbErrors.Validation("At least one security group must be specified for an Application Load Balancer");
         }
         lb.SecurityGroups = groups.Count == 0 ? [] : await ResolveSecurityGroupsAsync(tx, scope, lb.Type, lb.VpcId, groups, ct).ConfigureAwait(false);
+        await LoadBalancerInterfaces.SyncAsync(tx, scope, lb, now, ct).ConfigureAwait(false);
         return await SaveAsync(tx, scope, lb, now, ct).ConfigureAwait(false);
     }
 
@@ -328,6 +332,7 @@ public static class LoadBalancers
             throw new AwsException("InvalidSubnet", $"Subnets must be in the load balancer's VPC '{lb.VpcId}'");
         }
         lb.Zones = zones.Zones;
+        await LoadBalancerInterfaces.SyncAsync(tx, scope, lb, now, ct).ConfigureAwait(false);
         return await SaveAsync(tx, scope, lb, now, ct).ConfigureAwait(false);
     }
 

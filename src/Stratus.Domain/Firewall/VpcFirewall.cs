@@ -17,6 +17,13 @@ public sealed record FirewallInterface(string NetworkInterfaceId, string SubnetI
     /// receives only packets addressed to them. False lets it forward (a NAT instance, a router).
     /// </summary>
     public bool SourceDestCheck { get; init; } = true;
+
+    /// <summary>
+    /// A load balancer node: the VPC's namespace itself answers at its addresses (the load
+    /// balancer's listeners), so flows to it are checked on the way in to the namespace — the
+    /// sender's outbound rules, then the node's groups' inbound rules (an NLB node without groups admits all).
+    /// </summary>
+    public bool LoadBalancerNode { get; init; }
 }
 
 /// <summary>A route of a subnet's route table whose target is an instance or a network interface: its destination and the interface's primary private address.</summary>
@@ -139,7 +146,7 @@ public sealed record VpcFirewall(
         }
         var allInterfaces = await session.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
         var interfaces = allInterfaces.Where(i => i.VpcId == vpcId && i.InterfaceType != "nat_gateway")
-            .Select(i => new FirewallInterface(i.Id, i.SubnetId, i.AllPrivateIpAddresses.ToList(), i.SecurityGroupIds.ToList()) { SourceDestCheck = i.SourceDestCheck })
+            .Select(i => new FirewallInterface(i.Id, i.SubnetId, i.AllPrivateIpAddresses.ToList(), i.SecurityGroupIds.ToList()) { SourceDestCheck = i.SourceDestCheck, LoadBalancerNode = i.RequesterId == "amazon-elb" })
             .OrderBy(i => i.NetworkInterfaceId, StringComparer.Ordinal)
             .ToList();
 

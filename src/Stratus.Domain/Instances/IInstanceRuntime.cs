@@ -111,6 +111,16 @@ public interface IInstanceRuntime : IAsyncDisposable
     bool AppliesFirewall => true;
 
     /// <summary>
+    /// The addresses the server itself answers at inside a VPC (its load balancers' nodes) and the
+    /// names the VPC's DNS answers for guests (<c>name → address</c>, one entry per address of a
+    /// name). Returns the VPC's network namespace, where the server opens the sockets it serves
+    /// these addresses on, while the VPC has a network on this host, else null. Idempotent and
+    /// cheap when nothing changed; runtimes without guests answer null.
+    /// </summary>
+    Task<ServiceNamespace?> SetServiceAddressesAsync(string accountId, string region, string vpcId, IReadOnlyList<string> addresses,
+        IReadOnlyList<KeyValuePair<string, string>> names, CancellationToken cancellationToken) => Task.FromResult<ServiceNamespace?>(null);
+
+    /// <summary>
     /// The instance's secondary network interfaces (device index 1 and up) are now
     /// <paramref name="nics"/>: plug in those the running guest lacks, unplug the others (AttachNetworkInterface /
     /// DetachNetworkInterface while it runs, or after it boots). Runtimes that cannot hot-plug ignore it.
@@ -145,3 +155,8 @@ public interface IInstanceRuntime : IAsyncDisposable
     /// </summary>
     Task ShutdownAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>A VPC's network namespace on this host, where the server opens sockets of its own (load balancer nodes).</summary>
+/// <param name="Identity">Changes when the namespace is made anew (sockets opened before belong to the old one).</param>
+/// <param name="BindTcp">A TCP socket inside the namespace, bound to the endpoint; the caller listens.</param>
+public sealed record ServiceNamespace(string Identity, Func<System.Net.IPEndPoint, System.Net.Sockets.Socket> BindTcp);

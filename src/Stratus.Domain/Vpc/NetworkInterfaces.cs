@@ -324,7 +324,7 @@ public static class NetworkInterfaces
         {
             throw AwsErrors.MissingParameter("attachmentId");
         }
-        if (!ResourceIds.IsWellFormed("eni-attach", attachmentId))
+        if (!ResourceIds.IsWellFormed("eni-attach", attachmentId) && !ResourceIds.IsWellFormed("ela-attach", attachmentId))
         {
             throw new AwsException("InvalidNetworkInterfaceAttachmentId.Malformed", $"Invalid id: \"{attachmentId}\" (expecting \"eni-attach-...\")");
         }
@@ -342,6 +342,11 @@ public static class NetworkInterfaces
         if (eni.Attachment is not { } attachment)
         {
             throw new AwsException("InvalidAttachmentID.NotFound", $"The network interface '{eni.Id}' is not attached");
+        }
+        if (eni.RequesterManaged && attachment.AttachmentId.StartsWith("ela-attach", StringComparison.Ordinal))
+        {
+            // A service's interface (a load balancer node): only the service detaches it.
+            throw new AwsException("OperationNotPermitted", "You are not allowed to manage 'ela-attach' attachments.");
         }
         if (attachment.DeviceIndex == 0 && !instanceGoing)
         {

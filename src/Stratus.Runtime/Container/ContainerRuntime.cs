@@ -296,6 +296,10 @@ public sealed partial class ContainerRuntime : IInstanceRuntime, Stratus.Domain.
     public Task ApplyFirewallAsync(Stratus.Domain.Firewall.VpcFirewall firewall, CancellationToken cancellationToken) =>
         _network.ApplyFirewallAsync(firewall, cancellationToken);
 
+    public Task<ServiceNamespace?> SetServiceAddressesAsync(string accountId, string region, string vpcId, IReadOnlyList<string> addresses,
+        IReadOnlyList<KeyValuePair<string, string>> names, CancellationToken cancellationToken) =>
+        _network.SetServiceAddressesAsync(accountId, region, vpcId, addresses, names, cancellationToken);
+
     /// <summary>Hot-plugs secondary interfaces: veths moved into (or removed from) the running container's namespace as <c>eth1</c>, <c>eth2</c>, ….</summary>
     public Task SyncSecondaryNicsAsync(string accountId, string region, string instanceId, IReadOnlyList<GuestSecondaryNic> nics, CancellationToken cancellationToken) =>
         _guests.ContainsKey(instanceId)

@@ -312,6 +312,10 @@ internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWat
     public Task ApplyFirewallAsync(Stratus.Domain.Firewall.VpcFirewall firewall, CancellationToken cancellationToken) =>
         _network.ApplyFirewallAsync(firewall, cancellationToken);
 
+    public Task<ServiceNamespace?> SetServiceAddressesAsync(string accountId, string region, string vpcId, IReadOnlyList<string> addresses,
+        IReadOnlyList<KeyValuePair<string, string>> names, CancellationToken cancellationToken) =>
+        _network.SetServiceAddressesAsync(accountId, region, vpcId, addresses, names, cancellationToken);
+
     /// <summary>
     /// Hot-plugs secondary interfaces into the running microVM (see <see cref="MicroVmHotPlug"/>):
     /// interfaces no longer attached are unplugged (<c>device_del</c>, waiting for the guest to let

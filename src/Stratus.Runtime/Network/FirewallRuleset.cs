@@ -69,11 +69,15 @@ public static class FirewallRuleset
             foreach (var ip in eni.PrivateIps.Where(seen.Add))
             {
                 egressMap.Add($"{ip} : jump sg_out_{Name(eni.NetworkInterfaceId)}");
-                ingressMap.Add($"{ip} : jump sg_in_{Name(eni.NetworkInterfaceId)}");
+                if (!eni.LoadBalancerNode || eni.GroupIds.Count > 0)
+                {
+                    ingressMap.Add($"{ip} : jump sg_in_{Name(eni.NetworkInterfaceId)}");
+                }
             }
         }
         AppendMap(s, "eni_egress", egressMap);
         AppendMap(s, "eni_ingress", ingressMap);
+        AppendSet(s, "lb_nodes", interfaces.Where(i => i.LoadBalancerNode).SelectMany(i => i.PrivateIps).Distinct(StringComparer.Ordinal).ToList(), interval: false);
 
         // The namespace itself: DHCP, DNS and ping of the router; nothing else from guests.
         s.Append("\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n");
@@ -83,6 +87,8 @@ public static class FirewallRuleset
         s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{LinuxHostNetwork.Bridge}\" ip daddr {dnsAddress} udp dport 53 accept\n");
         s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{LinuxHostNetwork.Bridge}\" ip daddr {dnsAddress} tcp dport 53 accept\n");
         s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{LinuxHostNetwork.Bridge}\" icmp type echo-request accept\n");
+        // Load balancer nodes (listeners of the server itself): the guest's outbound rules, then the node's inbound ones.
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{LinuxHostNetwork.Bridge}\" ip daddr @lb_nodes ip saddr vmap @eni_egress\n");
         s.Append("\t}\n");
 
         var up = LinuxHostNetwork.NamespaceUplink;

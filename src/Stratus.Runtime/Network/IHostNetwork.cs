@@ -69,6 +69,14 @@ public interface IHostNetwork : IAsyncDisposable
     /// </summary>
     Task ApplyFirewallAsync(Stratus.Domain.Firewall.VpcFirewall firewall, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// Addresses the server answers at inside the VPC (load balancer nodes: each a /32 on the VPC's
+    /// bridge) and names its DNS answers; the VPC's namespace while it exists (see
+    /// <see cref="Stratus.Domain.Instances.IInstanceRuntime.SetServiceAddressesAsync"/>).
+    /// </summary>
+    Task<ServiceNamespace?> SetServiceAddressesAsync(string accountId, string region, string vpcId, IReadOnlyList<string> addresses,
+        IReadOnlyList<KeyValuePair<string, string>> names, CancellationToken cancellationToken) => Task.FromResult<ServiceNamespace?>(null);
+
     /// <summary>Removes the instance's interfaces, address mappings and DHCP entries; the VPC goes with its last instance.</summary>
     Task DetachAsync(string instanceId, CancellationToken cancellationToken);
 

@@ -378,6 +378,8 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
                     NatAddresses = _routing.TryGetValue(key, out var known) ? known.NatAddresses : [],
                     Interfaces = _filters.TryGetValue(key, out var filter) ? filter.Interfaces : new(StringComparer.Ordinal),
                     ApplianceRoutes = _filters.TryGetValue(key, out var appliance) ? appliance.Routes : [],
+                    ServiceAddresses = _services.TryGetValue(key, out var services) ? services.Addresses : [],
+                    ServiceNames = _services.TryGetValue(key, out var served) ? served.Names : [],
                 };
                 _vpcs[key] = vpc;
                 try
@@ -716,6 +718,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         var ns = vpc.Namespace;
         // Router addresses: one per subnet in use.
         var wanted = new HashSet<string>(StringComparer.Ordinal) { MetadataAddress + "/32", DnsAddress(vpc) + "/32" };
+        wanted.UnionWith(vpc.ServiceAddresses.Select(a => a + "/32"));
         foreach (var subnet in vpc.Nics.Select(n => Ipv4Cidr.Parse(n.SubnetCidr)).Distinct())
         {
             wanted.Add($"{subnet.At(1)}/{subnet.Prefix}");
@@ -1016,7 +1019,8 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         var dir = VpcDirectory(vpc);
         var domain = vpc.Region == "us-east-1" ? "ec2.internal" : vpc.Region + ".compute.internal";
         var hosts = string.Concat(vpc.Nics.Select(n => $"{n.MacAddress},{n.PrivateIp},{n.HostName},infinite\n"));
-        var names = string.Concat(vpc.Nics.Select(n => $"{n.PrivateIp} {n.HostName}.{domain} {n.HostName}\n"));
+        var names = string.Concat(vpc.Nics.Select(n => $"{n.PrivateIp} {n.HostName}.{domain} {n.HostName}\n"))
+            + string.Concat(vpc.ServiceNames.Select(line => line + "\n"));
         var config = new StringBuilder();
         config.Append(CultureInfo.InvariantCulture, $"interface={Bridge}\nbind-dynamic\nno-resolv\nno-hosts\ndomain-needed\nlocal=/internal/\n");
         config.Append(CultureInfo.InvariantCulture, $"addn-hosts={Path.Combine(dir, "names")}\n");

@@ -45,6 +45,12 @@ internal sealed class VpcNetworkRecord
     /// <summary>Public addresses of the VPC's NAT gateways, routed from the host into the namespace.</summary>
     public List<string> NatAddresses { get; set; } = [];
 
+    /// <summary>Addresses the server answers at inside the VPC (load balancer nodes), each a /32 on the bridge.</summary>
+    public List<string> ServiceAddresses { get; set; } = [];
+
+    /// <summary>Names the VPC's DNS answers besides the guests' own (<c>address name</c> lines: load balancers).</summary>
+    public List<string> ServiceNames { get; set; } = [];
+
     /// <summary>Per network interface, as the last firewall named them: its private addresses and whether source/destination checking is on.</summary>
     public SortedDictionary<string, InterfaceFilterRecord> Interfaces { get; set; } = new(StringComparer.Ordinal);
 

@@ -132,6 +132,7 @@ internal sealed partial class AutoScalingController(
             {
                 return;
             }
+            _ = UseDesiredConfiguration(group);
             var before = JsonSerializer.Serialize(group, ResourceStore.Json);
             var plan = await DecideAsync(read, null, scope, group, now, ct).ConfigureAwait(false);
             if (plan.Launches.Count == 0 && plan.Terminations.Count == 0 && plan.Starts.Count == 0 && plan.Stops.Count == 0 && before == JsonSerializer.Serialize(group, ResourceStore.Json) && group.Status is null)
@@ -150,7 +151,9 @@ internal sealed partial class AutoScalingController(
                 return;
             }
             var targetsBefore = group.Instances.Sum(i => i.RegisteredWith.Count) + group.Instances.Count(i => i.DrainingSince is not null);
+            var stored = UseDesiredConfiguration(group);
             decided = await DecideAsync(tx, tx, scope, group, now, ct).ConfigureAwait(false);
+            PutBackConfiguration(group, stored);
             registered = targetsBefore != group.Instances.Sum(i => i.RegisteredWith.Count) + group.Instances.Count(i => i.DrainingSince is not null);
             if (group.Status is not null && group.Instances.Count == 0)
             {
@@ -407,10 +410,14 @@ internal sealed partial class AutoScalingController(
     /// AutoRollback. Protected and Standby instances follow ScaleInProtectedInstances and
     /// StandbyInstances: replaced (Refresh), terminated (Terminate, Standby), skipped (Ignore) or
     /// waited for (Wait: the refresh replaces them once they are unprotected or back InService).
+    /// With MaxHealthyPercentage above 100 replacements launch first: up to that share of the
+    /// desired capacity, instances are marked and leave once their replacements are InService
+    /// (<see cref="MaintainAsync"/>). After the last replacement the refresh is <c>Baking</c> for
+    /// BakeTime seconds (alarms still watched), then <c>Successful</c>.
     /// </summary>
     private static void Refresh(AutoScalingGroup group, Func<string, string?> alarmState, DateTime now)
     {
-        if (group.InstanceRefreshes.FirstOrDefault(r => r.Status is "Pending" or "InProgress" or "RollbackInProgress") is not { } refresh || group.IsSuspended("InstanceRefresh"))
+        if (group.InstanceRefreshes.FirstOrDefault(r => r.Status is "Pending" or "InProgress" or "Baking" or "RollbackInProgress") is not { } refresh || group.IsSuspended("InstanceRefresh"))
         {
             return;
         }
@@ -425,7 +432,7 @@ internal sealed partial class AutoScalingController(
                 }
             }
         }
-        if (refresh.Status == "InProgress" && refresh.AlarmNames.Where(a => alarmState(a) == "ALARM").ToList() is { Count: > 0 } alarming)
+        if (refresh.Status is "InProgress" or "Baking" && refresh.AlarmNames.Where(a => alarmState(a) == "ALARM").ToList() is { Count: > 0 } alarming)
         {
             var reason = $"The instance refresh failed because of the CloudWatch alarm(s) {string.Join(", ", alarming)} in ALARM state.";
             if (refresh.AutoRollback)
@@ -448,13 +455,29 @@ internal sealed partial class AutoScalingController(
             && (i.InServiceSince is null || now >= i.InServiceSince.Value.AddSeconds(refresh.InstanceWarmup))).ToList();
         var leaving = group.Instances.Count(i => LifecycleStates.IsTerminating(i.LifecycleState));
         var pending = group.Instances.Count(i => i.LifecycleState is LifecycleStates.Pending or LifecycleStates.PendingWait or LifecycleStates.PendingProceed);
+        var replacing = group.Instances.Count(i => i.ReplacementCause is not null && LifecycleStates.CountsTowardsCapacity(i.LifecycleState));
         if (refresh.Remaining.Count == 0)
         {
-            if (pending == 0 && leaving == 0)
+            if (pending == 0 && leaving == 0 && replacing == 0)
             {
+                if (refresh.Status == "InProgress" && refresh.BakeTime > 0)
+                {
+                    refresh.Status = "Baking";
+                    refresh.BakeUntil = now.AddSeconds(refresh.BakeTime);
+                    return;
+                }
+                if (refresh.Status == "Baking" && now < refresh.BakeUntil)
+                {
+                    return;
+                }
                 refresh.Status = refresh.Status == "RollbackInProgress" ? "RollbackSuccessful" : "Successful";
                 refresh.StatusReason = null;
                 refresh.EndTime = now;
+                refresh.BakeUntil = null;
+                if (refresh.Status == "Successful")
+                {
+                    TakeDesiredConfiguration(group, refresh);
+                }
             }
             return;
         }
@@ -468,8 +491,14 @@ internal sealed partial class AutoScalingController(
             return;
         }
         var minHealthy = (int)Math.Ceiling(group.DesiredCapacity * refresh.MinHealthyPercentage / 100.0);
-        var batch = Math.Max(1, inService.Count - minHealthy);
-        if (pending > 0 || leaving > 0 || inService.Count - 1 < minHealthy && inService.Count < group.DesiredCapacity)
+        // Launch first: room above the desired capacity up to MaxHealthyPercentage of it.
+        var maxTotal = (int)Math.Floor(group.DesiredCapacity * refresh.MaxHealthyPercentage / 100.0);
+        var launchFirst = refresh.MaxHealthyPercentage > 100
+            ? Math.Max(0, maxTotal - group.Instances.Count(i => LifecycleStates.CountsTowardsCapacity(i.LifecycleState)))
+            : 0;
+        var terminateFirst = launchFirst > 0 ? Math.Max(0, inService.Count - minHealthy) : Math.Max(1, inService.Count - minHealthy);
+        var batch = launchFirst + terminateFirst;
+        if (pending > 0 || leaving > 0 || replacing > 0 || launchFirst == 0 && inService.Count - 1 < minHealthy && inService.Count < group.DesiredCapacity)
         {
             return; // wait for the previous replacements to be in service (and warm)
         }
@@ -481,15 +510,69 @@ internal sealed partial class AutoScalingController(
         {
             refresh.StatusReason = null;
         }
+        var taken = 0;
         foreach (var id in ready.Take(batch))
         {
             if (group.Instances.FirstOrDefault(i => i.InstanceId == id) is { } instance)
             {
-                BeginExit(group, instance, $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to an instance refresh.", now, terminate: true);
+                var cause = $"At {AutoScalingGroups.Iso(now)} an instance was taken out of service in response to an instance refresh.";
+                if (taken < launchFirst && instance.LifecycleState == LifecycleStates.InService)
+                {
+                    // Its replacement launches now; it leaves once the group is back at its desired capacity without it.
+                    instance.ReplacementCause = cause;
+                }
+                else
+                {
+                    BeginExit(group, instance, cause, now, terminate: true);
+                }
+                taken++;
             }
             refresh.Remaining.Remove(id);
         }
     }
+
+    /// <summary>
+    /// While a refresh with a desired configuration runs (Pending, InProgress, Baking) the group
+    /// launches from that configuration, though the stored group keeps its own until the refresh
+    /// succeeds (as AWS, which writes it into the group at the end). Puts it in place for one pass
+    /// and answers what to put back before the group is saved (<see cref="PutBackConfiguration"/>).
+    /// </summary>
+    internal static StoredConfiguration? UseDesiredConfiguration(AutoScalingGroup group)
+    {
+        if (group.InstanceRefreshes.FirstOrDefault(r => r.Status is "Pending" or "InProgress" or "Baking") is not { HasDesiredConfiguration: true } refresh)
+        {
+            return null;
+        }
+        var stored = new StoredConfiguration(refresh.Id, group.LaunchTemplate, group.LaunchConfigurationName, group.MixedInstancesPolicy);
+        TakeDesiredConfiguration(group, refresh);
+        return stored;
+    }
+
+    /// <summary>Puts the group's own configuration back after a pass, unless the refresh succeeded in it (the group keeps the desired one then).</summary>
+    internal static void PutBackConfiguration(AutoScalingGroup group, StoredConfiguration? stored)
+    {
+        if (stored is null || group.InstanceRefreshes.FirstOrDefault(r => r.Id == stored.RefreshId) is { Status: "Successful" })
+        {
+            return;
+        }
+        group.LaunchTemplate = stored.LaunchTemplate;
+        group.LaunchConfigurationName = stored.LaunchConfigurationName;
+        group.MixedInstancesPolicy = stored.MixedInstancesPolicy;
+    }
+
+    private static void TakeDesiredConfiguration(AutoScalingGroup group, InstanceRefreshRecord refresh)
+    {
+        if (!refresh.HasDesiredConfiguration)
+        {
+            return;
+        }
+        group.LaunchTemplate = refresh.DesiredLaunchTemplate;
+        group.MixedInstancesPolicy = refresh.DesiredMixedInstancesPolicy;
+        group.LaunchConfigurationName = null;
+    }
+
+    /// <summary>The group's own launch configuration, kept aside while a pass launches from a refresh's desired one.</summary>
+    internal sealed record StoredConfiguration(string RefreshId, GroupLaunchTemplate? LaunchTemplate, string? LaunchConfigurationName, MixedInstances? MixedInstancesPolicy);
 
     /// <summary>
     /// Rolls an instance refresh back (RollbackInstanceRefresh, or AutoRollback when it fails):
@@ -1120,6 +1203,7 @@ internal sealed partial class AutoScalingController(
             {
                 return;
             }
+            _ = UseDesiredConfiguration(group);
             if ((group.MixedInstancesPolicy?.LaunchTemplate ?? group.LaunchTemplate) is { } lt)
             {
                 template = new LaunchTemplateRef(lt.LaunchTemplateId, null, lt.Version);
@@ -1173,6 +1257,7 @@ internal sealed partial class AutoScalingController(
         await using (var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false))
         {
             group = await AutoScalingGroups.GetAsync(tx, scope, name, ct).ConfigureAwait(false);
+            var stored = group is null ? null : UseDesiredConfiguration(group);
             if (group is null)
             {
                 await tx.CommitAsync(ct).ConfigureAwait(false);
@@ -1216,6 +1301,7 @@ internal sealed partial class AutoScalingController(
                     group.PendingCause = null;
                 }
             }
+            PutBackConfiguration(group, stored);
             await AutoScalingGroups.SaveAsync(tx, scope, group, ct).ConfigureAwait(false);
             await tx.CommitAsync(ct).ConfigureAwait(false);
         }

@@ -21,7 +21,7 @@ internal sealed partial class AutoScalingService
         {
             throw Errors.Validation($"Strategy {request.Strategy} is not valid. Valid value: Rolling.");
         }
-        if (group.InstanceRefreshes.Any(r => r.Status is "Pending" or "InProgress" or "Cancelling" or "RollbackInProgress"))
+        if (group.InstanceRefreshes.Any(r => r.Status is "Pending" or "InProgress" or "Baking" or "Cancelling" or "RollbackInProgress"))
         {
             throw new AwsException("InstanceRefreshInProgress", "An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.");
         }
@@ -31,6 +31,10 @@ internal sealed partial class AutoScalingService
         if (min is < 0 or > 100 || max is < 100 or > 200 || max - min > 100)
         {
             throw Errors.Validation("MinHealthyPercentage must be between 0 and 100, MaxHealthyPercentage between 100 and 200, and they must be at most 100 apart.");
+        }
+        if (preferences?.BakeTime is < 0 or > 172800)
+        {
+            throw Errors.Validation("BakeTime must be between 0 and 172800 seconds.");
         }
         var alarmNames = preferences?.AlarmSpecification?.Alarms ?? [];
         if (alarmNames.Count > 10)
@@ -80,19 +84,19 @@ internal sealed partial class AutoScalingService
         var previousConfiguration = group.LaunchConfigurationName;
         var previousMixed = group.MixedInstancesPolicy;
         var hasDesired = false;
+        var target = group;
         if (request.DesiredConfiguration is { } desired && (desired.LaunchTemplate is not null || desired.MixedInstancesPolicy is not null))
         {
             if (desired.LaunchTemplate is not null && desired.MixedInstancesPolicy is not null)
             {
                 throw Errors.Validation("Valid requests must contain either LaunchTemplate or MixedInstancesPolicy parameter in the desired configuration, not both.");
             }
-            // The group launches from the desired configuration from now on (replacements included);
-            // a cancelled, failed or rolled-back refresh puts the previous configuration back.
+            // The group launches from the desired configuration while the refresh runs (replacements
+            // included) and takes it as its own when the refresh succeeds, as AWS does; until then it
+            // keeps (and describes) the configuration it has.
             var updated = new AutoScalingGroup { Name = group.Name, Arn = group.Arn, CreatedTime = group.CreatedTime, MinSize = group.MinSize, MaxSize = group.MaxSize, DesiredCapacity = group.DesiredCapacity };
             await ApplyLaunchSourceAsync(context, updated, desired.LaunchTemplate, null, desired.MixedInstancesPolicy).ConfigureAwait(false);
-            group.LaunchTemplate = updated.LaunchTemplate;
-            group.MixedInstancesPolicy = updated.MixedInstancesPolicy;
-            group.LaunchConfigurationName = null;
+            target = updated;
             hasDesired = true;
         }
         var skipMatching = preferences?.SkipMatching ?? false;
@@ -100,8 +104,8 @@ internal sealed partial class AutoScalingService
         {
             throw Errors.Validation("SkipMatching is only supported for Auto Scaling groups that use a launch template or a mixed instances policy.");
         }
-        var current = group.MixedInstancesPolicy?.LaunchTemplate ?? group.LaunchTemplate;
-        var types = group.MixedInstancesPolicy is { } mixedNow && mixedNow.Overrides.All(o => o.InstanceType is not null) && mixedNow.Overrides.Count > 0
+        var current = target.MixedInstancesPolicy?.LaunchTemplate ?? target.LaunchTemplate;
+        var types = target.MixedInstancesPolicy is { } mixedNow && mixedNow.Overrides.All(o => o.InstanceType is not null) && mixedNow.Overrides.Count > 0
             ? mixedNow.Overrides.Select(o => o.InstanceType!).ToHashSet(StringComparer.Ordinal) : null;
         bool Matches(GroupInstance i) => current is not null && i.LaunchTemplate?.LaunchTemplateId == current.LaunchTemplateId
             && (current.Version is not { } v || v.StartsWith('$') || i.LaunchTemplate?.Version == v)
@@ -123,8 +127,9 @@ internal sealed partial class AutoScalingService
             CheckpointDelay = checkpoints.Count > 0 ? preferences?.CheckpointDelay ?? 3600 : null,
             InstancesToUpdate = remaining.Count,
             Remaining = remaining,
-            DesiredLaunchTemplate = hasDesired ? group.LaunchTemplate : null,
-            DesiredMixedInstancesPolicy = hasDesired ? group.MixedInstancesPolicy : null,
+            DesiredLaunchTemplate = hasDesired ? target.LaunchTemplate : null,
+            DesiredMixedInstancesPolicy = hasDesired ? target.MixedInstancesPolicy : null,
+            BakeTime = preferences?.BakeTime ?? 0,
             HasDesiredConfiguration = hasDesired,
             PreviousLaunchTemplate = previousTemplate,
             PreviousLaunchConfigurationName = previousConfiguration,
@@ -190,6 +195,7 @@ internal sealed partial class AutoScalingService
                         ScaleInProtectedInstances = r.ScaleInProtectedInstances,
                         StandbyInstances = r.StandbyInstances,
                         AlarmSpecification = r.AlarmNames.Count > 0 ? new AlarmSpecification { Alarms = [.. r.AlarmNames] } : null,
+                        BakeTime = r.BakeTime,
                     },
                     DesiredConfiguration = !r.HasDesiredConfiguration ? null : new DesiredConfiguration
                     {
@@ -220,7 +226,7 @@ internal sealed partial class AutoScalingService
     public override async Task<CancelInstanceRefreshAnswer> CancelInstanceRefreshAsync(RequestContext context, CancelInstanceRefreshType request)
     {
         var group = await RequireGroupAsync(context, request.AutoScalingGroupName).ConfigureAwait(false);
-        var active = group.InstanceRefreshes.FirstOrDefault(r => r.Status is "Pending" or "InProgress")
+        var active = group.InstanceRefreshes.FirstOrDefault(r => r.Status is "Pending" or "InProgress" or "Baking")
             ?? throw new AwsException("ActiveInstanceRefreshNotFound", $"No in progress or pending Instance Refresh found for Auto Scaling group {group.Name}");
         active.Status = "Cancelled";
         active.StatusReason = "Cancelled due to user request.";
@@ -233,7 +239,7 @@ internal sealed partial class AutoScalingService
     public override async Task<RollbackInstanceRefreshAnswer> RollbackInstanceRefreshAsync(RequestContext context, RollbackInstanceRefreshType request)
     {
         var group = await RequireGroupAsync(context, request.AutoScalingGroupName).ConfigureAwait(false);
-        var active = group.InstanceRefreshes.FirstOrDefault(r => r.Status is "Pending" or "InProgress")
+        var active = group.InstanceRefreshes.FirstOrDefault(r => r.Status is "Pending" or "InProgress" or "Baking")
             ?? throw new AwsException("ActiveInstanceRefreshNotFound", $"No in progress or pending Instance Refresh found for Auto Scaling group {group.Name}");
         if (!active.HasDesiredConfiguration)
         {

@@ -23,6 +23,17 @@ internal sealed record DataPlaneState(
     IReadOnlyList<(string DnsName, string Address)> HostNames)
 {
     public static DataPlaneState Empty { get; } = new(new Dictionary<string, ListenerRoute>(), new Dictionary<string, TargetGroupRoute>(), []);
+
+    /// <summary>Every load balancer with its account and region.</summary>
+    public IReadOnlyList<(Scope Scope, LoadBalancerResource LoadBalancer)> LoadBalancers { get; init; } = [];
+}
+
+/// <summary>A load balancer node inside its VPC: the VPC's namespace and the node's private address, where the listeners also bind.</summary>
+internal sealed record NodeBinding(Stratus.Domain.Instances.ServiceNamespace Namespace, System.Net.IPAddress Address)
+{
+    public bool Equals(NodeBinding? other) => other is not null && Namespace.Identity == other.Namespace.Identity && Address.Equals(other.Address);
+
+    public override int GetHashCode() => HashCode.Combine(Namespace.Identity, Address);
 }
 
 /// <summary>
@@ -95,6 +106,7 @@ internal static class DataPlaneLoader
         var listeners = new Dictionary<string, ListenerRoute>(StringComparer.Ordinal);
         var groups = new Dictionary<string, TargetGroupRoute>(StringComparer.Ordinal);
         var names = new List<(string, string)>();
+        var all = new List<(Scope, LoadBalancerResource)>();
         var provisioning = new List<(Scope, string)>();
         var expired = new List<(Scope, TargetGroupResource)>();
         await using var read = await store.OpenReadAsync(ct).ConfigureAwait(false);
@@ -111,6 +123,7 @@ internal static class DataPlaneLoader
             var tgs = await ListAsync<TargetGroupResource>(read, region.Name, LoadBalancers.TargetGroupType, ct).ConfigureAwait(false);
             foreach (var (scope, lb) in lbs)
             {
+                all.Add((scope, lb));
                 names.Add((lb.DnsName, lb.HostAddress));
                 if (lb.State == "provisioning")
                 {
@@ -161,7 +174,7 @@ internal static class DataPlaneLoader
                 groups[tg.Arn] = new TargetGroupRoute(tg, endpoints, used.Contains(tg.Arn));
             }
         }
-        return (new DataPlaneState(listeners, groups, names), provisioning, expired);
+        return (new DataPlaneState(listeners, groups, names) { LoadBalancers = all }, provisioning, expired);
     }
 
     private static async Task<List<(Scope Scope, T Doc)>> ListAsync<T>(Stratus.Domain.Store.IStoreSession read, string region, ResourceType type, CancellationToken ct)

@@ -56,7 +56,7 @@ internal sealed class ElbV2Service(TargetHealthTracker health, LoadBalancerDataP
 
     public override async Task<DeleteLoadBalancerOutput> DeleteLoadBalancerAsync(RequestContext context, DeleteLoadBalancerInput request)
     {
-        await LoadBalancers.DeleteAsync(context.Transaction, context.Scope, request.LoadBalancerArn, context.Cancellation).ConfigureAwait(false);
+        await LoadBalancers.DeleteAsync(context.Transaction, context.Scope, request.LoadBalancerArn, context.Now, context.Cancellation).ConfigureAwait(false);
         Changed(context);
         return new DeleteLoadBalancerOutput();
     }

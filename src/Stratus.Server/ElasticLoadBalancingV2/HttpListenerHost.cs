@@ -41,69 +41,84 @@ internal sealed class HttpListenerHost : IListenerHost
 
     private readonly WebApplication _app;
     private readonly IPEndPoint _endpoint;
+    private readonly IReadOnlyList<NodeBinding> _nodes;
     private readonly string _protocol;
     private readonly string _arn;
     private readonly LoadBalancerDataPlane _plane;
     private readonly IHttpForwarder _forwarder;
 
-    private HttpListenerHost(WebApplication app, IPEndPoint endpoint, string protocol, string arn, LoadBalancerDataPlane plane, IHttpForwarder forwarder)
+    private HttpListenerHost(WebApplication app, IPEndPoint endpoint, IReadOnlyList<NodeBinding> nodes, string protocol, string arn, LoadBalancerDataPlane plane, IHttpForwarder forwarder)
     {
         _app = app;
         _endpoint = endpoint;
+        _nodes = nodes;
         _protocol = protocol;
         _arn = arn;
         _plane = plane;
         _forwarder = forwarder;
     }
 
-    public bool Serves(ListenerRoute route) => ListenerAddress.Of(route).Equals(_endpoint) && route.Listener.Protocol == _protocol;
+    public bool Serves(ListenerRoute route, IReadOnlyList<NodeBinding> nodes) =>
+        ListenerAddress.Of(route).Equals(_endpoint) && route.Listener.Protocol == _protocol && ListenerAddress.Same(_nodes, nodes);
 
-    public static async Task<HttpListenerHost> StartAsync(LoadBalancerDataPlane plane, ListenerRoute route, IHttpForwarder forwarder, ILogger log, CancellationToken ct)
+    /// <summary>
+    /// Starts the listener on the load balancer's host address and on its nodes' addresses inside
+    /// the VPC (sockets Kestrel gets already bound in the VPC's namespace).
+    /// </summary>
+    public static async Task<HttpListenerHost> StartAsync(LoadBalancerDataPlane plane, ListenerRoute route, IReadOnlyList<NodeBinding> nodes, IHttpForwarder forwarder, ILogger log, CancellationToken ct)
     {
         var endpoint = ListenerAddress.Of(route);
+        var inVpc = nodes.ToDictionary(n => new IPEndPoint(n.Address, route.Listener.Port), n => n);
         var https = route.Listener.Protocol == "HTTPS";
         var certificate = https ? SelfSigned(route.LoadBalancer.DnsName) : null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
+        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = at =>
+            at is IPEndPoint ip && inVpc.TryGetValue(ip, out var node)
+                ? ListenerAddress.Bind(node, ip.Port)
+                : Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions.CreateDefaultBoundListenSocket(at));
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
             k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(ElbAttributes.Int(route.LoadBalancer.Attributes, "idle_timeout.timeout_seconds", 60));
             var lbArn = route.LoadBalancer.Arn;
-            k.Listen(endpoint, o =>
+            foreach (var at in inVpc.Keys.Prepend(endpoint))
             {
-                // Counted before TLS: connections and the bytes on the wire (ActiveConnectionCount,
-                // NewConnectionCount, ProcessedBytes).
-                o.Use(next => async connection =>
+                k.Listen(at, o =>
                 {
-                    var traffic = plane.Traffic;
-                    traffic.Opened(lbArn);
-                    var transport = connection.Transport;
-                    connection.Transport = new CountingDuplexPipe(transport, n => traffic.Bytes(lbArn, n));
-                    try
+                    // Counted before TLS: connections and the bytes on the wire (ActiveConnectionCount,
+                    // NewConnectionCount, ProcessedBytes).
+                    o.Use(next => async connection =>
                     {
-                        await next(connection).ConfigureAwait(false);
+                        var traffic = plane.Traffic;
+                        traffic.Opened(lbArn);
+                        var transport = connection.Transport;
+                        connection.Transport = new CountingDuplexPipe(transport, n => traffic.Bytes(lbArn, n));
+                        try
+                        {
+                            await next(connection).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            connection.Transport = transport;
+                            traffic.Closed(lbArn);
+                        }
+                    });
+                    if (certificate is not null)
+                    {
+                        o.Protocols = HttpProtocols.Http1AndHttp2;
+                        o.UseHttps(certificate);
                     }
-                    finally
+                    else
                     {
-                        connection.Transport = transport;
-                        traffic.Closed(lbArn);
+                        o.Protocols = HttpProtocols.Http1;
                     }
                 });
-                if (certificate is not null)
-                {
-                    o.Protocols = HttpProtocols.Http1AndHttp2;
-                    o.UseHttps(certificate);
-                }
-                else
-                {
-                    o.Protocols = HttpProtocols.Http1;
-                }
-            });
+            }
         });
         builder.WebHost.UseUrls();
         var app = builder.Build();
-        var host = new HttpListenerHost(app, endpoint, route.Listener.Protocol, route.Listener.Arn, plane, forwarder);
+        var host = new HttpListenerHost(app, endpoint, nodes, route.Listener.Protocol, route.Listener.Arn, plane, forwarder);
         app.Run(host.HandleAsync);
         try
         {

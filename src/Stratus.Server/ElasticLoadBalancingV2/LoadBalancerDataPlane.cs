@@ -30,9 +30,17 @@ internal sealed class LoadBalancerDataPlane : BackgroundService
     private readonly Dictionary<string, DateTime> _failedUntil = new(StringComparer.Ordinal);
     private readonly Yarp.ReverseProxy.Forwarder.IHttpForwarder _forwarder;
 
+    private readonly Stratus.Domain.Instances.IInstanceRuntime _runtime;
+    private readonly Instances.InstanceLifecycle _lifecycle;
+    private readonly Dictionary<(Scope Scope, string VpcId), string> _vpcNodes = [];
+    private Dictionary<string, IReadOnlyList<NodeBinding>> _nodes = new(StringComparer.Ordinal);
+
     public LoadBalancerDataPlane(IStateStore store, TimeProvider clock, ILogger<LoadBalancerDataPlane> log, TargetHealthTracker tracker, ServerOptions options,
-        Yarp.ReverseProxy.Forwarder.IHttpForwarder forwarder, ILoggerFactory loggers, LoadBalancerTraffic traffic)
+        Yarp.ReverseProxy.Forwarder.IHttpForwarder forwarder, ILoggerFactory loggers, LoadBalancerTraffic traffic,
+        Stratus.Domain.Instances.IInstanceRuntime runtime, Instances.InstanceLifecycle lifecycle)
     {
+        _runtime = runtime;
+        _lifecycle = lifecycle;
         Traffic = traffic;
         Health = tracker;
         _store = store;
@@ -95,12 +103,13 @@ internal sealed class LoadBalancerDataPlane : BackgroundService
         var now = _clock.GetUtcNow().UtcDateTime;
         var (state, provisioning, expired) = await DataPlaneLoader.LoadAsync(_store, now, ct).ConfigureAwait(false);
         State = state;
+        await SyncNodesAsync(state, ct).ConfigureAwait(false);
 
         // Listeners: start what is new (or changed address/port/protocol), stop what is gone.
         var wanted = state.Listeners.Values.ToDictionary(l => l.Listener.Arn, StringComparer.Ordinal);
         foreach (var (arn, host) in _running.ToList())
         {
-            if (!wanted.TryGetValue(arn, out var route) || !host.Serves(route))
+            if (!wanted.TryGetValue(arn, out var route) || !host.Serves(route, NodesOf(route)))
             {
                 _running.Remove(arn);
                 await host.DisposeAsync().ConfigureAwait(false);
@@ -114,14 +123,16 @@ internal sealed class LoadBalancerDataPlane : BackgroundService
             }
             try
             {
+                var nodes = NodesOf(route);
                 IListenerHost host = route.Listener.Protocol is "HTTP" or "HTTPS"
-                    ? await HttpListenerHost.StartAsync(this, route, _forwarder, _log, ct).ConfigureAwait(false)
-                    : TcpRelay.Start(this, route, _log);
+                    ? await HttpListenerHost.StartAsync(this, route, nodes, _forwarder, _log, ct).ConfigureAwait(false)
+                    : TcpRelay.Start(this, route, nodes, _log);
                 _running[arn] = host;
                 _failedUntil.Remove(arn);
                 if (_log.IsEnabled(LogLevel.Information))
                 {
-                    _log.LogInformation("load balancer {Name}: {Protocol} listener on {Address}:{Port}", route.LoadBalancer.Name, route.Listener.Protocol, route.LoadBalancer.HostAddress, route.Listener.Port);
+                    _log.LogInformation("load balancer {Name}: {Protocol} listener on {Address}:{Port} and {Nodes} node address(es) in its VPC", route.LoadBalancer.Name,
+                        route.Listener.Protocol, route.LoadBalancer.HostAddress, route.Listener.Port, nodes.Count);
                 }
             }
             catch (Exception e) when (e is SocketException or IOException or InvalidOperationException or NotSupportedException)
@@ -154,6 +165,63 @@ internal sealed class LoadBalancerDataPlane : BackgroundService
         }
     }
 
+    private IReadOnlyList<NodeBinding> NodesOf(ListenerRoute route) => _nodes.GetValueOrDefault(route.LoadBalancer.Arn) ?? [];
+
+    /// <summary>
+    /// The load balancers' nodes inside their VPCs: per VPC, the runtime puts the nodes' private
+    /// addresses on the VPC's network and their DNS names into its DNS (every name of a load balancer
+    /// of the VPC, internal or internet-facing, answers its nodes' addresses there), and answers the
+    /// namespace the listeners bind in. When a VPC's nodes change, its packet filter is rebuilt
+    /// (the nodes' security groups).
+    /// </summary>
+    private async Task SyncNodesAsync(DataPlaneState state, CancellationToken ct)
+    {
+        var nodes = new Dictionary<string, IReadOnlyList<NodeBinding>>(StringComparer.Ordinal);
+        var seen = new HashSet<(Scope, string)>();
+        foreach (var vpc in state.LoadBalancers.GroupBy(x => (x.Scope, x.LoadBalancer.VpcId)))
+        {
+            var (scope, vpcId) = vpc.Key;
+            seen.Add(vpc.Key);
+            var zones = vpc.SelectMany(x => x.LoadBalancer.Zones.Where(z => z.NodeAddress is not null).Select(z => (x.LoadBalancer, Zone: z))).ToList();
+            var signature = string.Join(",", zones.Select(z => $"{z.Zone.NetworkInterfaceId}={z.Zone.NodeAddress}:{string.Join('+', z.LoadBalancer.SecurityGroups)}").Order(StringComparer.Ordinal));
+            if (!_vpcNodes.TryGetValue(vpc.Key, out var known) || known != signature)
+            {
+                _vpcNodes[vpc.Key] = signature;
+                _ = _lifecycle.SyncFirewallAsync(scope, vpcId, CancellationToken.None);
+            }
+            var ns = await SetServiceAddressesAsync(scope, vpcId, zones.Select(z => z.Zone.NodeAddress!).ToList(),
+                zones.Select(z => KeyValuePair.Create(z.LoadBalancer.DnsName, z.Zone.NodeAddress!)).ToList(), ct).ConfigureAwait(false);
+            if (ns is null)
+            {
+                continue;
+            }
+            foreach (var group in zones.GroupBy(z => z.LoadBalancer.Arn, StringComparer.Ordinal))
+            {
+                nodes[group.Key] = group.Select(z => new NodeBinding(ns, IPAddress.Parse(z.Zone.NodeAddress!))).ToList();
+            }
+        }
+        foreach (var gone in _vpcNodes.Keys.Where(k => !seen.Contains(k)).ToList())
+        {
+            _vpcNodes.Remove(gone);
+            await SetServiceAddressesAsync(gone.Scope, gone.VpcId, [], [], ct).ConfigureAwait(false);
+            _ = _lifecycle.SyncFirewallAsync(gone.Scope, gone.VpcId, CancellationToken.None);
+        }
+        _nodes = nodes;
+    }
+
+    private async Task<Stratus.Domain.Instances.ServiceNamespace?> SetServiceAddressesAsync(Scope scope, string vpcId, IReadOnlyList<string> addresses, IReadOnlyList<KeyValuePair<string, string>> names, CancellationToken ct)
+    {
+        try
+        {
+            return await _runtime.SetServiceAddressesAsync(scope.AccountId, scope.Region, vpcId, addresses, names, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
+        {
+            _log.LogWarning("load balancers of {VpcId}: cannot set up their nodes in the VPC: {Error}", vpcId, e.Message);
+            return null;
+        }
+    }
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -176,12 +244,18 @@ internal sealed class LoadBalancerDataPlane : BackgroundService
 /// <summary>A running listener.</summary>
 internal interface IListenerHost : IAsyncDisposable
 {
-    /// <summary>Whether this host still serves <paramref name="route"/> as configured (address, port, protocol).</summary>
-    bool Serves(ListenerRoute route);
+    /// <summary>Whether this host still serves <paramref name="route"/> as configured (address, port, protocol, node addresses in the VPC).</summary>
+    bool Serves(ListenerRoute route, IReadOnlyList<NodeBinding> nodes);
 }
 
 /// <summary>Where a listener binds.</summary>
 internal static class ListenerAddress
 {
     public static IPEndPoint Of(ListenerRoute route) => new(IPAddress.Parse(route.LoadBalancer.HostAddress), route.Listener.Port);
+
+    /// <summary>True when two sets of node bindings are the same (namespace identities and addresses).</summary>
+    public static bool Same(IReadOnlyList<NodeBinding> a, IReadOnlyList<NodeBinding> b) => a.SequenceEqual(b);
+
+    /// <summary>A listening TCP socket at a node's address and the listener's port, inside the node's VPC.</summary>
+    public static System.Net.Sockets.Socket Bind(NodeBinding node, int port) => node.Namespace.BindTcp(new IPEndPoint(node.Address, port));
 }

@@ -12,27 +12,30 @@ namespace Stratus.Server.ElasticLoadBalancingV2;
 /// </summary>
 internal sealed class TcpRelay : IListenerHost
 {
-    private readonly Socket _listener;
+    private readonly List<Socket> _listeners;
     private readonly IPEndPoint _endpoint;
+    private readonly IReadOnlyList<NodeBinding> _nodes;
     private readonly string _protocol;
     private readonly string _arn;
     private readonly LoadBalancerDataPlane _plane;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _accepting;
+    private readonly Task[] _accepting;
 
-    private TcpRelay(Socket listener, IPEndPoint endpoint, ListenerRoute route, LoadBalancerDataPlane plane, ILogger log)
+    private TcpRelay(List<Socket> listeners, IPEndPoint endpoint, IReadOnlyList<NodeBinding> nodes, ListenerRoute route, LoadBalancerDataPlane plane, ILogger log)
     {
-        _listener = listener;
+        _listeners = listeners;
         _endpoint = endpoint;
+        _nodes = nodes;
         _protocol = route.Listener.Protocol;
         _arn = route.Listener.Arn;
         _plane = plane;
         _log = log;
-        _accepting = Task.Run(AcceptAsync);
+        _accepting = listeners.Select(l => Task.Run(() => AcceptAsync(l))).ToArray();
     }
 
-    public static TcpRelay Start(LoadBalancerDataPlane plane, ListenerRoute route, ILogger log)
+    /// <summary>Serves the listener on the load balancer's host address and on its nodes' addresses inside the VPC.</summary>
+    public static TcpRelay Start(LoadBalancerDataPlane plane, ListenerRoute route, IReadOnlyList<NodeBinding> nodes, ILogger log)
     {
         if (route.Listener.Protocol == "UDP")
         {
@@ -51,19 +54,35 @@ internal sealed class TcpRelay : IListenerHost
             socket.Dispose();
             throw;
         }
-        return new TcpRelay(socket, endpoint, route, plane, log);
+        var listeners = new List<Socket> { socket };
+        try
+        {
+            foreach (var node in nodes)
+            {
+                var inVpc = ListenerAddress.Bind(node, route.Listener.Port);
+                listeners.Add(inVpc);
+                inVpc.Listen(512);
+            }
+        }
+        catch
+        {
+            listeners.ForEach(l => l.Dispose());
+            throw;
+        }
+        return new TcpRelay(listeners, endpoint, nodes, route, plane, log);
     }
 
-    public bool Serves(ListenerRoute route) => ListenerAddress.Of(route).Equals(_endpoint) && route.Listener.Protocol == _protocol;
+    public bool Serves(ListenerRoute route, IReadOnlyList<NodeBinding> nodes) =>
+        ListenerAddress.Of(route).Equals(_endpoint) && route.Listener.Protocol == _protocol && ListenerAddress.Same(_nodes, nodes);
 
-    private async Task AcceptAsync()
+    private async Task AcceptAsync(Socket listener)
     {
         while (!_stop.IsCancellationRequested)
         {
             Socket client;
             try
             {
-                client = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                client = await listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
@@ -208,8 +227,8 @@ internal sealed class TcpRelay : IListenerHost
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Dispose();
-        await _accepting.ConfigureAwait(false);
+        _listeners.ForEach(l => l.Dispose());
+        await Task.WhenAll(_accepting).ConfigureAwait(false);
         _stop.Dispose();
     }
 }

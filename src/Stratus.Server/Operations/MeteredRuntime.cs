@@ -59,6 +59,10 @@ internal sealed class MeteredRuntime(IInstanceRuntime inner, ServerMetrics metri
 
     public Task ApplyFirewallAsync(VpcFirewall firewall, CancellationToken cancellationToken) => inner.ApplyFirewallAsync(firewall, cancellationToken);
 
+    public Task<ServiceNamespace?> SetServiceAddressesAsync(string accountId, string region, string vpcId, IReadOnlyList<string> addresses,
+        IReadOnlyList<KeyValuePair<string, string>> names, CancellationToken cancellationToken) =>
+        inner.SetServiceAddressesAsync(accountId, region, vpcId, addresses, names, cancellationToken);
+
     public Task SyncSecondaryNicsAsync(string accountId, string region, string instanceId, IReadOnlyList<GuestSecondaryNic> nics, CancellationToken cancellationToken) =>
         inner.SyncSecondaryNicsAsync(accountId, region, instanceId, nics, cancellationToken);
 

@@ -288,7 +288,7 @@ internal sealed partial class Ec2Service
     private static Stratus.Ec2.Model.NetworkInterfaceAttachment? ToShape(Stratus.Domain.Vpc.NetworkInterfaceAttachment? a) => a is null ? null : new()
     {
         AttachmentId = a.AttachmentId,
-        InstanceId = a.InstanceId,
+        InstanceId = a.InstanceId.Length == 0 ? null : a.InstanceId,
         InstanceOwnerId = a.InstanceOwnerId,
         DeviceIndex = a.DeviceIndex,
         NetworkCardIndex = 0,

@@ -1,0 +1,225 @@
+"""Load balancers inside their VPC (container runtime): the nodes' requester-managed network
+interfaces, and guests reaching an internal Application Load Balancer by its DNS name.
+
+One server on the container runtime; the default VPC. Two instances run busybox httpd serving
+their instance id; an internal ALB across two subnets forwards to them. Then:
+
+- DescribeNetworkInterfaces shows one interface per subnet of the load balancer as AWS does
+  (Description "ELB app/<name>/<id>", RequesterManaged, RequesterId amazon-elb, the ALB's
+  security group, an ela-attach attachment, an address of the subnet); DeleteSubnet answers
+  DependencyViolation, DetachNetworkInterface OperationNotPermitted and DeleteNetworkInterface
+  InvalidNetworkInterface.InUse while they exist; SetSubnets moves them.
+- Inside a guest (over SSH) the internal-*.elb name resolves through the VPC's DNS to the nodes'
+  private addresses and curl of it is answered by both targets.
+- The ALB's security group applies to guests' traffic: without a rule for port 80 the guest's
+  connection goes unanswered; with one it is served again.
+- DeleteLoadBalancer removes the interfaces, and the subnet can be deleted.
+
+Needs root, crun, nftables, ssh and the minimal image; anything missing FAILS. Everything is
+removed at the end, even on failure.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import GUESTS_GROUP, ServerFactory, error_of, minimal_ami
+from test_real_instances import BOOT_TIMEOUT, IMAGE_DIR, _assert_nothing_left, _require_host, _ssh, _terminate_all, _wait_ssh
+
+# Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
+pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
+
+USER_DATA = """#!/bin/sh
+TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
+ID=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
+mkdir -p /var/www
+echo "served by $ID" > /var/www/index.html
+echo ok > /var/www/health
+busybox httpd -p 80 -h /var/www
+"""
+
+
+class Lab:
+    pass
+
+
+@pytest.fixture(scope="module")
+def lab(stratus_binary, tmp_path_factory):
+    _require_host()
+    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("lbvpc")))
+    srv = factory(name="stratus-lbvpc", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR, "--hosts-file", "none"])
+    lab = Lab()
+    lab.srv = srv
+    try:
+        _setup(lab, str(tmp_path_factory.mktemp("lbvpc-keys") / "guest.pem"))
+        yield lab
+    finally:
+        try:
+            if srv.proc is not None and srv.proc.poll() is None:
+                elb = srv.client("elbv2")
+                for lb in elb.describe_load_balancers()["LoadBalancers"]:
+                    elb.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+            _terminate_all(srv)
+        finally:
+            factory.close()
+            _assert_nothing_left(srv)
+
+
+def _setup(lab: Lab, key_path: str) -> None:
+    ec2 = lab.ec2 = lab.srv.ec2()
+    elb = lab.elb = lab.srv.client("elbv2")
+    with open(key_path, "w") as f:
+        f.write(ec2.create_key_pair(KeyName="lbvpc")["KeyMaterial"])
+    os.chmod(key_path, 0o400)
+    lab.key = key_path
+    vpc = lab.vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
+    subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"], key=lambda s: s["AvailabilityZone"])
+    lab.subnets = [s["SubnetId"] for s in subnets[:3]]
+    web = lab.web_sg = ec2.create_security_group(GroupName="web", Description="ssh and http", VpcId=vpc["VpcId"])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": p, "ToPort": p, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]} for p in (22, 80)])
+    alb_sg = lab.alb_sg = ec2.create_security_group(GroupName="alb", Description="http from the VPC", VpcId=vpc["VpcId"])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=alb_sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": vpc["CidrBlock"]}]}])
+    lab.closed_sg = ec2.create_security_group(GroupName="alb-closed", Description="nothing in", VpcId=vpc["VpcId"])["GroupId"]
+
+    ami = minimal_ami(ec2)
+    ids = [ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="lbvpc", UserData=USER_DATA,
+                             SecurityGroupIds=[web], SubnetId=lab.subnets[i])["Instances"][0]["InstanceId"] for i in range(2)]
+    ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+    lab.instances = [i for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]]
+
+    tg = lab.tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc["VpcId"], HealthCheckPath="/health",
+                                          HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": i} for i in ids])
+    lb = lab.lb = elb.create_load_balancer(Name="inner", Scheme="internal", Subnets=lab.subnets[:2], SecurityGroups=[alb_sg])["LoadBalancers"][0]
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    for inst in lab.instances:
+        _wait_ssh(key_path, inst["PublicIpAddress"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        states = [t["TargetHealth"]["State"] for t in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]]
+        if states == ["healthy", "healthy"]:
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError(f"targets never became healthy: {states}")
+
+
+def _interfaces(lab: Lab) -> list[dict]:
+    lb = lab.lb
+    name = "/".join(lb["LoadBalancerArn"].split(":loadbalancer/")[1].split("/"))
+    return lab.ec2.describe_network_interfaces(Filters=[{"Name": "description", "Values": [f"ELB {name}"]}])["NetworkInterfaces"]
+
+
+def _in_guest(lab: Lab, command: str, timeout: float = 30):
+    return _ssh(lab.key, lab.instances[0]["PublicIpAddress"], command, timeout=timeout)
+
+
+def test_the_load_balancer_has_one_requester_managed_interface_per_subnet(lab):
+    enis = _interfaces(lab)
+    assert sorted(e["SubnetId"] for e in enis) == sorted(lab.subnets[:2])
+    lb_id = lab.lb["LoadBalancerArn"].rsplit("/", 1)[1]
+    subnets = {s["SubnetId"]: s for s in lab.ec2.describe_subnets(SubnetIds=lab.subnets[:2])["Subnets"]}
+    for eni in enis:
+        assert eni["Description"] == f"ELB app/inner/{lb_id}"
+        assert eni["RequesterManaged"] is True
+        assert eni["RequesterId"] == "amazon-elb"
+        assert eni["InterfaceType"] == "interface"
+        assert eni["Status"] == "in-use"
+        assert [g["GroupId"] for g in eni["Groups"]] == [lab.alb_sg]
+        assert eni["Attachment"]["AttachmentId"].startswith("ela-attach-")
+        assert eni["Attachment"]["InstanceOwnerId"] == "amazon-elb"
+        assert eni["Attachment"]["Status"] == "attached"
+        assert "InstanceId" not in eni["Attachment"]
+        assert eni["VpcId"] == lab.vpc["VpcId"]
+        assert eni["AvailabilityZone"] == subnets[eni["SubnetId"]]["AvailabilityZone"]
+    managed = lab.ec2.describe_network_interfaces(Filters=[{"Name": "requester-managed", "Values": ["true"]},
+                                                           {"Name": "vpc-id", "Values": [lab.vpc["VpcId"]]}])["NetworkInterfaces"]
+    assert {e["NetworkInterfaceId"] for e in enis} <= {e["NetworkInterfaceId"] for e in managed}
+
+
+def test_the_interfaces_cannot_be_removed_behind_the_load_balancer(lab):
+    eni = _interfaces(lab)[0]
+    with pytest.raises(ClientError) as e:
+        lab.ec2.delete_subnet(SubnetId=eni["SubnetId"])
+    assert error_of(e)[0] == "DependencyViolation"
+    with pytest.raises(ClientError) as e:
+        lab.ec2.detach_network_interface(AttachmentId=eni["Attachment"]["AttachmentId"])
+    assert error_of(e)[:2] == ("OperationNotPermitted", "You are not allowed to manage 'ela-attach' attachments.")
+    with pytest.raises(ClientError) as e:
+        lab.ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
+    assert error_of(e)[0] == "InvalidNetworkInterface.InUse"
+    with pytest.raises(ClientError) as e:
+        lab.ec2.delete_security_group(GroupId=lab.alb_sg)
+    assert error_of(e)[0] == "DependencyViolation"
+
+
+def test_a_guest_reaches_the_internal_load_balancer_by_its_name(lab):
+    dns = lab.lb["DNSName"]
+    assert dns.startswith("internal-inner-")
+    nodes = {e["PrivateIpAddress"] for e in _interfaces(lab)}
+    served = set()
+    seen_at = set()
+    deadline = time.monotonic() + 30
+    last = None
+    while time.monotonic() < deadline and (len(served) < 2 or not seen_at):
+        last = _in_guest(lab, f"curl -s -m 3 -w ' %{{remote_ip}}' http://{dns}/")
+        if last.returncode == 0 and last.stdout.startswith("served by "):
+            body, remote = last.stdout.rsplit(" ", 1)
+            served.add(body.split()[-1])
+            seen_at.add(remote)
+        else:
+            time.sleep(0.5)
+    assert served == {i["InstanceId"] for i in lab.instances}, f"answered by {served}; last: {last}"
+    assert seen_at <= nodes, f"connected to {seen_at}, nodes are {nodes}"
+
+
+def test_the_load_balancers_security_group_applies_to_guests(lab):
+    dns = lab.lb["DNSName"]
+    arn = lab.lb["LoadBalancerArn"]
+    lab.elb.set_security_groups(LoadBalancerArn=arn, SecurityGroups=[lab.closed_sg])
+    try:
+        deadline = time.monotonic() + 15
+        status = None
+        while time.monotonic() < deadline:
+            status = _in_guest(lab, f"curl -s -o /dev/null -m 2 -w '%{{http_code}}' http://{dns}/").stdout.strip()
+            if status == "000":
+                break
+            time.sleep(0.5)
+        assert status == "000", f"the guest still got {status} with no rule for port 80"
+        assert {tuple(g["GroupId"] for g in e["Groups"]) for e in _interfaces(lab)} == {(lab.closed_sg,)}
+    finally:
+        lab.elb.set_security_groups(LoadBalancerArn=arn, SecurityGroups=[lab.alb_sg])
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if _in_guest(lab, f"curl -s -m 2 http://{dns}/").stdout.startswith("served by "):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the guest is not served again after the rule came back")
+
+
+def test_set_subnets_moves_the_interfaces_and_delete_removes_them(lab):
+    arn = lab.lb["LoadBalancerArn"]
+    if len(lab.subnets) > 2:
+        lab.elb.set_subnets(LoadBalancerArn=arn, Subnets=[lab.subnets[0], lab.subnets[2]])
+        assert sorted(e["SubnetId"] for e in _interfaces(lab)) == sorted([lab.subnets[0], lab.subnets[2]])
+    lab.elb.delete_load_balancer(LoadBalancerArn=arn)
+    assert _interfaces(lab) == []
+    # The subnet is free again: an empty one can go.
+    spare = lab.ec2.create_subnet(VpcId=lab.vpc["VpcId"], CidrBlock="172.31.250.0/24")["Subnet"]["SubnetId"]
+    lb = lab.elb.create_load_balancer(Name="spare", Scheme="internal", Type="network", Subnets=[spare])["LoadBalancers"][0]
+    enis = lab.ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [spare]}])["NetworkInterfaces"]
+    assert [(e["InterfaceType"], e["Description"], e["Groups"]) for e in enis] == [
+        ("network_load_balancer", "ELB net/spare/" + lb["LoadBalancerArn"].rsplit("/", 1)[1], [])]
+    assert enis[0]["Attachment"]["InstanceOwnerId"] == "amazon-aws"
+    with pytest.raises(ClientError) as e:
+        lab.ec2.delete_subnet(SubnetId=spare)
+    assert error_of(e)[0] == "DependencyViolation"
+    lab.elb.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    lab.ec2.delete_subnet(SubnetId=spare)
