@@ -49,11 +49,30 @@ CONFIG = {
             "mem": {"measurement": [{"name": "mem_used_percent", "unit": "Percent"}], "metrics_collection_interval": 2},
             "netstat": {"measurement": ["tcp_established", "tcp_time_wait"], "metrics_collection_interval": 2},
             "swap": {"measurement": ["swap_used_percent"], "metrics_collection_interval": 2},
+            # Two workers (a script, so its process name is worker.sh) chosen three ways.
+            "procstat": [{"exe": "worker", "measurement": ["pid_count", "memory_rss", "cpu_usage"], "metrics_collection_interval": 2},
+                         {"pid_file": "/run/worker.pid", "measurement": ["cpu_usage", "num_threads"], "metrics_collection_interval": 2},
+                         {"pattern": "worker\\.sh --id [2-9]", "measurement": ["pid_count"], "metrics_collection_interval": 2}],
         },
     },
+    # The application's log: group and stream named with {instance_id}, each event's time from its
+    # line (Apache's format), a stack trace joined to the line it follows.
+    "logs": {"force_flush_interval": 1, "logs_collected": {"files": {"collect_list": [
+        {"file_path": "/var/log/app.log", "log_group_name": "/stratus/agent/{instance_id}", "log_stream_name": "{instance_id}-app",
+         "timestamp_format": "[%d/%b/%Y:%H:%M:%S %z]", "multi_line_start_pattern": "{timestamp_format}"}]}}},
 }
 
+# The log lines the test writes in the guest: one an hour ago and its continuation, one now.
+LOG_TIME = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).replace(microsecond=0)
+
 USER_DATA = """#!/bin/sh
+mkdir -p /usr/local/bin
+touch /var/log/app.log && chmod 666 /var/log/app.log
+printf '#!/bin/sh\\nwhile :; do sleep 1; done\\n' > /usr/local/bin/worker.sh
+chmod +x /usr/local/bin/worker.sh
+/usr/local/bin/worker.sh --id 1 </dev/null >/dev/null 2>&1 &
+echo $! > /run/worker.pid
+/usr/local/bin/worker.sh --id 2 </dev/null >/dev/null 2>&1 &
 mkdir -p /opt/aws/amazon-cloudwatch-agent/etc
 cat > /opt/aws/amazon-cloudwatch-agent/etc/config.json <<'EOF'
 %s
@@ -119,6 +138,10 @@ def _wait_log(key_path, host, text, timeout=40):
 def test_the_agent_publishes_guest_metrics_with_the_instance_profile(srv, tmp_path):
     ec2, cw, iam = srv.ec2(), _client(srv, "cloudwatch"), _client(srv, "iam")
     _role(iam, "cw-agent", ["cloudwatch:PutMetricData", "ec2:DescribeTags"])
+    # CloudWatch Logs only for the agent's own groups, by ARN (as CloudWatchAgentServerPolicy, narrowed).
+    iam.put_role_policy(RoleName="cw-agent", PolicyName="agent-logs", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+         "Resource": "arn:aws:logs:*:*:log-group:/stratus/agent/*"}]}))
     _role(iam, "no-metrics", ["ec2:Describe*"])
     key_path = str(tmp_path / "agent.pem")
     with open(key_path, "w") as f:
@@ -178,6 +201,47 @@ def test_the_agent_publishes_guest_metrics_with_the_instance_profile(srv, tmp_pa
     _wait_ssh(key_path, hosts[agent])
     status = json.loads(_ssh(key_path, hosts[agent], "amazon-cloudwatch-agent-ctl -a status").stdout)
     assert status["status"] == "running" and status["configstatus"] == "configured"
+
+    # procstat: the workers by process name, by pid file and by command line, with the real agent's
+    # metric names and dimensions (host dropped by append_dimensions, as for the other sections).
+    def dims_of(name):
+        return [{d["Name"]: d["Value"] for d in m["Dimensions"]}
+                for m in cw.list_metrics(Namespace="CWAgent", MetricName=name, Dimensions=[{"Name": "InstanceId", "Value": agent}])["Metrics"]]
+    deadline = time.monotonic() + 30
+    while not any(d.get("pattern") for d in dims_of("procstat_lookup_pid_count")) and time.monotonic() < deadline:
+        time.sleep(1)
+    lookups = dims_of("procstat_lookup_pid_count")
+    assert {**full, "exe": "worker", "pid_finder": "native"} in lookups, lookups
+    assert {**full, "pattern": "worker\\.sh --id [2-9]", "pid_finder": "native"} in lookups, lookups
+    as_list = lambda d: [{"Name": k, "Value": v} for k, v in d.items()]  # noqa: E731
+    assert max(_stat(cw, "procstat_lookup_pid_count", as_list({**full, "exe": "worker", "pid_finder": "native"}), "Maximum")) == 2
+    assert max(_stat(cw, "procstat_lookup_pid_count", as_list({**full, "pattern": "worker\\.sh --id [2-9]", "pid_finder": "native"}), "Maximum")) == 1
+    rss = _stat(cw, "procstat_memory_rss", as_list({**full, "exe": "worker", "process_name": "worker.sh"}))
+    assert rss and all(v > 0 for v in rss), rss
+    assert {**full, "pid_file": "/run/worker.pid", "process_name": "worker.sh"} in dims_of("procstat_num_threads")
+    deadline = time.monotonic() + 20
+    while not _stat(cw, "procstat_cpu_usage", as_list({**full, "pid_file": "/run/worker.pid", "process_name": "worker.sh"})):
+        assert time.monotonic() < deadline, dims_of("procstat_cpu_usage")
+        time.sleep(1)
+
+    # Logs: a file written in the guest arrives in the group and stream named by the configuration,
+    # with {instance_id} expanded, each event at the time its line says, the stack trace joined.
+    logs = _client(srv, "logs")
+    stamp = LOG_TIME.strftime("[%d/%b/%Y:%H:%M:%S +0000]")
+    _ssh(key_path, hosts[agent], f"printf '%s\\n' '{stamp} ERROR request failed' '  at handler (app.js:10)' '{stamp} INFO retried' >> /var/log/app.log")
+    group, stream = f"/stratus/agent/{agent}", f"{agent}-app"
+    want = [(int(LOG_TIME.timestamp() * 1000), f"{stamp} ERROR request failed\n  at handler (app.js:10)"),
+            (int(LOG_TIME.timestamp() * 1000), f"{stamp} INFO retried")]
+    deadline = time.monotonic() + 30
+    got = []
+    while time.monotonic() < deadline and got != want:
+        try:
+            got = [(e["timestamp"], e["message"]) for e in logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            pass
+        time.sleep(1)
+    assert got == want, (got, _ssh(key_path, hosts[agent], f"cat {AGENT_LOG}").stdout)
+    assert "I! publishing logs to " + group + "/" + stream in _ssh(key_path, hosts[agent], f"cat {AGENT_LOG}").stdout
 
     # No instance profile: NoCredentialProviders; a role without cloudwatch:PutMetricData: AccessDenied.
     _wait_ssh(key_path, hosts[bare])

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import threading
 import time
+import datetime as dt
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -360,3 +361,123 @@ def test_agent_logs_section_tails_files_into_log_groups(server, logs, tmp_path):
         agent.terminate()
         agent.wait(timeout=10)
         imds.shutdown()
+
+
+def test_agent_parses_timestamps_joins_multi_line_events_and_filters(server, logs, tmp_path):
+    """timestamp_format (the real agent's tokens, here with %f and timezone UTC) gives events the time
+    written in their line; multi_line_start_pattern {timestamp_format} joins a stack trace to its
+    line; an exclude filter drops lines; the default log group is the path without its extension;
+    retention_in_days is applied to the group the agent creates."""
+    _FakeImds.credentials = server.credentials
+    imds = ThreadingHTTPServer(("127.0.0.1", 0), _FakeImds)
+    threading.Thread(target=imds.serve_forever, daemon=True).start()
+    home = tmp_path / "agent"
+    (home / "lib").mkdir(parents=True)
+    for name in ("json.awk", "collect.awk", "logs.awk"):
+        shutil.copy(os.path.join(AGENT_DIR, name), home / "lib" / name)
+    app_log = tmp_path / "service.log"
+    base = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(hours=2)
+    t1, t2, t3 = base, base + dt.timedelta(seconds=1, milliseconds=250), base + dt.timedelta(minutes=1)
+    fmt = "%Y-%m-%d %H:%M:%S"
+    app_log.write_text(f"{t1.strftime(fmt)}.000 INFO started\n"
+                       f"{t2.strftime(fmt)}.25 ERROR failed\n  at a.b(c.java:1)\n  at d.e(f.java:2)\n"
+                       f"{t3.strftime(fmt)}.999 DEBUG noise\n"
+                       f"{t3.strftime(fmt)}.5 INFO done\n")
+    config = {"agent": {"logfile": str(tmp_path / "agent.log")},
+              "logs": {"force_flush_interval": 1, "endpoint_override": server.endpoint, "log_stream_name": "svc-{instance_id}",
+                       "logs_collected": {"files": {"collect_list": [
+                           {"file_path": str(app_log), "timestamp_format": "%Y-%m-%d %H:%M:%S.%f", "timezone": "UTC",
+                            "multi_line_start_pattern": "{timestamp_format}", "retention_in_days": 7,
+                            "filters": [{"type": "exclude", "expression": "\\sDEBUG\\s"}]}]}}}}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    env = {"PATH": os.environ["PATH"], "CWAGENT_HOME": str(home), "CWAGENT_CONFIG": str(tmp_path / "config.json"),
+           "CWAGENT_IMDS": f"http://127.0.0.1:{imds.server_address[1]}", "CWAGENT_STATE": str(tmp_path / "state")}
+    agent = subprocess.Popen(["sh", os.path.join(AGENT_DIR, "amazon-cloudwatch-agent")], env=env, stdin=subprocess.DEVNULL)
+    group, stream = str(tmp_path / "service"), "svc-i-0123456789abcdef0"
+    try:
+        def events():
+            try:
+                return [(e["timestamp"], e["message"]) for e in logs.get_log_events(logGroupName=group, logStreamName=stream,
+                                                                                     startFromHead=True)["events"]]
+            except ClientError:
+                return []
+        ms = lambda t: int(t.timestamp() * 1000)  # noqa: E731
+        want = [(ms(t1), f"{t1.strftime(fmt)}.000 INFO started"),
+                (ms(t2), f"{t2.strftime(fmt)}.25 ERROR failed\n  at a.b(c.java:1)\n  at d.e(f.java:2)"),
+                (ms(t3) + 500, f"{t3.strftime(fmt)}.5 INFO done")]
+        deadline = time.monotonic() + 30
+        while events() != want and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert events() == want, (tmp_path / "agent.log").read_text()
+        assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] == 7
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)
+        imds.shutdown()
+
+
+# ---- IAM: logs actions on log-group and log-stream ARNs ----------------------------------------
+
+def test_iam_policies_scope_logs_actions_to_log_group_and_stream_arns(server, logs):
+    """Logs actions are authorised on the resources AWS names: a stream's operations on
+    arn:aws:logs:R:A:log-group:G:log-stream:S, the group's on ...:log-group:G:log-stream: (so the
+    documented ...:log-group:G:* form matches it), DescribeLogGroups on ...:log-group::log-stream:, the
+    tagging operations on the group ARN they name."""
+    iam, sts = server.client("iam"), server.client("sts")
+    account = sts.get_caller_identity()["Account"]
+    region = "us-east-1"
+    g = f"arn:aws:logs:{region}:{account}:log-group"
+    iam.create_user(UserName="logs-writer")
+    iam.put_user_policy(UserName="logs-writer", PolicyName="scoped", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:PutRetentionPolicy"],
+         "Resource": f"{g}:app/*:*"},
+        {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": f"{g}:app/*:log-stream:web-*"},
+        {"Effect": "Allow", "Action": "logs:GetLogEvents", "Resource": f"{g}:app/one:log-stream:*"},
+        {"Effect": "Allow", "Action": "logs:TagResource", "Resource": f"{g}:app/one"},
+        {"Effect": "Deny", "Action": "logs:PutLogEvents", "Resource": f"{g}:app/one:log-stream:web-2"}]}))
+    key = iam.create_access_key(UserName="logs-writer")["AccessKey"]
+    user = boto3_client_as(server, "logs", key)
+    user_arn = f"arn:aws:iam::{account}:user/logs-writer"
+
+    def denied(fn, resource, action, **kw):
+        with pytest.raises(ClientError) as e:
+            fn(**kw)
+        assert e.value.response["Error"]["Code"] == "AccessDeniedException", e.value.response
+        assert e.value.response["Error"]["Message"].startswith(
+            f"User: {user_arn} is not authorized to perform: logs:{action} on resource: {resource} "), e.value.response["Error"]["Message"]
+
+    deadline = time.monotonic() + 10
+    while True:  # IAM changes apply at once; keys may take a moment to be usable by a new client
+        try:
+            user.create_log_group(logGroupName="app/one")
+            break
+        except ClientError as e:
+            if time.monotonic() > deadline or e.response["Error"]["Code"] not in ("InvalidClientTokenId", "UnrecognizedClientException"):
+                raise
+            time.sleep(0.2)
+    denied(user.create_log_group, f"{g}:other:log-stream:", "CreateLogGroup", logGroupName="other")
+    user.put_retention_policy(logGroupName="app/one", retentionInDays=1)
+    user.create_log_stream(logGroupName="app/one", logStreamName="web-1")
+    denied(user.create_log_stream, f"{g}:app/one:log-stream:db-1", "CreateLogStream", logGroupName="app/one", logStreamName="db-1")
+    user.put_log_events(logGroupName="app/one", logStreamName="web-1", logEvents=[{"timestamp": now_ms(), "message": "hello"}])
+    user.create_log_stream(logGroupName="app/one", logStreamName="web-2")
+    denied(user.put_log_events, f"{g}:app/one:log-stream:web-2", "PutLogEvents",
+           logGroupName="app/one", logStreamName="web-2", logEvents=[{"timestamp": now_ms(), "message": "no"}])
+    assert [e["message"] for e in user.get_log_events(logGroupName="app/one", logStreamName="web-1", startFromHead=True)["events"]] == ["hello"]
+    # A group named by ARN (logGroupIdentifier) is evaluated as that group.
+    assert user.describe_log_streams(logGroupIdentifier=f"{g}:app/one:*")["logStreams"]
+    assert user.filter_log_events(logGroupIdentifier=f"{g}:app/one")["events"]
+    denied(user.describe_log_groups, f"{g}::log-stream:", "DescribeLogGroups", logGroupNamePrefix="app/")
+    user.tag_resource(resourceArn=f"{g}:app/one", tags={"team": "web"})
+    denied(user.untag_resource, f"{g}:app/one", "UntagResource", resourceArn=f"{g}:app/one", tagKeys=["team"])
+    # The account root is not bound by policies.
+    assert logs.list_tags_for_resource(resourceArn=f"{g}:app/one")["tags"] == {"team": "web"}
+    logs.delete_log_group(logGroupName="app/one")
+
+
+def boto3_client_as(server, service, key):
+    import boto3
+    from botocore.config import Config
+    return boto3.session.Session().client(service, region_name="us-east-1", endpoint_url=server.endpoint,
+                                          aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                                          config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))

@@ -2,7 +2,8 @@
 # output of json.awk), collects the sections named in `due` from /proc, /sys/fs/cgroup and df,
 # and prints PutMetricData form bodies (without Action/Version), one line per request of at most
 # 500 datums. Counters that need two samples (cpu, diskio, net) keep the last sample in `statedir`.
-# Variables (-v): due, statedir, now (epoch seconds), stamp (ISO 8601), host, iid, ami, itype, asg.
+# Variables (-v): due, statedir, now (epoch seconds), stamp (ISO 8601), host, iid, ami, itype, asg,
+# hz (clock ticks a second, for procstat).
 # Usage: awk -v ... -f collect.awk FLAT_CONFIG
 BEGIN { FS = "\t" }
 { cfg[$1] = $3; typ[$1] = $2 }
@@ -18,6 +19,7 @@ END {
   if ("diskio" in sect) diskio()
   if ("netstat" in sect) netstat()
   if ("net" in sect) net()
+  if ("procstat" in sect) procstat()
   emit()
 }
 
@@ -57,7 +59,7 @@ function add(section, nm, value, unit, tags,   want, wunit) {
   if (!(nm in want)) return
   nd++
   dname[nd] = want[nm]; dval[nd] = value; dunit[nd] = wunit[nm] != "" ? wunit[nm] : unit; dtags[nd] = tags
-  dsect[nd] = section
+  dsect[nd] = section; dint[nd] = ""
 }
 
 function mem(   f, line, a, v, total, free, avail, buffers, cached, used, lim, cur, inact) {
@@ -259,6 +261,123 @@ function net(   f, line, a, st, prev, res, all, dev, p, n) {
   close(f); close(st)
 }
 
+# ---- procstat: per-process metrics of the processes an entry selects ---------------------------
+# metrics.metrics_collected.procstat is an array of entries, each with one selector — pid_file (the
+# process whose pid the file holds), exe (a regular expression matched against the process name)
+# or pattern (against the whole command line); pid_file wins over exe, exe over pattern — and
+# its measurements. Published as procstat_<measurement> with the selector's dimension (exe,
+# pattern or pid_file: the configured value) and process_name, one datum per process (CloudWatch
+# aggregates processes of the same name); pid_count as procstat_lookup_pid_count with the selector
+# and pid_finder=native.
+function ere(r) {
+  gsub(/\\d/, "[0-9]", r); gsub(/\\s/, "[[:space:]]", r); gsub(/\\w/, "[A-Za-z0-9_]", r)
+  return r
+}
+function pwanted(k, want, wunit,   j, p, nm) {
+  for (j = 0; (p = base "procstat." k ".measurement." j) in cfg; j++) {
+    if (typ[p] == "object") {
+      nm = cfg[p ".name"]; sub(/^procstat_/, "", nm)
+      want[nm] = (p ".rename") in cfg ? cfg[p ".rename"] : (nm == "pid_count" ? "procstat_lookup_pid_count" : "procstat_" nm)
+      wunit[nm] = (p ".unit") in cfg ? cfg[p ".unit"] : ""
+    } else {
+      nm = cfg[p]; sub(/^procstat_/, "", nm); sub(/^lookup_/, "", nm)
+      want[nm] = nm == "pid_count" ? "procstat_lookup_pid_count" : "procstat_" nm; wunit[nm] = ""
+    }
+  }
+}
+function padd(k, nm, value, unit, tags, interval,   want, wunit) {
+  delete want; delete wunit
+  pwanted(k, want, wunit)
+  if (!(nm in want)) return
+  nd++
+  dname[nd] = want[nm]; dval[nd] = value; dunit[nd] = wunit[nm] != "" ? wunit[nm] : unit; dtags[nd] = tags
+  dsect[nd] = "procstat"; dint[nd] = interval
+}
+function status(pid, v,   f, line, a) {
+  f = "/proc/" pid "/status"
+  while ((getline line < f) > 0) { split(line, a, /[: \t]+/); v[a[1]] = a[2] * (line ~ /kB$/ ? 1024 : 1) }
+  close(f)
+}
+function procstat(   cmd, line, pids, np, i, k, p, sel, key, val, re, f, pid, name, args, want, wunit, needargs, match_, count,
+                     tags, st, prev, a, stat, ticks, dt, v, io, fds, interval, usedpat, seen) {
+  st = statedir "/procstat"
+  while ((getline line < st) > 0) { split(line, a, " "); prev[a[1]] = a[2] " " a[3] }
+  close(st)
+  printf "" > st
+  for (k = 0; (p = base "procstat." k) in cfg; k++) if ((p ".pattern") in cfg && !((p ".pid_file") in cfg) && !((p ".exe") in cfg)) usedpat = 1
+  np = 0
+  cmd = "ls /proc 2>/dev/null"
+  while ((cmd | getline line) > 0) if (line ~ /^[0-9]+$/) pids[++np] = line
+  close(cmd)
+  for (i = 1; i <= np; i++) {
+    pid = pids[i]
+    name = first("/proc/" pid "/comm")
+    if (name == "") continue
+    pname[pid] = name
+    if (usedpat) {
+      cmd = "tr '\\000' ' ' < /proc/" pid "/cmdline 2>/dev/null"
+      line = ""; cmd | getline line; close(cmd)
+      sub(/ $/, "", line); pargs[pid] = line
+    }
+  }
+  for (k = 0; (p = base "procstat." k) in cfg; k++) {
+    interval = num(p ".metrics_collection_interval", num("agent.metrics_collection_interval", 60))
+    if ((p ".pid_file") in cfg) { key = "pid_file"; val = cfg[p ".pid_file"] }
+    else if ((p ".exe") in cfg) { key = "exe"; val = cfg[p ".exe"] }
+    else if ((p ".pattern") in cfg) { key = "pattern"; val = cfg[p ".pattern"] }
+    else continue
+    re = ere(val); count = 0
+    delete seen
+    if (key == "pid_file") {
+      pid = first(val); gsub(/[^0-9]/, "", pid)
+      if (pid != "" && (pid in pname)) seen[pid] = 1
+    } else {
+      for (i = 1; i <= np; i++) {
+        pid = pids[i]
+        if (!(pid in pname)) continue
+        if (key == "exe" && pname[pid] ~ re) seen[pid] = 1
+        if (key == "pattern" && pargs[pid] ~ re) seen[pid] = 1
+      }
+    }
+    for (pid in seen) {
+      count++
+      # /proc/<pid>/stat after the name: state ppid ... utime(14) stime(15) ... num_threads(20) starttime(22) vsize(23) rss(24)
+      line = first("/proc/" pid "/stat"); sub(/^.*\) /, "", line); split(line, stat, " ")
+      ticks = stat[12] + stat[13]
+      print pid " " now " " ticks > st
+      tags = key "=" val SUBSEP "process_name=" pname[pid]
+      delete v; status(pid, v)
+      if (pid in prev) {
+        split(prev[pid], a, " "); dt = now - a[1]
+        if (dt > 0) padd(k, "cpu_usage", 100 * (ticks - a[2]) / hz / dt, "Percent", tags, interval)
+      }
+      padd(k, "cpu_time_user", stat[12] / hz, "", tags, interval); padd(k, "cpu_time_system", stat[13] / hz, "", tags, interval)
+      padd(k, "cpu_time", ticks / hz, "", tags, interval)
+      padd(k, "memory_rss", v["VmRSS"] + 0, "Bytes", tags, interval); padd(k, "memory_vms", v["VmSize"] + 0, "Bytes", tags, interval)
+      padd(k, "memory_data", v["VmData"] + 0, "Bytes", tags, interval); padd(k, "memory_stack", v["VmStk"] + 0, "Bytes", tags, interval)
+      padd(k, "memory_locked", v["VmLck"] + 0, "Bytes", tags, interval); padd(k, "memory_swap", v["VmSwap"] + 0, "Bytes", tags, interval)
+      padd(k, "num_threads", stat[18] + 0, "Count", tags, interval)
+      padd(k, "pid", pid + 0, "", tags, interval); padd(k, "ppid", stat[2] + 0, "", tags, interval)
+      padd(k, "voluntary_context_switches", v["voluntary_ctxt_switches"] + 0, "Count", tags, interval)
+      padd(k, "involuntary_context_switches", v["nonvoluntary_ctxt_switches"] + 0, "Count", tags, interval)
+      delete pwant; delete pwunit; pwanted(k, pwant, pwunit)
+      if (("read_bytes" in pwant) || ("write_bytes" in pwant) || ("read_count" in pwant) || ("write_count" in pwant)) {
+        delete io; f = "/proc/" pid "/io"
+        while ((getline line < f) > 0) { split(line, a, /: */); io[a[1]] = a[2] }
+        close(f)
+        padd(k, "read_bytes", io["read_bytes"] + 0, "Bytes", tags, interval); padd(k, "write_bytes", io["write_bytes"] + 0, "Bytes", tags, interval)
+        padd(k, "read_count", io["syscr"] + 0, "Count", tags, interval); padd(k, "write_count", io["syscw"] + 0, "Count", tags, interval)
+      }
+      if ("num_fds" in pwant) {
+        cmd = "ls /proc/" pid "/fd 2>/dev/null | wc -l"; fds = 0; cmd | getline fds; close(cmd)
+        padd(k, "num_fds", fds + 0, "Count", tags, interval)
+      }
+    }
+    padd(k, "pid_count", count, "Count", key "=" val SUBSEP "pid_finder=native", interval)
+  }
+  close(st)
+}
+
 function enc(s,   o, k, c) {
   o = ""
   for (k = 1; k <= length(s); k++) {
@@ -300,7 +419,7 @@ function emit(   i, k, p, key, n, ndims, dims, dk, dv, names, sets, s, j, t, ok,
     }
     for (key in dims) if (dims[key] == "") delete dims[key]
     ndims = 0; for (key in dims) ndims++
-    interval = num(base dsect[i] ".metrics_collection_interval", num("agent.metrics_collection_interval", 60))
+    interval = dint[i] != "" ? dint[i] : num(base dsect[i] ".metrics_collection_interval", num("agent.metrics_collection_interval", 60))
     res = interval < 60 ? 1 : 60
     if (!istrue("metrics.aggregation_dimensions_only", 0)) { out = datum(out, ++count, i, dims, res) }
     delete seenset

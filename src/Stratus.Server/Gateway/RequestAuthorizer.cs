@@ -230,7 +230,8 @@ internal sealed class RequestAuthorizer(IStateStore store, IamPolicyCache cache,
     /// The resources a request names, as AWS forms their ARNs: for EC2 operations other than
     /// Describe*, each instance, volume, security group, VPC, subnet, image, snapshot, ... id in the
     /// input (RunInstances also the new instance, volumes and interfaces); for IAM the user, group,
-    /// role, instance profile or policy named; STS AssumeRole the role. Otherwise <c>*</c>.
+    /// role, instance profile or policy named; STS AssumeRole the role; CloudWatch Logs the log group
+    /// or stream (<see cref="LogsResource"/>). Otherwise <c>*</c>.
     /// </summary>
     private static List<RequestResource> Resources(string service, string operation, object input, string accountId, string region, string? callerUserArn)
     {
@@ -271,11 +272,64 @@ internal sealed class RequestAuthorizer(IStateStore store, IamPolicyCache cache,
         {
             resources.Add(new RequestResource(roleArn, null));
         }
+        else if (service == "logs" && LogsResource(operation, input, accountId, region) is { } logsArn)
+        {
+            resources.Add(new RequestResource(logsArn, null));
+        }
         if (resources.Count == 0)
         {
             resources.Add(new RequestResource("*", null));
         }
         return resources;
+    }
+
+    /// <summary>Operations whose resource is one log stream (<c>…:log-group:G:log-stream:S</c>).</summary>
+    private static readonly HashSet<string> LogStreamOperations = new(StringComparer.Ordinal)
+    {
+        "CreateLogStream", "DeleteLogStream", "PutLogEvents", "GetLogEvents",
+    };
+
+    /// <summary>
+    /// The resource CloudWatch Logs evaluates an operation on, as AWS forms it: the log stream's ARN
+    /// (<c>arn:aws:logs:R:A:log-group:G:log-stream:S</c>) for operations on one stream; for the other
+    /// operations on a log group the group with an empty stream (<c>…:log-group:G:log-stream:</c>, so
+    /// that the documented policy form <c>…:log-group:G:*</c> matches it and the bare group ARN does
+    /// not); DescribeLogGroups and ListLogGroups <c>…:log-group::log-stream:</c>; the tagging
+    /// operations the ARN they name. A group named by ARN (<c>logGroupIdentifier</c>) keeps that ARN's
+    /// region and account. Null (so <c>*</c>) for operations that name no group.
+    /// </summary>
+    private static string? LogsResource(string operation, object input, string accountId, string region)
+    {
+        if (operation is "TagResource" or "UntagResource" or "ListTagsForResource")
+        {
+            return Property(input, "resourceArn") is string arn && arn.Length > 0 ? arn : null;
+        }
+        var prefix = $"arn:aws:logs:{region}:{accountId}:log-group:";
+        if (operation is "DescribeLogGroups" or "ListLogGroups")
+        {
+            return prefix + ":log-stream:";
+        }
+        var group = Property(input, "logGroupName") as string;
+        if (string.IsNullOrEmpty(group) && Property(input, "logGroupIdentifier") is string identifier && identifier.Length > 0)
+        {
+            group = identifier;
+            var at = identifier.IndexOf(":log-group:", StringComparison.Ordinal);
+            if (identifier.StartsWith("arn:", StringComparison.Ordinal) && at > 0)
+            {
+                prefix = identifier[..(at + ":log-group:".Length)];
+                group = identifier[(at + ":log-group:".Length)..];
+                if (group.EndsWith(":*", StringComparison.Ordinal))
+                {
+                    group = group[..^2];
+                }
+            }
+        }
+        if (string.IsNullOrEmpty(group))
+        {
+            return null;
+        }
+        var stream = LogStreamOperations.Contains(operation) ? Property(input, "logStreamName") as string ?? "" : "";
+        return $"{prefix}{group}:log-stream:{stream}";
     }
 
     private sealed record ResourceMember(PropertyInfo Property, string Type);
