@@ -254,7 +254,7 @@ def test_stop_start_keeps_ebs_loses_instance_store(real, keyed):
         after = _describe(ec2, inst["InstanceId"])
         assert after["PrivateIpAddress"] == inst["PrivateIpAddress"]
         assert after["PublicIpAddress"] != inst["PublicIpAddress"]
-        _waitkeyed.ssh(after["PublicIpAddress"])
+        keyed.wait_ssh(after["PublicIpAddress"])
         assert keyed.run(after, "cat /var/lib/ebs-marker").strip() == "ebs"
         assert keyed.run(after, "ls -A /media/ephemeral0 | grep -v lost+found | wc -l").strip() == "0"
         # user-data ran once: the marker it writes is not back
@@ -289,7 +289,7 @@ def test_shutdown_from_the_guest_stops_or_terminates_the_instance(real, keyed):
         ec2.start_instances(InstanceIds=[stopper["InstanceId"]])
         ec2.get_waiter("instance_running").wait(InstanceIds=[stopper["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
         after = _describe(ec2, stopper["InstanceId"])
-        _waitkeyed.ssh(after["PublicIpAddress"])
+        keyed.wait_ssh(after["PublicIpAddress"])
         assert keyed.run(after, "test -e /tmp/power-off || echo fresh").strip() == "fresh"
     finally:
         keyed.terminate(stopper, ender)
