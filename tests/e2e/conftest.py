@@ -185,7 +185,7 @@ MODULE_SECONDS = {
     "test_ec2_remaining.py": 25, "test_replace_root_real.py": 67,
     "test_microvm_network.py": 40,
     "test_ipv6_egress.py": 30,
-    "test_cross_vpc_ipv6.py": 90,
+    "test_cross_vpc_ipv6.py": 81,
 }
 DEFAULT_MODULE_SECONDS = 30
 
