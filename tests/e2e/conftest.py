@@ -186,7 +186,7 @@ MODULE_SECONDS = {
     "test_microvm_network.py": 40,
     "test_ipv6_egress.py": 30,
     "test_reservations_market.py": 20,
-    "test_cross_vpc_ipv6.py": 90,
+    "test_cross_vpc_ipv6.py": 81,
 }
 DEFAULT_MODULE_SECONDS = 30
 
