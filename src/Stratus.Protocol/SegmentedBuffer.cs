@@ -22,9 +22,18 @@ public class SegmentedBuffer : IBufferWriter<byte>, IDisposable
     public long Length => _fullLength + _position;
 
     /// <summary>Room for at least <paramref name="sizeHint"/> bytes in the current segment (a new one if it has less).</summary>
-    public Span<byte> GetSpan(int sizeHint = 0) => _current.AsSpan(Reserve(sizeHint));
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        // Reserve first: it may move on to a new segment.
+        var at = Reserve(sizeHint);
+        return _current.AsSpan(at);
+    }
 
-    public Memory<byte> GetMemory(int sizeHint = 0) => _current.AsMemory(Reserve(sizeHint));
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        var at = Reserve(sizeHint);
+        return _current.AsMemory(at);
+    }
 
     public void Advance(int count)
     {
