@@ -15,11 +15,14 @@ public sealed record WireRequest(
     IReadOnlyDictionary<string, string> Headers,
     ReadOnlyMemory<byte> Body);
 
-/// <summary>What a codec answers: status, content type, body bytes and extra headers.</summary>
+/// <summary>
+/// What a codec answers: status, content type, body and extra headers. The body may hold pooled
+/// segments: whoever sends the response disposes it (<see cref="WireBody.Dispose"/>) once written.
+/// </summary>
 public sealed record WireResponse(
     int StatusCode,
     string ContentType,
-    ReadOnlyMemory<byte> Body,
+    WireBody Body,
     IReadOnlyList<KeyValuePair<string, string>> Headers)
 {
     public static IReadOnlyList<KeyValuePair<string, string>> NoHeaders { get; } = [];

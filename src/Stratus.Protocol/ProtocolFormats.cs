@@ -18,7 +18,13 @@ public static class ProtocolFormats
 
     /// <summary>Formats a timestamp as AWS's XML responses do: UTC, milliseconds, <c>Z</c>.</summary>
     public static string FormatTimestamp(DateTime value) =>
-        value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        value.ToUniversalTime().ToString(TimestampFormat, CultureInfo.InvariantCulture);
+
+    /// <summary><see cref="FormatTimestamp"/> as UTF-8 into <paramref name="destination"/>; false when it has no room.</summary>
+    public static bool TryFormatTimestamp(DateTime value, Span<byte> destination, out int written) =>
+        value.ToUniversalTime().TryFormat(destination, out written, TimestampFormat, CultureInfo.InvariantCulture);
+
+    private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
     /// <summary>Parses ISO 8601 (what SDKs send) or epoch seconds, into a UTC <see cref="DateTime"/>.</summary>
     public static bool TryParseTimestamp(string text, out DateTime value)

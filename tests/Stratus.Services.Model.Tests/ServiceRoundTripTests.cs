@@ -186,7 +186,7 @@ public sealed class ServiceRoundTripTests
             ["operation"] = operation.Name,
             ["status"] = response.StatusCode,
             ["headers"] = headers,
-            ["body"] = Convert.ToBase64String(response.Body.Span),
+            ["body"] = Convert.ToBase64String(response.Body.ToArray()),
         };
         foreach (var (key, value) in extra.ToList())
         {

@@ -277,6 +277,11 @@ internal sealed class Generator(ServiceTarget target, JsonElement model, JsonEle
                     if (m.Value.TryGetProperty("timestampFormat", out var mtf)) sb.Append(", timestampFormat: ").Append(Literal(mtf.GetString()!));
                     if (m.Value.TryGetProperty("xmlAttribute", out var xa) && xa.GetBoolean()) sb.Append(", xmlAttribute: true");
                     if (m.Value.TryGetProperty("xmlNamespace", out var mxn)) sb.Append(", xmlNamespace: ").Append(Literal(mxn.TryGetProperty("uri", out var muri) ? muri.GetString()! : mxn.GetString()!));
+                    // Value kinds also get a typed getter: the codecs read them without boxing.
+                    if (TypedGetter(Kind(_shapes.GetProperty(target))) is { } getter)
+                    {
+                        sb.Append(", ").Append(getter).Append(": static o => ((").Append(cls).Append(")o).").Append(prop);
+                    }
                     sb.Append(')');
                 }
                 sb.Append(");\n");
@@ -314,6 +319,18 @@ internal sealed class Generator(ServiceTarget target, JsonElement model, JsonEle
         sb.Append("}\n");
         return sb.ToString();
     }
+
+    /// <summary>The <c>MemberInfo</c> parameter taking the typed getter of a member of this kind (null: read as an object).</summary>
+    private static string? TypedGetter(string kind) => kind switch
+    {
+        "integer" => "getInt32",
+        "long" => "getInt64",
+        "boolean" => "getBoolean",
+        "double" => "getDouble",
+        "float" => "getSingle",
+        "timestamp" => "getTimestamp",
+        _ => null,
+    };
 
     private static string KindName(string kind) => kind switch
     {

@@ -28,7 +28,7 @@ public sealed class DecodedResources
     /// <summary>The default <see cref="Budget"/>: 48 Mi characters of document text.</summary>
     public const long DefaultBudget = 48L * 1024 * 1024;
 
-    private readonly ConcurrentDictionary<(string AccountId, string Region, string Type), ConcurrentDictionary<string, Entry>> _partitions = new();
+    private readonly ConcurrentDictionary<(string AccountId, string Region, string Type), Partition> _partitions = new();
     private readonly Lock _gate = new();
     private long _weight;
 
@@ -43,7 +43,7 @@ public sealed class DecodedResources
     public long Budget { get; }
 
     /// <summary>How many decoded documents are kept now.</summary>
-    public int Count => _partitions.Values.Sum(p => p.Count);
+    public int Count => _partitions.Values.Sum(p => p.Entries.Count);
 
     /// <summary>How many characters of document text the kept entries decoded.</summary>
     public long Weight => Interlocked.Read(ref _weight);
@@ -54,7 +54,7 @@ public sealed class DecodedResources
     {
         ArgumentNullException.ThrowIfNull(stored);
         var partition = stored.Version > 0 ? PartitionOf(stored.Key.AccountId, stored.Key.Region, stored.Key.Type, create: true) : null;
-        if (partition is not null && partition.TryGetValue(stored.Key.Id, out var entry) && entry.Version == stored.Version && entry.Value is T kept)
+        if (partition is not null && partition.Entries.TryGetValue(stored.Key.Id, out var entry) && entry.Version == stored.Version && entry.Value is T kept)
         {
             return kept;
         }
@@ -126,7 +126,7 @@ public sealed class DecodedResources
         for (var i = 0; i < versions.Count; i++)
         {
             var (id, version) = versions[i];
-            if (version > 0 && partition is not null && partition.TryGetValue(id, out var entry) && entry.Version == version && entry.Value is T kept)
+            if (version > 0 && partition is not null && partition.Entries.TryGetValue(id, out var entry) && entry.Version == version && entry.Value is T kept)
             {
                 values[i] = kept;
             }
@@ -173,17 +173,17 @@ public sealed class DecodedResources
         return result;
     }
 
-    private ConcurrentDictionary<string, Entry>? PartitionOf(string accountId, string region, string type, bool create) =>
+    private Partition? PartitionOf(string accountId, string region, string type, bool create) =>
         create
-            ? _partitions.GetOrAdd((accountId, region, type), static _ => new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal))
+            ? _partitions.GetOrAdd((accountId, region, type), static _ => new Partition())
             : _partitions.GetValueOrDefault((accountId, region, type));
 
     /// <summary>Keeps <paramref name="fresh"/> unless a newer entry is kept or the budget would be exceeded.</summary>
-    private void Keep(ConcurrentDictionary<string, Entry> partition, string id, Entry fresh)
+    private void Keep(Partition partition, string id, Entry fresh)
     {
         lock (_gate)
         {
-            var had = partition.TryGetValue(id, out var old);
+            var had = partition.Entries.TryGetValue(id, out var old);
             if (had && old!.Version > fresh.Version)
             {
                 // A reader holding an older snapshot must not replace a newer entry.
@@ -193,44 +193,76 @@ public sealed class DecodedResources
             if (weight + fresh.Weight > Budget)
             {
                 // No room: an outdated entry goes, nothing new is kept.
-                if (had && partition.TryRemove(id, out _))
+                if (had && partition.Entries.TryRemove(id, out _))
                 {
+                    partition.Ids.Remove(id);
                     Interlocked.Exchange(ref _weight, weight);
                 }
                 return;
             }
-            partition[id] = fresh;
+            partition.Entries[id] = fresh;
+            if (!had)
+            {
+                partition.Ids.Add(id);
+            }
             Interlocked.Exchange(ref _weight, weight + fresh.Weight);
         }
     }
 
-    /// <summary>Drops the entries with ids in (afterId, the last listed] (to the end when complete) that are not listed.</summary>
-    private void Prune(ConcurrentDictionary<string, Entry> partition, IReadOnlyList<ResourceVersion> listed, string? afterId, bool complete)
+    /// <summary>
+    /// Drops the entries with ids in (afterId, the last listed] (to the end when complete) that are
+    /// not listed. The kept ids are sorted, so a page looks at the entries of its own range only.
+    /// </summary>
+    private void Prune(Partition partition, IReadOnlyList<ResourceVersion> listed, string? afterId, bool complete)
     {
-        if (partition.IsEmpty || (listed.Count == 0 && !complete))
+        if (partition.Entries.IsEmpty || (listed.Count == 0 && !complete))
         {
             return;
         }
         var last = complete ? null : listed[^1].Id;
+        List<string>? gone = null;
         HashSet<string>? ids = null;
-        foreach (var id in partition.Keys)
+        lock (_gate)
         {
-            if ((afterId is not null && string.CompareOrdinal(id, afterId) <= 0) || (last is not null && string.CompareOrdinal(id, last) > 0))
+            if (partition.Ids.Count == 0)
             {
-                continue;
+                return;
             }
-            ids ??= listed.Select(v => v.Id).ToHashSet(StringComparer.Ordinal);
-            if (!ids.Contains(id))
+            var low = afterId ?? partition.Ids.Min!;
+            var high = last ?? partition.Ids.Max!;
+            if (string.CompareOrdinal(low, high) > 0)
             {
-                lock (_gate)
+                return;
+            }
+            foreach (var id in partition.Ids.GetViewBetween(low, high))
+            {
+                if (afterId is not null && string.Equals(id, afterId, StringComparison.Ordinal))
                 {
-                    if (partition.TryRemove(id, out var gone))
-                    {
-                        Interlocked.Add(ref _weight, -gone.Weight);
-                    }
+                    continue;
+                }
+                ids ??= listed.Select(v => v.Id).ToHashSet(StringComparer.Ordinal);
+                if (!ids.Contains(id))
+                {
+                    (gone ??= []).Add(id);
+                }
+            }
+            foreach (var id in gone ?? [])
+            {
+                if (partition.Entries.TryRemove(id, out var entry))
+                {
+                    partition.Ids.Remove(id);
+                    Interlocked.Add(ref _weight, -entry.Weight);
                 }
             }
         }
+    }
+
+    /// <summary>The entries of one account, region and type, and their ids in order (changed under the gate only).</summary>
+    private sealed class Partition
+    {
+        public ConcurrentDictionary<string, Entry> Entries { get; } = new(StringComparer.Ordinal);
+
+        public SortedSet<string> Ids { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed record Entry(long Version, object Value, long Weight);

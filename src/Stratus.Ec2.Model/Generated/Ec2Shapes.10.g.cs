@@ -29,7 +29,7 @@ public static partial class Ec2Shapes
     {
         SWithdrawByoipCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.WithdrawByoipCidrRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).Cidr = (string?)v, required: true),
-            new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).DryRun = (bool?)v));
+            new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).DryRun));
         SWithdrawByoipCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.WithdrawByoipCidrResult(),
             new SM::MemberInfo("ByoipCidr", SByoipCidr, "ByoipCidr", "byoipCidr", static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrResult)o).ByoipCidr, static (o, v) => ((global::Stratus.Ec2.Model.WithdrawByoipCidrResult)o).ByoipCidr = (global::Stratus.Ec2.Model.ByoipCidr?)v, jsonName: "byoipCidr"));
         SWorkloadsList.InitList(SWorkload, "item", static () => new global::System.Collections.Generic.List<string>());

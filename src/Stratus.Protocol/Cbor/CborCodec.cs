@@ -188,7 +188,10 @@ public sealed class CborCodec : IProtocolCodec
             w.WriteStartMap(0);
             w.WriteEndMap();
         }
-        return new(200, ContentType, w.Encode(), Headers(requestId));
+        // Encoded straight into a pooled segment: no array of the response's size is allocated.
+        using var buffer = new SegmentedBuffer();
+        buffer.Advance(w.Encode(buffer.GetSpan(w.BytesWritten)));
+        return new(200, ContentType, buffer.ToBody(), Headers(requestId));
     }
 
     /// <summary>The CBOR encoding of a value of a structure shape.</summary>

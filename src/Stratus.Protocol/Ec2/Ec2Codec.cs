@@ -15,7 +15,7 @@ public sealed class Ec2Codec : IProtocolCodec
         operation.Input is { } input ? Ec2ProtocolParser.Parse(input, request.Parameters) : ProtocolCodecs.NoInput;
 
     public WireResponse WriteOutput(ServiceInfo service, OperationInfo operation, object? output, string requestId) =>
-        new(200, "text/xml;charset=UTF-8", Ec2ProtocolSerializer.SerializeUtf8(service, operation, output, requestId), WireResponse.NoHeaders);
+        new(200, "text/xml;charset=UTF-8", Ec2ProtocolSerializer.SerializeBody(service, operation, output, requestId), WireResponse.NoHeaders);
 
     public WireResponse WriteError(ServiceInfo service, AwsException error, string requestId) =>
         new(error.StatusCode, "text/xml;charset=UTF-8", Encoding.UTF8.GetBytes(Ec2ProtocolSerializer.SerializeError(error.Code, error.Message, requestId)), WireResponse.NoHeaders);

@@ -18,13 +18,23 @@ public static class Ec2ProtocolSerializer
 {
     private const string Declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
-    public static string Serialize(ServiceInfo service, OperationInfo operation, object? output, string requestId) =>
-        Encoding.UTF8.GetString(SerializeUtf8(service, operation, output, requestId));
-
-    /// <summary>The response document as UTF-8, written without building it as a string first.</summary>
-    public static byte[] SerializeUtf8(ServiceInfo service, OperationInfo operation, object? output, string requestId)
+    public static string Serialize(ServiceInfo service, OperationInfo operation, object? output, string requestId)
     {
         using var buffer = new Utf8XmlBuffer();
+        Write(buffer, service, operation, output, requestId);
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>The response document as UTF-8 in pooled segments, written without building it as a string or one array.</summary>
+    public static WireBody SerializeBody(ServiceInfo service, OperationInfo operation, object? output, string requestId)
+    {
+        using var buffer = new Utf8XmlBuffer();
+        Write(buffer, service, operation, output, requestId);
+        return buffer.ToBody();
+    }
+
+    private static void Write(Utf8XmlBuffer buffer, ServiceInfo service, OperationInfo operation, object? output, string requestId)
+    {
         buffer.WriteRaw(Declaration);
         buffer.Write((byte)'<');
         buffer.WriteRaw(operation.Name);
@@ -43,28 +53,109 @@ public static class Ec2ProtocolSerializer
         buffer.WriteRaw("</");
         buffer.WriteRaw(operation.Name);
         buffer.WriteRaw("Response>");
-        return buffer.ToArray();
     }
 
     private static void WriteMembers(Utf8XmlBuffer buffer, ShapeInfo shape, object value)
     {
         foreach (var member in shape.Members)
         {
-            if (member.GetValue(value) is { } memberValue)
+            // Value kinds through their typed accessors: nothing is boxed.
+            switch (member.Shape.Kind)
             {
-                WriteValue(buffer, member.XmlName, member.Shape, memberValue);
+                case ShapeKind.Integer:
+                    if (member.GetInt32(value) is { } int32)
+                    {
+                        WriteInteger(buffer, member.XmlOpenTag, member.XmlCloseTag, int32);
+                    }
+                    break;
+                case ShapeKind.Long:
+                    if (member.GetInt64(value) is { } int64)
+                    {
+                        WriteInteger(buffer, member.XmlOpenTag, member.XmlCloseTag, int64);
+                    }
+                    break;
+                case ShapeKind.Boolean:
+                    if (member.GetBoolean(value) is { } boolean)
+                    {
+                        buffer.Write(member.XmlOpenTag);
+                        buffer.Write(boolean ? "true"u8 : "false"u8);
+                        buffer.Write(member.XmlCloseTag);
+                    }
+                    break;
+                case ShapeKind.Timestamp:
+                    if (member.GetTimestamp(value) is { } timestamp)
+                    {
+                        buffer.Write(member.XmlOpenTag);
+                        WriteTimestamp(buffer, timestamp);
+                        buffer.Write(member.XmlCloseTag);
+                    }
+                    break;
+                case ShapeKind.Double:
+                    if (member.GetDouble(value) is { } number)
+                    {
+                        buffer.Write(member.XmlOpenTag);
+                        buffer.WriteEscaped(ProtocolFormats.FormatDouble(number));
+                        buffer.Write(member.XmlCloseTag);
+                    }
+                    break;
+                case ShapeKind.Float:
+                    if (member.GetSingle(value) is { } single)
+                    {
+                        buffer.Write(member.XmlOpenTag);
+                        buffer.WriteEscaped(ProtocolFormats.FormatFloat(single));
+                        buffer.Write(member.XmlCloseTag);
+                    }
+                    break;
+                case ShapeKind.String:
+                    if (member.GetValue(value) is string text)
+                    {
+                        buffer.Write(member.XmlOpenTag);
+                        buffer.WriteEscaped(text);
+                        buffer.Write(member.XmlCloseTag);
+                    }
+                    break;
+                default:
+                    if (member.GetValue(value) is { } memberValue)
+                    {
+                        WriteValue(buffer, member.XmlName, member.XmlOpenTag, member.XmlCloseTag, member.Shape, memberValue);
+                    }
+                    break;
             }
         }
     }
 
-    private static void WriteValue(Utf8XmlBuffer buffer, string name, ShapeInfo shape, object value)
+    private static void WriteInteger(Utf8XmlBuffer buffer, ReadOnlySpan<byte> open, ReadOnlySpan<byte> close, long value)
+    {
+        // Digits need no escaping: formatted straight into the buffer.
+        buffer.Write(open);
+        var ok = value.TryFormat(buffer.GetSpan(20), out var written, default, CultureInfo.InvariantCulture);
+        System.Diagnostics.Debug.Assert(ok);
+        buffer.Advance(written);
+        buffer.Write(close);
+    }
+
+    /// <summary>A timestamp as <see cref="ProtocolFormats.FormatTimestamp"/> writes it, formatted straight into the buffer.</summary>
+    private static void WriteTimestamp(Utf8XmlBuffer buffer, DateTime value)
+    {
+        var span = buffer.GetSpan(64);
+        if (ProtocolFormats.TryFormatTimestamp(value, span, out var written))
+        {
+            buffer.Advance(written);
+        }
+        else
+        {
+            buffer.WriteEscaped(ProtocolFormats.FormatTimestamp(value));
+        }
+    }
+
+    private static void WriteValue(Utf8XmlBuffer buffer, string name, ReadOnlySpan<byte> open, ReadOnlySpan<byte> close, ShapeInfo shape, object value)
     {
         switch (shape.Kind)
         {
             case ShapeKind.Structure:
-                Open(buffer, name);
+                buffer.Write(open);
                 WriteMembers(buffer, shape, value);
-                Close(buffer, name);
+                buffer.Write(close);
                 break;
             case ShapeKind.List:
                 var items = (IList)value;
@@ -75,35 +166,32 @@ public static class Ec2ProtocolSerializer
                     buffer.WriteRaw("/>");
                     break;
                 }
-                Open(buffer, name);
+                buffer.Write(open);
+                var element = shape.Element;
                 foreach (var item in items)
                 {
                     if (item is not null)
                     {
-                        WriteValue(buffer, shape.ElementXmlName, shape.Element, item);
+                        WriteValue(buffer, shape.ElementXmlName, shape.ElementOpenTag, shape.ElementCloseTag, element, item);
                     }
                 }
-                Close(buffer, name);
+                buffer.Write(close);
                 break;
             case ShapeKind.Integer:
+                WriteInteger(buffer, open, close, (int)value);
+                break;
             case ShapeKind.Long:
-                // Digits need no escaping: formatted straight into the buffer.
-                Open(buffer, name);
-                Span<byte> digits = stackalloc byte[24];
-                var ok = shape.Kind == ShapeKind.Integer
-                    ? ((int)value).TryFormat(digits, out var written, default, CultureInfo.InvariantCulture)
-                    : ((long)value).TryFormat(digits, out written, default, CultureInfo.InvariantCulture);
-                System.Diagnostics.Debug.Assert(ok);
-                buffer.Write(digits[..written]);
-                Close(buffer, name);
+                WriteInteger(buffer, open, close, (long)value);
                 break;
             case ShapeKind.Boolean:
-                Open(buffer, name);
+                buffer.Write(open);
                 buffer.Write((bool)value ? "true"u8 : "false"u8);
-                Close(buffer, name);
+                buffer.Write(close);
                 break;
             default:
-                WriteElement(buffer, name, FormatScalar(shape, value));
+                buffer.Write(open);
+                buffer.WriteEscaped(FormatScalar(shape, value));
+                buffer.Write(close);
                 break;
         }
     }

@@ -228,7 +228,7 @@ public sealed class JsonCodec : IProtocolCodec
 
     public WireResponse WriteOutput(ServiceInfo service, OperationInfo operation, object? output, string requestId)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
+        using var buffer = new SegmentedBuffer();
         using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
             if (operation.Output is { } shape && output is not null)
@@ -241,7 +241,7 @@ public sealed class JsonCodec : IProtocolCodec
                 w.WriteEndObject();
             }
         }
-        return new(200, ContentType(service), buffer.WrittenMemory, [new("x-amzn-RequestId", requestId)]);
+        return new(200, ContentType(service), buffer.ToBody(), [new("x-amzn-RequestId", requestId)]);
     }
 
     /// <summary>The JSON document of a value of a structure shape.</summary>
@@ -265,7 +265,7 @@ public sealed class JsonCodec : IProtocolCodec
             w.WriteString("message", Text(error.Message));
             w.WriteEndObject();
         }
-        return new(error.StatusCode, ContentType(service), buffer.WrittenMemory, ErrorHeaders(service, error, requestId));
+        return new(error.StatusCode, ContentType(service), WireBody.Of(buffer.WrittenMemory), ErrorHeaders(service, error, requestId));
     }
 
     /// <summary>The <c>__type</c> of an error: the model's error shape carrying that code, else the code itself.</summary>

@@ -89,6 +89,15 @@ public sealed class ShapeInfo
     /// <summary>XML element / query key of list items ("item" for EC2, else the list member's locationName or "member").</summary>
     public string ElementXmlName { get; private set; } = "member";
 
+    private byte[]? _elementOpen;
+    private byte[]? _elementClose;
+
+    /// <summary><c>&lt;ElementXmlName&gt;</c> in UTF-8 (made once, on first use).</summary>
+    public ReadOnlySpan<byte> ElementOpenTag => _elementOpen ??= System.Text.Encoding.UTF8.GetBytes("<" + ElementXmlName + ">");
+
+    /// <summary><c>&lt;/ElementXmlName&gt;</c> in UTF-8 (made once, on first use).</summary>
+    public ReadOnlySpan<byte> ElementCloseTag => _elementClose ??= System.Text.Encoding.UTF8.GetBytes("</" + ElementXmlName + ">");
+
     /// <summary>Key shape of a map.</summary>
     public ShapeInfo Key => _key ?? throw new InvalidOperationException($"{Name} is not a map");
 
@@ -201,8 +210,17 @@ public sealed class MemberInfo(
     bool flattened = false,
     string? timestampFormat = null,
     bool xmlAttribute = false,
-    string? xmlNamespace = null)
+    string? xmlNamespace = null,
+    Func<object, int?>? getInt32 = null,
+    Func<object, long?>? getInt64 = null,
+    Func<object, bool?>? getBoolean = null,
+    Func<object, double?>? getDouble = null,
+    Func<object, float?>? getSingle = null,
+    Func<object, DateTime?>? getTimestamp = null)
 {
+    private byte[]? _xmlOpen;
+    private byte[]? _xmlClose;
+
     /// <summary>Member name in the model (the C# property name, modulo keyword escaping); CBOR map key.</summary>
     public string Name { get; } = name;
 
@@ -237,6 +255,33 @@ public sealed class MemberInfo(
     public bool IdempotencyToken { get; } = idempotencyToken;
 
     public object? GetValue(object target) => get(target);
+
+    // Typed reads of value-kind members: the generated accessors return the property as it is
+    // (no boxing); a member built without one unboxes what GetValue answers.
+
+    /// <summary>The value of an integer member, without boxing.</summary>
+    public int? GetInt32(object target) => getInt32 is not null ? getInt32(target) : (int?)get(target);
+
+    /// <summary>The value of a long member, without boxing.</summary>
+    public long? GetInt64(object target) => getInt64 is not null ? getInt64(target) : (long?)get(target);
+
+    /// <summary>The value of a boolean member, without boxing.</summary>
+    public bool? GetBoolean(object target) => getBoolean is not null ? getBoolean(target) : (bool?)get(target);
+
+    /// <summary>The value of a double member, without boxing.</summary>
+    public double? GetDouble(object target) => getDouble is not null ? getDouble(target) : (double?)get(target);
+
+    /// <summary>The value of a float member, without boxing.</summary>
+    public float? GetSingle(object target) => getSingle is not null ? getSingle(target) : (float?)get(target);
+
+    /// <summary>The value of a timestamp member, without boxing.</summary>
+    public DateTime? GetTimestamp(object target) => getTimestamp is not null ? getTimestamp(target) : (DateTime?)get(target);
+
+    /// <summary><c>&lt;XmlName&gt;</c> in UTF-8 (made once, on first use).</summary>
+    public ReadOnlySpan<byte> XmlOpenTag => _xmlOpen ??= System.Text.Encoding.UTF8.GetBytes("<" + XmlName + ">");
+
+    /// <summary><c>&lt;/XmlName&gt;</c> in UTF-8 (made once, on first use).</summary>
+    public ReadOnlySpan<byte> XmlCloseTag => _xmlClose ??= System.Text.Encoding.UTF8.GetBytes("</" + XmlName + ">");
 
     public void SetValue(object target, object? value) => set(target, value);
 

@@ -26,7 +26,7 @@ public sealed class QueryCodec : IProtocolCodec
         operation.Input is { } input ? Parse(service, input, request.Parameters) : ProtocolCodecs.NoInput;
 
     public WireResponse WriteOutput(ServiceInfo service, OperationInfo operation, object? output, string requestId) =>
-        new(200, "text/xml", Encoding.UTF8.GetBytes(Serialize(service, operation, output, requestId)), WireResponse.NoHeaders);
+        new(200, "text/xml", SerializeBody(service, operation, output, requestId), WireResponse.NoHeaders);
 
     public WireResponse WriteError(ServiceInfo service, AwsException error, string requestId) =>
         new(error.StatusCode, "text/xml", Encoding.UTF8.GetBytes(SerializeError(service, error, requestId)), WireResponse.NoHeaders);
@@ -166,16 +166,32 @@ public sealed class QueryCodec : IProtocolCodec
     /// <summary>The response document of an operation.</summary>
     public static string Serialize(ServiceInfo service, OperationInfo operation, object? output, string requestId)
     {
-        var sb = new StringBuilder(512);
-        sb.Append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<").Append(operation.Name).Append("Response xmlns=\"");
-        XmlText.AppendEscaped(sb, service.XmlNamespace);
-        sb.Append("\">");
+        using var buffer = new Utf8XmlBuffer();
+        Write(buffer, service, operation, output, requestId);
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>The response document of an operation, in pooled segments.</summary>
+    public static WireBody SerializeBody(ServiceInfo service, OperationInfo operation, object? output, string requestId)
+    {
+        using var buffer = new Utf8XmlBuffer();
+        Write(buffer, service, operation, output, requestId);
+        return buffer.ToBody();
+    }
+
+    private static void Write(Utf8XmlBuffer sb, ServiceInfo service, OperationInfo operation, object? output, string requestId)
+    {
+        sb.WriteRaw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<");
+        sb.WriteRaw(operation.Name);
+        sb.WriteRaw("Response xmlns=\"");
+        sb.WriteEscaped(service.XmlNamespace);
+        sb.WriteRaw("\">");
         if (operation.Output is { } shape)
         {
             var wrapper = operation.ResultWrapper;
             if (wrapper is not null)
             {
-                sb.Append('<').Append(wrapper).Append('>');
+                Open(sb, wrapper);
             }
             if (output is not null)
             {
@@ -183,13 +199,28 @@ public sealed class QueryCodec : IProtocolCodec
             }
             if (wrapper is not null)
             {
-                sb.Append("</").Append(wrapper).Append('>');
+                Close(sb, wrapper);
             }
         }
-        sb.Append("<ResponseMetadata><RequestId>");
-        XmlText.AppendEscaped(sb, requestId);
-        sb.Append("</RequestId></ResponseMetadata></").Append(operation.Name).Append("Response>");
-        return sb.ToString();
+        sb.WriteRaw("<ResponseMetadata><RequestId>");
+        sb.WriteEscaped(requestId);
+        sb.WriteRaw("</RequestId></ResponseMetadata></");
+        sb.WriteRaw(operation.Name);
+        sb.WriteRaw("Response>");
+    }
+
+    private static void Open(Utf8XmlBuffer sb, string name)
+    {
+        sb.Write((byte)'<');
+        sb.WriteRaw(name);
+        sb.Write((byte)'>');
+    }
+
+    private static void Close(Utf8XmlBuffer sb, string name)
+    {
+        sb.WriteRaw("</");
+        sb.WriteRaw(name);
+        sb.Write((byte)'>');
     }
 
     /// <summary>The query error envelope.</summary>
@@ -208,7 +239,7 @@ public sealed class QueryCodec : IProtocolCodec
         return sb.ToString();
     }
 
-    private static void AppendMembers(StringBuilder sb, ShapeInfo shape, object value)
+    private static void AppendMembers(Utf8XmlBuffer sb, ShapeInfo shape, object value)
     {
         foreach (var member in shape.Members)
         {
@@ -219,14 +250,14 @@ public sealed class QueryCodec : IProtocolCodec
         }
     }
 
-    private static void AppendValue(StringBuilder sb, string name, ShapeInfo shape, object value, bool flattened)
+    private static void AppendValue(Utf8XmlBuffer sb, string name, ShapeInfo shape, object value, bool flattened)
     {
         switch (shape.Kind)
         {
             case ShapeKind.Structure:
-                sb.Append('<').Append(name).Append('>');
+                Open(sb, name);
                 AppendMembers(sb, shape, value);
-                sb.Append("</").Append(name).Append('>');
+                Close(sb, name);
                 break;
             case ShapeKind.List:
                 {
@@ -244,10 +275,12 @@ public sealed class QueryCodec : IProtocolCodec
                     }
                     if (items.Count == 0)
                     {
-                        sb.Append('<').Append(name).Append("/>");
+                        sb.Write((byte)'<');
+                        sb.WriteRaw(name);
+                        sb.WriteRaw("/>");
                         break;
                     }
-                    sb.Append('<').Append(name).Append('>');
+                    Open(sb, name);
                     foreach (var item in items)
                     {
                         if (item is not null)
@@ -255,7 +288,7 @@ public sealed class QueryCodec : IProtocolCodec
                             AppendValue(sb, shape.ElementXmlName, shape.Element, item, false);
                         }
                     }
-                    sb.Append("</").Append(name).Append('>');
+                    Close(sb, name);
                     break;
                 }
             case ShapeKind.Map:
@@ -263,7 +296,7 @@ public sealed class QueryCodec : IProtocolCodec
                     var map = (IDictionary)value;
                     if (!flattened)
                     {
-                        sb.Append('<').Append(name).Append('>');
+                        Open(sb, name);
                     }
                     foreach (DictionaryEntry entry in map)
                     {
@@ -271,21 +304,21 @@ public sealed class QueryCodec : IProtocolCodec
                         {
                             continue;
                         }
-                        sb.Append('<').Append(flattened ? name : "entry").Append('>');
+                        Open(sb, flattened ? name : "entry");
                         AppendValue(sb, shape.KeyXmlName, shape.Key, entry.Key, false);
                         AppendValue(sb, shape.ValueXmlName, shape.Value, entry.Value, false);
-                        sb.Append("</").Append(flattened ? name : "entry").Append('>');
+                        Close(sb, flattened ? name : "entry");
                     }
                     if (!flattened)
                     {
-                        sb.Append("</").Append(name).Append('>');
+                        Close(sb, name);
                     }
                     break;
                 }
             default:
-                sb.Append('<').Append(name).Append('>');
-                XmlText.AppendEscaped(sb, FormatScalar(shape, value));
-                sb.Append("</").Append(name).Append('>');
+                Open(sb, name);
+                sb.WriteEscaped(FormatScalar(shape, value));
+                Close(sb, name);
                 break;
         }
     }

@@ -136,20 +136,26 @@ internal sealed class GatewayEndpoint
             httpResponse.Headers.Append(name, value);
         }
         httpResponse.ContentLength = response.Body.Length;
+        var errorCode = response.StatusCode >= 400 && _logger.IsEnabled(LogLevel.Information) ? ErrorCodeOf(response) : "-";
         try
         {
-            await httpResponse.Body.WriteAsync(response.Body, http.RequestAborted).ConfigureAwait(false);
+            // Segment by segment: a large body is never copied into one array.
+            await response.Body.WriteToAsync(httpResponse.Body, http.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
             LogClientGone(requestId, serviceName, operationName);
             return;
         }
+        finally
+        {
+            response.Body.Dispose();
+        }
         if (_logger.IsEnabled(LogLevel.Information))
         {
             _logger.LogInformation("{RequestId} {Service} {Action} {Status} {ErrorCode} account={AccountId} in {ElapsedMs:F1} ms",
                 requestId, serviceName, operationName.Length == 0 ? "-" : operationName, response.StatusCode,
-                response.StatusCode >= 400 ? ErrorCodeOf(response) : "-", accountId ?? "-", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                errorCode, accountId ?? "-", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 
@@ -169,7 +175,8 @@ internal sealed class GatewayEndpoint
         var request = new WireRequest("POST", "/", parameters, new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase), body);
         var response = await ExecuteAsync(route, endpoint, new CallerIdentity(accountId, "us-east-1", null, endpoint.SigningName), operationName,
             request, Guid.NewGuid().ToString(), ct).ConfigureAwait(false);
-        _ = WriteError(service, protocol, AwsErrors.InvalidParameterValue("warm-up"), "warm-up");
+        response.Body.Dispose();
+        WriteError(service, protocol, AwsErrors.InvalidParameterValue("warm-up"), "warm-up").Body.Dispose();
         // A lookup of an id that does not exist answers 400 (its not-found error): that path is warm too.
         if (response.StatusCode != 200 && !(extraParameters is { Count: > 0 } && response.StatusCode == 400))
         {
@@ -431,8 +438,17 @@ internal sealed class GatewayEndpoint
 
     private static string ErrorCodeOf(WireResponse response)
     {
-        var span = response.Body.Span;
-        var text = Encoding.UTF8.GetString(span[..Math.Min(span.Length, 512)]);
+        var head = new List<byte>(512);
+        foreach (var segment in response.Body.Segments)
+        {
+            var span = segment.Span;
+            head.AddRange(span[..Math.Min(span.Length, 512 - head.Count)]);
+            if (head.Count == 512)
+            {
+                break;
+            }
+        }
+        var text = Encoding.UTF8.GetString([.. head]);
         foreach (var (open, close) in new[] { ("<Code>", "</Code>"), ("\"__type\":\"", "\"") })
         {
             var start = text.IndexOf(open, StringComparison.Ordinal);

@@ -268,7 +268,8 @@ internal sealed partial class Ec2Service
 
     /// <summary>
     /// The interfaces attached to <paramref name="instances"/> (and maybe others): for a page or up
-    /// to 100 instances their ids from the attachment index, then the interfaces by key; for a
+    /// to 100 instances those the attachment index names (through the kept decoded documents on a
+    /// read, else by key); for a
     /// larger selection, every interface in one pass, which costs SQLite less than that many lookups
     /// when the selection is a good part of the region.
     /// </summary>
@@ -285,16 +286,20 @@ internal sealed partial class Ec2Service
                 ? await shared.ListAsync<NetworkInterfaceResource>(context.Store, context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false)
                 : await context.Store.ListAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false);
         }
+        if (shared is not null)
+        {
+            // The attachment index selects the interfaces' ids and versions; the kept decoded ones
+            // are used as they are (no document text is read for an interface that did not change).
+            return await shared.FindAsync<NetworkInterfaceResource>(context.Store, context.Scope, ResourceTypes.NetworkInterface,
+                [IndexCondition.Equal(AttachmentIndexName, instances.ConvertAll(i => i.Id))], context.Cancellation).ConfigureAwait(false);
+        }
         var attached = await context.Store.ListIndexAsync(context.AccountId, context.Region, new IndexEntryQuery(AttachmentIndexName)
         {
             Types = [ResourceTypes.NetworkInterface.Name],
             Names = [AttachmentIndexName],
             Values = instances.ConvertAll(i => i.Id),
         }, context.Cancellation).ConfigureAwait(false);
-        var ids = attached.Select(e => e.Id).ToList();
-        return shared is not null
-            ? await shared.GetManyAsync<NetworkInterfaceResource>(context.Store, context.Scope, ResourceTypes.NetworkInterface, ids, context.Cancellation).ConfigureAwait(false)
-            : await context.Store.GetManyAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, ids, context.Cancellation).ConfigureAwait(false);
+        return await context.Store.GetManyAsync<NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, attached.Select(e => e.Id).ToList(), context.Cancellation).ConfigureAwait(false);
     }
 
     /// <summary>
