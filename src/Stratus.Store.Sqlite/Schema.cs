@@ -106,6 +106,12 @@ internal static class Schema
             "CREATE TABLE resource_versions (name TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL)",
             "INSERT INTO resource_versions (name, value) VALUES ('resources', 0) ON CONFLICT (name) DO NOTHING",
         ]),
+        // Listings of one type in one region across every account (what the background controllers
+        // read each pass, mostly finding nothing) walk this index instead of every row of the table.
+        new Migration(6, "resources by region and type",
+        [
+            "CREATE INDEX ix_resources_region_type ON resources (region, type, account_id, id)",
+        ]),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -294,8 +294,31 @@ internal sealed partial class InstanceLifecycle(
         return result;
     }
 
-    private async Task SweepTerminatedAsync(CancellationToken ct) =>
-        await SweepTerminatedAsync(await ListAllAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+    /// <summary>
+    /// The periodic sweep: the terminated instances of each account and region found through the
+    /// store's state index, not by reading and decoding every instance each minute.
+    /// </summary>
+    private async Task SweepTerminatedAsync(CancellationToken ct)
+    {
+        var terminated = new List<(Scope Scope, InstanceResource Instance)>();
+        await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
+        {
+            var accounts = await read.ListAccountsAsync(ct).ConfigureAwait(false);
+            IReadOnlyList<IndexCondition> condition = [IndexCondition.Equal("instance-state-name", [InstanceStates.Terminated])];
+            foreach (var region in RegionCatalog.All)
+            {
+                foreach (var account in accounts)
+                {
+                    var scope = new Scope(account.AccountId, region.Name);
+                    foreach (var instance in await read.FindAsync<InstanceResource>(scope, ResourceTypes.Instance, condition, ct).ConfigureAwait(false))
+                    {
+                        terminated.Add((scope, instance));
+                    }
+                }
+            }
+        }
+        await SweepTerminatedAsync(terminated, ct).ConfigureAwait(false);
+    }
 
     private async Task SweepTerminatedAsync(List<(Scope Scope, InstanceResource Instance)> all, CancellationToken ct)
     {
@@ -562,33 +585,48 @@ internal sealed partial class InstanceLifecycle(
         }
     }
 
+    /// <summary>
+    /// Applies a batch of finished commands in one transaction: the instances of each account and
+    /// region read by key together, and written back together (one multi-row write, the vCPU usage
+    /// adjusted once) after the teardown each change needs.
+    /// </summary>
     private async Task ApplyFinishesAsync(IReadOnlyList<PendingFinish> batch)
     {
         var ct = _stopping;
         await using var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false);
         var fleet = false;
-        foreach (var (command, expected, change, terminateWith) in batch)
+        foreach (var group in batch.GroupBy(f => f.Command.Scope))
         {
-            var instance = await tx.GetAsync<InstanceResource>(command.Scope, ResourceTypes.Instance, command.InstanceId, ct).ConfigureAwait(false);
-            if (instance is null || instance.State != expected)
+            var scope = group.Key;
+            var found = (await tx.GetManyAsync<InstanceResource>(scope, ResourceTypes.Instance, group.Select(f => f.Command.InstanceId).ToList(), ct).ConfigureAwait(false))
+                .ToDictionary(i => i.Id, StringComparer.Ordinal);
+            var changed = new List<InstanceResource>();
+            foreach (var (command, expected, change, terminateWith) in group)
             {
-                continue;
-            }
-            if (terminateWith is { } reason)
-            {
-                instance.Transition(InstanceStates.Terminated, Now, reason.Code, reason.Message);
-                await InstanceTeardown.ReleaseAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
-            }
-            else
-            {
-                change!(instance);
-                if (instance.State is InstanceStates.Stopped or InstanceStates.Terminated)
+                if (!found.TryGetValue(command.InstanceId, out var instance) || instance.State != expected)
                 {
-                    await InstanceTeardown.ReleasePublicAddressAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
+                    continue;
                 }
+                if (terminateWith is { } reason)
+                {
+                    instance.Transition(InstanceStates.Terminated, Now, reason.Code, reason.Message);
+                    await InstanceTeardown.ReleaseAsync(tx, scope, instance, Now, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    change!(instance);
+                    if (instance.State is InstanceStates.Stopped or InstanceStates.Terminated)
+                    {
+                        await InstanceTeardown.ReleasePublicAddressAsync(tx, scope, instance, Now, ct).ConfigureAwait(false);
+                    }
+                }
+                changed.Add(instance);
+                fleet |= instance.Tags.Any(t => t.Key == FleetTag);
             }
-            await InstanceRecords.PutAsync(tx, command.Scope, instance, Now, ct).ConfigureAwait(false);
-            fleet |= instance.Tags.Any(t => t.Key == FleetTag);
+            if (changed.Count > 0)
+            {
+                await InstanceRecords.PutManyAsync(tx, scope, changed, Now, ct).ConfigureAwait(false);
+            }
         }
         await tx.CommitAsync(ct).ConfigureAwait(false);
         if (fleet)
