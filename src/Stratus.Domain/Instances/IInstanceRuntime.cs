@@ -105,6 +105,15 @@ public interface IInstanceRuntime : IAsyncDisposable
     Task ApplyFirewallAsync(Firewall.VpcFirewall firewall, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>
+    /// The highest device index a secondary network interface of a guest of this runtime can have
+    /// (null: no limit). The microVM runtime's guests have seven PCIe hot-plug ports.
+    /// </summary>
+    int? MaxSecondaryDeviceIndex => null;
+
+    /// <summary>False when the runtime can plug in only interfaces of the primary interface's VPC.</summary>
+    bool PlugsInterfacesOfOtherVpcs => true;
+
+    /// <summary>
     /// The packet filter's cumulative flow counters of a VPC that a flow log watches (accepted and
     /// rejected packets and bytes per flow); empty for runtimes without guests or VPCs not on this host.
     /// </summary>

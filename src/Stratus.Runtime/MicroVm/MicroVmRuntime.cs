@@ -312,6 +312,12 @@ internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWat
     public Task ApplyFirewallAsync(Stratus.Domain.Firewall.VpcFirewall firewall, CancellationToken cancellationToken) =>
         _network.ApplyFirewallAsync(firewall, cancellationToken);
 
+    /// <summary>The guest's PCIe hot-plug ports take device indexes 1 to <see cref="MicroVmHotPlug.Ports"/>.</summary>
+    public int? MaxSecondaryDeviceIndex => MicroVmHotPlug.Ports;
+
+    /// <summary>A guest's secondary interfaces are taps of its primary interface's VPC bridge (QEMU runs in that VPC's namespace).</summary>
+    public bool PlugsInterfacesOfOtherVpcs => false;
+
     public Task<IReadOnlyList<Stratus.Domain.Vpc.FlowLogs.FlowCounter>> ReadFlowCountersAsync(string accountId, string region, string vpcId, CancellationToken cancellationToken) =>
         _network.ReadFlowCountersAsync(accountId, region, vpcId, cancellationToken);
 

@@ -17,6 +17,10 @@ internal sealed class MeteredRuntime(IInstanceRuntime inner, ServerMetrics metri
 
     public bool AppliesFirewall => inner.AppliesFirewall;
 
+    public int? MaxSecondaryDeviceIndex => inner.MaxSecondaryDeviceIndex;
+
+    public bool PlugsInterfacesOfOtherVpcs => inner.PlugsInterfacesOfOtherVpcs;
+
     public Stratus.Domain.CloudWatch.GuestUsage? ReadUsage(string instanceId) =>
         (inner as Stratus.Domain.CloudWatch.IGuestUsageSource)?.ReadUsage(instanceId);
 

@@ -294,22 +294,14 @@ public static partial class VpcFlowLogs
     }
 
     /// <summary>
-    /// Removes the flow logs whose VPC, subnet or network interface no longer exists (they go with
-    /// their resource); answers how many went.
+    /// True when the VPC, subnet or network interface a flow log watches no longer exists: the flow
+    /// log goes with its resource.
     /// </summary>
-    public static async Task<int> RemoveOrphansAsync(IStoreTransaction tx, Scope scope, CancellationToken ct = default)
+    public static async Task<bool> ResourceGoneAsync(IStoreSession session, Scope scope, FlowLogResource flowLog, CancellationToken ct = default)
     {
-        var removed = 0;
-        foreach (var flowLog in await tx.ListAsync<FlowLogResource>(scope, ResourceTypes.VpcFlowLog, ct).ConfigureAwait(false))
-        {
-            if (flowLog.ResourceType is "VPC" or "Subnet" or "NetworkInterface"
-                && (await ResolveAsync(tx, scope, flowLog.ResourceType, flowLog.ResourceId, ct).ConfigureAwait(false)).Error is not null)
-            {
-                await tx.DeleteAsync(scope, ResourceTypes.VpcFlowLog, flowLog.Id, ct).ConfigureAwait(false);
-                removed++;
-            }
-        }
-        return removed;
+        ArgumentNullException.ThrowIfNull(flowLog);
+        return flowLog.ResourceType is "VPC" or "Subnet" or "NetworkInterface"
+            && (await ResolveAsync(session, scope, flowLog.ResourceType, flowLog.ResourceId, ct).ConfigureAwait(false)).Error is not null;
     }
 
     /// <summary>True when a flow log watches the VPC, one of its subnets or one of its interfaces.</summary>
