@@ -157,7 +157,7 @@ def test_allowed_and_blocked_connections_are_recorded_as_accept_and_reject(lab):
     # The interface's REJECT-only flow log: its own group and stream, custom format, '-' for what is not observed.
     custom = until(lambda: _events(lab, REJECTS, f"{lab.a_eni}-reject"), "the custom-format record", timeout=15)
     assert all("ACCEPT" not in m for m in custom), custom
-    assert f"{lab.a_eni} {lab.b_ip} {lab.a_ip} 8081 6 REJECT ingress {lab.vpc} {lab.subnet} {lab.a} - 3" in custom, custom
+    assert f"{lab.a_eni} {lab.b_ip} {lab.a_ip} 8081 6 REJECT ingress {lab.vpc} {lab.subnet} {lab.a} - 5" in custom, custom
 
     # GetLogEvents reads the same stream; the group was created by the delivery, one stream per interface.
     got = lab.logs.get_log_events(logGroupName=GROUP, logStreamName=f"{lab.a_eni}-all", startFromHead=True)["events"]
@@ -254,8 +254,15 @@ def test_describe_flow_logs_filters_pages_tags_and_client_token(lab):
         assert names([{"Name": "resource-id", "Values": [lab.subnet]}]) == set(first["FlowLogIds"])
         assert names([{"Name": "log-destination-type", "Values": ["cloud-watch-logs"]}]) == set(ids)
         assert names([{"Name": "deliver-log-status", "Values": ["SUCCESS"]}]) == set(ids)
-        pages = list(ec2.get_paginator("describe_flow_logs").paginate(PaginationConfig={"PageSize": 1}))
-        assert len(pages) >= 2 and {f["FlowLogId"] for p in pages for f in p["FlowLogs"]} >= set(ids)
+        extra = ec2.create_flow_logs(ResourceType="NetworkInterface", ResourceIds=[lab.a_eni, lab.b_eni], TrafficType="ALL",
+                                     LogGroupName="describe-c", DeliverLogsPermissionArn=role)["FlowLogIds"]
+        ids += extra
+        assert len(extra) == 2
+        pages = list(ec2.get_paginator("describe_flow_logs").paginate(PaginationConfig={"PageSize": 5}))
+        assert len(pages) >= 1 and {f["FlowLogId"] for p in pages for f in p["FlowLogs"]} >= set(ids)
+        first_page = ec2.describe_flow_logs(MaxResults=5)
+        rest = ec2.describe_flow_logs(MaxResults=5, NextToken=first_page["NextToken"])["FlowLogs"] if "NextToken" in first_page else []
+        assert {f["FlowLogId"] for f in first_page["FlowLogs"] + rest} >= set(ids)
 
         with pytest.raises(ClientError) as e:
             ec2.get_flow_logs_integration_template(FlowLogId=ids[0], ConfigDeliveryS3DestinationArn="arn:aws:s3:::bucket",
