@@ -14,6 +14,7 @@ AWS's minutes.
   destinations, which Stratus does not have, duplicates), DryRun, ClientToken, TagSpecifications,
   DescribeFlowLogs filters and paging, DeleteFlowLogs' Unsuccessful items, GetFlowLogsIntegrationTemplate,
   a flow log deleted with its subnet, and the aws CLI.
+- AttachNetworkInterface refuses a third interface on a t3.micro (AttachmentLimitExceeded), as EC2.
 
 Guest commands run in the guests' own network namespaces (`ip netns exec s-<instance id>`). Needs
 root, crun, nftables, socat and the minimal image; anything missing FAILS. Everything is removed
@@ -310,3 +311,25 @@ def test_the_aws_cli_creates_describes_and_deletes_flow_logs(lab):
                      "--traffic-type", "ALL", "--log-group-name", "cli-group")
     assert failed.returncode != 0 and "DeliverLogsPermissionArn" in failed.stderr
     assert json.loads(srv.cli("--profile", "stratus", "ec2", "describe-flow-logs", "--output", "json", check=True).stdout)["FlowLogs"] is not None
+
+
+def test_attaching_more_interfaces_than_the_instance_type_allows_is_refused(lab):
+    ec2 = lab.ec2
+    enis = [ec2.create_network_interface(SubnetId=lab.subnet)["NetworkInterface"]["NetworkInterfaceId"] for _ in range(2)]
+    try:
+        attachment = ec2.attach_network_interface(NetworkInterfaceId=enis[0], InstanceId=lab.b, DeviceIndex=1)["AttachmentId"]
+        # A t3.micro takes two interfaces: the primary and one more.
+        with pytest.raises(ClientError) as e:
+            ec2.attach_network_interface(NetworkInterfaceId=enis[1], InstanceId=lab.b, DeviceIndex=2)
+        code, message, _ = error_of(e)
+        assert (code, message) == ("AttachmentLimitExceeded", "Interface count 3 exceeds the limit for t3.micro")
+        assert ec2.describe_network_interfaces(NetworkInterfaceIds=[enis[1]])["NetworkInterfaces"][0]["Status"] == "available"
+        ec2.detach_network_interface(AttachmentId=attachment)
+        until(lambda: ec2.describe_network_interfaces(NetworkInterfaceIds=[enis[0]])["NetworkInterfaces"][0]["Status"] == "available",
+              "the interface detached", timeout=15)
+    finally:
+        for eni in enis:
+            try:
+                ec2.delete_network_interface(NetworkInterfaceId=eni)
+            except ClientError:
+                pass

@@ -123,8 +123,24 @@ public static class FlowLogRuleset
         var name = value.GetString();
         return name switch
         {
-            "icmp" => 1, "igmp" => 2, "ipip" => 4, "tcp" => 6, "egp" => 8, "udp" => 17, "ipv6" => 41, "gre" => 47, "esp" => 50, "ah" => 51,
-            "ipv6-icmp" or "icmpv6" => 58, "ospf" => 89, "pim" => 103, "vrrp" => 112, "l2tp" => 115, "sctp" => 132, "dccp" => 33, "udplite" => 136,
+            "icmp" => 1,
+            "igmp" => 2,
+            "ipip" => 4,
+            "tcp" => 6,
+            "egp" => 8,
+            "udp" => 17,
+            "ipv6" => 41,
+            "gre" => 47,
+            "esp" => 50,
+            "ah" => 51,
+            "ipv6-icmp" or "icmpv6" => 58,
+            "ospf" => 89,
+            "pim" => 103,
+            "vrrp" => 112,
+            "l2tp" => 115,
+            "sctp" => 132,
+            "dccp" => 33,
+            "udplite" => 136,
             _ => int.TryParse(name, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0,
         };
     }

@@ -76,7 +76,7 @@ public sealed class FlowLogRulesetTests
         s.Append("\tchain out {\n\t\ttype filter hook output priority filter; policy accept;\n");
         s.Append("\t\ttcp dport 9 goto fl_rej_out\n\t\tudp dport 9 goto fl_rej_in\n\t}\n}\n");
         var script = "ip link set lo up && nft -f /dev/stdin && "
-            + "(echo one > /dev/udp/127.0.0.1/9; echo two > /dev/udp/127.0.0.1/9; timeout 1.5 bash -c 'echo > /dev/tcp/127.0.0.1/9' || true) && "
+            + "({ echo one; echo two; } > /dev/udp/127.0.0.1/9; timeout 1.5 bash -c 'echo > /dev/tcp/127.0.0.1/9' || true) && "
             + "nft -j list table ip stratus_fw";
         var result = await RunAsync("unshare", ["--net", "bash", "-c", script], s.ToString());
         Assert.True(result.Code == 0, result.Error);
