@@ -99,6 +99,11 @@ var metricsInterval = new Option<double>("--metrics-interval-seconds")
     DefaultValueFactory = _ => 60,
 };
 
+var flowLogInterval = new Option<double?>("--flow-log-interval-seconds")
+{
+    Description = "How long VPC flow logs aggregate records before delivering them to CloudWatch Logs, in seconds (1-600). Default: each flow log's MaxAggregationInterval (60 or 600), as AWS.",
+};
+
 var trackingMinutes = new Option<string>("--target-tracking-alarm-minutes")
 {
     Description = "Minutes of data the high (scale-out) and low (scale-in) alarms of target-tracking scaling policies evaluate, as HIGH,LOW. Default: 3,15 (as AWS).",
@@ -107,7 +112,7 @@ var trackingMinutes = new Option<string>("--target-tracking-alarm-minutes")
 
 var serve = new Command("serve", "Run the EC2 API server (control plane and host in one process, state in SQLite).")
 {
-    urls, dataDir, noAuth, noProfile, profile, region, optInRegions, logFormat, runtimeName, mockBoot, metadataPort, imageDir, hostsFile, alarmInterval, metricsInterval, spotNotice, spotInterval, trackingMinutes,
+    urls, dataDir, noAuth, noProfile, profile, region, optInRegions, logFormat, runtimeName, mockBoot, metadataPort, imageDir, hostsFile, alarmInterval, metricsInterval, spotNotice, spotInterval, trackingMinutes, flowLogInterval,
 };
 serve.SetAction(async (parse, ct) =>
 {
@@ -129,6 +134,7 @@ serve.SetAction(async (parse, ct) =>
         MetricsCollectionInterval = TimeSpan.FromSeconds(parse.GetValue(metricsInterval)),
         SpotInterruptionNotice = TimeSpan.FromSeconds(parse.GetValue(spotNotice)),
         SpotEvaluationInterval = TimeSpan.FromSeconds(parse.GetValue(spotInterval)),
+        FlowLogInterval = parse.GetValue(flowLogInterval) is { } flowSeconds ? TimeSpan.FromSeconds(flowSeconds) : null,
         TargetTrackingAlarmMinutes = ParseTrackingMinutes(parse.GetValue(trackingMinutes)!),
     };
     if (options.Validate() is { Count: > 0 } errors)

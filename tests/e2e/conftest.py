@@ -171,6 +171,7 @@ MODULE_SECONDS = {
     "test_instances.py": 88, "test_cloud_init.py": 86, "test_ebs.py": 80, "test_elbv2.py": 67,
     "test_durability.py": 65, "test_spot.py": 60, "test_security_groups.py": 45, "test_nat_peering.py": 45,
     "test_console.py": 65, "test_first_start.py": 40, "test_cloudwatch_guests.py": 35, "test_cloudwatch_agent.py": 75, "test_cloudwatch_service_metrics.py": 25, "test_logs.py": 40, "test_iam_guests.py": 35,
+    "test_flow_logs.py": 60,
     "test_keypairs.py": 31, "test_autoscaling_policies.py": 30, "test_addresses.py": 28, "test_securitygroups.py": 27,
     "test_autoscaling_extras.py": 110, "test_autoscaling_cpu.py": 60,
     "test_cli.py": 26, "test_imds.py": 23, "test_server_options.py": 23, "test_vpc.py": 18,

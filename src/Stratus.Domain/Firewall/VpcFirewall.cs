@@ -98,6 +98,9 @@ public sealed record VpcFirewall(
     /// <summary>The VPC's IPv6 blocks, subnets and addresses; null when it has no IPv6 block.</summary>
     public Vpc.Ipv6.FirewallIpv6? Ipv6 { get; init; }
 
+    /// <summary>True when a flow log watches the VPC, one of its subnets or interfaces: the filter then counts what it accepts and rejects.</summary>
+    public bool FlowLogged { get; init; }
+
     /// <summary>
     /// The routes of <paramref name="table"/> to an instance or a network interface of the VPC (to its
     /// interface's primary address), and the destinations of its other IPv4 routes. A route to an
@@ -248,6 +251,7 @@ public sealed record VpcFirewall(
             NatAddresses = natAddresses.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
             TransitGateways = await TransitGatewayFirewall.ReadAsync(session, scope, vpcId, DateTime.UtcNow, ct).ConfigureAwait(false),
             Ipv6 = await Vpc.Ipv6.FirewallIpv6.ReadAsync(session, scope, vpcId, groupRules, activePeerings, ct).ConfigureAwait(false),
+            FlowLogged = await Vpc.FlowLogs.VpcFlowLogs.WatchesVpcAsync(session, scope, vpcId, ct).ConfigureAwait(false),
         };
     }
 }

@@ -105,6 +105,22 @@ public interface IInstanceRuntime : IAsyncDisposable
     Task ApplyFirewallAsync(Firewall.VpcFirewall firewall, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>
+    /// The highest device index a secondary network interface of a guest of this runtime can have
+    /// (null: no limit). The microVM runtime's guests have seven PCIe hot-plug ports.
+    /// </summary>
+    int? MaxSecondaryDeviceIndex => null;
+
+    /// <summary>False when the runtime can plug in only interfaces of the primary interface's VPC.</summary>
+    bool PlugsInterfacesOfOtherVpcs => true;
+
+    /// <summary>
+    /// The packet filter's cumulative flow counters of a VPC that a flow log watches (accepted and
+    /// rejected packets and bytes per flow); empty for runtimes without guests or VPCs not on this host.
+    /// </summary>
+    Task<IReadOnlyList<Vpc.FlowLogs.FlowCounter>> ReadFlowCountersAsync(string accountId, string region, string vpcId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Vpc.FlowLogs.FlowCounter>>([]);
+
+    /// <summary>
     /// False for runtimes without guests (the mock runtime): the control plane then does not build
     /// packet filters for it at all (<see cref="ApplyFirewallAsync"/> would ignore them).
     /// </summary>

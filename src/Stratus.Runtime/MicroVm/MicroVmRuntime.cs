@@ -316,6 +316,15 @@ internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWat
         IReadOnlyList<KeyValuePair<string, string>> names, CancellationToken cancellationToken) =>
         _network.SetServiceAddressesAsync(accountId, region, vpcId, addresses, names, cancellationToken);
 
+    /// <summary>The guest's PCIe hot-plug ports take device indexes 1 to <see cref="MicroVmHotPlug.Ports"/>.</summary>
+    public int? MaxSecondaryDeviceIndex => MicroVmHotPlug.Ports;
+
+    /// <summary>A guest's secondary interfaces are taps of its primary interface's VPC bridge (QEMU runs in that VPC's namespace).</summary>
+    public bool PlugsInterfacesOfOtherVpcs => false;
+
+    public Task<IReadOnlyList<Stratus.Domain.Vpc.FlowLogs.FlowCounter>> ReadFlowCountersAsync(string accountId, string region, string vpcId, CancellationToken cancellationToken) =>
+        _network.ReadFlowCountersAsync(accountId, region, vpcId, cancellationToken);
+
     /// <summary>
     /// Hot-plugs secondary interfaces into the running microVM (see <see cref="MicroVmHotPlug"/>):
     /// interfaces no longer attached are unplugged (<c>device_del</c>, waiting for the guest to let

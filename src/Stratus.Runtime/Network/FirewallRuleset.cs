@@ -78,6 +78,10 @@ public static class FirewallRuleset
         AppendMap(s, "eni_egress", egressMap);
         AppendMap(s, "eni_ingress", ingressMap);
         AppendSet(s, "lb_nodes", interfaces.Where(i => i.LoadBalancerNode).SelectMany(i => i.PrivateIps).Distinct(StringComparer.Ordinal).ToList(), interval: false);
+        if (firewall.FlowLogged)
+        {
+            FlowLogRuleset.AppendSets(s);
+        }
 
         // The namespace itself: DHCP, DNS and ping of the router; nothing else from guests.
         s.Append("\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n");
@@ -146,8 +150,12 @@ public static class FirewallRuleset
         TransitGatewayRuleset.AppendChains(s, firewall);
         foreach (var subnet in firewall.Subnets)
         {
-            AppendAcl(s, subnet, egress: true);
-            AppendAcl(s, subnet, egress: false);
+            AppendAcl(s, subnet, egress: true, firewall.FlowLogged);
+            AppendAcl(s, subnet, egress: false, firewall.FlowLogged);
+        }
+        if (firewall.FlowLogged)
+        {
+            FlowLogRuleset.AppendChains(s);
         }
         // Each interface: its groups in turn (their union), nothing matching → drop.
         foreach (var eni in interfaces)
@@ -159,7 +167,7 @@ public static class FirewallRuleset
                 {
                     s.Append(CultureInfo.InvariantCulture, $"\t\tjump grp_{(egress ? "out" : "in")}_{Name(group)}\n");
                 }
-                s.Append("\t\tdrop\n\t}\n");
+                s.Append(CultureInfo.InvariantCulture, $"\t\t{Deny(egress, firewall.FlowLogged)}\n\t}}\n");
             }
         }
         // Each group once, shared by its interfaces: an outbound match goes on to the inbound
@@ -238,8 +246,12 @@ public static class FirewallRuleset
         s.Append("\t}\n");
     }
 
-    private static void AppendAcl(StringBuilder s, FirewallSubnet subnet, bool egress) =>
-        RuleRenderer.AppendAcl(s, RuleFamily.Ipv4, subnet.SubnetId, subnet.AclEntries, egress);
+    private static void AppendAcl(StringBuilder s, FirewallSubnet subnet, bool egress, bool flowLogged) =>
+        RuleRenderer.AppendAcl(s, RuleFamily.Ipv4, subnet.SubnetId, subnet.AclEntries, egress, Deny(egress, flowLogged));
+
+    /// <summary>What a security group or network ACL drop does: drop, or count for flow logs and drop.</summary>
+    private static string Deny(bool egress, bool flowLogged) =>
+        !flowLogged ? "drop" : egress ? FlowLogRuleset.RejectLeaving : FlowLogRuleset.RejectArriving;
 
     private static void AppendGroup(StringBuilder s, string group, IReadOnlyList<EffectiveRule> rules, bool egress) =>
         RuleRenderer.AppendGroup(s, RuleFamily.Ipv4, group, rules, egress, (rule, peer) => rule.PeerKind switch

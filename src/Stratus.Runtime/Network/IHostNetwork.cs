@@ -77,6 +77,13 @@ public interface IHostNetwork : IAsyncDisposable
     Task<ServiceNamespace?> SetServiceAddressesAsync(string accountId, string region, string vpcId, IReadOnlyList<string> addresses,
         IReadOnlyList<KeyValuePair<string, string>> names, CancellationToken cancellationToken) => Task.FromResult<ServiceNamespace?>(null);
 
+    /// <summary>
+    /// The VPC's flow counters (<see cref="FlowLogRuleset"/>) as they stand: cumulative packets and bytes
+    /// per flow and verdict; empty when the VPC has no namespace on this host or no flow log watches it.
+    /// </summary>
+    Task<IReadOnlyList<Stratus.Domain.Vpc.FlowLogs.FlowCounter>> ReadFlowCountersAsync(string accountId, string region, string vpcId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Stratus.Domain.Vpc.FlowLogs.FlowCounter>>([]);
+
     /// <summary>Removes the instance's interfaces, address mappings and DHCP entries; the VPC goes with its last instance.</summary>
     Task DetachAsync(string instanceId, CancellationToken cancellationToken);
 

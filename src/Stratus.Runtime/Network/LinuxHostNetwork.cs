@@ -165,6 +165,28 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         }
     }
 
+    public async Task<IReadOnlyList<Stratus.Domain.Vpc.FlowLogs.FlowCounter>> ReadFlowCountersAsync(string accountId, string region, string vpcId, CancellationToken cancellationToken)
+    {
+        string? ns;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ns = _vpcs.TryGetValue(VpcNetworkRecord.VpcKey(accountId, region, vpcId), out var vpc) && vpc.Firewall?.Contains("fl_accepted", StringComparison.Ordinal) == true
+                ? vpc.Namespace : null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        if (ns is null || !File.Exists(NamespacePath(ns)))
+        {
+            return [];
+        }
+        // Read outside the gate: a listing never changes the table and must not hold up rule changes.
+        var listed = await HostCommand.TryAsync("ip", ["netns", "exec", ns, "nft", "-j", "list", "table", "ip", FirewallRuleset.Table], null, cancellationToken).ConfigureAwait(false);
+        return listed.Succeeded ? FlowLogRuleset.ParseCounters(listed.StandardOutput) : [];
+    }
+
     public async Task ApplyFirewallAsync(Stratus.Domain.Firewall.VpcFirewall firewall, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(firewall);

@@ -29,9 +29,10 @@ internal static class RuleRenderer
 {
     /// <summary>
     /// Chain <c>acl[6]_{in,out}_&lt;subnet&gt;</c>: the ACL's entries of the family, lowest rule number
-    /// first; allow returns to the caller, deny drops, no match drops.
+    /// first; allow returns to the caller, deny drops, no match drops. <paramref name="deny"/> is the
+    /// verdict of a denied packet (a chain that counts it for flow logs before dropping it).
     /// </summary>
-    public static void AppendAcl(StringBuilder s, RuleFamily family, string subnetId, IEnumerable<FirewallAclEntry> entries, bool egress)
+    public static void AppendAcl(StringBuilder s, RuleFamily family, string subnetId, IEnumerable<FirewallAclEntry> entries, bool egress, string deny = "drop")
     {
         s.Append(CultureInfo.InvariantCulture, $"\tchain acl{family.Suffix}_{(egress ? "out" : "in")}_{FirewallRuleset.Name(subnetId)} {{\n");
         var peer = egress ? "daddr" : "saddr";
@@ -48,10 +49,10 @@ internal static class RuleRenderer
                 match.Add($"{family.Keyword} {peer} {entry.Cidr}");
             }
             match.AddRange(ProtocolMatch(family, protocol, entry.FromPort, entry.ToPort, entry.IcmpType is -1 ? null : entry.IcmpType, entry.IcmpCode is -1 ? null : entry.IcmpCode));
-            match.Add(entry.Allow ? "return" : "drop");
+            match.Add(entry.Allow ? "return" : deny);
             s.Append(CultureInfo.InvariantCulture, $"\t\t{string.Join(' ', match)} comment \"{entry.RuleNumber}\"\n");
         }
-        s.Append("\t\tdrop\n\t}\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\t{deny}\n\t}}\n");
     }
 
     /// <summary>

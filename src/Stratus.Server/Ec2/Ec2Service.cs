@@ -52,6 +52,7 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
         Ec2Action.AssociateSubnetCidrBlock, Ec2Action.DisassociateSubnetCidrBlock,
         Ec2Action.AssociateVpcCidrBlock, Ec2Action.DisassociateVpcCidrBlock,
         Ec2Action.DeleteEgressOnlyInternetGateway, Ec2Action.ModifyInstanceMetadataOptions,
+        Ec2Action.CreateFlowLogs, Ec2Action.DeleteFlowLogs,
     ];
 
     private readonly ServerOptions _options = options;

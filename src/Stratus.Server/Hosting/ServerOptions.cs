@@ -85,6 +85,12 @@ public sealed record ServerOptions
     /// <summary>How often the host samples each running instance's AWS/EC2 metrics (default one minute).</summary>
     public TimeSpan MetricsCollectionInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a flow log aggregates records before it delivers them; null (the default): each flow
+    /// log's MaxAggregationInterval (60 or 600 seconds), as on AWS. Shorter values are for tests.
+    /// </summary>
+    public TimeSpan? FlowLogInterval { get; init; }
+
     /// <summary>How long before a Spot interruption is carried out its notice shows in IMDS (default two minutes, as on EC2).</summary>
     public TimeSpan SpotInterruptionNotice { get; init; } = TimeSpan.FromMinutes(2);
 
@@ -166,6 +172,10 @@ public sealed record ServerOptions
         if (AlarmEvaluationInterval < TimeSpan.FromMilliseconds(100) || MetricsCollectionInterval < TimeSpan.FromMilliseconds(100))
         {
             errors.Add("--alarm-evaluation-seconds and --metrics-interval-seconds must be at least 0.1");
+        }
+        if (FlowLogInterval is { } flowLogInterval && (flowLogInterval < TimeSpan.FromSeconds(1) || flowLogInterval > TimeSpan.FromSeconds(600)))
+        {
+            errors.Add("--flow-log-interval-seconds must be between 1 and 600");
         }
         if (SpotInterruptionNotice < TimeSpan.Zero || SpotEvaluationInterval < TimeSpan.FromMilliseconds(100))
         {

@@ -17,6 +17,10 @@ internal sealed class MeteredRuntime(IInstanceRuntime inner, ServerMetrics metri
 
     public bool AppliesFirewall => inner.AppliesFirewall;
 
+    public int? MaxSecondaryDeviceIndex => inner.MaxSecondaryDeviceIndex;
+
+    public bool PlugsInterfacesOfOtherVpcs => inner.PlugsInterfacesOfOtherVpcs;
+
     public Stratus.Domain.CloudWatch.GuestUsage? ReadUsage(string instanceId) =>
         (inner as Stratus.Domain.CloudWatch.IGuestUsageSource)?.ReadUsage(instanceId);
 
@@ -62,6 +66,9 @@ internal sealed class MeteredRuntime(IInstanceRuntime inner, ServerMetrics metri
     public Task<ServiceNamespace?> SetServiceAddressesAsync(string accountId, string region, string vpcId, IReadOnlyList<string> addresses,
         IReadOnlyList<KeyValuePair<string, string>> names, CancellationToken cancellationToken) =>
         inner.SetServiceAddressesAsync(accountId, region, vpcId, addresses, names, cancellationToken);
+
+    public Task<IReadOnlyList<Stratus.Domain.Vpc.FlowLogs.FlowCounter>> ReadFlowCountersAsync(string accountId, string region, string vpcId, CancellationToken cancellationToken) =>
+        inner.ReadFlowCountersAsync(accountId, region, vpcId, cancellationToken);
 
     public Task SyncSecondaryNicsAsync(string accountId, string region, string instanceId, IReadOnlyList<GuestSecondaryNic> nics, CancellationToken cancellationToken) =>
         inner.SyncSecondaryNicsAsync(accountId, region, instanceId, nics, cancellationToken);

@@ -235,10 +235,43 @@ internal sealed partial class Ec2Service
         {
             throw AwsErrors.InvalidParameterValue($"Value ({request.NetworkCardIndex}) for parameter networkCardIndex is invalid. The instance has one network card.");
         }
+        await CheckAttachmentLimitsAsync(context, eni, instanceId, instance?["instanceType"]?.GetValue<string>(), request.DeviceIndex!.Value).ConfigureAwait(false);
         var attachment = await NetworkInterfaces.AttachAsync(context.Transaction, context.Scope, eni, instanceId, zone, request.DeviceIndex!.Value, false, context.Now, context.Cancellation).ConfigureAwait(false);
         // A running guest gets the interface at once (hot-plug, where the runtime can).
         context.AfterCommit(() => _lifecycle.SyncInterfacesAsync(context.Scope, instanceId, CancellationToken.None));
         return new AttachNetworkInterfaceResult { AttachmentId = attachment.AttachmentId, NetworkCardIndex = 0 };
+    }
+
+    /// <summary>
+    /// Refuses an attachment the instance cannot take: more interfaces than its instance type
+    /// allows (<c>AttachmentLimitExceeded</c>, as EC2), and, where the runtime cannot plug the
+    /// interface into the guest, a device index beyond its hot-plug slots (the same code) or an
+    /// interface of another VPC than the instance's primary interface (<c>InvalidParameterCombination</c>).
+    /// </summary>
+    private async Task CheckAttachmentLimitsAsync(RequestContext context, Stratus.Domain.Vpc.NetworkInterfaceResource eni, string instanceId, string? instanceType, int deviceIndex)
+    {
+        var interfaces = await context.Store.ListAsync<Stratus.Domain.Vpc.NetworkInterfaceResource>(context.Scope, ResourceTypes.NetworkInterface, context.Cancellation).ConfigureAwait(false);
+        var attached = interfaces.Where(i => i.Attachment?.InstanceId == instanceId).ToList();
+        if (eni.Attachment is null && instanceType is not null && Stratus.Domain.Compute.InstanceTypes.InstanceTypeCatalog.Find(instanceType) is { } type
+            && attached.Count + 1 > type.MaxNetworkInterfaces)
+        {
+            throw new AwsException("AttachmentLimitExceeded", $"Interface count {attached.Count + 1} exceeds the limit for {instanceType}");
+        }
+        var runtime = _lifecycle.Runtime;
+        if (!runtime.AppliesFirewall)
+        {
+            return;
+        }
+        if (runtime.MaxSecondaryDeviceIndex is { } max && deviceIndex > max)
+        {
+            throw new AwsException("AttachmentLimitExceeded",
+                $"Device index {deviceIndex} exceeds the limit of this host's guests: network interfaces can be attached at device indexes 1 to {max}.");
+        }
+        if (!runtime.PlugsInterfacesOfOtherVpcs && attached.Find(i => i.Attachment!.DeviceIndex == 0) is { } primary && primary.VpcId != eni.VpcId)
+        {
+            throw AwsErrors.InvalidParameterCombination(
+                $"The network interface {eni.Id} (VPC {eni.VpcId}) and the instance {instanceId} (VPC {primary.VpcId}) are not in the same VPC.");
+        }
     }
 
     public override async Task DetachNetworkInterfaceAsync(RequestContext context, DetachNetworkInterfaceRequest request)
