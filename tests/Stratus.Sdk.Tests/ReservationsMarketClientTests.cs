@@ -78,7 +78,7 @@ public sealed class ReservationsMarketClientTests(ClockServer server) : IClassFi
             PriceSchedules = [new PriceScheduleSpecification { Term = 4, Price = 120, CurrencyCode = CurrencyCodeValues.USD }],
         })).ReservedInstancesListings);
         Assert.Equal(ListingStatus.Active, listing.Status);
-        Assert.Equal(1, Assert.Single(listing.InstanceCounts, c => c.State == ListingState.Available).InstanceCount);
+        Assert.Equal(1, Assert.Single(listing.InstanceCounts, c => c.State == ListingState.Available).Count);
         Assert.True(listing.PriceSchedules[0].Active);
 
         var described = Assert.Single((await ec2.DescribeReservedInstancesListingsAsync(new DescribeReservedInstancesListingsRequest
