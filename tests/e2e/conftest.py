@@ -170,8 +170,8 @@ MODULE_SECONDS = {
     "test_real_instances.py": 237, "test_autoscaling.py": 142, "test_ansible.py": 125,
     "test_instances.py": 88, "test_cloud_init.py": 86, "test_ebs.py": 80, "test_elbv2.py": 67,
     "test_durability.py": 65, "test_spot.py": 60, "test_security_groups.py": 45, "test_nat_peering.py": 45,
-    "test_console.py": 65, "test_first_start.py": 40, "test_cloudwatch_guests.py": 35, "test_cloudwatch_agent.py": 75, "test_cloudwatch_service_metrics.py": 25, "test_logs.py": 40, "test_iam_guests.py": 35,
-    "test_flow_logs.py": 60,
+    "test_console.py": 65, "test_first_start.py": 40, "test_cloudwatch_guests.py": 35, "test_cloudwatch_agent.py": 28, "test_cloudwatch_service_metrics.py": 25, "test_logs.py": 30, "test_iam_guests.py": 35,
+    "test_flow_logs.py": 31,
     "test_keypairs.py": 31, "test_autoscaling_policies.py": 30, "test_addresses.py": 28, "test_securitygroups.py": 27,
     "test_autoscaling_extras.py": 110, "test_autoscaling_cpu.py": 60,
     "test_cli.py": 26, "test_imds.py": 23, "test_server_options.py": 23, "test_vpc.py": 18,
@@ -182,12 +182,12 @@ MODULE_SECONDS = {
     "test_transit_gateway.py": 75, "test_compute_ops.py": 65, "test_transit_gateway_api.py": 60,
     "test_transit_gateway_peering.py": 35,
     "test_instance_firmware.py": 15,
-    "test_source_dest_check.py": 45, "test_lb_vpc.py": 90,
+    "test_source_dest_check.py": 45, "test_lb_vpc.py": 24,
     "test_ec2_remaining.py": 25, "test_replace_root_real.py": 67,
     "test_microvm_network.py": 40,
     "test_ipv6_egress.py": 30,
     "test_reservations_market.py": 20,
-    "test_cross_vpc_ipv6.py": 81,
+    "test_cross_vpc_ipv6.py": 46,
 }
 DEFAULT_MODULE_SECONDS = 30
 
