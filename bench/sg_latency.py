@@ -121,8 +121,10 @@ def main() -> int:
             # Past EC2's default limits (vCPUs of running on-demand instances; interfaces per region): ask for more, as a user would.
             quotas = boto3.client("service-quotas", endpoint_url=srv.endpoint, region_name="us-east-1",
                                   aws_access_key_id="AKIDBENCH", aws_secret_access_key="x")
-            quotas.request_service_quota_increase(ServiceCode="ec2", QuotaCode="L-1216C47A", DesiredValue=2 * args.instances + 64)
-            quotas.request_service_quota_increase(ServiceCode="vpc", QuotaCode="L-DF5E4CA3", DesiredValue=args.instances + 5000)
+            for service, code, wanted in (("ec2", "L-1216C47A", 2 * args.instances + 64), ("vpc", "L-DF5E4CA3", args.instances + 5000)):
+                # Only past the current value: Service Quotas refuses a request that is not an increase.
+                if quotas.get_service_quota(ServiceCode=service, QuotaCode=code)["Quota"]["Value"] < wanted:
+                    quotas.request_service_quota_increase(ServiceCode=service, QuotaCode=code, DesiredValue=wanted)
         key = os.path.join(srv.root, "bench.pem")
         with open(key, "w") as f:
             f.write(ec2.create_key_pair(KeyName="bench")["KeyMaterial"])
