@@ -413,9 +413,9 @@ def test_seed_lab3_group_behind_alb_on_real_instances(stratus_binary, tmp_path_f
     import shutil
 
     from test_elbv2 import WEB, _get, _hosts_blocks_of
-    from test_real_instances import BOOT_TIMEOUT, IMAGE_DIR, _assert_nothing_left, _require_host, _ssh, _terminate_all, _wait_ssh
+    from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, ssh, terminate_all, wait_ssh
 
-    _require_host()
+    require_host()
     if shutil.which("crun") is None:
         pytest.fail("the container runtime needs crun", pytrace=False)
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("asg-lab3")))
@@ -487,9 +487,9 @@ def test_seed_lab3_group_behind_alb_on_real_instances(stratus_binary, tmp_path_f
         # ELB; the grace period, 120 s at creation, is shortened first).
         victim, sick = sorted(ids)[:2]
         sick_ip = ec2.describe_instances(InstanceIds=[sick])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
-        _wait_ssh(key, sick_ip)
+        wait_ssh(key, sick_ip)
         asg.update_auto_scaling_group(AutoScalingGroupName="myapp-asg", HealthCheckGracePeriod=0)
-        killed = _ssh(key, sick_ip, "kill $(ps | grep '[h]ttpd -p 80' | awk '{print $1}')")
+        killed = ssh(key, sick_ip, "kill $(ps | grep '[h]ttpd -p 80' | awk '{print $1}')")
         assert killed.returncode == 0, killed.stderr
         ec2.terminate_instances(InstanceIds=[victim])
         held = wait_until(lambda: [i["InstanceId"] for i in _group(asg, "myapp-asg")["Instances"] if i["LifecycleState"] == "Pending:Wait"], 60, "replacement held by the hook")
@@ -524,8 +524,8 @@ def test_seed_lab3_group_behind_alb_on_real_instances(stratus_binary, tmp_path_f
         elb.delete_load_balancer(LoadBalancerArn=alb["LoadBalancerArn"])
     finally:
         try:
-            _terminate_all(srv)
+            terminate_all(srv)
         finally:
             factory.close()
-            _assert_nothing_left(srv)
+            assert_nothing_left(srv)
             assert not _hosts_blocks_of(srv)

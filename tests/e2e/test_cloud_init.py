@@ -19,7 +19,8 @@ from email.mime.text import MIMEText
 import pytest
 
 from conftest import GUESTS_GROUP, ServerFactory
-from test_real_instances import IMAGE_DIR, RUNTIMES, _describe, _ssh
+from guests import IMAGE_DIR, ssh
+from test_real_instances import RUNTIMES, _describe
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -83,18 +84,18 @@ def test_cloud_init_runs_multipart_user_data(debian_server, tmp_path):
         deadline = time.monotonic() + DEBIAN_BOOT_TIMEOUT
         status = None
         while time.monotonic() < deadline:
-            r = _ssh(key_path, host, "cloud-init status", user="admin", timeout=60)
+            r = ssh(key_path, host, "cloud-init status", user="admin", timeout=60)
             status = r.stdout + r.stderr
             if r.returncode == 0 and "status: done" in r.stdout:
                 break
             time.sleep(5)
         assert status is not None and "status: done" in status, f"cloud-init did not finish: {status}\n{ec2.get_console_output(InstanceId=iid).get('Output', '')[-3000:]}"
-        files = _ssh(key_path, host, "cat /etc/stratus-cloud-config /etc/stratus-runcmd /etc/stratus-shell-part", user="admin")
+        files = ssh(key_path, host, "cat /etc/stratus-cloud-config /etc/stratus-runcmd /etc/stratus-shell-part", user="admin")
         assert files.returncode == 0, files.stderr
         assert "written by cloud-config" in files.stdout
         assert "runcmd ran" in files.stdout
         assert inst["Placement"]["AvailabilityZone"] in files.stdout
-        datasource = _ssh(key_path, host, "cat /run/cloud-init/status.json", user="admin").stdout
+        datasource = ssh(key_path, host, "cat /run/cloud-init/status.json", user="admin").stdout
         assert "Ec2" in datasource or "ec2" in datasource.lower()
         # As on EC2, the host key fingerprints are on the console for the owner to check.
         console = ec2.get_console_output(InstanceId=iid).get("Output", "")

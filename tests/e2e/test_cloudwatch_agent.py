@@ -24,7 +24,7 @@ import pytest
 from botocore.config import Config
 
 from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from test_real_instances import BOOT_TIMEOUT, IMAGE_DIR, _assert_nothing_left, _require_host, _ssh, _terminate_all, _wait_ssh
+from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, ssh, terminate_all, wait_ssh
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -87,7 +87,7 @@ EOF
 
 @pytest.fixture(scope="module")
 def srv(stratus_binary, tmp_path_factory):
-    _require_host()
+    require_host()
     if shutil.which("crun") is None:
         pytest.fail("the CloudWatch agent test needs crun on the host", pytrace=False)
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("cw-agent")))
@@ -97,10 +97,10 @@ def srv(stratus_binary, tmp_path_factory):
         yield server
     finally:
         try:
-            _terminate_all(server)
+            terminate_all(server)
         finally:
             factory.close()
-            _assert_nothing_left(server)
+            assert_nothing_left(server)
 
 
 def _client(srv, service):
@@ -128,7 +128,7 @@ def _wait_log(key_path, host, text, timeout=40):
     deadline = time.monotonic() + timeout
     out = ""
     while time.monotonic() < deadline:
-        out = _ssh(key_path, host, f"cat {AGENT_LOG}").stdout
+        out = ssh(key_path, host, f"cat {AGENT_LOG}").stdout
         if text in out:
             return out
         time.sleep(1)
@@ -198,8 +198,8 @@ def test_the_agent_publishes_guest_metrics_with_the_instance_profile(srv, tmp_pa
     assert "Threshold Crossed" in cw.describe_alarms(AlarmNames=["high-memory"])["MetricAlarms"][0]["StateReason"]
 
     # The control command as on Amazon Linux.
-    _wait_ssh(key_path, hosts[agent])
-    status = json.loads(_ssh(key_path, hosts[agent], "amazon-cloudwatch-agent-ctl -a status").stdout)
+    wait_ssh(key_path, hosts[agent])
+    status = json.loads(ssh(key_path, hosts[agent], "amazon-cloudwatch-agent-ctl -a status").stdout)
     assert status["status"] == "running" and status["configstatus"] == "configured"
 
     # procstat: the workers by process name, by pid file and by command line, with the real agent's
@@ -228,7 +228,7 @@ def test_the_agent_publishes_guest_metrics_with_the_instance_profile(srv, tmp_pa
     # with {instance_id} expanded, each event at the time its line says, the stack trace joined.
     logs = _client(srv, "logs")
     stamp = LOG_TIME.strftime("[%d/%b/%Y:%H:%M:%S +0000]")
-    _ssh(key_path, hosts[agent], f"printf '%s\\n' '{stamp} ERROR request failed' '  at handler (app.js:10)' '{stamp} INFO retried' >> /var/log/app.log")
+    ssh(key_path, hosts[agent], f"printf '%s\\n' '{stamp} ERROR request failed' '  at handler (app.js:10)' '{stamp} INFO retried' >> /var/log/app.log")
     group, stream = f"/stratus/agent/{agent}", f"{agent}-app"
     want = [(int(LOG_TIME.timestamp() * 1000), f"{stamp} ERROR request failed\n  at handler (app.js:10)"),
             (int(LOG_TIME.timestamp() * 1000), f"{stamp} INFO retried")]
@@ -240,13 +240,13 @@ def test_the_agent_publishes_guest_metrics_with_the_instance_profile(srv, tmp_pa
         except logs.exceptions.ResourceNotFoundException:
             pass
         time.sleep(1)
-    assert got == want, (got, _ssh(key_path, hosts[agent], f"cat {AGENT_LOG}").stdout)
-    assert "I! publishing logs to " + group + "/" + stream in _ssh(key_path, hosts[agent], f"cat {AGENT_LOG}").stdout
+    assert got == want, (got, ssh(key_path, hosts[agent], f"cat {AGENT_LOG}").stdout)
+    assert "I! publishing logs to " + group + "/" + stream in ssh(key_path, hosts[agent], f"cat {AGENT_LOG}").stdout
 
     # No instance profile: NoCredentialProviders; a role without cloudwatch:PutMetricData: AccessDenied.
-    _wait_ssh(key_path, hosts[bare])
+    wait_ssh(key_path, hosts[bare])
     _wait_log(key_path, hosts[bare], "NoCredentialProviders")
-    _wait_ssh(key_path, hosts[denied])
+    wait_ssh(key_path, hosts[denied])
     log = _wait_log(key_path, hosts[denied], "AccessDenied")
     assert "cloudwatch:PutMetricData" in log
     for iid in (bare, denied):

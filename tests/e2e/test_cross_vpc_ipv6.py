@@ -22,7 +22,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _terminate_all, _assert_nothing_left
+from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -88,7 +88,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    _require_host()
+    require_host()
     if _sh("command -v crun && command -v python3 && command -v curl && command -v busybox", check=False).returncode != 0:
         pytest.fail("the cross-VPC IPv6 tests need crun, python3, curl and busybox on the host", pytrace=False)
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("crossvpc6")))
@@ -102,10 +102,10 @@ def lab(stratus_binary, tmp_path_factory):
             yield lab
         finally:
             try:
-                _terminate_all(srv)
+                terminate_all(srv)
             finally:
                 factory.close()
-                _assert_nothing_left(srv)
+                assert_nothing_left(srv)
     finally:
         for proc in servers:
             proc.kill()

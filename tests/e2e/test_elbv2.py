@@ -434,9 +434,9 @@ busybox httpd -p 80 -h /var/www -u ec2-user
 
 
 def test_real_instances_behind_alb_and_nlb(stratus_binary, tmp_path_factory):
-    from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _ssh, _wait_ssh, _terminate_all, _assert_nothing_left
+    from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, ssh, terminate_all, wait_ssh
 
-    _require_host()
+    require_host()
     if not any(os.access(os.path.join(p, "crun"), os.X_OK) for p in os.environ.get("PATH", "").split(":")):
         pytest.fail("the container runtime needs crun", pytrace=False)
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("elbv2-real")))
@@ -482,8 +482,8 @@ def test_real_instances_behind_alb_and_nlb(stratus_binary, tmp_path_factory):
         # Kill the web server of the first instance: unhealthy within the thresholds, no more traffic.
         victim = ids[0]
         public = ec2.describe_instances(InstanceIds=[victim])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
-        _wait_ssh(key, public)
-        killed = _ssh(key, public, "kill $(ps | grep '[h]ttpd -p 80' | awk '{print $1}')")
+        wait_ssh(key, public)
+        killed = ssh(key, public, "kill $(ps | grep '[h]ttpd -p 80' | awk '{print $1}')")
         assert killed.returncode == 0, killed.stderr
         wait_until(lambda: {h["Target"]["Id"]: h["TargetHealth"]["State"] for h in elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]}
                [victim] == "unhealthy", 30, "killed target unhealthy")
@@ -493,8 +493,8 @@ def test_real_instances_behind_alb_and_nlb(stratus_binary, tmp_path_factory):
         wait_until(lambda: _resolve(dns) is None, 10, "name removed with the load balancer")
     finally:
         try:
-            _terminate_all(srv)
+            terminate_all(srv)
         finally:
             factory.close()
-            _assert_nothing_left(srv)
+            assert_nothing_left(srv)
             assert not _hosts_blocks_of(srv)

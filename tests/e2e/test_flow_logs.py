@@ -31,8 +31,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import GUESTS_GROUP, ServerFactory, error_of, minimal_ami, until
+from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all
 from test_nat_peering import _run, _tcp_from
-from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _terminate_all, _assert_nothing_left
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -51,7 +51,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    _require_host()
+    require_host()
     if _run("sh", "-c", "command -v crun && command -v socat", check=False).returncode != 0:
         pytest.fail("flow log tests need crun and socat on the host", pytrace=False)
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("flowlogs")))
@@ -67,10 +67,10 @@ def lab(stratus_binary, tmp_path_factory):
             p.kill()
             p.wait()
         try:
-            _terminate_all(srv)
+            terminate_all(srv)
         finally:
             factory.close()
-            _assert_nothing_left(srv)
+            assert_nothing_left(srv)
 
 
 def _setup(srv, lab: Lab) -> None:

@@ -24,7 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import GUESTS_GROUP, FAST, ServerFactory, error_of, minimal_ami
-from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _terminate_all, _assert_nothing_left
+from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -294,7 +294,7 @@ def _until(check, expected, timeout=5.0):
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    _require_host()
+    require_host()
     if _run("sh", "-c", "command -v crun && command -v busybox", check=False).returncode != 0:
         pytest.fail("IPv6 packet tests need crun and busybox on the host", pytrace=False)
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("ipv6")))
@@ -303,10 +303,10 @@ def lab(stratus_binary, tmp_path_factory):
         yield _setup(srv)
     finally:
         try:
-            _terminate_all(srv)
+            terminate_all(srv)
         finally:
             factory.close()
-            _assert_nothing_left(srv)
+            assert_nothing_left(srv)
 
 
 class Lab:

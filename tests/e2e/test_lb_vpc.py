@@ -28,7 +28,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import GUESTS_GROUP, ServerFactory, error_of, minimal_ami
-from test_real_instances import BOOT_TIMEOUT, IMAGE_DIR, _assert_nothing_left, _require_host, _ssh, _terminate_all, _wait_ssh
+from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, ssh, terminate_all, wait_ssh
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -49,7 +49,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    _require_host()
+    require_host()
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("lbvpc")))
     srv = factory(name="stratus-lbvpc", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR, "--hosts-file", "none"])
     lab = Lab()
@@ -63,10 +63,10 @@ def lab(stratus_binary, tmp_path_factory):
                 elb = srv.client("elbv2")
                 for lb in elb.describe_load_balancers()["LoadBalancers"]:
                     elb.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
-            _terminate_all(srv)
+            terminate_all(srv)
         finally:
             factory.close()
-            _assert_nothing_left(srv)
+            assert_nothing_left(srv)
 
 
 def _setup(lab: Lab, key_path: str) -> None:
@@ -99,7 +99,7 @@ def _setup(lab: Lab, key_path: str) -> None:
     lb = lab.lb = elb.create_load_balancer(Name="inner", Scheme="internal", Subnets=lab.subnets[:2], SecurityGroups=[alb_sg])["LoadBalancers"][0]
     elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
     for inst in lab.instances:
-        _wait_ssh(key_path, inst["PublicIpAddress"])
+        wait_ssh(key_path, inst["PublicIpAddress"])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         states = [t["TargetHealth"]["State"] for t in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]]
@@ -117,7 +117,7 @@ def _interfaces(lab: Lab) -> list[dict]:
 
 
 def _in_guest(lab: Lab, command: str, timeout: float = 30):
-    return _ssh(lab.key, lab.instances[0]["PublicIpAddress"], command, timeout=timeout)
+    return ssh(lab.key, lab.instances[0]["PublicIpAddress"], command, timeout=timeout)
 
 
 def test_the_load_balancer_has_one_requester_managed_interface_per_subnet(lab):

@@ -27,7 +27,7 @@ import time
 import pytest
 
 from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _ssh, _wait_ssh, _terminate_all, _assert_nothing_left
+from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, ssh, terminate_all, wait_ssh
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -39,7 +39,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    _require_host()
+    require_host()
     if shutil.which("qemu-system-x86_64") is None:
         pytest.fail("microVM tests need qemu-system-x86_64", pytrace=False)
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("microvm-net")))
@@ -48,10 +48,10 @@ def lab(stratus_binary, tmp_path_factory):
         yield _setup(srv, tmp_path_factory)
     finally:
         try:
-            _terminate_all(srv)
+            terminate_all(srv)
         finally:
             factory.close()
-            _assert_nothing_left(srv)
+            assert_nothing_left(srv)
 
 
 def _setup(srv, tmp_path_factory) -> Lab:
@@ -83,13 +83,13 @@ def _setup(srv, tmp_path_factory) -> Lab:
     lab.v6 = {i: described[i]["Ipv6Address"] for i in ids}
     started = time.monotonic()
     for i in ids:
-        _wait_ssh(lab.key, lab.public[i])
+        wait_ssh(lab.key, lab.public[i])
     print(f"\nboth microVMs answer SSH {time.monotonic() - started:.1f} s after running")
     return lab
 
 
 def _in(lab, instance_id: str, command: str) -> str:
-    result = _ssh(lab.key, lab.public[instance_id], command, timeout=60)
+    result = ssh(lab.key, lab.public[instance_id], command, timeout=60)
     return result.stdout if result.returncode == 0 else ""
 
 

@@ -311,9 +311,9 @@ def test_security_group_vpc_associations_and_stale_groups(ec2):
 # ---- packets (container runtime) ---------------------------------------------------------------
 
 def test_prefix_list_rule_on_real_packets(stratus_binary, tmp_path_factory):
-    from test_real_instances import IMAGE_DIR, _require_host, _terminate_all, _assert_nothing_left
+    from guests import IMAGE_DIR, assert_nothing_left, require_host, terminate_all
 
-    _require_host()
+    require_host()
     if subprocess.run(["sh", "-c", "command -v crun"], capture_output=True).returncode != 0:
         pytest.fail("the prefix-list packet test needs crun on the host", pytrace=False)
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("pl-packets")))
@@ -370,7 +370,7 @@ def test_prefix_list_rule_on_real_packets(stratus_binary, tmp_path_factory):
         assert blocked < 1.0 and excluded < 1.0
     finally:
         try:
-            _terminate_all(srv)
+            terminate_all(srv)
         finally:
             factory.close()
-            _assert_nothing_left(srv)
+            assert_nothing_left(srv)

@@ -22,7 +22,7 @@ import pytest
 
 import guests
 from conftest import GUESTS_GROUP, minimal_ami
-from guests import BOOT_TIMEOUT, HTTP_TIMEOUT, IMAGE_DIR, GuestLab, guest_server  # noqa: F401 (IMAGE_DIR: imported from here by other modules)
+from guests import BOOT_TIMEOUT, HTTP_TIMEOUT, GuestLab, guest_server
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -36,17 +36,6 @@ mkdir -p /var/www
 echo "<h1>Hello from Stratus in $AZ</h1>" > /var/www/index.html
 busybox httpd -p 80 -h /var/www
 """
-
-# The names other modules import from here (the helpers live in guests.py now).
-_require_host = guests.require_host
-_terminate_all = guests.terminate_all
-_guest_processes = guests.guest_processes
-_netns = guests.netns
-_own_netns = guests.own_netns
-_assert_nothing_left = guests.assert_nothing_left
-_ssh = guests.ssh
-_wait_ssh = guests.wait_ssh
-
 
 @pytest.fixture(scope="module", params=RUNTIMES)
 def real(request, stratus_binary, tmp_path_factory):
@@ -115,8 +104,8 @@ def test_lab1_with_the_cli(real, tmp_path):
     page = _wait_http(f"http://{public_ip}/", az)
     assert f"Hello from Stratus in {az}" in page
 
-    _wait_ssh(key_path, public_ip)
-    who = _ssh(key_path, public_ip, "id -un; hostname; cat /var/www/index.html")
+    guests.wait_ssh(key_path, public_ip)
+    who = guests.ssh(key_path, public_ip, "id -un; hostname; cat /var/www/index.html")
     assert who.returncode == 0, who.stderr
     lines = who.stdout.split("\n")
     assert lines[0] == "ec2-user"
@@ -195,7 +184,7 @@ def test_imds_from_inside_the_guest(real, keyed):
 
 def _vpc_netns(srv, private_ip: str) -> str:
     """The host namespace of the server's VPC the guest is plugged into (its bridge routes to the guest's subnet)."""
-    for ns in sorted(_own_netns(srv)):
+    for ns in sorted(guests.own_netns(srv)):
         if not ns.startswith("stx-"):
             continue
         out = subprocess.run(["ip", "netns", "exec", ns, "ip", "-4", "route", "get", private_ip],
@@ -326,8 +315,8 @@ def test_kill9_and_restart_keeps_instances_running(real, keyed):
     ec2 = keyed.ec2
     inst = _launch(keyed, USER_DATA)
     _wait_http(f"http://{inst['PublicIpAddress']}/", "Hello from Stratus")
-    procs_before = sorted(_guest_processes(real))
-    netns_before = _own_netns(real)
+    procs_before = sorted(guests.guest_processes(real))
+    netns_before = guests.own_netns(real)
     real.kill9()
     real.start()
     ec2 = keyed.ec2 = real.ec2()
@@ -335,6 +324,6 @@ def test_kill9_and_restart_keeps_instances_running(real, keyed):
     _wait_http(f"http://{inst['PublicIpAddress']}/", "Hello from Stratus", timeout=60)
     assert keyed.ssh(inst["PublicIpAddress"], "true").returncode == 0
     # re-adopted, not duplicated: the same guest processes, namespaces and no second uplink
-    assert sorted(_guest_processes(real)) == procs_before
-    assert _own_netns(real) == netns_before
+    assert sorted(guests.guest_processes(real)) == procs_before
+    assert guests.own_netns(real) == netns_before
     keyed.terminate(inst)

@@ -27,7 +27,7 @@ import time
 import pytest
 
 from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from test_real_instances import IMAGE_DIR, BOOT_TIMEOUT, _require_host, _terminate_all, _assert_nothing_left
+from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -87,7 +87,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    _require_host()
+    require_host()
     if _run("sh", "-c", "command -v crun && command -v busybox", check=False).returncode != 0:
         pytest.fail("transit gateway tests need crun and busybox on the host", pytrace=False)
     factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("tgw-peering")))
@@ -104,14 +104,14 @@ def lab(stratus_binary, tmp_path_factory):
             for proc in lab.helpers:  # the appliance's user-space GRE end, if one was started
                 proc.kill()
                 proc.wait(timeout=5)
-            _terminate_all(srv)
+            terminate_all(srv)
             deadline = time.monotonic() + 10
             while _gateway_namespaces() - before and time.monotonic() < deadline:
                 time.sleep(0.2)
             left = _gateway_namespaces() - before
         finally:
             factory.close()
-            _assert_nothing_left(srv)
+            assert_nothing_left(srv)
             for ns in _gateway_namespaces() - before:  # never leak into later tests
                 _run("ip", "netns", "del", ns, check=False)
         assert not left, f"transit gateway namespaces left behind: {left}"
