@@ -124,7 +124,11 @@ public static class Fleets
         {
             SetState(fleet, FleetStates.Active, now);
         }
-        if (fleet.State == FleetStates.Modifying)
+        // Excess capacity is what a lowered target leaves: it is terminated when the modification
+        // settles. Capacity above the target from weights (the last instance launched for a need
+        // smaller than its weight) stays, as on EC2.
+        var settling = fleet.State == FleetStates.Modifying;
+        if (settling)
         {
             SetState(fleet, FleetStates.Active, now);
             Record(fleet, FleetEventTypes.FleetRequestChange, "modify_succeeded", now, description: Description(fleet));
@@ -147,7 +151,7 @@ public static class Fleets
             spotHave = fleet.LaunchedCapacity - onDemandHave;
         }
         var terminate = new List<FleetMember>();
-        if (fleet.TerminateExcess && fleet.FulfilledCapacity > fleet.TargetCapacity)
+        if (settling && fleet.TerminateExcess && fleet.FulfilledCapacity > fleet.TargetCapacity)
         {
             // Newest first, spot before on-demand within each excess, while the rest still covers the target.
             var capacity = fleet.FulfilledCapacity;
@@ -204,12 +208,7 @@ public static class Fleets
             return;
         }
         var capacity = fleet.Type == FleetTypes.Request ? Math.Max(fleet.FulfilledCapacity, fleet.LaunchedCapacity) : fleet.FulfilledCapacity;
-        if (fleet.TerminateExcess && fleet.Type != FleetTypes.Instant
-            && fleet.Instances.Exists(m => fleet.FulfilledCapacity - m.Weight >= fleet.TargetCapacity - 1e-9))
-        {
-            fleet.ActivityStatus = FleetActivityStatuses.PendingTermination;
-        }
-        else if (capacity >= fleet.TargetCapacity - 1e-9)
+        if (capacity >= fleet.TargetCapacity - 1e-9)
         {
             fleet.ActivityStatus = FleetActivityStatuses.Fulfilled;
             if (!fleet.FulfilledReported && fleet.State == FleetStates.Active)

@@ -177,6 +177,54 @@ public sealed class FleetAllocationTests
     }
 
     [Fact]
+    public void Capacity_above_the_target_from_weights_is_kept_until_the_target_is_lowered()
+    {
+        // Target 5 with weights 2 and 1: the last launch for a need of 1 may be a weight-2 instance.
+        var fleet = Fleet(target: 5);
+        FleetRules.Submitted(fleet, T0);
+        FleetRules.Evaluate(fleet, T0);
+        FleetRules.Launched(fleet, Member("i-1", weight: 2, minute: 1), T0);
+        FleetRules.Launched(fleet, Member("i-2", weight: 1, minute: 2), T0);
+        FleetRules.Launched(fleet, Member("i-3", weight: 1, minute: 3), T0);
+        FleetRules.Launched(fleet, Member("i-4", weight: 2, minute: 4), T0);
+        FleetRules.UpdateActivity(fleet, false, T0);
+        Assert.Equal(FleetActivityStatuses.Fulfilled, fleet.ActivityStatus);
+        for (var pass = 0; pass < 3; pass++)
+        {
+            var plan = FleetRules.Evaluate(fleet, T0);
+            Assert.Empty(plan.Terminate);
+            Assert.Equal(0, plan.SpotNeed);
+            FleetRules.UpdateActivity(fleet, false, T0);
+            Assert.Equal(FleetActivityStatuses.Fulfilled, fleet.ActivityStatus);
+        }
+        Assert.Equal(6, fleet.FulfilledCapacity);
+        // Lowering the target terminates the excess when the modification settles, newest first.
+        FleetRules.Modify(fleet, 4, null, null, T0);
+        Assert.Equal(["i-4"], FleetRules.Evaluate(fleet, T0).Terminate.Select(m => m.InstanceId));
+        Assert.Empty(FleetRules.Evaluate(fleet, T0).Terminate);
+    }
+
+    [Fact]
+    public void A_fleet_that_loses_capacity_is_no_longer_fulfilled_before_it_launches_again()
+    {
+        var fleet = Fleet(target: 4);
+        FleetRules.Submitted(fleet, T0);
+        FleetRules.Evaluate(fleet, T0);
+        FleetRules.Launched(fleet, Member("i-1"), T0);
+        FleetRules.Launched(fleet, Member("i-2"), T0);
+        FleetRules.UpdateActivity(fleet, false, T0);
+        Assert.Equal(FleetActivityStatuses.Fulfilled, fleet.ActivityStatus);
+        FleetRules.Follow(fleet, id => id == "i-1" ? "shutting-down" : "running", T0);
+        Assert.Equal(2, FleetRules.Evaluate(fleet, T0).SpotNeed);
+        FleetRules.UpdateActivity(fleet, false, T0);
+        Assert.Equal(FleetActivityStatuses.PendingFulfillment, fleet.ActivityStatus);
+        FleetRules.Launched(fleet, Member("i-3"), T0);
+        FleetRules.UpdateActivity(fleet, false, T0);
+        Assert.Equal(FleetActivityStatuses.Fulfilled, fleet.ActivityStatus);
+        Assert.Equal(2, fleet.History.Count(e => e.SubType == "progress"));
+    }
+
+    [Fact]
     public void Cancel_with_and_without_terminating_then_cancelled_when_the_instances_are_gone()
     {
         var fleet = Fleet();

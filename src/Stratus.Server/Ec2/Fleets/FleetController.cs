@@ -113,10 +113,10 @@ internal sealed partial class FleetController(
                         $"{{\"instanceType\":\"{member.InstanceType}\",\"lifecycle\":\"{member.Lifecycle}\",\"reason\":\"{(FleetStates.IsCancelled(fleet.State) ? "cancelled" : "excess capacity")}\"}}");
                 }
             }
-            if (plan.SpotNeed <= 0 && plan.OnDemandNeed <= 0)
-            {
-                FleetRules.UpdateActivity(fleet, launchFailed: false, now);
-            }
+            // Capacity lost since the last evaluation shows in the same commit that counts it out:
+            // pending_fulfillment (or still error) until the launches below are made, so Describe
+            // never shows a fleet below its target as fulfilled.
+            FleetRules.UpdateActivity(fleet, launchFailed: fleet.ActivityStatus == FleetActivityStatuses.Error && (plan.SpotNeed > 0 || plan.OnDemandNeed > 0), now);
             if (JsonSerializer.Serialize(fleet, ResourceStore.Json) != before)
             {
                 await tx.PutAsync(scope, type, fleet.Id, fleet, fleet.CreateTime, ct).ConfigureAwait(false);
