@@ -246,7 +246,8 @@ def test_targets_see_the_nodes_address_and_admit_only_the_load_balancers_group(l
     while time.monotonic() < deadline and len(seen) < 1:
         last = _ssh(lab.key, lab.client["PublicIpAddress"], f"curl -s -m 3 http://{dns}/cgi-bin/ip")
         if last.returncode == 0 and last.stdout.strip():
-            seen.add(last.stdout.strip())
+            # busybox httpd listens on a dual-stack socket: "[::ffff:172.31.16.5]".
+            seen.add(last.stdout.strip().strip("[]").removeprefix("::ffff:"))
         else:
             time.sleep(0.5)
     assert seen and seen <= nodes, f"targets saw {seen} (last: {last}); the nodes are {nodes}"

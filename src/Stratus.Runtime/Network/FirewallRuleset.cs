@@ -24,6 +24,9 @@ namespace Stratus.Runtime.Network;
 /// from a guest) and by the inbound rules of the destination interface's groups (when it goes to
 /// a guest). Several groups union their rules. Group references are named sets of the member
 /// interfaces' private addresses. Removing a rule stops new flows; tracked flows continue.</item>
+/// <item>Load balancer nodes (the server's own sockets in the namespace at a node's address): flows
+/// from guests to them pass the guest's outbound and the node's inbound rules (<c>input</c>); their
+/// flows to targets pass the node's outbound and the target's inbound rules (<c>output</c>).</item>
 /// </list>
 /// The text deletes and recreates the table in one <c>nft -f</c> transaction, so the change is
 /// atomic and connection-tracking entries (which live outside the table) survive it.
