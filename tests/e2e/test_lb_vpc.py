@@ -13,6 +13,11 @@ their instance id; an internal ALB across two subnets forwards to them. Then:
   private addresses and curl of it is answered by both targets.
 - The ALB's security group applies to guests' traffic: without a rule for port 80 the guest's
   connection goes unanswered; with one it is served again.
+- The load balancer reaches its targets from its nodes: the web group admits port 80 only from
+  the ALB's group (Lab 3's web security group), and the targets are healthy, served, and see a
+  node's private address as the client (a CGI answers REMOTE_ADDR). A second target group on
+  port 8080, which the web group admits only from itself, stays unhealthy with Target.Timeout.
+  A guest in another group cannot reach port 80 of a target directly, nor can the host.
 - DeleteLoadBalancer removes the interfaces, and the subnet can be deleted.
 
 Needs root, crun, nftables, ssh and the minimal image; anything missing FAILS. Everything is
@@ -39,7 +44,11 @@ ID=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest
 mkdir -p /var/www
 echo "served by $ID" > /var/www/index.html
 echo ok > /var/www/health
+mkdir -p /var/www/cgi-bin
+printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "$REMOTE_ADDR"\n' > /var/www/cgi-bin/ip
+chmod 755 /var/www/cgi-bin/ip
 busybox httpd -p 80 -h /var/www
+busybox httpd -p 8080 -h /var/www
 """
 
 
@@ -79,35 +88,55 @@ def _setup(lab: Lab, key_path: str) -> None:
     vpc = lab.vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
     subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"], key=lambda s: s["AvailabilityZone"])
     lab.subnets = [s["SubnetId"] for s in subnets[:3]]
-    web = lab.web_sg = ec2.create_security_group(GroupName="web", Description="ssh and http", VpcId=vpc["VpcId"])["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": p, "ToPort": p, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]} for p in (22, 80)])
     alb_sg = lab.alb_sg = ec2.create_security_group(GroupName="alb", Description="http from the VPC", VpcId=vpc["VpcId"])["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=alb_sg, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": vpc["CidrBlock"]}]}])
+    # Lab 3's web group: ssh from anywhere, http only from the load balancer's group; 8080 only from itself.
+    web = lab.web_sg = ec2.create_security_group(GroupName="web", Description="ssh, http from the ALB", VpcId=vpc["VpcId"])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": alb_sg}]},
+        {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "UserIdGroupPairs": [{"GroupId": web}]}])
+    client = lab.client_sg = ec2.create_security_group(GroupName="client", Description="ssh", VpcId=vpc["VpcId"])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=client, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
     lab.closed_sg = ec2.create_security_group(GroupName="alb-closed", Description="nothing in", VpcId=vpc["VpcId"])["GroupId"]
 
     ami = minimal_ami(ec2)
     ids = [ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="lbvpc", UserData=USER_DATA,
                              SecurityGroupIds=[web], SubnetId=lab.subnets[i])["Instances"][0]["InstanceId"] for i in range(2)]
-    ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    lab.instances = [i for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]]
+    other = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="lbvpc",
+                              SecurityGroupIds=[client], SubnetId=lab.subnets[0])["Instances"][0]["InstanceId"]
+    ec2.get_waiter("instance_running").wait(InstanceIds=ids + [other], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+    described = {i["InstanceId"]: i for r in ec2.describe_instances(InstanceIds=ids + [other])["Reservations"] for i in r["Instances"]}
+    lab.instances = [described[i] for i in ids]
+    lab.client = described[other]
 
     tg = lab.tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc["VpcId"], HealthCheckPath="/health",
                                           HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
     elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": i} for i in ids])
+    closed = lab.closed_tg = elb.create_target_group(Name="web-8080", Protocol="HTTP", Port=8080, VpcId=vpc["VpcId"], HealthCheckPath="/health",
+                                                     HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+                                                     UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=closed, Targets=[{"Id": i} for i in ids])
     lb = lab.lb = elb.create_load_balancer(Name="inner", Scheme="internal", Subnets=lab.subnets[:2], SecurityGroups=[alb_sg])["LoadBalancers"][0]
     elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
-    for inst in lab.instances:
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=8080, DefaultActions=[{"Type": "forward", "TargetGroupArn": closed}])
+    for inst in lab.instances + [lab.client]:
         wait_ssh(key_path, inst["PublicIpAddress"])
-    deadline = time.monotonic() + 60
+    # Healthy although port 80 is admitted only from the ALB's group: the health checks come from its nodes.
+    _wait_healthy(elb, tg)
+
+
+def _wait_healthy(elb, tg: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        states = [t["TargetHealth"]["State"] for t in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]]
+        health = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+        states = [t["TargetHealth"]["State"] for t in health]
         if states == ["healthy", "healthy"]:
-            break
+            return
         time.sleep(1)
-    else:
-        raise AssertionError(f"targets never became healthy: {states}")
+    raise AssertionError(f"targets never became healthy: {health}")
 
 
 def _interfaces(lab: Lab) -> list[dict]:
@@ -195,13 +224,60 @@ def test_the_load_balancers_security_group_applies_to_guests(lab):
         assert {tuple(g["GroupId"] for g in e["Groups"]) for e in _interfaces(lab)} == {(lab.closed_sg,)}
     finally:
         lab.elb.set_security_groups(LoadBalancerArn=arn, SecurityGroups=[lab.alb_sg])
-    deadline = time.monotonic() + 15
+    # Meanwhile the web group admitted the nodes no more (they were not in the ALB's group): the
+    # targets may have gone unhealthy, and come back.
+    deadline = time.monotonic() + 40
     while time.monotonic() < deadline:
         if _in_guest(lab, f"curl -s -m 2 http://{dns}/").stdout.startswith("served by "):
             break
         time.sleep(0.5)
     else:
         raise AssertionError("the guest is not served again after the rule came back")
+    _wait_healthy(lab.elb, lab.tg)
+
+
+def test_targets_see_the_nodes_address_and_admit_only_the_load_balancers_group(lab):
+    dns = lab.lb["DNSName"]
+    nodes = {e["PrivateIpAddress"] for e in _interfaces(lab)}
+    # Through the ALB the targets are served, and the client they see is a node of the load balancer.
+    seen = set()
+    last = None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(seen) < 1:
+        last = ssh(lab.key, lab.client["PublicIpAddress"], f"curl -s -m 3 http://{dns}/cgi-bin/ip")
+        if last.returncode == 0 and last.stdout.strip():
+            # busybox httpd listens on a dual-stack socket: "[::ffff:172.31.16.5]".
+            seen.add(last.stdout.strip().strip("[]").removeprefix("::ffff:"))
+        else:
+            time.sleep(0.5)
+    assert seen and seen <= nodes, f"targets saw {seen} (last: {last}); the nodes are {nodes}"
+    # The group a target is in admits nothing else on port 80: not a guest of another group ...
+    target = lab.instances[0]
+    direct = ssh(lab.key, lab.client["PublicIpAddress"], f"curl -s -o /dev/null -m 3 -w '%{{http_code}}' http://{target['PrivateIpAddress']}/")
+    assert direct.stdout.strip() == "000", f"a guest of another group reached the target directly: {direct}"
+    # ... nor the host (through the target's public address): being a target opens nothing to the host.
+    import subprocess
+    from_host = subprocess.run(["curl", "-s", "-o", "/dev/null", "-m", "3", "-w", "%{http_code}", f"http://{target['PublicIpAddress']}/"],
+                               capture_output=True, text=True)
+    assert from_host.stdout.strip() == "000", f"the host reached the target directly: {from_host.stdout}"
+    # The web server does answer: a guest of the web group (which 8080 admits) gets its page.
+    peer = ssh(lab.key, lab.instances[1]["PublicIpAddress"], f"curl -s -m 3 http://{target['PrivateIpAddress']}:8080/")
+    assert peer.stdout.startswith("served by "), peer
+
+
+def test_a_target_group_its_targets_group_does_not_admit_stays_unhealthy(lab):
+    # Port 8080 is admitted only from the web group itself, not from the ALB's: the health checks
+    # from the nodes are dropped and time out (AWS's Target.Timeout).
+    deadline = time.monotonic() + 30
+    health = []
+    while time.monotonic() < deadline:
+        health = lab.elb.describe_target_health(TargetGroupArn=lab.closed_tg)["TargetHealthDescriptions"]
+        if [t["TargetHealth"]["State"] for t in health] == ["unhealthy", "unhealthy"]:
+            break
+        time.sleep(1)
+    assert [(t["TargetHealth"]["State"], t["TargetHealth"].get("Reason")) for t in health] == [("unhealthy", "Target.Timeout")] * 2, health
+    # The healthy group stays healthy meanwhile.
+    assert [t["TargetHealth"]["State"] for t in lab.elb.describe_target_health(TargetGroupArn=lab.tg)["TargetHealthDescriptions"]] == ["healthy", "healthy"]
 
 
 def test_set_subnets_moves_the_interfaces_and_delete_removes_them(lab):

@@ -24,6 +24,9 @@ namespace Stratus.Runtime.Network;
 /// from a guest) and by the inbound rules of the destination interface's groups (when it goes to
 /// a guest). Several groups union their rules. Group references are named sets of the member
 /// interfaces' private addresses. Removing a rule stops new flows; tracked flows continue.</item>
+/// <item>Load balancer nodes (the server's own sockets in the namespace at a node's address): flows
+/// from guests to them pass the guest's outbound and the node's inbound rules (<c>input</c>); their
+/// flows to targets pass the node's outbound and the target's inbound rules (<c>output</c>).</item>
 /// </list>
 /// The text deletes and recreates the table in one <c>nft -f</c> transaction, so the change is
 /// atomic and connection-tracking entries (which live outside the table) survive it.
@@ -78,6 +81,11 @@ public static class FirewallRuleset
         AppendMap(s, "eni_egress", egressMap);
         AppendMap(s, "eni_ingress", ingressMap);
         AppendSet(s, "lb_nodes", interfaces.Where(i => i.LoadBalancerNode).SelectMany(i => i.PrivateIps).Distinct(StringComparer.Ordinal).ToList(), interval: false);
+        // A node's connections to targets: its groups' outbound rules (an NLB node without groups has
+        // none to pass), then the target's inbound rules (sg_ingress).
+        var nodeEgress = new HashSet<string>(StringComparer.Ordinal);
+        AppendMap(s, "lb_egress", interfaces.Where(i => i.LoadBalancerNode).SelectMany(i => i.PrivateIps.Where(nodeEgress.Add)
+            .Select(ip => i.GroupIds.Count > 0 ? $"{ip} : jump sg_out_{Name(i.NetworkInterfaceId)}" : $"{ip} : goto sg_ingress")).ToList());
         if (firewall.FlowLogged)
         {
             FlowLogRuleset.AppendSets(s);
@@ -93,6 +101,13 @@ public static class FirewallRuleset
         s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{LinuxHostNetwork.Bridge}\" icmp type echo-request accept\n");
         // Load balancer nodes (listeners of the server itself): the guest's outbound rules, then the node's inbound ones.
         s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{LinuxHostNetwork.Bridge}\" ip daddr @lb_nodes ip saddr vmap @eni_egress\n");
+        s.Append("\t}\n");
+        // Load balancer nodes to their targets: the server's sockets in the namespace bound to a node's
+        // address, so locally originated (the output hook, not forward). The target sees the node's
+        // address as the source, which its groups' references to the load balancer's groups match.
+        s.Append("\tchain output {\n\t\ttype filter hook output priority filter; policy accept;\n");
+        s.Append("\t\tct state established,related accept\n");
+        s.Append("\t\tip saddr vmap @lb_egress\n");
         s.Append("\t}\n");
 
         var up = LinuxHostNetwork.NamespaceUplink;

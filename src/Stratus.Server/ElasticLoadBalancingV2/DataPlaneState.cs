@@ -4,14 +4,22 @@ using Stratus.Domain.Resources;
 
 namespace Stratus.Server.ElasticLoadBalancingV2;
 
-/// <summary>A registered target as the data plane reaches it (<paramref name="Zone"/>: its instance's zone, or the zone it was registered in; null when unknown or <c>all</c>).</summary>
-internal sealed record TargetEndpoint(string TargetGroupArn, string Id, int Port, string Address, int HealthCheckPort, bool Draining, string? Zone = null)
+/// <summary>
+/// A registered target as the data plane reaches it. <paramref name="Address"/> is where the host
+/// reaches it (an instance's public address when it has one, else its private one; an IP target's
+/// address); <paramref name="VpcAddress"/> where a load balancer node inside the VPC reaches it (an
+/// instance's private address, an IP target registered in a zone of the VPC; null for IP targets
+/// registered with <c>AvailabilityZone=all</c>, which may be outside the VPC and are reached from the
+/// host). <paramref name="Zone"/>: its instance's zone, or the zone it was registered in; null when
+/// unknown or <c>all</c>.
+/// </summary>
+internal sealed record TargetEndpoint(string TargetGroupArn, string Id, int Port, string Address, int HealthCheckPort, bool Draining, string? Zone = null, string? VpcAddress = null)
 {
     public string Key => $"{Id}:{Port}";
 }
 
-/// <summary>A target group as the data plane sees it: settings and reachable targets.</summary>
-internal sealed record TargetGroupRoute(TargetGroupResource Group, IReadOnlyList<TargetEndpoint> Targets, bool InUse);
+/// <summary>A target group as the data plane sees it: settings, reachable targets and the load balancer whose listeners use it (null when none does).</summary>
+internal sealed record TargetGroupRoute(TargetGroupResource Group, IReadOnlyList<TargetEndpoint> Targets, bool InUse, string? LoadBalancerArn = null);
 
 /// <summary>A listener with its load balancer and rules (by priority).</summary>
 internal sealed record ListenerRoute(LoadBalancerResource LoadBalancer, ListenerResource Listener, IReadOnlyList<RuleResource> Rules);
@@ -28,8 +36,11 @@ internal sealed record DataPlaneState(
     public IReadOnlyList<(Scope Scope, LoadBalancerResource LoadBalancer)> LoadBalancers { get; init; } = [];
 }
 
-/// <summary>A load balancer node inside its VPC: the VPC's namespace and the node's private address, where the listeners also bind.</summary>
-internal sealed record NodeBinding(Stratus.Domain.Instances.ServiceNamespace Namespace, System.Net.IPAddress Address)
+/// <summary>
+/// A load balancer node inside its VPC: the VPC's namespace and the node's private address, where the
+/// listeners also bind and where connections to targets leave from; <paramref name="Zone"/> is its subnet's zone.
+/// </summary>
+internal sealed record NodeBinding(Stratus.Domain.Instances.ServiceNamespace Namespace, System.Net.IPAddress Address, string? Zone = null)
 {
     public bool Equals(NodeBinding? other) => other is not null && Namespace.Identity == other.Namespace.Identity && Address.Equals(other.Address);
 
@@ -130,7 +141,7 @@ internal static class DataPlaneLoader
                     provisioning.Add((scope, lb.Id));
                 }
             }
-            var used = new HashSet<string>(StringComparer.Ordinal);
+            var used = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (_, listener) in listenerDocs)
             {
                 if (!lbByArn.TryGetValue(listener.LoadBalancerArn, out var lb))
@@ -141,7 +152,7 @@ internal static class DataPlaneLoader
                 listeners[listener.Arn] = new ListenerRoute(lb.Doc, listener, listenerRules);
                 foreach (var arn in listener.DefaultActions.Concat(listenerRules.SelectMany(r => r.Actions)).SelectMany(a => a.TargetGroupArns()))
                 {
-                    used.Add(arn);
+                    used.TryAdd(arn, lb.Doc.Arn);
                 }
             }
             foreach (var (scope, tg) in tgs)
@@ -155,6 +166,8 @@ internal static class DataPlaneLoader
                 {
                     var address = target.Id;
                     var zone = target.AvailabilityZone is "all" ? null : target.AvailabilityZone;
+                    // An IP target registered in one of the VPC's zones has an address of the VPC (checked at registration).
+                    var vpcAddress = target.AvailabilityZone is "all" ? null : target.Id;
                     if (tg.TargetType == "instance")
                     {
                         var stored = await read.GetAsync(new Stratus.Domain.Store.ResourceKey(scope.AccountId, scope.Region, ResourceTypes.Instance.Name, target.Id), ct).ConfigureAwait(false);
@@ -166,12 +179,13 @@ internal static class DataPlaneLoader
                         // The host reaches a guest through its public address (always routed to the VPC's
                         // namespace), else through the private one (routed for the first VPC with that CIDR).
                         address = instance.PublicIpAddress ?? instance.PrivateIpAddress;
+                        vpcAddress = instance.PrivateIpAddress;
                         zone = instance.AvailabilityZone;
                     }
                     var checkPort = tg.HealthCheckPort == "traffic-port" ? target.Port : int.Parse(tg.HealthCheckPort, System.Globalization.CultureInfo.InvariantCulture);
-                    endpoints.Add(new TargetEndpoint(tg.Arn, target.Id, target.Port, address, checkPort, target.DrainingUntil is not null, zone));
+                    endpoints.Add(new TargetEndpoint(tg.Arn, target.Id, target.Port, address, checkPort, target.DrainingUntil is not null, zone, vpcAddress));
                 }
-                groups[tg.Arn] = new TargetGroupRoute(tg, endpoints, used.Contains(tg.Arn));
+                groups[tg.Arn] = new TargetGroupRoute(tg, endpoints, used.ContainsKey(tg.Arn), used.GetValueOrDefault(tg.Arn));
             }
         }
         return (new DataPlaneState(listeners, groups, names) { LoadBalancers = all }, provisioning, expired);

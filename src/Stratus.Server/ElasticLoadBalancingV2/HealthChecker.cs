@@ -8,15 +8,17 @@ namespace Stratus.Server.ElasticLoadBalancingV2;
 /// Real health checks: one loop per registered target of every target group a listener uses,
 /// probing at the group's interval with its timeout — HTTP(S) GET of the path on the health check
 /// port, the status matched against the matcher, or a TCP connect — and feeding the results to
-/// <see cref="TargetHealthTracker"/>, which applies the thresholds.
+/// <see cref="TargetHealthTracker"/>, which applies the thresholds. Probes leave from the node
+/// <paramref name="nodeFor"/> names (the load balancer's node inside the target's VPC, so the
+/// target's security groups decide, as for the traffic), else from the host (<see cref="TargetConnector"/>).
 /// </summary>
-internal sealed class HealthChecker(TargetHealthTracker tracker, ILogger<HealthChecker> log) : IAsyncDisposable
+internal sealed class HealthChecker(TargetHealthTracker tracker, Func<TargetGroupRoute, TargetEndpoint, NodeBinding?> nodeFor, ILogger<HealthChecker> log) : IAsyncDisposable
 {
     private sealed class Probe
     {
         public required CancellationTokenSource Stop { get; init; }
         public volatile TargetEndpoint? Target;
-        public volatile TargetGroupResource? Group;
+        public volatile TargetGroupRoute? Group;
         public Task Loop { get; set; } = Task.CompletedTask;
     }
 
@@ -27,6 +29,7 @@ internal sealed class HealthChecker(TargetHealthTracker tracker, ILogger<HealthC
         AllowAutoRedirect = false,
         UseCookies = false,
         PooledConnectionLifetime = TimeSpan.Zero,
+        ConnectCallback = TargetConnector.ConnectHttpAsync,
         // Load balancers do not validate targets' certificates (targets commonly use self-signed ones), as AWS documents.
 #pragma warning disable CA5359
         SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
@@ -51,12 +54,12 @@ internal sealed class HealthChecker(TargetHealthTracker tracker, ILogger<HealthC
                 probing.Add(key);
                 if (!_probes.TryGetValue(key, out var probe))
                 {
-                    probe = new Probe { Stop = new CancellationTokenSource(), Target = target, Group = route.Group };
+                    probe = new Probe { Stop = new CancellationTokenSource(), Target = target, Group = route };
                     probe.Loop = Task.Run(() => RunAsync(probe, probe.Stop.Token));
                     _probes[key] = probe;
                 }
                 probe.Target = target;
-                probe.Group = route.Group;
+                probe.Group = route;
             }
         }
         foreach (var (key, probe) in _probes.ToList())
@@ -75,8 +78,9 @@ internal sealed class HealthChecker(TargetHealthTracker tracker, ILogger<HealthC
         while (!ct.IsCancellationRequested)
         {
             var target = probe.Target!;
-            var group = probe.Group!;
-            var result = await ProbeAsync(target, group, ct).ConfigureAwait(false);
+            var route = probe.Group!;
+            var group = route.Group;
+            var result = await ProbeAsync(target, group, nodeFor(route, target), ct).ConfigureAwait(false);
             if (ct.IsCancellationRequested)
             {
                 break;
@@ -98,8 +102,9 @@ internal sealed class HealthChecker(TargetHealthTracker tracker, ILogger<HealthC
         }
     }
 
-    internal async Task<ProbeResult> ProbeAsync(TargetEndpoint target, TargetGroupResource group, CancellationToken ct)
+    internal async Task<ProbeResult> ProbeAsync(TargetEndpoint target, TargetGroupResource group, NodeBinding? node, CancellationToken ct)
     {
+        var address = TargetConnector.AddressFor(node, target);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(group.HealthCheckTimeoutSeconds));
         try
@@ -107,15 +112,18 @@ internal sealed class HealthChecker(TargetHealthTracker tracker, ILogger<HealthC
             if (group.HealthCheckProtocol is "HTTP" or "HTTPS")
             {
                 var scheme = group.HealthCheckProtocol == "HTTPS" ? "https" : "http";
-                using var request = new HttpRequestMessage(HttpMethod.Get, $"{scheme}://{target.Address}:{target.HealthCheckPort}{group.HealthCheckPath ?? "/"}");
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"{scheme}://{address}:{target.HealthCheckPort}{group.HealthCheckPath ?? "/"}");
+                if (node is not null)
+                {
+                    request.Options.Set(TargetConnector.NodeOption, node);
+                }
                 request.Headers.UserAgent.ParseAdd("ELB-HealthChecker/2.0");
                 request.Headers.ConnectionClose = true;
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
                 var code = (int)response.StatusCode;
                 return HealthMatcher.Matches(group.MatcherHttpCode, code) ? new ProbeResult(ProbeOutcome.Success, code) : new ProbeResult(ProbeOutcome.CodeMismatch, code);
             }
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await socket.ConnectAsync(System.Net.IPAddress.Parse(target.Address), target.HealthCheckPort, timeout.Token).ConfigureAwait(false);
+            using var socket = await TargetConnector.ConnectAsync(node, new System.Net.IPEndPoint(System.Net.IPAddress.Parse(address), target.HealthCheckPort), timeout.Token).ConfigureAwait(false);
             return new ProbeResult(ProbeOutcome.Success);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)

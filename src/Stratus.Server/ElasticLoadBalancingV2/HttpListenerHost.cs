@@ -22,10 +22,15 @@ namespace Stratus.Server.ElasticLoadBalancingV2;
 /// group, with X-Forwarded-For/-Proto/-Port and X-Amzn-Trace-Id, target group stickiness
 /// (<c>AWSALBTG</c>) and target stickiness (<c>AWSALB</c>) cookies. HTTPS listeners present a
 /// self-signed certificate for the load balancer's DNS name (the certificate ARN is recorded, not fetched).
+/// Requests reach targets inside the VPC from the load balancer's node there (<see cref="TargetConnector"/>).
 /// </summary>
 internal sealed class HttpListenerHost : IListenerHost
 {
-    private static readonly HttpMessageInvoker Invoker = new(new SocketsHttpHandler
+    /// <summary>
+    /// The connections to targets, one pool per listener: they leave from the load balancer's nodes
+    /// inside its VPC (<see cref="TargetConnector"/>), and targets of different VPCs may share an address.
+    /// </summary>
+    private readonly HttpMessageInvoker _invoker = new(new SocketsHttpHandler
     {
         UseProxy = false,
         AllowAutoRedirect = false,
@@ -33,6 +38,7 @@ internal sealed class HttpListenerHost : IListenerHost
         UseCookies = false,
         ActivityHeadersPropagator = null,
         ConnectTimeout = TimeSpan.FromSeconds(10),
+        ConnectCallback = TargetConnector.ConnectHttpAsync,
         // Load balancers do not validate targets' certificates (targets commonly use self-signed ones), as AWS documents.
 #pragma warning disable CA5359
         SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
@@ -264,10 +270,12 @@ internal sealed class HttpListenerHost : IListenerHost
             cookies.Add($"AWSALB={Key(target.Key)}; Max-Age={ElbAttributes.Int(tg.Attributes, "stickiness.lb_cookie.duration_seconds", 86400)}; Path=/");
         }
         using var tracking = _plane.Selector.Track(target);
+        var node = TargetConnector.NodeFor(_plane.NodesOf(route.LoadBalancer.Arn), target);
         var config = new ForwarderRequestConfig { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower, ActivityTimeout = TimeSpan.FromSeconds(ElbAttributes.Int(route.LoadBalancer.Attributes, "idle_timeout.timeout_seconds", 60)) };
         var transformer = new AlbTransformer(route, cookies, ElbAttributes.Bool(route.LoadBalancer.Attributes, "routing.http.xff_client_port.enabled"),
-            route.LoadBalancer.Attributes.GetValueOrDefault("routing.http.xff_header_processing.mode") ?? "append");
-        var error = await _forwarder.SendAsync(context, $"{(tg.Protocol == "HTTPS" ? "https" : "http")}://{target.Address}:{target.Port.ToString(CultureInfo.InvariantCulture)}/", Invoker, config, transformer).ConfigureAwait(false);
+            route.LoadBalancer.Attributes.GetValueOrDefault("routing.http.xff_header_processing.mode") ?? "append", node);
+        var destination = $"{(tg.Protocol == "HTTPS" ? "https" : "http")}://{TargetConnector.AddressFor(node, target)}:{target.Port.ToString(CultureInfo.InvariantCulture)}/";
+        var error = await _forwarder.SendAsync(context, destination, _invoker, config, transformer).ConfigureAwait(false);
         // What the target answered, or what the load balancer answered for it (502 when the target
         // could not be reached or answered nonsense, 504 when it did not answer in time).
         var fromTarget = transformer.TargetAnswered;
@@ -308,10 +316,11 @@ internal sealed class HttpListenerHost : IListenerHost
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(stop.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        _invoker.Dispose();
     }
 
     /// <summary>Keeps the client's Host, adds the X-Forwarded-* headers and X-Amzn-Trace-Id as an ALB does, and sets stickiness cookies.</summary>
-    private sealed class AlbTransformer(ListenerRoute route, List<string> cookies, bool clientPort, string xffMode) : HttpTransformer
+    private sealed class AlbTransformer(ListenerRoute route, List<string> cookies, bool clientPort, string xffMode, NodeBinding? node) : HttpTransformer
     {
         private long _sent;
 
@@ -324,6 +333,10 @@ internal sealed class HttpListenerHost : IListenerHost
         public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
         {
             await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
+            if (node is not null)
+            {
+                proxyRequest.Options.Set(TargetConnector.NodeOption, node);
+            }
             proxyRequest.Headers.Host = httpContext.Request.Host.Value;
             var remote = httpContext.Connection.RemoteIpAddress?.MapToIPv4().ToString() ?? "";
             if (clientPort)

@@ -16,7 +16,8 @@ namespace Stratus.Server.ElasticLoadBalancingV2;
 /// (YARP), TCP through <see cref="TcpRelay"/> — health checks run per target
 /// (<see cref="HealthChecker"/>), provisioning load balancers become active once served, targets
 /// whose deregistration delay is over are removed, and the DNS names are kept in the host's
-/// hosts file (<see cref="HostsFile"/>).
+/// hosts file (<see cref="HostsFile"/>). Connections to targets inside the VPC leave from the load
+/// balancer's nodes there (<see cref="TargetConnector"/>).
 /// </summary>
 internal sealed class LoadBalancerDataPlane : BackgroundService
 {
@@ -33,7 +34,7 @@ internal sealed class LoadBalancerDataPlane : BackgroundService
     private readonly Stratus.Domain.Instances.IInstanceRuntime _runtime;
     private readonly Instances.InstanceLifecycle _lifecycle;
     private readonly Dictionary<(Scope Scope, string VpcId), string> _vpcNodes = [];
-    private Dictionary<string, IReadOnlyList<NodeBinding>> _nodes = new(StringComparer.Ordinal);
+    private volatile Dictionary<string, IReadOnlyList<NodeBinding>> _nodes = new(StringComparer.Ordinal);
 
     public LoadBalancerDataPlane(IStateStore store, TimeProvider clock, ILogger<LoadBalancerDataPlane> log, TargetHealthTracker tracker, ServerOptions options,
         Yarp.ReverseProxy.Forwarder.IHttpForwarder forwarder, ILoggerFactory loggers, LoadBalancerTraffic traffic,
@@ -48,7 +49,7 @@ internal sealed class LoadBalancerDataPlane : BackgroundService
         _log = log;
         _forwarder = forwarder;
         Selector = new TargetSelector(tracker, clock);
-        _health = new HealthChecker(tracker, loggers.CreateLogger<HealthChecker>());
+        _health = new HealthChecker(tracker, NodeFor, loggers.CreateLogger<HealthChecker>());
         _hosts = options.HostsFile is { } path ? new HostsFile(path, options.DataDirectory, loggers.CreateLogger<HostsFile>()) : null;
     }
 
@@ -165,7 +166,14 @@ internal sealed class LoadBalancerDataPlane : BackgroundService
         }
     }
 
-    private IReadOnlyList<NodeBinding> NodesOf(ListenerRoute route) => _nodes.GetValueOrDefault(route.LoadBalancer.Arn) ?? [];
+    private IReadOnlyList<NodeBinding> NodesOf(ListenerRoute route) => NodesOf(route.LoadBalancer.Arn);
+
+    /// <summary>The nodes of a load balancer inside its VPC (none on runtimes without guests, or while the VPC has no namespace).</summary>
+    public IReadOnlyList<NodeBinding> NodesOf(string loadBalancerArn) => _nodes.GetValueOrDefault(loadBalancerArn) ?? [];
+
+    /// <summary>The node connections to a target of <paramref name="group"/> leave from (<see cref="TargetConnector"/>); null: from the host.</summary>
+    public NodeBinding? NodeFor(TargetGroupRoute group, TargetEndpoint target) =>
+        group.LoadBalancerArn is { } arn ? TargetConnector.NodeFor(NodesOf(arn), target) : null;
 
     /// <summary>
     /// The load balancers' nodes inside their VPCs: per VPC, the runtime puts the nodes' private
@@ -197,7 +205,7 @@ internal sealed class LoadBalancerDataPlane : BackgroundService
             }
             foreach (var group in zones.GroupBy(z => z.LoadBalancer.Arn, StringComparer.Ordinal))
             {
-                nodes[group.Key] = group.Select(z => new NodeBinding(ns, IPAddress.Parse(z.Zone.NodeAddress!))).ToList();
+                nodes[group.Key] = group.Select(z => new NodeBinding(ns, IPAddress.Parse(z.Zone.NodeAddress!), z.Zone.ZoneName)).ToList();
             }
         }
         foreach (var gone in _vpcNodes.Keys.Where(k => !seen.Contains(k)).ToList())

@@ -125,20 +125,22 @@ internal sealed class TcpRelay : IListenerHost
                     return;
                 }
                 using var tracking = _plane.Selector.Track(target);
-                using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                // From the load balancer's node in the target's VPC (TargetConnector): the target sees the
+                // node's address, not the client's (Stratus relays flows; client IP preservation is not done).
+                var node = TargetConnector.NodeFor(_plane.NodesOf(lbArn), target);
+                Socket upstreamSocket;
                 try
                 {
-                    using (var connect = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
-                    {
-                        connect.CancelAfter(TimeSpan.FromSeconds(10));
-                        await upstream.ConnectAsync(IPAddress.Parse(target.Address), target.Port, connect.Token).ConfigureAwait(false);
-                    }
+                    using var connect = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                    connect.CancelAfter(TimeSpan.FromSeconds(10));
+                    upstreamSocket = await TargetConnector.ConnectAsync(node, new IPEndPoint(IPAddress.Parse(TargetConnector.AddressFor(node, target)), target.Port), connect.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is SocketException or OperationCanceledException)
                 {
                     ResetClient(client, lbArn, zone);
                     return;
                 }
+                using var upstream = upstreamSocket;
                 try
                 {
                     using var a = new NetworkStream(client, ownsSocket: false);
