@@ -31,7 +31,7 @@ recorded with the results (the machine is shared).
 
 Usage (root; the minimal image built):
   bench/sg_latency.py --runtime container --instances 20 --rounds 20
-  bench/sg_latency.py --runtime container --instances 50 --rounds 20
+  bench/sg_latency.py --runtime container --instances 50 --rounds 20 --out docs/benchmarks/sg-container-50.json
 """
 
 from __future__ import annotations
@@ -135,6 +135,7 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=20)
     p.add_argument("--binary", default=os.environ.get("STRATUS_BIN", DEFAULT_BIN))
     p.add_argument("--image-dir", default=os.environ.get("STRATUS_IMAGE_DIR"))
+    p.add_argument("--out", help="JSON results file (default docs/benchmarks/sg-<runtime>.json)")
     args = p.parse_args()
 
     # Each firewall apply's steps and command count in the server's log (a server without them just logs less).
@@ -230,8 +231,9 @@ def main() -> int:
                               "loaded": sorted({a["loaded"] for a in applied}),
                               "steps_ms_median": {k: statistics.median(a["steps_ms"].get(k, 0.0) for a in applied)
                                                   for k in sorted({k for a in applied for k in a["steps_ms"]})}}}
-        os.makedirs(os.path.join(REPO, "docs", "benchmarks"), exist_ok=True)
-        with open(os.path.join(REPO, "docs", "benchmarks", f"sg-{args.runtime}.json"), "w") as f:
+        out = args.out or os.path.join(REPO, "docs", "benchmarks", f"sg-{args.runtime}.json")
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with open(out, "w") as f:
             json.dump(result, f, indent=2)
         print(f"| {args.runtime}, {args.instances} guests, {result['rules_in_groups']} rules | median | p99 | max |")
         print("|---|---|---|---|")
