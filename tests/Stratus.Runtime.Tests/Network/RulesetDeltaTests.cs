@@ -134,11 +134,16 @@ public sealed class RulesetDeltaTests
         {
             await File.WriteAllTextAsync(Path.Combine(dir, "before.nft"), before);
             await File.WriteAllTextAsync(Path.Combine(dir, "delta.nft"), delta);
+            // And back: the group's inbound chain empty again.
+            await File.WriteAllTextAsync(Path.Combine(dir, "back.nft"), RulesetDelta.Between(after, before));
             var result = await HostCommand.TryAsync("unshare", ["--net", "sh", "-c",
-                $"nft -f {dir}/before.nft && nft -f {dir}/delta.nft && nft list chain ip stratus_fw grp_in_sg_web && nft list chain ip stratus_fw grp_in_sg_bulk | grep -c accept"]);
+                $"nft -f {dir}/before.nft && nft -f {dir}/delta.nft && nft list chain ip stratus_fw grp_in_sg_web && nft list chain ip stratus_fw grp_in_sg_bulk | grep -c accept"
+                + $" && nft -f {dir}/back.nft && echo back && nft list chain ip stratus_fw grp_in_sg_web"]);
             Assert.True(result.Succeeded, result.StandardError + "\n" + delta);
-            Assert.Contains("tcp dport 8080 accept", result.StandardOutput);
-            Assert.EndsWith("55\n", result.StandardOutput);
+            var (patched, reverted) = (result.StandardOutput.Split("back\n")[0], result.StandardOutput.Split("back\n")[1]);
+            Assert.Contains("tcp dport 8080 accept", patched);
+            Assert.EndsWith("55\n", patched);
+            Assert.DoesNotContain("accept", reverted);
         }
         finally
         {
