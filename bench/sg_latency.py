@@ -18,8 +18,12 @@ bulk groups on both guests and again after ModifyInstanceAttribute took them off
 with and without ~200 rules in the guests' chains).
 
 Also the API call's own duration (the filter is loaded before the answer) and the VPC table's size
-(`nft list table ip stratus_fw`: lines, rules, bytes). Results go to stdout as Markdown and to
-docs/benchmarks/sg-<runtime>.json.
+(`nft list table ip stratus_fw`: lines, rules, bytes). Load-independent figures per call: the CPU
+time the server and the commands it ran spent on it (utime+stime of the server plus its reaped
+children, from /proc/<pid>/stat), and, from the server's debug log of each firewall apply
+(Logging__LogLevel__Stratus.Network=Debug, set for the server it starts), the host commands the
+apply ran, what it loaded (chains: only the changed chains; tables; namespace) and its steps' times.
+Results go to stdout as Markdown and to docs/benchmarks/sg-<runtime>.json.
 
 With more than 20 instances it first raises the account's vCPU and interface quotas through the
 Service Quotas API. The load average (1/5/15 min) at start, with the guests up, and at the end is
@@ -27,7 +31,7 @@ recorded with the results (the machine is shared).
 
 Usage (root; the minimal image built):
   bench/sg_latency.py --runtime container --instances 20 --rounds 20
-  bench/sg_latency.py --runtime container --instances 50 --rounds 20
+  bench/sg_latency.py --runtime container --instances 50 --rounds 20 --out docs/benchmarks/sg-container-50.json
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -89,6 +94,26 @@ def stats(values: list[float]) -> dict:
             "max_ms": round(1000 * values[-1], 1)}
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of the process and its waited-for children (utime, stime, cutime, cstime)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def applies(log_path: str, start: int) -> list[dict]:
+    """The firewall applies the server logged (debug) after byte offset START of its log."""
+    out = []
+    with open(log_path, "rb") as f:
+        f.seek(start)
+        for line in f.read().decode(errors="replace").splitlines():
+            m = re.search(r"firewall of \S+ applied \((\w[\w ]*), (\d+) interfaces, (\d+) bytes\): (.*), (\d+) commands", line)
+            if m:
+                steps = {k: float(v) for k, v in re.findall(r"([\w-]+) ([\d.]+) ms", m.group(4))}
+                out.append({"loaded": m.group(1), "interfaces": int(m.group(2)), "bytes": int(m.group(3)), "commands": int(m.group(5)), "steps_ms": steps})
+    return out
+
+
 def table_size(private_ip: str) -> dict:
     for ns in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split():
         if not ns.startswith("stx-"):
@@ -110,8 +135,11 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=20)
     p.add_argument("--binary", default=os.environ.get("STRATUS_BIN", DEFAULT_BIN))
     p.add_argument("--image-dir", default=os.environ.get("STRATUS_IMAGE_DIR"))
+    p.add_argument("--out", help="JSON results file (default docs/benchmarks/sg-<runtime>.json)")
     args = p.parse_args()
 
+    # Each firewall apply's steps and command count in the server's log (a server without them just logs less).
+    os.environ.setdefault("Logging__LogLevel__Stratus.Network", "Debug")
     srv = Server(args.binary, args.runtime, args.image_dir)
     ec2 = srv.ec2
     ids: list[str] = []
@@ -165,17 +193,23 @@ def main() -> int:
 
         load["guests_up"] = [round(x, 2) for x in os.getloadavg()]
         rule = [{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
-        opened, closed, calls = [], [], []
+        opened, closed, calls, cpu = [], [], [], []
         assert not reachable(ip, 8080)
+        log_start = os.path.getsize(srv.log.name)
         for _ in range(args.rounds):
+            c = cpu_seconds(srv.proc.pid)
             t = time.monotonic()
             ec2.authorize_security_group_ingress(GroupId=target_sg, IpPermissions=rule)
             calls.append(time.monotonic() - t)
+            cpu.append(cpu_seconds(srv.proc.pid) - c)
             opened.append(until(ip, 8080, True, t))
+            c = cpu_seconds(srv.proc.pid)
             t = time.monotonic()
             ec2.revoke_security_group_ingress(GroupId=target_sg, IpPermissions=rule)
             calls.append(time.monotonic() - t)
+            cpu.append(cpu_seconds(srv.proc.pid) - c)
             closed.append(until(ip, 8080, False, t))
+        applied = applies(srv.log.name, log_start)
         size = table_size(inst["PrivateIpAddress"])
 
         client = ids[1] if len(ids) > 1 else None
@@ -191,15 +225,24 @@ def main() -> int:
         load["end"] = [round(x, 2) for x in os.getloadavg()]
         result = {"load_average_1_5_15": load, "runtime": args.runtime, "instances": args.instances, "host_cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d"),
                   "rules_in_groups": 55 * args.bulk_groups + 2, "authorize_to_open": stats(opened), "revoke_to_closed": stats(closed),
-                  "api_call": stats(calls), "table": size, "throughput": rates}
-        os.makedirs(os.path.join(REPO, "docs", "benchmarks"), exist_ok=True)
-        with open(os.path.join(REPO, "docs", "benchmarks", f"sg-{args.runtime}.json"), "w") as f:
+                  "api_call": stats(calls), "api_call_cpu": stats(cpu), "table": size, "throughput": rates,
+                  "applies": {"n": len(applied),
+                              "commands_median": statistics.median(a["commands"] for a in applied) if applied else None,
+                              "loaded": sorted({a["loaded"] for a in applied}),
+                              "steps_ms_median": {k: statistics.median(a["steps_ms"].get(k, 0.0) for a in applied)
+                                                  for k in sorted({k for a in applied for k in a["steps_ms"]})}}}
+        out = args.out or os.path.join(REPO, "docs", "benchmarks", f"sg-{args.runtime}.json")
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with open(out, "w") as f:
             json.dump(result, f, indent=2)
         print(f"| {args.runtime}, {args.instances} guests, {result['rules_in_groups']} rules | median | p99 | max |")
         print("|---|---|---|---|")
         for name, key_ in (("Authorize → port open", "authorize_to_open"), ("Revoke → port closed", "revoke_to_closed"), ("API call (rules loaded before the answer)", "api_call")):
             s = result[key_]
             print(f"| {name} | {s['median_ms']} ms | {s['p99_ms']} ms | {s['max_ms']} ms |")
+        s = result["api_call_cpu"]
+        print(f"| CPU time per call (server + its commands) | {s['median_ms']} ms | {s['p99_ms']} ms | {s['max_ms']} ms |")
+        print(f"\nfirewall applies (server debug log): {result['applies']}")
         print(f"\nstratus_fw table: {size}")
         print(f"guest-to-guest TCP throughput: {rates}")
         print(f"load average (1, 5, 15 min): {load}")

@@ -49,6 +49,12 @@ internal static class RuntimeSelection
     /// <summary>Loggers for the runtime and the host network, in the server's log format.</summary>
     public static ILoggerFactory Logging(string format) => LoggerFactory.Create(b =>
     {
+        // The host network's level as the server's own configuration spells it (Logging__LogLevel__Stratus.Network=Debug
+        // logs each firewall apply's steps, timings and command count).
+        if (Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("Logging__LogLevel__Stratus.Network"), ignoreCase: true, out var network))
+        {
+            b.AddFilter("Stratus.Network", network);
+        }
         if (format == "json")
         {
             b.AddJsonConsole(o =>
@@ -72,7 +78,7 @@ internal static class RuntimeSelection
     {
         var logger = logs.CreateLogger("Stratus.Network");
 #pragma warning disable CA1848, CA2254 // repairs and leftovers, rare
-        return HostNetworks.Linux(host, message => logger.LogInformation(message));
+        return HostNetworks.Linux(host, message => logger.LogInformation(message), logger.IsEnabled(LogLevel.Debug) ? message => logger.LogDebug(message) : null);
 #pragma warning restore CA1848, CA2254
     }
 

@@ -153,20 +153,34 @@ public sealed record VpcFirewall(
             .OrderBy(i => i.NetworkInterfaceId, StringComparer.Ordinal)
             .ToList();
 
-        var rules = await SecurityGroups.SecurityGroups.ListRulesAsync(session, scope, ct).ConfigureAwait(false);
         var groupIds = interfaces.SelectMany(i => i.GroupIds).ToHashSet(StringComparer.Ordinal);
+        // The rules of these groups only (through the store's group-id index, not every rule of the
+        // region), grouped in one pass; members in one pass over the interfaces: the read stays
+        // linear in rules plus interfaces however many groups the VPC's interfaces use.
+        var rules = groupIds.Count == 0 ? [] : await SecurityGroups.SecurityGroups.RulesOfAsync(session, scope, groupIds.Order(StringComparer.Ordinal).ToList(), ct).ConfigureAwait(false);
+        var rulesByGroup = rules.ToLookup(r => r.GroupId, StringComparer.Ordinal);
         var groupRules = new SortedDictionary<string, IReadOnlyList<EffectiveRule>>(StringComparer.Ordinal);
         foreach (var groupId in groupIds)
         {
-            groupRules[groupId] = rules.Where(r => r.GroupId == groupId).OrderBy(r => r.Id, StringComparer.Ordinal).Select(SecurityGroups.SecurityGroups.Effective).ToList();
+            groupRules[groupId] = rulesByGroup[groupId].OrderBy(r => r.Id, StringComparer.Ordinal).Select(SecurityGroups.SecurityGroups.Effective).ToList();
         }
         var referenced = groupRules.Values.SelectMany(r => r).Where(r => r.PeerKind == PeerKind.Group).Select(r => r.Peer).ToHashSet(StringComparer.Ordinal);
-        var members = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        foreach (var groupId in referenced)
+        // A group reference means the private addresses of every interface in that group (any VPC of the account).
+        var memberSets = referenced.ToDictionary(g => g, _ => new SortedSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
+        foreach (var eni in allInterfaces)
         {
-            // A group reference means the private addresses of every interface in that group (any VPC of the account).
-            members[groupId] = allInterfaces.Where(i => i.SecurityGroupIds.Contains(groupId))
-                .SelectMany(i => i.AllPrivateIpAddresses).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            foreach (var groupId in eni.SecurityGroupIds)
+            {
+                if (memberSets.TryGetValue(groupId, out var set))
+                {
+                    set.UnionWith(eni.AllPrivateIpAddresses);
+                }
+            }
+        }
+        var members = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var (groupId, set) in memberSets)
+        {
+            members[groupId] = set.ToList();
         }
 
         var subnets = (await session.ListAsync<SubnetResource>(scope, ResourceTypes.Subnet, ct).ConfigureAwait(false)).Where(s => s.VpcId == vpcId).ToList();

@@ -9,9 +9,35 @@ internal sealed record CommandResult(int ExitCode, string StandardOutput, string
     public bool Succeeded => ExitCode == 0;
 }
 
+/// <summary>How many host commands a piece of work started (see <see cref="HostCommand.Count"/>).</summary>
+internal sealed class CommandTally(CommandTally? parent)
+{
+    private int _value;
+
+    public int Value => Volatile.Read(ref _value);
+
+    public void Add()
+    {
+        for (var tally = this; tally is not null; tally = tally.Parent)
+        {
+            Interlocked.Increment(ref tally._value);
+        }
+    }
+
+    private CommandTally? Parent { get; } = parent;
+}
+
 /// <summary>Runs host tools (ip, nft, dnsmasq) and reports their failures with their own words.</summary>
 internal static class HostCommand
 {
+    private static readonly AsyncLocal<CommandTally?> Current = new();
+
+    /// <summary>
+    /// Counts the commands started from here on in this asynchronous flow (what the caller awaits),
+    /// until the calling async method returns; a tally started inside another adds to it as well.
+    /// </summary>
+    public static CommandTally Count() => Current.Value = new CommandTally(Current.Value);
+
     /// <summary>Runs the command and throws, with its stderr, when it fails.</summary>
     public static async Task<string> RunAsync(string file, IEnumerable<string> arguments, string? input = null, CancellationToken cancellationToken = default)
     {
@@ -40,6 +66,7 @@ internal static class HostCommand
         {
             info.ArgumentList.Add(argument);
         }
+        Current.Value?.Add();
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
@@ -30,6 +31,10 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
 
     private readonly HostRuntimeOptions _options;
     private readonly Action<string> _log;
+    private readonly Action<string>? _debug;
+
+    /// <summary>VPCs whose last filter load failed: what their namespace holds is unknown, so the next apply loads it whole.</summary>
+    private readonly HashSet<string> _staleFirewalls = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, VpcNetworkRecord> _vpcs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _firewalls = new(StringComparer.Ordinal);
@@ -37,12 +42,16 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
     private readonly Dictionary<string, (SortedDictionary<string, InterfaceFilterRecord> Interfaces, List<SubnetRoutingRecord> Routes)> _filters = new(StringComparer.Ordinal);
     private Dictionary<(uint Local, uint Remote), MetadataCaller> _callers = [];
 
-    /// <summary>Creates the network on <paramref name="options"/>' state directory; reads what an earlier run recorded but changes nothing until called.</summary>
-    public LinuxHostNetwork(HostRuntimeOptions options, Action<string>? log = null)
+    /// <summary>
+    /// Creates the network on <paramref name="options"/>' state directory; reads what an earlier run recorded but changes nothing until called.
+    /// <paramref name="debug"/>, when given, gets per-step timings (of each firewall apply).
+    /// </summary>
+    public LinuxHostNetwork(HostRuntimeOptions options, Action<string>? log = null, Action<string>? debug = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _log = log ?? (_ => { });
+        _debug = debug;
         GuardTable = "stratus_" + Hex8(Path.GetFullPath(options.StateDirectory));
         if (Directory.Exists(options.NetworkDirectory))
         {
@@ -187,9 +196,18 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         return listed.Succeeded ? FlowLogRuleset.ParseCounters(listed.StandardOutput) : [];
     }
 
+    /// <summary>
+    /// Brings the VPC namespace's packet filter, and what depends on the same store read (bridge port
+    /// checks, appliance routes, IPv6 addresses, public routes, peering and transit links), in line
+    /// with <paramref name="firewall"/>. Each part is redone only when its inputs changed: a change
+    /// of security-group rules or network ACL entries alone is one <c>nft -f</c> that rewrites only the
+    /// chains whose rules changed (<see cref="RulesetDelta"/>), whatever the number of guests.
+    /// </summary>
     public async Task ApplyFirewallAsync(Stratus.Domain.Firewall.VpcFirewall firewall, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(firewall);
+        var watch = Stopwatch.StartNew();
+        var commands = HostCommand.Count();
         var dns = Ipv4Cidr.Parse(firewall.VpcCidrs.Count > 0 ? firewall.VpcCidrs[0] : "0.0.0.0/0").At(2);
         var key = VpcNetworkRecord.VpcKey(firewall.AccountId, firewall.Region, firewall.VpcId);
         var text = FirewallRuleset.Compile(firewall, dns) + Ipv6Ruleset.Compile(firewall);
@@ -197,7 +215,11 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         var nats = firewall.NatAddresses.ToList();
         var filters = InterfaceFilters(firewall);
         var appliance = ApplianceRouting(firewall);
+        var compiled = watch.Elapsed;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var waited = watch.Elapsed;
+        var steps = new StringBuilder();
+        var outcome = "unchanged";
         try
         {
             _firewalls[key] = text;
@@ -209,21 +231,24 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             {
                 if (gatewaysChanged)
                 {
-                    await SyncTransitGatewaysAsync(cancellationToken).ConfigureAwait(false);
+                    await StepAsync(steps, watch, "transit", () => SyncTransitGatewaysAsync(cancellationToken)).ConfigureAwait(false);
                 }
+                outcome = "no namespace";
                 return;
             }
             var routingChanged = !SamePeerings(vpc.Peerings, peerings) || !vpc.NatAddresses.SequenceEqual(nats, StringComparer.Ordinal);
             var filtersChanged = !vpc.Interfaces.SequenceEqual(filters);
             var applianceChanged = !vpc.ApplianceRoutes.SequenceEqual(appliance);
-            if (vpc.Firewall == text && !routingChanged && !filtersChanged && !applianceChanged && !ipv6Changed)
+            var stale = _staleFirewalls.Contains(key);
+            if (vpc.Firewall == text && !stale && !routingChanged && !filtersChanged && !applianceChanged && !ipv6Changed)
             {
                 if (gatewaysChanged)
                 {
-                    await SyncTransitGatewaysAsync(cancellationToken).ConfigureAwait(false);
+                    await StepAsync(steps, watch, "transit", () => SyncTransitGatewaysAsync(cancellationToken)).ConfigureAwait(false);
                 }
                 return;
             }
+            var applied = stale ? null : vpc.Firewall;
             vpc.Firewall = text;
             vpc.Peerings = peerings;
             vpc.NatAddresses = nats;
@@ -232,21 +257,51 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             Save(vpc);
             if (File.Exists(NamespacePath(vpc.Namespace)))
             {
-                // The bridge's per-port address checks follow the interfaces' addresses and source/destination checks.
-                await HostCommand.RunAsync("ip", ["netns", "exec", vpc.Namespace, "nft", "-f", "-"], filtersChanged ? NamespaceRuleset(vpc) : text, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    if (filtersChanged)
+                    {
+                        // The bridge's per-port address checks follow the interfaces' addresses and source/destination checks.
+                        outcome = "namespace";
+                        await StepAsync(steps, watch, "nft", () => NftAsync(vpc.Namespace, NamespaceRuleset(vpc), cancellationToken)).ConfigureAwait(false);
+                    }
+                    else if (RulesetDelta.Between(applied, text) is { Length: > 0 } delta)
+                    {
+                        outcome = ReferenceEquals(delta, text) ? "tables" : "chains";
+                        await StepAsync(steps, watch, "nft", () => ApplyDeltaAsync(vpc.Namespace, delta, text, cancellationToken)).ConfigureAwait(false);
+                    }
+                    _staleFirewalls.Remove(key);
+                }
+                catch
+                {
+                    // Not in effect: the next apply loads the whole ruleset again.
+                    _staleFirewalls.Add(key);
+                    throw;
+                }
                 if (applianceChanged)
                 {
-                    await SyncApplianceRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
+                    await StepAsync(steps, watch, "appliance", () => SyncApplianceRoutesAsync(vpc, cancellationToken)).ConfigureAwait(false);
                 }
-                await SyncIpv6Async(vpc, cancellationToken).ConfigureAwait(false);
+                if (ipv6Changed || filtersChanged)
+                {
+                    // Guests' IPv6 addresses and routes, the bridge's IPv6 port checks: attaching and
+                    // detaching a guest brings these in line by itself, so only a change of the VPC's
+                    // IPv6 side or of its interfaces' addresses needs the per-guest commands.
+                    await StepAsync(steps, watch, "ipv6", () => SyncIpv6Async(vpc, cancellationToken)).ConfigureAwait(false);
+                }
+                else if (firewall.Ipv6 is not null)
+                {
+                    // The uplink alone (a few commands): a block another VPC on the host gave up is routed here again.
+                    await StepAsync(steps, watch, "ipv6-uplink", () => SyncIpv6UplinkAsync(vpc, firewall.Ipv6, cancellationToken)).ConfigureAwait(false);
+                }
                 if (routingChanged)
                 {
-                    await SyncPublicRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
-                    await SyncPeeringLinksAsync(cancellationToken).ConfigureAwait(false);
+                    await StepAsync(steps, watch, "public-routes", () => SyncPublicRoutesAsync(vpc, cancellationToken)).ConfigureAwait(false);
+                    await StepAsync(steps, watch, "peering", () => SyncPeeringLinksAsync(cancellationToken)).ConfigureAwait(false);
                 }
                 if (gatewaysChanged)
                 {
-                    await SyncTransitGatewaysAsync(cancellationToken).ConfigureAwait(false);
+                    await StepAsync(steps, watch, "transit", () => SyncTransitGatewaysAsync(cancellationToken)).ConfigureAwait(false);
                 }
             }
         }
@@ -255,6 +310,41 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             // Guests' IPv6 addresses (metadata callers) come with the firewall.
             RebuildCallers();
             _gate.Release();
+            _debug?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"network: firewall of {firewall.VpcId} applied ({outcome}, {firewall.Interfaces.Count} interfaces, {text.Length} bytes): compile {compiled.TotalMilliseconds:F1} ms, gate {(waited - compiled).TotalMilliseconds:F1} ms{steps}, total {watch.Elapsed.TotalMilliseconds:F1} ms, {commands.Value} commands"));
+        }
+    }
+
+    /// <summary>Runs one step of an apply and appends its name and duration to <paramref name="steps"/>.</summary>
+    private static async Task StepAsync(StringBuilder steps, Stopwatch watch, string name, Func<Task> step)
+    {
+        var start = watch.Elapsed;
+        try
+        {
+            await step().ConfigureAwait(false);
+        }
+        finally
+        {
+            steps.Append(CultureInfo.InvariantCulture, $", {name} {(watch.Elapsed - start).TotalMilliseconds:F1} ms");
+        }
+    }
+
+    private static Task<string> NftAsync(string ns, string text, CancellationToken cancellationToken) =>
+        HostCommand.RunAsync("ip", ["netns", "exec", ns, "nft", "-f", "-"], text, cancellationToken);
+
+    /// <summary>Loads <paramref name="delta"/>; when the namespace's tables are not what it patches, the whole <paramref name="text"/>.</summary>
+    private async Task ApplyDeltaAsync(string ns, string delta, string text, CancellationToken cancellationToken)
+    {
+        if (ReferenceEquals(delta, text))
+        {
+            await NftAsync(ns, text, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var result = await HostCommand.TryAsync("ip", ["netns", "exec", ns, "nft", "-f", "-"], delta, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            _log($"network: patching the packet filter of {ns} failed ({result.StandardError.Trim()}); loading it whole");
+            await NftAsync(ns, text, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -161,6 +161,7 @@ internal sealed partial class InstanceLifecycle(
     private async Task RunFirewallSyncAsync((Scope, string) key, Scope scope, string? vpcId, CancellationToken ct)
     {
         await Task.Yield();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             await _firewallGate.WaitAsync(ct).ConfigureAwait(false);
@@ -175,6 +176,7 @@ internal sealed partial class InstanceLifecycle(
         }
         try
         {
+            var waited = watch.Elapsed;
             var firewalls = new List<Domain.Firewall.VpcFirewall>();
             await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
             {
@@ -190,9 +192,15 @@ internal sealed partial class InstanceLifecycle(
                     }
                 }
             }
+            var readDone = watch.Elapsed;
             foreach (var firewall in firewalls)
             {
                 await runtime.ApplyFirewallAsync(firewall, ct).ConfigureAwait(false);
+            }
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                logger.LogDebug("packet filter of {Scope} ({Vpcs} VPCs, {Interfaces} interfaces) synced: queued {Queued} ms, store read {Read} ms, applied {Applied} ms",
+                    scope, firewalls.Count, firewalls.Sum(f => f.Interfaces.Count), (int)waited.TotalMilliseconds, (int)(readDone - waited).TotalMilliseconds, (int)(watch.Elapsed - readDone).TotalMilliseconds);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
