@@ -346,7 +346,11 @@ def _statistic(cw, namespace: str, metric: str, dimensions: dict, statistic: str
     points = cw.get_metric_statistics(Namespace=namespace, MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
                                       StartTime=now - datetime.timedelta(minutes=10), EndTime=now + datetime.timedelta(minutes=1),
                                       Period=600, Statistics=[statistic])["Datapoints"]
-    return sum(p[statistic] for p in points) if points else None
+    if not points:
+        return None
+    # The window spans two periods when a point lands in the last minute: combine them as the statistic does.
+    values = [p[statistic] for p in points]
+    return max(values) if statistic == "Maximum" else min(values) if statistic == "Minimum" else sum(values)
 
 
 def test_load_balancer_metrics_in_cloudwatch(lab):
