@@ -114,7 +114,7 @@ def _network_report(lab, address: str) -> str:
         f"echo '# route to B from the interface:'; ip route get {b_private} from {address}",
         "for c in all eth0 eth1; do echo \"$c: arp_ignore=$(cat /proc/sys/net/ipv4/conf/$c/arp_ignore) "
         "arp_announce=$(cat /proc/sys/net/ipv4/conf/$c/arp_announce) rp_filter=$(cat /proc/sys/net/ipv4/conf/$c/rp_filter)\"; done",
-        "cat /proc/net/dev", "netstat -tn 2>/dev/null | head -n 20", "ps w | grep -e udhcpc -e dropbear -e uevent | grep -v grep"]))
+        "cat /proc/net/dev", "cat /proc/interrupts", "netstat -tn 2>/dev/null | head -n 20", "dmesg | tail -n 40", "ps w | grep -e udhcpc -e dropbear -e uevent | grep -v grep"]))
         or "(no answer over SSH)"]
     out += [f"--- B ({lab.b}, {b_private}) ---",
             _in(lab, lab.b, f"ip neigh; ip route get {address}; cat /proc/net/dev") or "(no answer over SSH)"]
