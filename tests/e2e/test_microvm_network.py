@@ -201,8 +201,18 @@ def test_an_interface_attached_to_a_running_microvm_is_hot_plugged_and_unplugged
     assert shown.splitlines()[0].strip().lower() == mac.lower()
     assert f"from {address} lookup 101" in _in(lab, lab.a, "ip rule show"), "eth1 answers from its address through its own table"
     # B reaches the interface's address; A answers from it through eth1.
-    _until(lambda: "SSH-2.0" in _in(lab, lab.b, f"nc -w 3 {address} 22 </dev/null | head -n 1"), 60, "B reaches the interface's address",
-           report=lambda: _network_report(lab, address))
+    attempts = []
+
+    def b_reaches_the_interface() -> bool:
+        # Each attempt is kept (the SSH session's own outcome too: a session to B that failed is not an answer from A).
+        result = _ssh(lab.key, lab.public[lab.b], f"nc -w 3 {address} 22 </dev/null | head -n 1; echo nc-exit=$?", timeout=60)
+        attempts.append(f"{time.monotonic() - started:.1f} s: ssh exit {result.returncode}: {result.stdout.strip()!r} {result.stderr.strip()!r}")
+        return result.returncode == 0 and "SSH-2.0" in result.stdout
+
+    started = time.monotonic()
+    _until(b_reaches_the_interface, 60, "B reaches the interface's address",
+           report=lambda: "attempts from B:\n" + "\n".join(attempts) + "\n" + _network_report(lab, address))
+    print(f"B reached the interface {time.monotonic() - started:.1f} s after it was configured ({len(attempts)} attempts)")
     assert "default via" not in _in(lab, lab.a, "ip route show dev eth1 | grep default"), "the primary interface keeps the default route"
 
     started = time.monotonic()
