@@ -114,10 +114,10 @@ def _network_report(lab, address: str) -> str:
         f"echo '# route to B from the interface:'; ip route get {b_private} from {address}",
         "for c in all eth0 eth1; do echo \"$c: arp_ignore=$(cat /proc/sys/net/ipv4/conf/$c/arp_ignore) "
         "arp_announce=$(cat /proc/sys/net/ipv4/conf/$c/arp_announce) rp_filter=$(cat /proc/sys/net/ipv4/conf/$c/rp_filter)\"; done",
-        "cat /proc/net/dev", "cat /proc/interrupts", "netstat -tn 2>/dev/null | head -n 20", "dmesg | tail -n 40", "ps w | grep -e udhcpc -e dropbear -e uevent | grep -v grep"]))
+        "cat /proc/net/dev", "cat /proc/interrupts", "netstat -tn 2>/dev/null | head -n 20", "dmesg | tail -n 40", "ps w | grep -e udhcpc -e dropbear -e uevent | grep -v grep", "true"]))
         or "(no answer over SSH)"]
     out += [f"--- B ({lab.b}, {b_private}) ---",
-            _in(lab, lab.b, f"ip neigh; ip route get {address}; cat /proc/net/dev") or "(no answer over SSH)"]
+            _in(lab, lab.b, f"ip neigh; ip route get {address}; cat /proc/net/dev; true") or "(no answer over SSH)"]
     try:
         out += _namespace_report(lab, address)
     except Exception as e:  # a report never hides the failure it explains
@@ -175,7 +175,13 @@ def _until(check, timeout: float, what: str, report=None):
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out: {what}" + (f"\n{report()}" if report else ""))
+            details = ""
+            if report is not None:
+                try:
+                    details = "\n" + report()
+                except Exception as e:  # the report never hides the failure it explains
+                    details = f"\n(report failed: {e!r})"
+            raise AssertionError(f"timed out: {what}{details}")
         time.sleep(1)
 
 
