@@ -20,14 +20,16 @@ native hot-plug: guest/kernel/stratus.config); anything missing FAILS the tests.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import shutil
+import subprocess
 import time
 
 import pytest
 
 from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, ssh, terminate_all, wait_ssh
+from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, own_netns, require_host, ssh, terminate_all, wait_ssh
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -56,6 +58,7 @@ def lab(stratus_binary, tmp_path_factory):
 
 def _setup(srv, tmp_path_factory) -> Lab:
     lab = Lab()
+    lab.srv = srv
     ec2 = lab.ec2 = srv.ec2()
     lab.key = str(tmp_path_factory.mktemp("microvm-net-key") / "key.pem")
     with open(lab.key, "w") as f:
@@ -93,14 +96,91 @@ def _in(lab, instance_id: str, command: str) -> str:
     return result.stdout if result.returncode == 0 else ""
 
 
-def _until(check, timeout: float, what: str):
+def _host(*command: str, stdin: str | None = None) -> str:
+    result = subprocess.run(list(command), input=stdin, capture_output=True, text=True, timeout=30)
+    return result.stdout + (f"[exit {result.returncode}] {result.stderr.strip()}" if result.returncode else "")
+
+
+def _network_report(lab, address: str) -> str:
+    """Everything that tells why B does not reach `address` (A's hot-plugged interface): the
+    guests' addresses, rules, routes, neighbours and interface counters, and in the VPC namespace
+    the ports (with their counters), the bridge's forwarding database, the namespace's neighbours,
+    its connection tracking of the address and a count, hook by hook and port by port, of one more
+    attempt's packets (a temporary table of counters before and after Stratus's own chains)."""
+    b_private = lab.ec2.describe_instances(InstanceIds=[lab.b])["Reservations"][0]["Instances"][0]["PrivateIpAddress"]
+    out = [f"--- A ({lab.a}) ---", _in(lab, lab.a, "; ".join([
+        "ip addr", "ip rule", "ip route", "echo '# table 101:'", "ip route show table 101", "ip neigh",
+        f"echo '# route to B from the interface:'; ip route get {b_private} from {address}",
+        "for c in all eth0 eth1; do echo \"$c: arp_ignore=$(cat /proc/sys/net/ipv4/conf/$c/arp_ignore) "
+        "arp_announce=$(cat /proc/sys/net/ipv4/conf/$c/arp_announce) rp_filter=$(cat /proc/sys/net/ipv4/conf/$c/rp_filter)\"; done",
+        "cat /proc/net/dev", "cat /proc/interrupts", "netstat -tn 2>/dev/null | head -n 20", "dmesg | tail -n 40", "ps w | grep -e udhcpc -e dropbear -e uevent | grep -v grep", "true"]))
+        or "(no answer over SSH)"]
+    out += [f"--- B ({lab.b}, {b_private}) ---",
+            _in(lab, lab.b, f"ip neigh; ip route get {address}; cat /proc/net/dev; true") or "(no answer over SSH)"]
+    try:
+        out += _namespace_report(lab, address)
+    except Exception as e:  # a report never hides the failure it explains
+        out.append(f"(namespace report failed: {e!r})")
+    for instance_id in (lab.a, lab.b):
+        console = lab.ec2.get_console_output(InstanceId=instance_id, Latest=True).get("Output", "")
+        out.append(f"--- console of {instance_id} (tail) ---\n" + console[-2500:])
+    return "\n".join(out)
+
+
+def _namespace_report(lab, address: str) -> list[str]:
+    out = []
+    network = os.path.join(lab.srv.data_dir, "host", "network")
+    for ns in sorted(own_netns(lab.srv)):
+        if not ns.startswith("stx-"):
+            continue
+        with open(os.path.join(network, ns + ".json")) as f:
+            record = json.load(f)
+        ports = {n["device"]: f'{n["instanceId"]} {n["networkInterfaceId"]} {n["macAddress"]} {n["privateIp"]}'
+                 for n in record.get("nics", [])}
+        out.append(f"--- VPC namespace {ns}: ports ---\n" + "\n".join(f"{d}: {what}" for d, what in ports.items()))
+        out.append(_host("ip", "-n", ns, "-s", "link", "show"))
+        out.append("--- bridge fdb ---\n" + _host("bridge", "-n", ns, "fdb", "show", "br", "br0"))
+        out.append("--- neighbours ---\n" + _host("ip", "-n", ns, "neigh"))
+        conntrack = _host("ip", "netns", "exec", ns, "cat", "/proc/net/nf_conntrack")
+        out.append(f"--- conntrack of {address} ---\n" + "\n".join(l for l in conntrack.splitlines() if f"={address} " in l))
+        # One more attempt from B, counted by port on the way into and out of the bridge, and in
+        # the IP forward hook before and after Stratus's filter (priority 0).
+        rules = lambda way: "".join(
+            f'\t\t{way}name "{d}" ip daddr {address} counter\n\t\t{way}name "{d}" ip saddr {address} counter\n'
+            f'\t\t{way}name "{d}" arp daddr ip {address} counter\n\t\t{way}name "{d}" arp saddr ip {address} counter\n' for d in ports)
+        table = (f"table bridge stratus_diag {{\n\tchain pre {{\n\t\ttype filter hook prerouting priority -300; policy accept;\n{rules('iif')}\t}}\n"
+                 f"\tchain post {{\n\t\ttype filter hook postrouting priority 300; policy accept;\n{rules('oif')}\t}}\n}}\n"
+                 f"table ip stratus_diag {{\n\tchain before {{\n\t\ttype filter hook forward priority -10; policy accept;\n"
+                 f"\t\tip daddr {address} counter\n\t\tip saddr {address} counter\n\t}}\n"
+                 f"\tchain after {{\n\t\ttype filter hook forward priority 10; policy accept;\n"
+                 f"\t\tip daddr {address} counter\n\t\tip saddr {address} counter\n\t}}\n}}\n")
+        added = _host("ip", "netns", "exec", ns, "nft", "-f", "-", stdin=table)
+        try:
+            answer = _in(lab, lab.b, f"nc -w 3 {address} 22 </dev/null | head -n 1").strip()
+            out.append(f"--- counters of one more attempt from B (it got {answer or 'nothing'!r}) {added} ---")
+            out.append(_host("ip", "netns", "exec", ns, "nft", "list", "table", "bridge", "stratus_diag"))
+            out.append(_host("ip", "netns", "exec", ns, "nft", "list", "table", "ip", "stratus_diag"))
+        finally:
+            _host("ip", "netns", "exec", ns, "nft", "delete", "table", "bridge", "stratus_diag")
+            _host("ip", "netns", "exec", ns, "nft", "delete", "table", "ip", "stratus_diag")
+        out.append("--- ruleset ---\n" + _host("ip", "netns", "exec", ns, "nft", "list", "ruleset"))
+    return out
+
+
+def _until(check, timeout: float, what: str, report=None):
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out: {what}")
+            details = ""
+            if report is not None:
+                try:
+                    details = "\n" + report()
+                except Exception as e:  # the report never hides the failure it explains
+                    details = f"\n(report failed: {e!r})"
+            raise AssertionError(f"timed out: {what}{details}")
         time.sleep(1)
 
 
@@ -126,7 +206,18 @@ def test_an_interface_attached_to_a_running_microvm_is_hot_plugged_and_unplugged
     assert shown.splitlines()[0].strip().lower() == mac.lower()
     assert f"from {address} lookup 101" in _in(lab, lab.a, "ip rule show"), "eth1 answers from its address through its own table"
     # B reaches the interface's address; A answers from it through eth1.
-    _until(lambda: "SSH-2.0" in _in(lab, lab.b, f"nc -w 3 {address} 22 </dev/null | head -n 1"), 60, "B reaches the interface's address")
+    attempts = []
+
+    def b_reaches_the_interface() -> bool:
+        # Each attempt is kept (the SSH session's own outcome too: a session to B that failed is not an answer from A).
+        result = ssh(lab.key, lab.public[lab.b], f"nc -w 3 {address} 22 </dev/null | head -n 1; echo nc-exit=$?", timeout=60)
+        attempts.append(f"{time.monotonic() - started:.1f} s: ssh exit {result.returncode}: {result.stdout.strip()!r} {result.stderr.strip()!r}")
+        return result.returncode == 0 and "SSH-2.0" in result.stdout
+
+    started = time.monotonic()
+    _until(b_reaches_the_interface, 60, "B reaches the interface's address",
+           report=lambda: "attempts from B:\n" + "\n".join(attempts) + "\n" + _network_report(lab, address))
+    print(f"B reached the interface {time.monotonic() - started:.1f} s after it was configured ({len(attempts)} attempts)")
     assert "default via" not in _in(lab, lab.a, "ip route show dev eth1 | grep default"), "the primary interface keeps the default route"
 
     started = time.monotonic()

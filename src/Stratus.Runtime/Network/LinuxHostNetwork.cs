@@ -584,6 +584,10 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
 
     private async Task RemoveNicDevicesAsync(VpcNetworkRecord vpc, NicRecord nic)
     {
+        if (nic.Kind == "veth" && nic.DeviceIndex > 0 && nic.GuestNamespace is { } guest && File.Exists(guest))
+        {
+            await QuietlyAsync(() => RemoveSecondaryRulesAsync(guest, nic.DeviceIndex)).ConfigureAwait(false);
+        }
         if (File.Exists(NamespacePath(vpc.Namespace)))
         {
             await QuietlyAsync(async () =>
@@ -625,6 +629,46 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             if (nic.DeviceIndex == 0)
             {
                 await GuestIpAsync(guest, cancellationToken, "route", "add", "default", "via", subnet.At(1), "dev", device).ConfigureAwait(false);
+            }
+            else
+            {
+                await RouteSecondaryAsync(guest, device, nic, subnet, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A secondary interface answers from its address through itself, as Amazon Linux's
+    /// ec2-net-utils (and the minimal image's DHCP script in a microVM) set it up: a routing table of
+    /// its own (<see cref="SecondaryTable"/>: its subnet and the subnet's router) and a rule for its
+    /// address, table first. Without them an answer from the address to its own subnet (a guest
+    /// whose primary interface is in that subnet too) leaves through eth0, whose bridge port drops
+    /// any source but eth0's addresses. ARP is answered only on the interface that holds the address
+    /// and asked from it (<c>arp_ignore=1</c>, <c>arp_announce=2</c>, as in the minimal image).
+    /// </summary>
+    private static async Task RouteSecondaryAsync(string guest, string device, NicRecord nic, Ipv4Cidr subnet, CancellationToken cancellationToken)
+    {
+        var table = SecondaryTable(nic.DeviceIndex).ToString(CultureInfo.InvariantCulture);
+        await HostCommand.RunAsync("nsenter", ["--net=" + guest, "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        await GuestIpAsync(guest, cancellationToken, "route", "replace", subnet.ToString(), "dev", device, "src", nic.PrivateIp, "table", table).ConfigureAwait(false);
+        await GuestIpAsync(guest, cancellationToken, "route", "replace", "default", "via", subnet.At(1), "dev", device, "table", table).ConfigureAwait(false);
+        await RemoveSecondaryRulesAsync(guest, nic.DeviceIndex).ConfigureAwait(false);
+        await GuestIpAsync(guest, cancellationToken, "rule", "add", "from", nic.PrivateIp, "lookup", table,
+            "priority", (1000 + nic.DeviceIndex).ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
+    }
+
+    /// <summary>The routing table of the secondary interface at <paramref name="deviceIndex"/> in a guest: 100 + its index (ec2-net-utils' numbering).</summary>
+    internal static int SecondaryTable(int deviceIndex) => 100 + deviceIndex;
+
+    /// <summary>Removes the rules that send a secondary interface's address to its table (its routes go with the device).</summary>
+    private static async Task RemoveSecondaryRulesAsync(string guest, int deviceIndex)
+    {
+        var table = SecondaryTable(deviceIndex).ToString(CultureInfo.InvariantCulture);
+        for (var i = 0; i < 10; i++)
+        {
+            if (!(await HostCommand.TryAsync("nsenter", ["--net=" + guest, "ip", "rule", "del", "lookup", table]).ConfigureAwait(false)).Succeeded)
+            {
+                break;
             }
         }
     }
