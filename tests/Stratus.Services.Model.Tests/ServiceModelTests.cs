@@ -91,7 +91,7 @@ public sealed class ServiceModelTests
         Assert.IsType<List<TagSpecification>>(tags.CreateList());
         Assert.IsType<RunInstancesRequest>(Ec2Shapes.SRunInstancesRequest.CreateStructure());
         Assert.Null(Ec2Shapes.Operation(Ec2Action.DescribeRegions).IdempotencyMember);
-        Assert.Null(StsShapes.Operation(StsAction.GetCallerIdentity).Errors.FirstOrDefault());
+        Assert.Empty(StsShapes.Operation(StsAction.GetCallerIdentity).Errors);
     }
 
     [Fact]
